@@ -1,0 +1,108 @@
+//! Calendar arithmetic the rules rely on. Month arithmetic clamps to the end of the month
+//! (31 August + 6 months is 28 or 29 February), which is how people count "six months".
+
+use chrono::{Datelike, Months, NaiveDate};
+
+/// `date` moved on by `months` calendar months, clamped to the last day of the month.
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// `date` moved back by `months` calendar months, clamped to the last day of the month.
+pub fn sub_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Whole years between `born` and `on` (an age), or `None` if `on` is before `born`.
+pub fn age_on(born: NaiveDate, on: NaiveDate) -> Option<u32> {
+    let mut years = on.year() - born.year();
+    if (on.month(), on.day()) < (born.month(), born.day()) {
+        years -= 1;
+    }
+    u32::try_from(years).ok()
+}
+
+/// Why a text is not a date, in words a volunteer understands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("'{0}' is not a date: use YYYY-MM-DD or DD/MM/YYYY")]
+    Format(String),
+    #[error("'{0}' is not a real date (no such day in that month)")]
+    NoSuchDay(String),
+}
+
+/// Reads ISO dates (`2024-02-29`) and UK dates (`29/02/2024`, `29-02-2024`, `1/3/2024`).
+/// US order is never guessed: `03/04/2024` is 3 April.
+pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(DateError::Format(t.to_string()));
+    }
+    let (y, m, d) = if parts[0].len() == 4 && t.as_bytes()[4] == b'-' {
+        (parts[0], parts[1], parts[2])
+    } else if parts[2].len() == 4 && parts[0].len() <= 2 && parts[1].len() <= 2 {
+        (parts[2], parts[1], parts[0])
+    } else {
+        return Err(DateError::Format(t.to_string()));
+    };
+    let (y, m, d): (i32, u32, u32) = match (y.parse(), m.parse(), d.parse()) {
+        (Ok(y), Ok(m), Ok(d)) => (y, m, d),
+        _ => return Err(DateError::Format(t.to_string())),
+    };
+    if !(1..=12).contains(&m) {
+        return Err(DateError::Format(t.to_string()));
+    }
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::NoSuchDay(t.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    #[test]
+    fn months_clamp_to_month_end() {
+        assert_eq!(add_months(d(2023, 8, 31), 6), d(2024, 2, 29));
+        assert_eq!(add_months(d(2022, 8, 31), 6), d(2023, 2, 28));
+        assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
+        assert_eq!(add_months(d(2024, 2, 29), 12), d(2025, 2, 28));
+        assert_eq!(sub_months(d(2024, 3, 31), 1), d(2024, 2, 29));
+    }
+
+    #[test]
+    fn ages_count_birthdays() {
+        assert_eq!(age_on(d(2000, 6, 15), d(2026, 6, 14)), Some(25));
+        assert_eq!(age_on(d(2000, 6, 15), d(2026, 6, 15)), Some(26));
+        assert_eq!(age_on(d(2000, 2, 29), d(2026, 2, 28)), Some(25));
+        assert_eq!(age_on(d(2000, 2, 29), d(2026, 3, 1)), Some(26));
+        assert_eq!(age_on(d(2030, 1, 1), d(2026, 1, 1)), None);
+    }
+
+    #[test]
+    fn iso_and_uk_dates_parse() {
+        assert_eq!(parse_date("2024-02-29"), Ok(d(2024, 2, 29)));
+        assert_eq!(parse_date(" 29/02/2024 "), Ok(d(2024, 2, 29)));
+        assert_eq!(parse_date("1/3/2024"), Ok(d(2024, 3, 1)));
+        assert_eq!(parse_date("03/04/2024"), Ok(d(2024, 4, 3)));
+        assert_eq!(parse_date("03-04-2024"), Ok(d(2024, 4, 3)));
+        assert_eq!(parse_date("03.04.2024"), Ok(d(2024, 4, 3)));
+    }
+
+    #[test]
+    fn impossible_and_malformed_dates_are_refused() {
+        assert!(matches!(parse_date("2023-02-29"), Err(DateError::NoSuchDay(_))));
+        assert!(matches!(parse_date("31/04/2024"), Err(DateError::NoSuchDay(_))));
+        assert!(matches!(parse_date("2024-13-01"), Err(DateError::Format(_))));
+        assert!(matches!(parse_date("yesterday"), Err(DateError::Format(_))));
+        assert!(matches!(parse_date(""), Err(DateError::Format(_))));
+        assert!(matches!(parse_date("2024/02/01"), Err(DateError::Format(_))));
+        assert!(matches!(parse_date("24/02/01"), Err(DateError::Format(_))));
+        assert!(matches!(parse_date("2024-02"), Err(DateError::Format(_))));
+    }
+}

@@ -1,0 +1,16 @@
+//! The membership rules: pure functions and values, no I/O. Everything here is fed by the
+//! rules file (`rules/default.toml` unless the operator names another) and by dates passed
+//! in by the caller, so a status is always computed for the moment it is read.
+
+pub mod dates;
+pub mod fields;
+pub mod membership;
+pub mod record;
+pub mod rights;
+pub mod rules;
+pub mod values;
+
+pub use membership::{Ending, Event, History, Span, StatusRules};
+pub use rights::{Right, RightCheck};
+pub use rules::{Rate, Rules, RulesError};
+pub use values::{EventKind, Gender, Kind, LeftReason, Status, UnitKind};

@@ -1,0 +1,104 @@
+//! Turning the bytes of a member file into a header and rows, with every reason a file
+//! cannot be read said in terms of the file.
+
+/// Longest value a cell may hold; anything longer is a mistake (or an attack).
+pub const MAX_FIELD_CHARS: usize = 1_000;
+
+/// A file read as a table: its header and each row with its spreadsheet row number.
+#[derive(Debug)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Reads CSV text. UTF-8 with or without a byte-order mark, CRLF or LF; the separator is
+/// whichever of comma, semicolon or tab the header uses most.
+pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err("this is a spreadsheet workbook (.xlsx), not CSV: save it as \"CSV UTF-8\" and import that".into());
+    }
+    if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err("this is an old Excel workbook (.xls), not CSV: save it as \"CSV UTF-8\" and import that".into());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err("the file is empty: expected a header row, then one row per person".into());
+    }
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(format!("row {}: the file has binary data (a NUL byte), so it is not a CSV text file", line_of(bytes, at)));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(format!(
+            "row {}: the text is not UTF-8 (perhaps saved as \"CSV\" from an old Excel); save it as \"CSV UTF-8\"",
+            line_of(bytes, e.valid_up_to())
+        ));
+    }
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = [b',', b';', b'\t'].into_iter().max_by_key(|d| first_line.iter().filter(|b| *b == d).count()).unwrap_or(b',');
+
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(bytes);
+    let mut records = reader.records();
+    let headers: Vec<String> = match records.next() {
+        Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
+        Some(Err(e)) => return Err(format!("row 1: {e}")),
+        None => return Err("the file is empty: expected a header row".into()),
+    };
+    if headers.iter().any(|h| h.chars().count() > MAX_FIELD_CHARS) {
+        return Err(format!("row 1: a header is longer than {MAX_FIELD_CHARS} characters; is this really a member file?"));
+    }
+    // A spreadsheet shows each record as one row, however many lines its cells span, and
+    // shows blank lines (which the CSV reader skips) as empty rows: count both that way.
+    let mut rows = Vec::new();
+    let mut row = 1;
+    let mut next_line = 2;
+    for record in records {
+        let record = record.map_err(|e| format!("row {}: cannot be read as CSV: {e}", row + 1))?;
+        let line = record.position().map_or(next_line, |p| p.line() as usize);
+        row += 1 + line.saturating_sub(next_line);
+        next_line = line + 1 + record.iter().map(|f| f.matches('\n').count()).sum::<usize>();
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        rows.push((row, record.iter().map(str::to_string).collect()));
+    }
+    Ok(Table { headers, rows })
+}
+
+fn line_of(bytes: &[u8], at: usize) -> usize {
+    1 + bytes[..at.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let t = read_table(b"\xEF\xBB\xBFmembership_number,first_name\r\nL1,Ada\r\n\r\nL2,\"Grace, Jr\"\r\n").expect("reads");
+        assert_eq!(t.headers, vec!["membership_number", "first_name"]);
+        assert_eq!(t.rows, vec![(2, vec!["L1".to_string(), "Ada".to_string()]), (4, vec!["L2".to_string(), "Grace, Jr".to_string()])]);
+    }
+
+    #[test]
+    fn semicolons_and_tabs_are_detected() {
+        assert_eq!(read_table(b"a;b;c\n1;2;3\n").expect("semicolons").rows[0].1.len(), 3);
+        assert_eq!(read_table(b"a\tb\n1\t2\n").expect("tabs").rows[0].1, vec!["1", "2"]);
+    }
+
+    #[test]
+    fn files_that_are_not_csv_say_so() {
+        assert!(read_table(b"").expect_err("empty").contains("empty"));
+        assert!(read_table(b" \r\n ").expect_err("blank").contains("empty"));
+        assert!(read_table(b"PK\x03\x04rest").expect_err("xlsx").contains(".xlsx"));
+        assert!(read_table(b"\xD0\xCF\x11\xE0rest").expect_err("xls").contains(".xls"));
+        assert!(read_table(b"a,b\n1,\x002\n").expect_err("nul").starts_with("row 2"));
+        let latin1 = read_table(b"a,b\nx,y\nPrice,\xA35\n").expect_err("latin-1");
+        assert!(latin1.starts_with("row 3") && latin1.contains("UTF-8"), "{latin1}");
+    }
+
+    #[test]
+    fn quoted_newlines_keep_spreadsheet_row_numbers_by_record() {
+        let t = read_table(b"a,b\n1,\"two\nlines\"\n3,4\n").expect("reads");
+        assert_eq!(t.rows[1].0, 3);
+    }
+}

@@ -1,0 +1,262 @@
+//! Schema migrations, written once with sea-query's schema builder and rendered for the
+//! connected backend. Each runs in its own transaction and is recorded by version, so
+//! `migrate` is safe to run at every start.
+
+use chrono::Utc;
+use sea_query::{
+    Alias, ColumnDef, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement, PostgresQueryBuilder, Query,
+    SqliteQueryBuilder, Table, TableCreateStatement,
+};
+
+use super::schema::*;
+use super::{Backend, Db, Result, units};
+
+/// Applies every migration the database has not had yet and, on a new database, creates
+/// the default local party. Returns how many migrations ran.
+pub async fn migrate(db: &Db) -> Result<usize> {
+    let mut tx = db.begin().await?;
+    let ledger = Table::create()
+        .table(SchemaMigrations::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(SchemaMigrations::Version).integer().not_null().primary_key())
+        .col(ColumnDef::new(SchemaMigrations::Name).text().not_null())
+        .col(ColumnDef::new(SchemaMigrations::AppliedAt).timestamp_with_time_zone().not_null())
+        .to_owned();
+    tx.execute_raw(&render_table(&ledger, tx.backend())).await?;
+    tx.commit().await?;
+
+    let mut ran = 0;
+    for (version, name, steps) in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        let applied: Option<(i32,)> = tx
+            .fetch_optional(
+                &Query::select()
+                    .column(SchemaMigrations::Version)
+                    .from(SchemaMigrations::Table)
+                    .and_where(Expr::col(SchemaMigrations::Version).eq(*version))
+                    .to_owned(),
+            )
+            .await?;
+        if applied.is_some() {
+            continue;
+        }
+        for step in steps() {
+            let sql = match step {
+                Step::Table(t) => render_table(&t, tx.backend()),
+                Step::Index(i) => render_index(&i, tx.backend()),
+            };
+            tx.execute_raw(&sql).await?;
+        }
+        tx.execute(
+            &Query::insert()
+                .into_table(SchemaMigrations::Table)
+                .columns([SchemaMigrations::Version, SchemaMigrations::Name, SchemaMigrations::AppliedAt])
+                .values_panic([(*version).into(), (*name).into(), Utc::now().into()])
+                .to_owned(),
+        )
+        .await?;
+        tx.commit().await?;
+        ran += 1;
+    }
+
+    let mut tx = db.begin().await?;
+    units::ensure_default_local_party(&mut tx).await?;
+    tx.commit().await?;
+    Ok(ran)
+}
+
+enum Step {
+    Table(TableCreateStatement),
+    Index(IndexCreateStatement),
+}
+
+type Migration = (i32, &'static str, fn() -> Vec<Step>);
+
+const MIGRATIONS: &[Migration] = &[(1, "membership register", initial)];
+
+fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => t.to_string(SqliteQueryBuilder),
+        Backend::Postgres => t.to_string(PostgresQueryBuilder),
+    }
+}
+
+fn render_index(i: &IndexCreateStatement, backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => i.to_string(SqliteQueryBuilder),
+        Backend::Postgres => i.to_string(PostgresQueryBuilder),
+    }
+}
+
+fn id(col: impl sea_query::IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
+}
+
+fn text(col: impl sea_query::IntoIden) -> ColumnDef {
+    ColumnDef::new(col).text().not_null().to_owned()
+}
+
+fn text_null(col: impl sea_query::IntoIden) -> ColumnDef {
+    ColumnDef::new(col).text().null().to_owned()
+}
+
+fn stamp(col: impl sea_query::IntoIden) -> ColumnDef {
+    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+}
+
+fn fk(from: (impl sea_query::IntoIden, impl sea_query::IntoIden), to: (impl sea_query::IntoIden, impl sea_query::IntoIden), on_delete: ForeignKeyAction) -> sea_query::ForeignKeyCreateStatement {
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(on_delete).to_owned()
+}
+
+fn index(name: &str, table: impl sea_query::IntoIden, cols: &[&'static str], unique: bool) -> Step {
+    let mut i = Index::create().name(name).table(table).to_owned();
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    if unique {
+        i.unique();
+    }
+    Step::Index(i)
+}
+
+fn initial() -> Vec<Step> {
+    let consent = |flag, source, at| {
+        [ColumnDef::new(flag).boolean().null().to_owned(), text_null(source), ColumnDef::new(at).timestamp_with_time_zone().null().to_owned()]
+    };
+    let mut people = Table::create()
+        .table(People::Table)
+        .col(id(People::Id))
+        .col(text(People::PublicId).unique_key().to_owned())
+        .col(ColumnDef::new(People::LocalPartyId).big_integer().not_null())
+        .col(text(People::Kind))
+        .col(text(People::FirstName))
+        .col(text(People::LastName))
+        .col(text_null(People::Email))
+        .col(text_null(People::Mobile))
+        .col(text_null(People::Phone))
+        .col(text_null(People::AddressLine1))
+        .col(text_null(People::AddressLine2))
+        .col(text_null(People::Town))
+        .col(text_null(People::Postcode))
+        .col(text_null(People::Ward))
+        .col(ColumnDef::new(People::DateOfBirth).date().null())
+        .col(text_null(People::Gender))
+        .col(text_null(People::Affiliate))
+        .to_owned();
+    for cols in [
+        consent(People::EmailConsent, People::EmailConsentSource, People::EmailConsentAt),
+        consent(People::PhoneConsent, People::PhoneConsentSource, People::PhoneConsentAt),
+        consent(People::SmsConsent, People::SmsConsentSource, People::SmsConsentAt),
+        consent(People::PostConsent, People::PostConsentSource, People::PostConsentAt),
+    ] {
+        for c in cols {
+            people.col(c);
+        }
+    }
+    people
+        .col(text_null(People::Notes))
+        .col(stamp(People::CreatedAt))
+        .col(stamp(People::UpdatedAt))
+        .foreign_key(&mut fk((People::Table, People::LocalPartyId), (Units::Table, Units::Id), ForeignKeyAction::Restrict));
+
+    vec![
+        Step::Table(
+            Table::create()
+                .table(Units::Table)
+                .col(id(Units::Id))
+                .col(text(Units::PublicId).unique_key().to_owned())
+                .col(text(Units::Slug).unique_key().to_owned())
+                .col(text(Units::Name))
+                .col(text(Units::Kind))
+                .col(text_null(Units::BranchType))
+                .col(ColumnDef::new(Units::ParentId).big_integer().null())
+                .col(stamp(Units::CreatedAt))
+                .foreign_key(&mut fk((Units::Table, Units::ParentId), (Units::Table, Units::Id), ForeignKeyAction::Restrict))
+                .to_owned(),
+        ),
+        index("units_parent", Units::Table, &["parent_id"], false),
+        Step::Table(
+            Table::create()
+                .table(Wards::Table)
+                .col(id(Wards::Id))
+                .col(ColumnDef::new(Wards::LocalPartyId).big_integer().not_null())
+                .col(text(Wards::Name))
+                .col(text(Wards::NameKey))
+                .col(ColumnDef::new(Wards::BranchId).big_integer().not_null())
+                .foreign_key(&mut fk((Wards::Table, Wards::LocalPartyId), (Units::Table, Units::Id), ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk((Wards::Table, Wards::BranchId), (Units::Table, Units::Id), ForeignKeyAction::Cascade))
+                .to_owned(),
+        ),
+        index("wards_key", Wards::Table, &["local_party_id", "name_key"], true),
+        Step::Table(people),
+        index("people_party_name", People::Table, &["local_party_id", "last_name", "first_name"], false),
+        index("people_email", People::Table, &["email"], false),
+        index("people_postcode", People::Table, &["postcode"], false),
+        Step::Table(
+            Table::create()
+                .table(PersonTags::Table)
+                .col(ColumnDef::new(PersonTags::PersonId).big_integer().not_null())
+                .col(text(PersonTags::Tag))
+                .primary_key(Index::create().col(PersonTags::PersonId).col(PersonTags::Tag))
+                .foreign_key(&mut fk((PersonTags::Table, PersonTags::PersonId), (People::Table, People::Id), ForeignKeyAction::Cascade))
+                .to_owned(),
+        ),
+        index("person_tags_tag", PersonTags::Table, &["tag"], false),
+        Step::Table(
+            Table::create()
+                .table(Memberships::Table)
+                .col(id(Memberships::Id))
+                .col(text(Memberships::PublicId).unique_key().to_owned())
+                .col(ColumnDef::new(Memberships::PersonId).big_integer().not_null().unique_key())
+                .col(ColumnDef::new(Memberships::LocalPartyId).big_integer().not_null())
+                .col(text(Memberships::MembershipNumber))
+                .col(text(Memberships::Rate))
+                .col(ColumnDef::new(Memberships::BranchId).big_integer().null())
+                .col(ColumnDef::new(Memberships::JoinedOn).date().not_null())
+                .col(ColumnDef::new(Memberships::PaidUntil).date().null())
+                .col(ColumnDef::new(Memberships::LeftOn).date().null())
+                .col(text_null(Memberships::LeftReason))
+                .col(ColumnDef::new(Memberships::Suspended).boolean().not_null().default(false))
+                .col(stamp(Memberships::CreatedAt))
+                .col(stamp(Memberships::UpdatedAt))
+                .foreign_key(&mut fk((Memberships::Table, Memberships::PersonId), (People::Table, People::Id), ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk((Memberships::Table, Memberships::LocalPartyId), (Units::Table, Units::Id), ForeignKeyAction::Restrict))
+                .foreign_key(&mut fk((Memberships::Table, Memberships::BranchId), (Units::Table, Units::Id), ForeignKeyAction::SetNull))
+                .to_owned(),
+        ),
+        index("memberships_number", Memberships::Table, &["local_party_id", "membership_number"], true),
+        index("memberships_branch", Memberships::Table, &["branch_id", "paid_until"], false),
+        index("memberships_party_paid", Memberships::Table, &["local_party_id", "paid_until"], false),
+        Step::Table(
+            Table::create()
+                .table(MembershipEvents::Table)
+                .col(id(MembershipEvents::Id))
+                .col(ColumnDef::new(MembershipEvents::MembershipId).big_integer().not_null())
+                .col(text(MembershipEvents::Kind))
+                .col(ColumnDef::new(MembershipEvents::OnDate).date().not_null())
+                .col(ColumnDef::new(MembershipEvents::PaidUntil).date().null())
+                .col(text_null(MembershipEvents::Detail))
+                .col(stamp(MembershipEvents::RecordedAt))
+                .foreign_key(&mut fk((MembershipEvents::Table, MembershipEvents::MembershipId), (Memberships::Table, Memberships::Id), ForeignKeyAction::Cascade))
+                .to_owned(),
+        ),
+        index("membership_events_membership", MembershipEvents::Table, &["membership_id", "on_date"], false),
+        index("membership_events_kind_date", MembershipEvents::Table, &["kind", "on_date"], false),
+        Step::Table(
+            Table::create()
+                .table(Payments::Table)
+                .col(id(Payments::Id))
+                .col(text(Payments::PublicId).unique_key().to_owned())
+                .col(ColumnDef::new(Payments::MembershipId).big_integer().not_null())
+                .col(ColumnDef::new(Payments::PaidOn).date().not_null())
+                .col(ColumnDef::new(Payments::AmountPence).big_integer().not_null())
+                .col(text(Payments::Method))
+                .col(ColumnDef::new(Payments::PeriodFrom).date().not_null())
+                .col(ColumnDef::new(Payments::PeriodTo).date().not_null())
+                .col(stamp(Payments::RecordedAt))
+                .foreign_key(&mut fk((Payments::Table, Payments::MembershipId), (Memberships::Table, Memberships::Id), ForeignKeyAction::Cascade))
+                .to_owned(),
+        ),
+        index("payments_membership", Payments::Table, &["membership_id", "paid_on"], false),
+    ]
+}

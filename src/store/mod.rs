@@ -1,0 +1,219 @@
+//! The database. Every query is built once with sea-query and rendered for whichever
+//! backend the connection is: SQLite (the embedded default, one file in WAL mode) or
+//! PostgreSQL. Nothing above this module writes SQL.
+
+mod migrations;
+pub mod members;
+mod schema;
+pub mod units;
+
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{ConnectOptions, FromRow};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use migrations::migrate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL '{0}' is neither sqlite://PATH nor postgres://…")]
+    UnknownUrl(String),
+    #[error("cannot open the database at {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to one database.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A row type that decodes from either backend (derive `sqlx::FromRow`).
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+impl Db {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Db> {
+        let connect_err = |source| StoreError::Connect { url: redact(url), source };
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(connect_err)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .disable_statement_logging();
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(connect_err)?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(connect_err)?.disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(connect_err)?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::UnknownUrl(redact(url)))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction; reads use one too, so a page sees one consistent state.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Hides a password in a database URL before it is shown to anyone.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A transaction on either backend. Every statement goes through the four methods here,
+/// which render the same sea-query statement in the backend's own dialect.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn execute<S: SqlxBinder>(&mut self, statement: &S) -> Result<u64> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+            }
+        })
+    }
+
+    pub async fn fetch_all<T: Record, S: SqlxBinder>(&mut self, statement: &S) -> Result<Vec<T>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_all(&mut **tx).await?
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_all(&mut **tx).await?
+            }
+        })
+    }
+
+    pub async fn fetch_optional<T: Record, S: SqlxBinder>(&mut self, statement: &S) -> Result<Option<T>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_optional(&mut **tx).await?
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_optional(&mut **tx).await?
+            }
+        })
+    }
+
+    /// Runs schema statements (DDL), already rendered for this backend by the caller.
+    async fn execute_raw(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => {
+                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+            }
+            Tx::Postgres(tx) => {
+                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// How many rows of `columns` values fit in one statement on both engines (SQLite allows
+/// 32,766 bound values, PostgreSQL 65,535), capped so one statement stays small.
+pub(crate) fn batch_rows(columns: usize) -> usize {
+    (30_000 / columns.max(1)).clamp(1, 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact("postgres://rosette:s3cret@db.example/rosette"), "postgres://rosette:***@db.example/rosette");
+        assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redact("sqlite://rosette.db"), "sqlite://rosette.db");
+    }
+
+    #[test]
+    fn batches_fit_both_engines() {
+        assert_eq!(batch_rows(30), 1_000);
+        assert_eq!(batch_rows(40), 750);
+        assert!(batch_rows(40) * 40 <= 32_766);
+    }
+}

@@ -1,0 +1,123 @@
+//! Table and column names, shared by the migrations and the queries.
+
+use sea_query::Iden;
+
+#[derive(Iden, Clone, Copy)]
+pub enum SchemaMigrations {
+    Table,
+    Version,
+    Name,
+    AppliedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Units {
+    Table,
+    Id,
+    PublicId,
+    Slug,
+    Name,
+    Kind,
+    BranchType,
+    ParentId,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Wards {
+    Table,
+    Id,
+    LocalPartyId,
+    Name,
+    NameKey,
+    BranchId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum People {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    Kind,
+    FirstName,
+    LastName,
+    Email,
+    Mobile,
+    Phone,
+    AddressLine1,
+    AddressLine2,
+    Town,
+    Postcode,
+    Ward,
+    DateOfBirth,
+    Gender,
+    Affiliate,
+    EmailConsent,
+    EmailConsentSource,
+    EmailConsentAt,
+    PhoneConsent,
+    PhoneConsentSource,
+    PhoneConsentAt,
+    SmsConsent,
+    SmsConsentSource,
+    SmsConsentAt,
+    PostConsent,
+    PostConsentSource,
+    PostConsentAt,
+    Notes,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum PersonTags {
+    Table,
+    PersonId,
+    Tag,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Memberships {
+    Table,
+    Id,
+    PublicId,
+    PersonId,
+    LocalPartyId,
+    MembershipNumber,
+    Rate,
+    BranchId,
+    JoinedOn,
+    PaidUntil,
+    LeftOn,
+    LeftReason,
+    Suspended,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum MembershipEvents {
+    Table,
+    Id,
+    MembershipId,
+    Kind,
+    OnDate,
+    PaidUntil,
+    Detail,
+    RecordedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Payments {
+    Table,
+    Id,
+    PublicId,
+    MembershipId,
+    PaidOn,
+    AmountPence,
+    Method,
+    PeriodFrom,
+    PeriodTo,
+    RecordedAt,
+}

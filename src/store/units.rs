@@ -1,0 +1,182 @@
+//! The organisation tree: party > region > local party > branch, and the ward → branch
+//! table geographic branches are found by.
+
+use chrono::Utc;
+use sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
+use uuid::Uuid;
+
+use super::schema::{Units, Wards};
+use super::{Result, StoreError, Tx};
+use crate::domain::fields::slugify;
+use crate::domain::values::ward_key;
+use crate::domain::UnitKind;
+
+pub const DEFAULT_LOCAL_PARTY: &str = "local-party";
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Unit {
+    pub id: i64,
+    pub public_id: String,
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+    pub branch_type: Option<String>,
+    pub parent_slug: Option<String>,
+}
+
+/// What `rosette unit add` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewUnit {
+    pub kind: Option<UnitKind>,
+    pub name: String,
+    pub parent: Option<String>,
+    pub forum: bool,
+    pub wards: Vec<String>,
+}
+
+fn select_units() -> sea_query::SelectStatement {
+    let parent = Alias::new("parent");
+    Query::select()
+        .columns([(Units::Table, Units::Id), (Units::Table, Units::PublicId), (Units::Table, Units::Slug), (Units::Table, Units::Name), (Units::Table, Units::Kind), (Units::Table, Units::BranchType)])
+        .expr_as(Expr::col((parent.clone(), Units::Slug)), Alias::new("parent_slug"))
+        .from(Units::Table)
+        .join_as(JoinType::LeftJoin, Units::Table, parent.clone(), Expr::col((parent, Units::Id)).equals((Units::Table, Units::ParentId)))
+        .to_owned()
+}
+
+/// Every unit, parents before children, then by name.
+pub async fn list(tx: &mut Tx) -> Result<Vec<Unit>> {
+    let mut q = select_units();
+    q.order_by((Units::Table, Units::Id), Order::Asc);
+    tx.fetch_all(&q).await
+}
+
+pub async fn find(tx: &mut Tx, slug: &str) -> Result<Option<Unit>> {
+    let mut q = select_units();
+    q.and_where(Expr::col((Units::Table, Units::Slug)).eq(slug));
+    tx.fetch_optional(&q).await
+}
+
+pub async fn get(tx: &mut Tx, slug: &str) -> Result<Unit> {
+    find(tx, slug).await?.ok_or_else(|| StoreError::NotFound(format!("no unit with slug '{slug}' (see `rosette unit list`)")))
+}
+
+/// The branches directly under a local party.
+pub async fn branches(tx: &mut Tx, local_party_id: i64) -> Result<Vec<Unit>> {
+    let mut q = select_units();
+    q.and_where(Expr::col((Units::Table, Units::ParentId)).eq(local_party_id))
+        .and_where(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str()))
+        .order_by((Units::Table, Units::Name), Order::Asc);
+    tx.fetch_all(&q).await
+}
+
+/// The ward table of a local party, as (ward key, branch slug).
+pub async fn wards(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(String, String)>> {
+    tx.fetch_all(
+        &Query::select()
+            .column((Wards::Table, Wards::NameKey))
+            .column((Units::Table, Units::Slug))
+            .from(Wards::Table)
+            .inner_join(Units::Table, Expr::col((Units::Table, Units::Id)).equals((Wards::Table, Wards::BranchId)))
+            .and_where(Expr::col((Wards::Table, Wards::LocalPartyId)).eq(local_party_id))
+            .to_owned(),
+    )
+    .await
+}
+
+async fn insert(tx: &mut Tx, kind: UnitKind, slug: &str, name: &str, branch_type: Option<&str>, parent_id: Option<i64>) -> Result<i64> {
+    let (id,): (i64,) = tx
+        .fetch_optional(
+            &Query::insert()
+                .into_table(Units::Table)
+                .columns([Units::PublicId, Units::Slug, Units::Name, Units::Kind, Units::BranchType, Units::ParentId, Units::CreatedAt])
+                .values_panic([
+                    Uuid::new_v4().to_string().into(),
+                    slug.into(),
+                    name.into(),
+                    kind.as_str().into(),
+                    branch_type.map(str::to_string).into(),
+                    parent_id.into(),
+                    Utc::now().into(),
+                ])
+                .returning_col(Units::Id)
+                .to_owned(),
+        )
+        .await?
+        .ok_or_else(|| StoreError::Invalid("the new unit was not stored".into()))?;
+    Ok(id)
+}
+
+/// Creates the default local party if the database has no local party yet.
+pub async fn ensure_default_local_party(tx: &mut Tx) -> Result<()> {
+    let any: Option<(i64,)> = tx
+        .fetch_optional(&Query::select().column(Units::Id).from(Units::Table).and_where(Expr::col(Units::Kind).eq(UnitKind::LocalParty.as_str())).limit(1).to_owned())
+        .await?;
+    if any.is_none() {
+        insert(tx, UnitKind::LocalParty, DEFAULT_LOCAL_PARTY, "Local Party", None, None).await?;
+    }
+    Ok(())
+}
+
+/// Adds a unit. A branch goes under the default local party unless a parent is named;
+/// its wards must not already belong to another branch of that local party.
+pub async fn add(tx: &mut Tx, new: &NewUnit) -> Result<Unit> {
+    let kind = new.kind.unwrap_or(UnitKind::Branch);
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("a unit needs a name".into()));
+    }
+    let slug = slugify(name);
+    if slug.is_empty() {
+        return Err(StoreError::Invalid(format!("'{name}' has no letters or digits to make a slug from")));
+    }
+    if find(tx, &slug).await?.is_some() {
+        return Err(StoreError::Invalid(format!("a unit with slug '{slug}' already exists")));
+    }
+    let parent_slug = match (&new.parent, kind) {
+        (Some(p), _) => Some(p.as_str()),
+        (None, UnitKind::Branch) => Some(DEFAULT_LOCAL_PARTY),
+        (None, _) => None,
+    };
+    let parent = match parent_slug {
+        Some(p) => Some(get(tx, p).await?),
+        None => None,
+    };
+    let parent_kind = parent.as_ref().and_then(|p| UnitKind::parse(&p.kind));
+    if !kind.may_sit_under(parent_kind) {
+        let under = parent.as_ref().map_or("the top of the tree".to_string(), |p| format!("a {} ('{}')", p.kind, p.slug));
+        return Err(StoreError::Invalid(format!("a {kind} cannot sit under {under}")));
+    }
+    if kind != UnitKind::Branch && (new.forum || !new.wards.is_empty()) {
+        return Err(StoreError::Invalid("only a branch has wards or is a forum".into()));
+    }
+    if new.forum && !new.wards.is_empty() {
+        return Err(StoreError::Invalid("a forum branch (e.g. a women's branch) covers no wards".into()));
+    }
+    let branch_type = (kind == UnitKind::Branch).then_some(if new.forum { "forum" } else { "geographic" });
+    let id = insert(tx, kind, &slug, name, branch_type, parent.as_ref().map(|p| p.id)).await?;
+
+    if let Some(local_party) = parent.filter(|_| kind == UnitKind::Branch) {
+        let taken = wards(tx, local_party.id).await?;
+        let mut seen = Vec::new();
+        for ward in new.wards.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            let key = ward_key(ward);
+            if let Some((_, branch)) = taken.iter().find(|(k, _)| *k == key) {
+                return Err(StoreError::Invalid(format!("ward '{ward}' already belongs to branch '{branch}'")));
+            }
+            if seen.contains(&key) {
+                continue;
+            }
+            tx.execute(
+                &Query::insert()
+                    .into_table(Wards::Table)
+                    .columns([Wards::LocalPartyId, Wards::Name, Wards::NameKey, Wards::BranchId])
+                    .values_panic([local_party.id.into(), ward.into(), key.clone().into(), id.into()])
+                    .to_owned(),
+            )
+            .await?;
+            seen.push(key);
+        }
+    }
+    get(tx, &slug).await
+}
