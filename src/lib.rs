@@ -1,6 +1,10 @@
 //! Rosette: a membership and organising system for local political parties.
 //! See ARCHITECTURE.md for the map of the code.
 
+pub mod cli;
+pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod import;
 pub mod store;
+pub mod web;

@@ -14,7 +14,7 @@ use crate::domain::record::{Consents, MembershipDetails, PersonDetails, membersh
 use crate::domain::values::ward_key;
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules};
 use crate::store::members::{self, ConsentSource, NewMember, StoredMember};
-use crate::store::{Db, StoreError, units};
+use crate::store::{Db, StoreError, audit, units};
 pub use columns::Field;
 use columns::{ColumnMap, map_headers};
 use read::{MAX_FIELD_CHARS, read_table};
@@ -57,6 +57,8 @@ pub struct Options {
     pub maps: Vec<(String, String)>,
     /// The date changes are learnt on (renewals are dated by it).
     pub today: NaiveDate,
+    /// Who is importing, for the audit log.
+    pub actor: String,
 }
 
 /// What an import did (or, with `--dry-run`, would do).
@@ -207,6 +209,7 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
         progress.advance(inserts.len() + i + 1);
     }
     members::add_events(&mut tx, &history).await?;
+    audit::record(&mut tx, &options.actor, "import", &format!("members of {}", party.slug), &format!("{file}: {summary}")).await?;
     tx.commit().await?;
     progress.finish();
     Ok(summary)

@@ -473,3 +473,35 @@ pub async fn count(tx: &mut Tx, local_party_id: Option<i64>) -> Result<i64> {
     let (n,): (i64,) = tx.fetch_optional(&q).await?.unwrap_or((0,));
     Ok(n)
 }
+
+#[derive(sqlx::FromRow)]
+struct StandingRow {
+    branch_slug: Option<String>,
+    joined_on: NaiveDate,
+    paid_until: Option<NaiveDate>,
+    left_on: Option<NaiveDate>,
+    left_reason: Option<String>,
+    suspended: bool,
+}
+
+/// Each membership's branch and status on `on`: the light query behind counts and charts.
+pub async fn standings(tx: &mut Tx, local_party_id: i64, rules: &crate::domain::StatusRules, on: NaiveDate) -> Result<Vec<(Option<String>, crate::domain::Status)>> {
+    let rows: Vec<StandingRow> = tx
+        .fetch_all(
+            &Query::select()
+                .expr_as(Expr::col((Units::Table, Units::Slug)), sea_query::Alias::new("branch_slug"))
+                .columns([Memberships::JoinedOn, Memberships::PaidUntil, Memberships::LeftOn, Memberships::LeftReason, Memberships::Suspended].map(|c| (Memberships::Table, c)))
+                .from(Memberships::Table)
+                .left_join(Units::Table, Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)))
+                .and_where(Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let left = r.left_reason.as_deref().and_then(LeftReason::parse).zip(r.left_on);
+            (r.branch_slug, rules.status(r.joined_on, r.paid_until, left, r.suspended, on))
+        })
+        .collect())
+}

@@ -258,5 +258,17 @@ fn initial() -> Vec<Step> {
                 .to_owned(),
         ),
         index("payments_membership", Payments::Table, &["membership_id", "paid_on"], false),
+        Step::Table(
+            Table::create()
+                .table(AuditLog::Table)
+                .col(id(AuditLog::Id))
+                .col(stamp(AuditLog::At))
+                .col(text(AuditLog::Actor))
+                .col(text(AuditLog::Action))
+                .col(text(AuditLog::Subject))
+                .col(text(AuditLog::Detail))
+                .to_owned(),
+        ),
+        index("audit_log_at", AuditLog::Table, &["at"], false),
     ]
 }

@@ -2,6 +2,7 @@
 //! backend the connection is: SQLite (the embedded default, one file in WAL mode) or
 //! PostgreSQL. Nothing above this module writes SQL.
 
+pub mod audit;
 mod migrations;
 pub mod members;
 mod schema;

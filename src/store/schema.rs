@@ -121,3 +121,14 @@ pub enum Payments {
     PeriodTo,
     RecordedAt,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub enum AuditLog {
+    Table,
+    Id,
+    At,
+    Actor,
+    Action,
+    Subject,
+    Detail,
+}

@@ -1,0 +1,316 @@
+//! The `rosette` command line. Names and flags here are an interface scripts rely on
+//! (see DESIGN.md): change them only by adding.
+
+use anyhow::{Context, Result, bail};
+use chrono::{Local, NaiveDate};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::domain::{Rules, Status, UnitKind};
+use crate::export::{self, Format};
+use crate::import::{self, Options};
+use crate::store::units::{self, NewUnit};
+use crate::store::{Db, members, migrate};
+use crate::{demo, web};
+
+#[derive(Parser, Debug)]
+#[command(name = "rosette", version, about = "Membership and organising for a local party and its branches")]
+pub struct Cli {
+    /// sqlite://PATH or postgres://USER@HOST/DB
+    #[arg(long, env = "ROSETTE_DATABASE_URL", default_value = "sqlite://rosette.db", global = true)]
+    pub database_url: String,
+    /// A rules file (TOML) in place of the built-in defaults.
+    #[arg(long, env = "ROSETTE_RULES", global = true)]
+    pub rules: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a synthetic demo local party (unless the database has people already) and serve it.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// How many people to generate; above 50,000 they are spread over 650 local parties.
+        #[arg(long, default_value_t = 2000)]
+        members: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Generate the data and stop, without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Serve the web app.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Bring the database schema up to date (also done at every start).
+    Migrate,
+    /// Import records from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export records to a file or standard output.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Manage the organisation tree.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import members from a CSV file: strict unless --skip-invalid.
+    Members(ImportMembers),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportMembers {
+    pub file: PathBuf,
+    /// Check everything and report, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the valid rows and list the invalid ones instead of writing nothing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Read a column as a field: --map "Member Ref=membership_number" (repeatable).
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    pub maps: Vec<String>,
+    /// The local party to import into.
+    #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+    pub unit: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Export members with their derived status.
+    Members {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Only members with this status.
+        #[arg(long)]
+        status: Option<String>,
+        /// The local party to export.
+        #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+        unit: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Csv,
+    Table,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UnitCommand {
+    /// Add a unit: a branch under the default local party unless --parent says otherwise.
+    Add {
+        #[arg(long, default_value = "branch")]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+        /// Wards the branch covers, separated by ';'.
+        #[arg(long)]
+        wards: Option<String>,
+        /// A forum branch (such as a women's branch) that covers no wards.
+        #[arg(long)]
+        forum: bool,
+    },
+    /// List every unit.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+}
+
+/// Today in the local party's time zone (the machine's, set by TZ).
+pub fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
+
+fn actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+fn load_rules(path: Option<&PathBuf>) -> Result<Rules> {
+    Ok(match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read rules file {}", p.display()))?;
+            Rules::from_toml(&p.display().to_string(), &text)?
+        }
+        None => Rules::defaults()?,
+    })
+}
+
+async fn open(url: &str) -> Result<Db> {
+    let db = Db::connect(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let rules = load_rules(cli.rules.as_ref())?;
+    match cli.command {
+        Command::Migrate => {
+            let db = Db::connect(&cli.database_url).await?;
+            let ran = migrate(&db).await?;
+            println!("database is up to date ({ran} migration{} applied now)", if ran == 1 { "" } else { "s" });
+        }
+        Command::Serve { listen } => serve(open(&cli.database_url).await?, rules, listen).await?,
+        Command::Demo { listen, members: n, seed, no_serve } => {
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let existing = members::count(&mut tx, None).await?;
+            drop(tx);
+            if existing == 0 {
+                eprintln!("Creating a synthetic demo party with {n} people (seed {seed})…");
+                let bar = progress_bar(n as u64);
+                let started = std::time::Instant::now();
+                let made = demo::generate(&db, &rules, n, seed, today(), &|done| bar.set_position(done as u64)).await?;
+                bar.finish_and_clear();
+                eprintln!(
+                    "Created {} people in {} local part{} and {} branches in {:.1}s.",
+                    made.members, made.local_parties, if made.local_parties == 1 { "y" } else { "ies" }, made.branches, started.elapsed().as_secs_f64()
+                );
+            } else {
+                eprintln!("The database already has {existing} people; serving it as it is.");
+            }
+            if !no_serve {
+                serve(db, rules, listen).await?;
+            }
+        }
+        Command::Import(ImportCommand::Members(args)) => import_members(&cli.database_url, &rules, args).await?,
+        Command::Export(ExportCommand::Members { format, status, unit, output }) => {
+            let status = match status {
+                Some(s) => Some(Status::parse(&s).with_context(|| format!("--status '{s}' is not one of {}", Status::expected()))?),
+                None => None,
+            };
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let rows = export::member_rows(&mut tx, &rules, &unit, status, today(), &actor()).await?;
+            let bytes = match format {
+                Format::Csv => {
+                    let mut out = Vec::new();
+                    export::write_csv(&mut out, &rows)?;
+                    out
+                }
+                Format::Xlsx => {
+                    if output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                        bail!("an XLSX workbook is binary: give --output FILE.xlsx or redirect standard output to a file");
+                    }
+                    export::xlsx_bytes(&rows)?
+                }
+            };
+            match &output {
+                Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+            tx.commit().await?;
+            eprintln!("exported {} people", rows.len());
+        }
+        Command::Unit(UnitCommand::Add { kind, name, parent, wards, forum }) => {
+            let kind = UnitKind::parse(&kind).with_context(|| format!("--kind '{kind}' is not one of {}", UnitKind::expected()))?;
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let wards = wards.map(|w| w.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+            let unit = units::add(&mut tx, &NewUnit { kind: Some(kind), name, parent, forum, wards }).await?;
+            tx.commit().await?;
+            println!("{}", unit.slug);
+        }
+        Command::Unit(UnitCommand::List { format }) => {
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let list = units::list(&mut tx).await?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                ListFormat::Csv => {
+                    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+                    w.write_record(["slug", "name", "kind", "parent"])?;
+                    for u in &list {
+                        w.write_record([u.slug.as_str(), &export::neutralise(&u.name), u.kind.as_str(), u.parent_slug.as_deref().unwrap_or("")])?;
+                    }
+                    w.flush()?;
+                }
+                ListFormat::Table => {
+                    for u in &list {
+                        writeln!(out, "{:<40} {:<12} {:<30} {}", u.slug, u.kind, u.parent_slug.as_deref().unwrap_or("-"), u.name)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} ({eta} left)") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+struct Bar(ProgressBar);
+
+impl import::Progress for Bar {
+    fn start(&self, total: usize) {
+        self.0.set_length(total as u64);
+    }
+    fn advance(&self, done: usize) {
+        self.0.set_position(done as u64);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result<()> {
+    let mut maps = Vec::new();
+    for m in &args.maps {
+        let Some((header, field)) = m.split_once('=') else {
+            bail!("--map '{m}' should be HEADER=FIELD, e.g. --map \"Member Ref=membership_number\"");
+        };
+        maps.push((header.to_string(), field.to_string()));
+    }
+    let file = args.file.display().to_string();
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
+    let db = open(url).await?;
+    let options = Options { local_party: args.unit, dry_run: args.dry_run, skip_invalid: args.skip_invalid, maps, today: today(), actor: actor() };
+    let bar = Bar(progress_bar(0));
+    let summary = import::import_members(&db, rules, &file, &bytes, &options, &bar).await?;
+    bar.0.finish_and_clear();
+    if !summary.ignored_columns.is_empty() {
+        eprintln!("columns not imported: {}", summary.ignored_columns.join(", "));
+    }
+    for p in &summary.skipped {
+        eprintln!("skipped {p}");
+    }
+    println!("{summary}");
+    Ok(())
+}
+
+async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = web::router(web::AppState { db, rules: Arc::new(rules), today });
+    println!("Rosette is serving http://{addr}/");
+    println!("Health check: http://{addr}/healthz");
+    std::io::stdout().flush()?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

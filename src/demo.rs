@@ -1,0 +1,298 @@
+//! `rosette demo`: a synthetic local party (or, with many members, a national party of
+//! 650 local parties) with years of joins, renewals, lapses, rejoins, resignations and
+//! deaths. Deterministic for a seed. Every name, address, phone number and email address
+//! is invented: phones are in Ofcom's drama ranges, emails at example domains, postcodes
+//! in an area that does not exist.
+
+use chrono::{Days, NaiveDate, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+
+use crate::domain::dates::{add_months, age_on};
+use crate::domain::record::{Consents, MembershipDetails, PersonDetails};
+use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules, UnitKind};
+use crate::store::members::{self, ConsentSource, NewMember, NewPayment};
+use crate::store::units::{self, NewUnit};
+use crate::store::{Db, Result, Tx};
+
+/// Above this many members the demo becomes a national data set.
+pub const NATIONAL_THRESHOLD: usize = 50_000;
+pub const NATIONAL_LOCAL_PARTIES: usize = 650;
+
+const WOMEN: &[&str] = &["Ada", "Bea", "Cora", "Dina", "Edie", "Freya", "Gwen", "Hana", "Iris", "Jade", "Kemi", "Lena", "Maya", "Nia", "Orla", "Priya", "Rosa", "Sian", "Tara", "Una", "Vera", "Wren", "Yara", "Zoe", "Aisha", "Bronwen", "Chloe", "Deepa", "Elif", "Fatima"];
+const MEN: &[&str] = &["Alan", "Ben", "Cai", "Dev", "Emeka", "Finn", "Gareth", "Hari", "Ivan", "Jack", "Kofi", "Liam", "Mo", "Nikhil", "Owen", "Pete", "Rhys", "Sam", "Tom", "Umar", "Victor", "Will", "Yusuf", "Zack", "Arjun", "Bilal", "Callum", "Dafydd", "Eoin", "Femi"];
+const NEUTRAL: &[&str] = &["Alex", "Charlie", "Jordan", "Robin", "Sasha", "Kit", "Rowan", "Sky"];
+const SURNAMES: &[&str] = &["Abbott", "Begum", "Carter", "Davies", "Evans", "Fraser", "Green", "Hughes", "Iqbal", "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Okafor", "Patel", "Quinn", "Roberts", "Singh", "Thomas", "Umeh", "Vaughan", "Walsh", "Xu", "Young", "Zielinski", "Ahmed", "Brennan", "Chowdhury", "Doyle", "Ellis", "Fitzgerald", "Gill", "Hussain", "Jenkins", "Kaur", "Lloyd", "Mensah", "Nash", "Owusu"];
+const STREETS: &[&str] = &["Bramble", "Chestnut", "Foundry", "Heron", "Kiln", "Linnet", "Mill", "Orchard", "Quarry", "Rope", "Saddler", "Tannery", "Weaver", "Willow", "Yarrow"];
+const STREET_KINDS: &[&str] = &["Road", "Street", "Lane", "Close", "Avenue", "Terrace"];
+const WARDS: &[&str] = &["Riverside", "Hillside", "Castle", "Market", "Northgate", "Southfield", "Eastbrook", "Westmoor", "Abbey", "Canal", "Forest", "Harbour", "Meadow", "Station", "Park", "Priory", "Quayside", "Valley", "Common", "Moorland", "Bridge", "Chapel"];
+const PLACE_START: &[&str] = &["Ash", "Bram", "Cole", "Dun", "Elm", "Fern", "Glen", "Hart", "Ivy", "Kest", "Lark", "Mill", "Nor", "Oak", "Pen", "Quar", "Ros", "Stan", "Thorn", "Wick"];
+const PLACE_END: &[&str] = &["ford", "ley", "bury", "ton", "worth", "field", "ham", "mouth", "bridge", "stead", "wick", "by", "dale"];
+const PLACE_SIDE: &[&str] = &["", " North", " South", " East", " West", " Central"];
+const REGIONS: &[&str] = &["North Moors", "Lakeland", "Riverlands", "Midshires", "Marches", "Fenland", "Downs", "Capital", "Coastal", "Valleys", "Highlands", "Borders"];
+const AFFILIATES: &[&str] = &["Example Union of Care Workers", "Sample Transport Union", "Demonstration Teachers' Association"];
+const TAGS: &[&str] = &["canvasser", "driver", "leaflets", "phone-bank", "social-media"];
+
+/// What the demo created.
+#[derive(Debug, Clone, Default)]
+pub struct Created {
+    pub local_parties: usize,
+    pub branches: usize,
+    pub members: usize,
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, list: &[&'a str]) -> &'a str {
+    list[rng.random_range(0..list.len())]
+}
+
+fn days_before(date: NaiveDate, days: u64) -> NaiveDate {
+    date.checked_sub_days(Days::new(days)).unwrap_or(date)
+}
+
+fn days_after(date: NaiveDate, days: u64) -> NaiveDate {
+    date.checked_add_days(Days::new(days)).unwrap_or(date)
+}
+
+/// Fills an empty database: one local party (the default `local-party`) for small
+/// numbers, 650 local parties in 12 regions for a national data set.
+pub async fn generate(db: &Db, rules: &Rules, total: usize, seed: u64, today: NaiveDate, progress: &dyn Fn(usize)) -> Result<Created> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut created = Created::default();
+    let mut tx = db.begin().await?;
+    let source = ConsentSource { source: "demo data".into(), at: Utc::now() };
+    if total <= NATIONAL_THRESHOLD {
+        let party = units::get(&mut tx, units::DEFAULT_LOCAL_PARTY).await?;
+        let branches = add_branches(&mut tx, &mut rng, &party.slug, "", 8).await?;
+        created.branches += branches.len();
+        add_members(&mut tx, rules, &mut rng, party.id, &branches, 0, total, today, &source).await?;
+        progress(total);
+        created.local_parties = 1;
+        created.members = total;
+        tx.commit().await?;
+        return Ok(created);
+    }
+    let party = units::add(&mut tx, &NewUnit { kind: Some(UnitKind::Party), name: "Demo Party".into(), ..NewUnit::default() }).await?;
+    let mut regions = Vec::new();
+    for r in REGIONS {
+        regions.push(units::add(&mut tx, &NewUnit { kind: Some(UnitKind::Region), name: format!("{r} Region"), parent: Some(party.slug.clone()), ..NewUnit::default() }).await?);
+    }
+    tx.commit().await?;
+    let per_party = total / NATIONAL_LOCAL_PARTIES;
+    let mut done = 0;
+    for i in 0..NATIONAL_LOCAL_PARTIES {
+        let mut tx = db.begin().await?;
+        let name = format!(
+            "{}{}{}",
+            PLACE_START[i % PLACE_START.len()],
+            PLACE_END[(i / PLACE_START.len()) % PLACE_END.len()],
+            PLACE_SIDE[(i / (PLACE_START.len() * PLACE_END.len())) % PLACE_SIDE.len()]
+        );
+        let region = &regions[i % regions.len()];
+        let lp = units::add(&mut tx, &NewUnit { kind: Some(UnitKind::LocalParty), name, parent: Some(region.slug.clone()), ..NewUnit::default() }).await?;
+        let n_branches = rng.random_range(6..=10);
+        let branches = add_branches(&mut tx, &mut rng, &lp.slug, &format!("{} ", lp.name), n_branches).await?;
+        let count = if i + 1 == NATIONAL_LOCAL_PARTIES { total - done } else { per_party };
+        add_members(&mut tx, rules, &mut rng, lp.id, &branches, i * 1_000_000, count, today, &source).await?;
+        tx.commit().await?;
+        done += count;
+        created.local_parties += 1;
+        created.branches += branches.len();
+        progress(done);
+    }
+    created.members = done;
+    Ok(created)
+}
+
+/// Branches with two or three wards each, plus a women's forum branch.
+async fn add_branches(tx: &mut Tx, rng: &mut ChaCha8Rng, parent: &str, prefix: &str, n: usize) -> Result<Vec<(String, Vec<String>)>> {
+    let mut out = Vec::new();
+    let start = rng.random_range(0..WARDS.len());
+    let mut w = 0;
+    for b in 0..n {
+        let name = WARDS[(start + w) % WARDS.len()];
+        let mut wards = vec![name.to_string()];
+        let extra = rng.random_range(1..=2);
+        for e in 1..=extra {
+            wards.push(format!("{name} {}", ["North", "South", "Upper", "Lower"][(b + e) % 4]));
+        }
+        w += 1;
+        let unit = units::add(tx, &NewUnit { kind: Some(UnitKind::Branch), name: format!("{prefix}{name} Branch"), parent: Some(parent.into()), forum: false, wards: wards.clone() }).await?;
+        out.push((unit.slug, wards));
+    }
+    units::add(tx, &NewUnit { kind: Some(UnitKind::Branch), name: format!("{prefix}Women's Branch"), parent: Some(parent.into()), forum: true, wards: vec![] }).await?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn add_members(
+    tx: &mut Tx,
+    rules: &Rules,
+    rng: &mut ChaCha8Rng,
+    local_party_id: i64,
+    branches: &[(String, Vec<String>)],
+    number_base: usize,
+    count: usize,
+    today: NaiveDate,
+    source: &ConsentSource,
+) -> Result<()> {
+    let branch_ids: HashMap<String, i64> = {
+        let list = units::branches(tx, local_party_id).await?;
+        list.into_iter().map(|u| (u.slug, u.id)).collect()
+    };
+    let outward = format!("RZ{}", rng.random_range(1..=99));
+    let batch: Vec<NewMember> = (0..count).map(|i| member(rules, rng, branches, &outward, number_base + i + 1, today)).collect();
+    members::insert(tx, local_party_id, &branch_ids, &batch, source, &|_| {}).await
+}
+
+/// One synthetic person with a plausible life as a member up to `today`.
+fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)], outward: &str, number: usize, today: NaiveDate) -> NewMember {
+    let roll: f64 = rng.random();
+    let kind = match roll {
+        r if r < 0.88 => Kind::Member,
+        r if r < 0.93 => Kind::RegisteredSupporter,
+        r if r < 0.97 => Kind::AffiliatedSupporter,
+        r if r < 0.99 => Kind::Supporter,
+        _ => Kind::Contact,
+    };
+    let g: f64 = rng.random();
+    let (gender, first) = match g {
+        g if g < 0.47 => (Some(Gender::Woman), pick(rng, WOMEN)),
+        g if g < 0.93 => (Some(Gender::Man), pick(rng, MEN)),
+        g if g < 0.945 => (Some(Gender::NonBinary), pick(rng, NEUTRAL)),
+        g if g < 0.95 => (Some(Gender::OwnWords("genderqueer".into())), pick(rng, NEUTRAL)),
+        _ => {
+            let list = if rng.random_bool(0.5) { WOMEN } else { MEN };
+            (None, pick(rng, list))
+        }
+    };
+    let last = pick(rng, SURNAMES);
+    let age_years = match rng.random::<f64>() {
+        a if a < 0.15 => rng.random_range(16..=26),
+        a if a < 0.65 => rng.random_range(27..=54),
+        _ => rng.random_range(55..=90),
+    };
+    let born = days_before(today, age_years * 365 + rng.random_range(0..365));
+    // Most joined in the last five years; some are long-standing.
+    let joined = if rng.random_bool(0.8) { days_before(today, rng.random_range(0..5 * 365)) } else { days_before(today, rng.random_range(5 * 365..25 * 365)) };
+    // Nobody joins before they are sixteen.
+    let joined = joined.max(add_months(born, 16 * 12)).min(today);
+    let age_at_join = age_on(born, joined).unwrap_or(0);
+    let rate = if kind != Kind::Member {
+        String::new()
+    } else {
+        let r: f64 = rng.random();
+        match r {
+            _ if (14..=26).contains(&age_at_join) && r < 0.6 => "youth",
+            _ if age_at_join >= 55 && r < 0.4 => "retired",
+            r if r < 0.62 => "standard",
+            r if r < 0.75 => "reduced",
+            r if r < 0.82 => "unwaged",
+            r if r < 0.83 => "armed_forces",
+            _ => "trade_union",
+        }
+        .to_string()
+    };
+    let (branch, wards) = &branches[rng.random_range(0..branches.len())];
+    let ward = pick(rng, &wards.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+
+    let mut events = Vec::new();
+    let mut payments = Vec::new();
+    let mut start = joined;
+    let mut paid_until;
+    let mut left = None;
+    if kind == Kind::Member {
+        let price = |on: NaiveDate| rules.rate(&rate, on).map_or(0, |r| r.price_pence);
+        let cover = |from: NaiveDate| rules.rate(&rate, from).map_or(from, |r| r.covers_until(from));
+        let method = if rng.random_bool(0.7) { "direct_debit" } else if rng.random_bool(0.8) { "card" } else { "cheque" };
+        paid_until = cover(joined);
+        events.push(Event::new(EventKind::Joined, joined, Some(paid_until)));
+        payments.push(NewPayment { paid_on: joined, amount_pence: price(joined), method: method.into(), period_from: joined, period_to: paid_until });
+        let will_leave: f64 = rng.random();
+        loop {
+            let due = days_after(paid_until, 1);
+            if due > today {
+                break;
+            }
+            if will_leave < 0.03 && rng.random_bool(0.3) {
+                let on = days_before(due, rng.random_range(0..60));
+                left = Some((LeftReason::Resigned, on));
+                events.push(Event::new(EventKind::Resigned, on, None));
+                break;
+            }
+            if age_years > 75 && rng.random_bool(0.02) {
+                let on = days_before(due, rng.random_range(0..200));
+                left = Some((LeftReason::Deceased, on));
+                events.push(Event::new(EventKind::Died, on, None));
+                break;
+            }
+            if rng.random_bool(0.86) {
+                // Renewed, a little early or a little late.
+                let on = days_after(days_before(due, 20), rng.random_range(0..80)).min(today);
+                paid_until = cover(due);
+                events.push(Event::new(EventKind::Renewed, on, Some(paid_until)));
+                payments.push(NewPayment { paid_on: on, amount_pence: price(on), method: method.into(), period_from: due, period_to: paid_until });
+                continue;
+            }
+            // Stopped paying. Some come back after lapsing.
+            let lapse = rules.status.lapses_on(start, Some(paid_until));
+            if lapse < today && rng.random_bool(0.25) {
+                let back = days_after(lapse, rng.random_range(1..=700));
+                if back <= today {
+                    start = back;
+                    paid_until = cover(back);
+                    events.push(Event::new(EventKind::Rejoined, back, Some(paid_until)));
+                    payments.push(NewPayment { paid_on: back, amount_pence: price(back), method: method.into(), period_from: back, period_to: paid_until });
+                    continue;
+                }
+            }
+            break;
+        }
+    } else {
+        // Supporters' registrations run a year from when they were last renewed.
+        paid_until = days_after(today, rng.random_range(30..365));
+        events.push(Event::new(EventKind::Joined, joined, Some(paid_until)));
+    }
+
+    let has_email = rng.random_bool(0.92);
+    let has_mobile = rng.random_bool(0.75);
+    let email_user = format!("{}.{}{}", first.to_lowercase(), last.to_lowercase(), number % 1000);
+    let consent = |rng: &mut ChaCha8Rng, p: f64, has: bool| if has { Some(rng.random_bool(p)) } else { None };
+    let consents = Consents {
+        email: consent(rng, 0.8, has_email),
+        phone: consent(rng, 0.6, true),
+        sms: consent(rng, 0.4, has_mobile),
+        post: consent(rng, 0.5, true),
+    };
+    let tags: Vec<String> = {
+        let mut t: Vec<String> = TAGS.iter().filter(|_| rng.random_bool(0.06)).map(|t| t.to_string()).collect();
+        t.sort();
+        t
+    };
+    let street = format!("{} {} {}", rng.random_range(1..=220), pick(rng, STREETS), pick(rng, STREET_KINDS));
+    let letters = b"ABDEFGHJLNPQRSTUWXYZ";
+    let inward = format!("{}{}{}", rng.random_range(0..10), letters[rng.random_range(0..letters.len())] as char, letters[rng.random_range(0..letters.len())] as char);
+    NewMember {
+        person: PersonDetails {
+            kind,
+            first_name: first.into(),
+            last_name: last.into(),
+            email: has_email.then(|| format!("{email_user}@{}", ["example.org", "example.com", "example.net"][number % 3])),
+            mobile: has_mobile.then(|| format!("+447700900{:03}", number % 1000)),
+            phone: rng.random_bool(0.3).then(|| format!("+441632960{:03}", number % 1000)),
+            address_line1: Some(street),
+            address_line2: None,
+            town: Some("Demoton".into()),
+            postcode: Some(format!("{outward} {inward}")),
+            ward: Some(ward),
+            date_of_birth: rng.random_bool(0.85).then_some(born),
+            gender,
+            affiliate: (kind == Kind::AffiliatedSupporter).then(|| pick(rng, AFFILIATES).to_string()),
+            consents,
+            tags,
+        },
+        membership: MembershipDetails { number: format!("D{number:07}"), rate, branch: Some(branch.clone()), joined_on: start, paid_until: Some(paid_until), left },
+        events,
+        payments,
+    }
+}
