@@ -163,7 +163,7 @@ impl History {
                 EventKind::EnteredArrears | EventKind::ChangedBranch | EventKind::ChangedRate => {}
             }
         }
-        h.close_if_lapsed(rules, on.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX));
+        h.close_if_lapsed(rules, on);
         h
     }
 

@@ -124,12 +124,12 @@ impl Rules {
     /// Finds a rate by its code or its name, as spreadsheets write either ("Reduced Rate").
     /// Returns the canonical code.
     pub fn rate_code(&self, text: &str) -> Option<&str> {
-        let folded = text.trim().to_lowercase().replace(['-', ' '], "_");
-        let folded = folded.strip_suffix("_rate").unwrap_or(&folded);
-        self.rates
-            .iter()
-            .find(|r| r.code == folded || r.name.to_lowercase().replace(['-', ' '], "_") == folded)
-            .map(|r| r.code.as_str())
+        fn fold(text: &str) -> String {
+            let folded = text.trim().to_lowercase().replace(['-', ' '], "_");
+            folded.strip_suffix("_rate").unwrap_or(&folded).to_string()
+        }
+        let wanted = fold(text);
+        self.rates.iter().find(|r| r.code == wanted || fold(&r.name) == wanted).map(|r| r.code.as_str())
     }
 
     /// The rate row in force for `code` on `on`, falling back to its latest row.

@@ -164,6 +164,10 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
     let mut updates = Vec::new();
     for c in candidates {
         let Some(old) = stored.get(&c.membership.number) else {
+            if c.person.kind == Kind::Member && c.membership.rate.is_empty() {
+                problems.push(Problem { row: c.row, column: Field::Rate.name().into(), message: "a new member needs a rate, and the file has no rate column".into() });
+                continue;
+            }
             let events = c.membership.opening_events();
             inserts.push(NewMember { person: c.person, membership: c.membership, events, payments: Vec::new() });
             continue;
@@ -363,7 +367,7 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
         problem(Field::Affiliate, "an affiliated supporter needs the organisation they are affiliated through".into());
     }
     let rate = match get(Field::Rate) {
-        "" if kind == Kind::Member => {
+        "" if kind == Kind::Member && text.contains_key(&Field::Rate) => {
             problem(Field::Rate, format!("is empty; a member needs a rate ({})", ctx.rules.rate_codes()));
             String::new()
         }

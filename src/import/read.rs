@@ -46,22 +46,46 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
     if headers.iter().any(|h| h.chars().count() > MAX_FIELD_CHARS) {
         return Err(format!("row 1: a header is longer than {MAX_FIELD_CHARS} characters; is this really a member file?"));
     }
-    // A spreadsheet shows each record as one row, however many lines its cells span, and
-    // shows blank lines (which the CSV reader skips) as empty rows: count both that way.
+    let numbers = record_rows(bytes);
     let mut rows = Vec::new();
-    let mut row = 1;
-    let mut next_line = 2;
-    for record in records {
-        let record = record.map_err(|e| format!("row {}: cannot be read as CSV: {e}", row + 1))?;
-        let line = record.position().map_or(next_line, |p| p.line() as usize);
-        row += 1 + line.saturating_sub(next_line);
-        next_line = line + 1 + record.iter().map(|f| f.matches('\n').count()).sum::<usize>();
+    for (i, record) in records.enumerate() {
+        let row = numbers.get(i + 1).copied().unwrap_or(i + 2);
+        let record = record.map_err(|e| format!("row {row}: cannot be read as CSV: {e}"))?;
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
         rows.push((row, record.iter().map(str::to_string).collect()));
     }
     Ok(Table { headers, rows })
+}
+
+/// The spreadsheet row number of each record the CSV reader will yield. A spreadsheet
+/// shows a record as one row however many lines its quoted cells span, and shows an empty
+/// line (which the reader skips) as an empty row, so both are counted that way here.
+fn record_rows(bytes: &[u8]) -> Vec<usize> {
+    let mut rows = Vec::new();
+    let (mut row, mut quoted, mut content) = (0, false, false);
+    for &b in bytes {
+        match b {
+            b'"' => {
+                quoted = !quoted;
+                content = true;
+            }
+            b'\n' if !quoted => {
+                row += 1;
+                if content {
+                    rows.push(row);
+                }
+                content = false;
+            }
+            b'\r' => {}
+            _ => content = true,
+        }
+    }
+    if content {
+        rows.push(row + 1);
+    }
+    rows
 }
 
 fn line_of(bytes: &[u8], at: usize) -> usize {
