@@ -1,0 +1,239 @@
+//! The command line as scripts outside the code drive it: exit codes, messages, formats.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("rosette.db").display())
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write test file");
+        path
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rosette"));
+        c.args(args).env("ROSETTE_DATABASE_URL", self.url()).env_remove("ROSETTE_RULES").current_dir(self.dir.path());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run rosette")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "rosette {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "rosette {args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn import(&self, name: &str, bytes: &[u8], extra: &[&str]) -> Output {
+        let path = self.file(name, bytes);
+        let mut args = vec!["import", "members", path.to_str().expect("path")];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn exported(&self) -> String {
+        self.ok(&["export", "members"])
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn units_are_added_and_listed_as_csv() {
+    let env = Env::new();
+    assert_eq!(env.ok(&["unit", "add", "--kind", "branch", "--name", "Riverside", "--wards", "Riverside; Docks"]).trim(), "riverside");
+    env.ok(&["unit", "add", "--name", "Women's Branch", "--forum"]);
+    let list = env.ok(&["unit", "list", "--format", "csv"]);
+    assert_eq!(list, "slug,name,kind,parent\r\nlocal-party,Local Party,local_party,\r\nriverside,Riverside,branch,local-party\r\nwomen-s-branch,Women's Branch,branch,local-party\r\n");
+    assert!(env.fails(&["unit", "add", "--kind", "shire", "--name", "X"]).contains("not one of party, region, local_party, branch"));
+    assert!(env.fails(&["unit", "add", "--name", "Riverside"]).contains("already exists"));
+}
+
+#[test]
+fn a_spreadsheet_export_with_its_own_headers_imports() {
+    let env = Env::new();
+    env.ok(&["unit", "add", "--name", "Riverside", "--wards", "Riverside;Docks"]);
+    let csv = "\u{feff}Membership Number,Forename,Surname,Email Address,Date Joined,Membership Type,Expiry Date,Ward,Post Code,Notes\r\n\
+               A1,Ada,Lovelace,ada@example.org,15/01/2020,Standard,31/12/2030,docks,sw1a 1aa,likes maths\r\n\
+               A2,Grace,Hopper,,01/02/2021,Reduced Rate,31/01/2022,,,\r\n";
+    let out = env.import("members.csv", csv.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2 rows: 2 added, 0 updated (0 renewed, 0 rejoined, 0 left), 0 unchanged, 0 skipped as invalid");
+    assert!(stderr(&out).contains("columns not imported: Notes"), "{}", stderr(&out));
+    let exported = env.exported();
+    assert!(exported.contains("A1,Ada,Lovelace,ada@example.org,,,,,,SW1A 1AA,docks,riverside,standard,2020-01-15,2030-12-31"), "{exported}");
+    assert!(exported.contains(",lapsed,false,"), "{exported}");
+
+    let again = env.import("members.csv", csv.as_bytes(), &[]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 added, 0 updated (0 renewed, 0 rejoined, 0 left), 2 unchanged"));
+}
+
+#[test]
+fn map_names_columns_nobody_could_guess() {
+    let env = Env::new();
+    let csv = b"Ref,First,Last,Start,Band\nR1,Ada,Lovelace,2024-01-01,youth\n";
+    let out = env.import("m.csv", csv, &["--map", "Ref=membership_number", "--map", "Start=joined_on", "--map", "Band=rate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bad = env.import("m.csv", csv, &["--map", "Ref"]);
+    assert!(stderr(&bad).contains("should be HEADER=FIELD"));
+    let unmapped = env.import("m.csv", csv, &[]);
+    assert!(!unmapped.status.success());
+    assert!(stderr(&unmapped).contains("no column for membership_number"), "{}", stderr(&unmapped));
+}
+
+#[test]
+fn every_problem_is_listed_by_row_and_column_and_nothing_is_written() {
+    let env = Env::new();
+    let csv = "membership_number,first_name,last_name,email,mobile,phone,postcode,rate,joined_on,paid_until,left_on,left_reason,gender,date_of_birth,kind,affiliate,email_consent,phone_consent,sms_consent\n\
+               G1,Good,Person,good@example.org,07700 900123,,,standard,2024-01-01,2024-12-31,,,,,,,,,\n\
+               B1,,Person,not-an-email,123,020 79,ZZZ,gold,2024-13-01,2024-02-30,2024-03-01,,,2090-01-01,alien,,maybe,si,0\n\
+               B2,Young,Person,,,,,youth,2024-01-01,2023-01-01,,retired,,1950-01-01,affiliated_supporter,,,,\n\
+               B3,Dead,Person,,,,,standard,2024-01-01,,2023-06-01,deceased,,,,,,,\n";
+    let out = env.import("bad.csv", csv.as_bytes(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for want in [
+        "bad.csv: nothing was imported, because of",
+        "row 3, first_name: is empty",
+        "row 3, email: 'not-an-email' is not an email address",
+        "row 3, mobile: '123' is not a phone number",
+        "row 3, phone: '020 79' is not a phone number",
+        "row 3, postcode: 'ZZZ' is not a UK postcode",
+        "row 3, rate: 'gold' is not a known rate",
+        "row 3, joined_on: '2024-13-01' is not a date",
+        "row 3, paid_until: '2024-02-30' is not a real date",
+        "row 3, left_reason: is empty but left_on is set",
+        "row 3, date_of_birth: 2090-01-01 is in the future",
+        "row 3, kind: 'alien' is not one of member",
+        "row 3, email_consent: 'maybe' is not yes or no",
+        "row 3, phone_consent: 'si' is not yes or no",
+        "row 4, paid_until: 2023-01-01 is before joined_on 2024-01-01",
+        "row 4, left_reason: 'retired' is not one of resigned, deceased, expelled",
+        "row 4, affiliate: an affiliated supporter needs the organisation",
+        "row 4, rate: the Youth rate is for people aged 14 to 26; this person was 74",
+        "row 5, left_on: 2023-06-01 is before joined_on 2024-01-01",
+    ] {
+        assert!(err.contains(want), "missing «{want}» in:\n{err}");
+    }
+    assert!(!err.contains("row 2,"), "the good row has no problems: {err}");
+    assert_eq!(env.exported().lines().count(), 1, "nothing written");
+
+    let skipped = env.import("bad.csv", csv.as_bytes(), &["--skip-invalid"]);
+    assert!(skipped.status.success());
+    assert!(String::from_utf8_lossy(&skipped.stdout).contains("1 added"), "{}", String::from_utf8_lossy(&skipped.stdout));
+    assert!(stderr(&skipped).contains("skipped row 3, first_name: is empty"));
+    assert_eq!(env.exported().lines().count(), 2);
+}
+
+#[test]
+fn files_that_are_not_member_csv_are_refused_clearly() {
+    let env = Env::new();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", vec![], "empty.csv: the file is empty"),
+        ("book.xlsx", b"PK\x03\x04\x14\x00\x06\x00".to_vec(), "spreadsheet workbook (.xlsx), not CSV"),
+        ("latin1.csv", b"membership_number,first_name,last_name,joined_on\nL1,Zo\xeb,Smith,2024-01-01\n".to_vec(), "row 2: the text is not UTF-8"),
+        ("binary.csv", vec![0u8, 159, 146, 150], "binary data"),
+        ("ragged.csv", b"membership_number,first_name,last_name,joined_on\nL1,Ada,Lovelace\n".to_vec(), "row 2, row: has 3 cells but the header has 4"),
+        ("huge.csv", format!("membership_number,first_name,last_name,joined_on\nL1,{},Lovelace,2024-01-01\n", "A".repeat(2_000_000)).into_bytes(), "row 2, first_name: 2000000 characters is too long (at most 1000)"),
+        ("dupe.csv", b"Surname,Last Name,First Name,Membership Number,Joined\n".to_vec(), "both read as last_name"),
+    ];
+    for (name, bytes, want) in cases {
+        let out = env.import(name, &bytes, &[]);
+        assert!(!out.status.success(), "{name} should be refused");
+        assert!(stderr(&out).contains(want), "{name}: missing «{want}» in {}", stderr(&out));
+    }
+    assert!(env.fails(&["import", "members", "/no/such/file.csv"]).contains("cannot read /no/such/file.csv"));
+    assert_eq!(env.exported().lines().count(), 1);
+}
+
+#[test]
+fn exports_filter_by_status_and_write_xlsx() {
+    let env = Env::new();
+    let csv = b"membership_number,first_name,last_name,joined_on,paid_until,rate,phone\nL1,=HYPERLINK(\"x\"),Current,2020-01-01,2099-12-31,standard,+44 20 7946 0018\nL2,Old,Lapsed,2015-01-01,2016-01-01,standard,\n";
+    assert!(env.import("m.csv", csv, &[]).status.success());
+    let current = env.ok(&["export", "members", "--status", "current"]);
+    assert_eq!(current.lines().count(), 2);
+    assert!(current.contains("L1,\"'=HYPERLINK(\"\"x\"\")\",Current,"), "{current}");
+    assert!(current.contains(",+442079460018,"), "phone kept as it is: {current}");
+    assert_eq!(env.ok(&["export", "members", "--status", "lapsed"]).lines().count(), 2);
+    assert!(env.fails(&["export", "members", "--status", "asleep"]).contains("not one of new, current, in_arrears"));
+    let path = env.dir.path().join("members.xlsx");
+    env.ok(&["export", "members", "--format", "xlsx", "--output", path.to_str().expect("path")]);
+    assert!(std::fs::read(&path).expect("xlsx written").starts_with(b"PK\x03\x04"));
+}
+
+#[test]
+fn a_bad_database_url_or_rules_file_says_what_is_wrong() {
+    let env = Env::new();
+    assert!(env.command(&["migrate"]).env("ROSETTE_DATABASE_URL", "mysql://x").output().map(|o| stderr(&o)).expect("run").contains("neither sqlite://PATH nor postgres://"));
+    let rules = env.file("rules.toml", b"[status]\nnew_days = -1\n");
+    let out = env.command(&["migrate", "--rules", rules.to_str().expect("path")]).output().expect("run");
+    assert!(stderr(&out).contains("rules.toml"), "{}", stderr(&out));
+    let missing = env.command(&["migrate", "--rules", "/no/rules.toml"]).output().expect("run");
+    assert!(stderr(&missing).contains("cannot read rules file /no/rules.toml"));
+}
+
+fn get(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+fn wait_for_address(child: &mut std::process::Child) -> String {
+    let mut out = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("/healthz") {
+        let n = out.read(&mut buf).expect("read stdout");
+        assert!(n > 0, "rosette stopped before serving: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let start = seen.find("http://").expect("address printed") + 7;
+    seen[start..].split('/').next().expect("host:port").to_string()
+}
+
+#[test]
+fn demo_creates_once_and_serves_health_and_front_page() {
+    let env = Env::new();
+    let mut child = env.command(&["demo", "--listen", "127.0.0.1:0", "--members", "300"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start demo");
+    let addr = wait_for_address(&mut child);
+    let health = get(&addr, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("\"status\":\"ok\"") && health.contains("\"database\":\"sqlite\""), "{health}");
+    let page = get(&addr, "/");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.to_lowercase().contains("content-security-policy: default-src 'none'"), "{page}");
+    assert!(page.contains("Members by status") && page.contains("Branches"), "{page}");
+    child.kill().expect("stop demo");
+    let _ = child.wait();
+
+    let again = env.run(&["demo", "--no-serve"]);
+    assert!(stderr(&again).contains("already has 300 people"), "{}", stderr(&again));
+    assert_eq!(env.exported().lines().count(), 301);
+    assert!(Path::new(&env.dir.path().join("rosette.db")).exists());
+}
