@@ -18,10 +18,19 @@ use crate::store::{Db, members, migrate};
 use crate::{demo, web};
 
 #[derive(Parser, Debug)]
-#[command(name = "rosette", version, about = "Membership and organising for a local party and its branches")]
+#[command(
+    name = "rosette",
+    version,
+    about = "Membership and organising for a local party and its branches"
+)]
 pub struct Cli {
     /// sqlite://PATH or postgres://USER@HOST/DB
-    #[arg(long, env = "ROSETTE_DATABASE_URL", default_value = "sqlite://rosette.db", global = true)]
+    #[arg(
+        long,
+        env = "ROSETTE_DATABASE_URL",
+        default_value = "sqlite://rosette.db",
+        global = true
+    )]
     pub database_url: String,
     /// A rules file (TOML) in place of the built-in defaults.
     #[arg(long, env = "ROSETTE_RULES", global = true)]
@@ -140,13 +149,17 @@ pub fn today() -> NaiveDate {
 }
 
 fn actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 fn load_rules(path: Option<&PathBuf>) -> Result<Rules> {
     Ok(match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read rules file {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read rules file {}", p.display()))?;
             Rules::from_toml(&p.display().to_string(), &text)?
         }
         None => Rules::defaults()?,
@@ -165,10 +178,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => {
             let db = Db::connect(&cli.database_url).await?;
             let ran = migrate(&db).await?;
-            println!("database is up to date ({ran} migration{} applied now)", if ran == 1 { "" } else { "s" });
+            println!(
+                "database is up to date ({ran} migration{} applied now)",
+                if ran == 1 { "" } else { "s" }
+            );
         }
         Command::Serve { listen } => serve(open(&cli.database_url).await?, rules, listen).await?,
-        Command::Demo { listen, members: n, seed, no_serve } => {
+        Command::Demo {
+            listen,
+            members: n,
+            seed,
+            no_serve,
+        } => {
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
             let existing = members::count(&mut tx, None).await?;
@@ -177,11 +198,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 eprintln!("Creating a synthetic demo party with {n} people (seed {seed})…");
                 let bar = progress_bar(n as u64);
                 let started = std::time::Instant::now();
-                let made = demo::generate(&db, &rules, n, seed, today(), &|done| bar.set_position(done as u64)).await?;
+                let made = demo::generate(&db, &rules, n, seed, today(), &|done| {
+                    bar.set_position(done as u64)
+                })
+                .await?;
                 bar.finish_and_clear();
                 eprintln!(
                     "Created {} people in {} local part{} and {} branches in {:.1}s.",
-                    made.members, made.local_parties, if made.local_parties == 1 { "y" } else { "ies" }, made.branches, started.elapsed().as_secs_f64()
+                    made.members,
+                    made.local_parties,
+                    if made.local_parties == 1 { "y" } else { "ies" },
+                    made.branches,
+                    started.elapsed().as_secs_f64()
                 );
             } else {
                 eprintln!("The database already has {existing} people; serving it as it is.");
@@ -190,15 +218,25 @@ pub async fn run(cli: Cli) -> Result<()> {
                 serve(db, rules, listen).await?;
             }
         }
-        Command::Import(ImportCommand::Members(args)) => import_members(&cli.database_url, &rules, args).await?,
-        Command::Export(ExportCommand::Members { format, status, unit, output }) => {
+        Command::Import(ImportCommand::Members(args)) => {
+            import_members(&cli.database_url, &rules, args).await?
+        }
+        Command::Export(ExportCommand::Members {
+            format,
+            status,
+            unit,
+            output,
+        }) => {
             let status = match status {
-                Some(s) => Some(Status::parse(&s).with_context(|| format!("--status '{s}' is not one of {}", Status::expected()))?),
+                Some(s) => Some(Status::parse(&s).with_context(|| {
+                    format!("--status '{s}' is not one of {}", Status::expected())
+                })?),
                 None => None,
             };
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
-            let rows = export::member_rows(&mut tx, &rules, &unit, status, today(), &actor()).await?;
+            let rows =
+                export::member_rows(&mut tx, &rules, &unit, status, today(), &actor()).await?;
             let bytes = match format {
                 Format::Csv => {
                     let mut out = Vec::new();
@@ -207,24 +245,52 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
                 Format::Xlsx => {
                     if output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                        bail!("an XLSX workbook is binary: give --output FILE.xlsx or redirect standard output to a file");
+                        bail!(
+                            "an XLSX workbook is binary: give --output FILE.xlsx or redirect standard output to a file"
+                        );
                     }
                     export::xlsx_bytes(&rows)?
                 }
             };
             match &output {
-                Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => std::io::stdout().write_all(&bytes)?,
             }
             tx.commit().await?;
             eprintln!("exported {} people", rows.len());
         }
-        Command::Unit(UnitCommand::Add { kind, name, parent, wards, forum }) => {
-            let kind = UnitKind::parse(&kind).with_context(|| format!("--kind '{kind}' is not one of {}", UnitKind::expected()))?;
+        Command::Unit(UnitCommand::Add {
+            kind,
+            name,
+            parent,
+            wards,
+            forum,
+        }) => {
+            let kind = UnitKind::parse(&kind).with_context(|| {
+                format!("--kind '{kind}' is not one of {}", UnitKind::expected())
+            })?;
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
-            let wards = wards.map(|w| w.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
-            let unit = units::add(&mut tx, &NewUnit { kind: Some(kind), name, parent, forum, wards }).await?;
+            let wards = wards
+                .map(|w| {
+                    w.split(';')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let unit = units::add(
+                &mut tx,
+                &NewUnit {
+                    kind: Some(kind),
+                    name,
+                    parent,
+                    forum,
+                    wards,
+                },
+            )
+            .await?;
             tx.commit().await?;
             println!("{}", unit.slug);
         }
@@ -235,16 +301,30 @@ pub async fn run(cli: Cli) -> Result<()> {
             let mut out = std::io::stdout().lock();
             match format {
                 ListFormat::Csv => {
-                    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+                    let mut w = csv::WriterBuilder::new()
+                        .terminator(csv::Terminator::CRLF)
+                        .from_writer(&mut out);
                     w.write_record(["slug", "name", "kind", "parent"])?;
                     for u in &list {
-                        w.write_record([u.slug.as_str(), &export::neutralise(&u.name), u.kind.as_str(), u.parent_slug.as_deref().unwrap_or("")])?;
+                        w.write_record([
+                            u.slug.as_str(),
+                            &export::neutralise(&u.name),
+                            u.kind.as_str(),
+                            u.parent_slug.as_deref().unwrap_or(""),
+                        ])?;
                     }
                     w.flush()?;
                 }
                 ListFormat::Table => {
                     for u in &list {
-                        writeln!(out, "{:<40} {:<12} {:<30} {}", u.slug, u.kind, u.parent_slug.as_deref().unwrap_or("-"), u.name)?;
+                        writeln!(
+                            out,
+                            "{:<40} {:<12} {:<30} {}",
+                            u.slug,
+                            u.kind,
+                            u.parent_slug.as_deref().unwrap_or("-"),
+                            u.name
+                        )?;
                     }
                 }
             }
@@ -279,19 +359,31 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
     let mut maps = Vec::new();
     for m in &args.maps {
         let Some((header, field)) = m.split_once('=') else {
-            bail!("--map '{m}' should be HEADER=FIELD, e.g. --map \"Member Ref=membership_number\"");
+            bail!(
+                "--map '{m}' should be HEADER=FIELD, e.g. --map \"Member Ref=membership_number\""
+            );
         };
         maps.push((header.to_string(), field.to_string()));
     }
     let file = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
     let db = open(url).await?;
-    let options = Options { local_party: args.unit, dry_run: args.dry_run, skip_invalid: args.skip_invalid, maps, today: today(), actor: actor() };
+    let options = Options {
+        local_party: args.unit,
+        dry_run: args.dry_run,
+        skip_invalid: args.skip_invalid,
+        maps,
+        today: today(),
+        actor: actor(),
+    };
     let bar = Bar(progress_bar(0));
     let summary = import::import_members(&db, rules, &file, &bytes, &options, &bar).await?;
     bar.0.finish_and_clear();
     if !summary.ignored_columns.is_empty() {
-        eprintln!("columns not imported: {}", summary.ignored_columns.join(", "));
+        eprintln!(
+            "columns not imported: {}",
+            summary.ignored_columns.join(", ")
+        );
     }
     for p in &summary.skipped {
         eprintln!("skipped {p}");
@@ -301,9 +393,15 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
 }
 
 async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let app = web::router(web::AppState { db, rules: Arc::new(rules), today });
+    let app = web::router(web::AppState {
+        db,
+        rules: Arc::new(rules),
+        today,
+    });
     println!("Rosette is serving http://{addr}/");
     println!("Health check: http://{addr}/healthz");
     std::io::stdout().flush()?;

@@ -20,19 +20,125 @@ use crate::store::{Db, Result, Tx};
 pub const NATIONAL_THRESHOLD: usize = 50_000;
 pub const NATIONAL_LOCAL_PARTIES: usize = 650;
 
-const WOMEN: &[&str] = &["Ada", "Bea", "Cora", "Dina", "Edie", "Freya", "Gwen", "Hana", "Iris", "Jade", "Kemi", "Lena", "Maya", "Nia", "Orla", "Priya", "Rosa", "Sian", "Tara", "Una", "Vera", "Wren", "Yara", "Zoe", "Aisha", "Bronwen", "Chloe", "Deepa", "Elif", "Fatima"];
-const MEN: &[&str] = &["Alan", "Ben", "Cai", "Dev", "Emeka", "Finn", "Gareth", "Hari", "Ivan", "Jack", "Kofi", "Liam", "Mo", "Nikhil", "Owen", "Pete", "Rhys", "Sam", "Tom", "Umar", "Victor", "Will", "Yusuf", "Zack", "Arjun", "Bilal", "Callum", "Dafydd", "Eoin", "Femi"];
-const NEUTRAL: &[&str] = &["Alex", "Charlie", "Jordan", "Robin", "Sasha", "Kit", "Rowan", "Sky"];
-const SURNAMES: &[&str] = &["Abbott", "Begum", "Carter", "Davies", "Evans", "Fraser", "Green", "Hughes", "Iqbal", "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Okafor", "Patel", "Quinn", "Roberts", "Singh", "Thomas", "Umeh", "Vaughan", "Walsh", "Xu", "Young", "Zielinski", "Ahmed", "Brennan", "Chowdhury", "Doyle", "Ellis", "Fitzgerald", "Gill", "Hussain", "Jenkins", "Kaur", "Lloyd", "Mensah", "Nash", "Owusu"];
-const STREETS: &[&str] = &["Bramble", "Chestnut", "Foundry", "Heron", "Kiln", "Linnet", "Mill", "Orchard", "Quarry", "Rope", "Saddler", "Tannery", "Weaver", "Willow", "Yarrow"];
+const WOMEN: &[&str] = &[
+    "Ada", "Bea", "Cora", "Dina", "Edie", "Freya", "Gwen", "Hana", "Iris", "Jade", "Kemi", "Lena",
+    "Maya", "Nia", "Orla", "Priya", "Rosa", "Sian", "Tara", "Una", "Vera", "Wren", "Yara", "Zoe",
+    "Aisha", "Bronwen", "Chloe", "Deepa", "Elif", "Fatima",
+];
+const MEN: &[&str] = &[
+    "Alan", "Ben", "Cai", "Dev", "Emeka", "Finn", "Gareth", "Hari", "Ivan", "Jack", "Kofi", "Liam",
+    "Mo", "Nikhil", "Owen", "Pete", "Rhys", "Sam", "Tom", "Umar", "Victor", "Will", "Yusuf",
+    "Zack", "Arjun", "Bilal", "Callum", "Dafydd", "Eoin", "Femi",
+];
+const NEUTRAL: &[&str] = &[
+    "Alex", "Charlie", "Jordan", "Robin", "Sasha", "Kit", "Rowan", "Sky",
+];
+const SURNAMES: &[&str] = &[
+    "Abbott",
+    "Begum",
+    "Carter",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Green",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lewis",
+    "Morgan",
+    "Nowak",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Thomas",
+    "Umeh",
+    "Vaughan",
+    "Walsh",
+    "Xu",
+    "Young",
+    "Zielinski",
+    "Ahmed",
+    "Brennan",
+    "Chowdhury",
+    "Doyle",
+    "Ellis",
+    "Fitzgerald",
+    "Gill",
+    "Hussain",
+    "Jenkins",
+    "Kaur",
+    "Lloyd",
+    "Mensah",
+    "Nash",
+    "Owusu",
+];
+const STREETS: &[&str] = &[
+    "Bramble", "Chestnut", "Foundry", "Heron", "Kiln", "Linnet", "Mill", "Orchard", "Quarry",
+    "Rope", "Saddler", "Tannery", "Weaver", "Willow", "Yarrow",
+];
 const STREET_KINDS: &[&str] = &["Road", "Street", "Lane", "Close", "Avenue", "Terrace"];
-const WARDS: &[&str] = &["Riverside", "Hillside", "Castle", "Market", "Northgate", "Southfield", "Eastbrook", "Westmoor", "Abbey", "Canal", "Forest", "Harbour", "Meadow", "Station", "Park", "Priory", "Quayside", "Valley", "Common", "Moorland", "Bridge", "Chapel"];
-const PLACE_START: &[&str] = &["Ash", "Bram", "Cole", "Dun", "Elm", "Fern", "Glen", "Hart", "Ivy", "Kest", "Lark", "Mill", "Nor", "Oak", "Pen", "Quar", "Ros", "Stan", "Thorn", "Wick"];
-const PLACE_END: &[&str] = &["ford", "ley", "bury", "ton", "worth", "field", "ham", "mouth", "bridge", "stead", "wick", "by", "dale"];
+const WARDS: &[&str] = &[
+    "Riverside",
+    "Hillside",
+    "Castle",
+    "Market",
+    "Northgate",
+    "Southfield",
+    "Eastbrook",
+    "Westmoor",
+    "Abbey",
+    "Canal",
+    "Forest",
+    "Harbour",
+    "Meadow",
+    "Station",
+    "Park",
+    "Priory",
+    "Quayside",
+    "Valley",
+    "Common",
+    "Moorland",
+    "Bridge",
+    "Chapel",
+];
+const PLACE_START: &[&str] = &[
+    "Ash", "Bram", "Cole", "Dun", "Elm", "Fern", "Glen", "Hart", "Ivy", "Kest", "Lark", "Mill",
+    "Nor", "Oak", "Pen", "Quar", "Ros", "Stan", "Thorn", "Wick",
+];
+const PLACE_END: &[&str] = &[
+    "ford", "ley", "bury", "ton", "worth", "field", "ham", "mouth", "bridge", "stead", "wick",
+    "by", "dale",
+];
 const PLACE_SIDE: &[&str] = &["", " North", " South", " East", " West", " Central"];
-const REGIONS: &[&str] = &["North Moors", "Lakeland", "Riverlands", "Midshires", "Marches", "Fenland", "Downs", "Capital", "Coastal", "Valleys", "Highlands", "Borders"];
-const AFFILIATES: &[&str] = &["Example Union of Care Workers", "Sample Transport Union", "Demonstration Teachers' Association"];
-const TAGS: &[&str] = &["canvasser", "driver", "leaflets", "phone-bank", "social-media"];
+const REGIONS: &[&str] = &[
+    "North Moors",
+    "Lakeland",
+    "Riverlands",
+    "Midshires",
+    "Marches",
+    "Fenland",
+    "Downs",
+    "Capital",
+    "Coastal",
+    "Valleys",
+    "Highlands",
+    "Borders",
+];
+const AFFILIATES: &[&str] = &[
+    "Example Union of Care Workers",
+    "Sample Transport Union",
+    "Demonstration Teachers' Association",
+];
+const TAGS: &[&str] = &[
+    "canvasser",
+    "driver",
+    "leaflets",
+    "phone-bank",
+    "social-media",
+];
 
 /// What the demo created.
 #[derive(Debug, Clone, Default)]
@@ -56,26 +162,58 @@ fn days_after(date: NaiveDate, days: u64) -> NaiveDate {
 
 /// Fills an empty database: one local party (the default `local-party`) for small
 /// numbers, 650 local parties in 12 regions for a national data set.
-pub async fn generate(db: &Db, rules: &Rules, total: usize, seed: u64, today: NaiveDate, progress: &dyn Fn(usize)) -> Result<Created> {
+pub async fn generate(
+    db: &Db,
+    rules: &Rules,
+    total: usize,
+    seed: u64,
+    today: NaiveDate,
+    progress: &dyn Fn(usize),
+) -> Result<Created> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut created = Created::default();
     let mut tx = db.begin().await?;
-    let source = ConsentSource { source: "demo data".into(), at: Utc::now() };
+    let source = ConsentSource {
+        source: "demo data".into(),
+        at: Utc::now(),
+    };
     if total <= NATIONAL_THRESHOLD {
         let party = units::get(&mut tx, units::DEFAULT_LOCAL_PARTY).await?;
         let branches = add_branches(&mut tx, &mut rng, &party.slug, "", 8).await?;
         created.branches += branches.len();
-        add_members(&mut tx, rules, &mut rng, party.id, &branches, 0, total, today, &source).await?;
+        add_members(
+            &mut tx, rules, &mut rng, party.id, &branches, 0, total, today, &source,
+        )
+        .await?;
         progress(total);
         created.local_parties = 1;
         created.members = total;
         tx.commit().await?;
         return Ok(created);
     }
-    let party = units::add(&mut tx, &NewUnit { kind: Some(UnitKind::Party), name: "Demo Party".into(), ..NewUnit::default() }).await?;
+    let party = units::add(
+        &mut tx,
+        &NewUnit {
+            kind: Some(UnitKind::Party),
+            name: "Demo Party".into(),
+            ..NewUnit::default()
+        },
+    )
+    .await?;
     let mut regions = Vec::new();
     for r in REGIONS {
-        regions.push(units::add(&mut tx, &NewUnit { kind: Some(UnitKind::Region), name: format!("{r} Region"), parent: Some(party.slug.clone()), ..NewUnit::default() }).await?);
+        regions.push(
+            units::add(
+                &mut tx,
+                &NewUnit {
+                    kind: Some(UnitKind::Region),
+                    name: format!("{r} Region"),
+                    parent: Some(party.slug.clone()),
+                    ..NewUnit::default()
+                },
+            )
+            .await?,
+        );
     }
     tx.commit().await?;
     let per_party = total / NATIONAL_LOCAL_PARTIES;
@@ -89,11 +227,42 @@ pub async fn generate(db: &Db, rules: &Rules, total: usize, seed: u64, today: Na
             PLACE_SIDE[(i / (PLACE_START.len() * PLACE_END.len())) % PLACE_SIDE.len()]
         );
         let region = &regions[i % regions.len()];
-        let lp = units::add(&mut tx, &NewUnit { kind: Some(UnitKind::LocalParty), name, parent: Some(region.slug.clone()), ..NewUnit::default() }).await?;
+        let lp = units::add(
+            &mut tx,
+            &NewUnit {
+                kind: Some(UnitKind::LocalParty),
+                name,
+                parent: Some(region.slug.clone()),
+                ..NewUnit::default()
+            },
+        )
+        .await?;
         let n_branches = rng.random_range(6..=10);
-        let branches = add_branches(&mut tx, &mut rng, &lp.slug, &format!("{} ", lp.name), n_branches).await?;
-        let count = if i + 1 == NATIONAL_LOCAL_PARTIES { total - done } else { per_party };
-        add_members(&mut tx, rules, &mut rng, lp.id, &branches, i * 1_000_000, count, today, &source).await?;
+        let branches = add_branches(
+            &mut tx,
+            &mut rng,
+            &lp.slug,
+            &format!("{} ", lp.name),
+            n_branches,
+        )
+        .await?;
+        let count = if i + 1 == NATIONAL_LOCAL_PARTIES {
+            total - done
+        } else {
+            per_party
+        };
+        add_members(
+            &mut tx,
+            rules,
+            &mut rng,
+            lp.id,
+            &branches,
+            i * 1_000_000,
+            count,
+            today,
+            &source,
+        )
+        .await?;
         tx.commit().await?;
         done += count;
         created.local_parties += 1;
@@ -105,22 +274,49 @@ pub async fn generate(db: &Db, rules: &Rules, total: usize, seed: u64, today: Na
 }
 
 /// Branches with two or three wards each, plus a women's forum branch.
-async fn add_branches(tx: &mut Tx, rng: &mut ChaCha8Rng, parent: &str, prefix: &str, n: usize) -> Result<Vec<(String, Vec<String>)>> {
+async fn add_branches(
+    tx: &mut Tx,
+    rng: &mut ChaCha8Rng,
+    parent: &str,
+    prefix: &str,
+    n: usize,
+) -> Result<Vec<(String, Vec<String>)>> {
     let mut out = Vec::new();
     let start = rng.random_range(0..WARDS.len());
-    let mut w = 0;
     for b in 0..n {
-        let name = WARDS[(start + w) % WARDS.len()];
+        let name = WARDS[(start + b) % WARDS.len()];
         let mut wards = vec![name.to_string()];
         let extra = rng.random_range(1..=2);
         for e in 1..=extra {
-            wards.push(format!("{name} {}", ["North", "South", "Upper", "Lower"][(b + e) % 4]));
+            wards.push(format!(
+                "{name} {}",
+                ["North", "South", "Upper", "Lower"][(b + e) % 4]
+            ));
         }
-        w += 1;
-        let unit = units::add(tx, &NewUnit { kind: Some(UnitKind::Branch), name: format!("{prefix}{name} Branch"), parent: Some(parent.into()), forum: false, wards: wards.clone() }).await?;
+        let unit = units::add(
+            tx,
+            &NewUnit {
+                kind: Some(UnitKind::Branch),
+                name: format!("{prefix}{name} Branch"),
+                parent: Some(parent.into()),
+                forum: false,
+                wards: wards.clone(),
+            },
+        )
+        .await?;
         out.push((unit.slug, wards));
     }
-    units::add(tx, &NewUnit { kind: Some(UnitKind::Branch), name: format!("{prefix}Women's Branch"), parent: Some(parent.into()), forum: true, wards: vec![] }).await?;
+    units::add(
+        tx,
+        &NewUnit {
+            kind: Some(UnitKind::Branch),
+            name: format!("{prefix}Women's Branch"),
+            parent: Some(parent.into()),
+            forum: true,
+            wards: vec![],
+        },
+    )
+    .await?;
     Ok(out)
 }
 
@@ -141,12 +337,21 @@ async fn add_members(
         list.into_iter().map(|u| (u.slug, u.id)).collect()
     };
     let outward = format!("RZ{}", rng.random_range(1..=99));
-    let batch: Vec<NewMember> = (0..count).map(|i| member(rules, rng, branches, &outward, number_base + i + 1, today)).collect();
+    let batch: Vec<NewMember> = (0..count)
+        .map(|i| member(rules, rng, branches, &outward, number_base + i + 1, today))
+        .collect();
     members::insert(tx, local_party_id, &branch_ids, &batch, source, &|_| {}).await
 }
 
 /// One synthetic person with a plausible life as a member up to `today`.
-fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)], outward: &str, number: usize, today: NaiveDate) -> NewMember {
+fn member(
+    rules: &Rules,
+    rng: &mut ChaCha8Rng,
+    branches: &[(String, Vec<String>)],
+    outward: &str,
+    number: usize,
+    today: NaiveDate,
+) -> NewMember {
     let roll: f64 = rng.random();
     let kind = match roll {
         r if r < 0.88 => Kind::Member,
@@ -160,7 +365,10 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
         g if g < 0.47 => (Some(Gender::Woman), pick(rng, WOMEN)),
         g if g < 0.93 => (Some(Gender::Man), pick(rng, MEN)),
         g if g < 0.945 => (Some(Gender::NonBinary), pick(rng, NEUTRAL)),
-        g if g < 0.95 => (Some(Gender::OwnWords("genderqueer".into())), pick(rng, NEUTRAL)),
+        g if g < 0.95 => (
+            Some(Gender::OwnWords("genderqueer".into())),
+            pick(rng, NEUTRAL),
+        ),
         _ => {
             let list = if rng.random_bool(0.5) { WOMEN } else { MEN };
             (None, pick(rng, list))
@@ -174,7 +382,11 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
     };
     let born = days_before(today, age_years * 365 + rng.random_range(0..365));
     // Most joined in the last five years; some are long-standing.
-    let joined = if rng.random_bool(0.8) { days_before(today, rng.random_range(0..5 * 365)) } else { days_before(today, rng.random_range(5 * 365..25 * 365)) };
+    let joined = if rng.random_bool(0.8) {
+        days_before(today, rng.random_range(0..5 * 365))
+    } else {
+        days_before(today, rng.random_range(5 * 365..25 * 365))
+    };
     // Nobody joins before they are sixteen.
     let joined = joined.max(add_months(born, 16 * 12)).min(today);
     let age_at_join = age_on(born, joined).unwrap_or(0);
@@ -203,11 +415,27 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
     let mut left = None;
     if kind == Kind::Member {
         let price = |on: NaiveDate| rules.rate(&rate, on).map_or(0, |r| r.price_pence);
-        let cover = |from: NaiveDate| rules.rate(&rate, from).map_or(from, |r| r.covers_until(from));
-        let method = if rng.random_bool(0.7) { "direct_debit" } else if rng.random_bool(0.8) { "card" } else { "cheque" };
+        let cover = |from: NaiveDate| {
+            rules
+                .rate(&rate, from)
+                .map_or(from, |r| r.covers_until(from))
+        };
+        let method = if rng.random_bool(0.7) {
+            "direct_debit"
+        } else if rng.random_bool(0.8) {
+            "card"
+        } else {
+            "cheque"
+        };
         paid_until = cover(joined);
         events.push(Event::new(EventKind::Joined, joined, Some(paid_until)));
-        payments.push(NewPayment { paid_on: joined, amount_pence: price(joined), method: method.into(), period_from: joined, period_to: paid_until });
+        payments.push(NewPayment {
+            paid_on: joined,
+            amount_pence: price(joined),
+            method: method.into(),
+            period_from: joined,
+            period_to: paid_until,
+        });
         let will_leave: f64 = rng.random();
         loop {
             let due = days_after(paid_until, 1);
@@ -231,7 +459,13 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
                 let on = days_after(days_before(due, 20), rng.random_range(0..80)).min(today);
                 paid_until = cover(due);
                 events.push(Event::new(EventKind::Renewed, on, Some(paid_until)));
-                payments.push(NewPayment { paid_on: on, amount_pence: price(on), method: method.into(), period_from: due, period_to: paid_until });
+                payments.push(NewPayment {
+                    paid_on: on,
+                    amount_pence: price(on),
+                    method: method.into(),
+                    period_from: due,
+                    period_to: paid_until,
+                });
                 continue;
             }
             // Stopped paying. Some come back after lapsing.
@@ -242,7 +476,13 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
                     start = back;
                     paid_until = cover(back);
                     events.push(Event::new(EventKind::Rejoined, back, Some(paid_until)));
-                    payments.push(NewPayment { paid_on: back, amount_pence: price(back), method: method.into(), period_from: back, period_to: paid_until });
+                    payments.push(NewPayment {
+                        paid_on: back,
+                        amount_pence: price(back),
+                        method: method.into(),
+                        period_from: back,
+                        period_to: paid_until,
+                    });
                     continue;
                 }
             }
@@ -256,8 +496,14 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
 
     let has_email = rng.random_bool(0.92);
     let has_mobile = rng.random_bool(0.75);
-    let email_user = format!("{}.{}{}", first.to_lowercase(), last.to_lowercase(), number % 1000);
-    let consent = |rng: &mut ChaCha8Rng, p: f64, has: bool| if has { Some(rng.random_bool(p)) } else { None };
+    let email_user = format!(
+        "{}.{}{}",
+        first.to_lowercase(),
+        last.to_lowercase(),
+        number % 1000
+    );
+    let consent =
+        |rng: &mut ChaCha8Rng, p: f64, has: bool| if has { Some(rng.random_bool(p)) } else { None };
     let consents = Consents {
         email: consent(rng, 0.8, has_email),
         phone: consent(rng, 0.6, true),
@@ -265,21 +511,42 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
         post: consent(rng, 0.5, true),
     };
     let tags: Vec<String> = {
-        let mut t: Vec<String> = TAGS.iter().filter(|_| rng.random_bool(0.06)).map(|t| t.to_string()).collect();
+        let mut t: Vec<String> = TAGS
+            .iter()
+            .filter(|_| rng.random_bool(0.06))
+            .map(|t| t.to_string())
+            .collect();
         t.sort();
         t
     };
-    let street = format!("{} {} {}", rng.random_range(1..=220), pick(rng, STREETS), pick(rng, STREET_KINDS));
+    let street = format!(
+        "{} {} {}",
+        rng.random_range(1..=220),
+        pick(rng, STREETS),
+        pick(rng, STREET_KINDS)
+    );
     let letters = b"ABDEFGHJLNPQRSTUWXYZ";
-    let inward = format!("{}{}{}", rng.random_range(0..10), letters[rng.random_range(0..letters.len())] as char, letters[rng.random_range(0..letters.len())] as char);
+    let inward = format!(
+        "{}{}{}",
+        rng.random_range(0..10),
+        letters[rng.random_range(0..letters.len())] as char,
+        letters[rng.random_range(0..letters.len())] as char
+    );
     NewMember {
         person: PersonDetails {
             kind,
             first_name: first.into(),
             last_name: last.into(),
-            email: has_email.then(|| format!("{email_user}@{}", ["example.org", "example.com", "example.net"][number % 3])),
+            email: has_email.then(|| {
+                format!(
+                    "{email_user}@{}",
+                    ["example.org", "example.com", "example.net"][number % 3]
+                )
+            }),
             mobile: has_mobile.then(|| format!("+447700900{:03}", number % 1000)),
-            phone: rng.random_bool(0.3).then(|| format!("+441632960{:03}", number % 1000)),
+            phone: rng
+                .random_bool(0.3)
+                .then(|| format!("+441632960{:03}", number % 1000)),
             address_line1: Some(street),
             address_line2: None,
             town: Some("Demoton".into()),
@@ -287,11 +554,19 @@ fn member(rules: &Rules, rng: &mut ChaCha8Rng, branches: &[(String, Vec<String>)
             ward: Some(ward),
             date_of_birth: rng.random_bool(0.85).then_some(born),
             gender,
-            affiliate: (kind == Kind::AffiliatedSupporter).then(|| pick(rng, AFFILIATES).to_string()),
+            affiliate: (kind == Kind::AffiliatedSupporter)
+                .then(|| pick(rng, AFFILIATES).to_string()),
             consents,
             tags,
         },
-        membership: MembershipDetails { number: format!("D{number:07}"), rate, branch: Some(branch.clone()), joined_on: start, paid_until: Some(paid_until), left },
+        membership: MembershipDetails {
+            number: format!("D{number:07}"),
+            rate,
+            branch: Some(branch.clone()),
+            joined_on: start,
+            paid_until: Some(paid_until),
+            left,
+        },
         events,
         payments,
     }

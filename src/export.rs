@@ -10,9 +10,33 @@ use crate::store::members::StoredMember;
 use crate::store::{Tx, audit, members, units};
 
 pub const COLUMNS: &[&str] = &[
-    "membership_number", "first_name", "last_name", "email", "mobile", "phone", "address_line1", "address_line2", "town",
-    "postcode", "ward", "branch", "rate", "joined_on", "paid_until", "left_on", "left_reason", "gender", "date_of_birth",
-    "kind", "affiliate", "email_consent", "phone_consent", "sms_consent", "tags", "status", "in_good_standing",
+    "membership_number",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "ward",
+    "branch",
+    "rate",
+    "joined_on",
+    "paid_until",
+    "left_on",
+    "left_reason",
+    "gender",
+    "date_of_birth",
+    "kind",
+    "affiliate",
+    "email_consent",
+    "phone_consent",
+    "sms_consent",
+    "tags",
+    "status",
+    "in_good_standing",
     "continuous_since",
 ];
 
@@ -46,23 +70,60 @@ fn date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
-fn cells(p: &PersonDetails, m: &MembershipDetails, status: Option<Status>, since: Option<NaiveDate>) -> Vec<String> {
+fn cells(
+    p: &PersonDetails,
+    m: &MembershipDetails,
+    status: Option<Status>,
+    since: Option<NaiveDate>,
+) -> Vec<String> {
     let o = |s: &Option<String>| s.clone().unwrap_or_default();
     vec![
-        m.number.clone(), p.first_name.clone(), p.last_name.clone(), o(&p.email), o(&p.mobile), o(&p.phone),
-        o(&p.address_line1), o(&p.address_line2), o(&p.town), o(&p.postcode), o(&p.ward), o(&m.branch), m.rate.clone(),
-        m.joined_on.to_string(), date(m.paid_until), date(m.left.map(|(_, d)| d)),
-        m.left.map(|(r, _)| r.as_str().to_string()).unwrap_or_default(),
-        p.gender.as_ref().map(|g| g.as_str().to_string()).unwrap_or_default(), date(p.date_of_birth),
-        p.kind.as_str().into(), o(&p.affiliate), yes_no(p.consents.email), yes_no(p.consents.phone), yes_no(p.consents.sms),
-        p.tags.join(";"), status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        status.is_some_and(Status::in_good_standing).to_string(), date(since),
+        m.number.clone(),
+        p.first_name.clone(),
+        p.last_name.clone(),
+        o(&p.email),
+        o(&p.mobile),
+        o(&p.phone),
+        o(&p.address_line1),
+        o(&p.address_line2),
+        o(&p.town),
+        o(&p.postcode),
+        o(&p.ward),
+        o(&m.branch),
+        m.rate.clone(),
+        m.joined_on.to_string(),
+        date(m.paid_until),
+        date(m.left.map(|(_, d)| d)),
+        m.left
+            .map(|(r, _)| r.as_str().to_string())
+            .unwrap_or_default(),
+        p.gender
+            .as_ref()
+            .map(|g| g.as_str().to_string())
+            .unwrap_or_default(),
+        date(p.date_of_birth),
+        p.kind.as_str().into(),
+        o(&p.affiliate),
+        yes_no(p.consents.email),
+        yes_no(p.consents.phone),
+        yes_no(p.consents.sms),
+        p.tags.join(";"),
+        status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status.is_some_and(Status::in_good_standing).to_string(),
+        date(since),
     ]
 }
 
 /// The rows of a local party's register as of `today`, filtered by status, and recorded
 /// in the audit log as an export by `actor`.
-pub async fn member_rows(tx: &mut Tx, rules: &Rules, local_party: &str, status: Option<Status>, today: NaiveDate, actor: &str) -> Result<Vec<Vec<String>>, ExportError> {
+pub async fn member_rows(
+    tx: &mut Tx,
+    rules: &Rules,
+    local_party: &str,
+    status: Option<Status>,
+    today: NaiveDate,
+    actor: &str,
+) -> Result<Vec<Vec<String>>, ExportError> {
     let party = units::get(tx, local_party).await?;
     let all: Vec<StoredMember> = members::all(tx, party.id).await?;
     let histories = members::histories(tx, party.id).await?;
@@ -72,11 +133,20 @@ pub async fn member_rows(tx: &mut Tx, rules: &Rules, local_party: &str, status: 
         if status.is_some_and(|want| want != s) {
             continue;
         }
-        let since = histories.get(&m.membership_id).and_then(|events| History::at(&rules.status, events, today).continuous_since(today));
+        let since = histories
+            .get(&m.membership_id)
+            .and_then(|events| History::at(&rules.status, events, today).continuous_since(today));
         rows.push(cells(&m.person, &m.membership, Some(s), since));
     }
     let filter = status.map_or("all statuses".to_string(), |s| format!("status {s}"));
-    audit::record(tx, actor, "export", &format!("members of {local_party}"), &format!("{} people, {filter}", rows.len())).await?;
+    audit::record(
+        tx,
+        actor,
+        "export",
+        &format!("members of {local_party}"),
+        &format!("{} people, {filter}", rows.len()),
+    )
+    .await?;
     Ok(rows)
 }
 
@@ -84,13 +154,21 @@ pub async fn member_rows(tx: &mut Tx, rules: &Rules, local_party: &str, status: 
 /// leaves international phone numbers such as `+447700900123` as they are.
 pub fn neutralise(cell: &str) -> String {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let phone = cell.len() > 1 && cell.starts_with('+') && cell[1..].bytes().all(|b| b.is_ascii_digit() || b == b' ');
-    if risky && !phone { format!("'{cell}") } else { cell.to_string() }
+    let phone = cell.len() > 1
+        && cell.starts_with('+')
+        && cell[1..].bytes().all(|b| b.is_ascii_digit() || b == b' ');
+    if risky && !phone {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 /// Writes RFC 4180 CSV (CRLF line ends, quotes where needed) with formula cells neutralised.
 pub fn write_csv(out: impl std::io::Write, rows: &[Vec<String>]) -> Result<(), ExportError> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
     w.write_record(COLUMNS)?;
     for row in rows {
         w.write_record(row.iter().map(|c| neutralise(c)))?;
@@ -125,7 +203,10 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_phones_kept() {
-        assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("-2+3"), "'-2+3");
         assert_eq!(neutralise("+2+3"), "'+2+3");
@@ -147,7 +228,11 @@ mod tests {
         let text = String::from_utf8(out).expect("utf-8");
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], COLUMNS.join(","));
-        assert!(lines[1].starts_with(",\"Grace, \"\"Amazing\"\"\",'=1+1,"), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with(",\"Grace, \"\"Amazing\"\"\",'=1+1,"),
+            "{}",
+            lines[1]
+        );
         assert_eq!(lines[2], "");
     }
 

@@ -10,7 +10,9 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        Env { dir: tempfile::tempdir().expect("temp dir") }
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     fn url(&self) -> String {
@@ -25,7 +27,10 @@ impl Env {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_rosette"));
-        c.args(args).env("ROSETTE_DATABASE_URL", self.url()).env_remove("ROSETTE_RULES").current_dir(self.dir.path());
+        c.args(args)
+            .env("ROSETTE_DATABASE_URL", self.url())
+            .env_remove("ROSETTE_RULES")
+            .current_dir(self.dir.path());
         c
     }
 
@@ -35,7 +40,11 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "rosette {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "rosette {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
@@ -64,44 +73,98 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn units_are_added_and_listed_as_csv() {
     let env = Env::new();
-    assert_eq!(env.ok(&["unit", "add", "--kind", "branch", "--name", "Riverside", "--wards", "Riverside; Docks"]).trim(), "riverside");
+    assert_eq!(
+        env.ok(&[
+            "unit",
+            "add",
+            "--kind",
+            "branch",
+            "--name",
+            "Riverside",
+            "--wards",
+            "Riverside; Docks"
+        ])
+        .trim(),
+        "riverside"
+    );
     env.ok(&["unit", "add", "--name", "Women's Branch", "--forum"]);
     let list = env.ok(&["unit", "list", "--format", "csv"]);
-    assert_eq!(list, "slug,name,kind,parent\r\nlocal-party,Local Party,local_party,\r\nriverside,Riverside,branch,local-party\r\nwomen-s-branch,Women's Branch,branch,local-party\r\n");
-    assert!(env.fails(&["unit", "add", "--kind", "shire", "--name", "X"]).contains("not one of party, region, local_party, branch"));
-    assert!(env.fails(&["unit", "add", "--name", "Riverside"]).contains("already exists"));
+    assert_eq!(
+        list,
+        "slug,name,kind,parent\r\nlocal-party,Local Party,local_party,\r\nriverside,Riverside,branch,local-party\r\nwomen-s-branch,Women's Branch,branch,local-party\r\n"
+    );
+    assert!(
+        env.fails(&["unit", "add", "--kind", "shire", "--name", "X"])
+            .contains("not one of party, region, local_party, branch")
+    );
+    assert!(
+        env.fails(&["unit", "add", "--name", "Riverside"])
+            .contains("already exists")
+    );
 }
 
 #[test]
 fn a_spreadsheet_export_with_its_own_headers_imports() {
     let env = Env::new();
-    env.ok(&["unit", "add", "--name", "Riverside", "--wards", "Riverside;Docks"]);
+    env.ok(&[
+        "unit",
+        "add",
+        "--name",
+        "Riverside",
+        "--wards",
+        "Riverside;Docks",
+    ]);
     let csv = "\u{feff}Membership Number,Forename,Surname,Email Address,Date Joined,Membership Type,Expiry Date,Ward,Post Code,Notes\r\n\
                A1,Ada,Lovelace,ada@example.org,15/01/2020,Standard,31/12/2030,docks,sw1a 1aa,likes maths\r\n\
                A2,Grace,Hopper,,01/02/2021,Reduced Rate,31/01/2022,,,\r\n";
     let out = env.import("members.csv", csv.as_bytes(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2 rows: 2 added, 0 updated (0 renewed, 0 rejoined, 0 left), 0 unchanged, 0 skipped as invalid");
-    assert!(stderr(&out).contains("columns not imported: Notes"), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2 rows: 2 added, 0 updated (0 renewed, 0 rejoined, 0 left), 0 unchanged, 0 skipped as invalid"
+    );
+    assert!(
+        stderr(&out).contains("columns not imported: Notes"),
+        "{}",
+        stderr(&out)
+    );
     let exported = env.exported();
     assert!(exported.contains("A1,Ada,Lovelace,ada@example.org,,,,,,SW1A 1AA,docks,riverside,standard,2020-01-15,2030-12-31"), "{exported}");
     assert!(exported.contains(",lapsed,false,"), "{exported}");
 
     let again = env.import("members.csv", csv.as_bytes(), &[]);
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 added, 0 updated (0 renewed, 0 rejoined, 0 left), 2 unchanged"));
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("0 added, 0 updated (0 renewed, 0 rejoined, 0 left), 2 unchanged")
+    );
 }
 
 #[test]
 fn map_names_columns_nobody_could_guess() {
     let env = Env::new();
     let csv = b"Ref,First,Last,Start,Band\nR1,Ada,Lovelace,2024-01-01,youth\n";
-    let out = env.import("m.csv", csv, &["--map", "Ref=membership_number", "--map", "Start=joined_on", "--map", "Band=rate"]);
+    let out = env.import(
+        "m.csv",
+        csv,
+        &[
+            "--map",
+            "Ref=membership_number",
+            "--map",
+            "Start=joined_on",
+            "--map",
+            "Band=rate",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let bad = env.import("m.csv", csv, &["--map", "Ref"]);
     assert!(stderr(&bad).contains("should be HEADER=FIELD"));
     let unmapped = env.import("m.csv", csv, &[]);
     assert!(!unmapped.status.success());
-    assert!(stderr(&unmapped).contains("no column for membership_number"), "{}", stderr(&unmapped));
+    assert!(
+        stderr(&unmapped).contains("no column for membership_number"),
+        "{}",
+        stderr(&unmapped)
+    );
 }
 
 #[test]
@@ -138,12 +201,19 @@ fn every_problem_is_listed_by_row_and_column_and_nothing_is_written() {
     ] {
         assert!(err.contains(want), "missing «{want}» in:\n{err}");
     }
-    assert!(!err.contains("row 2,"), "the good row has no problems: {err}");
+    assert!(
+        !err.contains("row 2,"),
+        "the good row has no problems: {err}"
+    );
     assert_eq!(env.exported().lines().count(), 1, "nothing written");
 
     let skipped = env.import("bad.csv", csv.as_bytes(), &["--skip-invalid"]);
     assert!(skipped.status.success());
-    assert!(String::from_utf8_lossy(&skipped.stdout).contains("1 added"), "{}", String::from_utf8_lossy(&skipped.stdout));
+    assert!(
+        String::from_utf8_lossy(&skipped.stdout).contains("1 added"),
+        "{}",
+        String::from_utf8_lossy(&skipped.stdout)
+    );
     assert!(stderr(&skipped).contains("skipped row 3, first_name: is empty"));
     assert_eq!(env.exported().lines().count(), 2);
 }
@@ -153,19 +223,51 @@ fn files_that_are_not_member_csv_are_refused_clearly() {
     let env = Env::new();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.csv", vec![], "empty.csv: the file is empty"),
-        ("book.xlsx", b"PK\x03\x04\x14\x00\x06\x00".to_vec(), "spreadsheet workbook (.xlsx), not CSV"),
-        ("latin1.csv", b"membership_number,first_name,last_name,joined_on\nL1,Zo\xeb,Smith,2024-01-01\n".to_vec(), "row 2: the text is not UTF-8"),
+        (
+            "book.xlsx",
+            b"PK\x03\x04\x14\x00\x06\x00".to_vec(),
+            "spreadsheet workbook (.xlsx), not CSV",
+        ),
+        (
+            "latin1.csv",
+            b"membership_number,first_name,last_name,joined_on\nL1,Zo\xeb,Smith,2024-01-01\n"
+                .to_vec(),
+            "row 2: the text is not UTF-8",
+        ),
         ("binary.csv", vec![0u8, 159, 146, 150], "binary data"),
-        ("ragged.csv", b"membership_number,first_name,last_name,joined_on\nL1,Ada,Lovelace\n".to_vec(), "row 2, row: has 3 cells but the header has 4"),
-        ("huge.csv", format!("membership_number,first_name,last_name,joined_on\nL1,{},Lovelace,2024-01-01\n", "A".repeat(2_000_000)).into_bytes(), "row 2, first_name: 2000000 characters is too long (at most 1000)"),
-        ("dupe.csv", b"Surname,Last Name,First Name,Membership Number,Joined\n".to_vec(), "both read as last_name"),
+        (
+            "ragged.csv",
+            b"membership_number,first_name,last_name,joined_on\nL1,Ada,Lovelace\n".to_vec(),
+            "row 2, row: has 3 cells but the header has 4",
+        ),
+        (
+            "huge.csv",
+            format!(
+                "membership_number,first_name,last_name,joined_on\nL1,{},Lovelace,2024-01-01\n",
+                "A".repeat(2_000_000)
+            )
+            .into_bytes(),
+            "row 2, first_name: 2000000 characters is too long (at most 1000)",
+        ),
+        (
+            "dupe.csv",
+            b"Surname,Last Name,First Name,Membership Number,Joined\n".to_vec(),
+            "both read as last_name",
+        ),
     ];
     for (name, bytes, want) in cases {
         let out = env.import(name, &bytes, &[]);
         assert!(!out.status.success(), "{name} should be refused");
-        assert!(stderr(&out).contains(want), "{name}: missing «{want}» in {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(want),
+            "{name}: missing «{want}» in {}",
+            stderr(&out)
+        );
     }
-    assert!(env.fails(&["import", "members", "/no/such/file.csv"]).contains("cannot read /no/such/file.csv"));
+    assert!(
+        env.fails(&["import", "members", "/no/such/file.csv"])
+            .contains("cannot read /no/such/file.csv")
+    );
     assert_eq!(env.exported().lines().count(), 1);
 }
 
@@ -176,29 +278,71 @@ fn exports_filter_by_status_and_write_xlsx() {
     assert!(env.import("m.csv", csv, &[]).status.success());
     let current = env.ok(&["export", "members", "--status", "current"]);
     assert_eq!(current.lines().count(), 2);
-    assert!(current.contains("L1,\"'=HYPERLINK(\"\"x\"\")\",Current,"), "{current}");
-    assert!(current.contains(",+442079460018,"), "phone kept as it is: {current}");
-    assert_eq!(env.ok(&["export", "members", "--status", "lapsed"]).lines().count(), 2);
-    assert!(env.fails(&["export", "members", "--status", "asleep"]).contains("not one of new, current, in_arrears"));
+    assert!(
+        current.contains("L1,\"'=HYPERLINK(\"\"x\"\")\",Current,"),
+        "{current}"
+    );
+    assert!(
+        current.contains(",+442079460018,"),
+        "phone kept as it is: {current}"
+    );
+    assert_eq!(
+        env.ok(&["export", "members", "--status", "lapsed"])
+            .lines()
+            .count(),
+        2
+    );
+    assert!(
+        env.fails(&["export", "members", "--status", "asleep"])
+            .contains("not one of new, current, in_arrears")
+    );
     let path = env.dir.path().join("members.xlsx");
-    env.ok(&["export", "members", "--format", "xlsx", "--output", path.to_str().expect("path")]);
-    assert!(std::fs::read(&path).expect("xlsx written").starts_with(b"PK\x03\x04"));
+    env.ok(&[
+        "export",
+        "members",
+        "--format",
+        "xlsx",
+        "--output",
+        path.to_str().expect("path"),
+    ]);
+    assert!(
+        std::fs::read(&path)
+            .expect("xlsx written")
+            .starts_with(b"PK\x03\x04")
+    );
 }
 
 #[test]
 fn a_bad_database_url_or_rules_file_says_what_is_wrong() {
     let env = Env::new();
-    assert!(env.command(&["migrate"]).env("ROSETTE_DATABASE_URL", "mysql://x").output().map(|o| stderr(&o)).expect("run").contains("neither sqlite://PATH nor postgres://"));
+    assert!(
+        env.command(&["migrate"])
+            .env("ROSETTE_DATABASE_URL", "mysql://x")
+            .output()
+            .map(|o| stderr(&o))
+            .expect("run")
+            .contains("neither sqlite://PATH nor postgres://")
+    );
     let rules = env.file("rules.toml", b"[status]\nnew_days = -1\n");
-    let out = env.command(&["migrate", "--rules", rules.to_str().expect("path")]).output().expect("run");
+    let out = env
+        .command(&["migrate", "--rules", rules.to_str().expect("path")])
+        .output()
+        .expect("run");
     assert!(stderr(&out).contains("rules.toml"), "{}", stderr(&out));
-    let missing = env.command(&["migrate", "--rules", "/no/rules.toml"]).output().expect("run");
+    let missing = env
+        .command(&["migrate", "--rules", "/no/rules.toml"])
+        .output()
+        .expect("run");
     assert!(stderr(&missing).contains("cannot read rules file /no/rules.toml"));
 }
 
 fn get(addr: &str, path: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     response
@@ -214,26 +358,49 @@ fn wait_for_address(child: &mut std::process::Child) -> String {
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     let start = seen.find("http://").expect("address printed") + 7;
-    seen[start..].split('/').next().expect("host:port").to_string()
+    seen[start..]
+        .split('/')
+        .next()
+        .expect("host:port")
+        .to_string()
 }
 
 #[test]
 fn demo_creates_once_and_serves_health_and_front_page() {
     let env = Env::new();
-    let mut child = env.command(&["demo", "--listen", "127.0.0.1:0", "--members", "300"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start demo");
+    let mut child = env
+        .command(&["demo", "--listen", "127.0.0.1:0", "--members", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start demo");
     let addr = wait_for_address(&mut child);
     let health = get(&addr, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(health.contains("\"status\":\"ok\"") && health.contains("\"database\":\"sqlite\""), "{health}");
+    assert!(
+        health.contains("\"status\":\"ok\"") && health.contains("\"database\":\"sqlite\""),
+        "{health}"
+    );
     let page = get(&addr, "/");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(page.to_lowercase().contains("content-security-policy: default-src 'none'"), "{page}");
-    assert!(page.contains("Members by status") && page.contains("Branches"), "{page}");
+    assert!(
+        page.to_lowercase()
+            .contains("content-security-policy: default-src 'none'"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Members by status") && page.contains("Branches"),
+        "{page}"
+    );
     child.kill().expect("stop demo");
     let _ = child.wait();
 
     let again = env.run(&["demo", "--no-serve"]);
-    assert!(stderr(&again).contains("already has 300 people"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already has 300 people"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(env.exported().lines().count(), 301);
     assert!(Path::new(&env.dir.path().join("rosette.db")).exists());
 }

@@ -17,20 +17,47 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 const TODAY: (i32, u32, u32) = (2026, 11, 20);
 
 fn options() -> Options {
-    Options { local_party: "local-party".into(), dry_run: false, skip_invalid: false, maps: vec![], today: d(TODAY.0, TODAY.1, TODAY.2), actor: "test".into() }
+    Options {
+        local_party: "local-party".into(),
+        dry_run: false,
+        skip_invalid: false,
+        maps: vec![],
+        today: d(TODAY.0, TODAY.1, TODAY.2),
+        actor: "test".into(),
+    }
 }
 
 async fn with_branches(t: &TestDb) {
     let mut tx = t.db.begin().await.expect("tx");
-    for (name, wards) in [("Riverside", vec!["Riverside", "Docks"]), ("Hillside", vec!["Hillside North", "Hillside South"])] {
-        units::add(&mut tx, &NewUnit { name: name.into(), wards: wards.into_iter().map(String::from).collect(), ..NewUnit::default() }).await.expect("add branch");
+    for (name, wards) in [
+        ("Riverside", vec!["Riverside", "Docks"]),
+        ("Hillside", vec!["Hillside North", "Hillside South"]),
+    ] {
+        units::add(
+            &mut tx,
+            &NewUnit {
+                name: name.into(),
+                wards: wards.into_iter().map(String::from).collect(),
+                ..NewUnit::default()
+            },
+        )
+        .await
+        .expect("add branch");
     }
     tx.commit().await.expect("commit");
 }
 
 async fn run(t: &TestDb, csv: &str, options: &Options) -> Result<Summary, ImportError> {
     let rules = Rules::defaults().expect("rules");
-    import::import_members(&t.db, &rules, "members.csv", csv.as_bytes(), options, &Quiet).await
+    import::import_members(
+        &t.db,
+        &rules,
+        "members.csv",
+        csv.as_bytes(),
+        options,
+        &Quiet,
+    )
+    .await
 }
 
 async fn count(t: &TestDb) -> i64 {
@@ -40,13 +67,25 @@ async fn count(t: &TestDb) -> i64 {
 
 async fn export_rows(t: &TestDb, status: Option<Status>) -> Vec<Vec<String>> {
     let mut tx = t.db.begin().await.expect("tx");
-    let rows = export::member_rows(&mut tx, &Rules::defaults().expect("rules"), "local-party", status, d(TODAY.0, TODAY.1, TODAY.2), "test").await.expect("export");
+    let rows = export::member_rows(
+        &mut tx,
+        &Rules::defaults().expect("rules"),
+        "local-party",
+        status,
+        d(TODAY.0, TODAY.1, TODAY.2),
+        "test",
+    )
+    .await
+    .expect("export");
     tx.commit().await.expect("commit");
     rows
 }
 
 fn col(name: &str) -> usize {
-    export::COLUMNS.iter().position(|c| *c == name).expect("column")
+    export::COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("column")
 }
 
 const HEADER: &str = "membership_number,first_name,last_name,email,mobile,postcode,ward,branch,rate,joined_on,paid_until,left_on,left_reason,gender,kind,affiliate,email_consent,tags\n";
@@ -61,7 +100,8 @@ fn file(rows: &[&str]) -> String {
 }
 
 const ADA: &str = "L001,Ada,Lovelace,ada@example.org,07700 900001,sw1a1aa,Docks,,standard,2020-01-15,2026-12-31,,,woman,,,yes,canvasser";
-const GRACE: &str = "L002,Grace,Hopper,,+44 7700 900002,,,Hillside,reduced,15/03/2024,14/03/2025,,,F,,,,";
+const GRACE: &str =
+    "L002,Grace,Hopper,,+44 7700 900002,,,Hillside,reduced,15/03/2024,14/03/2025,,,F,,,,";
 const ALAN: &str = "L003,Alan,Turing,alan@example.org,,,,,youth,2026-10-01,2027-09-30,,,man,,,no,";
 
 async fn migrations_are_idempotent_and_create_the_default_local_party(t: TestDb) {
@@ -69,14 +109,26 @@ async fn migrations_are_idempotent_and_create_the_default_local_party(t: TestDb)
     let mut tx = t.db.begin().await.expect("tx");
     let list = units::list(&mut tx).await.expect("list");
     assert_eq!(list.len(), 1);
-    assert_eq!((list[0].slug.as_str(), list[0].kind.as_str()), ("local-party", "local_party"));
+    assert_eq!(
+        (list[0].slug.as_str(), list[0].kind.as_str()),
+        ("local-party", "local_party")
+    );
     assert!(!list[0].public_id.is_empty() && list[0].public_id != list[0].id.to_string());
 }
 
 async fn units_form_a_tree_with_wards(t: TestDb) {
     with_branches(&t).await;
     let mut tx = t.db.begin().await.expect("tx");
-    let women = units::add(&mut tx, &NewUnit { name: "Women's Branch".into(), forum: true, ..NewUnit::default() }).await.expect("forum");
+    let women = units::add(
+        &mut tx,
+        &NewUnit {
+            name: "Women's Branch".into(),
+            forum: true,
+            ..NewUnit::default()
+        },
+    )
+    .await
+    .expect("forum");
     assert_eq!(women.branch_type.as_deref(), Some("forum"));
     assert_eq!(women.parent_slug.as_deref(), Some("local-party"));
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
@@ -84,24 +136,92 @@ async fn units_form_a_tree_with_wards(t: TestDb) {
     wards.sort();
     assert_eq!(wards[0], ("docks".to_string(), "riverside".to_string()));
     assert_eq!(wards.len(), 4);
-    assert_eq!(units::branches(&mut tx, lp.id).await.expect("branches").len(), 3);
+    assert_eq!(
+        units::branches(&mut tx, lp.id)
+            .await
+            .expect("branches")
+            .len(),
+        3
+    );
 
-    let dup = units::add(&mut tx, &NewUnit { name: "riverside".into(), ..NewUnit::default() }).await.expect_err("duplicate slug");
+    let dup = units::add(
+        &mut tx,
+        &NewUnit {
+            name: "riverside".into(),
+            ..NewUnit::default()
+        },
+    )
+    .await
+    .expect_err("duplicate slug");
     assert!(dup.to_string().contains("already exists"), "{dup}");
-    let taken = units::add(&mut tx, &NewUnit { name: "Docklands".into(), wards: vec!["DOCKS".into()], ..NewUnit::default() }).await.expect_err("ward taken");
-    assert!(taken.to_string().contains("already belongs to branch 'riverside'"), "{taken}");
-    let orphan = units::add(&mut tx, &NewUnit { name: "Nowhere".into(), parent: Some("no-such".into()), ..NewUnit::default() }).await.expect_err("unknown parent");
+    let taken = units::add(
+        &mut tx,
+        &NewUnit {
+            name: "Docklands".into(),
+            wards: vec!["DOCKS".into()],
+            ..NewUnit::default()
+        },
+    )
+    .await
+    .expect_err("ward taken");
+    assert!(
+        taken
+            .to_string()
+            .contains("already belongs to branch 'riverside'"),
+        "{taken}"
+    );
+    let orphan = units::add(
+        &mut tx,
+        &NewUnit {
+            name: "Nowhere".into(),
+            parent: Some("no-such".into()),
+            ..NewUnit::default()
+        },
+    )
+    .await
+    .expect_err("unknown parent");
     assert!(orphan.to_string().contains("no-such"), "{orphan}");
-    let nested = units::add(&mut tx, &NewUnit { name: "Sub".into(), parent: Some("riverside".into()), ..NewUnit::default() }).await.expect_err("branch under branch");
+    let nested = units::add(
+        &mut tx,
+        &NewUnit {
+            name: "Sub".into(),
+            parent: Some("riverside".into()),
+            ..NewUnit::default()
+        },
+    )
+    .await
+    .expect_err("branch under branch");
     assert!(nested.to_string().contains("cannot sit under"), "{nested}");
-    let region = units::add(&mut tx, &NewUnit { kind: Some(UnitKind::Region), name: "North".into(), ..NewUnit::default() }).await.expect_err("region at top");
-    assert!(region.to_string().contains("cannot sit under the top"), "{region}");
+    let region = units::add(
+        &mut tx,
+        &NewUnit {
+            kind: Some(UnitKind::Region),
+            name: "North".into(),
+            ..NewUnit::default()
+        },
+    )
+    .await
+    .expect_err("region at top");
+    assert!(
+        region.to_string().contains("cannot sit under the top"),
+        "{region}"
+    );
 }
 
 async fn a_valid_file_is_stored_in_full(t: TestDb) {
     with_branches(&t).await;
-    let summary = run(&t, &file(&[ADA, GRACE, ALAN]), &options()).await.expect("imports");
-    assert_eq!((summary.rows, summary.added, summary.updated, summary.unchanged), (3, 3, 0, 0));
+    let summary = run(&t, &file(&[ADA, GRACE, ALAN]), &options())
+        .await
+        .expect("imports");
+    assert_eq!(
+        (
+            summary.rows,
+            summary.added,
+            summary.updated,
+            summary.unchanged
+        ),
+        (3, 3, 0, 0)
+    );
     let rows = export_rows(&t, None).await;
     assert_eq!(rows.len(), 3);
     let ada = &rows[0];
@@ -127,8 +247,16 @@ async fn a_valid_file_is_stored_in_full(t: TestDb) {
     let histories = members::histories(&mut tx, lp.id).await.expect("histories");
     assert!(histories.values().all(|h| h[0].kind == EventKind::Joined));
     let log = audit::recent(&mut tx, None, 10).await.expect("audit");
-    assert!(log.iter().any(|e| e.action == "import" && e.detail.contains("3 added")), "{log:?}");
-    assert!(log.iter().any(|e| e.action == "export" && e.detail.contains("3 people")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|e| e.action == "import" && e.detail.contains("3 added")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.action == "export" && e.detail.contains("3 people")),
+        "{log:?}"
+    );
 }
 
 async fn strict_import_writes_nothing_and_lists_every_problem(t: TestDb) {
@@ -152,15 +280,36 @@ async fn strict_import_writes_nothing_and_lists_every_problem(t: TestDb) {
         "row 3, email_consent: 'perhaps' is not yes or no",
         "row 4, membership_number: L001 is also on row 2",
     ] {
-        assert!(text.iter().any(|p| p.starts_with(want)), "missing «{want}» in {text:#?}");
+        assert!(
+            text.iter().any(|p| p.starts_with(want)),
+            "missing «{want}» in {text:#?}"
+        );
     }
     assert_eq!(count(&t).await, 0, "nothing written");
 
-    let dry = run(&t, &file(&[ADA]), &Options { dry_run: true, ..options() }).await.expect("dry run");
+    let dry = run(
+        &t,
+        &file(&[ADA]),
+        &Options {
+            dry_run: true,
+            ..options()
+        },
+    )
+    .await
+    .expect("dry run");
     assert_eq!(dry.added, 1);
     assert_eq!(count(&t).await, 0, "a dry run writes nothing");
 
-    let partial = run(&t, &bad, &Options { skip_invalid: true, ..options() }).await.expect("skip invalid");
+    let partial = run(
+        &t,
+        &bad,
+        &Options {
+            skip_invalid: true,
+            ..options()
+        },
+    )
+    .await
+    .expect("skip invalid");
     assert_eq!(partial.added, 1);
     assert_eq!(partial.skipped.len(), text.len());
     assert_eq!(count(&t).await, 1);
@@ -176,49 +325,86 @@ async fn reimporting_the_same_file_changes_nothing(t: TestDb) {
     assert_eq!(export_rows(&t, None).await, before);
     let mut tx = t.db.begin().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
-    let events: usize = members::histories(&mut tx, lp.id).await.expect("histories").values().map(Vec::len).sum();
+    let events: usize = members::histories(&mut tx, lp.id)
+        .await
+        .expect("histories")
+        .values()
+        .map(Vec::len)
+        .sum();
     assert_eq!(events, 3, "no history added");
 }
 
 async fn a_later_file_renews_rejoins_moves_and_resigns(t: TestDb) {
     with_branches(&t).await;
-    run(&t, &file(&[ADA, GRACE, ALAN]), &options()).await.expect("first import");
+    run(&t, &file(&[ADA, GRACE, ALAN]), &options())
+        .await
+        .expect("first import");
     let later = file(&[
         "L001,Ada,Lovelace,ada@example.org,07700 900001,sw1a1aa,,Hillside,standard,2020-01-15,2027-12-31,,,woman,,,yes,canvasser",
         "L002,Grace,Hopper,,+44 7700 900002,,,Hillside,reduced,01/11/2026,31/10/2027,,,F,,,,",
         "L003,Alan,Turing,alan@example.org,,,,,youth,2026-10-01,2027-09-30,2026-11-15,resigned,man,,,no,",
     ]);
     let s = run(&t, &later, &options()).await.expect("later import");
-    assert_eq!((s.updated, s.renewed, s.rejoined, s.left), (3, 1, 1, 1), "{s}");
+    assert_eq!(
+        (s.updated, s.renewed, s.rejoined, s.left),
+        (3, 1, 1, 1),
+        "{s}"
+    );
     let rows = export_rows(&t, None).await;
     assert_eq!(rows[0][col("branch")], "hillside");
     assert_eq!(rows[0][col("paid_until")], "2027-12-31");
     assert_eq!(rows[1][col("status")], "new");
-    assert_eq!(rows[1][col("continuous_since")], "2026-11-01", "the rejoin starts a new span");
+    assert_eq!(
+        rows[1][col("continuous_since")],
+        "2026-11-01",
+        "the rejoin starts a new span"
+    );
     assert_eq!(rows[2][col("status")], "resigned");
 
     let mut tx = t.db.begin().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let histories = members::histories(&mut tx, lp.id).await.expect("histories");
-    let mut kinds: Vec<Vec<EventKind>> = histories.values().map(|h| h.iter().map(|e| e.kind).collect()).collect();
+    let mut kinds: Vec<Vec<EventKind>> = histories
+        .values()
+        .map(|h| h.iter().map(|e| e.kind).collect())
+        .collect();
     kinds.sort();
-    assert!(kinds.contains(&vec![EventKind::Joined, EventKind::Rejoined]), "{kinds:?}");
-    assert!(kinds.contains(&vec![EventKind::Joined, EventKind::Resigned]), "{kinds:?}");
-    assert!(kinds.iter().any(|k| k.contains(&EventKind::Renewed) && k.contains(&EventKind::ChangedBranch)), "{kinds:?}");
+    assert!(
+        kinds.contains(&vec![EventKind::Joined, EventKind::Rejoined]),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&vec![EventKind::Joined, EventKind::Resigned]),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k.contains(&EventKind::Renewed) && k.contains(&EventKind::ChangedBranch)),
+        "{kinds:?}"
+    );
     drop(tx);
 
     // A paid-until moved back is refused with its row, and nothing else in the file lands.
-    let backwards = file(&["L001,Ada,Lovelace,ada@example.org,,,,Hillside,standard,2020-01-15,2025-01-01,,,,,,,", ALAN.replace("L003", "L004").as_str()]);
+    let backwards = file(&[
+        "L001,Ada,Lovelace,ada@example.org,,,,Hillside,standard,2020-01-15,2025-01-01,,,,,,,",
+        ALAN.replace("L003", "L004").as_str(),
+    ]);
     let Err(ImportError::Invalid { problems, .. }) = run(&t, &backwards, &options()).await else {
         panic!("an earlier paid-until must be refused");
     };
-    assert_eq!(problems[0].to_string().split(':').next(), Some("row 2, paid_until"));
+    assert_eq!(
+        problems[0].to_string().split(':').next(),
+        Some("row 2, paid_until")
+    );
     assert_eq!(count(&t).await, 3);
 }
 
 async fn a_file_without_a_column_leaves_that_field_alone(t: TestDb) {
     with_branches(&t).await;
-    run(&t, &file(&[ADA]), &options()).await.expect("first import");
+    run(&t, &file(&[ADA]), &options())
+        .await
+        .expect("first import");
     let narrow = "membership_number,first_name,last_name,joined_on,paid_until\nL001,Ada,King,2020-01-15,2026-12-31\n";
     let s = run(&t, narrow, &options()).await.expect("narrow import");
     assert_eq!(s.updated, 1);
@@ -231,32 +417,55 @@ async fn a_file_without_a_column_leaves_that_field_alone(t: TestDb) {
 
 async fn an_export_imports_back_unchanged(t: TestDb) {
     with_branches(&t).await;
-    run(&t, &file(&[ADA, GRACE, ALAN]), &options()).await.expect("import");
+    run(&t, &file(&[ADA, GRACE, ALAN]), &options())
+        .await
+        .expect("import");
     let mut out = Vec::new();
     export::write_csv(&mut out, &export_rows(&t, None).await).expect("csv");
-    let s = run(&t, &String::from_utf8(out).expect("utf-8"), &options()).await.expect("round trip");
-    assert_eq!((s.added, s.updated, s.unchanged), (0, 0, 3), "{s}; ignored {:?}", s.ignored_columns);
+    let s = run(&t, &String::from_utf8(out).expect("utf-8"), &options())
+        .await
+        .expect("round trip");
+    assert_eq!(
+        (s.added, s.updated, s.unchanged),
+        (0, 0, 3),
+        "{s}; ignored {:?}",
+        s.ignored_columns
+    );
 }
 
 async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
     let rules = Rules::defaults().expect("rules");
     let today = d(TODAY.0, TODAY.1, TODAY.2);
-    rosette::demo::generate(&t.db, &rules, 400, 7, today, &|_| {}).await.expect("demo");
+    rosette::demo::generate(&t.db, &rules, 400, 7, today, &|_| {})
+        .await
+        .expect("demo");
     let mut tx = t.db.begin().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
-    let standings = members::standings(&mut tx, lp.id, &rules.status, today).await.expect("standings");
+    let standings = members::standings(&mut tx, lp.id, &rules.status, today)
+        .await
+        .expect("standings");
     drop(tx);
     assert_eq!(standings.len(), 400);
     let share = |s: Status| standings.iter().filter(|(_, x)| *x == s).count() as f64 / 400.0;
-    assert!(share(Status::Current) > 0.3, "current {}", share(Status::Current));
-    assert!(share(Status::Lapsed) > 0.05, "lapsed {}", share(Status::Lapsed));
+    assert!(
+        share(Status::Current) > 0.3,
+        "current {}",
+        share(Status::Current)
+    );
+    assert!(
+        share(Status::Lapsed) > 0.05,
+        "lapsed {}",
+        share(Status::Lapsed)
+    );
     assert!(standings.iter().all(|(b, _)| b.is_some()));
     let rows = export_rows(&t, None).await;
     let women = rows.iter().filter(|r| r[col("gender")] == "woman").count();
     assert!((120..=260).contains(&women), "{women} women of 400");
 
     let other = TestDb::sqlite().await;
-    rosette::demo::generate(&other.db, &rules, 400, 7, today, &|_| {}).await.expect("demo again");
+    rosette::demo::generate(&other.db, &rules, 400, 7, today, &|_| {})
+        .await
+        .expect("demo again");
     let again = export_rows(&other, None).await;
     assert_eq!(again, rows, "same seed, same people");
 }

@@ -38,7 +38,11 @@ pub enum DateError {
 pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
     let t = text.trim();
     let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(DateError::Format(t.to_string()));
     }
     let (y, m, d) = if parts[0].len() == 4 && t.as_bytes()[4] == b'-' {
@@ -96,12 +100,24 @@ mod tests {
 
     #[test]
     fn impossible_and_malformed_dates_are_refused() {
-        assert!(matches!(parse_date("2023-02-29"), Err(DateError::NoSuchDay(_))));
-        assert!(matches!(parse_date("31/04/2024"), Err(DateError::NoSuchDay(_))));
-        assert!(matches!(parse_date("2024-13-01"), Err(DateError::Format(_))));
+        assert!(matches!(
+            parse_date("2023-02-29"),
+            Err(DateError::NoSuchDay(_))
+        ));
+        assert!(matches!(
+            parse_date("31/04/2024"),
+            Err(DateError::NoSuchDay(_))
+        ));
+        assert!(matches!(
+            parse_date("2024-13-01"),
+            Err(DateError::Format(_))
+        ));
         assert!(matches!(parse_date("yesterday"), Err(DateError::Format(_))));
         assert!(matches!(parse_date(""), Err(DateError::Format(_))));
-        assert!(matches!(parse_date("2024/02/01"), Err(DateError::Format(_))));
+        assert!(matches!(
+            parse_date("2024/02/01"),
+            Err(DateError::Format(_))
+        ));
         assert!(matches!(parse_date("24/02/01"), Err(DateError::Format(_))));
         assert!(matches!(parse_date("2024-02"), Err(DateError::Format(_))));
     }

@@ -4,14 +4,21 @@
 
 /// A UK postcode in its canonical form (`SW1A 1AA`), from any spacing or case.
 pub fn normalise_postcode(text: &str) -> Result<String, String> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     if compact == "GIR0AA" {
         return Ok("GIR 0AA".into());
     }
     let b = compact.as_bytes();
     let n = b.len();
     if !(5..=7).contains(&n) {
-        return Err(format!("'{}' is not a UK postcode (like SW1A 1AA)", text.trim()));
+        return Err(format!(
+            "'{}' is not a UK postcode (like SW1A 1AA)",
+            text.trim()
+        ));
     }
     let (outward, inward) = compact.split_at(n - 3);
     let inward_ok = {
@@ -31,7 +38,10 @@ pub fn normalise_postcode(text: &str) -> Result<String, String> {
     if inward_ok && outward_ok {
         Ok(format!("{outward} {inward}"))
     } else {
-        Err(format!("'{}' is not a UK postcode (like SW1A 1AA)", text.trim()))
+        Err(format!(
+            "'{}' is not a UK postcode (like SW1A 1AA)",
+            text.trim()
+        ))
     }
 }
 
@@ -39,7 +49,10 @@ pub fn normalise_postcode(text: &str) -> Result<String, String> {
 /// nationally (`07700 900123`); others need their `+` country code.
 pub fn normalise_phone(text: &str) -> Result<String, String> {
     let t = text.trim();
-    let cleaned: String = t.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '\u{a0}')).collect();
+    let cleaned: String = t
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '\u{a0}'))
+        .collect();
     let bad = || format!("'{t}' is not a phone number (like 07700 900123 or +44 7700 900123)");
     let (plus, digits) = match cleaned.strip_prefix('+') {
         Some(rest) => (true, rest.to_string()),
@@ -64,7 +77,11 @@ pub fn normalise_phone(text: &str) -> Result<String, String> {
         Some(national) => (9..=10).contains(&national.len()) && !national.starts_with('0'),
         None => (8..=15).contains(&international.len()) && !international.starts_with('0'),
     };
-    if ok { Ok(format!("+{international}")) } else { Err(bad()) }
+    if ok {
+        Ok(format!("+{international}"))
+    } else {
+        Err(bad())
+    }
 }
 
 /// An email address, trimmed, with its domain lower-cased. Checks the shape a mail server
@@ -76,10 +93,16 @@ pub fn normalise_email(text: &str) -> Result<String, String> {
         return Err(bad("it has no @"));
     };
     if local.is_empty() || local.len() > 64 || local.contains('@') {
-        return Err(bad("the part before @ is empty, too long or has a second @"));
+        return Err(bad(
+            "the part before @ is empty, too long or has a second @",
+        ));
     }
-    if local.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')')) {
-        return Err(bad("the part before @ has a space or a character mail cannot carry"));
+    if local.chars().any(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')')
+    }) {
+        return Err(bad(
+            "the part before @ has a space or a character mail cannot carry",
+        ));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(bad("dots in the part before @ are misplaced"));
@@ -87,11 +110,16 @@ pub fn normalise_email(text: &str) -> Result<String, String> {
     let domain = domain.to_lowercase();
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |l: &&str| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
             && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
     if labels.len() < 2 || !labels.iter().all(label_ok) || domain.len() > 253 {
-        return Err(bad("the domain after @ is not a dotted name like example.org"));
+        return Err(bad(
+            "the domain after @ is not a dotted name like example.org",
+        ));
     }
     Ok(format!("{local}@{domain}"))
 }
@@ -153,7 +181,17 @@ mod tests {
 
     #[test]
     fn postcodes_refuse_other_text() {
-        for bad in ["", "12345", "SW1A", "SW1A 1A", "1W1A 1AA", "SW1A 11A", "ABCDE 1AA", "90210", "SW1A-1AA!"] {
+        for bad in [
+            "",
+            "12345",
+            "SW1A",
+            "SW1A 1A",
+            "1W1A 1AA",
+            "SW1A 11A",
+            "ABCDE 1AA",
+            "90210",
+            "SW1A-1AA!",
+        ] {
             assert!(normalise_postcode(bad).is_err(), "{bad}");
         }
     }
@@ -175,17 +213,44 @@ mod tests {
 
     #[test]
     fn phones_refuse_other_text() {
-        for bad in ["", "call me", "07700", "0770090012345", "+44 07700 900123", "7700900123", "+12", "07700 9OO123"] {
+        for bad in [
+            "",
+            "call me",
+            "07700",
+            "0770090012345",
+            "+44 07700 900123",
+            "7700900123",
+            "+12",
+            "07700 9OO123",
+        ] {
             assert!(normalise_phone(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn emails_are_checked_and_domains_lower_cased() {
-        assert_eq!(normalise_email(" Ada.L@Example.ORG ").as_deref(), Ok("Ada.L@example.org"));
-        assert_eq!(normalise_email("a+tag@mail.example.co.uk").as_deref(), Ok("a+tag@mail.example.co.uk"));
-        for bad in ["", "ada", "ada@", "@example.org", "ada@example", "a da@example.org", "ada@@example.org",
-            "ada@exa mple.org", "ada@-example.org", ".ada@example.org", "ada..l@example.org", "ada@example..org"] {
+        assert_eq!(
+            normalise_email(" Ada.L@Example.ORG ").as_deref(),
+            Ok("Ada.L@example.org")
+        );
+        assert_eq!(
+            normalise_email("a+tag@mail.example.co.uk").as_deref(),
+            Ok("a+tag@mail.example.co.uk")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.org",
+            "ada@example",
+            "a da@example.org",
+            "ada@@example.org",
+            "ada@exa mple.org",
+            "ada@-example.org",
+            ".ada@example.org",
+            "ada..l@example.org",
+            "ada@example..org",
+        ] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }
     }
@@ -201,13 +266,19 @@ mod tests {
 
     #[test]
     fn tags_are_tidied() {
-        assert_eq!(parse_tags(" Canvasser; driver,canvasser ;; "), vec!["canvasser", "driver"]);
+        assert_eq!(
+            parse_tags(" Canvasser; driver,canvasser ;; "),
+            vec!["canvasser", "driver"]
+        );
         assert!(parse_tags("").is_empty());
     }
 
     #[test]
     fn slugs_are_url_safe() {
-        assert_eq!(slugify("St. Mary's & Riverside Ward"), "st-mary-s-riverside-ward");
+        assert_eq!(
+            slugify("St. Mary's & Riverside Ward"),
+            "st-mary-s-riverside-ward"
+        );
         assert_eq!(slugify("  Women's Branch  "), "women-s-branch");
         assert_eq!(slugify("Ünïcode"), "n-code");
     }

@@ -17,7 +17,10 @@ pub struct StatusRules {
 
 impl Default for StatusRules {
     fn default() -> Self {
-        StatusRules { new_days: 90, lapse_after_months: 6 }
+        StatusRules {
+            new_days: 90,
+            lapse_after_months: 6,
+        }
     }
 }
 
@@ -33,7 +36,10 @@ impl StatusRules {
 
     /// The first day a membership with these dates is lapsed.
     pub fn lapses_on(&self, start: NaiveDate, paid_until: Option<NaiveDate>) -> NaiveDate {
-        add_months(self.arrears_from(start, paid_until), self.lapse_after_months)
+        add_months(
+            self.arrears_from(start, paid_until),
+            self.lapse_after_months,
+        )
     }
 
     /// Status on `on` of a membership whose current span began on `start`, recorded as
@@ -61,7 +67,11 @@ impl StatusRules {
             Status::Suspended
         } else if on >= self.arrears_from(start, paid_until) {
             Status::InArrears
-        } else if on < start.checked_add_days(Days::new(u64::from(self.new_days))).unwrap_or(NaiveDate::MAX) {
+        } else if on
+            < start
+                .checked_add_days(Days::new(u64::from(self.new_days)))
+                .unwrap_or(NaiveDate::MAX)
+        {
             Status::New
         } else {
             Status::Current
@@ -77,7 +87,10 @@ impl Status {
 
     /// Still a member of the local party (arrears do not end membership; lapsing does).
     pub fn is_member(self) -> bool {
-        matches!(self, Status::New | Status::Current | Status::InArrears | Status::Suspended)
+        matches!(
+            self,
+            Status::New | Status::Current | Status::InArrears | Status::Suspended
+        )
     }
 }
 
@@ -93,7 +106,12 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: EventKind, on: NaiveDate, paid_until: Option<NaiveDate>) -> Event {
-        Event { kind, on, paid_until, detail: None }
+        Event {
+            kind,
+            on,
+            paid_until,
+            detail: None,
+        }
     }
 
     pub fn with_detail(mut self, detail: String) -> Event {
@@ -139,16 +157,26 @@ impl History {
     pub fn at(rules: &StatusRules, events: &[Event], on: NaiveDate) -> History {
         let mut sorted: Vec<&Event> = events.iter().filter(|e| e.on <= on).collect();
         sorted.sort_by_key(|e| e.on);
-        let mut h = History { spans: Vec::new(), paid_until: None, suspended: false };
+        let mut h = History {
+            spans: Vec::new(),
+            paid_until: None,
+            suspended: false,
+        };
         for e in sorted {
             h.close_if_lapsed(rules, e.on);
             let open = h.open_start().is_some();
             match e.kind {
-                EventKind::Joined | EventKind::Rejoined | EventKind::TransferredIn | EventKind::Renewed => {
+                EventKind::Joined
+                | EventKind::Rejoined
+                | EventKind::TransferredIn
+                | EventKind::Renewed => {
                     if open {
                         h.paid_until = h.paid_until.max(e.paid_until);
                     } else {
-                        h.spans.push(Span { start: e.on, end: None });
+                        h.spans.push(Span {
+                            start: e.on,
+                            end: None,
+                        });
                         h.paid_until = e.paid_until;
                         h.suspended = false;
                     }
@@ -168,7 +196,10 @@ impl History {
     }
 
     fn open_start(&self) -> Option<NaiveDate> {
-        self.spans.last().filter(|s| s.end.is_none()).map(|s| s.start)
+        self.spans
+            .last()
+            .filter(|s| s.end.is_none())
+            .map(|s| s.start)
     }
 
     fn close(&mut self, on: NaiveDate, how: Ending) {
@@ -194,14 +225,20 @@ impl History {
         match last.end {
             None => Some(rules.status(last.start, self.paid_until, None, self.suspended, on)),
             Some((_, Ending::Lapsed)) => Some(Status::Lapsed),
-            Some((end, Ending::Left(reason))) => Some(rules.status(last.start, self.paid_until, Some((reason, end)), false, on)),
+            Some((end, Ending::Left(reason))) => {
+                Some(rules.status(last.start, self.paid_until, Some((reason, end)), false, on))
+            }
             Some((_, Ending::TransferredOut)) => None,
         }
     }
 
     /// The first day of the unbroken membership that includes `on`, if any.
     pub fn continuous_since(&self, on: NaiveDate) -> Option<NaiveDate> {
-        self.spans.iter().rev().find(|s| s.covers(on)).map(|s| s.start)
+        self.spans
+            .iter()
+            .rev()
+            .find(|s| s.covers(on))
+            .map(|s| s.start)
     }
 }
 
@@ -213,7 +250,10 @@ mod tests {
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
     }
-    const R: StatusRules = StatusRules { new_days: 90, lapse_after_months: 6 };
+    const R: StatusRules = StatusRules {
+        new_days: 90,
+        lapse_after_months: 6,
+    };
 
     fn status(start: NaiveDate, paid: Option<NaiveDate>, on: NaiveDate) -> Status {
         R.status(start, paid, None, false, on)
@@ -251,8 +291,14 @@ mod tests {
         let joined = d(2019, 1, 1);
         assert_eq!(R.lapses_on(joined, Some(d(2023, 8, 30))), d(2024, 2, 29));
         assert_eq!(R.lapses_on(joined, Some(d(2022, 8, 30))), d(2023, 2, 28));
-        assert_eq!(status(joined, Some(d(2023, 8, 30)), d(2024, 2, 28)), Status::InArrears);
-        assert_eq!(status(joined, Some(d(2023, 8, 30)), d(2024, 2, 29)), Status::Lapsed);
+        assert_eq!(
+            status(joined, Some(d(2023, 8, 30)), d(2024, 2, 28)),
+            Status::InArrears
+        );
+        assert_eq!(
+            status(joined, Some(d(2023, 8, 30)), d(2024, 2, 29)),
+            Status::Lapsed
+        );
     }
 
     #[test]
@@ -261,7 +307,10 @@ mod tests {
         assert_eq!(status(joined, None, joined), Status::InArrears);
         assert_eq!(status(joined, None, d(2024, 9, 1)), Status::Lapsed);
         // A paid-until before the joining date counts as nothing paid.
-        assert_eq!(status(joined, Some(d(2024, 1, 1)), joined), Status::InArrears);
+        assert_eq!(
+            status(joined, Some(d(2024, 1, 1)), joined),
+            Status::InArrears
+        );
     }
 
     #[test]
@@ -269,17 +318,47 @@ mod tests {
         let joined = d(2020, 1, 1);
         let paid = Some(d(2030, 1, 1));
         let left = Some((LeftReason::Resigned, d(2024, 6, 1)));
-        assert_eq!(R.status(joined, paid, left, false, d(2024, 5, 31)), Status::Current);
-        assert_eq!(R.status(joined, paid, left, false, d(2024, 6, 1)), Status::Resigned);
-        assert_eq!(R.status(joined, paid, Some((LeftReason::Deceased, joined)), false, joined), Status::Deceased);
-        assert_eq!(R.status(joined, paid, Some((LeftReason::Expelled, joined)), true, joined), Status::Expelled);
+        assert_eq!(
+            R.status(joined, paid, left, false, d(2024, 5, 31)),
+            Status::Current
+        );
+        assert_eq!(
+            R.status(joined, paid, left, false, d(2024, 6, 1)),
+            Status::Resigned
+        );
+        assert_eq!(
+            R.status(
+                joined,
+                paid,
+                Some((LeftReason::Deceased, joined)),
+                false,
+                joined
+            ),
+            Status::Deceased
+        );
+        assert_eq!(
+            R.status(
+                joined,
+                paid,
+                Some((LeftReason::Expelled, joined)),
+                true,
+                joined
+            ),
+            Status::Expelled
+        );
     }
 
     #[test]
     fn suspension_is_not_good_standing_but_lapse_still_shows() {
         let joined = d(2020, 1, 1);
-        assert_eq!(R.status(joined, Some(d(2030, 1, 1)), None, true, d(2024, 1, 1)), Status::Suspended);
-        assert_eq!(R.status(joined, Some(d(2021, 1, 1)), None, true, d(2024, 1, 1)), Status::Lapsed);
+        assert_eq!(
+            R.status(joined, Some(d(2030, 1, 1)), None, true, d(2024, 1, 1)),
+            Status::Suspended
+        );
+        assert_eq!(
+            R.status(joined, Some(d(2021, 1, 1)), None, true, d(2024, 1, 1)),
+            Status::Lapsed
+        );
         assert!(!Status::Suspended.in_good_standing());
         assert!(Status::New.in_good_standing() && Status::Current.in_good_standing());
         assert!(!Status::InArrears.in_good_standing());
@@ -288,10 +367,19 @@ mod tests {
 
     #[test]
     fn custom_rules_change_the_thresholds() {
-        let rules = StatusRules { new_days: 30, lapse_after_months: 1 };
+        let rules = StatusRules {
+            new_days: 30,
+            lapse_after_months: 1,
+        };
         let joined = d(2024, 1, 1);
-        assert_eq!(rules.status(joined, Some(d(2025, 1, 1)), None, false, d(2024, 1, 31)), Status::Current);
-        assert_eq!(rules.status(joined, Some(d(2024, 1, 31)), None, false, d(2024, 3, 1)), Status::Lapsed);
+        assert_eq!(
+            rules.status(joined, Some(d(2025, 1, 1)), None, false, d(2024, 1, 31)),
+            Status::Current
+        );
+        assert_eq!(
+            rules.status(joined, Some(d(2024, 1, 31)), None, false, d(2024, 3, 1)),
+            Status::Lapsed
+        );
     }
 
     #[test]
@@ -303,7 +391,13 @@ mod tests {
         ];
         let h = History::at(&R, &events, d(2022, 7, 1));
         assert_eq!(h.spans.len(), 2);
-        assert_eq!(h.spans[0], Span { start: d(2018, 3, 1), end: Some((d(2020, 9, 1), Ending::Lapsed)) });
+        assert_eq!(
+            h.spans[0],
+            Span {
+                start: d(2018, 3, 1),
+                end: Some((d(2020, 9, 1), Ending::Lapsed))
+            }
+        );
         assert_eq!(h.spans[1].start, d(2022, 6, 1));
         assert_eq!(h.continuous_since(d(2022, 7, 1)), Some(d(2022, 6, 1)));
         assert_eq!(h.continuous_since(d(2021, 1, 1)), None);
@@ -318,7 +412,10 @@ mod tests {
         let lapse = R.lapses_on(joined, Some(paid));
         assert_eq!(lapse, d(2021, 7, 1));
         let rejoin = d(2021, 7, 2);
-        let events = vec![Event::new(Joined, joined, Some(paid)), Event::new(Rejoined, rejoin, Some(d(2022, 7, 1)))];
+        let events = vec![
+            Event::new(Joined, joined, Some(paid)),
+            Event::new(Rejoined, rejoin, Some(d(2022, 7, 1))),
+        ];
         let h = History::at(&R, &events, d(2021, 8, 1));
         assert_eq!(h.spans.len(), 2);
         assert_eq!(h.continuous_since(d(2021, 8, 1)), Some(rejoin));
@@ -356,16 +453,34 @@ mod tests {
             Event::new(Joined, d(2020, 1, 1), Some(d(2020, 12, 31))),
             Event::new(Resigned, d(2020, 6, 1), None),
         ];
-        assert_eq!(History::at(&R, &events, d(2020, 5, 31)).status(&R, d(2020, 5, 31)), Some(Status::Current));
-        assert_eq!(History::at(&R, &events, d(2020, 6, 1)).status(&R, d(2020, 6, 1)), Some(Status::Resigned));
-        assert_eq!(History::at(&R, &events, d(2019, 1, 1)).status(&R, d(2019, 1, 1)), None);
+        assert_eq!(
+            History::at(&R, &events, d(2020, 5, 31)).status(&R, d(2020, 5, 31)),
+            Some(Status::Current)
+        );
+        assert_eq!(
+            History::at(&R, &events, d(2020, 6, 1)).status(&R, d(2020, 6, 1)),
+            Some(Status::Resigned)
+        );
+        assert_eq!(
+            History::at(&R, &events, d(2019, 1, 1)).status(&R, d(2019, 1, 1)),
+            None
+        );
     }
 
     #[test]
     fn end_states_and_transfers_close_spans() {
         let joined = Event::new(Joined, d(2020, 1, 1), Some(d(2030, 1, 1)));
-        for (kind, want) in [(Died, Some(Status::Deceased)), (Expelled, Some(Status::Expelled)), (TransferredOut, None), (Lapsed, Some(Status::Lapsed))] {
-            let h = History::at(&R, &[joined.clone(), Event::new(kind, d(2022, 1, 1), None)], d(2023, 1, 1));
+        for (kind, want) in [
+            (Died, Some(Status::Deceased)),
+            (Expelled, Some(Status::Expelled)),
+            (TransferredOut, None),
+            (Lapsed, Some(Status::Lapsed)),
+        ] {
+            let h = History::at(
+                &R,
+                &[joined.clone(), Event::new(kind, d(2022, 1, 1), None)],
+                d(2023, 1, 1),
+            );
             assert_eq!(h.status(&R, d(2023, 1, 1)), want, "{kind}");
             assert_eq!(h.continuous_since(d(2023, 1, 1)), None);
             assert_eq!(h.continuous_since(d(2021, 12, 31)), Some(d(2020, 1, 1)));
@@ -379,7 +494,10 @@ mod tests {
             Event::new(Suspended, d(2022, 1, 1), None),
             Event::new(Reinstated, d(2022, 6, 1), None),
         ];
-        assert_eq!(History::at(&R, &events, d(2022, 2, 1)).status(&R, d(2022, 2, 1)), Some(Status::Suspended));
+        assert_eq!(
+            History::at(&R, &events, d(2022, 2, 1)).status(&R, d(2022, 2, 1)),
+            Some(Status::Suspended)
+        );
         let h = History::at(&R, &events, d(2022, 7, 1));
         assert_eq!(h.status(&R, d(2022, 7, 1)), Some(Status::Current));
         assert_eq!(h.continuous_since(d(2022, 7, 1)), Some(d(2020, 1, 1)));

@@ -55,7 +55,11 @@ impl MembershipDetails {
 
     /// The history a membership starts with.
     pub fn opening_events(&self) -> Vec<Event> {
-        let mut events = vec![Event::new(EventKind::Joined, self.joined_on, self.paid_until)];
+        let mut events = vec![Event::new(
+            EventKind::Joined,
+            self.joined_on,
+            self.paid_until,
+        )];
         events.extend(self.left.map(|(reason, on)| leaving(reason, on)));
         events
     }
@@ -105,12 +109,20 @@ pub fn membership_changes(
                 ),
             });
         }
-        events.push(Event::new(EventKind::Rejoined, new.joined_on, new.paid_until));
+        events.push(Event::new(
+            EventKind::Rejoined,
+            new.joined_on,
+            new.paid_until,
+        ));
     } else {
         if new.paid_until < old.paid_until {
             return Err(Conflict {
                 field: "paid_until",
-                message: format!("paid_until {} is earlier than the stored {}; a payment cannot be taken back by import", show(new.paid_until), show(old.paid_until)),
+                message: format!(
+                    "paid_until {} is earlier than the stored {}; a payment cannot be taken back by import",
+                    show(new.paid_until),
+                    show(old.paid_until)
+                ),
             });
         }
         if new.paid_until > old.paid_until {
@@ -130,11 +142,18 @@ pub fn membership_changes(
         events.push(leaving(reason, on));
     }
     if new.branch != old.branch {
-        let detail = format!("branch {} to {}", old.branch.as_deref().unwrap_or("none"), new.branch.as_deref().unwrap_or("none"));
+        let detail = format!(
+            "branch {} to {}",
+            old.branch.as_deref().unwrap_or("none"),
+            new.branch.as_deref().unwrap_or("none")
+        );
         events.push(Event::new(EventKind::ChangedBranch, today, None).with_detail(detail));
     }
     if new.rate != old.rate {
-        events.push(Event::new(EventKind::ChangedRate, today, None).with_detail(format!("rate {} to {}", old.rate, new.rate)));
+        events.push(
+            Event::new(EventKind::ChangedRate, today, None)
+                .with_detail(format!("rate {} to {}", old.rate, new.rate)),
+        );
     }
     Ok(events)
 }
@@ -146,7 +165,10 @@ mod tests {
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
     }
-    const R: StatusRules = StatusRules { new_days: 90, lapse_after_months: 6 };
+    const R: StatusRules = StatusRules {
+        new_days: 90,
+        lapse_after_months: 6,
+    };
 
     fn membership() -> MembershipDetails {
         MembershipDetails {
@@ -161,28 +183,61 @@ mod tests {
 
     #[test]
     fn the_same_record_changes_nothing() {
-        assert_eq!(membership_changes(&R, &membership(), &membership(), d(2025, 1, 5)), Ok(vec![]));
+        assert_eq!(
+            membership_changes(&R, &membership(), &membership(), d(2025, 1, 5)),
+            Ok(vec![])
+        );
     }
 
     #[test]
     fn paid_until_moved_on_is_a_renewal() {
-        let new = MembershipDetails { paid_until: Some(d(2025, 12, 31)), ..membership() };
+        let new = MembershipDetails {
+            paid_until: Some(d(2025, 12, 31)),
+            ..membership()
+        };
         let events = membership_changes(&R, &membership(), &new, d(2025, 1, 5)).expect("renewal");
-        assert_eq!(events, vec![Event::new(EventKind::Renewed, d(2025, 1, 5), Some(d(2025, 12, 31)))]);
+        assert_eq!(
+            events,
+            vec![Event::new(
+                EventKind::Renewed,
+                d(2025, 1, 5),
+                Some(d(2025, 12, 31))
+            )]
+        );
     }
 
     #[test]
     fn a_lapsed_member_with_a_later_joining_date_rejoins() {
-        let old = MembershipDetails { paid_until: Some(d(2022, 12, 31)), ..membership() };
-        let new = MembershipDetails { joined_on: d(2024, 3, 1), paid_until: Some(d(2025, 2, 28)), ..membership() };
+        let old = MembershipDetails {
+            paid_until: Some(d(2022, 12, 31)),
+            ..membership()
+        };
+        let new = MembershipDetails {
+            joined_on: d(2024, 3, 1),
+            paid_until: Some(d(2025, 2, 28)),
+            ..membership()
+        };
         let events = membership_changes(&R, &old, &new, d(2024, 3, 2)).expect("rejoin");
-        assert_eq!(events, vec![Event::new(EventKind::Rejoined, d(2024, 3, 1), Some(d(2025, 2, 28)))]);
+        assert_eq!(
+            events,
+            vec![Event::new(
+                EventKind::Rejoined,
+                d(2024, 3, 1),
+                Some(d(2025, 2, 28))
+            )]
+        );
     }
 
     #[test]
     fn a_resigned_member_can_rejoin_and_the_ending_stays_in_history() {
-        let old = MembershipDetails { left: Some((LeftReason::Resigned, d(2023, 1, 1))), ..membership() };
-        let new = MembershipDetails { joined_on: d(2024, 3, 1), ..membership() };
+        let old = MembershipDetails {
+            left: Some((LeftReason::Resigned, d(2023, 1, 1))),
+            ..membership()
+        };
+        let new = MembershipDetails {
+            joined_on: d(2024, 3, 1),
+            ..membership()
+        };
         let events = membership_changes(&R, &old, &new, d(2024, 3, 2)).expect("rejoin");
         assert_eq!(events[0].kind, EventKind::Rejoined);
         assert_eq!(events.len(), 1);
@@ -190,17 +245,38 @@ mod tests {
 
     #[test]
     fn a_current_member_cannot_rejoin_nor_move_their_joining_date() {
-        let later = MembershipDetails { joined_on: d(2024, 3, 1), ..membership() };
-        assert_eq!(membership_changes(&R, &membership(), &later, d(2024, 3, 2)).map_err(|c| c.field), Err("joined_on"));
-        let earlier = MembershipDetails { joined_on: d(2019, 3, 1), ..membership() };
-        assert_eq!(membership_changes(&R, &membership(), &earlier, d(2024, 3, 2)).map_err(|c| c.field), Err("joined_on"));
-        let old = MembershipDetails { left: Some((LeftReason::Deceased, d(2023, 1, 1))), ..membership() };
-        assert_eq!(membership_changes(&R, &old, &later, d(2024, 3, 2)).map_err(|c| c.field), Err("joined_on"));
+        let later = MembershipDetails {
+            joined_on: d(2024, 3, 1),
+            ..membership()
+        };
+        assert_eq!(
+            membership_changes(&R, &membership(), &later, d(2024, 3, 2)).map_err(|c| c.field),
+            Err("joined_on")
+        );
+        let earlier = MembershipDetails {
+            joined_on: d(2019, 3, 1),
+            ..membership()
+        };
+        assert_eq!(
+            membership_changes(&R, &membership(), &earlier, d(2024, 3, 2)).map_err(|c| c.field),
+            Err("joined_on")
+        );
+        let old = MembershipDetails {
+            left: Some((LeftReason::Deceased, d(2023, 1, 1))),
+            ..membership()
+        };
+        assert_eq!(
+            membership_changes(&R, &old, &later, d(2024, 3, 2)).map_err(|c| c.field),
+            Err("joined_on")
+        );
     }
 
     #[test]
     fn paid_until_cannot_move_back() {
-        let new = MembershipDetails { paid_until: Some(d(2023, 12, 31)), ..membership() };
+        let new = MembershipDetails {
+            paid_until: Some(d(2023, 12, 31)),
+            ..membership()
+        };
         let err = membership_changes(&R, &membership(), &new, d(2024, 1, 1)).expect_err("refused");
         assert_eq!(err.field, "paid_until");
         assert!(err.message.contains("2024-12-31"), "{}", err.message);
@@ -208,24 +284,50 @@ mod tests {
 
     #[test]
     fn leaving_is_recorded_once_and_cannot_be_undone_by_a_file() {
-        let resigned = MembershipDetails { left: Some((LeftReason::Resigned, d(2024, 6, 1))), ..membership() };
-        let events = membership_changes(&R, &membership(), &resigned, d(2024, 6, 2)).expect("resign");
-        assert_eq!(events, vec![Event::new(EventKind::Resigned, d(2024, 6, 1), None)]);
-        assert_eq!(membership_changes(&R, &resigned, &resigned, d(2024, 6, 3)), Ok(vec![]));
-        assert_eq!(membership_changes(&R, &resigned, &membership(), d(2024, 6, 3)).map_err(|c| c.field), Err("left_on"));
+        let resigned = MembershipDetails {
+            left: Some((LeftReason::Resigned, d(2024, 6, 1))),
+            ..membership()
+        };
+        let events =
+            membership_changes(&R, &membership(), &resigned, d(2024, 6, 2)).expect("resign");
+        assert_eq!(
+            events,
+            vec![Event::new(EventKind::Resigned, d(2024, 6, 1), None)]
+        );
+        assert_eq!(
+            membership_changes(&R, &resigned, &resigned, d(2024, 6, 3)),
+            Ok(vec![])
+        );
+        assert_eq!(
+            membership_changes(&R, &resigned, &membership(), d(2024, 6, 3)).map_err(|c| c.field),
+            Err("left_on")
+        );
     }
 
     #[test]
     fn branch_and_rate_moves_are_history() {
-        let new = MembershipDetails { branch: Some("hillside".into()), rate: "reduced".into(), ..membership() };
+        let new = MembershipDetails {
+            branch: Some("hillside".into()),
+            rate: "reduced".into(),
+            ..membership()
+        };
         let events = membership_changes(&R, &membership(), &new, d(2024, 6, 2)).expect("moves");
-        assert_eq!(events.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![EventKind::ChangedBranch, EventKind::ChangedRate]);
-        assert_eq!(events[0].detail.as_deref(), Some("branch riverside to hillside"));
+        assert_eq!(
+            events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            vec![EventKind::ChangedBranch, EventKind::ChangedRate]
+        );
+        assert_eq!(
+            events[0].detail.as_deref(),
+            Some("branch riverside to hillside")
+        );
     }
 
     #[test]
     fn opening_events_include_a_recorded_ending() {
-        let m = MembershipDetails { left: Some((LeftReason::Deceased, d(2024, 6, 1))), ..membership() };
+        let m = MembershipDetails {
+            left: Some((LeftReason::Deceased, d(2024, 6, 1))),
+            ..membership()
+        };
         let kinds: Vec<_> = m.opening_events().iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Joined, EventKind::Died]);
     }

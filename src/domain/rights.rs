@@ -36,8 +36,12 @@ impl Length {
     /// The date `self` after `from`.
     pub fn after(self, from: NaiveDate) -> NaiveDate {
         match self {
-            Length::Days(n) => from.checked_add_days(Days::new(u64::from(n))).unwrap_or(NaiveDate::MAX),
-            Length::Weeks(n) => from.checked_add_days(Days::new(7 * u64::from(n))).unwrap_or(NaiveDate::MAX),
+            Length::Days(n) => from
+                .checked_add_days(Days::new(u64::from(n)))
+                .unwrap_or(NaiveDate::MAX),
+            Length::Weeks(n) => from
+                .checked_add_days(Days::new(7 * u64::from(n)))
+                .unwrap_or(NaiveDate::MAX),
             Length::Months(n) => add_months(from, n),
         }
     }
@@ -85,13 +89,27 @@ pub enum RightCheck {
 impl RightRule {
     /// Checks the right for a person of `kind` whose status now is `status` and whose
     /// unbroken membership at `freeze` began on `continuous_since`.
-    pub fn check(&self, kind: Kind, status: Option<Status>, continuous_since: Option<NaiveDate>, freeze: NaiveDate) -> RightCheck {
+    pub fn check(
+        &self,
+        kind: Kind,
+        status: Option<Status>,
+        continuous_since: Option<NaiveDate>,
+        freeze: NaiveDate,
+    ) -> RightCheck {
         if !self.kinds.contains(&kind) {
-            return RightCheck::Refused(format!("{}: not open to a {}", self.label, kind.as_str().replace('_', " ")));
+            return RightCheck::Refused(format!(
+                "{}: not open to a {}",
+                self.label,
+                kind.as_str().replace('_', " ")
+            ));
         }
         let Some(status) = status.filter(|s| self.statuses.contains(s)) else {
             let shown = status.map_or("no membership", Status::as_str);
-            return RightCheck::Refused(format!("{}: needs status {}, is {shown}", self.label, self.status_list()));
+            return RightCheck::Refused(format!(
+                "{}: needs status {}, is {shown}",
+                self.label,
+                self.status_list()
+            ));
         };
         let _ = status;
         if let Some(length) = self.min_continuous {
@@ -105,7 +123,10 @@ impl RightRule {
                     ));
                 }
                 None => {
-                    return RightCheck::Refused(format!("{}: needs {length} of continuous membership at {freeze}; was not a member then", self.label));
+                    return RightCheck::Refused(format!(
+                        "{}: needs {length} of continuous membership at {freeze}; was not a member then",
+                        self.label
+                    ));
                 }
             }
         }
@@ -113,7 +134,11 @@ impl RightRule {
     }
 
     fn status_list(&self) -> String {
-        self.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+        self.statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ")
     }
 }
 
@@ -128,7 +153,11 @@ mod tests {
 
     fn right(name: &str) -> RightRule {
         let rules = Rules::defaults().expect("defaults");
-        rules.rights.into_iter().find(|r| r.right == name).expect("right exists")
+        rules
+            .rights
+            .into_iter()
+            .find(|r| r.right == name)
+            .expect("right exists")
     }
 
     #[test]
@@ -149,52 +178,130 @@ mod tests {
     fn eight_weeks_to_attend_counted_to_the_day() {
         let attend = right("attend_meetings");
         let since = d(2024, 1, 1);
-        assert_eq!(attend.check(Kind::Member, Some(Status::New), Some(since), d(2024, 2, 26)), RightCheck::Allowed);
-        assert!(matches!(attend.check(Kind::Member, Some(Status::New), Some(since), d(2024, 2, 25)), RightCheck::Refused(_)));
+        assert_eq!(
+            attend.check(Kind::Member, Some(Status::New), Some(since), d(2024, 2, 26)),
+            RightCheck::Allowed
+        );
+        assert!(matches!(
+            attend.check(Kind::Member, Some(Status::New), Some(since), d(2024, 2, 25)),
+            RightCheck::Refused(_)
+        ));
     }
 
     #[test]
     fn selections_need_six_months_and_candidates_twelve() {
         let since = d(2023, 8, 31);
         let freeze = d(2024, 2, 29);
-        assert_eq!(right("vote_in_selections").check(Kind::Member, Some(Status::Current), Some(since), freeze), RightCheck::Allowed);
-        let RightCheck::Refused(why) = right("be_a_candidate").check(Kind::Member, Some(Status::Current), Some(since), freeze) else {
+        assert_eq!(
+            right("vote_in_selections").check(
+                Kind::Member,
+                Some(Status::Current),
+                Some(since),
+                freeze
+            ),
+            RightCheck::Allowed
+        );
+        let RightCheck::Refused(why) =
+            right("be_a_candidate").check(Kind::Member, Some(Status::Current), Some(since), freeze)
+        else {
             panic!("a member of six months may not be a candidate");
         };
-        assert!(why.contains("12 months") && why.contains("2024-08-31"), "{why}");
+        assert!(
+            why.contains("12 months") && why.contains("2024-08-31"),
+            "{why}"
+        );
     }
 
     #[test]
     fn supporters_vote_for_leader_but_do_not_attend_meetings() {
         for kind in [Kind::RegisteredSupporter, Kind::AffiliatedSupporter] {
-            let RightCheck::Refused(why) = right("attend_meetings").check(kind, Some(Status::Current), Some(d(2020, 1, 1)), d(2024, 1, 1)) else {
+            let RightCheck::Refused(why) = right("attend_meetings").check(
+                kind,
+                Some(Status::Current),
+                Some(d(2020, 1, 1)),
+                d(2024, 1, 1),
+            ) else {
                 panic!("{kind} may not attend members' meetings");
             };
             assert!(why.contains("supporter"), "{why}");
-            assert_eq!(right("vote_in_leadership_ballots").check(kind, Some(Status::Current), Some(d(2020, 1, 1)), d(2024, 1, 1)), RightCheck::Allowed);
+            assert_eq!(
+                right("vote_in_leadership_ballots").check(
+                    kind,
+                    Some(Status::Current),
+                    Some(d(2020, 1, 1)),
+                    d(2024, 1, 1)
+                ),
+                RightCheck::Allowed
+            );
         }
-        assert!(matches!(right("vote_in_leadership_ballots").check(Kind::Supporter, Some(Status::Current), None, d(2024, 1, 1)), RightCheck::Refused(_)));
-        assert!(matches!(right("vote_in_leadership_ballots").check(Kind::Contact, None, None, d(2024, 1, 1)), RightCheck::Refused(_)));
+        assert!(matches!(
+            right("vote_in_leadership_ballots").check(
+                Kind::Supporter,
+                Some(Status::Current),
+                None,
+                d(2024, 1, 1)
+            ),
+            RightCheck::Refused(_)
+        ));
+        assert!(matches!(
+            right("vote_in_leadership_ballots").check(Kind::Contact, None, None, d(2024, 1, 1)),
+            RightCheck::Refused(_)
+        ));
     }
 
     #[test]
     fn arrears_keep_communications_but_not_votes() {
         let since = Some(d(2020, 1, 1));
         let freeze = d(2024, 1, 1);
-        assert_eq!(right("receive_members_communications").check(Kind::Member, Some(Status::InArrears), since, freeze), RightCheck::Allowed);
-        assert!(matches!(right("vote_at_meetings").check(Kind::Member, Some(Status::InArrears), since, freeze), RightCheck::Refused(_)));
-        assert!(matches!(right("vote_at_meetings").check(Kind::Member, Some(Status::Suspended), since, freeze), RightCheck::Refused(_)));
-        assert!(matches!(right("receive_members_communications").check(Kind::Member, Some(Status::Lapsed), None, freeze), RightCheck::Refused(_)));
+        assert_eq!(
+            right("receive_members_communications").check(
+                Kind::Member,
+                Some(Status::InArrears),
+                since,
+                freeze
+            ),
+            RightCheck::Allowed
+        );
+        assert!(matches!(
+            right("vote_at_meetings").check(Kind::Member, Some(Status::InArrears), since, freeze),
+            RightCheck::Refused(_)
+        ));
+        assert!(matches!(
+            right("vote_at_meetings").check(Kind::Member, Some(Status::Suspended), since, freeze),
+            RightCheck::Refused(_)
+        ));
+        assert!(matches!(
+            right("receive_members_communications").check(
+                Kind::Member,
+                Some(Status::Lapsed),
+                None,
+                freeze
+            ),
+            RightCheck::Refused(_)
+        ));
     }
 
     #[test]
     fn a_gap_before_the_freeze_date_resets_the_clock() {
         // Continuity is measured from the latest span; a rejoiner two months before the
         // freeze date cannot vote in a selection, however long their earlier membership.
-        let RightCheck::Refused(why) = right("vote_in_selections").check(Kind::Member, Some(Status::New), Some(d(2023, 11, 1)), d(2024, 1, 1)) else {
+        let RightCheck::Refused(why) = right("vote_in_selections").check(
+            Kind::Member,
+            Some(Status::New),
+            Some(d(2023, 11, 1)),
+            d(2024, 1, 1),
+        ) else {
             panic!("a recent rejoiner may not vote in a selection");
         };
         assert!(why.contains("2024-05-01"), "{why}");
-        assert!(matches!(right("vote_in_selections").check(Kind::Member, Some(Status::Current), None, d(2024, 1, 1)), RightCheck::Refused(_)));
+        assert!(matches!(
+            right("vote_in_selections").check(
+                Kind::Member,
+                Some(Status::Current),
+                None,
+                d(2024, 1, 1)
+            ),
+            RightCheck::Refused(_)
+        ));
     }
 }

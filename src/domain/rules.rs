@@ -56,7 +56,10 @@ impl Rate {
                 (None, Some(b)) => format!("aged {b} or under"),
                 (None, None) => String::new(),
             };
-            return Err(format!("the {} rate is for people {range}; this person was {age} on {on}", self.name));
+            return Err(format!(
+                "the {} rate is for people {range}; this person was {age} on {on}",
+                self.name
+            ));
         }
         Ok(())
     }
@@ -94,26 +97,43 @@ impl Rules {
 
     /// Reads and checks a rules file; `file` names it in error messages.
     pub fn from_toml(file: &str, text: &str) -> Result<Rules, RulesError> {
-        let invalid = |message: String| RulesError::Invalid { file: file.to_string(), message };
+        let invalid = |message: String| RulesError::Invalid {
+            file: file.to_string(),
+            message,
+        };
         let rules: Rules = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if rules.rates.is_empty() {
             return Err(invalid("there must be at least one [[rates]] entry".into()));
         }
         for rate in &rules.rates {
-            if rate.code.trim().is_empty() || rate.code != rate.code.to_lowercase() || rate.code.contains(' ') {
-                return Err(invalid(format!("rate code '{}' must be lower case without spaces", rate.code)));
+            if rate.code.trim().is_empty()
+                || rate.code != rate.code.to_lowercase()
+                || rate.code.contains(' ')
+            {
+                return Err(invalid(format!(
+                    "rate code '{}' must be lower case without spaces",
+                    rate.code
+                )));
             }
             if rate.price_pence < 0 {
-                return Err(invalid(format!("rate '{}' has a negative price", rate.code)));
+                return Err(invalid(format!(
+                    "rate '{}' has a negative price",
+                    rate.code
+                )));
             }
             if let (Some(f), Some(u)) = (rate.from, rate.until)
                 && u < f
             {
-                return Err(invalid(format!("rate '{}' ends ({u}) before it starts ({f})", rate.code)));
+                return Err(invalid(format!(
+                    "rate '{}' ends ({u}) before it starts ({f})",
+                    rate.code
+                )));
             }
         }
         if rules.status.lapse_after_months == 0 {
-            return Err(invalid("status.lapse_after_months must be at least 1".into()));
+            return Err(invalid(
+                "status.lapse_after_months must be at least 1".into(),
+            ));
         }
         if rules.report.period_days == 0 {
             return Err(invalid("report.period_days must be at least 1".into()));
@@ -129,13 +149,18 @@ impl Rules {
             folded.strip_suffix("_rate").unwrap_or(&folded).to_string()
         }
         let wanted = fold(text);
-        self.rates.iter().find(|r| r.code == wanted || fold(&r.name) == wanted).map(|r| r.code.as_str())
+        self.rates
+            .iter()
+            .find(|r| r.code == wanted || fold(&r.name) == wanted)
+            .map(|r| r.code.as_str())
     }
 
     /// The rate row in force for `code` on `on`, falling back to its latest row.
     pub fn rate(&self, code: &str, on: NaiveDate) -> Option<&Rate> {
         let rows = || self.rates.iter().filter(move |r| r.code == code);
-        rows().find(|r| r.valid_on(on)).or_else(|| rows().max_by_key(|r| r.from))
+        rows()
+            .find(|r| r.valid_on(on))
+            .or_else(|| rows().max_by_key(|r| r.from))
     }
 
     pub fn rate_codes(&self) -> String {
@@ -156,9 +181,23 @@ mod tests {
     #[test]
     fn shipped_defaults_follow_the_brief() {
         let rules = Rules::defaults().expect("defaults parse");
-        assert_eq!(rules.status, StatusRules { new_days: 90, lapse_after_months: 6 });
+        assert_eq!(
+            rules.status,
+            StatusRules {
+                new_days: 90,
+                lapse_after_months: 6
+            }
+        );
         assert_eq!(rules.report.period_days, 14);
-        for code in ["standard", "reduced", "youth", "unwaged", "retired", "armed_forces", "trade_union"] {
+        for code in [
+            "standard",
+            "reduced",
+            "youth",
+            "unwaged",
+            "retired",
+            "armed_forces",
+            "trade_union",
+        ] {
             assert!(rules.rate(code, d(2026, 1, 1)).is_some(), "{code}");
         }
         assert_eq!(rules.rights.len(), 7);
@@ -170,7 +209,10 @@ mod tests {
         assert_eq!(rules.rate_code("Standard"), Some("standard"));
         assert_eq!(rules.rate_code("Reduced Rate"), Some("reduced"));
         assert_eq!(rules.rate_code("armed-forces"), Some("armed_forces"));
-        assert_eq!(rules.rate_code("Trade union reduced rate"), Some("trade_union"));
+        assert_eq!(
+            rules.rate_code("Trade union reduced rate"),
+            Some("trade_union")
+        );
         assert_eq!(rules.rate_code("platinum"), None);
     }
 
@@ -178,11 +220,26 @@ mod tests {
     fn dated_rates_pick_the_row_in_force() {
         let text = DEFAULT_RULES.to_string()
             + "\n[[rates]]\ncode = \"standard\"\nname = \"Standard\"\nprice_pence = 7000\nperiod = \"year\"\nfrom = \"2027-01-01\"\n";
-        let text = text.replacen("price_pence = 6000\nperiod = \"year\"\nfrom = \"2015-01-01\"", "price_pence = 6000\nperiod = \"year\"\nfrom = \"2015-01-01\"\nuntil = \"2026-12-31\"", 1);
+        let text = text.replacen(
+            "price_pence = 6000\nperiod = \"year\"\nfrom = \"2015-01-01\"",
+            "price_pence = 6000\nperiod = \"year\"\nfrom = \"2015-01-01\"\nuntil = \"2026-12-31\"",
+            1,
+        );
         let rules = Rules::from_toml("test", &text).expect("parses");
-        assert_eq!(rules.rate("standard", d(2026, 12, 31)).map(|r| r.price_pence), Some(6000));
-        assert_eq!(rules.rate("standard", d(2027, 1, 1)).map(|r| r.price_pence), Some(7000));
-        assert_eq!(rules.rate("standard", d(2010, 1, 1)).map(|r| r.price_pence), Some(7000));
+        assert_eq!(
+            rules
+                .rate("standard", d(2026, 12, 31))
+                .map(|r| r.price_pence),
+            Some(6000)
+        );
+        assert_eq!(
+            rules.rate("standard", d(2027, 1, 1)).map(|r| r.price_pence),
+            Some(7000)
+        );
+        assert_eq!(
+            rules.rate("standard", d(2010, 1, 1)).map(|r| r.price_pence),
+            Some(7000)
+        );
     }
 
     #[test]
@@ -208,13 +265,27 @@ mod tests {
 
     #[test]
     fn bad_rules_files_say_what_is_wrong() {
-        let err = Rules::from_toml("mine.toml", "[status]\nnew_days = \"ninety\"").expect_err("bad");
+        let err =
+            Rules::from_toml("mine.toml", "[status]\nnew_days = \"ninety\"").expect_err("bad");
         assert!(err.to_string().contains("mine.toml"), "{err}");
         let no_lapse = DEFAULT_RULES.replace("lapse_after_months = 6", "lapse_after_months = 0");
-        assert!(Rules::from_toml("x", &no_lapse).expect_err("zero").to_string().contains("lapse_after_months"));
-        let bad_kind = DEFAULT_RULES.replace("kinds = [\"member\"]\nstatuses = [\"new\", \"current\"]\nmin_continuous = \"8 weeks\"", "kinds = [\"friend\"]\nstatuses = [\"new\"]\nmin_continuous = \"8 weeks\"");
+        assert!(
+            Rules::from_toml("x", &no_lapse)
+                .expect_err("zero")
+                .to_string()
+                .contains("lapse_after_months")
+        );
+        let bad_kind = DEFAULT_RULES.replace(
+            "kinds = [\"member\"]\nstatuses = [\"new\", \"current\"]\nmin_continuous = \"8 weeks\"",
+            "kinds = [\"friend\"]\nstatuses = [\"new\"]\nmin_continuous = \"8 weeks\"",
+        );
         assert!(Rules::from_toml("x", &bad_kind).is_err());
         let bad_span = DEFAULT_RULES.replace("\"6 months\"", "\"six months\"");
-        assert!(Rules::from_toml("x", &bad_span).expect_err("span").to_string().contains("six months"));
+        assert!(
+            Rules::from_toml("x", &bad_span)
+                .expect_err("span")
+                .to_string()
+                .contains("six months")
+        );
     }
 }

@@ -119,7 +119,10 @@ impl UnitKind {
         match self {
             UnitKind::Party => parent.is_none(),
             UnitKind::Region => parent == Some(UnitKind::Party),
-            UnitKind::LocalParty => matches!(parent, None | Some(UnitKind::Party) | Some(UnitKind::Region)),
+            UnitKind::LocalParty => matches!(
+                parent,
+                None | Some(UnitKind::Party) | Some(UnitKind::Region)
+            ),
             UnitKind::Branch => parent == Some(UnitKind::LocalParty),
         }
     }
@@ -127,7 +130,10 @@ impl UnitKind {
 
 /// The key a ward name is matched by: case and spacing do not matter.
 pub fn ward_key(name: &str) -> String {
-    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Gender as the person describes it; `None` at the call site means not given.
@@ -172,8 +178,14 @@ mod tests {
 
     #[test]
     fn kinds_read_spreadsheet_spellings() {
-        assert_eq!(Kind::parse("Registered Supporter"), Some(Kind::RegisteredSupporter));
-        assert_eq!(Kind::parse("affiliated-supporter"), Some(Kind::AffiliatedSupporter));
+        assert_eq!(
+            Kind::parse("Registered Supporter"),
+            Some(Kind::RegisteredSupporter)
+        );
+        assert_eq!(
+            Kind::parse("affiliated-supporter"),
+            Some(Kind::AffiliatedSupporter)
+        );
         assert_eq!(Kind::parse(" MEMBER "), Some(Kind::Member));
         assert_eq!(Kind::parse("friend"), None);
         for kind in Kind::ALL {
@@ -214,7 +226,13 @@ mod tests {
         assert_eq!(Gender::parse("Female"), Some(Gender::Woman));
         assert_eq!(Gender::parse("M"), Some(Gender::Man));
         assert_eq!(Gender::parse("Non-binary"), Some(Gender::NonBinary));
-        assert_eq!(Gender::parse("genderfluid").map(|g| g.as_str().to_string()), Some("genderfluid".into()));
-        assert_eq!(Gender::parse("Non_Binary").map(|g| g.as_str().to_string()), Some("non_binary".into()));
+        assert_eq!(
+            Gender::parse("genderfluid").map(|g| g.as_str().to_string()),
+            Some("genderfluid".into())
+        );
+        assert_eq!(
+            Gender::parse("Non_Binary").map(|g| g.as_str().to_string()),
+            Some("non_binary".into())
+        );
     }
 }

@@ -35,58 +35,235 @@ pub enum Field {
 /// Each field with its canonical name and the header spellings it also answers to,
 /// compared after folding (lower case, letters and digits only).
 const FIELDS: &[(Field, &str, &[&str])] = &[
-    (Field::MembershipNumber, "membership_number", &["membershipnumber", "membershipno", "memberno", "membernumber", "membershipid", "memberid", "number"]),
-    (Field::FirstName, "first_name", &["firstname", "forename", "forenames", "givenname", "first"]),
-    (Field::LastName, "last_name", &["lastname", "surname", "familyname", "last"]),
+    (
+        Field::MembershipNumber,
+        "membership_number",
+        &[
+            "membershipnumber",
+            "membershipno",
+            "memberno",
+            "membernumber",
+            "membershipid",
+            "memberid",
+            "number",
+        ],
+    ),
+    (
+        Field::FirstName,
+        "first_name",
+        &["firstname", "forename", "forenames", "givenname", "first"],
+    ),
+    (
+        Field::LastName,
+        "last_name",
+        &["lastname", "surname", "familyname", "last"],
+    ),
     (Field::Email, "email", &["email", "emailaddress", "mail"]),
-    (Field::Mobile, "mobile", &["mobile", "mobilephone", "mobilenumber", "mobileno", "cell", "cellphone"]),
-    (Field::Phone, "phone", &["phone", "telephone", "telephonenumber", "phonenumber", "landline", "homephone", "tel"]),
-    (Field::AddressLine1, "address_line1", &["addressline1", "address1", "address", "street", "streetaddress"]),
-    (Field::AddressLine2, "address_line2", &["addressline2", "address2", "locality"]),
-    (Field::Town, "town", &["town", "city", "towncity", "posttown"]),
-    (Field::Postcode, "postcode", &["postcode", "postalcode", "zip", "zipcode"]),
+    (
+        Field::Mobile,
+        "mobile",
+        &[
+            "mobile",
+            "mobilephone",
+            "mobilenumber",
+            "mobileno",
+            "cell",
+            "cellphone",
+        ],
+    ),
+    (
+        Field::Phone,
+        "phone",
+        &[
+            "phone",
+            "telephone",
+            "telephonenumber",
+            "phonenumber",
+            "landline",
+            "homephone",
+            "tel",
+        ],
+    ),
+    (
+        Field::AddressLine1,
+        "address_line1",
+        &[
+            "addressline1",
+            "address1",
+            "address",
+            "street",
+            "streetaddress",
+        ],
+    ),
+    (
+        Field::AddressLine2,
+        "address_line2",
+        &["addressline2", "address2", "locality"],
+    ),
+    (
+        Field::Town,
+        "town",
+        &["town", "city", "towncity", "posttown"],
+    ),
+    (
+        Field::Postcode,
+        "postcode",
+        &["postcode", "postalcode", "zip", "zipcode"],
+    ),
     (Field::Ward, "ward", &["ward", "wardname", "electoralward"]),
     (Field::Branch, "branch", &["branch", "branchname"]),
-    (Field::Rate, "rate", &["rate", "membershiptype", "membershiprate", "ratecode", "membershipratecode", "subscriptiontype"]),
-    (Field::JoinedOn, "joined_on", &["joinedon", "datejoined", "joindate", "joined", "joineddate", "startdate", "memberssince", "membersince"]),
-    (Field::PaidUntil, "paid_until", &["paiduntil", "paidupto", "paidto", "expirydate", "expiry", "expires", "membershipexpiry", "membershipexpirydate", "renewaldate"]),
-    (Field::LeftOn, "left_on", &["lefton", "dateleft", "leftdate", "enddate"]),
-    (Field::LeftReason, "left_reason", &["leftreason", "reasonleft", "leavingreason"]),
+    (
+        Field::Rate,
+        "rate",
+        &[
+            "rate",
+            "membershiptype",
+            "membershiprate",
+            "ratecode",
+            "membershipratecode",
+            "subscriptiontype",
+        ],
+    ),
+    (
+        Field::JoinedOn,
+        "joined_on",
+        &[
+            "joinedon",
+            "datejoined",
+            "joindate",
+            "joined",
+            "joineddate",
+            "startdate",
+            "memberssince",
+            "membersince",
+        ],
+    ),
+    (
+        Field::PaidUntil,
+        "paid_until",
+        &[
+            "paiduntil",
+            "paidupto",
+            "paidto",
+            "expirydate",
+            "expiry",
+            "expires",
+            "membershipexpiry",
+            "membershipexpirydate",
+            "renewaldate",
+        ],
+    ),
+    (
+        Field::LeftOn,
+        "left_on",
+        &["lefton", "dateleft", "leftdate", "enddate"],
+    ),
+    (
+        Field::LeftReason,
+        "left_reason",
+        &["leftreason", "reasonleft", "leavingreason"],
+    ),
     (Field::Gender, "gender", &["gender", "sex"]),
-    (Field::DateOfBirth, "date_of_birth", &["dateofbirth", "dob", "birthdate", "birthday"]),
-    (Field::Kind, "kind", &["kind", "persontype", "recordtype", "type"]),
-    (Field::Affiliate, "affiliate", &["affiliate", "affiliation", "affiliatedorganisation", "affiliatedorganization", "union", "tradeunion"]),
-    (Field::EmailConsent, "email_consent", &["emailconsent", "emailoptin", "canemail", "consentemail"]),
-    (Field::PhoneConsent, "phone_consent", &["phoneconsent", "phoneoptin", "canphone", "consentphone", "cancall"]),
-    (Field::SmsConsent, "sms_consent", &["smsconsent", "smsoptin", "cansms", "consentsms", "textconsent", "cantext"]),
+    (
+        Field::DateOfBirth,
+        "date_of_birth",
+        &["dateofbirth", "dob", "birthdate", "birthday"],
+    ),
+    (
+        Field::Kind,
+        "kind",
+        &["kind", "persontype", "recordtype", "type"],
+    ),
+    (
+        Field::Affiliate,
+        "affiliate",
+        &[
+            "affiliate",
+            "affiliation",
+            "affiliatedorganisation",
+            "affiliatedorganization",
+            "union",
+            "tradeunion",
+        ],
+    ),
+    (
+        Field::EmailConsent,
+        "email_consent",
+        &["emailconsent", "emailoptin", "canemail", "consentemail"],
+    ),
+    (
+        Field::PhoneConsent,
+        "phone_consent",
+        &[
+            "phoneconsent",
+            "phoneoptin",
+            "canphone",
+            "consentphone",
+            "cancall",
+        ],
+    ),
+    (
+        Field::SmsConsent,
+        "sms_consent",
+        &[
+            "smsconsent",
+            "smsoptin",
+            "cansms",
+            "consentsms",
+            "textconsent",
+            "cantext",
+        ],
+    ),
     (Field::Tags, "tags", &["tags", "labels", "tag"]),
 ];
 
 /// Fields a member file must have.
-pub const REQUIRED: &[Field] = &[Field::MembershipNumber, Field::FirstName, Field::LastName, Field::JoinedOn];
+pub const REQUIRED: &[Field] = &[
+    Field::MembershipNumber,
+    Field::FirstName,
+    Field::LastName,
+    Field::JoinedOn,
+];
 
 fn fold(header: &str) -> String {
-    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl Field {
     pub fn name(self) -> &'static str {
-        FIELDS.iter().find(|(f, _, _)| *f == self).map_or("?", |(_, name, _)| name)
+        FIELDS
+            .iter()
+            .find(|(f, _, _)| *f == self)
+            .map_or("?", |(_, name, _)| name)
     }
 
     /// The field a header stands for, by canonical name or a known alias.
     pub fn from_header(header: &str) -> Option<Field> {
         let folded = fold(header);
-        FIELDS.iter().find(|(_, name, aliases)| fold(name) == folded || aliases.contains(&folded.as_str())).map(|(f, _, _)| *f)
+        FIELDS
+            .iter()
+            .find(|(_, name, aliases)| fold(name) == folded || aliases.contains(&folded.as_str()))
+            .map(|(f, _, _)| *f)
     }
 
     /// The field a canonical name (as given to `--map`) stands for.
     pub fn from_name(name: &str) -> Option<Field> {
-        FIELDS.iter().find(|(_, n, _)| *n == name.trim()).map(|(f, _, _)| *f)
+        FIELDS
+            .iter()
+            .find(|(_, n, _)| *n == name.trim())
+            .map(|(f, _, _)| *f)
     }
 
     pub fn all_names() -> String {
-        FIELDS.iter().map(|(_, n, _)| *n).collect::<Vec<_>>().join(", ")
+        FIELDS
+            .iter()
+            .map(|(_, n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -99,19 +276,27 @@ pub struct ColumnMap {
 
 /// Maps a header row, with `overrides` (header text → canonical field name) first. Every
 /// problem is returned, worded for the person who made the spreadsheet.
-pub fn map_headers(headers: &[String], overrides: &[(String, String)]) -> Result<ColumnMap, Vec<String>> {
+pub fn map_headers(
+    headers: &[String],
+    overrides: &[(String, String)],
+) -> Result<ColumnMap, Vec<String>> {
     let mut problems = Vec::new();
     let mut forced: HashMap<usize, Field> = HashMap::new();
     for (header, name) in overrides {
         let Some(field) = Field::from_name(name) else {
-            problems.push(format!("--map {header}={name}: '{name}' is not a field; the fields are {}", Field::all_names()));
+            problems.push(format!(
+                "--map {header}={name}: '{name}' is not a field; the fields are {}",
+                Field::all_names()
+            ));
             continue;
         };
         match headers.iter().position(|h| h.trim() == header.trim()) {
             Some(i) => {
                 forced.insert(i, field);
             }
-            None => problems.push(format!("--map {header}={name}: the file has no column headed '{header}'")),
+            None => problems.push(format!(
+                "--map {header}={name}: the file has no column headed '{header}'"
+            )),
         }
     }
     let mut index: HashMap<Field, usize> = HashMap::new();
@@ -147,7 +332,11 @@ pub fn map_headers(headers: &[String], overrides: &[(String, String)]) -> Result
             ));
         }
     }
-    if problems.is_empty() { Ok(ColumnMap { index, ignored }) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(ColumnMap { index, ignored })
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -172,7 +361,19 @@ mod tests {
     #[test]
     fn spreadsheet_headers_are_recognised() {
         let map = map_headers(
-            &headers(&["Membership Number", "Forename", "Surname", "Email Address", "Date Joined", "Membership Type", "Expiry Date", "Post Code", "Mobile Phone", "D.O.B.", "Favourite Colour"]),
+            &headers(&[
+                "Membership Number",
+                "Forename",
+                "Surname",
+                "Email Address",
+                "Date Joined",
+                "Membership Type",
+                "Expiry Date",
+                "Post Code",
+                "Mobile Phone",
+                "D.O.B.",
+                "Favourite Colour",
+            ]),
             &[],
         )
         .expect("maps");
@@ -191,21 +392,48 @@ mod tests {
     #[test]
     fn map_overrides_win_and_are_checked() {
         let h = headers(&["Ref", "First", "Last", "Start", "Number"]);
-        let map = map_headers(&h, &[("Ref".into(), "membership_number".into()), ("Start".into(), "joined_on".into())]).expect("maps");
+        let map = map_headers(
+            &h,
+            &[
+                ("Ref".into(), "membership_number".into()),
+                ("Start".into(), "joined_on".into()),
+            ],
+        )
+        .expect("maps");
         assert_eq!(map.index[&Field::MembershipNumber], 0);
         assert_eq!(map.index[&Field::JoinedOn], 3);
         assert_eq!(map.ignored, vec!["Number"]);
-        let errs = map_headers(&h, &[("Ref".into(), "membership_no".into()), ("Nope".into(), "email".into())]).expect_err("bad maps");
-        assert!(errs[0].contains("'membership_no' is not a field"), "{errs:?}");
+        let errs = map_headers(
+            &h,
+            &[
+                ("Ref".into(), "membership_no".into()),
+                ("Nope".into(), "email".into()),
+            ],
+        )
+        .expect_err("bad maps");
+        assert!(
+            errs[0].contains("'membership_no' is not a field"),
+            "{errs:?}"
+        );
         assert!(errs[1].contains("no column headed 'Nope'"), "{errs:?}");
     }
 
     #[test]
     fn missing_and_doubled_columns_are_reported_together() {
-        let errs = map_headers(&headers(&["Surname", "Last Name", "Email"]), &[]).expect_err("bad headers");
-        assert!(errs.iter().any(|e| e.contains("columns 1 ('Surname') and 2 ('Last Name') both read as last_name")), "{errs:?}");
+        let errs = map_headers(&headers(&["Surname", "Last Name", "Email"]), &[])
+            .expect_err("bad headers");
+        assert!(
+            errs.iter()
+                .any(|e| e
+                    .contains("columns 1 ('Surname') and 2 ('Last Name') both read as last_name")),
+            "{errs:?}"
+        );
         for f in ["membership_number", "first_name", "joined_on"] {
-            assert!(errs.iter().any(|e| e.contains(&format!("no column for {f}"))), "{f}: {errs:?}");
+            assert!(
+                errs.iter()
+                    .any(|e| e.contains(&format!("no column for {f}"))),
+                "{f}: {errs:?}"
+            );
         }
     }
 }

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::domain::dates::parse_date;
-use crate::domain::fields::{normalise_email, normalise_phone, normalise_postcode, parse_consent, parse_tags, slugify};
+use crate::domain::fields::{
+    normalise_email, normalise_phone, normalise_postcode, parse_consent, parse_tags, slugify,
+};
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails, membership_changes};
 use crate::domain::values::ward_key;
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules};
@@ -38,13 +40,20 @@ pub enum ImportError {
     #[error("{file}: {message}")]
     Unreadable { file: String, message: String },
     #[error("{file}: nothing was imported, because of {} problem{}:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
-    Invalid { file: String, problems: Vec<Problem> },
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[derive(Debug, Clone)]
@@ -81,8 +90,19 @@ impl fmt::Display for Summary {
         write!(
             f,
             "{}{} rows: {} added, {} updated ({} renewed, {} rejoined, {} left), {} unchanged, {} skipped as invalid",
-            if self.dry_run { "dry run, nothing written: " } else { "" },
-            self.rows, self.added, self.updated, self.renewed, self.rejoined, self.left, self.unchanged, self.skipped.len()
+            if self.dry_run {
+                "dry run, nothing written: "
+            } else {
+                ""
+            },
+            self.rows,
+            self.added,
+            self.updated,
+            self.renewed,
+            self.rejoined,
+            self.left,
+            self.unchanged,
+            self.skipped.len()
         )
     }
 }
@@ -122,15 +142,29 @@ struct Candidate {
 }
 
 /// Imports the member file at `file` (its bytes in `bytes`) into a local party.
-pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], options: &Options, progress: &dyn Progress) -> Result<Summary, ImportError> {
-    let unreadable = |message: String| ImportError::Unreadable { file: file.to_string(), message };
+pub async fn import_members(
+    db: &Db,
+    rules: &Rules,
+    file: &str,
+    bytes: &[u8],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Summary, ImportError> {
+    let unreadable = |message: String| ImportError::Unreadable {
+        file: file.to_string(),
+        message,
+    };
     let table = read_table(bytes).map_err(unreadable)?;
-    let map = map_headers(&table.headers, &options.maps).map_err(|problems| unreadable(problems.join("\n")))?;
+    let map = map_headers(&table.headers, &options.maps)
+        .map_err(|problems| unreadable(problems.join("\n")))?;
 
     let mut tx = db.begin().await?;
     let party = units::get(&mut tx, &options.local_party).await?;
     if party.kind != crate::domain::UnitKind::LocalParty.as_str() {
-        return Err(unreadable(format!("'{}' is a {}, not a local party", party.slug, party.kind)));
+        return Err(unreadable(format!(
+            "'{}' is a {}, not a local party",
+            party.slug, party.kind
+        )));
     }
     let branch_units = units::branches(&mut tx, party.id).await?;
     let mut branches = HashMap::new();
@@ -138,8 +172,14 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
         branches.insert(slugify(&b.slug), b.slug.clone());
         branches.insert(slugify(&b.name), b.slug.clone());
     }
-    let wards: HashMap<String, String> = units::wards(&mut tx, party.id).await?.into_iter().collect();
-    let ctx = Context { rules, branches, wards, today: options.today };
+    let wards: HashMap<String, String> =
+        units::wards(&mut tx, party.id).await?.into_iter().collect();
+    let ctx = Context {
+        rules,
+        branches,
+        wards,
+        today: options.today,
+    };
 
     let mut problems = Vec::new();
     let mut candidates = Vec::new();
@@ -148,7 +188,11 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
         match check_row(&ctx, &map, *row, cells, table.headers.len()) {
             Ok(c) => {
                 if let Some(first) = first_row_of.get(&c.membership.number) {
-                    problems.push(Problem { row: *row, column: "membership_number".into(), message: format!("{} is also on row {first}", c.membership.number) });
+                    problems.push(Problem {
+                        row: *row,
+                        column: "membership_number".into(),
+                        message: format!("{} is also on row {first}", c.membership.number),
+                    });
                 } else {
                     first_row_of.insert(c.membership.number.clone(), *row);
                     candidates.push(c);
@@ -158,37 +202,80 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
         }
     }
 
-    let stored: HashMap<String, StoredMember> = members::all(&mut tx, party.id).await?.into_iter().map(|m| (m.membership.number.clone(), m)).collect();
-    let mut summary = Summary { rows: table.rows.len(), ignored_columns: map.ignored, dry_run: options.dry_run, ..Summary::default() };
+    let stored: HashMap<String, StoredMember> = members::all(&mut tx, party.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.membership.number.clone(), m))
+        .collect();
+    let mut summary = Summary {
+        rows: table.rows.len(),
+        ignored_columns: map.ignored,
+        dry_run: options.dry_run,
+        ..Summary::default()
+    };
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
     for c in candidates {
         let Some(old) = stored.get(&c.membership.number) else {
             if c.person.kind == Kind::Member && c.membership.rate.is_empty() {
-                problems.push(Problem { row: c.row, column: Field::Rate.name().into(), message: "a new member needs a rate, and the file has no rate column".into() });
+                problems.push(Problem {
+                    row: c.row,
+                    column: Field::Rate.name().into(),
+                    message: "a new member needs a rate, and the file has no rate column".into(),
+                });
                 continue;
             }
             let events = c.membership.opening_events();
-            inserts.push(NewMember { person: c.person, membership: c.membership, events, payments: Vec::new() });
+            inserts.push(NewMember {
+                person: c.person,
+                membership: c.membership,
+                events,
+                payments: Vec::new(),
+            });
             continue;
         };
         let has = |f: Field| c.present.contains(&f);
         let person = overlay_person(&old.person, &c.person, has);
         let membership = overlay_membership(&old.membership, &c.membership, has);
         match membership_changes(&rules.status, &old.membership, &membership, options.today) {
-            Err(conflict) => problems.push(Problem { row: c.row, column: conflict.field.into(), message: conflict.message }),
-            Ok(events) if events.is_empty() && person == old.person && membership == old.membership => summary.unchanged += 1,
+            Err(conflict) => problems.push(Problem {
+                row: c.row,
+                column: conflict.field.into(),
+                message: conflict.message,
+            }),
+            Ok(events)
+                if events.is_empty() && person == old.person && membership == old.membership =>
+            {
+                summary.unchanged += 1
+            }
             Ok(events) => {
-                summary.renewed += events.iter().filter(|e| e.kind == EventKind::Renewed).count();
-                summary.rejoined += events.iter().filter(|e| e.kind == EventKind::Rejoined).count();
-                summary.left += events.iter().filter(|e| matches!(e.kind, EventKind::Resigned | EventKind::Died | EventKind::Expelled)).count();
+                summary.renewed += events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::Renewed)
+                    .count();
+                summary.rejoined += events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::Rejoined)
+                    .count();
+                summary.left += events
+                    .iter()
+                    .filter(|e| {
+                        matches!(
+                            e.kind,
+                            EventKind::Resigned | EventKind::Died | EventKind::Expelled
+                        )
+                    })
+                    .count();
                 updates.push((old, person, membership, events));
             }
         }
     }
     problems.sort_by_key(|p| p.row);
     if !problems.is_empty() && !options.skip_invalid {
-        return Err(ImportError::Invalid { file: file.to_string(), problems });
+        return Err(ImportError::Invalid {
+            file: file.to_string(),
+            problems,
+        });
     }
     summary.skipped = problems;
     summary.added = inserts.len();
@@ -197,10 +284,19 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
         return Ok(summary);
     }
 
-    let source = ConsentSource { source: format!("import of {file}"), at: Utc::now() };
-    let branch_ids: HashMap<String, i64> = branch_units.iter().map(|b| (b.slug.clone(), b.id)).collect();
+    let source = ConsentSource {
+        source: format!("import of {file}"),
+        at: Utc::now(),
+    };
+    let branch_ids: HashMap<String, i64> = branch_units
+        .iter()
+        .map(|b| (b.slug.clone(), b.id))
+        .collect();
     progress.start(inserts.len() + updates.len());
-    members::insert(&mut tx, party.id, &branch_ids, &inserts, &source, &|done| progress.advance(done)).await?;
+    members::insert(&mut tx, party.id, &branch_ids, &inserts, &source, &|done| {
+        progress.advance(done)
+    })
+    .await?;
     let mut history: Vec<(i64, &Event)> = Vec::new();
     for (i, (old, person, membership, events)) in updates.iter().enumerate() {
         if *person != old.person {
@@ -213,7 +309,14 @@ pub async fn import_members(db: &Db, rules: &Rules, file: &str, bytes: &[u8], op
         progress.advance(inserts.len() + i + 1);
     }
     members::add_events(&mut tx, &history).await?;
-    audit::record(&mut tx, &options.actor, "import", &format!("members of {}", party.slug), &format!("{file}: {summary}")).await?;
+    audit::record(
+        &mut tx,
+        &options.actor,
+        "import",
+        &format!("members of {}", party.slug),
+        &format!("{file}: {summary}"),
+    )
+    .await?;
     tx.commit().await?;
     progress.finish();
     Ok(summary)
@@ -223,7 +326,11 @@ fn pick<T: Clone>(has: bool, new: &T, old: &T) -> T {
     if has { new.clone() } else { old.clone() }
 }
 
-fn overlay_person(old: &PersonDetails, new: &PersonDetails, has: impl Fn(Field) -> bool) -> PersonDetails {
+fn overlay_person(
+    old: &PersonDetails,
+    new: &PersonDetails,
+    has: impl Fn(Field) -> bool,
+) -> PersonDetails {
     PersonDetails {
         kind: pick(has(Field::Kind), &new.kind, &old.kind),
         first_name: new.first_name.clone(),
@@ -231,17 +338,37 @@ fn overlay_person(old: &PersonDetails, new: &PersonDetails, has: impl Fn(Field) 
         email: pick(has(Field::Email), &new.email, &old.email),
         mobile: pick(has(Field::Mobile), &new.mobile, &old.mobile),
         phone: pick(has(Field::Phone), &new.phone, &old.phone),
-        address_line1: pick(has(Field::AddressLine1), &new.address_line1, &old.address_line1),
-        address_line2: pick(has(Field::AddressLine2), &new.address_line2, &old.address_line2),
+        address_line1: pick(
+            has(Field::AddressLine1),
+            &new.address_line1,
+            &old.address_line1,
+        ),
+        address_line2: pick(
+            has(Field::AddressLine2),
+            &new.address_line2,
+            &old.address_line2,
+        ),
         town: pick(has(Field::Town), &new.town, &old.town),
         postcode: pick(has(Field::Postcode), &new.postcode, &old.postcode),
         ward: pick(has(Field::Ward), &new.ward, &old.ward),
-        date_of_birth: pick(has(Field::DateOfBirth), &new.date_of_birth, &old.date_of_birth),
+        date_of_birth: pick(
+            has(Field::DateOfBirth),
+            &new.date_of_birth,
+            &old.date_of_birth,
+        ),
         gender: pick(has(Field::Gender), &new.gender, &old.gender),
         affiliate: pick(has(Field::Affiliate), &new.affiliate, &old.affiliate),
         consents: Consents {
-            email: pick(has(Field::EmailConsent), &new.consents.email, &old.consents.email),
-            phone: pick(has(Field::PhoneConsent), &new.consents.phone, &old.consents.phone),
+            email: pick(
+                has(Field::EmailConsent),
+                &new.consents.email,
+                &old.consents.email,
+            ),
+            phone: pick(
+                has(Field::PhoneConsent),
+                &new.consents.phone,
+                &old.consents.phone,
+            ),
             sms: pick(has(Field::SmsConsent), &new.consents.sms, &old.consents.sms),
             post: old.consents.post,
         },
@@ -249,11 +376,19 @@ fn overlay_person(old: &PersonDetails, new: &PersonDetails, has: impl Fn(Field) 
     }
 }
 
-fn overlay_membership(old: &MembershipDetails, new: &MembershipDetails, has: impl Fn(Field) -> bool) -> MembershipDetails {
+fn overlay_membership(
+    old: &MembershipDetails,
+    new: &MembershipDetails,
+    has: impl Fn(Field) -> bool,
+) -> MembershipDetails {
     MembershipDetails {
         number: new.number.clone(),
         rate: pick(has(Field::Rate), &new.rate, &old.rate),
-        branch: pick(has(Field::Branch) || has(Field::Ward), &new.branch, &old.branch),
+        branch: pick(
+            has(Field::Branch) || has(Field::Ward),
+            &new.branch,
+            &old.branch,
+        ),
         joined_on: new.joined_on,
         paid_until: pick(has(Field::PaidUntil), &new.paid_until, &old.paid_until),
         left: pick(has(Field::LeftOn), &new.left, &old.left),
@@ -262,18 +397,46 @@ fn overlay_membership(old: &MembershipDetails, new: &MembershipDetails, has: imp
 
 /// Checks one row against the rules and the local party's branches, returning every
 /// problem in it at once.
-fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width: usize) -> Result<Candidate, Vec<Problem>> {
+fn check_row(
+    ctx: &Context,
+    map: &ColumnMap,
+    row: usize,
+    cells: &[String],
+    width: usize,
+) -> Result<Candidate, Vec<Problem>> {
     let mut problems = Vec::new();
-    let mut problem = |field: Field, message: String| problems.push(Problem { row, column: field.name().into(), message });
+    let mut problem = |field: Field, message: String| {
+        problems.push(Problem {
+            row,
+            column: field.name().into(),
+            message,
+        })
+    };
     if cells.len() != width {
-        return Err(vec![Problem { row, column: "row".into(), message: format!("has {} cells but the header has {width}; check for a stray separator or quote", cells.len()) }]);
+        return Err(vec![Problem {
+            row,
+            column: "row".into(),
+            message: format!(
+                "has {} cells but the header has {width}; check for a stray separator or quote",
+                cells.len()
+            ),
+        }]);
     }
     let mut text: HashMap<Field, &str> = HashMap::new();
     for (&field, &i) in &map.index {
         let cell = cells.get(i).map_or("", |c| c.trim());
         if cell.chars().count() > MAX_FIELD_CHARS {
-            problem(field, format!("{} characters is too long (at most {MAX_FIELD_CHARS})", cell.chars().count()));
-        } else if cell.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            problem(
+                field,
+                format!(
+                    "{} characters is too long (at most {MAX_FIELD_CHARS})",
+                    cell.chars().count()
+                ),
+            );
+        } else if cell
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             problem(field, "has control characters".into());
         } else {
             text.insert(field, cell);
@@ -291,7 +454,10 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
 
     let number = required(Field::MembershipNumber, &mut problem);
     if number.chars().count() > 32 {
-        problem(Field::MembershipNumber, "is longer than 32 characters".into());
+        problem(
+            Field::MembershipNumber,
+            "is longer than 32 characters".into(),
+        );
     }
     let first_name = required(Field::FirstName, &mut problem);
     let last_name = required(Field::LastName, &mut problem);
@@ -333,23 +499,40 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
     if let Some(b) = date_of_birth
         && crate::domain::dates::age_on(b, ctx.today).is_some_and(|age| age > 120)
     {
-        problem(Field::DateOfBirth, format!("{b} would make this person over 120"));
+        problem(
+            Field::DateOfBirth,
+            format!("{b} would make this person over 120"),
+        );
     }
     let left_reason = match get(Field::LeftReason) {
         "" => None,
         r => LeftReason::parse(r).or_else(|| {
-            problem(Field::LeftReason, format!("'{r}' is not one of {}", LeftReason::expected()));
+            problem(
+                Field::LeftReason,
+                format!("'{r}' is not one of {}", LeftReason::expected()),
+            );
             None
         }),
     };
-    let left = match (left_reason, left_on, get(Field::LeftReason).is_empty(), get(Field::LeftOn).is_empty()) {
+    let left = match (
+        left_reason,
+        left_on,
+        get(Field::LeftReason).is_empty(),
+        get(Field::LeftOn).is_empty(),
+    ) {
         (Some(r), Some(on), _, _) => Some((r, on)),
         (None, Some(_), true, _) => {
-            problem(Field::LeftReason, "is empty but left_on is set; say resigned, deceased or expelled".into());
+            problem(
+                Field::LeftReason,
+                "is empty but left_on is set; say resigned, deceased or expelled".into(),
+            );
             None
         }
         (Some(_), None, _, true) => {
-            problem(Field::LeftOn, "is empty but left_reason is set; give the date they left".into());
+            problem(
+                Field::LeftOn,
+                "is empty but left_reason is set; give the date they left".into(),
+            );
             None
         }
         _ => None,
@@ -358,35 +541,55 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
     let kind = match get(Field::Kind) {
         "" => Kind::Member,
         k => Kind::parse(k).unwrap_or_else(|| {
-            problem(Field::Kind, format!("'{k}' is not one of {}", Kind::expected()));
+            problem(
+                Field::Kind,
+                format!("'{k}' is not one of {}", Kind::expected()),
+            );
             Kind::Member
         }),
     };
     let affiliate = optional(Field::Affiliate);
     if kind == Kind::AffiliatedSupporter && affiliate.is_none() {
-        problem(Field::Affiliate, "an affiliated supporter needs the organisation they are affiliated through".into());
+        problem(
+            Field::Affiliate,
+            "an affiliated supporter needs the organisation they are affiliated through".into(),
+        );
     }
     let rate = match get(Field::Rate) {
         "" if kind == Kind::Member && text.contains_key(&Field::Rate) => {
-            problem(Field::Rate, format!("is empty; a member needs a rate ({})", ctx.rules.rate_codes()));
+            problem(
+                Field::Rate,
+                format!(
+                    "is empty; a member needs a rate ({})",
+                    ctx.rules.rate_codes()
+                ),
+            );
             String::new()
         }
         "" => String::new(),
         r => match ctx.rules.rate_code(r) {
             Some(code) => code.to_string(),
             None => {
-                problem(Field::Rate, format!("'{r}' is not a known rate ({})", ctx.rules.rate_codes()));
+                problem(
+                    Field::Rate,
+                    format!("'{r}' is not a known rate ({})", ctx.rules.rate_codes()),
+                );
                 String::new()
             }
         },
     };
-    if let (Some(born), Some(joined), Some(r)) = (date_of_birth, joined_on, ctx.rules.rate(&rate, joined_on.unwrap_or(ctx.today)))
-        && let Err(why) = r.check_age(born, joined)
+    if let (Some(born), Some(joined), Some(r)) = (
+        date_of_birth,
+        joined_on,
+        ctx.rules.rate(&rate, joined_on.unwrap_or(ctx.today)),
+    ) && let Err(why) = r.check_age(born, joined)
     {
         problem(Field::Rate, why);
     }
 
-    let normalised = |f: Field, normalise: fn(&str) -> Result<String, String>, problem: &mut dyn FnMut(Field, String)| match get(f) {
+    let normalised = |f: Field,
+                      normalise: fn(&str) -> Result<String, String>,
+                      problem: &mut dyn FnMut(Field, String)| match get(f) {
         "" => None,
         v => normalise(v).map_err(|e| problem(f, e)).ok(),
     };
@@ -394,11 +597,18 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
     let mobile = normalised(Field::Mobile, normalise_phone, &mut problem);
     let phone = normalised(Field::Phone, normalise_phone, &mut problem);
     let postcode = normalised(Field::Postcode, normalise_postcode, &mut problem);
-    let mut consent = |f: Field| parse_consent(get(f)).unwrap_or_else(|e| {
-        problem(f, e);
-        None
-    });
-    let consents = Consents { email: consent(Field::EmailConsent), phone: consent(Field::PhoneConsent), sms: consent(Field::SmsConsent), post: None };
+    let mut consent = |f: Field| {
+        parse_consent(get(f)).unwrap_or_else(|e| {
+            problem(f, e);
+            None
+        })
+    };
+    let consents = Consents {
+        email: consent(Field::EmailConsent),
+        phone: consent(Field::PhoneConsent),
+        sms: consent(Field::SmsConsent),
+        post: None,
+    };
 
     let ward = optional(Field::Ward);
     let branch = match get(Field::Branch) {
@@ -407,7 +617,10 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
                 Some(slug) => Some(slug.clone()),
                 None if ctx.wards.is_empty() => None,
                 None => {
-                    problem(Field::Ward, format!("ward '{w}' is not covered by any branch, and no branch is given"));
+                    problem(
+                        Field::Ward,
+                        format!("ward '{w}' is not covered by any branch, and no branch is given"),
+                    );
                     None
                 }
             },
@@ -419,8 +632,19 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
                 let mut known: Vec<&String> = ctx.branches.values().collect();
                 known.sort();
                 known.dedup();
-                let known = if known.is_empty() { "none yet; add one with `rosette unit add`".to_string() } else { known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") };
-                problem(Field::Branch, format!("'{b}' is not a branch of this local party (branches: {known})"));
+                let known = if known.is_empty() {
+                    "none yet; add one with `rosette unit add`".to_string()
+                } else {
+                    known
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                problem(
+                    Field::Branch,
+                    format!("'{b}' is not a branch of this local party (branches: {known})"),
+                );
                 None
             }
         },
@@ -428,7 +652,11 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
 
     let (Some(joined_on), true) = (joined_on, problems.is_empty()) else {
         if problems.is_empty() {
-            problems.push(Problem { row, column: Field::JoinedOn.name().into(), message: "is empty".into() });
+            problems.push(Problem {
+                row,
+                column: Field::JoinedOn.name().into(),
+                message: "is empty".into(),
+            });
         }
         return Err(problems);
     };
@@ -452,7 +680,14 @@ fn check_row(ctx: &Context, map: &ColumnMap, row: usize, cells: &[String], width
             consents,
             tags: parse_tags(get(Field::Tags)),
         },
-        membership: MembershipDetails { number, rate, branch, joined_on, paid_until, left },
+        membership: MembershipDetails {
+            number,
+            rate,
+            branch,
+            joined_on,
+            paid_until,
+            left,
+        },
         present: map.index.keys().copied().collect(),
     })
 }

@@ -25,7 +25,10 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
         return Err("the file is empty: expected a header row, then one row per person".into());
     }
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(format!("row {}: the file has binary data (a NUL byte), so it is not a CSV text file", line_of(bytes, at)));
+        return Err(format!(
+            "row {}: the file has binary data (a NUL byte), so it is not a CSV text file",
+            line_of(bytes, at)
+        ));
     }
     if let Err(e) = std::str::from_utf8(bytes) {
         return Err(format!(
@@ -34,9 +37,16 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
         ));
     }
     let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = [b',', b';', b'\t'].into_iter().max_by_key(|d| first_line.iter().filter(|b| *b == d).count()).unwrap_or(b',');
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| first_line.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',');
 
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
     let mut records = reader.records();
     let headers: Vec<String> = match records.next() {
         Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
@@ -44,7 +54,9 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
         None => return Err("the file is empty: expected a header row".into()),
     };
     if headers.iter().any(|h| h.chars().count() > MAX_FIELD_CHARS) {
-        return Err(format!("row 1: a header is longer than {MAX_FIELD_CHARS} characters; is this really a member file?"));
+        return Err(format!(
+            "row 1: a header is longer than {MAX_FIELD_CHARS} characters; is this really a member file?"
+        ));
     }
     let numbers = record_rows(bytes);
     let mut rows = Vec::new();
@@ -89,7 +101,10 @@ fn record_rows(bytes: &[u8]) -> Vec<usize> {
 }
 
 fn line_of(bytes: &[u8], at: usize) -> usize {
-    1 + bytes[..at.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
+    1 + bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 #[cfg(test)]
@@ -98,26 +113,58 @@ mod tests {
 
     #[test]
     fn bom_and_crlf_are_accepted() {
-        let t = read_table(b"\xEF\xBB\xBFmembership_number,first_name\r\nL1,Ada\r\n\r\nL2,\"Grace, Jr\"\r\n").expect("reads");
+        let t = read_table(
+            b"\xEF\xBB\xBFmembership_number,first_name\r\nL1,Ada\r\n\r\nL2,\"Grace, Jr\"\r\n",
+        )
+        .expect("reads");
         assert_eq!(t.headers, vec!["membership_number", "first_name"]);
-        assert_eq!(t.rows, vec![(2, vec!["L1".to_string(), "Ada".to_string()]), (4, vec!["L2".to_string(), "Grace, Jr".to_string()])]);
+        assert_eq!(
+            t.rows,
+            vec![
+                (2, vec!["L1".to_string(), "Ada".to_string()]),
+                (4, vec!["L2".to_string(), "Grace, Jr".to_string()])
+            ]
+        );
     }
 
     #[test]
     fn semicolons_and_tabs_are_detected() {
-        assert_eq!(read_table(b"a;b;c\n1;2;3\n").expect("semicolons").rows[0].1.len(), 3);
-        assert_eq!(read_table(b"a\tb\n1\t2\n").expect("tabs").rows[0].1, vec!["1", "2"]);
+        assert_eq!(
+            read_table(b"a;b;c\n1;2;3\n").expect("semicolons").rows[0]
+                .1
+                .len(),
+            3
+        );
+        assert_eq!(
+            read_table(b"a\tb\n1\t2\n").expect("tabs").rows[0].1,
+            vec!["1", "2"]
+        );
     }
 
     #[test]
     fn files_that_are_not_csv_say_so() {
         assert!(read_table(b"").expect_err("empty").contains("empty"));
         assert!(read_table(b" \r\n ").expect_err("blank").contains("empty"));
-        assert!(read_table(b"PK\x03\x04rest").expect_err("xlsx").contains(".xlsx"));
-        assert!(read_table(b"\xD0\xCF\x11\xE0rest").expect_err("xls").contains(".xls"));
-        assert!(read_table(b"a,b\n1,\x002\n").expect_err("nul").starts_with("row 2"));
+        assert!(
+            read_table(b"PK\x03\x04rest")
+                .expect_err("xlsx")
+                .contains(".xlsx")
+        );
+        assert!(
+            read_table(b"\xD0\xCF\x11\xE0rest")
+                .expect_err("xls")
+                .contains(".xls")
+        );
+        assert!(
+            read_table(b"a,b\n1,\x002\n")
+                .expect_err("nul")
+                .starts_with("row 2")
+        );
         let latin1 = read_table(b"a,b\nx,y\nPrice,\xA35\n").expect_err("latin-1");
-        assert!(latin1.starts_with("row 3") && latin1.contains("UTF-8"), "{latin1}");
+        assert!(
+            latin1.starts_with("row 3") && latin1.contains("UTF-8"),
+            "{latin1}"
+        );
     }
 
     #[test]

@@ -17,12 +17,30 @@ pub struct Entry {
 }
 
 /// Records one action inside the caller's transaction, so the entry lands with the change.
-pub async fn record(tx: &mut Tx, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+pub async fn record(
+    tx: &mut Tx,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<()> {
     tx.execute(
         &Query::insert()
             .into_table(AuditLog::Table)
-            .columns([AuditLog::At, AuditLog::Actor, AuditLog::Action, AuditLog::Subject, AuditLog::Detail])
-            .values_panic([Utc::now().into(), actor.into(), action.into(), subject.into(), detail.into()])
+            .columns([
+                AuditLog::At,
+                AuditLog::Actor,
+                AuditLog::Action,
+                AuditLog::Subject,
+                AuditLog::Detail,
+            ])
+            .values_panic([
+                Utc::now().into(),
+                actor.into(),
+                action.into(),
+                subject.into(),
+                detail.into(),
+            ])
             .to_owned(),
     )
     .await?;
@@ -32,10 +50,16 @@ pub async fn record(tx: &mut Tx, actor: &str, action: &str, subject: &str, detai
 /// The newest entries first, optionally only one action.
 pub async fn recent(tx: &mut Tx, action: Option<&str>, limit: u64) -> Result<Vec<Entry>> {
     let mut q = Query::select();
-    q.columns([AuditLog::At, AuditLog::Actor, AuditLog::Action, AuditLog::Subject, AuditLog::Detail])
-        .from(AuditLog::Table)
-        .order_by(AuditLog::Id, Order::Desc)
-        .limit(limit);
+    q.columns([
+        AuditLog::At,
+        AuditLog::Actor,
+        AuditLog::Action,
+        AuditLog::Subject,
+        AuditLog::Detail,
+    ])
+    .from(AuditLog::Table)
+    .order_by(AuditLog::Id, Order::Desc)
+    .limit(limit);
     if let Some(a) = action {
         q.and_where(Expr::col(AuditLog::Action).eq(a));
     }

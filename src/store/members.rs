@@ -83,10 +83,18 @@ struct MemberRow {
 
 impl MemberRow {
     fn into_stored(self, tags: Vec<String>) -> Result<StoredMember> {
-        let corrupt = |what: &str, value: &str| StoreError::Invalid(format!("membership {} has an unknown {what} '{value}'", self.membership_number));
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Invalid(format!(
+                "membership {} has an unknown {what} '{value}'",
+                self.membership_number
+            ))
+        };
         let kind = Kind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?;
         let left = match (self.left_reason.as_deref(), self.left_on) {
-            (Some(reason), Some(on)) => Some((LeftReason::parse(reason).ok_or_else(|| corrupt("leaving reason", reason))?, on)),
+            (Some(reason), Some(on)) => Some((
+                LeftReason::parse(reason).ok_or_else(|| corrupt("leaving reason", reason))?,
+                on,
+            )),
             _ => None,
         };
         Ok(StoredMember {
@@ -108,7 +116,12 @@ impl MemberRow {
                 date_of_birth: self.date_of_birth,
                 gender: self.gender.as_deref().and_then(Gender::parse),
                 affiliate: self.affiliate,
-                consents: Consents { email: self.email_consent, phone: self.phone_consent, sms: self.sms_consent, post: self.post_consent },
+                consents: Consents {
+                    email: self.email_consent,
+                    phone: self.phone_consent,
+                    sms: self.sms_consent,
+                    post: self.post_consent,
+                },
                 tags,
             },
             membership: MembershipDetails {
@@ -126,26 +139,65 @@ impl MemberRow {
 
 fn select_members(local_party_id: i64) -> sea_query::SelectStatement {
     Query::select()
-        .expr_as(Expr::col((People::Table, People::Id)), sea_query::Alias::new("person_id"))
-        .expr_as(Expr::col((Memberships::Table, Memberships::Id)), sea_query::Alias::new("membership_id"))
+        .expr_as(
+            Expr::col((People::Table, People::Id)),
+            sea_query::Alias::new("person_id"),
+        )
+        .expr_as(
+            Expr::col((Memberships::Table, Memberships::Id)),
+            sea_query::Alias::new("membership_id"),
+        )
         .column((People::Table, People::PublicId))
         .columns(
             [
-                People::Kind, People::FirstName, People::LastName, People::Email, People::Mobile, People::Phone,
-                People::AddressLine1, People::AddressLine2, People::Town, People::Postcode, People::Ward,
-                People::DateOfBirth, People::Gender, People::Affiliate, People::EmailConsent, People::PhoneConsent,
-                People::SmsConsent, People::PostConsent,
+                People::Kind,
+                People::FirstName,
+                People::LastName,
+                People::Email,
+                People::Mobile,
+                People::Phone,
+                People::AddressLine1,
+                People::AddressLine2,
+                People::Town,
+                People::Postcode,
+                People::Ward,
+                People::DateOfBirth,
+                People::Gender,
+                People::Affiliate,
+                People::EmailConsent,
+                People::PhoneConsent,
+                People::SmsConsent,
+                People::PostConsent,
             ]
             .map(|c| (People::Table, c)),
         )
         .columns(
-            [Memberships::MembershipNumber, Memberships::Rate, Memberships::JoinedOn, Memberships::PaidUntil, Memberships::LeftOn, Memberships::LeftReason, Memberships::Suspended]
-                .map(|c| (Memberships::Table, c)),
+            [
+                Memberships::MembershipNumber,
+                Memberships::Rate,
+                Memberships::JoinedOn,
+                Memberships::PaidUntil,
+                Memberships::LeftOn,
+                Memberships::LeftReason,
+                Memberships::Suspended,
+            ]
+            .map(|c| (Memberships::Table, c)),
         )
-        .expr_as(Expr::col((Units::Table, Units::Slug)), sea_query::Alias::new("branch_slug"))
+        .expr_as(
+            Expr::col((Units::Table, Units::Slug)),
+            sea_query::Alias::new("branch_slug"),
+        )
         .from(Memberships::Table)
-        .inner_join(People::Table, Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)))
-        .left_join(Units::Table, Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)))
+        .inner_join(
+            People::Table,
+            Expr::col((People::Table, People::Id))
+                .equals((Memberships::Table, Memberships::PersonId)),
+        )
+        .left_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id))
+                .equals((Memberships::Table, Memberships::BranchId)),
+        )
         .and_where(Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id))
         .order_by((Memberships::Table, Memberships::Id), Order::Asc)
         .to_owned()
@@ -157,9 +209,16 @@ pub async fn all(tx: &mut Tx, local_party_id: i64) -> Result<Vec<StoredMember>> 
     let tag_rows: Vec<(i64, String)> = tx
         .fetch_all(
             &Query::select()
-                .columns([(PersonTags::Table, PersonTags::PersonId), (PersonTags::Table, PersonTags::Tag)])
+                .columns([
+                    (PersonTags::Table, PersonTags::PersonId),
+                    (PersonTags::Table, PersonTags::Tag),
+                ])
                 .from(PersonTags::Table)
-                .inner_join(People::Table, Expr::col((People::Table, People::Id)).equals((PersonTags::Table, PersonTags::PersonId)))
+                .inner_join(
+                    People::Table,
+                    Expr::col((People::Table, People::Id))
+                        .equals((PersonTags::Table, PersonTags::PersonId)),
+                )
                 .and_where(Expr::col((People::Table, People::LocalPartyId)).eq(local_party_id))
                 .order_by((PersonTags::Table, PersonTags::Tag), Order::Asc)
                 .to_owned(),
@@ -169,15 +228,20 @@ pub async fn all(tx: &mut Tx, local_party_id: i64) -> Result<Vec<StoredMember>> 
     for (person, tag) in tag_rows {
         tags.entry(person).or_default().push(tag);
     }
-    rows.into_iter().map(|r| {
-        let t = tags.remove(&r.person_id).unwrap_or_default();
-        r.into_stored(t)
-    }).collect()
+    rows.into_iter()
+        .map(|r| {
+            let t = tags.remove(&r.person_id).unwrap_or_default();
+            r.into_stored(t)
+        })
+        .collect()
 }
+
+/// membership id, kind, date, paid-until, detail
+type EventRow = (i64, String, NaiveDate, Option<NaiveDate>, Option<String>);
 
 /// Every membership's history in a local party, by membership id, oldest first.
 pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, Vec<Event>>> {
-    let rows: Vec<(i64, String, NaiveDate, Option<NaiveDate>, Option<String>)> = tx
+    let rows: Vec<EventRow> = tx
         .fetch_all(
             &Query::select()
                 .columns([
@@ -188,26 +252,53 @@ pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, 
                     (MembershipEvents::Table, MembershipEvents::Detail),
                 ])
                 .from(MembershipEvents::Table)
-                .inner_join(Memberships::Table, Expr::col((Memberships::Table, Memberships::Id)).equals((MembershipEvents::Table, MembershipEvents::MembershipId)))
-                .and_where(Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id))
-                .order_by((MembershipEvents::Table, MembershipEvents::OnDate), Order::Asc)
+                .inner_join(
+                    Memberships::Table,
+                    Expr::col((Memberships::Table, Memberships::Id))
+                        .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
+                )
+                .and_where(
+                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+                )
+                .order_by(
+                    (MembershipEvents::Table, MembershipEvents::OnDate),
+                    Order::Asc,
+                )
                 .order_by((MembershipEvents::Table, MembershipEvents::Id), Order::Asc)
                 .to_owned(),
         )
         .await?;
     let mut out: HashMap<i64, Vec<Event>> = HashMap::new();
     for (membership, kind, on, paid_until, detail) in rows {
-        let kind = EventKind::parse(&kind).ok_or_else(|| StoreError::Invalid(format!("unknown history event '{kind}'")))?;
-        out.entry(membership).or_default().push(Event { kind, on, paid_until, detail });
+        let kind = EventKind::parse(&kind)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown history event '{kind}'")))?;
+        out.entry(membership).or_default().push(Event {
+            kind,
+            on,
+            paid_until,
+            detail,
+        });
     }
     Ok(out)
 }
 
 fn consent_values(value: Option<bool>, changed: bool, source: &ConsentSource) -> [Value; 3] {
     match (value, changed) {
-        (Some(v), true) => [Some(v).into(), Some(source.source.clone()).into(), Some(source.at).into()],
-        (None, true) => [None::<bool>.into(), None::<String>.into(), None::<DateTime<Utc>>.into()],
-        (v, false) => [v.into(), Value::String(None), Value::ChronoDateTimeUtc(None)],
+        (Some(v), true) => [
+            Some(v).into(),
+            Some(source.source.clone()).into(),
+            Some(source.at).into(),
+        ],
+        (None, true) => [
+            None::<bool>.into(),
+            None::<String>.into(),
+            None::<DateTime<Utc>>.into(),
+        ],
+        (v, false) => [
+            v.into(),
+            Value::String(None),
+            Value::ChronoDateTimeUtc(None),
+        ],
     }
 }
 
@@ -231,15 +322,43 @@ fn person_values(p: &PersonDetails) -> Vec<Value> {
 }
 
 const PERSON_COLUMNS: [People; 14] = [
-    People::Kind, People::FirstName, People::LastName, People::Email, People::Mobile, People::Phone, People::AddressLine1,
-    People::AddressLine2, People::Town, People::Postcode, People::Ward, People::DateOfBirth, People::Gender, People::Affiliate,
+    People::Kind,
+    People::FirstName,
+    People::LastName,
+    People::Email,
+    People::Mobile,
+    People::Phone,
+    People::AddressLine1,
+    People::AddressLine2,
+    People::Town,
+    People::Postcode,
+    People::Ward,
+    People::DateOfBirth,
+    People::Gender,
+    People::Affiliate,
 ];
 
 const CONSENT_COLUMNS: [[People; 3]; 4] = [
-    [People::EmailConsent, People::EmailConsentSource, People::EmailConsentAt],
-    [People::PhoneConsent, People::PhoneConsentSource, People::PhoneConsentAt],
-    [People::SmsConsent, People::SmsConsentSource, People::SmsConsentAt],
-    [People::PostConsent, People::PostConsentSource, People::PostConsentAt],
+    [
+        People::EmailConsent,
+        People::EmailConsentSource,
+        People::EmailConsentAt,
+    ],
+    [
+        People::PhoneConsent,
+        People::PhoneConsentSource,
+        People::PhoneConsentAt,
+    ],
+    [
+        People::SmsConsent,
+        People::SmsConsentSource,
+        People::SmsConsentAt,
+    ],
+    [
+        People::PostConsent,
+        People::PostConsentSource,
+        People::PostConsentAt,
+    ],
 ];
 
 fn consent_list(c: &Consents) -> [Option<bool>; 4] {
@@ -247,7 +366,12 @@ fn consent_list(c: &Consents) -> [Option<bool>; 4] {
 }
 
 /// Runs a multi-row insert in batches of rows that fit both engines.
-async fn insert_batched<R>(tx: &mut Tx, rows: &[R], columns: usize, build: impl Fn(&[R]) -> InsertStatement) -> Result<()> {
+async fn insert_batched<R>(
+    tx: &mut Tx,
+    rows: &[R],
+    columns: usize,
+    build: impl Fn(&[R]) -> InsertStatement,
+) -> Result<()> {
     for chunk in rows.chunks(batch_rows(columns)) {
         tx.execute(&build(chunk)).await?;
     }
@@ -293,7 +417,9 @@ pub async fn insert(
         person_id_of.extend(ids.into_iter().map(|(id, public)| (public, id)));
     }
     let person_id = |i: usize| {
-        person_id_of.get(&person_ids[i]).copied().ok_or_else(|| StoreError::Invalid("a new person's id did not come back from the database".into()))
+        person_id_of.get(&person_ids[i]).copied().ok_or_else(|| {
+            StoreError::Invalid("a new person's id did not come back from the database".into())
+        })
     };
 
     let mut membership_id_of: HashMap<String, i64> = HashMap::with_capacity(members.len());
@@ -301,9 +427,19 @@ pub async fn insert(
     for chunk in indexed.chunks(batch_rows(13)) {
         let mut q = Query::insert();
         q.into_table(Memberships::Table).columns([
-            Memberships::PublicId, Memberships::PersonId, Memberships::LocalPartyId, Memberships::MembershipNumber, Memberships::Rate,
-            Memberships::BranchId, Memberships::JoinedOn, Memberships::PaidUntil, Memberships::LeftOn, Memberships::LeftReason,
-            Memberships::Suspended, Memberships::CreatedAt, Memberships::UpdatedAt,
+            Memberships::PublicId,
+            Memberships::PersonId,
+            Memberships::LocalPartyId,
+            Memberships::MembershipNumber,
+            Memberships::Rate,
+            Memberships::BranchId,
+            Memberships::JoinedOn,
+            Memberships::PaidUntil,
+            Memberships::LeftOn,
+            Memberships::LeftReason,
+            Memberships::Suspended,
+            Memberships::CreatedAt,
+            Memberships::UpdatedAt,
         ]);
         for &i in chunk {
             let m = &members[i].membership;
@@ -332,7 +468,12 @@ pub async fn insert(
         progress(done);
     }
     let membership_id = |m: &NewMember| {
-        membership_id_of.get(&m.membership.number).copied().ok_or_else(|| StoreError::Invalid(format!("membership {} was not stored", m.membership.number)))
+        membership_id_of
+            .get(&m.membership.number)
+            .copied()
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("membership {} was not stored", m.membership.number))
+            })
     };
 
     let mut events = Vec::new();
@@ -348,7 +489,8 @@ pub async fn insert(
     add_events_at(tx, &events, now).await?;
     insert_batched(tx, &tags, 2, |chunk| {
         let mut q = Query::insert();
-        q.into_table(PersonTags::Table).columns([PersonTags::PersonId, PersonTags::Tag]);
+        q.into_table(PersonTags::Table)
+            .columns([PersonTags::PersonId, PersonTags::Tag]);
         for (person, tag) in chunk {
             q.values_panic([(*person).into(), tag.as_str().into()]);
         }
@@ -358,8 +500,14 @@ pub async fn insert(
     insert_batched(tx, &payments, 8, |chunk| {
         let mut q = Query::insert();
         q.into_table(Payments::Table).columns([
-            Payments::PublicId, Payments::MembershipId, Payments::PaidOn, Payments::AmountPence, Payments::Method,
-            Payments::PeriodFrom, Payments::PeriodTo, Payments::RecordedAt,
+            Payments::PublicId,
+            Payments::MembershipId,
+            Payments::PaidOn,
+            Payments::AmountPence,
+            Payments::Method,
+            Payments::PeriodFrom,
+            Payments::PeriodTo,
+            Payments::RecordedAt,
         ]);
         for (membership, p) in chunk {
             q.values_panic([
@@ -380,8 +528,13 @@ pub async fn insert(
 }
 
 fn branch_id(branches: &HashMap<String, i64>, slug: Option<&str>) -> Result<Option<i64>> {
-    slug.map(|s| branches.get(s).copied().ok_or_else(|| StoreError::Invalid(format!("no branch '{s}' in this local party"))))
-        .transpose()
+    slug.map(|s| {
+        branches
+            .get(s)
+            .copied()
+            .ok_or_else(|| StoreError::Invalid(format!("no branch '{s}' in this local party")))
+    })
+    .transpose()
 }
 
 /// Appends history events, each `(membership id, event)`.
@@ -393,8 +546,12 @@ async fn add_events_at(tx: &mut Tx, events: &[(i64, &Event)], now: DateTime<Utc>
     insert_batched(tx, events, 6, |chunk| {
         let mut q = Query::insert();
         q.into_table(MembershipEvents::Table).columns([
-            MembershipEvents::MembershipId, MembershipEvents::Kind, MembershipEvents::OnDate, MembershipEvents::PaidUntil,
-            MembershipEvents::Detail, MembershipEvents::RecordedAt,
+            MembershipEvents::MembershipId,
+            MembershipEvents::Kind,
+            MembershipEvents::OnDate,
+            MembershipEvents::PaidUntil,
+            MembershipEvents::Detail,
+            MembershipEvents::RecordedAt,
         ]);
         for (membership, e) in chunk {
             q.values_panic([
@@ -413,27 +570,45 @@ async fn add_events_at(tx: &mut Tx, events: &[(i64, &Event)], now: DateTime<Utc>
 
 /// Writes a person's new details; consent sources and times move only where a consent
 /// changed, and tags are replaced only if they differ.
-pub async fn update_person(tx: &mut Tx, person_id: i64, old: &PersonDetails, new: &PersonDetails, source: &ConsentSource) -> Result<()> {
+pub async fn update_person(
+    tx: &mut Tx,
+    person_id: i64,
+    old: &PersonDetails,
+    new: &PersonDetails,
+    source: &ConsentSource,
+) -> Result<()> {
     let mut q = Query::update();
     q.table(People::Table);
     for (col, value) in PERSON_COLUMNS.into_iter().zip(person_values(new)) {
         q.value(col, value);
     }
-    for ((cols, new_c), old_c) in CONSENT_COLUMNS.into_iter().zip(consent_list(&new.consents)).zip(consent_list(&old.consents)) {
+    for ((cols, new_c), old_c) in CONSENT_COLUMNS
+        .into_iter()
+        .zip(consent_list(&new.consents))
+        .zip(consent_list(&old.consents))
+    {
         if new_c != old_c {
             for (col, value) in cols.into_iter().zip(consent_values(new_c, true, source)) {
                 q.value(col, value);
             }
         }
     }
-    q.value(People::UpdatedAt, source.at).and_where(Expr::col(People::Id).eq(person_id));
+    q.value(People::UpdatedAt, source.at)
+        .and_where(Expr::col(People::Id).eq(person_id));
     tx.execute(&q).await?;
     if old.tags != new.tags {
-        tx.execute(&Query::delete().from_table(PersonTags::Table).and_where(Expr::col(PersonTags::PersonId).eq(person_id)).to_owned()).await?;
+        tx.execute(
+            &Query::delete()
+                .from_table(PersonTags::Table)
+                .and_where(Expr::col(PersonTags::PersonId).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
         let rows: Vec<(i64, &String)> = new.tags.iter().map(|t| (person_id, t)).collect();
         insert_batched(tx, &rows, 2, |chunk| {
             let mut q = Query::insert();
-            q.into_table(PersonTags::Table).columns([PersonTags::PersonId, PersonTags::Tag]);
+            q.into_table(PersonTags::Table)
+                .columns([PersonTags::PersonId, PersonTags::Tag]);
             for (person, tag) in chunk {
                 q.values_panic([(*person).into(), tag.as_str().into()]);
             }
@@ -445,12 +620,20 @@ pub async fn update_person(tx: &mut Tx, person_id: i64, old: &PersonDetails, new
 }
 
 /// Writes a membership's new rate, branch and dates (its history is written separately).
-pub async fn update_membership(tx: &mut Tx, membership_id: i64, branches: &HashMap<String, i64>, m: &MembershipDetails) -> Result<()> {
+pub async fn update_membership(
+    tx: &mut Tx,
+    membership_id: i64,
+    branches: &HashMap<String, i64>,
+    m: &MembershipDetails,
+) -> Result<()> {
     tx.execute(
         &Query::update()
             .table(Memberships::Table)
             .value(Memberships::Rate, m.rate.as_str())
-            .value(Memberships::BranchId, branch_id(branches, m.branch.as_deref())?)
+            .value(
+                Memberships::BranchId,
+                branch_id(branches, m.branch.as_deref())?,
+            )
             .value(Memberships::JoinedOn, m.joined_on)
             .value(Memberships::PaidUntil, m.paid_until)
             .value(Memberships::LeftOn, m.left.map(|(_, on)| on))
@@ -485,23 +668,53 @@ struct StandingRow {
 }
 
 /// Each membership's branch and status on `on`: the light query behind counts and charts.
-pub async fn standings(tx: &mut Tx, local_party_id: i64, rules: &crate::domain::StatusRules, on: NaiveDate) -> Result<Vec<(Option<String>, crate::domain::Status)>> {
+pub async fn standings(
+    tx: &mut Tx,
+    local_party_id: i64,
+    rules: &crate::domain::StatusRules,
+    on: NaiveDate,
+) -> Result<Vec<(Option<String>, crate::domain::Status)>> {
     let rows: Vec<StandingRow> = tx
         .fetch_all(
             &Query::select()
-                .expr_as(Expr::col((Units::Table, Units::Slug)), sea_query::Alias::new("branch_slug"))
-                .columns([Memberships::JoinedOn, Memberships::PaidUntil, Memberships::LeftOn, Memberships::LeftReason, Memberships::Suspended].map(|c| (Memberships::Table, c)))
+                .expr_as(
+                    Expr::col((Units::Table, Units::Slug)),
+                    sea_query::Alias::new("branch_slug"),
+                )
+                .columns(
+                    [
+                        Memberships::JoinedOn,
+                        Memberships::PaidUntil,
+                        Memberships::LeftOn,
+                        Memberships::LeftReason,
+                        Memberships::Suspended,
+                    ]
+                    .map(|c| (Memberships::Table, c)),
+                )
                 .from(Memberships::Table)
-                .left_join(Units::Table, Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)))
-                .and_where(Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id))
+                .left_join(
+                    Units::Table,
+                    Expr::col((Units::Table, Units::Id))
+                        .equals((Memberships::Table, Memberships::BranchId)),
+                )
+                .and_where(
+                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+                )
                 .to_owned(),
         )
         .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let left = r.left_reason.as_deref().and_then(LeftReason::parse).zip(r.left_on);
-            (r.branch_slug, rules.status(r.joined_on, r.paid_until, left, r.suspended, on))
+            let left = r
+                .left_reason
+                .as_deref()
+                .and_then(LeftReason::parse)
+                .zip(r.left_on);
+            (
+                r.branch_slug,
+                rules.status(r.joined_on, r.paid_until, left, r.suspended, on),
+            )
         })
         .collect())
 }

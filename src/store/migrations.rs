@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use sea_query::{
-    Alias, ColumnDef, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement, PostgresQueryBuilder, Query,
-    SqliteQueryBuilder, Table, TableCreateStatement,
+    Alias, ColumnDef, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement,
+    PostgresQueryBuilder, Query, SqliteQueryBuilder, Table, TableCreateStatement,
 };
 
 use super::schema::*;
@@ -18,9 +18,18 @@ pub async fn migrate(db: &Db) -> Result<usize> {
     let ledger = Table::create()
         .table(SchemaMigrations::Table)
         .if_not_exists()
-        .col(ColumnDef::new(SchemaMigrations::Version).integer().not_null().primary_key())
+        .col(
+            ColumnDef::new(SchemaMigrations::Version)
+                .integer()
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(SchemaMigrations::Name).text().not_null())
-        .col(ColumnDef::new(SchemaMigrations::AppliedAt).timestamp_with_time_zone().not_null())
+        .col(
+            ColumnDef::new(SchemaMigrations::AppliedAt)
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
         .to_owned();
     tx.execute_raw(&render_table(&ledger, tx.backend())).await?;
     tx.commit().await?;
@@ -50,7 +59,11 @@ pub async fn migrate(db: &Db) -> Result<usize> {
         tx.execute(
             &Query::insert()
                 .into_table(SchemaMigrations::Table)
-                .columns([SchemaMigrations::Version, SchemaMigrations::Name, SchemaMigrations::AppliedAt])
+                .columns([
+                    SchemaMigrations::Version,
+                    SchemaMigrations::Name,
+                    SchemaMigrations::AppliedAt,
+                ])
                 .values_panic([(*version).into(), (*name).into(), Utc::now().into()])
                 .to_owned(),
         )
@@ -66,8 +79,8 @@ pub async fn migrate(db: &Db) -> Result<usize> {
 }
 
 enum Step {
-    Table(TableCreateStatement),
-    Index(IndexCreateStatement),
+    Table(Box<TableCreateStatement>),
+    Index(Box<IndexCreateStatement>),
 }
 
 type Migration = (i32, &'static str, fn() -> Vec<Step>);
@@ -89,7 +102,12 @@ fn render_index(i: &IndexCreateStatement, backend: Backend) -> String {
 }
 
 fn id(col: impl sea_query::IntoIden) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 
 fn text(col: impl sea_query::IntoIden) -> ColumnDef {
@@ -101,11 +119,22 @@ fn text_null(col: impl sea_query::IntoIden) -> ColumnDef {
 }
 
 fn stamp(col: impl sea_query::IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
-fn fk(from: (impl sea_query::IntoIden, impl sea_query::IntoIden), to: (impl sea_query::IntoIden, impl sea_query::IntoIden), on_delete: ForeignKeyAction) -> sea_query::ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(on_delete).to_owned()
+fn fk(
+    from: (impl sea_query::IntoIden, impl sea_query::IntoIden),
+    to: (impl sea_query::IntoIden, impl sea_query::IntoIden),
+    on_delete: ForeignKeyAction,
+) -> sea_query::ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(on_delete)
+        .to_owned()
 }
 
 fn index(name: &str, table: impl sea_query::IntoIden, cols: &[&'static str], unique: bool) -> Step {
@@ -116,18 +145,29 @@ fn index(name: &str, table: impl sea_query::IntoIden, cols: &[&'static str], uni
     if unique {
         i.unique();
     }
-    Step::Index(i)
+    Step::Index(Box::new(i))
 }
 
 fn initial() -> Vec<Step> {
     let consent = |flag, source, at| {
-        [ColumnDef::new(flag).boolean().null().to_owned(), text_null(source), ColumnDef::new(at).timestamp_with_time_zone().null().to_owned()]
+        [
+            ColumnDef::new(flag).boolean().null().to_owned(),
+            text_null(source),
+            ColumnDef::new(at)
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+        ]
     };
     let mut people = Table::create()
         .table(People::Table)
         .col(id(People::Id))
         .col(text(People::PublicId).unique_key().to_owned())
-        .col(ColumnDef::new(People::LocalPartyId).big_integer().not_null())
+        .col(
+            ColumnDef::new(People::LocalPartyId)
+                .big_integer()
+                .not_null(),
+        )
         .col(text(People::Kind))
         .col(text(People::FirstName))
         .col(text(People::LastName))
@@ -144,10 +184,26 @@ fn initial() -> Vec<Step> {
         .col(text_null(People::Affiliate))
         .to_owned();
     for cols in [
-        consent(People::EmailConsent, People::EmailConsentSource, People::EmailConsentAt),
-        consent(People::PhoneConsent, People::PhoneConsentSource, People::PhoneConsentAt),
-        consent(People::SmsConsent, People::SmsConsentSource, People::SmsConsentAt),
-        consent(People::PostConsent, People::PostConsentSource, People::PostConsentAt),
+        consent(
+            People::EmailConsent,
+            People::EmailConsentSource,
+            People::EmailConsentAt,
+        ),
+        consent(
+            People::PhoneConsent,
+            People::PhoneConsentSource,
+            People::PhoneConsentAt,
+        ),
+        consent(
+            People::SmsConsent,
+            People::SmsConsentSource,
+            People::SmsConsentAt,
+        ),
+        consent(
+            People::PostConsent,
+            People::PostConsentSource,
+            People::PostConsentAt,
+        ),
     ] {
         for c in cols {
             people.col(c);
@@ -157,10 +213,14 @@ fn initial() -> Vec<Step> {
         .col(text_null(People::Notes))
         .col(stamp(People::CreatedAt))
         .col(stamp(People::UpdatedAt))
-        .foreign_key(&mut fk((People::Table, People::LocalPartyId), (Units::Table, Units::Id), ForeignKeyAction::Restrict));
+        .foreign_key(&mut fk(
+            (People::Table, People::LocalPartyId),
+            (Units::Table, Units::Id),
+            ForeignKeyAction::Restrict,
+        ));
 
     vec![
-        Step::Table(
+        Step::Table(Box::new(
             Table::create()
                 .table(Units::Table)
                 .col(id(Units::Id))
@@ -171,11 +231,15 @@ fn initial() -> Vec<Step> {
                 .col(text_null(Units::BranchType))
                 .col(ColumnDef::new(Units::ParentId).big_integer().null())
                 .col(stamp(Units::CreatedAt))
-                .foreign_key(&mut fk((Units::Table, Units::ParentId), (Units::Table, Units::Id), ForeignKeyAction::Restrict))
+                .foreign_key(&mut fk(
+                    (Units::Table, Units::ParentId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Restrict,
+                ))
                 .to_owned(),
-        ),
+        )),
         index("units_parent", Units::Table, &["parent_id"], false),
-        Step::Table(
+        Step::Table(Box::new(
             Table::create()
                 .table(Wards::Table)
                 .col(id(Wards::Id))
@@ -183,32 +247,71 @@ fn initial() -> Vec<Step> {
                 .col(text(Wards::Name))
                 .col(text(Wards::NameKey))
                 .col(ColumnDef::new(Wards::BranchId).big_integer().not_null())
-                .foreign_key(&mut fk((Wards::Table, Wards::LocalPartyId), (Units::Table, Units::Id), ForeignKeyAction::Cascade))
-                .foreign_key(&mut fk((Wards::Table, Wards::BranchId), (Units::Table, Units::Id), ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    (Wards::Table, Wards::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (Wards::Table, Wards::BranchId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
+        )),
+        index(
+            "wards_key",
+            Wards::Table,
+            &["local_party_id", "name_key"],
+            true,
         ),
-        index("wards_key", Wards::Table, &["local_party_id", "name_key"], true),
-        Step::Table(people),
-        index("people_party_name", People::Table, &["local_party_id", "last_name", "first_name"], false),
+        Step::Table(Box::new(people)),
+        index(
+            "people_party_name",
+            People::Table,
+            &["local_party_id", "last_name", "first_name"],
+            false,
+        ),
         index("people_email", People::Table, &["email"], false),
         index("people_postcode", People::Table, &["postcode"], false),
-        Step::Table(
+        Step::Table(Box::new(
             Table::create()
                 .table(PersonTags::Table)
-                .col(ColumnDef::new(PersonTags::PersonId).big_integer().not_null())
+                .col(
+                    ColumnDef::new(PersonTags::PersonId)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(text(PersonTags::Tag))
-                .primary_key(Index::create().col(PersonTags::PersonId).col(PersonTags::Tag))
-                .foreign_key(&mut fk((PersonTags::Table, PersonTags::PersonId), (People::Table, People::Id), ForeignKeyAction::Cascade))
+                .primary_key(
+                    Index::create()
+                        .col(PersonTags::PersonId)
+                        .col(PersonTags::Tag),
+                )
+                .foreign_key(&mut fk(
+                    (PersonTags::Table, PersonTags::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
-        ),
+        )),
         index("person_tags_tag", PersonTags::Table, &["tag"], false),
-        Step::Table(
+        Step::Table(Box::new(
             Table::create()
                 .table(Memberships::Table)
                 .col(id(Memberships::Id))
                 .col(text(Memberships::PublicId).unique_key().to_owned())
-                .col(ColumnDef::new(Memberships::PersonId).big_integer().not_null().unique_key())
-                .col(ColumnDef::new(Memberships::LocalPartyId).big_integer().not_null())
+                .col(
+                    ColumnDef::new(Memberships::PersonId)
+                        .big_integer()
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new(Memberships::LocalPartyId)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(text(Memberships::MembershipNumber))
                 .col(text(Memberships::Rate))
                 .col(ColumnDef::new(Memberships::BranchId).big_integer().null())
@@ -216,49 +319,116 @@ fn initial() -> Vec<Step> {
                 .col(ColumnDef::new(Memberships::PaidUntil).date().null())
                 .col(ColumnDef::new(Memberships::LeftOn).date().null())
                 .col(text_null(Memberships::LeftReason))
-                .col(ColumnDef::new(Memberships::Suspended).boolean().not_null().default(false))
+                .col(
+                    ColumnDef::new(Memberships::Suspended)
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
                 .col(stamp(Memberships::CreatedAt))
                 .col(stamp(Memberships::UpdatedAt))
-                .foreign_key(&mut fk((Memberships::Table, Memberships::PersonId), (People::Table, People::Id), ForeignKeyAction::Cascade))
-                .foreign_key(&mut fk((Memberships::Table, Memberships::LocalPartyId), (Units::Table, Units::Id), ForeignKeyAction::Restrict))
-                .foreign_key(&mut fk((Memberships::Table, Memberships::BranchId), (Units::Table, Units::Id), ForeignKeyAction::SetNull))
+                .foreign_key(&mut fk(
+                    (Memberships::Table, Memberships::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (Memberships::Table, Memberships::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    (Memberships::Table, Memberships::BranchId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::SetNull,
+                ))
                 .to_owned(),
+        )),
+        index(
+            "memberships_number",
+            Memberships::Table,
+            &["local_party_id", "membership_number"],
+            true,
         ),
-        index("memberships_number", Memberships::Table, &["local_party_id", "membership_number"], true),
-        index("memberships_branch", Memberships::Table, &["branch_id", "paid_until"], false),
-        index("memberships_party_paid", Memberships::Table, &["local_party_id", "paid_until"], false),
-        Step::Table(
+        index(
+            "memberships_branch",
+            Memberships::Table,
+            &["branch_id", "paid_until"],
+            false,
+        ),
+        index(
+            "memberships_party_paid",
+            Memberships::Table,
+            &["local_party_id", "paid_until"],
+            false,
+        ),
+        Step::Table(Box::new(
             Table::create()
                 .table(MembershipEvents::Table)
                 .col(id(MembershipEvents::Id))
-                .col(ColumnDef::new(MembershipEvents::MembershipId).big_integer().not_null())
+                .col(
+                    ColumnDef::new(MembershipEvents::MembershipId)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(text(MembershipEvents::Kind))
                 .col(ColumnDef::new(MembershipEvents::OnDate).date().not_null())
                 .col(ColumnDef::new(MembershipEvents::PaidUntil).date().null())
                 .col(text_null(MembershipEvents::Detail))
                 .col(stamp(MembershipEvents::RecordedAt))
-                .foreign_key(&mut fk((MembershipEvents::Table, MembershipEvents::MembershipId), (Memberships::Table, Memberships::Id), ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    (MembershipEvents::Table, MembershipEvents::MembershipId),
+                    (Memberships::Table, Memberships::Id),
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
+        )),
+        index(
+            "membership_events_membership",
+            MembershipEvents::Table,
+            &["membership_id", "on_date"],
+            false,
         ),
-        index("membership_events_membership", MembershipEvents::Table, &["membership_id", "on_date"], false),
-        index("membership_events_kind_date", MembershipEvents::Table, &["kind", "on_date"], false),
-        Step::Table(
+        index(
+            "membership_events_kind_date",
+            MembershipEvents::Table,
+            &["kind", "on_date"],
+            false,
+        ),
+        Step::Table(Box::new(
             Table::create()
                 .table(Payments::Table)
                 .col(id(Payments::Id))
                 .col(text(Payments::PublicId).unique_key().to_owned())
-                .col(ColumnDef::new(Payments::MembershipId).big_integer().not_null())
+                .col(
+                    ColumnDef::new(Payments::MembershipId)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(Payments::PaidOn).date().not_null())
-                .col(ColumnDef::new(Payments::AmountPence).big_integer().not_null())
+                .col(
+                    ColumnDef::new(Payments::AmountPence)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(text(Payments::Method))
                 .col(ColumnDef::new(Payments::PeriodFrom).date().not_null())
                 .col(ColumnDef::new(Payments::PeriodTo).date().not_null())
                 .col(stamp(Payments::RecordedAt))
-                .foreign_key(&mut fk((Payments::Table, Payments::MembershipId), (Memberships::Table, Memberships::Id), ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    (Payments::Table, Payments::MembershipId),
+                    (Memberships::Table, Memberships::Id),
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
+        )),
+        index(
+            "payments_membership",
+            Payments::Table,
+            &["membership_id", "paid_on"],
+            false,
         ),
-        index("payments_membership", Payments::Table, &["membership_id", "paid_on"], false),
-        Step::Table(
+        Step::Table(Box::new(
             Table::create()
                 .table(AuditLog::Table)
                 .col(id(AuditLog::Id))
@@ -268,7 +438,7 @@ fn initial() -> Vec<Step> {
                 .col(text(AuditLog::Subject))
                 .col(text(AuditLog::Detail))
                 .to_owned(),
-        ),
+        )),
         index("audit_log_at", AuditLog::Table, &["at"], false),
     ]
 }

@@ -3,15 +3,18 @@
 //! PostgreSQL. Nothing above this module writes SQL.
 
 pub mod audit;
-mod migrations;
 pub mod members;
+mod migrations;
 mod schema;
 pub mod units;
 
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, FromRow};
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,13 +52,22 @@ pub enum Db {
 }
 
 /// A row type that decodes from either backend (derive `sqlx::FromRow`).
-pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 impl Db {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
     pub async fn connect(url: &str) -> Result<Db> {
-        let connect_err = |source| StoreError::Connect { url: redact(url), source };
+        let connect_err = |source| StoreError::Connect {
+            url: redact(url),
+            source,
+        };
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(connect_err)?
@@ -65,10 +77,16 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .disable_statement_logging();
-            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(connect_err)?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(connect_err)?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url).map_err(connect_err)?.disable_statement_logging();
+            let options = PgConnectOptions::from_str(url)
+                .map_err(connect_err)?
+                .disable_statement_logging();
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
@@ -137,11 +155,17 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
             }
             Tx::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
             }
         })
     }
@@ -150,24 +174,35 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_all(&mut **tx).await?
+                sqlx::query_as_with(&sql, values)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
             Tx::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_all(&mut **tx).await?
+                sqlx::query_as_with(&sql, values)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
         })
     }
 
-    pub async fn fetch_optional<T: Record, S: SqlxBinder>(&mut self, statement: &S) -> Result<Option<T>> {
+    pub async fn fetch_optional<T: Record, S: SqlxBinder>(
+        &mut self,
+        statement: &S,
+    ) -> Result<Option<T>> {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_optional(&mut **tx).await?
+                sqlx::query_as_with(&sql, values)
+                    .fetch_optional(&mut **tx)
+                    .await?
             }
             Tx::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_optional(&mut **tx).await?
+                sqlx::query_as_with(&sql, values)
+                    .fetch_optional(&mut **tx)
+                    .await?
             }
         })
     }
@@ -206,8 +241,14 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://rosette:s3cret@db.example/rosette"), "postgres://rosette:***@db.example/rosette");
-        assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(
+            redact("postgres://rosette:s3cret@db.example/rosette"),
+            "postgres://rosette:***@db.example/rosette"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
         assert_eq!(redact("sqlite://rosette.db"), "sqlite://rosette.db");
     }
 

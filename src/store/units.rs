@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::schema::{Units, Wards};
 use super::{Result, StoreError, Tx};
+use crate::domain::UnitKind;
 use crate::domain::fields::slugify;
 use crate::domain::values::ward_key;
-use crate::domain::UnitKind;
 
 pub const DEFAULT_LOCAL_PARTY: &str = "local-party";
 
@@ -37,10 +37,25 @@ pub struct NewUnit {
 fn select_units() -> sea_query::SelectStatement {
     let parent = Alias::new("parent");
     Query::select()
-        .columns([(Units::Table, Units::Id), (Units::Table, Units::PublicId), (Units::Table, Units::Slug), (Units::Table, Units::Name), (Units::Table, Units::Kind), (Units::Table, Units::BranchType)])
-        .expr_as(Expr::col((parent.clone(), Units::Slug)), Alias::new("parent_slug"))
+        .columns([
+            (Units::Table, Units::Id),
+            (Units::Table, Units::PublicId),
+            (Units::Table, Units::Slug),
+            (Units::Table, Units::Name),
+            (Units::Table, Units::Kind),
+            (Units::Table, Units::BranchType),
+        ])
+        .expr_as(
+            Expr::col((parent.clone(), Units::Slug)),
+            Alias::new("parent_slug"),
+        )
         .from(Units::Table)
-        .join_as(JoinType::LeftJoin, Units::Table, parent.clone(), Expr::col((parent, Units::Id)).equals((Units::Table, Units::ParentId)))
+        .join_as(
+            JoinType::LeftJoin,
+            Units::Table,
+            parent.clone(),
+            Expr::col((parent, Units::Id)).equals((Units::Table, Units::ParentId)),
+        )
         .to_owned()
 }
 
@@ -58,7 +73,11 @@ pub async fn find(tx: &mut Tx, slug: &str) -> Result<Option<Unit>> {
 }
 
 pub async fn get(tx: &mut Tx, slug: &str) -> Result<Unit> {
-    find(tx, slug).await?.ok_or_else(|| StoreError::NotFound(format!("no unit with slug '{slug}' (see `rosette unit list`)")))
+    find(tx, slug).await?.ok_or_else(|| {
+        StoreError::NotFound(format!(
+            "no unit with slug '{slug}' (see `rosette unit list`)"
+        ))
+    })
 }
 
 /// The branches directly under a local party.
@@ -77,19 +96,37 @@ pub async fn wards(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(String, Stri
             .column((Wards::Table, Wards::NameKey))
             .column((Units::Table, Units::Slug))
             .from(Wards::Table)
-            .inner_join(Units::Table, Expr::col((Units::Table, Units::Id)).equals((Wards::Table, Wards::BranchId)))
+            .inner_join(
+                Units::Table,
+                Expr::col((Units::Table, Units::Id)).equals((Wards::Table, Wards::BranchId)),
+            )
             .and_where(Expr::col((Wards::Table, Wards::LocalPartyId)).eq(local_party_id))
             .to_owned(),
     )
     .await
 }
 
-async fn insert(tx: &mut Tx, kind: UnitKind, slug: &str, name: &str, branch_type: Option<&str>, parent_id: Option<i64>) -> Result<i64> {
+async fn insert(
+    tx: &mut Tx,
+    kind: UnitKind,
+    slug: &str,
+    name: &str,
+    branch_type: Option<&str>,
+    parent_id: Option<i64>,
+) -> Result<i64> {
     let (id,): (i64,) = tx
         .fetch_optional(
             &Query::insert()
                 .into_table(Units::Table)
-                .columns([Units::PublicId, Units::Slug, Units::Name, Units::Kind, Units::BranchType, Units::ParentId, Units::CreatedAt])
+                .columns([
+                    Units::PublicId,
+                    Units::Slug,
+                    Units::Name,
+                    Units::Kind,
+                    Units::BranchType,
+                    Units::ParentId,
+                    Units::CreatedAt,
+                ])
                 .values_panic([
                     Uuid::new_v4().to_string().into(),
                     slug.into(),
@@ -110,10 +147,25 @@ async fn insert(tx: &mut Tx, kind: UnitKind, slug: &str, name: &str, branch_type
 /// Creates the default local party if the database has no local party yet.
 pub async fn ensure_default_local_party(tx: &mut Tx) -> Result<()> {
     let any: Option<(i64,)> = tx
-        .fetch_optional(&Query::select().column(Units::Id).from(Units::Table).and_where(Expr::col(Units::Kind).eq(UnitKind::LocalParty.as_str())).limit(1).to_owned())
+        .fetch_optional(
+            &Query::select()
+                .column(Units::Id)
+                .from(Units::Table)
+                .and_where(Expr::col(Units::Kind).eq(UnitKind::LocalParty.as_str()))
+                .limit(1)
+                .to_owned(),
+        )
         .await?;
     if any.is_none() {
-        insert(tx, UnitKind::LocalParty, DEFAULT_LOCAL_PARTY, "Local Party", None, None).await?;
+        insert(
+            tx,
+            UnitKind::LocalParty,
+            DEFAULT_LOCAL_PARTY,
+            "Local Party",
+            None,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -128,10 +180,14 @@ pub async fn add(tx: &mut Tx, new: &NewUnit) -> Result<Unit> {
     }
     let slug = slugify(name);
     if slug.is_empty() {
-        return Err(StoreError::Invalid(format!("'{name}' has no letters or digits to make a slug from")));
+        return Err(StoreError::Invalid(format!(
+            "'{name}' has no letters or digits to make a slug from"
+        )));
     }
     if find(tx, &slug).await?.is_some() {
-        return Err(StoreError::Invalid(format!("a unit with slug '{slug}' already exists")));
+        return Err(StoreError::Invalid(format!(
+            "a unit with slug '{slug}' already exists"
+        )));
     }
     let parent_slug = match (&new.parent, kind) {
         (Some(p), _) => Some(p.as_str()),
@@ -144,17 +200,36 @@ pub async fn add(tx: &mut Tx, new: &NewUnit) -> Result<Unit> {
     };
     let parent_kind = parent.as_ref().and_then(|p| UnitKind::parse(&p.kind));
     if !kind.may_sit_under(parent_kind) {
-        let under = parent.as_ref().map_or("the top of the tree".to_string(), |p| format!("a {} ('{}')", p.kind, p.slug));
-        return Err(StoreError::Invalid(format!("a {kind} cannot sit under {under}")));
+        let under = parent
+            .as_ref()
+            .map_or("the top of the tree".to_string(), |p| {
+                format!("a {} ('{}')", p.kind, p.slug)
+            });
+        return Err(StoreError::Invalid(format!(
+            "a {kind} cannot sit under {under}"
+        )));
     }
     if kind != UnitKind::Branch && (new.forum || !new.wards.is_empty()) {
-        return Err(StoreError::Invalid("only a branch has wards or is a forum".into()));
+        return Err(StoreError::Invalid(
+            "only a branch has wards or is a forum".into(),
+        ));
     }
     if new.forum && !new.wards.is_empty() {
-        return Err(StoreError::Invalid("a forum branch (e.g. a women's branch) covers no wards".into()));
+        return Err(StoreError::Invalid(
+            "a forum branch (e.g. a women's branch) covers no wards".into(),
+        ));
     }
-    let branch_type = (kind == UnitKind::Branch).then_some(if new.forum { "forum" } else { "geographic" });
-    let id = insert(tx, kind, &slug, name, branch_type, parent.as_ref().map(|p| p.id)).await?;
+    let branch_type =
+        (kind == UnitKind::Branch).then_some(if new.forum { "forum" } else { "geographic" });
+    let id = insert(
+        tx,
+        kind,
+        &slug,
+        name,
+        branch_type,
+        parent.as_ref().map(|p| p.id),
+    )
+    .await?;
 
     if let Some(local_party) = parent.filter(|_| kind == UnitKind::Branch) {
         let taken = wards(tx, local_party.id).await?;
@@ -162,7 +237,9 @@ pub async fn add(tx: &mut Tx, new: &NewUnit) -> Result<Unit> {
         for ward in new.wards.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
             let key = ward_key(ward);
             if let Some((_, branch)) = taken.iter().find(|(k, _)| *k == key) {
-                return Err(StoreError::Invalid(format!("ward '{ward}' already belongs to branch '{branch}'")));
+                return Err(StoreError::Invalid(format!(
+                    "ward '{ward}' already belongs to branch '{branch}'"
+                )));
             }
             if seen.contains(&key) {
                 continue;
@@ -170,8 +247,18 @@ pub async fn add(tx: &mut Tx, new: &NewUnit) -> Result<Unit> {
             tx.execute(
                 &Query::insert()
                     .into_table(Wards::Table)
-                    .columns([Wards::LocalPartyId, Wards::Name, Wards::NameKey, Wards::BranchId])
-                    .values_panic([local_party.id.into(), ward.into(), key.clone().into(), id.into()])
+                    .columns([
+                        Wards::LocalPartyId,
+                        Wards::Name,
+                        Wards::NameKey,
+                        Wards::BranchId,
+                    ])
+                    .values_panic([
+                        local_party.id.into(),
+                        ward.into(),
+                        key.clone().into(),
+                        id.into(),
+                    ])
                     .to_owned(),
             )
             .await?;

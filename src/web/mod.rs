@@ -33,7 +33,11 @@ pub enum WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "request failed");
-        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.").into_response()
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side; it has been logged.",
+        )
+            .into_response()
     }
 }
 
@@ -49,11 +53,17 @@ pub fn router(state: AppState) -> Router {
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     for (name, value) in [
-        ("content-security-policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
         ("x-frame-options", "DENY"),
-        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=()",
+        ),
     ] {
         h.insert(name, HeaderValue::from_static(value));
     }
@@ -73,13 +83,23 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => Json(serde_json::json!({"status": "ok", "database": database})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "database": database}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "database": database})),
+            )
+                .into_response()
         }
     }
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/rosette.css"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/rosette.css"),
+    )
 }
 
 #[derive(Template)]
@@ -98,21 +118,34 @@ async fn front_page(State(state): State<AppState>) -> Result<Html<String>, WebEr
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
     let party = units::get(&mut tx, units::DEFAULT_LOCAL_PARTY).await?;
-    let names: BTreeMap<String, String> = units::branches(&mut tx, party.id).await?.into_iter().map(|b| (b.slug, b.name)).collect();
+    let names: BTreeMap<String, String> = units::branches(&mut tx, party.id)
+        .await?
+        .into_iter()
+        .map(|b| (b.slug, b.name))
+        .collect();
     let standings = members::standings(&mut tx, party.id, &state.rules.status, today).await?;
     let column = |s: Status| Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
     let mut totals = vec![0usize; Status::ALL.len()];
     let mut by_branch: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (branch, status) in &standings {
         totals[column(*status)] += 1;
-        let name = branch.as_ref().and_then(|b| names.get(b)).cloned().unwrap_or_else(|| "No branch".into());
-        by_branch.entry(name).or_insert_with(|| vec![0; Status::ALL.len()])[column(*status)] += 1;
+        let name = branch
+            .as_ref()
+            .and_then(|b| names.get(b))
+            .cloned()
+            .unwrap_or_else(|| "No branch".into());
+        by_branch
+            .entry(name)
+            .or_insert_with(|| vec![0; Status::ALL.len()])[column(*status)] += 1;
     }
     let page = FrontPage {
         party_name: party.name,
         today,
         members: standings.iter().filter(|(_, s)| s.is_member()).count(),
-        good_standing: standings.iter().filter(|(_, s)| s.in_good_standing()).count(),
+        good_standing: standings
+            .iter()
+            .filter(|(_, s)| s.in_good_standing())
+            .count(),
         totals: Status::ALL.iter().map(|s| s.as_str()).zip(totals).collect(),
         statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
         branches: by_branch.into_iter().collect(),

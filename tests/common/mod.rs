@@ -14,7 +14,8 @@ pub struct TestDb {
 }
 
 pub fn admin_url() -> String {
-    std::env::var("ROSETTE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("ROSETTE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestDb {
@@ -23,7 +24,11 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Db::connect(&url).await.expect("open sqlite");
         migrate(&db).await.expect("migrate sqlite");
-        TestDb { db, url, _dir: Some(dir) }
+        TestDb {
+            db,
+            url,
+            _dir: Some(dir),
+        }
     }
 
     pub async fn postgres() -> TestDb {
@@ -31,13 +36,27 @@ impl TestDb {
         let name = format!("rosette_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL tests need a server at {admin} (set ROSETTE_TEST_POSTGRES_URL): {e}"));
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL tests need a server at {admin} (set ROSETTE_TEST_POSTGRES_URL): {e}"
+                )
+            });
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_string();
         let url = format!("{base}/{name}");
         let db = Db::connect(&url).await.expect("open postgres");
         migrate(&db).await.expect("migrate postgres");
-        TestDb { db, url, _dir: None }
+        TestDb {
+            db,
+            url,
+            _dir: None,
+        }
     }
 }
 
