@@ -336,11 +336,24 @@ async fn add_members(
         let list = units::branches(tx, local_party_id).await?;
         list.into_iter().map(|u| (u.slug, u.id)).collect()
     };
-    let outward = format!("RZ{}", rng.random_range(1..=99));
-    let batch: Vec<NewMember> = (0..count)
-        .map(|i| member(rules, rng, branches, &outward, number_base + i + 1, today))
-        .collect();
+    let batch = people(rules, rng, branches, number_base, count, today);
     members::insert(tx, local_party_id, &branch_ids, &batch, source, &|_| {}).await
+}
+
+/// `count` synthetic people spread over `branches` (slug, wards), numbered from
+/// `number_base + 1`. Also used to make benchmark files.
+pub fn people(
+    rules: &Rules,
+    rng: &mut ChaCha8Rng,
+    branches: &[(String, Vec<String>)],
+    number_base: usize,
+    count: usize,
+    today: NaiveDate,
+) -> Vec<NewMember> {
+    let outward = format!("RZ{}", rng.random_range(1..=99));
+    (0..count)
+        .map(|i| member(rules, rng, branches, &outward, number_base + i + 1, today))
+        .collect()
 }
 
 /// One synthetic person with a plausible life as a member up to `today`.

@@ -70,7 +70,8 @@ fn date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
-fn cells(
+/// One exported row; the caller supplies the derived status and continuity.
+pub fn cells(
     p: &PersonDetails,
     m: &MembershipDetails,
     status: Option<Status>,

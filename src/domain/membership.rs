@@ -15,16 +15,13 @@ pub struct StatusRules {
     pub lapse_after_months: u32,
 }
 
-impl Default for StatusRules {
-    fn default() -> Self {
-        StatusRules {
-            new_days: 90,
-            lapse_after_months: 6,
-        }
-    }
-}
-
 impl StatusRules {
+    /// The brief's defaults: new for 90 days, lapsed after 6 months in arrears.
+    pub const DEFAULT: StatusRules = StatusRules {
+        new_days: 90,
+        lapse_after_months: 6,
+    };
+
     /// The first day in arrears: the day after paid-until, or the first day of the span if
     /// nothing has been paid.
     pub fn arrears_from(&self, start: NaiveDate, paid_until: Option<NaiveDate>) -> NaiveDate {
@@ -247,13 +244,8 @@ mod tests {
     use super::*;
     use EventKind::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-    }
-    const R: StatusRules = StatusRules {
-        new_days: 90,
-        lapse_after_months: 6,
-    };
+    use crate::domain::dates::ymd as d;
+    const R: StatusRules = StatusRules::DEFAULT;
 
     fn status(start: NaiveDate, paid: Option<NaiveDate>, on: NaiveDate) -> Status {
         R.status(start, paid, None, false, on)

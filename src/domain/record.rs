@@ -162,13 +162,8 @@ pub fn membership_changes(
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-    }
-    const R: StatusRules = StatusRules {
-        new_days: 90,
-        lapse_after_months: 6,
-    };
+    use crate::domain::dates::ymd as d;
+    const R: StatusRules = StatusRules::DEFAULT;
 
     fn membership() -> MembershipDetails {
         MembershipDetails {

@@ -147,9 +147,7 @@ mod tests {
     use super::*;
     use crate::domain::Rules;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-    }
+    use crate::domain::dates::ymd as d;
 
     fn right(name: &str) -> RightRule {
         let rules = Rules::defaults().expect("defaults");

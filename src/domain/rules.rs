@@ -174,9 +174,7 @@ impl Rules {
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-    }
+    use crate::domain::dates::ymd as d;
 
     #[test]
     fn shipped_defaults_follow_the_brief() {

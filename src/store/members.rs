@@ -148,29 +148,8 @@ fn select_members(local_party_id: i64) -> sea_query::SelectStatement {
             sea_query::Alias::new("membership_id"),
         )
         .column((People::Table, People::PublicId))
-        .columns(
-            [
-                People::Kind,
-                People::FirstName,
-                People::LastName,
-                People::Email,
-                People::Mobile,
-                People::Phone,
-                People::AddressLine1,
-                People::AddressLine2,
-                People::Town,
-                People::Postcode,
-                People::Ward,
-                People::DateOfBirth,
-                People::Gender,
-                People::Affiliate,
-                People::EmailConsent,
-                People::PhoneConsent,
-                People::SmsConsent,
-                People::PostConsent,
-            ]
-            .map(|c| (People::Table, c)),
-        )
+        .columns(PERSON_COLUMNS.map(|c| (People::Table, c)))
+        .columns(CONSENT_COLUMNS.map(|[flag, _, _]| (People::Table, flag)))
         .columns(
             [
                 Memberships::MembershipNumber,
