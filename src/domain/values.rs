@@ -113,6 +113,22 @@ vocabulary!(
     }
 );
 
+impl Status {
+    /// The status as a person reads it on a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::New => "New",
+            Status::Current => "Current",
+            Status::InArrears => "In arrears",
+            Status::Lapsed => "Lapsed",
+            Status::Resigned => "Resigned",
+            Status::Deceased => "Deceased",
+            Status::Expelled => "Expelled",
+            Status::Suspended => "Suspended",
+        }
+    }
+}
+
 impl UnitKind {
     /// Whether a unit of this kind may sit under a unit of `parent` kind (`None`: at the top).
     pub fn may_sit_under(self, parent: Option<UnitKind>) -> bool {

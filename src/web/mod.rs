@@ -106,7 +106,7 @@ async fn stylesheet() -> impl IntoResponse {
 #[template(path = "index.html")]
 struct FrontPage {
     party_name: String,
-    today: NaiveDate,
+    today: String,
     members: usize,
     good_standing: usize,
     totals: Vec<(&'static str, usize)>,
@@ -140,14 +140,14 @@ async fn front_page(State(state): State<AppState>) -> Result<Html<String>, WebEr
     }
     let page = FrontPage {
         party_name: party.name,
-        today,
+        today: today.format("%-d %B %Y").to_string(),
         members: standings.iter().filter(|(_, s)| s.is_member()).count(),
         good_standing: standings
             .iter()
             .filter(|(_, s)| s.in_good_standing())
             .count(),
-        totals: Status::ALL.iter().map(|s| s.as_str()).zip(totals).collect(),
-        statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
+        totals: Status::ALL.iter().map(|s| s.label()).zip(totals).collect(),
+        statuses: Status::ALL.iter().map(|s| s.label()).collect(),
         branches: by_branch.into_iter().collect(),
     };
     Ok(Html(page.render()?))
