@@ -403,7 +403,7 @@ fn member(
     // Nobody joins before they are sixteen.
     let joined = joined.max(add_months(born, 16 * 12)).min(today);
     let age_at_join = age_on(born, joined).unwrap_or(0);
-    let rate = if kind != Kind::Member {
+    let mut rate = if kind != Kind::Member {
         String::new()
     } else {
         let r: f64 = rng.random();
@@ -427,10 +427,10 @@ fn member(
     let mut paid_until;
     let mut left = None;
     if kind == Kind::Member {
-        let price = |on: NaiveDate| rules.rate(&rate, on).map_or(0, |r| r.price_pence);
-        let cover = |from: NaiveDate| {
+        let price = |rate: &str, on: NaiveDate| rules.rate(rate, on).map_or(0, |r| r.price_pence);
+        let cover = |rate: &str, from: NaiveDate| {
             rules
-                .rate(&rate, from)
+                .rate(rate, from)
                 .map_or(from, |r| r.covers_until(from))
         };
         let method = if rng.random_bool(0.7) {
@@ -440,11 +440,11 @@ fn member(
         } else {
             "cheque"
         };
-        paid_until = cover(joined);
+        paid_until = cover(&rate, joined);
         events.push(Event::new(EventKind::Joined, joined, Some(paid_until)));
         payments.push(NewPayment {
             paid_on: joined,
-            amount_pence: price(joined),
+            amount_pence: price(&rate, joined),
             method: method.into(),
             period_from: joined,
             period_to: paid_until,
@@ -470,11 +470,11 @@ fn member(
             if rng.random_bool(0.86) {
                 // Renewed, a little early or a little late.
                 let on = days_after(days_before(due, 20), rng.random_range(0..80)).min(today);
-                paid_until = cover(due);
+                paid_until = cover(&rate, due);
                 events.push(Event::new(EventKind::Renewed, on, Some(paid_until)));
                 payments.push(NewPayment {
                     paid_on: on,
-                    amount_pence: price(on),
+                    amount_pence: price(&rate, on),
                     method: method.into(),
                     period_from: due,
                     period_to: paid_until,
@@ -486,12 +486,19 @@ fn member(
             if lapse < today && rng.random_bool(0.25) {
                 let back = days_after(lapse, rng.random_range(1..=700));
                 if back <= today {
+                    // Age limits apply at rejoining: an aged-out youth member rejoins at the standard rate.
+                    if rules
+                        .rate(&rate, back)
+                        .is_some_and(|r| r.check_age(born, back).is_err())
+                    {
+                        rate = "standard".into();
+                    }
                     start = back;
-                    paid_until = cover(back);
+                    paid_until = cover(&rate, back);
                     events.push(Event::new(EventKind::Rejoined, back, Some(paid_until)));
                     payments.push(NewPayment {
                         paid_on: back,
-                        amount_pence: price(back),
+                        amount_pence: price(&rate, back),
                         method: method.into(),
                         period_from: back,
                         period_to: paid_until,

@@ -436,7 +436,7 @@ async fn an_export_imports_back_unchanged(t: TestDb) {
 async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
     let rules = Rules::defaults().expect("rules");
     let today = d(TODAY.0, TODAY.1, TODAY.2);
-    rosette::demo::generate(&t.db, &rules, 400, 7, today, &|_| {})
+    rosette::demo::generate(&t.db, &rules, 1500, 7, today, &|_| {})
         .await
         .expect("demo");
     let mut tx = t.db.begin().await.expect("tx");
@@ -445,8 +445,8 @@ async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
         .await
         .expect("standings");
     drop(tx);
-    assert_eq!(standings.len(), 400);
-    let share = |s: Status| standings.iter().filter(|(_, x)| *x == s).count() as f64 / 400.0;
+    assert_eq!(standings.len(), 1500);
+    let share = |s: Status| standings.iter().filter(|(_, x)| *x == s).count() as f64 / 1500.0;
     assert!(
         share(Status::Current) > 0.3,
         "current {}",
@@ -460,10 +460,22 @@ async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
     assert!(standings.iter().all(|(b, _)| b.is_some()));
     let rows = export_rows(&t, None).await;
     let women = rows.iter().filter(|r| r[col("gender")] == "woman").count();
-    assert!((120..=260).contains(&women), "{women} women of 400");
+    assert!((600..=800).contains(&women), "{women} women of 1500");
+
+    // Every synthetic person passes the import's checks, and reads back unchanged.
+    let mut out = Vec::new();
+    export::write_csv(&mut out, &rows).expect("csv");
+    let again = run(&t, &String::from_utf8(out).expect("utf-8"), &options())
+        .await
+        .expect("the demo's export imports");
+    assert_eq!(
+        (again.added, again.updated, again.unchanged),
+        (0, 0, 400),
+        "{again}"
+    );
 
     let other = TestDb::sqlite().await;
-    rosette::demo::generate(&other.db, &rules, 400, 7, today, &|_| {})
+    rosette::demo::generate(&other.db, &rules, 1500, 7, today, &|_| {})
         .await
         .expect("demo again");
     let again = export_rows(&other, None).await;
