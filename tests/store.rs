@@ -470,7 +470,7 @@ async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
         .expect("the demo's export imports");
     assert_eq!(
         (again.added, again.updated, again.unchanged),
-        (0, 0, 400),
+        (0, 0, 1500),
         "{again}"
     );
 
