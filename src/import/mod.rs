@@ -150,6 +150,7 @@ pub async fn import_members(
     options: &Options,
     progress: &dyn Progress,
 ) -> Result<Summary, ImportError> {
+    let started = std::time::Instant::now();
     let unreadable = |message: String| ImportError::Unreadable {
         file: file.to_string(),
         message,
@@ -202,6 +203,7 @@ pub async fn import_members(
         }
     }
 
+    tracing::debug!(elapsed = ?started.elapsed(), "checked");
     let stored: HashMap<String, StoredMember> = members::all(&mut tx, party.id)
         .await?
         .into_iter()
@@ -292,11 +294,13 @@ pub async fn import_members(
         .iter()
         .map(|b| (b.slug.clone(), b.id))
         .collect();
+    tracing::debug!(elapsed = ?started.elapsed(), inserts = inserts.len(), updates = updates.len(), "planned");
     progress.start(inserts.len() + updates.len());
     members::insert(&mut tx, party.id, &branch_ids, &inserts, &source, &|done| {
         progress.advance(done)
     })
     .await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "inserted");
     let mut history: Vec<(i64, &Event)> = Vec::new();
     for (i, (old, person, membership, events)) in updates.iter().enumerate() {
         if *person != old.person {
@@ -318,6 +322,7 @@ pub async fn import_members(
     )
     .await?;
     tx.commit().await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "committed");
     progress.finish();
     Ok(summary)
 }

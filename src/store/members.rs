@@ -368,7 +368,7 @@ pub async fn insert(
     progress: &dyn Fn(usize),
 ) -> Result<()> {
     let now = source.at;
-    let person_ids: Vec<String> = members.iter().map(|_| Uuid::new_v4().to_string()).collect();
+    let person_ids: Vec<String> = members.iter().map(|_| Uuid::now_v7().to_string()).collect();
     let mut person_id_of: HashMap<String, i64> = HashMap::with_capacity(members.len());
     let person_columns = 2 + PERSON_COLUMNS.len() + 12 + 2;
     let indexed: Vec<usize> = (0..members.len()).collect();
@@ -424,7 +424,7 @@ pub async fn insert(
             let m = &members[i].membership;
             let branch_id = branch_id(branches, m.branch.as_deref())?;
             let values: [Value; 13] = [
-                Uuid::new_v4().to_string().into(),
+                Uuid::now_v7().to_string().into(),
                 person_id(i)?.into(),
                 local_party_id.into(),
                 m.number.clone().into(),
@@ -446,6 +446,7 @@ pub async fn insert(
         done += chunk.len();
         progress(done);
     }
+    tracing::debug!(people = members.len(), "people and memberships stored");
     let membership_id = |m: &NewMember| {
         membership_id_of
             .get(&m.membership.number)
@@ -490,7 +491,7 @@ pub async fn insert(
         ]);
         for (membership, p) in chunk {
             q.values_panic([
-                Uuid::new_v4().to_string().into(),
+                Uuid::now_v7().to_string().into(),
                 (*membership).into(),
                 p.paid_on.into(),
                 p.amount_pence.into(),

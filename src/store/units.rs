@@ -128,7 +128,7 @@ async fn insert(
                     Units::CreatedAt,
                 ])
                 .values_panic([
-                    Uuid::new_v4().to_string().into(),
+                    Uuid::now_v7().to_string().into(),
                     slug.into(),
                     name.into(),
                     kind.as_str().into(),
