@@ -440,15 +440,16 @@ fn member(
         } else {
             "cheque"
         };
+        let payment = |rate: &str, paid_on: NaiveDate, from: NaiveDate, to: NaiveDate| NewPayment {
+            paid_on,
+            amount_pence: price(rate, paid_on),
+            method: method.into(),
+            period_from: from,
+            period_to: to,
+        };
         paid_until = cover(&rate, joined);
         events.push(Event::new(EventKind::Joined, joined, Some(paid_until)));
-        payments.push(NewPayment {
-            paid_on: joined,
-            amount_pence: price(&rate, joined),
-            method: method.into(),
-            period_from: joined,
-            period_to: paid_until,
-        });
+        payments.push(payment(&rate, joined, joined, paid_until));
         let will_leave: f64 = rng.random();
         loop {
             let due = days_after(paid_until, 1);
@@ -472,13 +473,7 @@ fn member(
                 let on = days_after(days_before(due, 20), rng.random_range(0..80)).min(today);
                 paid_until = cover(&rate, due);
                 events.push(Event::new(EventKind::Renewed, on, Some(paid_until)));
-                payments.push(NewPayment {
-                    paid_on: on,
-                    amount_pence: price(&rate, on),
-                    method: method.into(),
-                    period_from: due,
-                    period_to: paid_until,
-                });
+                payments.push(payment(&rate, on, due, paid_until));
                 continue;
             }
             // Stopped paying. Some come back after lapsing.
@@ -496,13 +491,7 @@ fn member(
                     start = back;
                     paid_until = cover(&rate, back);
                     events.push(Event::new(EventKind::Rejoined, back, Some(paid_until)));
-                    payments.push(NewPayment {
-                        paid_on: back,
-                        amount_pence: price(&rate, back),
-                        method: method.into(),
-                        period_from: back,
-                        period_to: paid_until,
-                    });
+                    payments.push(payment(&rate, back, back, paid_until));
                     continue;
                 }
             }

@@ -137,8 +137,36 @@ impl MemberRow {
     }
 }
 
-fn select_members(local_party_id: i64) -> sea_query::SelectStatement {
+/// The memberships of a local party with their branch slug and the dates status is
+/// derived from; queries that need more add to it.
+fn memberships_of(local_party_id: i64) -> sea_query::SelectStatement {
     Query::select()
+        .expr_as(
+            Expr::col((Units::Table, Units::Slug)),
+            sea_query::Alias::new("branch_slug"),
+        )
+        .columns(
+            [
+                Memberships::JoinedOn,
+                Memberships::PaidUntil,
+                Memberships::LeftOn,
+                Memberships::LeftReason,
+                Memberships::Suspended,
+            ]
+            .map(|c| (Memberships::Table, c)),
+        )
+        .from(Memberships::Table)
+        .left_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id))
+                .equals((Memberships::Table, Memberships::BranchId)),
+        )
+        .and_where(Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id))
+        .to_owned()
+}
+
+fn select_members(local_party_id: i64) -> sea_query::SelectStatement {
+    memberships_of(local_party_id)
         .expr_as(
             Expr::col((People::Table, People::Id)),
             sea_query::Alias::new("person_id"),
@@ -151,33 +179,13 @@ fn select_members(local_party_id: i64) -> sea_query::SelectStatement {
         .columns(PERSON_COLUMNS.map(|c| (People::Table, c)))
         .columns(CONSENT_COLUMNS.map(|[flag, _, _]| (People::Table, flag)))
         .columns(
-            [
-                Memberships::MembershipNumber,
-                Memberships::Rate,
-                Memberships::JoinedOn,
-                Memberships::PaidUntil,
-                Memberships::LeftOn,
-                Memberships::LeftReason,
-                Memberships::Suspended,
-            ]
-            .map(|c| (Memberships::Table, c)),
+            [Memberships::MembershipNumber, Memberships::Rate].map(|c| (Memberships::Table, c)),
         )
-        .expr_as(
-            Expr::col((Units::Table, Units::Slug)),
-            sea_query::Alias::new("branch_slug"),
-        )
-        .from(Memberships::Table)
         .inner_join(
             People::Table,
             Expr::col((People::Table, People::Id))
                 .equals((Memberships::Table, Memberships::PersonId)),
         )
-        .left_join(
-            Units::Table,
-            Expr::col((Units::Table, Units::Id))
-                .equals((Memberships::Table, Memberships::BranchId)),
-        )
-        .and_where(Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id))
         .order_by((Memberships::Table, Memberships::Id), Order::Asc)
         .to_owned()
 }
@@ -654,35 +662,7 @@ pub async fn standings(
     rules: &crate::domain::StatusRules,
     on: NaiveDate,
 ) -> Result<Vec<(Option<String>, crate::domain::Status)>> {
-    let rows: Vec<StandingRow> = tx
-        .fetch_all(
-            &Query::select()
-                .expr_as(
-                    Expr::col((Units::Table, Units::Slug)),
-                    sea_query::Alias::new("branch_slug"),
-                )
-                .columns(
-                    [
-                        Memberships::JoinedOn,
-                        Memberships::PaidUntil,
-                        Memberships::LeftOn,
-                        Memberships::LeftReason,
-                        Memberships::Suspended,
-                    ]
-                    .map(|c| (Memberships::Table, c)),
-                )
-                .from(Memberships::Table)
-                .left_join(
-                    Units::Table,
-                    Expr::col((Units::Table, Units::Id))
-                        .equals((Memberships::Table, Memberships::BranchId)),
-                )
-                .and_where(
-                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
-                )
-                .to_owned(),
-        )
-        .await?;
+    let rows: Vec<StandingRow> = tx.fetch_all(&memberships_of(local_party_id)).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
