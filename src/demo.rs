@@ -180,7 +180,7 @@ pub async fn generate(
     if total <= NATIONAL_THRESHOLD {
         let party = units::get(&mut tx, units::DEFAULT_LOCAL_PARTY).await?;
         let branches = add_branches(&mut tx, &mut rng, &party.slug, "", 8).await?;
-        created.branches += branches.len();
+        created.branches += branches.len() + 1; // and the women's forum branch
         add_members(
             &mut tx, rules, &mut rng, party.id, &branches, 0, total, today, &source,
         )
@@ -266,7 +266,7 @@ pub async fn generate(
         tx.commit().await?;
         done += count;
         created.local_parties += 1;
-        created.branches += branches.len();
+        created.branches += branches.len() + 1; // and the women's forum branch
         progress(done);
     }
     created.members = done;
