@@ -178,10 +178,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => {
             let db = Db::connect(&cli.database_url).await?;
             let ran = migrate(&db).await?;
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "database is up to date ({ran} migration{} applied now)",
                 if ran == 1 { "" } else { "s" }
-            );
+            )?;
         }
         Command::Serve { listen } => serve(open(&cli.database_url).await?, rules, listen).await?,
         Command::Demo {
@@ -292,7 +293,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             tx.commit().await?;
-            println!("{}", unit.slug);
+            writeln!(std::io::stdout(), "{}", unit.slug)?;
         }
         Command::Unit(UnitCommand::List { format }) => {
             let db = open(&cli.database_url).await?;
@@ -388,7 +389,7 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
     for p in &summary.skipped {
         eprintln!("skipped {p}");
     }
-    println!("{summary}");
+    writeln!(std::io::stdout(), "{summary}")?;
     Ok(())
 }
 
@@ -402,8 +403,8 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
         rules: Arc::new(rules),
         today,
     });
-    println!("Rosette is serving http://{addr}/");
-    println!("Health check: http://{addr}/healthz");
+    writeln!(std::io::stdout(), "Rosette is serving http://{addr}/")?;
+    writeln!(std::io::stdout(), "Health check: http://{addr}/healthz")?;
     std::io::stdout().flush()?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
