@@ -2,12 +2,12 @@
 //! engines, so a national import is a few thousand statements, not millions.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Expr, ExprTrait, InsertStatement, Order, Query, Value};
+use sea_query::{DynIden, Expr, ExprTrait, IntoIden, Order, Query, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::schema::{MembershipEvents, Memberships, Payments, People, PersonTags, Units};
-use super::{Result, StoreError, Tx, batch_rows};
+use super::{Cell, Result, StoreError, Tx};
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails};
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason};
 
@@ -269,42 +269,35 @@ pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, 
     Ok(out)
 }
 
-fn consent_values(value: Option<bool>, changed: bool, source: &ConsentSource) -> [Value; 3] {
-    match (value, changed) {
-        (Some(v), true) => [
-            Some(v).into(),
-            Some(source.source.clone()).into(),
-            Some(source.at).into(),
+/// A consent's flag, with its source and time when it is set.
+fn consent_cells(value: Option<bool>, source: &ConsentSource) -> [Cell<'_>; 3] {
+    match value {
+        Some(v) => [
+            Cell::Bool(Some(v)),
+            Cell::Text(Some(&source.source)),
+            Cell::Stamp(Some(source.at)),
         ],
-        (None, true) => [
-            None::<bool>.into(),
-            None::<String>.into(),
-            None::<DateTime<Utc>>.into(),
-        ],
-        (v, false) => [
-            v.into(),
-            Value::String(None),
-            Value::ChronoDateTimeUtc(None),
-        ],
+        None => [Cell::Bool(None), Cell::Text(None), Cell::Stamp(None)],
     }
 }
 
-fn person_values(p: &PersonDetails) -> Vec<Value> {
-    vec![
-        p.kind.as_str().into(),
-        p.first_name.clone().into(),
-        p.last_name.clone().into(),
-        p.email.clone().into(),
-        p.mobile.clone().into(),
-        p.phone.clone().into(),
-        p.address_line1.clone().into(),
-        p.address_line2.clone().into(),
-        p.town.clone().into(),
-        p.postcode.clone().into(),
-        p.ward.clone().into(),
-        p.date_of_birth.into(),
-        p.gender.as_ref().map(|g| g.as_str().to_string()).into(),
-        p.affiliate.clone().into(),
+/// A person's details in `PERSON_COLUMNS` order.
+fn person_cells(p: &PersonDetails) -> [Cell<'_>; 14] {
+    [
+        Cell::Text(Some(p.kind.as_str())),
+        Cell::Text(Some(&p.first_name)),
+        Cell::Text(Some(&p.last_name)),
+        Cell::Text(p.email.as_deref()),
+        Cell::Text(p.mobile.as_deref()),
+        Cell::Text(p.phone.as_deref()),
+        Cell::Text(p.address_line1.as_deref()),
+        Cell::Text(p.address_line2.as_deref()),
+        Cell::Text(p.town.as_deref()),
+        Cell::Text(p.postcode.as_deref()),
+        Cell::Text(p.ward.as_deref()),
+        Cell::Date(p.date_of_birth),
+        Cell::Text(p.gender.as_ref().map(Gender::as_str)),
+        Cell::Text(p.affiliate.as_deref()),
     ]
 }
 
@@ -352,21 +345,12 @@ fn consent_list(c: &Consents) -> [Option<bool>; 4] {
     [c.email, c.phone, c.sms, c.post]
 }
 
-/// Runs a multi-row insert in batches of rows that fit both engines.
-async fn insert_batched<R>(
-    tx: &mut Tx,
-    rows: &[R],
-    columns: usize,
-    build: impl Fn(&[R]) -> InsertStatement,
-) -> Result<()> {
-    for chunk in rows.chunks(batch_rows(columns)) {
-        tx.execute(&build(chunk)).await?;
-    }
-    Ok(())
+fn idens<I: IntoIden>(cols: impl IntoIterator<Item = I>) -> Vec<DynIden> {
+    cols.into_iter().map(IntoIden::into_iden).collect()
 }
 
 /// Stores new people with their memberships, history, tags and payments. `branches` maps
-/// branch slugs to ids; `progress` is told how many members are stored so far.
+/// branch slugs to ids; `progress` is told roughly how many members are stored so far.
 pub async fn insert(
     tx: &mut Tx,
     local_party_id: i64,
@@ -377,117 +361,127 @@ pub async fn insert(
 ) -> Result<()> {
     let now = source.at;
     let person_ids: Vec<String> = members.iter().map(|_| Uuid::now_v7().to_string()).collect();
-    let mut person_id_of: HashMap<String, i64> = HashMap::with_capacity(members.len());
-    let person_columns = 2 + PERSON_COLUMNS.len() + 12 + 2;
-    let indexed: Vec<usize> = (0..members.len()).collect();
-    for chunk in indexed.chunks(batch_rows(person_columns)) {
-        let mut q = Query::insert();
-        q.into_table(People::Table).columns(
-            [People::PublicId, People::LocalPartyId]
-                .into_iter()
-                .chain(PERSON_COLUMNS)
-                .chain(CONSENT_COLUMNS.into_iter().flatten())
-                .chain([People::CreatedAt, People::UpdatedAt]),
-        );
-        for &i in chunk {
-            let p = &members[i].person;
-            let mut values: Vec<Value> = vec![person_ids[i].clone().into(), local_party_id.into()];
-            values.extend(person_values(p));
-            for c in consent_list(&p.consents) {
-                values.extend(consent_values(c, c.is_some(), source));
-            }
-            values.extend([now.into(), now.into()]);
-            q.values_panic(values.into_iter().map(Expr::from));
-        }
-        q.returning(Query::returning().columns([People::Id, People::PublicId]));
-        let ids: Vec<(i64, String)> = tx.fetch_all(&q).await?;
-        person_id_of.extend(ids.into_iter().map(|(id, public)| (public, id)));
-    }
+    let person_columns = idens(
+        [People::PublicId, People::LocalPartyId]
+            .into_iter()
+            .chain(PERSON_COLUMNS)
+            .chain(CONSENT_COLUMNS.into_iter().flatten())
+            .chain([People::CreatedAt, People::UpdatedAt]),
+    );
+    let stored: Vec<(i64, String)> = tx
+        .insert_rows(
+            People::Table,
+            &person_columns,
+            members.len(),
+            |i, cells| {
+                let p = &members[i].person;
+                cells.extend([
+                    Cell::Text(Some(&person_ids[i])),
+                    Cell::Int(Some(local_party_id)),
+                ]);
+                cells.extend(person_cells(p));
+                for c in consent_list(&p.consents) {
+                    cells.extend(consent_cells(c, source));
+                }
+                cells.extend([Cell::Stamp(Some(now)), Cell::Stamp(Some(now))]);
+                Ok(())
+            },
+            &idens([People::Id, People::PublicId]),
+        )
+        .await?;
+    let person_id_of: HashMap<&str, i64> = stored
+        .iter()
+        .map(|(id, public)| (public.as_str(), *id))
+        .collect();
     let person_id = |i: usize| {
-        person_id_of.get(&person_ids[i]).copied().ok_or_else(|| {
-            StoreError::Invalid("a new person's id did not come back from the database".into())
-        })
-    };
-
-    let mut membership_id_of: HashMap<String, i64> = HashMap::with_capacity(members.len());
-    let mut done = 0;
-    for chunk in indexed.chunks(batch_rows(13)) {
-        let mut q = Query::insert();
-        q.into_table(Memberships::Table).columns([
-            Memberships::PublicId,
-            Memberships::PersonId,
-            Memberships::LocalPartyId,
-            Memberships::MembershipNumber,
-            Memberships::Rate,
-            Memberships::BranchId,
-            Memberships::JoinedOn,
-            Memberships::PaidUntil,
-            Memberships::LeftOn,
-            Memberships::LeftReason,
-            Memberships::Suspended,
-            Memberships::CreatedAt,
-            Memberships::UpdatedAt,
-        ]);
-        for &i in chunk {
-            let m = &members[i].membership;
-            let branch_id = branch_id(branches, m.branch.as_deref())?;
-            let values: [Value; 13] = [
-                Uuid::now_v7().to_string().into(),
-                person_id(i)?.into(),
-                local_party_id.into(),
-                m.number.clone().into(),
-                m.rate.clone().into(),
-                branch_id.into(),
-                m.joined_on.into(),
-                m.paid_until.into(),
-                m.left.map(|(_, on)| on).into(),
-                m.left.map(|(r, _)| r.as_str()).into(),
-                false.into(),
-                now.into(),
-                now.into(),
-            ];
-            q.values_panic(values.into_iter().map(Expr::from));
-        }
-        q.returning(Query::returning().columns([Memberships::Id, Memberships::MembershipNumber]));
-        let ids: Vec<(i64, String)> = tx.fetch_all(&q).await?;
-        membership_id_of.extend(ids.into_iter().map(|(id, number)| (number, id)));
-        done += chunk.len();
-        progress(done);
-    }
-    tracing::debug!(people = members.len(), "people and memberships stored");
-    let membership_id = |m: &NewMember| {
-        membership_id_of
-            .get(&m.membership.number)
+        person_id_of
+            .get(person_ids[i].as_str())
             .copied()
             .ok_or_else(|| {
-                StoreError::Invalid(format!("membership {} was not stored", m.membership.number))
+                StoreError::Invalid("a new person's id did not come back from the database".into())
             })
     };
+    let person_id_list: Vec<i64> = (0..members.len()).map(person_id).collect::<Result<_>>()?;
+    let branch_ids: Vec<Option<i64>> = members
+        .iter()
+        .map(|m| branch_id(branches, m.membership.branch.as_deref()))
+        .collect::<Result<_>>()?;
+    let membership_ids: Vec<String> = members.iter().map(|_| Uuid::now_v7().to_string()).collect();
+
+    let stored: Vec<(i64, String)> = tx
+        .insert_rows(
+            Memberships::Table,
+            &idens([
+                Memberships::PublicId,
+                Memberships::PersonId,
+                Memberships::LocalPartyId,
+                Memberships::MembershipNumber,
+                Memberships::Rate,
+                Memberships::BranchId,
+                Memberships::JoinedOn,
+                Memberships::PaidUntil,
+                Memberships::LeftOn,
+                Memberships::LeftReason,
+                Memberships::Suspended,
+                Memberships::CreatedAt,
+                Memberships::UpdatedAt,
+            ]),
+            members.len(),
+            |i, cells| {
+                let m = &members[i].membership;
+                if i % 1_000 == 0 {
+                    progress(i);
+                }
+                cells.extend([
+                    Cell::Text(Some(&membership_ids[i])),
+                    Cell::Int(Some(person_id_list[i])),
+                    Cell::Int(Some(local_party_id)),
+                    Cell::Text(Some(&m.number)),
+                    Cell::Text(Some(&m.rate)),
+                    Cell::Int(branch_ids[i]),
+                    Cell::Date(Some(m.joined_on)),
+                    Cell::Date(m.paid_until),
+                    Cell::Date(m.left.map(|(_, on)| on)),
+                    Cell::Text(m.left.map(|(r, _)| r.as_str())),
+                    Cell::Bool(Some(false)),
+                    Cell::Stamp(Some(now)),
+                    Cell::Stamp(Some(now)),
+                ]);
+                Ok(())
+            },
+            &idens([Memberships::Id, Memberships::MembershipNumber]),
+        )
+        .await?;
+    progress(members.len());
+    tracing::debug!(people = members.len(), "people and memberships stored");
+    let membership_id_of: HashMap<&str, i64> = stored
+        .iter()
+        .map(|(id, number)| (number.as_str(), *id))
+        .collect();
 
     let mut events = Vec::new();
     let mut payments = Vec::new();
     let mut tags = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        let id = membership_id(m)?;
+    for (m, person) in members.iter().zip(&person_id_list) {
+        let id = membership_id_of
+            .get(m.membership.number.as_str())
+            .copied()
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("membership {} was not stored", m.membership.number))
+            })?;
         events.extend(m.events.iter().map(|e| (id, e)));
         payments.extend(m.payments.iter().map(|p| (id, p)));
-        let person = person_id(i)?;
-        tags.extend(m.person.tags.iter().map(|t| (person, t)));
+        tags.extend(m.person.tags.iter().map(|t| (*person, t.as_str())));
     }
     add_events_at(tx, &events, now).await?;
-    insert_batched(tx, &tags, 2, |chunk| {
-        let mut q = Query::insert();
-        q.into_table(PersonTags::Table)
-            .columns([PersonTags::PersonId, PersonTags::Tag]);
-        for (person, tag) in chunk {
-            q.values_panic([(*person).into(), tag.as_str().into()]);
-        }
-        q
-    })
-    .await?;
-    insert_batched(tx, &payments, 8, |chunk| {
-        let mut q = Query::insert();
-        q.into_table(Payments::Table).columns([
+    add_tags(tx, &tags).await?;
+    let payment_ids: Vec<String> = payments
+        .iter()
+        .map(|_| Uuid::now_v7().to_string())
+        .collect();
+    tx.insert_all(
+        Payments::Table,
+        &idens([
             Payments::PublicId,
             Payments::MembershipId,
             Payments::PaidOn,
@@ -496,23 +490,24 @@ pub async fn insert(
             Payments::PeriodFrom,
             Payments::PeriodTo,
             Payments::RecordedAt,
-        ]);
-        for (membership, p) in chunk {
-            q.values_panic([
-                Uuid::now_v7().to_string().into(),
-                (*membership).into(),
-                p.paid_on.into(),
-                p.amount_pence.into(),
-                p.method.as_str().into(),
-                p.period_from.into(),
-                p.period_to.into(),
-                now.into(),
+        ]),
+        payments.len(),
+        |i, cells| {
+            let (membership, p) = payments[i];
+            cells.extend([
+                Cell::Text(Some(&payment_ids[i])),
+                Cell::Int(Some(membership)),
+                Cell::Date(Some(p.paid_on)),
+                Cell::Int(Some(p.amount_pence)),
+                Cell::Text(Some(&p.method)),
+                Cell::Date(Some(p.period_from)),
+                Cell::Date(Some(p.period_to)),
+                Cell::Stamp(Some(now)),
             ]);
-        }
-        q
-    })
-    .await?;
-    Ok(())
+            Ok(())
+        },
+    )
+    .await
 }
 
 fn branch_id(branches: &HashMap<String, i64>, slug: Option<&str>) -> Result<Option<i64>> {
@@ -525,34 +520,49 @@ fn branch_id(branches: &HashMap<String, i64>, slug: Option<&str>) -> Result<Opti
     .transpose()
 }
 
+async fn add_tags(tx: &mut Tx, tags: &[(i64, &str)]) -> Result<()> {
+    tx.insert_all(
+        PersonTags::Table,
+        &idens([PersonTags::PersonId, PersonTags::Tag]),
+        tags.len(),
+        |i, cells| {
+            cells.extend([Cell::Int(Some(tags[i].0)), Cell::Text(Some(tags[i].1))]);
+            Ok(())
+        },
+    )
+    .await
+}
+
 /// Appends history events, each `(membership id, event)`.
 pub async fn add_events(tx: &mut Tx, events: &[(i64, &Event)]) -> Result<()> {
     add_events_at(tx, events, Utc::now()).await
 }
 
 async fn add_events_at(tx: &mut Tx, events: &[(i64, &Event)], now: DateTime<Utc>) -> Result<()> {
-    insert_batched(tx, events, 6, |chunk| {
-        let mut q = Query::insert();
-        q.into_table(MembershipEvents::Table).columns([
+    tx.insert_all(
+        MembershipEvents::Table,
+        &idens([
             MembershipEvents::MembershipId,
             MembershipEvents::Kind,
             MembershipEvents::OnDate,
             MembershipEvents::PaidUntil,
             MembershipEvents::Detail,
             MembershipEvents::RecordedAt,
-        ]);
-        for (membership, e) in chunk {
-            q.values_panic([
-                (*membership).into(),
-                e.kind.as_str().into(),
-                e.on.into(),
-                e.paid_until.into(),
-                e.detail.clone().into(),
-                now.into(),
+        ]),
+        events.len(),
+        |i, cells| {
+            let (membership, e) = events[i];
+            cells.extend([
+                Cell::Int(Some(membership)),
+                Cell::Text(Some(e.kind.as_str())),
+                Cell::Date(Some(e.on)),
+                Cell::Date(e.paid_until),
+                Cell::Text(e.detail.as_deref()),
+                Cell::Stamp(Some(now)),
             ]);
-        }
-        q
-    })
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -567,8 +577,8 @@ pub async fn update_person(
 ) -> Result<()> {
     let mut q = Query::update();
     q.table(People::Table);
-    for (col, value) in PERSON_COLUMNS.into_iter().zip(person_values(new)) {
-        q.value(col, value);
+    for (col, cell) in PERSON_COLUMNS.into_iter().zip(person_cells(new)) {
+        q.value(col, Value::from(cell));
     }
     for ((cols, new_c), old_c) in CONSENT_COLUMNS
         .into_iter()
@@ -576,8 +586,8 @@ pub async fn update_person(
         .zip(consent_list(&old.consents))
     {
         if new_c != old_c {
-            for (col, value) in cols.into_iter().zip(consent_values(new_c, true, source)) {
-                q.value(col, value);
+            for (col, cell) in cols.into_iter().zip(consent_cells(new_c, source)) {
+                q.value(col, Value::from(cell));
             }
         }
     }
@@ -592,17 +602,8 @@ pub async fn update_person(
                 .to_owned(),
         )
         .await?;
-        let rows: Vec<(i64, &String)> = new.tags.iter().map(|t| (person_id, t)).collect();
-        insert_batched(tx, &rows, 2, |chunk| {
-            let mut q = Query::insert();
-            q.into_table(PersonTags::Table)
-                .columns([PersonTags::PersonId, PersonTags::Tag]);
-            for (person, tag) in chunk {
-                q.values_panic([(*person).into(), tag.as_str().into()]);
-            }
-            q
-        })
-        .await?;
+        let rows: Vec<(i64, &str)> = new.tags.iter().map(|t| (person_id, t.as_str())).collect();
+        add_tags(tx, &rows).await?;
     }
     Ok(())
 }
