@@ -73,12 +73,8 @@ struct MemberRow {
     post_consent: Option<bool>,
     membership_number: String,
     rate: String,
-    branch_slug: Option<String>,
-    joined_on: NaiveDate,
-    paid_until: Option<NaiveDate>,
-    left_on: Option<NaiveDate>,
-    left_reason: Option<String>,
-    suspended: bool,
+    #[sqlx(flatten)]
+    standing: StandingRow,
 }
 
 impl MemberRow {
@@ -90,7 +86,7 @@ impl MemberRow {
             ))
         };
         let kind = Kind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?;
-        let left = match (self.left_reason.as_deref(), self.left_on) {
+        let left = match (self.standing.left_reason.as_deref(), self.standing.left_on) {
             (Some(reason), Some(on)) => Some((
                 LeftReason::parse(reason).ok_or_else(|| corrupt("leaving reason", reason))?,
                 on,
@@ -127,12 +123,12 @@ impl MemberRow {
             membership: MembershipDetails {
                 number: self.membership_number,
                 rate: self.rate,
-                branch: self.branch_slug,
-                joined_on: self.joined_on,
-                paid_until: self.paid_until,
+                branch: self.standing.branch_slug,
+                joined_on: self.standing.joined_on,
+                paid_until: self.standing.paid_until,
                 left,
             },
-            suspended: self.suspended,
+            suspended: self.standing.suspended,
         })
     }
 }
