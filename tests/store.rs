@@ -265,6 +265,7 @@ async fn strict_import_writes_nothing_and_lists_every_problem(t: TestDb) {
         ADA,
         "L002,Grace,Hopper,grace@,07700,XX,,Nowhere,platinum,31/02/2024,,,,,,,perhaps,",
         "L001,Ada,Again,,,,,,standard,2020-01-01,,,,,,,,",
+        "L002,Grace,Again,,,,,,standard,2020-01-01,,,,,,,,",
     ]);
     let Err(ImportError::Invalid { problems, .. }) = run(&t, &bad, &options()).await else {
         panic!("a bad file must be refused");
@@ -279,6 +280,7 @@ async fn strict_import_writes_nothing_and_lists_every_problem(t: TestDb) {
         "row 3, joined_on: '31/02/2024' is not a real date",
         "row 3, email_consent: 'perhaps' is not yes or no",
         "row 4, membership_number: L001 is also on row 2",
+        "row 5, membership_number: L002 is also on row 3",
     ] {
         assert!(
             text.iter().any(|p| p.starts_with(want)),
@@ -413,6 +415,19 @@ async fn a_file_without_a_column_leaves_that_field_alone(t: TestDb) {
     assert_eq!(rows[0][col("email")], "ada@example.org");
     assert_eq!(rows[0][col("branch")], "riverside");
     assert_eq!(rows[0][col("tags")], "canvasser");
+
+    // A ward column moves the branch only when the ward leads to one.
+    let wards = |ward: &str| {
+        format!(
+            "membership_number,first_name,last_name,joined_on,ward\nL001,Ada,King,2020-01-15,{ward}\n"
+        )
+    };
+    run(&t, &wards(""), &options()).await.expect("empty ward");
+    assert_eq!(export_rows(&t, None).await[0][col("branch")], "riverside");
+    run(&t, &wards("Hillside North"), &options())
+        .await
+        .expect("mapped ward");
+    assert_eq!(export_rows(&t, None).await[0][col("branch")], "hillside");
 }
 
 async fn an_export_imports_back_unchanged(t: TestDb) {

@@ -11,6 +11,6 @@ pub mod rules;
 pub mod values;
 
 pub use membership::{Ending, Event, History, Span, StatusRules};
-pub use rights::{Right, RightCheck};
+pub use rights::RightCheck;
 pub use rules::{Rate, Rules, RulesError};
 pub use values::{EventKind, Gender, Kind, LeftReason, Status, UnitKind};

@@ -76,9 +76,6 @@ pub struct RightRule {
     pub min_continuous: Option<Length>,
 }
 
-/// A named right, as the rules file calls it.
-pub type Right = str;
-
 /// The answer to "may this person do this?", with the reason when not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RightCheck {
@@ -103,15 +100,14 @@ impl RightRule {
                 kind.as_str().replace('_', " ")
             ));
         }
-        let Some(status) = status.filter(|s| self.statuses.contains(s)) else {
+        if !status.is_some_and(|s| self.statuses.contains(&s)) {
             let shown = status.map_or("no membership", Status::as_str);
             return RightCheck::Refused(format!(
                 "{}: needs status {}, is {shown}",
                 self.label,
                 self.status_list()
             ));
-        };
-        let _ = status;
+        }
         if let Some(length) = self.min_continuous {
             match continuous_since {
                 Some(since) if length.after(since) <= freeze => {}

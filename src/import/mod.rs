@@ -186,19 +186,31 @@ pub async fn import_members(
     let mut candidates = Vec::new();
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     for (row, cells) in &table.rows {
-        match check_row(&ctx, &map, *row, cells, table.headers.len()) {
-            Ok(c) => {
-                if let Some(first) = first_row_of.get(&c.membership.number) {
-                    problems.push(Problem {
-                        row: *row,
-                        column: "membership_number".into(),
-                        message: format!("{} is also on row {first}", c.membership.number),
-                    });
-                } else {
-                    first_row_of.insert(c.membership.number.clone(), *row);
-                    candidates.push(c);
-                }
+        // Repeats are found on the raw number, so a repeat of an invalid row is reported too.
+        let number = map
+            .index
+            .get(&Field::MembershipNumber)
+            .and_then(|&i| cells.get(i))
+            .map_or("", |n| n.trim());
+        let repeat = match first_row_of.get(number) {
+            Some(first) => {
+                problems.push(Problem {
+                    row: *row,
+                    column: Field::MembershipNumber.name().into(),
+                    message: format!("{number} is also on row {first}"),
+                });
+                true
             }
+            None => {
+                if !number.is_empty() {
+                    first_row_of.insert(number.to_string(), *row);
+                }
+                false
+            }
+        };
+        match check_row(&ctx, &map, *row, cells, table.headers.len()) {
+            Ok(c) if !repeat => candidates.push(c),
+            Ok(_) => {}
             Err(mut p) => problems.append(&mut p),
         }
     }
@@ -389,11 +401,14 @@ fn overlay_membership(
     MembershipDetails {
         number: new.number.clone(),
         rate: pick(has(Field::Rate), &new.rate, &old.rate),
-        branch: pick(
-            has(Field::Branch) || has(Field::Ward),
-            &new.branch,
-            &old.branch,
-        ),
+        // A branch column says the branch outright; a ward column only when its ward
+        // leads to one (an empty or unmapped ward leaves the stored branch alone).
+        branch: if has(Field::Branch) || new.branch.is_some() {
+            new.branch.clone()
+        } else {
+            old.branch.clone()
+        },
+
         joined_on: new.joined_on,
         paid_until: pick(has(Field::PaidUntil), &new.paid_until, &old.paid_until),
         left: pick(has(Field::LeftOn), &new.left, &old.left),
@@ -484,10 +499,8 @@ fn check_row(
             }
         }
     };
+    required(Field::JoinedOn, &mut problem);
     let joined_on = date(Field::JoinedOn, &mut problem);
-    if get(Field::JoinedOn).is_empty() && text.contains_key(&Field::JoinedOn) {
-        problem(Field::JoinedOn, "is empty".into());
-    }
     let paid_until = date(Field::PaidUntil, &mut problem);
     let left_on = date(Field::LeftOn, &mut problem);
     let date_of_birth = date(Field::DateOfBirth, &mut problem);
