@@ -142,10 +142,13 @@ pub async fn member_rows(
     let filter = status.map_or("all statuses".to_string(), |s| format!("status {s}"));
     audit::record(
         tx,
-        actor,
-        "export",
-        &format!("members of {local_party}"),
-        &format!("{} people, {filter}", rows.len()),
+        audit::Note {
+            actor,
+            local_party_id: Some(party.id),
+            action: "export",
+            subject: &format!("members of {local_party}"),
+            detail: &format!("{} people, {filter}", rows.len()),
+        },
     )
     .await?;
     Ok(rows)

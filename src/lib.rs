@@ -6,5 +6,6 @@ pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod import;
+pub mod secrets;
 pub mod store;
 pub mod web;

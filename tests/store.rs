@@ -246,7 +246,16 @@ async fn a_valid_file_is_stored_in_full(t: TestDb) {
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let histories = members::histories(&mut tx, lp.id).await.expect("histories");
     assert!(histories.values().all(|h| h[0].kind == EventKind::Joined));
-    let log = audit::recent(&mut tx, None, 10).await.expect("audit");
+    let log = audit::search(
+        &mut tx,
+        &audit::Search {
+            local_parties: vec![lp.id],
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .expect("audit");
     assert!(
         log.iter()
             .any(|e| e.action == "import" && e.detail.contains("3 added")),

@@ -76,6 +76,42 @@ impl StatusRules {
     }
 }
 
+/// The dates that divide the statuses on one day, so a database can select by status with
+/// plain date comparisons instead of computing each row's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusBounds {
+    pub on: NaiveDate,
+    /// A membership whose first day in arrears is on or before this date has lapsed.
+    pub lapsed_if_arrears_from_by: NaiveDate,
+    /// A membership whose span started after this date is still new.
+    pub new_if_started_after: NaiveDate,
+}
+
+impl StatusRules {
+    pub fn bounds(&self, on: NaiveDate) -> StatusBounds {
+        // add_months clamps to month ends, so it is not invertible; it is monotone, so the
+        // last date that lapses by `on` is found by stepping from an estimate.
+        let lapses_by = |d: NaiveDate| add_months(d, self.lapse_after_months) <= on;
+        let mut last = super::dates::sub_months(on, self.lapse_after_months);
+        while let Some(next) = last.succ_opt().filter(|d| lapses_by(*d)) {
+            last = next;
+        }
+        while !lapses_by(last) {
+            match last.pred_opt() {
+                Some(prev) => last = prev,
+                None => break,
+            }
+        }
+        StatusBounds {
+            on,
+            lapsed_if_arrears_from_by: last,
+            new_if_started_after: on
+                .checked_sub_days(Days::new(u64::from(self.new_days)))
+                .unwrap_or(NaiveDate::MIN),
+        }
+    }
+}
+
 impl Status {
     /// In good standing: new or current (suspension is its own status, so it is excluded).
     pub fn in_good_standing(self) -> bool {
@@ -249,6 +285,37 @@ mod tests {
 
     fn status(start: NaiveDate, paid: Option<NaiveDate>, on: NaiveDate) -> Status {
         R.status(start, paid, None, false, on)
+    }
+
+    #[test]
+    fn bounds_divide_statuses_exactly_as_status_does() {
+        for rules in [R, StatusRules { new_days: 30, lapse_after_months: 1 }] {
+            let mut on = d(2023, 12, 20);
+            while on < d(2024, 9, 10) {
+                let b = rules.bounds(on);
+                let mut start = d(2022, 11, 25);
+                while start <= on {
+                    for paid in [None, start.pred_opt(), Some(start), Some(add_months(start, 12)), Some(on), on.pred_opt(), Some(add_months(on, 1))] {
+                        let from = rules.arrears_from(start, paid);
+                        assert_eq!(
+                            on >= rules.lapses_on(start, paid),
+                            from <= b.lapsed_if_arrears_from_by,
+                            "lapse: start {start}, paid {paid:?}, on {on}"
+                        );
+                        let new = rules.status(start, paid, None, false, on) == Status::New;
+                        assert_eq!(
+                            new,
+                            start > b.new_if_started_after && on < from,
+                            "new: start {start}, paid {paid:?}, on {on}"
+                        );
+                    }
+                    start = start + Days::new(9);
+                }
+                on = on + Days::new(3);
+            }
+        }
+        assert_eq!(R.bounds(d(2024, 8, 31)).lapsed_if_arrears_from_by, d(2024, 2, 29));
+        assert_eq!(R.bounds(d(2024, 2, 29)).lapsed_if_arrears_from_by, d(2023, 8, 31));
     }
 
     #[test]

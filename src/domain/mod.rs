@@ -2,7 +2,10 @@
 //! rules file (`rules/default.toml` unless the operator names another) and by dates passed
 //! in by the caller, so a status is always computed for the moment it is read.
 
+pub mod access;
 pub mod dates;
+pub mod filter;
+pub mod password;
 pub mod fields;
 pub mod membership;
 pub mod record;
@@ -10,7 +13,7 @@ pub mod rights;
 pub mod rules;
 pub mod values;
 
-pub use membership::{Ending, Event, History, Span, StatusRules};
+pub use membership::{Ending, Event, History, Span, StatusBounds, StatusRules};
 pub use rights::RightCheck;
 pub use rules::{Rate, Rules, RulesError};
-pub use values::{EventKind, Gender, Kind, LeftReason, Status, UnitKind};
+pub use values::{Channel, EventKind, Gender, Kind, LeftReason, Role, Status, UnitKind};

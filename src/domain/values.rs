@@ -113,6 +113,29 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// An officer's role, held for one unit. What each sees is decided in `access`.
+    Role {
+        Secretary => "secretary",
+        Chair => "chair",
+        MembershipOfficer => "membership_officer",
+        WomensOfficer => "womens_officer" | "women's_officer",
+        BranchSecretary => "branch_secretary",
+        BranchMembershipSecretary => "branch_membership_secretary",
+        Caller => "caller" | "buddy",
+    }
+);
+
+vocabulary!(
+    /// The channels a person can consent to be contacted by.
+    Channel {
+        Email => "email",
+        Phone => "phone",
+        Sms => "sms" | "text",
+        Post => "post" | "mail",
+    }
+);
+
 impl Status {
     /// The status as a person reads it on a page.
     pub fn label(self) -> &'static str {

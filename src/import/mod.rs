@@ -327,10 +327,13 @@ pub async fn import_members(
     members::add_events(&mut tx, &history).await?;
     audit::record(
         &mut tx,
-        &options.actor,
-        "import",
-        &format!("members of {}", party.slug),
-        &format!("{file}: {summary}"),
+        audit::Note {
+            actor: &options.actor,
+            local_party_id: Some(party.id),
+            action: "import",
+            subject: &format!("members of {}", party.slug),
+            detail: &format!("{file}: {summary}"),
+        },
     )
     .await?;
     tx.commit().await?;

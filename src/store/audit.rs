@@ -1,14 +1,15 @@
 //! The audit log: who read, exported or changed personal data, when, and what. Rows are
 //! only ever inserted; nothing in Rosette updates or deletes them.
 
-use chrono::{DateTime, Utc};
-use sea_query::{Expr, ExprTrait, Order, Query};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, Query};
 
 use super::schema::AuditLog;
 use super::{Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Entry {
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
     pub action: String,
@@ -16,30 +17,36 @@ pub struct Entry {
     pub detail: String,
 }
 
+/// One thing that happened, about `subject` (a person's public id, or what was exported).
+#[derive(Debug, Clone, Copy)]
+pub struct Note<'a> {
+    pub actor: &'a str,
+    pub local_party_id: Option<i64>,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a str,
+}
+
 /// Records one action inside the caller's transaction, so the entry lands with the change.
-pub async fn record(
-    tx: &mut Tx,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<()> {
+pub async fn record(tx: &mut Tx, note: Note<'_>) -> Result<()> {
     tx.execute(
         &Query::insert()
             .into_table(AuditLog::Table)
             .columns([
                 AuditLog::At,
                 AuditLog::Actor,
+                AuditLog::LocalPartyId,
                 AuditLog::Action,
                 AuditLog::Subject,
                 AuditLog::Detail,
             ])
             .values_panic([
                 Utc::now().into(),
-                actor.into(),
-                action.into(),
-                subject.into(),
-                detail.into(),
+                note.actor.into(),
+                note.local_party_id.into(),
+                note.action.into(),
+                note.subject.into(),
+                note.detail.into(),
             ])
             .to_owned(),
     )
@@ -47,10 +54,29 @@ pub async fn record(
     Ok(())
 }
 
-/// The newest entries first, optionally only one action.
-pub async fn recent(tx: &mut Tx, action: Option<&str>, limit: u64) -> Result<Vec<Entry>> {
+/// What the Secretary filters the log by. Empty fields mean any.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Local parties whose entries may be read (the reader's scope); empty reads none.
+    pub local_parties: Vec<i64>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// A record's id, or text in the entry's detail.
+    pub about: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Entries older than this id (paging, newest first).
+    pub before: Option<i64>,
+}
+
+/// The newest matching entries first.
+pub async fn search(tx: &mut Tx, s: &Search, limit: u64) -> Result<Vec<Entry>> {
+    if s.local_parties.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut q = Query::select();
     q.columns([
+        AuditLog::Id,
         AuditLog::At,
         AuditLog::Actor,
         AuditLog::Action,
@@ -58,10 +84,31 @@ pub async fn recent(tx: &mut Tx, action: Option<&str>, limit: u64) -> Result<Vec
         AuditLog::Detail,
     ])
     .from(AuditLog::Table)
+    .and_where(Expr::col(AuditLog::LocalPartyId).is_in(s.local_parties.iter().copied()))
     .order_by(AuditLog::Id, Order::Desc)
     .limit(limit);
-    if let Some(a) = action {
-        q.and_where(Expr::col(AuditLog::Action).eq(a));
+    if let Some(a) = &s.actor {
+        q.and_where(Expr::col(AuditLog::Actor).eq(a.trim().to_lowercase()));
+    }
+    if let Some(a) = &s.action {
+        q.and_where(Expr::col(AuditLog::Action).eq(a.as_str()));
+    }
+    if let Some(about) = &s.about {
+        let escaped = about.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        q.cond_where(
+            Cond::any()
+                .add(Expr::col(AuditLog::Subject).eq(about.as_str()))
+                .add(Expr::col(AuditLog::Detail).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))),
+        );
+    }
+    if let Some(d) = s.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        q.and_where(Expr::col(AuditLog::At).gte(d.and_utc()));
+    }
+    if let Some(d) = s.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        q.and_where(Expr::col(AuditLog::At).lt(d.and_utc()));
+    }
+    if let Some(b) = s.before {
+        q.and_where(Expr::col(AuditLog::Id).lt(b));
     }
     tx.fetch_all(&q).await
 }

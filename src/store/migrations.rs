@@ -5,7 +5,8 @@
 use chrono::Utc;
 use sea_query::{
     Alias, ColumnDef, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement,
-    PostgresQueryBuilder, Query, SqliteQueryBuilder, Table, TableCreateStatement,
+    PostgresQueryBuilder, Query, SqliteQueryBuilder, Table, TableAlterStatement,
+    TableCreateStatement,
 };
 
 use super::schema::*;
@@ -53,6 +54,10 @@ pub async fn migrate(db: &Db) -> Result<usize> {
             let sql = match step {
                 Step::Table(t) => render_table(&t, tx.backend()),
                 Step::Index(i) => render_index(&i, tx.backend()),
+                Step::Alter(a) => match tx.backend() {
+                    Backend::Sqlite => a.to_string(SqliteQueryBuilder),
+                    Backend::Postgres => a.to_string(PostgresQueryBuilder),
+                },
             };
             tx.execute_raw(&sql).await?;
         }
@@ -81,11 +86,15 @@ pub async fn migrate(db: &Db) -> Result<usize> {
 enum Step {
     Table(Box<TableCreateStatement>),
     Index(Box<IndexCreateStatement>),
+    Alter(Box<TableAlterStatement>),
 }
 
 type Migration = (i32, &'static str, fn() -> Vec<Step>);
 
-const MIGRATIONS: &[Migration] = &[(1, "membership register", initial)];
+const MIGRATIONS: &[Migration] = &[
+    (1, "membership register", initial),
+    (2, "officers, sessions, segments and mail", officers),
+];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
     match backend {
@@ -440,5 +449,208 @@ fn initial() -> Vec<Step> {
                 .to_owned(),
         )),
         index("audit_log_at", AuditLog::Table, &["at"], false),
+    ]
+}
+
+fn fk_col(col: impl sea_query::IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().not_null().to_owned()
+}
+
+fn officers() -> Vec<Step> {
+    let table = |t: &mut TableCreateStatement| Step::Table(Box::new(t.to_owned()));
+    vec![
+        table(
+            Table::create()
+                .table(Users::Table)
+                .col(id(Users::Id))
+                .col(text(Users::PublicId).unique_key().to_owned())
+                .col(text(Users::Email).unique_key().to_owned())
+                .col(text(Users::Name))
+                .col(text_null(Users::PasswordHash))
+                .col(stamp(Users::CreatedAt))
+                .col(
+                    ColumnDef::new(Users::DisabledAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                ),
+        ),
+        table(
+            Table::create()
+                .table(RoleAssignments::Table)
+                .col(id(RoleAssignments::Id))
+                .col(text(RoleAssignments::PublicId).unique_key().to_owned())
+                .col(fk_col(RoleAssignments::UserId))
+                .col(text(RoleAssignments::Role))
+                .col(fk_col(RoleAssignments::UnitId))
+                .col(stamp(RoleAssignments::CreatedAt))
+                .col(text(RoleAssignments::CreatedBy))
+                .foreign_key(&mut fk(
+                    (RoleAssignments::Table, RoleAssignments::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (RoleAssignments::Table, RoleAssignments::UnitId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                )),
+        ),
+        index(
+            "role_assignments_unique",
+            RoleAssignments::Table,
+            &["user_id", "role", "unit_id"],
+            true,
+        ),
+        table(
+            Table::create()
+                .table(Sessions::Table)
+                .col(text(Sessions::IdHash).primary_key().to_owned())
+                .col(fk_col(Sessions::UserId))
+                .col(text(Sessions::Csrf))
+                .col(stamp(Sessions::CreatedAt))
+                .col(stamp(Sessions::LastSeenAt))
+                .foreign_key(&mut fk(
+                    (Sessions::Table, Sessions::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                )),
+        ),
+        index("sessions_user", Sessions::Table, &["user_id"], false),
+        table(
+            Table::create()
+                .table(ApiTokens::Table)
+                .col(id(ApiTokens::Id))
+                .col(fk_col(ApiTokens::UserId))
+                .col(text(ApiTokens::TokenHash).unique_key().to_owned())
+                .col(stamp(ApiTokens::CreatedAt))
+                .col(
+                    ColumnDef::new(ApiTokens::LastUsedAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .foreign_key(&mut fk(
+                    (ApiTokens::Table, ApiTokens::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                )),
+        ),
+        table(
+            Table::create()
+                .table(OneTimeLinks::Table)
+                .col(text(OneTimeLinks::TokenHash).primary_key().to_owned())
+                .col(fk_col(OneTimeLinks::UserId))
+                .col(text(OneTimeLinks::Purpose))
+                .col(stamp(OneTimeLinks::ExpiresAt))
+                .col(
+                    ColumnDef::new(OneTimeLinks::UsedAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .col(stamp(OneTimeLinks::CreatedAt))
+                .foreign_key(&mut fk(
+                    (OneTimeLinks::Table, OneTimeLinks::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                )),
+        ),
+        table(
+            Table::create()
+                .table(SignInFailures::Table)
+                .col(id(SignInFailures::Id))
+                .col(text(SignInFailures::Key))
+                .col(stamp(SignInFailures::At)),
+        ),
+        index(
+            "sign_in_failures_key",
+            SignInFailures::Table,
+            &["key", "at"],
+            false,
+        ),
+        table(
+            Table::create()
+                .table(CallerAssignments::Table)
+                .col(fk_col(CallerAssignments::UserId))
+                .col(fk_col(CallerAssignments::PersonId))
+                .col(stamp(CallerAssignments::CreatedAt))
+                .primary_key(
+                    Index::create()
+                        .col(CallerAssignments::UserId)
+                        .col(CallerAssignments::PersonId),
+                )
+                .foreign_key(&mut fk(
+                    (CallerAssignments::Table, CallerAssignments::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (CallerAssignments::Table, CallerAssignments::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                )),
+        ),
+        table(
+            Table::create()
+                .table(Segments::Table)
+                .col(id(Segments::Id))
+                .col(text(Segments::PublicId).unique_key().to_owned())
+                .col(fk_col(Segments::LocalPartyId))
+                .col(text(Segments::Name))
+                .col(text(Segments::Query))
+                .col(text(Segments::CreatedBy))
+                .col(stamp(Segments::CreatedAt))
+                .foreign_key(&mut fk(
+                    (Segments::Table, Segments::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                )),
+        ),
+        index(
+            "segments_name",
+            Segments::Table,
+            &["local_party_id", "name"],
+            true,
+        ),
+        table(
+            Table::create()
+                .table(Outbox::Table)
+                .col(id(Outbox::Id))
+                .col(text(Outbox::PublicId).unique_key().to_owned())
+                .col(text(Outbox::ToAddress))
+                .col(text(Outbox::Subject))
+                .col(text(Outbox::Body))
+                .col(text(Outbox::State))
+                .col(ColumnDef::new(Outbox::Attempts).integer().not_null().default(0))
+                .col(stamp(Outbox::NextAttemptAt))
+                .col(text_null(Outbox::LastError))
+                .col(stamp(Outbox::CreatedAt))
+                .col(
+                    ColumnDef::new(Outbox::SentAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                ),
+        ),
+        index(
+            "outbox_due",
+            Outbox::Table,
+            &["state", "next_attempt_at"],
+            false,
+        ),
+        table(
+            Table::create()
+                .table(MailSuppressions::Table)
+                .col(text(MailSuppressions::Address).primary_key().to_owned())
+                .col(text(MailSuppressions::Reason))
+                .col(stamp(MailSuppressions::At)),
+        ),
+        // Each local party's Secretary reads its own part of the log.
+        Step::Alter(Box::new(
+            Table::alter()
+                .table(AuditLog::Table)
+                .add_column(ColumnDef::new(AuditLog::LocalPartyId).big_integer().null())
+                .to_owned(),
+        )),
+        index("audit_log_party", AuditLog::Table, &["local_party_id", "at"], false),
+        index("audit_log_subject", AuditLog::Table, &["subject", "at"], false),
+        index("people_party_gender", People::Table, &["local_party_id", "gender"], false),
     ]
 }

@@ -2,10 +2,14 @@
 //! backend the connection is: SQLite (the embedded default, one file in WAL mode) or
 //! PostgreSQL. Nothing above this module writes SQL.
 
+pub mod accounts;
 pub mod audit;
 pub mod members;
 mod migrations;
+pub mod outbox;
+pub mod roster;
 mod schema;
+pub mod segments;
 pub mod units;
 
 use chrono::{DateTime, NaiveDate, Utc};

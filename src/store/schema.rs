@@ -131,4 +131,112 @@ pub enum AuditLog {
     Action,
     Subject,
     Detail,
+    LocalPartyId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Users {
+    Table,
+    Id,
+    PublicId,
+    Email,
+    Name,
+    PasswordHash,
+    CreatedAt,
+    DisabledAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum RoleAssignments {
+    Table,
+    Id,
+    PublicId,
+    UserId,
+    Role,
+    UnitId,
+    CreatedAt,
+    CreatedBy,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Sessions {
+    Table,
+    IdHash,
+    UserId,
+    Csrf,
+    CreatedAt,
+    LastSeenAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ApiTokens {
+    Table,
+    Id,
+    UserId,
+    TokenHash,
+    CreatedAt,
+    LastUsedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum OneTimeLinks {
+    Table,
+    TokenHash,
+    UserId,
+    Purpose,
+    ExpiresAt,
+    UsedAt,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum SignInFailures {
+    Table,
+    Id,
+    Key,
+    At,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum CallerAssignments {
+    Table,
+    UserId,
+    PersonId,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Segments {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    Name,
+    Query,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Outbox {
+    Table,
+    Id,
+    PublicId,
+    ToAddress,
+    Subject,
+    Body,
+    State,
+    Attempts,
+    NextAttemptAt,
+    LastError,
+    CreatedAt,
+    SentAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum MailSuppressions {
+    Table,
+    Address,
+    Reason,
+    At,
 }

@@ -1,0 +1,272 @@
+//! Who may see and do what. A signed-in user's role assignments become one `Scope`, computed
+//! once per request; the store turns its grants into the `WHERE` clause of every query
+//! that reaches people, so a page can never show more than the scope allows.
+
+use super::values::{Role, UnitKind};
+
+impl Role {
+    /// The spelling used on the command line and in the API (`membership-officer`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Secretary => "secretary",
+            Role::Chair => "chair",
+            Role::MembershipOfficer => "membership-officer",
+            Role::WomensOfficer => "womens-officer",
+            Role::BranchSecretary => "branch-secretary",
+            Role::BranchMembershipSecretary => "branch-membership-secretary",
+            Role::Caller => "caller",
+        }
+    }
+
+    /// How a person reads the role on a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Secretary => "Secretary",
+            Role::Chair => "Chair",
+            Role::MembershipOfficer => "Membership Officer",
+            Role::WomensOfficer => "Women's Officer",
+            Role::BranchSecretary => "Branch Secretary",
+            Role::BranchMembershipSecretary => "Branch Membership Secretary",
+            Role::Caller => "Caller",
+        }
+    }
+
+    /// Whether the role can be held for a unit of this kind: branch roles for a branch,
+    /// the local party's officers for a local party, callers for either.
+    pub fn fits(self, unit: UnitKind) -> bool {
+        match self {
+            Role::BranchSecretary | Role::BranchMembershipSecretary => unit == UnitKind::Branch,
+            Role::Caller => matches!(unit, UnitKind::Branch | UnitKind::LocalParty),
+            _ => unit == UnitKind::LocalParty,
+        }
+    }
+
+    fn reach(self, unit_id: i64) -> Reach {
+        match self {
+            Role::Secretary | Role::Chair | Role::MembershipOfficer => Reach::Everyone,
+            Role::WomensOfficer => Reach::Women,
+            Role::BranchSecretary | Role::BranchMembershipSecretary => Reach::Branch(unit_id),
+            Role::Caller => Reach::AssignedToMe,
+        }
+    }
+}
+
+/// Which people of a local party a grant covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Everyone,
+    /// Members of one branch (a unit id).
+    Branch(i64),
+    /// People who self-identify as women.
+    Women,
+    /// Only people shared with this user to call.
+    AssignedToMe,
+}
+
+/// One role held for one unit, as the store reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignment {
+    pub role: Role,
+    pub unit_id: i64,
+    pub unit_kind: UnitKind,
+    /// The local party the unit is, or belongs to.
+    pub local_party_id: i64,
+}
+
+/// A set of people in one local party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub local_party_id: i64,
+    pub reach: Reach,
+}
+
+/// Everything one user may do, derived from their assignments alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    pub user_id: i64,
+    /// People the user may see: the union of these grants.
+    pub read: Vec<Grant>,
+    /// People whose details, payments and history the user may change.
+    pub write: Vec<Grant>,
+    /// People the user may export.
+    pub export: Vec<Grant>,
+    /// Local parties whose roles this user assigns (the Secretary's).
+    pub assigns_roles: Vec<i64>,
+    /// Local parties whose audit log this user reads.
+    pub reads_audit: Vec<i64>,
+    /// The local parties the user works in, for dashboards and unit lists.
+    pub local_parties: Vec<i64>,
+}
+
+impl Scope {
+    pub fn of(user_id: i64, assignments: &[Assignment]) -> Scope {
+        let mut scope = Scope {
+            user_id,
+            ..Scope::default()
+        };
+        for a in assignments {
+            if !a.role.fits(a.unit_kind) {
+                continue;
+            }
+            let grant = Grant {
+                local_party_id: a.local_party_id,
+                reach: a.role.reach(a.unit_id),
+            };
+            push_new(&mut scope.read, grant);
+            if a.role != Role::Caller {
+                push_new(&mut scope.write, grant);
+                push_new(&mut scope.export, grant);
+            }
+            if a.role == Role::Secretary {
+                push_new(&mut scope.assigns_roles, a.local_party_id);
+                push_new(&mut scope.reads_audit, a.local_party_id);
+            }
+            push_new(&mut scope.local_parties, a.local_party_id);
+        }
+        // A grant of everyone makes narrower grants in the same local party redundant.
+        for list in [&mut scope.read, &mut scope.write, &mut scope.export] {
+            let whole: Vec<i64> = list
+                .iter()
+                .filter(|g| g.reach == Reach::Everyone)
+                .map(|g| g.local_party_id)
+                .collect();
+            list.retain(|g| g.reach == Reach::Everyone || !whole.contains(&g.local_party_id));
+        }
+        scope
+    }
+
+    /// Whether the user sees every person of some local party (the officers a local party
+    /// may require a second factor of).
+    pub fn sees_everyone(&self) -> bool {
+        self.read.iter().any(|g| g.reach == Reach::Everyone)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read.is_empty()
+    }
+
+    /// Whether the user may see or change anything outside people they are assigned.
+    pub fn is_officer(&self) -> bool {
+        self.read.iter().any(|g| g.reach != Reach::AssignedToMe)
+    }
+}
+
+fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(role: Role, unit_id: i64, unit_kind: UnitKind, local_party_id: i64) -> Assignment {
+        Assignment {
+            role,
+            unit_id,
+            unit_kind,
+            local_party_id,
+        }
+    }
+
+    #[test]
+    fn roles_fit_their_level() {
+        assert!(Role::Secretary.fits(UnitKind::LocalParty));
+        assert!(!Role::Secretary.fits(UnitKind::Branch));
+        assert!(Role::BranchSecretary.fits(UnitKind::Branch));
+        assert!(!Role::BranchMembershipSecretary.fits(UnitKind::LocalParty));
+        assert!(Role::Caller.fits(UnitKind::Branch));
+        assert!(!Role::WomensOfficer.fits(UnitKind::Region));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.name()), Some(*r), "{}", r.name());
+        }
+    }
+
+    #[test]
+    fn the_secretary_sees_all_and_assigns_roles() {
+        let s = Scope::of(7, &[at(Role::Secretary, 1, UnitKind::LocalParty, 1)]);
+        assert_eq!(
+            s.read,
+            vec![Grant {
+                local_party_id: 1,
+                reach: Reach::Everyone
+            }]
+        );
+        assert_eq!(s.assigns_roles, vec![1]);
+        assert_eq!(s.reads_audit, vec![1]);
+        assert!(s.sees_everyone() && s.is_officer());
+    }
+
+    #[test]
+    fn the_chair_and_membership_officer_see_all_but_assign_nothing() {
+        for role in [Role::Chair, Role::MembershipOfficer] {
+            let s = Scope::of(7, &[at(role, 1, UnitKind::LocalParty, 1)]);
+            assert!(s.sees_everyone());
+            assert!(s.assigns_roles.is_empty() && s.reads_audit.is_empty());
+            assert_eq!(s.write, s.read);
+        }
+    }
+
+    #[test]
+    fn branch_roles_see_their_branch_only() {
+        let s = Scope::of(7, &[at(Role::BranchSecretary, 12, UnitKind::Branch, 1)]);
+        assert_eq!(s.read[0].reach, Reach::Branch(12));
+        assert!(!s.sees_everyone());
+        assert_eq!(s.local_parties, vec![1]);
+    }
+
+    #[test]
+    fn the_womens_officer_sees_women() {
+        let s = Scope::of(7, &[at(Role::WomensOfficer, 1, UnitKind::LocalParty, 1)]);
+        assert_eq!(s.read[0].reach, Reach::Women);
+    }
+
+    #[test]
+    fn callers_see_their_people_and_change_nothing() {
+        let s = Scope::of(7, &[at(Role::Caller, 1, UnitKind::LocalParty, 1)]);
+        assert_eq!(s.read[0].reach, Reach::AssignedToMe);
+        assert!(s.write.is_empty() && s.export.is_empty());
+        assert!(!s.is_officer());
+    }
+
+    #[test]
+    fn several_roles_add_up_and_everyone_absorbs_narrower_grants() {
+        let s = Scope::of(
+            7,
+            &[
+                at(Role::BranchSecretary, 12, UnitKind::Branch, 1),
+                at(Role::WomensOfficer, 1, UnitKind::LocalParty, 1),
+                at(Role::BranchSecretary, 30, UnitKind::Branch, 2),
+            ],
+        );
+        assert_eq!(s.read.len(), 3);
+        let s = Scope::of(
+            7,
+            &[
+                at(Role::BranchSecretary, 12, UnitKind::Branch, 1),
+                at(Role::MembershipOfficer, 1, UnitKind::LocalParty, 1),
+                at(Role::BranchSecretary, 30, UnitKind::Branch, 2),
+            ],
+        );
+        assert_eq!(
+            s.read,
+            vec![
+                Grant {
+                    local_party_id: 1,
+                    reach: Reach::Everyone
+                },
+                Grant {
+                    local_party_id: 2,
+                    reach: Reach::Branch(30)
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_misfiled_assignment_grants_nothing() {
+        let s = Scope::of(7, &[at(Role::Secretary, 12, UnitKind::Branch, 1)]);
+        assert!(s.is_empty() && s.assigns_roles.is_empty());
+    }
+}

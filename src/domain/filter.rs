@@ -1,0 +1,414 @@
+//! The member list's search and filters, read from a query string. The same filter drives
+//! the list page, the API, exports and saved segments (which store its canonical query
+//! string, so a segment stays live: it is run again each time it is opened).
+
+use chrono::NaiveDate;
+
+use super::dates::parse_date;
+use super::fields::{normalise_phone, normalise_postcode, parse_tags};
+use super::values::{Channel, Kind, Status};
+
+/// How the list is ordered. Every order ends with the person's id, so paging is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Name,
+    Number,
+    JoinedNewest,
+    JoinedOldest,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [
+        Sort::Name,
+        Sort::Number,
+        Sort::JoinedNewest,
+        Sort::JoinedOldest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Number => "number",
+            Sort::JoinedNewest => "-joined",
+            Sort::JoinedOldest => "joined",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Name => "Name",
+            Sort::Number => "Membership number",
+            Sort::JoinedNewest => "Newest first",
+            Sort::JoinedOldest => "Longest-standing first",
+        }
+    }
+}
+
+/// Gender as a filter: the three common values, anyone who wrote their own words, or
+/// nobody said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenderFilter {
+    Woman,
+    Man,
+    NonBinary,
+    OwnWords,
+    NotGiven,
+}
+
+impl GenderFilter {
+    pub const ALL: [GenderFilter; 5] = [
+        GenderFilter::Woman,
+        GenderFilter::Man,
+        GenderFilter::NonBinary,
+        GenderFilter::OwnWords,
+        GenderFilter::NotGiven,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GenderFilter::Woman => "woman",
+            GenderFilter::Man => "man",
+            GenderFilter::NonBinary => "non_binary",
+            GenderFilter::OwnWords => "other",
+            GenderFilter::NotGiven => "not_given",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GenderFilter::Woman => "Woman",
+            GenderFilter::Man => "Man",
+            GenderFilter::NonBinary => "Non-binary",
+            GenderFilter::OwnWords => "In their own words",
+            GenderFilter::NotGiven => "Not given",
+        }
+    }
+}
+
+/// What was typed in the search box, read every way it could be meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// Lower-cased, for names, membership numbers and email addresses.
+    pub text: String,
+    /// The text as a phone number in stored form, if it reads as one.
+    pub phone: Option<String>,
+    /// The text as a postcode or the start of one, in stored form.
+    pub postcode: Option<String>,
+}
+
+impl Search {
+    pub fn read(text: &str) -> Option<Search> {
+        let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if t.is_empty() {
+            return None;
+        }
+        let has_digit = t.chars().any(|c| c.is_ascii_digit());
+        let postcode = if has_digit && t.len() <= 8 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
+            Some(normalise_postcode(&t).unwrap_or_else(|_| t.to_uppercase()))
+        } else {
+            None
+        };
+        Some(Search {
+            text: t.to_lowercase(),
+            phone: normalise_phone(&t).ok(),
+            postcode,
+        })
+    }
+}
+
+/// A problem with one filter field, for a message next to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// Everything the member list can be narrowed by. Empty lists mean "any".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemberFilter {
+    pub search: Option<Search>,
+    pub q: String,
+    pub statuses: Vec<Status>,
+    /// Branch slugs; `none` means people with no branch.
+    pub branches: Vec<String>,
+    pub rates: Vec<String>,
+    pub kinds: Vec<Kind>,
+    pub genders: Vec<GenderFilter>,
+    pub joined_from: Option<NaiveDate>,
+    pub joined_to: Option<NaiveDate>,
+    pub paid_from: Option<NaiveDate>,
+    pub paid_to: Option<NaiveDate>,
+    /// People with every one of these tags.
+    pub tags: Vec<String>,
+    /// Consent wanted per channel: given (`true`) or refused/not asked (`false`).
+    pub consents: Vec<(Channel, bool)>,
+    pub sort: Sort,
+}
+
+/// The query keys the filter reads; others (paging, format) belong to the caller.
+pub const KEYS: &[&str] = &[
+    "q", "status", "branch", "rate", "kind", "gender", "joined_from", "joined_to", "paid_from",
+    "paid_to", "tag", "consent", "sort",
+];
+
+impl MemberFilter {
+    /// Reads `pairs` (a query string). Blank values are ignored, as a form sends them;
+    /// every bad value is reported against its field.
+    pub fn parse(pairs: &[(String, String)]) -> Result<MemberFilter, Vec<FieldProblem>> {
+        let mut f = MemberFilter::default();
+        let mut problems = Vec::new();
+        let mut bad = |field: &str, message: String| {
+            problems.push(FieldProblem {
+                field: field.to_string(),
+                message,
+            })
+        };
+        for (key, value) in pairs {
+            let v = value.trim();
+            if v.is_empty() {
+                continue;
+            }
+            match key.as_str() {
+                "q" => {
+                    if v.chars().count() > 100 {
+                        bad("q", "search for at most 100 characters".into());
+                    } else {
+                        f.q = v.to_string();
+                        f.search = Search::read(v);
+                    }
+                }
+                "status" => match Status::parse(v) {
+                    Some(s) => push_new(&mut f.statuses, s),
+                    None => bad("status", format!("'{v}' is not a status: use {}", Status::expected())),
+                },
+                "branch" => push_new(&mut f.branches, v.to_lowercase()),
+                "rate" => push_new(&mut f.rates, v.to_lowercase()),
+                "kind" => match Kind::parse(v) {
+                    Some(k) => push_new(&mut f.kinds, k),
+                    None => bad("kind", format!("'{v}' is not a kind: use {}", Kind::expected())),
+                },
+                "gender" => match GenderFilter::ALL.iter().find(|g| g.as_str() == v) {
+                    Some(g) => push_new(&mut f.genders, *g),
+                    None => bad(
+                        "gender",
+                        format!("'{v}' is not a gender filter: use woman, man, non_binary, other or not_given"),
+                    ),
+                },
+                "joined_from" | "joined_to" | "paid_from" | "paid_to" => match parse_date(v) {
+                    Ok(d) => {
+                        let slot = match key.as_str() {
+                            "joined_from" => &mut f.joined_from,
+                            "joined_to" => &mut f.joined_to,
+                            "paid_from" => &mut f.paid_from,
+                            _ => &mut f.paid_to,
+                        };
+                        *slot = Some(d);
+                    }
+                    Err(e) => bad(key, e.to_string()),
+                },
+                "tag" => {
+                    for t in parse_tags(v) {
+                        push_new(&mut f.tags, t);
+                    }
+                }
+                "consent" => {
+                    let (channel, wanted) = match v.strip_prefix("no_") {
+                        Some(rest) => (rest, false),
+                        None => (v, true),
+                    };
+                    match Channel::parse(channel) {
+                        Some(c) if !f.consents.iter().any(|(x, _)| *x == c) => f.consents.push((c, wanted)),
+                        Some(_) => bad("consent", format!("consent by {channel} is asked for twice")),
+                        None => bad(
+                            "consent",
+                            format!("'{v}' is not a consent filter: use email, phone, sms or post, or no_email and so on"),
+                        ),
+                    }
+                }
+                "sort" => match Sort::ALL.iter().find(|s| s.as_str() == v) {
+                    Some(s) => f.sort = *s,
+                    None => bad("sort", format!("'{v}' is not an order: use name, number, joined or -joined")),
+                },
+                _ => {}
+            }
+        }
+        for (field, from, to) in [
+            ("joined_to", f.joined_from, f.joined_to),
+            ("paid_to", f.paid_from, f.paid_to),
+        ] {
+            if let (Some(a), Some(b)) = (from, to)
+                && b < a
+            {
+                bad(field, "the end of the range is before its start".into());
+            }
+        }
+        if problems.is_empty() { Ok(f) } else { Err(problems) }
+    }
+
+    /// The canonical query string: what a saved segment keeps and a link repeats.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        if !self.q.is_empty() {
+            out.push(("q", self.q.clone()));
+        }
+        out.extend(self.statuses.iter().map(|s| ("status", s.as_str().to_string())));
+        out.extend(self.branches.iter().map(|b| ("branch", b.clone())));
+        out.extend(self.rates.iter().map(|r| ("rate", r.clone())));
+        out.extend(self.kinds.iter().map(|k| ("kind", k.as_str().to_string())));
+        out.extend(self.genders.iter().map(|g| ("gender", g.as_str().to_string())));
+        for (key, date) in [
+            ("joined_from", self.joined_from),
+            ("joined_to", self.joined_to),
+            ("paid_from", self.paid_from),
+            ("paid_to", self.paid_to),
+        ] {
+            if let Some(d) = date {
+                out.push((key, d.to_string()));
+            }
+        }
+        out.extend(self.tags.iter().map(|t| ("tag", t.clone())));
+        out.extend(self.consents.iter().map(|(c, wanted)| {
+            ("consent", if *wanted { c.as_str().to_string() } else { format!("no_{}", c.as_str()) })
+        }));
+        if self.sort != Sort::Name {
+            out.push(("sort", self.sort.as_str().to_string()));
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to_pairs().iter().all(|(k, _)| *k == "sort")
+    }
+}
+
+fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// A position in a sorted list: the sort key of the last row shown and its id. Opaque to
+/// clients (hex), checked when read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: String,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let raw = format!("{}\u{1f}{}", self.key, self.id);
+        raw.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        if text.len() % 2 != 0 || text.len() > 1024 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+            .collect();
+        let raw = String::from_utf8(bytes?).ok()?;
+        let (key, id) = raw.split_once('\u{1f}')?;
+        Some(Cursor {
+            key: key.to_string(),
+            id: id.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dates::ymd;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_full_filter_round_trips_through_its_query() {
+        let f = MemberFilter::parse(&pairs(&[
+            ("q", "  Okafor "),
+            ("status", "in_arrears"),
+            ("status", "lapsed"),
+            ("branch", "Riverside"),
+            ("rate", "youth"),
+            ("kind", "member"),
+            ("gender", "woman"),
+            ("joined_from", "01/02/2024"),
+            ("joined_to", "2024-12-31"),
+            ("tag", "canvasser; driver"),
+            ("consent", "email"),
+            ("consent", "no_phone"),
+            ("sort", "-joined"),
+            ("limit", "20"),
+        ]))
+        .expect("valid");
+        assert_eq!(f.q, "Okafor");
+        assert_eq!(f.statuses, vec![Status::InArrears, Status::Lapsed]);
+        assert_eq!(f.branches, vec!["riverside"]);
+        assert_eq!(f.joined_from, Some(ymd(2024, 2, 1)));
+        assert_eq!(f.tags, vec!["canvasser", "driver"]);
+        assert_eq!(f.consents, vec![(Channel::Email, true), (Channel::Phone, false)]);
+        assert_eq!(f.sort, Sort::JoinedNewest);
+        let again: Vec<(String, String)> = f
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(MemberFilter::parse(&again), Ok(f));
+    }
+
+    #[test]
+    fn every_bad_value_is_named_by_its_field() {
+        let problems = MemberFilter::parse(&pairs(&[
+            ("status", "asleep"),
+            ("gender", "robot"),
+            ("joined_from", "31/02/2024"),
+            ("paid_from", "2024-05-01"),
+            ("paid_to", "2024-04-01"),
+            ("consent", "pigeon"),
+            ("sort", "shoe size"),
+        ]))
+        .expect_err("invalid");
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["status", "gender", "joined_from", "consent", "sort", "paid_to"]);
+        assert!(problems[0].message.contains("in_arrears"), "{:?}", problems[0]);
+    }
+
+    #[test]
+    fn blank_form_fields_mean_any() {
+        let f = MemberFilter::parse(&pairs(&[("q", ""), ("status", ""), ("joined_from", " ")])).expect("valid");
+        assert!(f.is_empty());
+        assert_eq!(f, MemberFilter::default());
+    }
+
+    #[test]
+    fn search_reads_names_phones_and_postcodes() {
+        let s = Search::read(" Mary  Okafor ").expect("text");
+        assert_eq!(s.text, "mary okafor");
+        assert_eq!((s.phone, s.postcode), (None, None));
+        let s = Search::read("07700 900123").expect("text");
+        assert_eq!(s.phone.as_deref(), Some("+447700900123"));
+        let s = Search::read("rz1 4ab").expect("text");
+        assert_eq!(s.postcode.as_deref(), Some("RZ1 4AB"));
+        let s = Search::read("rz1").expect("text");
+        assert_eq!(s.postcode.as_deref(), Some("RZ1"));
+        assert_eq!(Search::read("   "), None);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        let c = Cursor {
+            key: "Okafor\u{1e}Mary".into(),
+            id: "0190-abc".into(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("zz"), None);
+        assert_eq!(Cursor::decode("abc"), None);
+        assert_eq!(Cursor::decode("4142"), None);
+    }
+}

@@ -1,0 +1,541 @@
+//! Officers' accounts: users, their role assignments, sessions, API tokens, one-time links
+//! (invitations and password resets) and the sign-in failure counts that throttle guessing.
+//! Tokens are stored as digests only (see `secrets`).
+
+use chrono::{DateTime, Utc};
+use sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use uuid::Uuid;
+
+use super::schema::{
+    ApiTokens, CallerAssignments, OneTimeLinks, RoleAssignments, Sessions, SignInFailures, Units,
+    Users,
+};
+use super::{Result, StoreError, Tx};
+use crate::domain::access::Assignment;
+use crate::domain::{Role, UnitKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub public_id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+fn select_users() -> sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            Users::Id,
+            Users::PublicId,
+            Users::Email,
+            Users::Name,
+            Users::PasswordHash,
+            Users::DisabledAt,
+        ])
+        .from(Users::Table)
+        .to_owned()
+}
+
+/// Adds a user, or returns the existing one with this email (lower-cased).
+pub async fn ensure_user(tx: &mut Tx, email: &str, name: &str) -> Result<User> {
+    let email = email.trim().to_lowercase();
+    if let Some(u) = user_by_email(tx, &email).await? {
+        return Ok(u);
+    }
+    tx.execute(
+        &Query::insert()
+            .into_table(Users::Table)
+            .columns([Users::PublicId, Users::Email, Users::Name, Users::CreatedAt])
+            .values_panic([
+                Uuid::now_v7().to_string().into(),
+                email.clone().into(),
+                name.trim().into(),
+                Utc::now().into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    user_by_email(tx, &email)
+        .await?
+        .ok_or_else(|| StoreError::Invalid(format!("user {email} was not stored")))
+}
+
+pub async fn user_by_email(tx: &mut Tx, email: &str) -> Result<Option<User>> {
+    let mut q = select_users();
+    q.and_where(Expr::col(Users::Email).eq(email.trim().to_lowercase()));
+    tx.fetch_optional(&q).await
+}
+
+pub async fn user(tx: &mut Tx, id: i64) -> Result<Option<User>> {
+    let mut q = select_users();
+    q.and_where(Expr::col(Users::Id).eq(id));
+    tx.fetch_optional(&q).await
+}
+
+pub async fn user_by_public_id(tx: &mut Tx, public_id: &str) -> Result<Option<User>> {
+    let mut q = select_users();
+    q.and_where(Expr::col(Users::PublicId).eq(public_id));
+    tx.fetch_optional(&q).await
+}
+
+pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Users::Table)
+            .value(Users::PasswordHash, hash)
+            .and_where(Expr::col(Users::Id).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A role held for a unit, as the Secretary's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoleRow {
+    pub public_id: String,
+    pub user_public_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub unit_slug: String,
+    pub unit_name: String,
+}
+
+/// Gives `user` `role` for `unit`, unless they hold it already.
+pub async fn assign(tx: &mut Tx, user_id: i64, role: Role, unit_id: i64, by: &str) -> Result<()> {
+    let held: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(RoleAssignments::Id)
+                .from(RoleAssignments::Table)
+                .and_where(Expr::col(RoleAssignments::UserId).eq(user_id))
+                .and_where(Expr::col(RoleAssignments::Role).eq(role.name()))
+                .and_where(Expr::col(RoleAssignments::UnitId).eq(unit_id))
+                .to_owned(),
+        )
+        .await?;
+    if held.is_some() {
+        return Ok(());
+    }
+    tx.execute(
+        &Query::insert()
+            .into_table(RoleAssignments::Table)
+            .columns([
+                RoleAssignments::PublicId,
+                RoleAssignments::UserId,
+                RoleAssignments::Role,
+                RoleAssignments::UnitId,
+                RoleAssignments::CreatedAt,
+                RoleAssignments::CreatedBy,
+            ])
+            .values_panic([
+                Uuid::now_v7().to_string().into(),
+                user_id.into(),
+                role.name().into(),
+                unit_id.into(),
+                Utc::now().into(),
+                by.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes one assignment, if it belongs to a unit of one of `local_parties`. Returns
+/// whether anything was removed.
+pub async fn unassign(tx: &mut Tx, public_id: &str, local_parties: &[i64]) -> Result<bool> {
+    let rows = roles_in(tx, local_parties).await?;
+    if !rows.iter().any(|r| r.public_id == public_id) {
+        return Ok(false);
+    }
+    let n = tx
+        .execute(
+            &Query::delete()
+                .from_table(RoleAssignments::Table)
+                .and_where(Expr::col(RoleAssignments::PublicId).eq(public_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    role: String,
+    unit_id: i64,
+    kind: String,
+    parent_id: Option<i64>,
+}
+
+/// Everything `user_id` holds, each with the local party it falls in.
+pub async fn assignments(tx: &mut Tx, user_id: i64) -> Result<Vec<Assignment>> {
+    let rows: Vec<AssignmentRow> = tx
+        .fetch_all(
+            &Query::select()
+                .column((RoleAssignments::Table, RoleAssignments::Role))
+                .column((RoleAssignments::Table, RoleAssignments::UnitId))
+                .column((Units::Table, Units::Kind))
+                .column((Units::Table, Units::ParentId))
+                .from(RoleAssignments::Table)
+                .inner_join(
+                    Units::Table,
+                    Expr::col((Units::Table, Units::Id))
+                        .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
+                )
+                .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::UserId)).eq(user_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let role = Role::parse(&r.role)?;
+            let unit_kind = UnitKind::parse(&r.kind)?;
+            let local_party_id = match unit_kind {
+                UnitKind::LocalParty => r.unit_id,
+                UnitKind::Branch => r.parent_id?,
+                _ => return None,
+            };
+            Some(Assignment {
+                role,
+                unit_id: r.unit_id,
+                unit_kind,
+                local_party_id,
+            })
+        })
+        .collect())
+}
+
+/// The roles held in these local parties (for the party itself or any of its branches).
+pub async fn roles_in(tx: &mut Tx, local_parties: &[i64]) -> Result<Vec<RoleRow>> {
+    if local_parties.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.fetch_all(
+        &Query::select()
+            .column((RoleAssignments::Table, RoleAssignments::PublicId))
+            .expr_as(
+                Expr::col((Users::Table, Users::PublicId)),
+                Alias::new("user_public_id"),
+            )
+            .column((Users::Table, Users::Email))
+            .column((Users::Table, Users::Name))
+            .column((RoleAssignments::Table, RoleAssignments::Role))
+            .expr_as(Expr::col((Units::Table, Units::Slug)), Alias::new("unit_slug"))
+            .expr_as(Expr::col((Units::Table, Units::Name)), Alias::new("unit_name"))
+            .from(RoleAssignments::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id))
+                    .equals((RoleAssignments::Table, RoleAssignments::UserId)),
+            )
+            .inner_join(
+                Units::Table,
+                Expr::col((Units::Table, Units::Id))
+                    .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
+            )
+            .cond_where(
+                Expr::col((Units::Table, Units::Id))
+                    .is_in(local_parties.iter().copied())
+                    .or(Expr::col((Units::Table, Units::ParentId))
+                        .is_in(local_parties.iter().copied())),
+            )
+            .order_by((Users::Table, Users::Name), Order::Asc)
+            .order_by((RoleAssignments::Table, RoleAssignments::Role), Order::Asc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// A signed-in session, found by the digest of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Session {
+    pub user_id: i64,
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+pub async fn create_session(tx: &mut Tx, id_hash: &str, user_id: i64, csrf: &str) -> Result<()> {
+    let now = Utc::now();
+    tx.execute(
+        &Query::insert()
+            .into_table(Sessions::Table)
+            .columns([
+                Sessions::IdHash,
+                Sessions::UserId,
+                Sessions::Csrf,
+                Sessions::CreatedAt,
+                Sessions::LastSeenAt,
+            ])
+            .values_panic([
+                id_hash.into(),
+                user_id.into(),
+                csrf.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn session(tx: &mut Tx, id_hash: &str) -> Result<Option<Session>> {
+    tx.fetch_optional(
+        &Query::select()
+            .columns([
+                Sessions::UserId,
+                Sessions::Csrf,
+                Sessions::CreatedAt,
+                Sessions::LastSeenAt,
+            ])
+            .from(Sessions::Table)
+            .and_where(Expr::col(Sessions::IdHash).eq(id_hash))
+            .to_owned(),
+    )
+    .await
+}
+
+pub async fn touch_session(tx: &mut Tx, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::LastSeenAt, at)
+            .and_where(Expr::col(Sessions::IdHash).eq(id_hash))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn end_session(tx: &mut Tx, id_hash: &str) -> Result<()> {
+    tx.execute(
+        &Query::delete()
+            .from_table(Sessions::Table)
+            .and_where(Expr::col(Sessions::IdHash).eq(id_hash))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Signs a user out everywhere (after a password change or reset).
+pub async fn end_sessions_of(tx: &mut Tx, user_id: i64) -> Result<()> {
+    tx.execute(
+        &Query::delete()
+            .from_table(Sessions::Table)
+            .and_where(Expr::col(Sessions::UserId).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn add_token(tx: &mut Tx, user_id: i64, token_hash: &str) -> Result<()> {
+    tx.execute(
+        &Query::insert()
+            .into_table(ApiTokens::Table)
+            .columns([ApiTokens::UserId, ApiTokens::TokenHash, ApiTokens::CreatedAt])
+            .values_panic([user_id.into(), token_hash.into(), Utc::now().into()])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The user an API token belongs to, noting its use.
+pub async fn token_user(tx: &mut Tx, token_hash: &str) -> Result<Option<i64>> {
+    let found: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(ApiTokens::UserId)
+                .from(ApiTokens::Table)
+                .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
+                .to_owned(),
+        )
+        .await?;
+    if found.is_some() {
+        tx.execute(
+            &Query::update()
+                .table(ApiTokens::Table)
+                .value(ApiTokens::LastUsedAt, Utc::now())
+                .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(found.map(|(id,)| id))
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Invitation,
+    PasswordReset,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Invitation => "invitation",
+            LinkPurpose::PasswordReset => "password_reset",
+        }
+    }
+}
+
+pub async fn add_link(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: i64,
+    purpose: LinkPurpose,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        &Query::insert()
+            .into_table(OneTimeLinks::Table)
+            .columns([
+                OneTimeLinks::TokenHash,
+                OneTimeLinks::UserId,
+                OneTimeLinks::Purpose,
+                OneTimeLinks::ExpiresAt,
+                OneTimeLinks::CreatedAt,
+            ])
+            .values_panic([
+                token_hash.into(),
+                user_id.into(),
+                purpose.as_str().into(),
+                expires_at.into(),
+                Utc::now().into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The user a live, unused link belongs to, without using it up.
+pub async fn link_user(
+    tx: &mut Tx,
+    token_hash: &str,
+    purpose: LinkPurpose,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let found: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(OneTimeLinks::UserId)
+                .from(OneTimeLinks::Table)
+                .and_where(Expr::col(OneTimeLinks::TokenHash).eq(token_hash))
+                .and_where(Expr::col(OneTimeLinks::Purpose).eq(purpose.as_str()))
+                .and_where(Expr::col(OneTimeLinks::UsedAt).is_null())
+                .and_where(Expr::col(OneTimeLinks::ExpiresAt).gt(now))
+                .to_owned(),
+        )
+        .await?;
+    Ok(found.map(|(id,)| id))
+}
+
+/// Uses a link up. The update only matches an unused link, so of two requests racing
+/// with the same link, one wins.
+pub async fn use_link(
+    tx: &mut Tx,
+    token_hash: &str,
+    purpose: LinkPurpose,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let Some(user_id) = link_user(tx, token_hash, purpose, now).await? else {
+        return Ok(None);
+    };
+    let n = tx
+        .execute(
+            &Query::update()
+                .table(OneTimeLinks::Table)
+                .value(OneTimeLinks::UsedAt, now)
+                .and_where(Expr::col(OneTimeLinks::TokenHash).eq(token_hash))
+                .and_where(Expr::col(OneTimeLinks::UsedAt).is_null())
+                .to_owned(),
+        )
+        .await?;
+    Ok((n == 1).then_some(user_id))
+}
+
+pub async fn record_failure(tx: &mut Tx, key: &str) -> Result<()> {
+    tx.execute(
+        &Query::insert()
+            .into_table(SignInFailures::Table)
+            .columns([SignInFailures::Key, SignInFailures::At])
+            .values_panic([key.into(), Utc::now().into()])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn failures_since(tx: &mut Tx, key: &str, since: DateTime<Utc>) -> Result<i64> {
+    let (n,): (i64,) = tx
+        .fetch_optional(
+            &Query::select()
+                .expr(Expr::col(SignInFailures::Id).count())
+                .from(SignInFailures::Table)
+                .and_where(Expr::col(SignInFailures::Key).eq(key))
+                .and_where(Expr::col(SignInFailures::At).gt(since))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or((0,));
+    Ok(n)
+}
+
+pub async fn clear_failures(tx: &mut Tx, key: &str) -> Result<()> {
+    tx.execute(
+        &Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Key).eq(key))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Shares a person with a caller, who then sees them (and only such people).
+pub async fn share_with_caller(tx: &mut Tx, user_id: i64, person_id: i64) -> Result<()> {
+    let held: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(CallerAssignments::UserId)
+                .from(CallerAssignments::Table)
+                .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
+                .and_where(Expr::col(CallerAssignments::PersonId).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
+    if held.is_none() {
+        tx.execute(
+            &Query::insert()
+                .into_table(CallerAssignments::Table)
+                .columns([
+                    CallerAssignments::UserId,
+                    CallerAssignments::PersonId,
+                    CallerAssignments::CreatedAt,
+                ])
+                .values_panic([user_id.into(), person_id.into(), Utc::now().into()])
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The users holding the caller role in a local party or its branches.
+pub async fn callers_in(tx: &mut Tx, local_party_id: i64) -> Result<Vec<RoleRow>> {
+    Ok(roles_in(tx, &[local_party_id])
+        .await?
+        .into_iter()
+        .filter(|r| r.role == Role::Caller.name())
+        .collect())
+}

@@ -1,0 +1,196 @@
+//! The mail outbox. A message is claimed (`queued` → `sending`) by a conditional update
+//! before it is handed to SMTP, so two workers never both send it; a message found still
+//! `sending` long after its claim is marked `unknown` for a person to check, never sent
+//! again: a duplicate is worse than a delay for an officer's mail.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_query::{Expr, ExprTrait, Order, Query};
+use uuid::Uuid;
+
+use super::schema::{MailSuppressions, Outbox};
+use super::{Result, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub public_id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+fn select() -> sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            Outbox::Id,
+            Outbox::PublicId,
+            Outbox::ToAddress,
+            Outbox::Subject,
+            Outbox::Body,
+            Outbox::State,
+            Outbox::Attempts,
+            Outbox::LastError,
+        ])
+        .from(Outbox::Table)
+        .to_owned()
+}
+
+/// Queues a message in the caller's transaction, so it is sent only if the change that
+/// caused it is committed. Returns its public id.
+pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result<String> {
+    let public_id = Uuid::now_v7().to_string();
+    let now = Utc::now();
+    tx.execute(
+        &Query::insert()
+            .into_table(Outbox::Table)
+            .columns([
+                Outbox::PublicId,
+                Outbox::ToAddress,
+                Outbox::Subject,
+                Outbox::Body,
+                Outbox::State,
+                Outbox::Attempts,
+                Outbox::NextAttemptAt,
+                Outbox::CreatedAt,
+            ])
+            .values_panic([
+                public_id.clone().into(),
+                to.into(),
+                subject.into(),
+                body.into(),
+                "queued".into(),
+                0.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(public_id)
+}
+
+/// Messages due now, oldest first (not yet claimed).
+pub async fn due(tx: &mut Tx, now: DateTime<Utc>, limit: u64) -> Result<Vec<Message>> {
+    let mut q = select();
+    q.and_where(Expr::col(Outbox::State).eq("queued"))
+        .and_where(Expr::col(Outbox::NextAttemptAt).lte(now))
+        .order_by(Outbox::Id, Order::Asc)
+        .limit(limit);
+    tx.fetch_all(&q).await
+}
+
+/// Claims a queued message for sending; false if another worker got there first.
+pub async fn claim(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let n = tx
+        .execute(
+            &Query::update()
+                .table(Outbox::Table)
+                .value(Outbox::State, "sending")
+                .value(Outbox::NextAttemptAt, now)
+                .value(Outbox::Attempts, Expr::col(Outbox::Attempts).add(1))
+                .and_where(Expr::col(Outbox::Id).eq(id))
+                .and_where(Expr::col(Outbox::State).eq("queued"))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+pub async fn mark_sent(tx: &mut Tx, id: i64) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Outbox::Table)
+            .value(Outbox::State, "sent")
+            .value(Outbox::SentAt, Utc::now())
+            .value(Outbox::LastError, Option::<String>::None)
+            .and_where(Expr::col(Outbox::Id).eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Puts a message back in the queue for a later attempt.
+pub async fn retry_at(tx: &mut Tx, id: i64, at: DateTime<Utc>, error: &str) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Outbox::Table)
+            .value(Outbox::State, "queued")
+            .value(Outbox::NextAttemptAt, at)
+            .value(Outbox::LastError, error)
+            .and_where(Expr::col(Outbox::Id).eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A permanent failure: the message stops, and the address is recorded so nothing more is
+/// queued to it until someone fixes it.
+pub async fn fail(tx: &mut Tx, id: i64, address: &str, error: &str) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Outbox::Table)
+            .value(Outbox::State, "failed")
+            .value(Outbox::LastError, error)
+            .and_where(Expr::col(Outbox::Id).eq(id))
+            .to_owned(),
+    )
+    .await?;
+    if !is_suppressed(tx, address).await? {
+        tx.execute(
+            &Query::insert()
+                .into_table(MailSuppressions::Table)
+                .columns([
+                    MailSuppressions::Address,
+                    MailSuppressions::Reason,
+                    MailSuppressions::At,
+                ])
+                .values_panic([address.into(), error.into(), Utc::now().into()])
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn is_suppressed(tx: &mut Tx, address: &str) -> Result<bool> {
+    let found: Option<(String,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(MailSuppressions::Address)
+                .from(MailSuppressions::Table)
+                .and_where(Expr::col(MailSuppressions::Address).eq(address))
+                .to_owned(),
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Marks messages claimed more than `stale` ago and never finished as `unknown`: the
+/// worker that claimed them stopped mid-send, and they may or may not have gone out.
+pub async fn mark_interrupted(tx: &mut Tx, now: DateTime<Utc>, stale: Duration) -> Result<u64> {
+    tx.execute(
+        &Query::update()
+            .table(Outbox::Table)
+            .value(Outbox::State, "unknown")
+            .value(
+                Outbox::LastError,
+                "the sender stopped while sending; check with the recipient before sending again",
+            )
+            .and_where(Expr::col(Outbox::State).eq("sending"))
+            .and_where(Expr::col(Outbox::NextAttemptAt).lt(now - stale))
+            .to_owned(),
+    )
+    .await
+}
+
+/// The newest messages, for the outbox page and tests.
+pub async fn recent(tx: &mut Tx, limit: u64) -> Result<Vec<Message>> {
+    let mut q = select();
+    q.order_by(Outbox::Id, Order::Desc).limit(limit);
+    tx.fetch_all(&q).await
+}

@@ -1,0 +1,808 @@
+//! The register as officers reach it: every query here takes the user's `Scope` grants and
+//! puts them in its `WHERE` clause, so a record outside the scope is never read, whatever
+//! id a page or an API call was given. Statuses are selected with the dates from
+//! `StatusRules::bounds`, the same division `StatusRules::status` makes.
+
+use chrono::{NaiveDate, Utc};
+use sea_query::{
+    Alias, Cond, Condition, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
+};
+use uuid::Uuid;
+
+use super::schema::{
+    AuditLog, CallerAssignments, MembershipEvents, Memberships, Payments, People, PersonTags,
+    Units,
+};
+use super::{Result, Tx};
+use crate::domain::access::{Grant, Reach};
+use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
+use crate::domain::{Channel, Event, EventKind, Gender, Kind, LeftReason, Status, StatusBounds, StatusRules};
+
+/// One row of the member list.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Listed {
+    pub person_id: i64,
+    pub membership_id: i64,
+    pub local_party_id: i64,
+    pub public_id: String,
+    pub membership_number: String,
+    pub kind: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub phone: Option<String>,
+    pub postcode: Option<String>,
+    pub gender: Option<String>,
+    pub rate: String,
+    pub branch_slug: Option<String>,
+    pub branch_name: Option<String>,
+    pub joined_on: NaiveDate,
+    pub paid_until: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+    pub left_reason: Option<String>,
+    pub suspended: bool,
+}
+
+impl Listed {
+    pub fn status(&self, rules: &StatusRules, on: NaiveDate) -> Status {
+        let left = self
+            .left_reason
+            .as_deref()
+            .and_then(LeftReason::parse)
+            .zip(self.left_on);
+        rules.status(self.joined_on, self.paid_until, left, self.suspended, on)
+    }
+
+    fn cursor(&self, sort: Sort) -> Cursor {
+        let key = match sort {
+            Sort::Name => format!("{}\u{1e}{}", self.last_name, self.first_name),
+            Sort::Number => self.membership_number.clone(),
+            Sort::JoinedNewest | Sort::JoinedOldest => self.joined_on.to_string(),
+        };
+        Cursor {
+            key,
+            id: self.public_id.clone(),
+        }
+    }
+}
+
+fn m(c: Memberships) -> Expr {
+    Expr::col((Memberships::Table, c))
+}
+
+fn p(c: People) -> Expr {
+    Expr::col((People::Table, c))
+}
+
+/// The people `grants` cover, for a user with this id.
+fn scope_condition(grants: &[Grant], user_id: i64) -> Condition {
+    let mut any = Cond::any();
+    for g in grants {
+        let reach: Expr = match g.reach {
+            Reach::Everyone => Expr::val(true).eq(true),
+            Reach::Branch(b) => m(Memberships::BranchId).eq(b),
+            Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
+            Reach::AssignedToMe => p(People::Id).in_subquery(
+                Query::select()
+                    .column(CallerAssignments::PersonId)
+                    .from(CallerAssignments::Table)
+                    .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
+                    .to_owned(),
+            ),
+        };
+        any = any.add(
+            Cond::all()
+                .add(m(Memberships::LocalPartyId).eq(g.local_party_id))
+                .add(reach),
+        );
+    }
+    // With no grants the union is empty: nothing matches.
+    if grants.is_empty() {
+        any = any.add(Expr::val(1).eq(0));
+    }
+    any
+}
+
+/// Whether the first day in arrears is on or before `by`.
+fn arrears_by(by: NaiveDate) -> Condition {
+    Cond::any()
+        .add(
+            Cond::all()
+                .add(m(Memberships::PaidUntil).is_not_null())
+                .add(m(Memberships::PaidUntil).gte(m(Memberships::JoinedOn)))
+                .add(m(Memberships::PaidUntil).lt(by)),
+        )
+        .add(
+            Cond::all()
+                .add(
+                    Cond::any()
+                        .add(m(Memberships::PaidUntil).is_null())
+                        .add(m(Memberships::PaidUntil).lt(m(Memberships::JoinedOn))),
+                )
+                .add(m(Memberships::JoinedOn).lte(by)),
+        )
+}
+
+/// The SQL form of `StatusRules::status` for one status on the bounds' day.
+fn status_condition(status: Status, b: &StatusBounds) -> Condition {
+    let left_as = |reason: LeftReason| {
+        Cond::all()
+            .add(m(Memberships::LeftReason).eq(reason.as_str()))
+            .add(m(Memberships::LeftOn).lte(b.on))
+    };
+    let not_left = Cond::any()
+        .add(m(Memberships::LeftReason).is_null())
+        .add(m(Memberships::LeftOn).is_null())
+        .add(m(Memberships::LeftOn).gt(b.on));
+    let lapsed = arrears_by(b.lapsed_if_arrears_from_by);
+    let suspended = m(Memberships::Suspended).eq(true);
+    let arrears = arrears_by(b.on);
+    match status {
+        Status::Resigned => left_as(LeftReason::Resigned),
+        Status::Deceased => left_as(LeftReason::Deceased),
+        Status::Expelled => left_as(LeftReason::Expelled),
+        Status::Lapsed => Cond::all().add(not_left).add(lapsed),
+        Status::Suspended => Cond::all()
+            .add(not_left)
+            .add(lapsed.not())
+            .add(suspended),
+        Status::InArrears => Cond::all()
+            .add(not_left)
+            .add(lapsed.not())
+            .add(suspended.not())
+            .add(arrears),
+        Status::New | Status::Current => {
+            let started = m(Memberships::JoinedOn);
+            Cond::all()
+                .add(not_left)
+                .add(suspended.not())
+                .add(arrears.not())
+                .add(if status == Status::New {
+                    started.gt(b.new_if_started_after)
+                } else {
+                    started.lte(b.new_if_started_after)
+                })
+        }
+    }
+}
+
+fn like_prefix(text: &str) -> LikeExpr {
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect();
+    LikeExpr::new(format!("{escaped}%")).escape('\\')
+}
+
+fn lower(e: Expr) -> Expr {
+    Func::lower(e).into()
+}
+
+fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
+    let mut all = Cond::all();
+    if let Some(s) = &f.search {
+        let mut words = Cond::all();
+        for w in s.text.split(' ') {
+            words = words.add(
+                Cond::any()
+                    .add(lower(p(People::FirstName)).like(like_prefix(w)))
+                    .add(lower(p(People::LastName)).like(like_prefix(w))),
+            );
+        }
+        let mut any = Cond::any()
+            .add(words)
+            .add(lower(m(Memberships::MembershipNumber)).eq(s.text.as_str()))
+            .add(lower(p(People::Email)).like(like_prefix(&s.text)));
+        if let Some(phone) = &s.phone {
+            any = any
+                .add(p(People::Mobile).eq(phone.as_str()))
+                .add(p(People::Phone).eq(phone.as_str()));
+        }
+        if let Some(pc) = &s.postcode {
+            any = any.add(p(People::Postcode).like(like_prefix(pc)));
+        }
+        all = all.add(any);
+    }
+    if !f.statuses.is_empty() {
+        let mut any = Cond::any();
+        for s in &f.statuses {
+            any = any.add(status_condition(*s, b));
+        }
+        all = all.add(any);
+    }
+    if !f.branches.is_empty() {
+        let slugs: Vec<&str> = f
+            .branches
+            .iter()
+            .map(String::as_str)
+            .filter(|s| *s != "none")
+            .collect();
+        let mut any = Cond::any().add(Expr::col((Units::Table, Units::Slug)).is_in(slugs));
+        if f.branches.iter().any(|s| s == "none") {
+            any = any.add(m(Memberships::BranchId).is_null());
+        }
+        all = all.add(any);
+    }
+    if !f.rates.is_empty() {
+        all = all.add(m(Memberships::Rate).is_in(f.rates.iter().map(String::as_str)));
+    }
+    if !f.kinds.is_empty() {
+        all = all.add(p(People::Kind).is_in(f.kinds.iter().map(|k| k.as_str())));
+    }
+    if !f.genders.is_empty() {
+        let common = [Gender::Woman, Gender::Man, Gender::NonBinary].map(|g| g.as_str().to_string());
+        let mut any = Cond::any();
+        for g in &f.genders {
+            any = any.add(match g {
+                GenderFilter::Woman => p(People::Gender).eq(Gender::Woman.as_str()),
+                GenderFilter::Man => p(People::Gender).eq(Gender::Man.as_str()),
+                GenderFilter::NonBinary => p(People::Gender).eq(Gender::NonBinary.as_str()),
+                GenderFilter::OwnWords => p(People::Gender)
+                    .is_not_null()
+                    .and(p(People::Gender).is_not_in(common.clone())),
+                GenderFilter::NotGiven => p(People::Gender).is_null(),
+            });
+        }
+        all = all.add(any);
+    }
+    if let Some(d) = f.joined_from {
+        all = all.add(m(Memberships::JoinedOn).gte(d));
+    }
+    if let Some(d) = f.joined_to {
+        all = all.add(m(Memberships::JoinedOn).lte(d));
+    }
+    if let Some(d) = f.paid_from {
+        all = all.add(m(Memberships::PaidUntil).gte(d));
+    }
+    if let Some(d) = f.paid_to {
+        all = all.add(m(Memberships::PaidUntil).lte(d));
+    }
+    for t in &f.tags {
+        all = all.add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(PersonTags::Table)
+                .and_where(
+                    Expr::col((PersonTags::Table, PersonTags::PersonId))
+                        .equals((People::Table, People::Id)),
+                )
+                .and_where(Expr::col((PersonTags::Table, PersonTags::Tag)).eq(t.as_str()))
+                .to_owned(),
+        ));
+    }
+    for (channel, wanted) in &f.consents {
+        let col = p(match channel {
+            Channel::Email => People::EmailConsent,
+            Channel::Phone => People::PhoneConsent,
+            Channel::Sms => People::SmsConsent,
+            Channel::Post => People::PostConsent,
+        });
+        all = all.add(if *wanted {
+            col.eq(true)
+        } else {
+            col.clone().is_null().or(col.eq(false))
+        });
+    }
+    all
+}
+
+fn select_listed() -> SelectStatement {
+    Query::select()
+        .expr_as(p(People::Id), Alias::new("person_id"))
+        .expr_as(m(Memberships::Id), Alias::new("membership_id"))
+        .column((Memberships::Table, Memberships::LocalPartyId))
+        .column((People::Table, People::PublicId))
+        .column((Memberships::Table, Memberships::MembershipNumber))
+        .columns(
+            [
+                People::Kind,
+                People::FirstName,
+                People::LastName,
+                People::Email,
+                People::Mobile,
+                People::Phone,
+                People::Postcode,
+                People::Gender,
+            ]
+            .map(|c| (People::Table, c)),
+        )
+        .column((Memberships::Table, Memberships::Rate))
+        .expr_as(Expr::col((Units::Table, Units::Slug)), Alias::new("branch_slug"))
+        .expr_as(Expr::col((Units::Table, Units::Name)), Alias::new("branch_name"))
+        .columns(
+            [
+                Memberships::JoinedOn,
+                Memberships::PaidUntil,
+                Memberships::LeftOn,
+                Memberships::LeftReason,
+                Memberships::Suspended,
+            ]
+            .map(|c| (Memberships::Table, c)),
+        )
+        .from(Memberships::Table)
+        .inner_join(
+            People::Table,
+            Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+        )
+        .left_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)),
+        )
+        .to_owned()
+}
+
+/// What a list query is asked for.
+pub struct ListQuery<'a> {
+    pub grants: &'a [Grant],
+    pub user_id: i64,
+    pub filter: &'a MemberFilter,
+    pub bounds: StatusBounds,
+}
+
+/// A page of the people in scope that match the filter, after `after`, and the cursor of
+/// the next page if there is one.
+pub async fn list(
+    tx: &mut Tx,
+    q: &ListQuery<'_>,
+    after: Option<&Cursor>,
+    limit: u64,
+) -> Result<(Vec<Listed>, Option<Cursor>)> {
+    let mut s = select_listed();
+    s.cond_where(scope_condition(q.grants, q.user_id))
+        .cond_where(filter_condition(q.filter, &q.bounds));
+    let id = || p(People::PublicId);
+    let (keys, desc): (Vec<Expr>, bool) = match q.filter.sort {
+        Sort::Name => (vec![p(People::LastName), p(People::FirstName), id()], false),
+        Sort::Number => (vec![m(Memberships::MembershipNumber), id()], false),
+        Sort::JoinedNewest => (vec![m(Memberships::JoinedOn), id()], true),
+        Sort::JoinedOldest => (vec![m(Memberships::JoinedOn), id()], false),
+    };
+    if let Some(c) = after {
+        let mut values: Vec<Expr> = match q.filter.sort {
+            Sort::Name => {
+                let (last, first) = c.key.split_once('\u{1e}').unwrap_or((&c.key, ""));
+                vec![Expr::val(last), Expr::val(first)]
+            }
+            Sort::Number => vec![Expr::val(c.key.as_str())],
+            Sort::JoinedNewest | Sort::JoinedOldest => {
+                let d = c.key.parse::<NaiveDate>().unwrap_or(NaiveDate::MIN);
+                vec![Expr::val(d)]
+            }
+        };
+        values.push(Expr::val(c.id.as_str()));
+        let lhs = Expr::tuple(keys.clone());
+        let rhs = Expr::tuple(values);
+        s.and_where(if desc { lhs.lt(rhs) } else { lhs.gt(rhs) });
+    }
+    for k in keys {
+        s.order_by_expr(k, if desc { Order::Desc } else { Order::Asc });
+    }
+    s.limit(limit + 1);
+    let mut rows: Vec<Listed> = tx.fetch_all(&s).await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.cursor(q.filter.sort))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// How many people in scope match the filter.
+pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
+    let mut s = Query::select();
+    s.expr(Expr::col((Memberships::Table, Memberships::Id)).count())
+        .from(Memberships::Table)
+        .inner_join(
+            People::Table,
+            Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+        )
+        .left_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)),
+        )
+        .cond_where(scope_condition(q.grants, q.user_id))
+        .cond_where(filter_condition(q.filter, &q.bounds));
+    let (n,): (i64,) = tx.fetch_optional(&s).await?.unwrap_or((0,));
+    Ok(n)
+}
+
+/// One person in scope, by public id; `None` if there is no such person or they are out
+/// of scope (the caller cannot tell which, by design).
+pub async fn get(tx: &mut Tx, grants: &[Grant], user_id: i64, public_id: &str) -> Result<Option<Listed>> {
+    let mut s = select_listed();
+    s.cond_where(scope_condition(grants, user_id))
+        .and_where(p(People::PublicId).eq(public_id));
+    tx.fetch_optional(&s).await
+}
+
+/// The rest of a person's record, for their page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Details {
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub town: Option<String>,
+    pub ward: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub affiliate: Option<String>,
+    pub email_consent: Option<bool>,
+    pub email_consent_source: Option<String>,
+    pub phone_consent: Option<bool>,
+    pub phone_consent_source: Option<String>,
+    pub sms_consent: Option<bool>,
+    pub sms_consent_source: Option<String>,
+    pub post_consent: Option<bool>,
+    pub post_consent_source: Option<String>,
+    pub notes: Option<String>,
+}
+
+pub async fn details(tx: &mut Tx, person_id: i64) -> Result<Option<Details>> {
+    tx.fetch_optional(
+        &Query::select()
+            .columns([
+                People::AddressLine1,
+                People::AddressLine2,
+                People::Town,
+                People::Ward,
+                People::DateOfBirth,
+                People::Affiliate,
+                People::EmailConsent,
+                People::EmailConsentSource,
+                People::PhoneConsent,
+                People::PhoneConsentSource,
+                People::SmsConsent,
+                People::SmsConsentSource,
+                People::PostConsent,
+                People::PostConsentSource,
+                People::Notes,
+            ])
+            .from(People::Table)
+            .and_where(Expr::col(People::Id).eq(person_id))
+            .to_owned(),
+    )
+    .await
+}
+
+pub async fn tags(tx: &mut Tx, person_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(PersonTags::Tag)
+                .from(PersonTags::Table)
+                .and_where(Expr::col(PersonTags::PersonId).eq(person_id))
+                .order_by(PersonTags::Tag, Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(t,)| t).collect())
+}
+
+/// A membership's history, oldest first.
+pub async fn history(tx: &mut Tx, membership_id: i64) -> Result<Vec<Event>> {
+    let rows: Vec<(String, NaiveDate, Option<NaiveDate>, Option<String>)> = tx
+        .fetch_all(
+            &Query::select()
+                .columns([
+                    MembershipEvents::Kind,
+                    MembershipEvents::OnDate,
+                    MembershipEvents::PaidUntil,
+                    MembershipEvents::Detail,
+                ])
+                .from(MembershipEvents::Table)
+                .and_where(Expr::col(MembershipEvents::MembershipId).eq(membership_id))
+                .order_by(MembershipEvents::OnDate, Order::Asc)
+                .order_by(MembershipEvents::Id, Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, on, paid_until, detail)| {
+            Some(Event {
+                kind: EventKind::parse(&kind)?,
+                on,
+                paid_until,
+                detail,
+            })
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Payment {
+    pub public_id: String,
+    pub paid_on: NaiveDate,
+    pub amount_pence: i64,
+    pub method: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+}
+
+pub async fn payments(tx: &mut Tx, membership_id: i64) -> Result<Vec<Payment>> {
+    tx.fetch_all(
+        &Query::select()
+            .columns([
+                Payments::PublicId,
+                Payments::PaidOn,
+                Payments::AmountPence,
+                Payments::Method,
+                Payments::PeriodFrom,
+                Payments::PeriodTo,
+            ])
+            .from(Payments::Table)
+            .and_where(Expr::col(Payments::MembershipId).eq(membership_id))
+            .order_by(Payments::PaidOn, Order::Desc)
+            .order_by(Payments::Id, Order::Desc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// Who opened a person's page, newest first.
+pub async fn viewers(tx: &mut Tx, public_id: &str, limit: u64) -> Result<Vec<(chrono::DateTime<Utc>, String)>> {
+    tx.fetch_all(
+        &Query::select()
+            .columns([AuditLog::At, AuditLog::Actor])
+            .from(AuditLog::Table)
+            .and_where(Expr::col(AuditLog::Subject).eq(public_id))
+            .and_where(Expr::col(AuditLog::Action).eq("member.view"))
+            .order_by(AuditLog::Id, Order::Desc)
+            .limit(limit)
+            .to_owned(),
+    )
+    .await
+}
+
+/// The editable contact details of a person, as a form or the API sends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactChange {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub phone: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub town: Option<String>,
+    pub postcode: Option<String>,
+    pub gender: Option<Gender>,
+    pub notes: Option<String>,
+    pub kind: Kind,
+    /// Consent per channel; a change moves its source and time.
+    pub consents: [Option<bool>; 4],
+}
+
+/// Writes a person's contact details. Consents that changed get `source` and now.
+pub async fn update_contact(
+    tx: &mut Tx,
+    person_id: i64,
+    old_consents: [Option<bool>; 4],
+    c: &ContactChange,
+    source: &str,
+) -> Result<()> {
+    let now = Utc::now();
+    let mut q = Query::update();
+    q.table(People::Table)
+        .value(People::FirstName, c.first_name.as_str())
+        .value(People::LastName, c.last_name.as_str())
+        .value(People::Email, c.email.clone())
+        .value(People::Mobile, c.mobile.clone())
+        .value(People::Phone, c.phone.clone())
+        .value(People::AddressLine1, c.address_line1.clone())
+        .value(People::AddressLine2, c.address_line2.clone())
+        .value(People::Town, c.town.clone())
+        .value(People::Postcode, c.postcode.clone())
+        .value(People::Gender, c.gender.as_ref().map(|g| g.as_str().to_string()))
+        .value(People::Notes, c.notes.clone())
+        .value(People::Kind, c.kind.as_str())
+        .value(People::UpdatedAt, now);
+    let cols = [
+        (People::EmailConsent, People::EmailConsentSource, People::EmailConsentAt),
+        (People::PhoneConsent, People::PhoneConsentSource, People::PhoneConsentAt),
+        (People::SmsConsent, People::SmsConsentSource, People::SmsConsentAt),
+        (People::PostConsent, People::PostConsentSource, People::PostConsentAt),
+    ];
+    for (i, (flag, src, at)) in cols.into_iter().enumerate() {
+        if c.consents[i] != old_consents[i] {
+            q.value(flag, c.consents[i])
+                .value(src, source)
+                .value(at, now);
+        }
+    }
+    q.and_where(Expr::col(People::Id).eq(person_id));
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Records a payment and moves paid-until on, writing the renewal (or rejoining) to the
+/// history. `rejoined` starts a new span from the payment's date.
+pub async fn record_payment(
+    tx: &mut Tx,
+    membership_id: i64,
+    payment: &super::members::NewPayment,
+    new_paid_until: NaiveDate,
+    rejoined: bool,
+) -> Result<String> {
+    let public_id = Uuid::now_v7().to_string();
+    tx.execute(
+        &Query::insert()
+            .into_table(Payments::Table)
+            .columns([
+                Payments::PublicId,
+                Payments::MembershipId,
+                Payments::PaidOn,
+                Payments::AmountPence,
+                Payments::Method,
+                Payments::PeriodFrom,
+                Payments::PeriodTo,
+                Payments::RecordedAt,
+            ])
+            .values_panic([
+                public_id.clone().into(),
+                membership_id.into(),
+                payment.paid_on.into(),
+                payment.amount_pence.into(),
+                payment.method.clone().into(),
+                payment.period_from.into(),
+                payment.period_to.into(),
+                Utc::now().into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    let mut u = Query::update();
+    u.table(Memberships::Table)
+        .value(Memberships::PaidUntil, new_paid_until)
+        .value(Memberships::UpdatedAt, Utc::now());
+    if rejoined {
+        u.value(Memberships::JoinedOn, payment.paid_on)
+            .value(Memberships::LeftOn, Option::<NaiveDate>::None)
+            .value(Memberships::LeftReason, Option::<String>::None);
+    }
+    u.and_where(Expr::col(Memberships::Id).eq(membership_id));
+    tx.execute(&u).await?;
+    let kind = if rejoined { EventKind::Rejoined } else { EventKind::Renewed };
+    let detail = format!("paid £{}.{:02} by {}", payment.amount_pence / 100, payment.amount_pence % 100, payment.method);
+    let event = Event::new(kind, payment.paid_on, Some(new_paid_until)).with_detail(detail);
+    super::members::add_events(tx, &[(membership_id, &event)]).await?;
+    Ok(public_id)
+}
+
+/// Records that a membership ended (resignation, death, expulsion) on a date.
+pub async fn record_leaving(
+    tx: &mut Tx,
+    membership_id: i64,
+    reason: LeftReason,
+    on: NaiveDate,
+    detail: Option<String>,
+) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Memberships::Table)
+            .value(Memberships::LeftOn, on)
+            .value(Memberships::LeftReason, reason.as_str())
+            .value(Memberships::UpdatedAt, Utc::now())
+            .and_where(Expr::col(Memberships::Id).eq(membership_id))
+            .to_owned(),
+    )
+    .await?;
+    let kind = match reason {
+        LeftReason::Resigned => EventKind::Resigned,
+        LeftReason::Deceased => EventKind::Died,
+        LeftReason::Expelled => EventKind::Expelled,
+    };
+    let mut event = Event::new(kind, on, None);
+    event.detail = detail;
+    super::members::add_events(tx, &[(membership_id, &event)]).await
+}
+
+/// Joins and lapses per month for the dashboard chart: (month start, joins, lapses),
+/// from the history of the people in scope. Lapses are derived, so they are counted from
+/// each membership's lapse date rather than from recorded events.
+pub async fn joins_by_month(
+    tx: &mut Tx,
+    grants: &[Grant],
+    user_id: i64,
+    since: NaiveDate,
+) -> Result<Vec<NaiveDate>> {
+    let rows: Vec<(NaiveDate,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column((MembershipEvents::Table, MembershipEvents::OnDate))
+                .from(MembershipEvents::Table)
+                .inner_join(
+                    Memberships::Table,
+                    Expr::col((Memberships::Table, Memberships::Id))
+                        .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
+                )
+                .inner_join(
+                    People::Table,
+                    Expr::col((People::Table, People::Id))
+                        .equals((Memberships::Table, Memberships::PersonId)),
+                )
+                .cond_where(scope_condition(grants, user_id))
+                .and_where(
+                    Expr::col((MembershipEvents::Table, MembershipEvents::Kind))
+                        .is_in([EventKind::Joined.as_str(), EventKind::Rejoined.as_str()]),
+                )
+                .and_where(Expr::col((MembershipEvents::Table, MembershipEvents::OnDate)).gte(since))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(d,)| d).collect())
+}
+
+/// How many people in scope have each status on the bounds' day, in `Status::ALL` order,
+/// counted by the database in one pass.
+pub async fn status_counts(
+    tx: &mut Tx,
+    grants: &[Grant],
+    user_id: i64,
+    bounds: &StatusBounds,
+) -> Result<Vec<(Status, i64)>> {
+    let mut s = Query::select();
+    for (i, status) in Status::ALL.iter().enumerate() {
+        s.expr_as(
+            Expr::case(status_condition(*status, bounds), 1)
+                .finally(0)
+                .sum(),
+            Alias::new(format!("s{i}")),
+        );
+    }
+    s.from(Memberships::Table)
+        .inner_join(
+            People::Table,
+            Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+        )
+        .cond_where(scope_condition(grants, user_id));
+    let row: Option<StatusSums> = tx.fetch_optional(&s).await?;
+    let sums = row.map(|r| r.0).unwrap_or_default();
+    Ok(Status::ALL.iter().copied().zip(sums).collect())
+}
+
+struct StatusSums(Vec<i64>);
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for StatusSums
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        (0..Status::ALL.len())
+            .map(|i| row.try_get::<Option<i64>, _>(format!("s{i}").as_str()).map(|v| v.unwrap_or(0)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(StatusSums)
+    }
+}
+
+/// The start and paid-until of every lapsed membership in scope whose arrears began on or
+/// after `arrears_since`, for charting when each lapsed.
+pub async fn recent_lapses(
+    tx: &mut Tx,
+    grants: &[Grant],
+    user_id: i64,
+    bounds: &StatusBounds,
+    arrears_since: NaiveDate,
+) -> Result<Vec<(NaiveDate, Option<NaiveDate>)>> {
+    tx.fetch_all(
+        &Query::select()
+            .columns([
+                (Memberships::Table, Memberships::JoinedOn),
+                (Memberships::Table, Memberships::PaidUntil),
+            ])
+            .from(Memberships::Table)
+            .inner_join(
+                People::Table,
+                Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+            )
+            .cond_where(scope_condition(grants, user_id))
+            .cond_where(status_condition(Status::Lapsed, bounds))
+            .cond_where(arrears_by(arrears_since.pred_opt().unwrap_or(NaiveDate::MIN)).not())
+            .to_owned(),
+    )
+    .await
+}
