@@ -10,12 +10,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::domain::{Rules, Status, UnitKind};
+use crate::domain::{Role, Rules, Status, UnitKind};
 use crate::export::{self, Format};
 use crate::import::{self, Options};
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, members, migrate};
-use crate::{demo, web};
+use crate::mail::{self, Mailer};
+use crate::{demo, officers, web};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -70,6 +71,43 @@ pub enum Command {
     /// Manage the organisation tree.
     #[command(subcommand)]
     Unit(UnitCommand),
+    /// Manage officers' accounts and roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Give a person a role for a unit, creating their account if needed. Without
+    /// --password-stdin they are sent an invitation (the link is printed too).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// secretary, chair, membership-officer, womens-officer, branch-secretary,
+        /// branch-membership-secretary or caller
+        #[arg(long)]
+        role: String,
+        /// The unit the role is for: the local party, or a branch for branch roles.
+        #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+        unit: String,
+        /// Read a password from standard input instead of sending an invitation.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (alone) on standard output.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -215,9 +253,62 @@ pub async fn run(cli: Cli) -> Result<()> {
             } else {
                 eprintln!("The database already has {existing} people; serving it as it is.");
             }
+            let party = demo::add_officers(&db, &public_url(listen)).await?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "Demo sign-in (synthetic data, for trying Rosette only), in {party}:")?;
+            for (email, name, role, _) in demo::OFFICERS {
+                writeln!(out, "  {:<24} {} ({})", email, name, role.label())?;
+            }
+            writeln!(out, "  password for each: {}", demo::PASSWORD)?;
+            drop(out);
             if !no_serve {
                 serve(db, rules, listen).await?;
             }
+        }
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            unit,
+            password_stdin,
+        }) => {
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "--role '{role}' is not one of {}",
+                    Role::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let added = officers::add_officer(
+                &mut tx,
+                &email,
+                &name,
+                role,
+                &unit,
+                password.as_deref(),
+                &public_url("127.0.0.1:8080".parse()?),
+                &actor(),
+            )
+            .await?;
+            tx.commit().await?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} is {} for {unit}", added.user.email, role.name())?;
+            if let Some(link) = added.invitation {
+                writeln!(out, "Invitation queued; the link (valid 7 days) is: {link}")?;
+            }
+        }
+        Command::Token(TokenCommand::Create { email }) => {
+            let db = open(&cli.database_url).await?;
+            let token = officers::create_token(&db, &email).await?;
+            writeln!(std::io::stdout(), "{token}")?;
         }
         Command::Import(ImportCommand::Members(args)) => {
             import_members(&cli.database_url, &rules, args).await?
@@ -393,23 +484,41 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
     Ok(())
 }
 
+/// The address people reach the server at: `ROSETTE_PUBLIC_URL`, or the listening address.
+fn public_url(listen: SocketAddr) -> String {
+    std::env::var("ROSETTE_PUBLIC_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("http://{listen}"))
+}
+
 async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let mailer = Mailer::from_env()?;
+    tokio::spawn(mail::run(db.clone(), mailer.clone()));
     let app = web::router(web::AppState {
         db,
         rules: Arc::new(rules),
         today,
+        config: Arc::new(web::WebConfig {
+            public_url: public_url(addr),
+            mailer,
+        }),
     });
     writeln!(std::io::stdout(), "Rosette is serving http://{addr}/")?;
     writeln!(std::io::stdout(), "Health check: http://{addr}/healthz")?;
     std::io::stdout().flush()?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use crate::domain::dates::{add_months, age_on};
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails};
-use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules, UnitKind};
+use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Role, Rules, UnitKind};
 use crate::store::members::{self, ConsentSource, NewMember, NewPayment};
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, Result, Tx};
@@ -158,6 +158,42 @@ fn days_before(date: NaiveDate, days: u64) -> NaiveDate {
 
 fn days_after(date: NaiveDate, days: u64) -> NaiveDate {
     date.checked_add_days(Days::new(days)).unwrap_or(date)
+}
+
+/// The demo's officers: (email, name, role, whether the role is for a branch).
+pub const OFFICERS: &[(&str, &str, Role, bool)] = &[
+    ("secretary@example.org", "Sam Okonjo", Role::Secretary, false),
+    ("membership@example.org", "Priya Natarajan", Role::MembershipOfficer, false),
+    ("women@example.org", "Joan Whitfield", Role::WomensOfficer, false),
+    ("branch@example.org", "Tom Ashworth", Role::BranchSecretary, true),
+    ("caller@example.org", "Dee Campbell", Role::Caller, false),
+];
+
+/// The demo's shared password: the data is invented, and the demo says so when it starts.
+pub const PASSWORD: &str = "rosette demo sign-in";
+
+/// Gives the demo officers their roles in the first local party with branches, and
+/// returns the party's slug. Safe to run again.
+pub async fn add_officers(db: &Db, public_url: &str) -> std::result::Result<String, crate::officers::OfficerError> {
+    let mut tx = db.begin().await?;
+    let mut chosen = None;
+    for u in units::list(&mut tx).await? {
+        if u.kind == UnitKind::LocalParty.as_str()
+            && let Some(first) = units::branches(&mut tx, u.id).await?.into_iter().next()
+        {
+            chosen = Some((u.slug, first.slug));
+            break;
+        }
+    }
+    let Some((party, branch)) = chosen else {
+        return Err(crate::officers::OfficerError::Invalid("the demo has no local party with branches".into()));
+    };
+    for (email, name, role, for_branch) in OFFICERS {
+        let unit = if *for_branch { &branch } else { &party };
+        crate::officers::add_officer(&mut tx, email, name, *role, unit, Some(PASSWORD), public_url, "demo").await?;
+    }
+    tx.commit().await?;
+    Ok(party)
 }
 
 /// Fills an empty database: one local party (the default `local-party`) for small

@@ -6,6 +6,8 @@ pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod import;
+pub mod mail;
+pub mod officers;
 pub mod secrets;
 pub mod store;
 pub mod web;

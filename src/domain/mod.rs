@@ -5,6 +5,7 @@
 pub mod access;
 pub mod dates;
 pub mod filter;
+pub mod forms;
 pub mod password;
 pub mod fields;
 pub mod membership;

@@ -157,6 +157,20 @@ pub async fn fail(tx: &mut Tx, id: i64, address: &str, error: &str) -> Result<()
     Ok(())
 }
 
+/// Stops retrying a message whose server kept failing, without blaming the address.
+pub async fn give_up(tx: &mut Tx, id: i64, error: &str) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Outbox::Table)
+            .value(Outbox::State, "failed")
+            .value(Outbox::LastError, error)
+            .and_where(Expr::col(Outbox::Id).eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn is_suppressed(tx: &mut Tx, address: &str) -> Result<bool> {
     let found: Option<(String,)> = tx
         .fetch_optional(

@@ -16,7 +16,7 @@ use super::schema::{
 use super::{Result, Tx};
 use crate::domain::access::{Grant, Reach};
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
-use crate::domain::{Channel, Event, EventKind, Gender, Kind, LeftReason, Status, StatusBounds, StatusRules};
+use crate::domain::{Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules};
 
 /// One row of the member list.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -557,31 +557,12 @@ pub async fn viewers(tx: &mut Tx, public_id: &str, limit: u64) -> Result<Vec<(ch
     .await
 }
 
-/// The editable contact details of a person, as a form or the API sends them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactChange {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: Option<String>,
-    pub mobile: Option<String>,
-    pub phone: Option<String>,
-    pub address_line1: Option<String>,
-    pub address_line2: Option<String>,
-    pub town: Option<String>,
-    pub postcode: Option<String>,
-    pub gender: Option<Gender>,
-    pub notes: Option<String>,
-    pub kind: Kind,
-    /// Consent per channel; a change moves its source and time.
-    pub consents: [Option<bool>; 4],
-}
-
 /// Writes a person's contact details. Consents that changed get `source` and now.
 pub async fn update_contact(
     tx: &mut Tx,
     person_id: i64,
     old_consents: [Option<bool>; 4],
-    c: &ContactChange,
+    c: &crate::domain::forms::Contact,
     source: &str,
 ) -> Result<()> {
     let now = Utc::now();

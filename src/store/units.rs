@@ -80,6 +80,20 @@ pub async fn get(tx: &mut Tx, slug: &str) -> Result<Unit> {
     })
 }
 
+/// The unit a unit sits under, if any.
+pub async fn parent_id(tx: &mut Tx, id: i64) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(Units::ParentId)
+                .from(Units::Table)
+                .and_where(Expr::col(Units::Id).eq(id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.and_then(|(p,)| p))
+}
+
 /// The branches directly under a local party.
 pub async fn branches(tx: &mut Tx, local_party_id: i64) -> Result<Vec<Unit>> {
     let mut q = select_units();

@@ -1,18 +1,27 @@
-//! The HTTP server: `/healthz`, the front page and its stylesheet. Handlers are thin: they
-//! ask the store, and render a template that escapes everything by default.
+//! The HTTP server: officers' pages (server-rendered, escaped by default, no script), the
+//! JSON API under `/api/v1`, sign-in and sessions. Handlers are thin: they check the form,
+//! ask the store within the signed-in user's scope, and render.
+
+mod admin;
+mod api;
+mod auth;
+mod chart;
+mod pages;
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::domain::{Rules, Status};
-use crate::store::{Backend, Db, members, units};
+use crate::domain::Rules;
+use crate::mail::Mailer;
+use crate::store::{Backend, Db, units};
+
+pub use auth::SESSION_COOKIE;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +29,26 @@ pub struct AppState {
     pub rules: Arc<Rules>,
     /// Today's date in the local party's time zone, asked for on every request.
     pub today: fn() -> NaiveDate,
+    pub config: Arc<WebConfig>,
+}
+
+/// How the server is reached and where its mail goes.
+#[derive(Clone)]
+pub struct WebConfig {
+    /// The address people use, for links in emails (`https://…` turns on Secure cookies).
+    pub public_url: String,
+    pub mailer: Mailer,
+}
+
+impl WebConfig {
+    /// Secure cookies on HTTPS, and on loopback, where browsers treat plain HTTP as secure.
+    fn secure_cookies(&self) -> bool {
+        let u = self.public_url.as_str();
+        u.starts_with("https://")
+            || u.starts_with("http://127.0.0.1")
+            || u.starts_with("http://localhost")
+            || u.starts_with("http://[::1]")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,26 +57,107 @@ pub enum WebError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Template(#[from] askama::Error),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Officer(#[from] crate::officers::OfficerError),
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("sign in first")]
+    SignIn(String),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        tracing::error!(error = %self, "request failed");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side; it has been logged.",
-        )
-            .into_response()
+        let (status, title, message) = match &self {
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here, or it is not yours to see.".to_string(),
+            ),
+            WebError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Your role does not let you do this. Ask your local party's Secretary if you need it.".to_string(),
+            ),
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Please check", m.clone()),
+            WebError::SignIn(next) => {
+                let to = format!("/sign-in?next={}", urlencode(next));
+                return Redirect::to(&to).into_response();
+            }
+            _ => {
+                tracing::error!(error = %self, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side; it has been logged.".to_string(),
+                )
+            }
+        };
+        let page = ErrorPage { title, message };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, title).into_response(),
+        }
     }
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)])
+        .map(|s| s.trim_start_matches('=').to_string())
+        .unwrap_or_default()
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(front_page))
+        .route("/", get(pages::dashboard))
         .route("/healthz", get(healthz))
         .route("/static/rosette.css", get(stylesheet))
+        .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/welcome/{token}", get(auth::welcome_page).post(auth::welcome))
+        .route("/reset", get(auth::reset_request_page).post(auth::reset_request))
+        .route("/reset/{token}", get(auth::reset_page).post(auth::reset))
+        .route("/members", get(pages::member_list))
+        .route("/members/export", get(pages::export))
+        .route("/members/{id}", get(pages::member_page))
+        .route("/members/{id}/edit", get(pages::edit_page).post(pages::edit))
+        .route("/members/{id}/payment", get(pages::payment_page).post(pages::payment))
+        .route("/members/{id}/leaving", get(pages::leaving_page).post(pages::leaving))
+        .route("/members/{id}/share", post(pages::share))
+        .route("/segments", get(pages::segment_list).post(pages::save_segment))
+        .route("/segments/{id}/delete", post(pages::delete_segment))
+        .route("/roles", get(admin::roles_page).post(admin::invite))
+        .route("/roles/{id}/remove", post(admin::remove_role))
+        .route("/audit", get(admin::audit_page))
+        .nest("/api/v1", api::router())
+        .fallback(|| async { WebError::NotFound })
+        .layer(middleware::from_fn(origin_guard))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Browsers name the page a form was posted from; a post from another site is refused
+/// before any handler runs (the CSRF token is checked as well, in the handler).
+async fn origin_guard(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    if !safe && !request.uri().path().starts_with("/api/") && !auth::same_origin(request.headers()) {
+        return WebError::Forbidden.into_response();
+    }
+    next.run(request).await
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -60,12 +170,17 @@ async fn security_headers(mut response: Response) -> Response {
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
         ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
         (
             "permissions-policy",
             "camera=(), microphone=(), geolocation=()",
         ),
     ] {
         h.insert(name, HeaderValue::from_static(value));
+    }
+    // Personal data must not sit in shared caches or the browser's back-forward cache.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
@@ -100,55 +215,4 @@ async fn stylesheet() -> impl IntoResponse {
         ],
         include_str!("../../static/rosette.css"),
     )
-}
-
-#[derive(Template)]
-#[template(path = "index.html")]
-struct FrontPage {
-    party_name: String,
-    today: String,
-    members: usize,
-    good_standing: usize,
-    totals: Vec<(&'static str, usize)>,
-    statuses: Vec<&'static str>,
-    branches: Vec<(String, Vec<usize>)>,
-}
-
-async fn front_page(State(state): State<AppState>) -> Result<Html<String>, WebError> {
-    let today = (state.today)();
-    let mut tx = state.db.begin().await?;
-    let party = units::get(&mut tx, units::DEFAULT_LOCAL_PARTY).await?;
-    let names: BTreeMap<String, String> = units::branches(&mut tx, party.id)
-        .await?
-        .into_iter()
-        .map(|b| (b.slug, b.name))
-        .collect();
-    let standings = members::standings(&mut tx, party.id, &state.rules.status, today).await?;
-    let column = |s: Status| Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
-    let mut totals = vec![0usize; Status::ALL.len()];
-    let mut by_branch: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (branch, status) in &standings {
-        totals[column(*status)] += 1;
-        let name = branch
-            .as_ref()
-            .and_then(|b| names.get(b))
-            .cloned()
-            .unwrap_or_else(|| "No branch".into());
-        by_branch
-            .entry(name)
-            .or_insert_with(|| vec![0; Status::ALL.len()])[column(*status)] += 1;
-    }
-    let page = FrontPage {
-        party_name: party.name,
-        today: today.format("%-d %B %Y").to_string(),
-        members: standings.iter().filter(|(_, s)| s.is_member()).count(),
-        good_standing: standings
-            .iter()
-            .filter(|(_, s)| s.in_good_standing())
-            .count(),
-        totals: Status::ALL.iter().map(|s| s.label()).zip(totals).collect(),
-        statuses: Status::ALL.iter().map(|s| s.label()).collect(),
-        branches: by_branch.into_iter().collect(),
-    };
-    Ok(Html(page.render()?))
 }

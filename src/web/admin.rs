@@ -1,0 +1,252 @@
+//! The Secretary's pages: who holds which role (and inviting people to one), and the audit
+//! log. Both are limited to the local parties the Secretary holds that role for.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::auth::{CsrfForm, Officer, mail_folder};
+use crate::officers::{OfficerError, add_officer};
+use super::pages::{Choice, Nav};
+use super::{AppState, WebError};
+use crate::domain::dates::parse_date;
+use crate::domain::{Role, UnitKind};
+use crate::store::accounts;
+use crate::store::{Tx, audit, units};
+
+#[derive(Template)]
+#[template(path = "roles.html")]
+struct RolesPage {
+    nav: Nav,
+    roles: Vec<accounts::RoleRow>,
+    role_choices: Vec<Choice>,
+    units: Vec<Choice>,
+    error: Option<String>,
+    notice: Option<String>,
+    mail_folder: Option<String>,
+    form: InviteForm,
+}
+
+/// The units a Secretary can give roles for: their local parties and those parties' branches.
+async fn unit_choices(tx: &mut Tx, parties: &[i64], picked: &str) -> Result<Vec<(Choice, i64, UnitKind)>, WebError> {
+    let mut out = Vec::new();
+    for u in units::list(tx).await? {
+        let Some(kind) = UnitKind::parse(&u.kind) else { continue };
+        if kind == UnitKind::LocalParty && parties.contains(&u.id) {
+            out.push((Choice { picked: u.slug == picked, value: u.slug.clone(), label: u.name.clone() }, u.id, kind));
+            for b in units::branches(tx, u.id).await? {
+                out.push((
+                    Choice { picked: b.slug == picked, value: b.slug.clone(), label: format!("{} — {}", u.name, b.name) },
+                    b.id,
+                    UnitKind::Branch,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn render_roles(
+    state: &AppState,
+    officer: &Officer,
+    form: InviteForm,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
+    if officer.scope.assigns_roles.is_empty() && officer.scope.local_parties.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let parties = if officer.scope.assigns_roles.is_empty() {
+        // Officers other than the Secretary may see who holds roles, read-only.
+        officer.scope.local_parties.clone()
+    } else {
+        officer.scope.assigns_roles.clone()
+    };
+    if !officer.scope.is_officer() {
+        return Err(WebError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let roles = accounts::roles_in(&mut tx, &parties).await?;
+    let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
+    tx.commit().await?;
+    let page = RolesPage {
+        nav: Nav::of(officer),
+        roles,
+        role_choices: Role::ALL
+            .iter()
+            .map(|r| Choice { value: r.name().into(), label: r.label().into(), picked: r.name() == form.role })
+            .collect(),
+        units: units.into_iter().map(|(c, _, _)| c).collect(),
+        error,
+        notice,
+        mail_folder: mail_folder(state),
+        form,
+    };
+    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn roles_page(State(state): State<AppState>, officer: Officer) -> Result<Response, WebError> {
+    render_roles(&state, &officer, InviteForm::default(), None, None).await
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct InviteForm {
+    csrf: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub unit: String,
+}
+
+pub async fn invite(State(state): State<AppState>, officer: Officer, Form(form): Form<InviteForm>) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    if officer.scope.assigns_roles.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
+    let error = match Role::parse(&form.role) {
+        None => Err("Role: choose one of the roles".to_string()),
+        Some(_) if !units.iter().any(|(c, _, _)| c.value == form.unit) => {
+            Err("For: choose your local party or one of its branches".to_string())
+        }
+        Some(role) => {
+            let added = add_officer(
+                &mut tx,
+                &form.email,
+                &form.name,
+                role,
+                &form.unit,
+                None,
+                &state.config.public_url,
+                officer.actor(),
+            )
+            .await;
+            match added {
+                Ok(a) => Ok((a, role)),
+                Err(OfficerError::Invalid(m)) => Err(m.replace("--", "")),
+                Err(OfficerError::Password(p)) => Err(p.to_string()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    match error {
+        Err(message) => {
+            drop(tx);
+            render_roles(&state, &officer, form, Some(message), None).await
+        }
+        Ok((added, role)) => {
+            tx.commit().await?;
+            let notice = if added.invitation.is_some() {
+                format!("{} is now {} and has been sent an invitation to choose a password.", added.user.name, role.label())
+            } else {
+                format!("{} is now {} as well.", added.user.name, role.label())
+            };
+            render_roles(&state, &officer, InviteForm::default(), None, Some(notice)).await
+        }
+    }
+}
+
+pub async fn remove_role(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(form.token())?;
+    if officer.scope.assigns_roles.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let rows = accounts::roles_in(&mut tx, &officer.scope.assigns_roles).await?;
+    let Some(row) = rows.iter().find(|r| r.public_id == id) else {
+        return Err(WebError::NotFound);
+    };
+    if row.email == officer.user.email && row.role == Role::Secretary.name() {
+        return Err(WebError::BadRequest("You cannot remove your own Secretary role; ask another Secretary to.".into()));
+    }
+    accounts::unassign(&mut tx, &id, &officer.scope.assigns_roles).await?;
+    audit::record(
+        &mut tx,
+        audit::Note {
+            actor: officer.actor(),
+            local_party_id: officer.scope.assigns_roles.first().copied(),
+            action: "role.remove",
+            subject: &row.user_public_id,
+            detail: &format!("{} no longer {} for {}", row.email, row.role, row.unit_slug),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/roles").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    entries: Vec<(String, String, String, String, String)>,
+    form: AuditQuery,
+    older: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor: String,
+    action: String,
+    about: String,
+    from: String,
+    to: String,
+    before: String,
+}
+
+pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q): Query<AuditQuery>) -> Result<Response, WebError> {
+    if officer.scope.reads_audit.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let blank = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let mut error = None;
+    let mut date = |field: &str, text: &str| match blank(text).map(|t| parse_date(&t)) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            error = Some(format!("{field}: {e}"));
+            None
+        }
+        None => None,
+    };
+    let search = audit::Search {
+        local_parties: officer.scope.reads_audit.clone(),
+        actor: blank(&q.actor),
+        action: blank(&q.action),
+        about: blank(&q.about),
+        from: date("From", &q.from),
+        to: date("To", &q.to),
+        before: q.before.trim().parse().ok(),
+    };
+    let mut tx = state.db.begin().await?;
+    let entries = audit::search(&mut tx, &search, 100).await?;
+    tx.commit().await?;
+    let older = (entries.len() == 100).then(|| {
+        let mut next = q.clone();
+        next.before = entries.last().map(|e| e.id.to_string()).unwrap_or_default();
+        serde_urlencoded::to_string(&next).unwrap_or_default()
+    });
+    let page = AuditPage {
+        nav: Nav::of(&officer),
+        entries: entries
+            .into_iter()
+            .map(|e| (e.at.format("%-d %b %Y %H:%M:%S").to_string(), e.actor, e.action, e.subject, e.detail))
+            .collect(),
+        form: q,
+        older,
+        error,
+    };
+    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, Html(page.render()?)).into_response())
+}

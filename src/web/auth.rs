@@ -1,0 +1,567 @@
+//! Signing in and out, sessions, CSRF, invitations and password resets, and the bearer
+//! tokens of the API. A session is a random id in a `__Host-` cookie (HttpOnly,
+//! SameSite=Lax, Secure where the browser allows it); only its digest is stored. Sessions
+//! end after 30 idle minutes or 12 hours, whichever comes first.
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::{DateTime, Duration, Utc};
+use std::net::SocketAddr;
+
+use super::{AppState, WebConfig, WebError};
+use crate::domain::access::Scope;
+use crate::domain::password;
+use crate::secrets;
+use crate::store::accounts::{self, LinkPurpose, User};
+use crate::officers::send_link;
+use crate::store::Tx;
+
+pub const SESSION_COOKIE: &str = "__Host-rosette";
+/// Where Secure cookies are impossible (plain HTTP to a LAN address), the prefix is too.
+const PLAIN_SESSION_COOKIE: &str = "rosette-session";
+const IDLE: i64 = 30;
+const ABSOLUTE_HOURS: i64 = 12;
+const ACCOUNT_FAILURES: i64 = 5;
+const ADDRESS_FAILURES: i64 = 20;
+const THROTTLE_MINUTES: i64 = 15;
+
+fn cookie_name(config: &WebConfig) -> &'static str {
+    if config.secure_cookies() {
+        SESSION_COOKIE
+    } else {
+        PLAIN_SESSION_COOKIE
+    }
+}
+
+/// The signed-in user of a page request, with the scope their roles give them.
+pub struct Officer {
+    pub user: User,
+    pub scope: Scope,
+    pub csrf: String,
+}
+
+impl Officer {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        if constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(WebError::BadRequest(
+                "This form has expired or did not come from Rosette. Go back, reload the page and try again.".into(),
+            ))
+        }
+    }
+
+    /// The name the audit log records for this user.
+    pub fn actor(&self) -> &str {
+        &self.user.email
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Loads the user and their scope, for pages and the API alike.
+pub async fn load_user(tx: &mut Tx, user_id: i64) -> Result<Option<(User, Scope)>, WebError> {
+    let Some(user) = accounts::user(tx, user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled_at.is_some() {
+        return Ok(None);
+    }
+    let assignments = accounts::assignments(tx, user.id).await?;
+    let scope = Scope::of(user.id, &assignments);
+    Ok(Some((user, scope)))
+}
+
+impl FromRequestParts<AppState> for Officer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(cookie_name(&state.config)) else {
+            return Err(WebError::SignIn(next));
+        };
+        let hash = secrets::digest(cookie.value());
+        let mut tx = state.db.begin().await?;
+        let Some(session) = accounts::session(&mut tx, &hash).await? else {
+            return Err(WebError::SignIn(next));
+        };
+        let now = Utc::now();
+        if expired(session.created_at, session.last_seen_at, now) {
+            accounts::end_session(&mut tx, &hash).await?;
+            tx.commit().await?;
+            return Err(WebError::SignIn(next));
+        }
+        let Some((user, scope)) = load_user(&mut tx, session.user_id).await? else {
+            return Err(WebError::SignIn(next));
+        };
+        // Writing on every request would serialise readers on SQLite; a minute's
+        // precision is plenty for a 30-minute idle limit.
+        if now - session.last_seen_at > Duration::minutes(1) {
+            accounts::touch_session(&mut tx, &hash, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Officer {
+            user,
+            scope,
+            csrf: session.csrf,
+        })
+    }
+}
+
+fn expired(created: DateTime<Utc>, last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - last_seen > Duration::minutes(IDLE) || now - created > Duration::hours(ABSOLUTE_HOURS)
+}
+
+/// The user behind an API request's bearer token.
+pub struct ApiUser {
+    pub user: User,
+    pub scope: Scope,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorised = || {
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(serde_json::json!({"error": "unauthorized", "message": "send Authorization: Bearer TOKEN (see `rosette token create`)"})),
+            )
+                .into_response()
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(unauthorised)?;
+        let load = async {
+            let mut tx = state.db.begin().await?;
+            let found = match accounts::token_user(&mut tx, &secrets::digest(token)).await? {
+                Some(id) => load_user(&mut tx, id).await?,
+                None => None,
+            };
+            tx.commit().await?;
+            Ok::<_, WebError>(found)
+        };
+        match load.await {
+            Ok(Some((user, scope))) => Ok(ApiUser { user, scope }),
+            Ok(None) => Err(unauthorised()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    next: String,
+    email: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+    done: String,
+}
+
+/// Only paths on this site, so a crafted link cannot send someone elsewhere after sign-in.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+pub async fn sign_in_page(Query(q): Query<NextQuery>) -> Result<Html<String>, WebError> {
+    let notice = match q.done.as_str() {
+        "password" => Some("Your password is set. Sign in with it now.".to_string()),
+        "out" => Some("You have signed out.".to_string()),
+        _ => None,
+    };
+    Ok(Html(
+        SignInPage {
+            next: safe_next(&q.next),
+            email: String::new(),
+            error: None,
+            notice,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The peer's IP address, for throttling; "unknown" where the server was not given one
+/// (in-process tests).
+pub struct ClientAddr(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    jar: CookieJar,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, WebError> {
+    let email = form.email.trim().to_lowercase();
+    let next = safe_next(&form.next);
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{client}");
+    let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
+    let mut tx = state.db.begin().await?;
+    let throttled = accounts::failures_since(&mut tx, &account_key, since).await? >= ACCOUNT_FAILURES
+        || accounts::failures_since(&mut tx, &address_key, since).await? >= ADDRESS_FAILURES;
+    let page = |error: &str| SignInPage {
+        next: next.clone(),
+        email: form.email.clone(),
+        error: Some(error.to_string()),
+        notice: None,
+    };
+    if throttled {
+        drop(tx);
+        let html = page("Too many attempts to sign in. Wait 15 minutes, or reset your password.").render()?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response());
+    }
+    let user = accounts::user_by_email(&mut tx, &email).await?;
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| secrets::decoy_hash().to_string());
+    let password = form.password.clone();
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match user {
+        Some(u) if ok && u.disabled_at.is_none() && u.password_hash.is_some() => u,
+        _ => {
+            accounts::record_failure(&mut tx, &account_key).await?;
+            accounts::record_failure(&mut tx, &address_key).await?;
+            tx.commit().await?;
+            let html = page("That email address and password do not match an account.").render()?;
+            return Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response());
+        }
+    };
+    accounts::clear_failures(&mut tx, &account_key).await?;
+    let old = jar
+        .get(cookie_name(&state.config))
+        .map(|c| secrets::digest(c.value()));
+    if let Some(old) = old {
+        accounts::end_session(&mut tx, &old).await?;
+    }
+    // A new id at every sign-in, so an id planted before sign-in is worth nothing after.
+    let session_id = secrets::new_token();
+    accounts::create_session(&mut tx, &secrets::digest(&session_id), user.id, &secrets::new_token()).await?;
+    tx.commit().await?;
+    let cookie = Cookie::build((cookie_name(&state.config), session_id))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies())
+        .build();
+    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+}
+
+/// A form whose only field is its CSRF token (sign out, delete, remove).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfForm {
+    pub fn token(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    officer: Officer,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(form.token())?;
+    let name = cookie_name(&state.config);
+    if let Some(c) = jar.get(name) {
+        let mut tx = state.db.begin().await?;
+        accounts::end_session(&mut tx, &secrets::digest(c.value())).await?;
+        tx.commit().await?;
+    }
+    let gone = Cookie::build((name, "")).path("/").build();
+    Ok((jar.remove(gone), Redirect::to("/sign-in?done=out")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "set_password.html")]
+struct SetPasswordPage {
+    heading: &'static str,
+    name: String,
+    action: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub title: String,
+    pub message: String,
+}
+
+fn link_gone() -> Result<Response, WebError> {
+    let page = MessagePage {
+        title: "This link has expired".into(),
+        message: "The link has been used already or is too old. Ask your Secretary for a new invitation, or reset your password from the sign-in page.".into(),
+    };
+    Ok((StatusCode::GONE, Html(page.render()?)).into_response())
+}
+
+async fn password_page(
+    state: &AppState,
+    token: &str,
+    purpose: LinkPurpose,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    let Some(user_id) = accounts::link_user(&mut tx, &secrets::digest(token), purpose, Utc::now()).await? else {
+        return link_gone();
+    };
+    let user = accounts::user(&mut tx, user_id).await?.ok_or(WebError::NotFound)?;
+    let (heading, action) = match purpose {
+        LinkPurpose::Invitation => ("Welcome to Rosette", format!("/welcome/{token}")),
+        LinkPurpose::PasswordReset => ("Choose a new password", format!("/reset/{token}")),
+    };
+    Ok(Html(
+        SetPasswordPage {
+            heading,
+            name: user.name,
+            action,
+            error: None,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+async fn set_password(
+    state: &AppState,
+    token: &str,
+    purpose: LinkPurpose,
+    form: PasswordForm,
+) -> Result<Response, WebError> {
+    let digest = secrets::digest(token);
+    let mut tx = state.db.begin().await?;
+    let now = Utc::now();
+    let Some(user_id) = accounts::link_user(&mut tx, &digest, purpose, now).await? else {
+        return link_gone();
+    };
+    let user = accounts::user(&mut tx, user_id).await?.ok_or(WebError::NotFound)?;
+    let problem = if form.password != form.password_again {
+        Some("The two passwords are not the same.".to_string())
+    } else {
+        password::check(&form.password, &user.email, &user.name)
+            .err()
+            .map(|p| format!("Please choose another password: {p}."))
+    };
+    if let Some(error) = problem {
+        let (heading, action) = match purpose {
+            LinkPurpose::Invitation => ("Welcome to Rosette", format!("/welcome/{token}")),
+            LinkPurpose::PasswordReset => ("Choose a new password", format!("/reset/{token}")),
+        };
+        let html = SetPasswordPage {
+            heading,
+            name: user.name,
+            action,
+            error: Some(error),
+        }
+        .render()?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
+    let password = form.password;
+    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|e| WebError::BadRequest(e.to_string()))??;
+    if accounts::use_link(&mut tx, &digest, purpose, now).await?.is_none() {
+        return link_gone();
+    }
+    accounts::set_password(&mut tx, user.id, &hash).await?;
+    accounts::end_sessions_of(&mut tx, user.id).await?;
+    accounts::clear_failures(&mut tx, &format!("account:{}", user.email)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/sign-in?done=password").into_response())
+}
+
+pub async fn welcome_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
+    password_page(&state, &token, LinkPurpose::Invitation).await
+}
+
+pub async fn welcome(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    set_password(&state, &token, LinkPurpose::Invitation, form).await
+}
+
+pub async fn reset_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
+    password_page(&state, &token, LinkPurpose::PasswordReset).await
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    set_password(&state, &token, LinkPurpose::PasswordReset, form).await
+}
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+struct ResetRequestPage {
+    sent: bool,
+    mail_folder: Option<String>,
+}
+
+pub async fn reset_request_page(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    Ok(Html(
+        ResetRequestPage {
+            sent: false,
+            mail_folder: mail_folder(&state),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetRequestForm {
+    email: String,
+}
+
+pub async fn reset_request(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<ResetRequestForm>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let address_key = format!("reset:{client}");
+    let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
+    // Counted like failures, so the form cannot be used to flood someone's inbox.
+    if accounts::failures_since(&mut tx, &address_key, since).await? < ACCOUNT_FAILURES {
+        accounts::record_failure(&mut tx, &address_key).await?;
+        if let Some(user) = accounts::user_by_email(&mut tx, &form.email).await?
+            && user.disabled_at.is_none()
+        {
+            send_link(&mut tx, &state.config.public_url, &user, LinkPurpose::PasswordReset).await?;
+        }
+        tx.commit().await?;
+    }
+    // The same answer whether or not the address has an account.
+    Ok(Html(
+        ResetRequestPage {
+            sent: true,
+            mail_folder: mail_folder(&state),
+        }
+        .render()?,
+    ))
+}
+
+pub fn mail_folder(state: &AppState) -> Option<String> {
+    state
+        .config
+        .mailer
+        .file_folder()
+        .map(|p| p.display().to_string())
+}
+
+/// Refuses a state change whose Origin header names another site (browsers send it on
+/// cross-site form posts), as a second line behind the CSRF token.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) else {
+        return true;
+    };
+    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/members?q=a"), "/members?q=a");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn sessions_end_when_idle_or_old() {
+        let t0 = Utc::now();
+        assert!(!expired(t0, t0, t0 + Duration::minutes(29)));
+        assert!(expired(t0, t0, t0 + Duration::minutes(31)));
+        assert!(!expired(t0, t0 + Duration::hours(11), t0 + Duration::hours(11) + Duration::minutes(20)));
+        assert!(expired(t0, t0 + Duration::hours(12), t0 + Duration::hours(12) + Duration::minutes(1)));
+    }
+
+    #[test]
+    fn origins_must_match_the_host() {
+        let mut h = HeaderMap::new();
+        assert!(same_origin(&h));
+        h.insert(header::HOST, "rosette.example".parse().expect("header"));
+        h.insert(header::ORIGIN, "https://rosette.example".parse().expect("header"));
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().expect("header"));
+        assert!(!same_origin(&h));
+    }
+}
