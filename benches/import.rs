@@ -42,7 +42,7 @@ fn write_file(path: &Path, n: usize, rules: &Rules) -> anyhow::Result<()> {
         .iter()
         .map(|m| export::cells(&m.person, &m.membership, None, None))
         .collect();
-    export::write_csv(std::fs::File::create(path)?, &rows)?;
+    export::write_csv(std::fs::File::create(path)?, export::COLUMNS, &rows)?;
     Ok(())
 }
 

@@ -332,7 +332,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let bytes = match format {
                 Format::Csv => {
                     let mut out = Vec::new();
-                    export::write_csv(&mut out, &rows)?;
+                    export::write_csv(&mut out, export::COLUMNS, &rows)?;
                     out
                 }
                 Format::Xlsx => {
@@ -341,7 +341,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                             "an XLSX workbook is binary: give --output FILE.xlsx or redirect standard output to a file"
                         );
                     }
-                    export::xlsx_bytes(&rows)?
+                    export::xlsx_bytes(export::COLUMNS, &rows)?
                 }
             };
             match &output {

@@ -169,11 +169,15 @@ pub fn neutralise(cell: &str) -> String {
 }
 
 /// Writes RFC 4180 CSV (CRLF line ends, quotes where needed) with formula cells neutralised.
-pub fn write_csv(out: impl std::io::Write, rows: &[Vec<String>]) -> Result<(), ExportError> {
+pub fn write_csv(
+    out: impl std::io::Write,
+    columns: &[&str],
+    rows: &[Vec<String>],
+) -> Result<(), ExportError> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
-    w.write_record(COLUMNS)?;
+    w.write_record(columns)?;
     for row in rows {
         w.write_record(row.iter().map(|c| neutralise(c)))?;
     }
@@ -183,11 +187,11 @@ pub fn write_csv(out: impl std::io::Write, rows: &[Vec<String>]) -> Result<(), E
 
 /// An XLSX workbook. Cells are written as text, which a spreadsheet never evaluates, so
 /// no quote prefix is needed (or wanted) here.
-pub fn xlsx_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, ExportError> {
+pub fn xlsx_bytes(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExportError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet().set_name("Members")?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, name) in COLUMNS.iter().enumerate() {
+    for (c, name) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *name, &bold)?;
     }
     for (r, row) in rows.iter().enumerate() {
@@ -228,7 +232,7 @@ mod tests {
         let mut row = vec![String::new(); COLUMNS.len()];
         row[1] = "Grace, \"Amazing\"".into();
         row[2] = "=1+1".into();
-        write_csv(&mut out, &[row]).expect("writes");
+        write_csv(&mut out, COLUMNS, &[row]).expect("writes");
         let text = String::from_utf8(out).expect("utf-8");
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], COLUMNS.join(","));
@@ -242,7 +246,7 @@ mod tests {
 
     #[test]
     fn xlsx_is_a_zip_workbook() {
-        let bytes = xlsx_bytes(&[vec!["L1".into(), "=1+1".into()]]).expect("writes");
+        let bytes = xlsx_bytes(COLUMNS, &[vec!["L1".into(), "=1+1".into()]]).expect("writes");
         assert!(bytes.starts_with(b"PK\x03\x04"));
     }
 }

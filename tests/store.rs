@@ -445,7 +445,7 @@ async fn an_export_imports_back_unchanged(t: TestDb) {
         .await
         .expect("import");
     let mut out = Vec::new();
-    export::write_csv(&mut out, &export_rows(&t, None).await).expect("csv");
+    export::write_csv(&mut out, export::COLUMNS, &export_rows(&t, None).await).expect("csv");
     let s = run(&t, &String::from_utf8(out).expect("utf-8"), &options())
         .await
         .expect("round trip");
@@ -488,7 +488,7 @@ async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
 
     // Every synthetic person passes the import's checks, and reads back unchanged.
     let mut out = Vec::new();
-    export::write_csv(&mut out, &rows).expect("csv");
+    export::write_csv(&mut out, export::COLUMNS, &rows).expect("csv");
     let again = run(&t, &String::from_utf8(out).expect("utf-8"), &options())
         .await
         .expect("the demo's export imports");

@@ -145,7 +145,13 @@ pub async fn dashboard(State(state): State<AppState>, officer: Officer) -> Resul
         ("Remind members in arrears".to_string(), "/members?status=in_arrears".to_string(), count_of(Status::InArrears)),
         (
             "Win back members who lapsed this year".to_string(),
-            format!("/members?status=lapsed&paid_from={}", crate::domain::dates::sub_months(today, 18)),
+            // Lapsed within the chart's year: arrears began no more than the lapse period before it.
+            format!(
+                "/members?status=lapsed&paid_from={}",
+                crate::domain::dates::sub_months(since, state.rules.status.lapse_after_months)
+                    .pred_opt()
+                    .unwrap_or(since)
+            ),
             lapse_count(&chart),
         ),
     ];
@@ -437,7 +443,7 @@ pub async fn export(
     let (rows, _) = roster::list(&mut tx, &q, None, 1_000_000).await?;
     audit_listing(&mut tx, &officer, "export", &format!("member export ?{}", query_string(&filter.to_pairs())), &rows).await?;
     tx.commit().await?;
-    let mut table: Vec<Vec<String>> = vec![EXPORT_COLUMNS.iter().map(|c| c.to_string()).collect()];
+    let mut table: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     for l in &rows {
         table.push(
             [
@@ -456,7 +462,6 @@ pub async fn export(
                 l.joined_on.to_string(),
                 l.paid_until.map(|d| d.to_string()).unwrap_or_default(),
             ]
-            .map(|c| export::neutralise(&c))
             .to_vec(),
         );
     }
@@ -464,7 +469,7 @@ pub async fn export(
     Ok(match format {
         export::Format::Csv => {
             let mut out = Vec::new();
-            export::write_csv(&mut out, &table)?;
+            export::write_csv(&mut out, EXPORT_COLUMNS, &table)?;
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -479,7 +484,7 @@ pub async fn export(
                 (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"members-{stamp}.xlsx\"")),
             ],
-            export::xlsx_bytes(&table)?,
+            export::xlsx_bytes(EXPORT_COLUMNS, &table)?,
         )
             .into_response(),
     })
