@@ -49,14 +49,14 @@ impl App {
     async fn new(t: &TestDb) -> App {
         let rules = Rules::defaults().expect("rules");
         demo::generate(&t.db, &rules, 400, 7, today(), &|_| {}).await.expect("demo");
-        demo::add_officers(&t.db, "http://127.0.0.1:8080").await.expect("officers");
+        demo::add_officers(&t.db, "https://rosette.example").await.expect("officers");
         let mail_dir = std::env::temp_dir().join(format!("rosette-mail-{}", uuid::Uuid::new_v4()));
         let state = AppState {
             db: t.db.clone(),
             rules: Arc::new(rules),
             today,
             config: Arc::new(WebConfig {
-                public_url: "http://127.0.0.1:8080".into(),
+                public_url: "https://rosette.example".into(),
                 mailer: Mailer::new(None, "Rosette <rosette@example.org>", mail_dir).expect("mailer"),
             }),
         };
@@ -339,7 +339,7 @@ async fn edits_are_escaped_checked_protected_and_audited() {
     // A post from another site is refused before the handler.
     let req = Request::post(&edit)
         .header(header::COOKIE, &s.cookie)
-        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::HOST, "rosette.example")
         .header(header::ORIGIN, "https://evil.example")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(format!("csrf={}&first_name=x&last_name=y", s.csrf)))
@@ -447,7 +447,7 @@ async fn sign_in_is_throttled_and_invitations_set_passwords() {
     drop(tx);
     let invite = mail.iter().find(|m| m.to_address == "ada@example.org").expect("invitation queued");
     let link = invite.body.split_whitespace().find(|w| w.contains("/welcome/")).expect("link");
-    let path = link.trim_start_matches("http://127.0.0.1:8080");
+    let path = link.trim_start_matches("https://rosette.example");
     assert_eq!(app.get(path, None).await.status, StatusCode::OK);
     let r = app.post(path, None, &[("password", "password1"), ("password_again", "password1")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -41,13 +41,11 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
-    /// Secure cookies on HTTPS, and on loopback, where browsers treat plain HTTP as secure.
+    /// Secure (and `__Host-`) cookies when people reach the server over HTTPS, as set by
+    /// `ROSETTE_PUBLIC_URL`. Browsers drop Secure cookies sent over plain HTTP, even on
+    /// loopback, so a plain-HTTP demo gets an ordinary HttpOnly cookie instead.
     fn secure_cookies(&self) -> bool {
-        let u = self.public_url.as_str();
-        u.starts_with("https://")
-            || u.starts_with("http://127.0.0.1")
-            || u.starts_with("http://localhost")
-            || u.starts_with("http://[::1]")
+        self.public_url.starts_with("https://")
     }
 }
 
@@ -168,7 +166,9 @@ async fn security_headers(mut response: Response) -> Response {
             "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        // Not no-referrer: with it, browsers send `Origin: null` on same-site form posts,
+        // which the origin check would refuse. same-origin still tells other sites nothing.
+        ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
         (

@@ -930,7 +930,11 @@ pub async fn apply_payment(
     let Some(rate) = state.rules.rate(&l.rate, today) else {
         return Ok(Err(vec![FieldProblem {
             field: "amount".into(),
-            message: format!("the rate '{}' is not in the rules any more; change the member's rate first", l.rate),
+            message: if l.rate.is_empty() {
+                "this person has no membership rate, so a membership payment cannot be recorded for them".to_string()
+            } else {
+                format!("the rate '{}' is not in the rules any more; change the member's rate first", l.rate)
+            },
         }]));
     };
     let status = l.status(&state.rules.status, today);

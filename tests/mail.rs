@@ -1,0 +1,149 @@
+//! Mail delivery against a real SMTP server (aiosmtpd, started by each test): a message
+//! is sent once and only once, a permanent refusal is not retried and is recorded against
+//! the address, a temporary one is retried later, and a send interrupted mid-way is never
+//! repeated. The Python with aiosmtpd is `ROSETTE_TEST_PYTHON` (scripts/test makes one).
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::TestDb;
+use rosette::domain::Role;
+use rosette::mail::{Mailer, Round, deliver_due};
+use rosette::officers;
+use rosette::store::outbox;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+struct Smtp {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Smtp {
+    fn start() -> Smtp {
+        let python = std::env::var("ROSETTE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("received.jsonl");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_server.py");
+        let mut child = Command::new(&python)
+            .arg(script)
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {python} for the SMTP server: {e}"));
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        BufReader::new(stdout).read_line(&mut line).expect("port line");
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            panic!("the SMTP server did not start (is aiosmtpd installed for {python}? run ./scripts/test)")
+        });
+        Smtp { child, port, log, _dir: dir }
+    }
+
+    fn received(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect()
+    }
+
+    fn mailer(&self) -> Mailer {
+        Mailer::new(
+            Some(&format!("smtp://127.0.0.1:{}", self.port)),
+            "Rosette <rosette@example.org>",
+            PathBuf::from("unused"),
+        )
+        .expect("mailer")
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn states(t: &TestDb) -> Vec<(String, String)> {
+    let mut tx = t.db.begin().await.expect("tx");
+    let mut list: Vec<(String, String)> = outbox::recent(&mut tx, 50)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|m| (m.to_address, m.state))
+        .collect();
+    list.sort();
+    list
+}
+
+async fn each_message_goes_once(t: TestDb) {
+    let smtp = Smtp::start();
+    let mailer = smtp.mailer();
+    let mut tx = t.db.begin().await.expect("tx");
+    for to in ["ok@example.org", "bounce@example.org", "later@example.org"] {
+        outbox::enqueue(&mut tx, to, "Hello", &format!("A message for {to}\n")).await.expect("queue");
+    }
+    tx.commit().await.expect("commit");
+
+    let round = deliver_due(&t.db, &mailer).await.expect("deliver");
+    assert_eq!(round, Round { sent: 1, retrying: 1, failed: 1 });
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["to"][0], "ok@example.org");
+    assert!(got[0]["data"].as_str().unwrap_or("").contains("A message for ok@example.org"));
+    assert_eq!(
+        states(&t).await,
+        [
+            ("bounce@example.org".to_string(), "failed".to_string()),
+            ("later@example.org".to_string(), "queued".to_string()),
+            ("ok@example.org".to_string(), "sent".to_string()),
+        ]
+    );
+    let mut tx = t.db.begin().await.expect("tx");
+    assert!(outbox::is_suppressed(&mut tx, "bounce@example.org").await.expect("suppressed"));
+    assert!(!outbox::is_suppressed(&mut tx, "later@example.org").await.expect("not"));
+    drop(tx);
+
+    // Running again sends nothing twice, and the temporary failure waits for its backoff.
+    assert_eq!(deliver_due(&t.db, &mailer).await.expect("deliver"), Round::default());
+    assert_eq!(smtp.received().len(), 1);
+
+    // A worker killed after claiming a message: it is marked for a person, not resent.
+    let mut tx = t.db.begin().await.expect("tx");
+    outbox::enqueue(&mut tx, "interrupted@example.org", "Hello", "body").await.expect("queue");
+    tx.commit().await.expect("commit");
+    let mut tx = t.db.begin().await.expect("tx");
+    let due = outbox::due(&mut tx, Utc::now(), 10).await.expect("due");
+    let claimed = due.iter().find(|m| m.to_address == "interrupted@example.org").expect("due");
+    assert!(outbox::claim(&mut tx, claimed.id, Utc::now() - Duration::minutes(20)).await.expect("claim"));
+    assert!(!outbox::claim(&mut tx, claimed.id, Utc::now()).await.expect("claim"), "a claimed message cannot be claimed twice");
+    tx.commit().await.expect("commit");
+    assert_eq!(deliver_due(&t.db, &mailer).await.expect("deliver"), Round::default());
+    assert_eq!(smtp.received().len(), 1);
+    assert!(states(&t).await.contains(&("interrupted@example.org".into(), "unknown".into())));
+}
+
+async fn invitations_arrive_with_a_working_link(t: TestDb) {
+    let smtp = Smtp::start();
+    let mut tx = t.db.begin().await.expect("tx");
+    let added = officers::add_officer(&mut tx, "newsec@example.org", "Nia Branch", Role::Secretary, "local-party", None, "https://rosette.example", "test")
+        .await
+        .expect("add");
+    tx.commit().await.expect("commit");
+    let link = added.invitation.expect("an invitation");
+    assert!(link.starts_with("https://rosette.example/welcome/"));
+    deliver_due(&t.db, &smtp.mailer()).await.expect("deliver");
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    let data = got[0]["data"].as_str().unwrap_or("");
+    assert!(data.contains("Subject: You are invited to Rosette"), "{data}");
+    assert!(data.replace("=\r\n", "").replace("=\n", "").contains(&link), "{data}");
+    assert!(data.contains("Hello Nia Branch"));
+}
+
+both!(each_message_goes_once, invitations_arrive_with_a_working_link);
