@@ -13,9 +13,9 @@ use std::sync::Arc;
 use crate::domain::{Role, Rules, Status, UnitKind};
 use crate::export::{self, Format};
 use crate::import::{self, Options};
+use crate::mail::{self, Mailer};
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, members, migrate};
-use crate::mail::{self, Mailer};
 use crate::{demo, officers, web};
 
 #[derive(Parser, Debug)]
@@ -255,7 +255,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             let party = demo::add_officers(&db, &public_url(listen)).await?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "Demo sign-in (synthetic data, for trying Rosette only), in {party}:")?;
+            writeln!(
+                out,
+                "Demo sign-in (synthetic data, for trying Rosette only), in {party}:"
+            )?;
             for (email, name, role, _) in demo::OFFICERS {
                 writeln!(out, "  {:<24} {} ({})", email, name, role.label())?;
             }
@@ -275,7 +278,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let role = Role::parse(&role).with_context(|| {
                 format!(
                     "--role '{role}' is not one of {}",
-                    Role::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })?;
             let password = if password_stdin {

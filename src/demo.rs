@@ -162,10 +162,30 @@ fn days_after(date: NaiveDate, days: u64) -> NaiveDate {
 
 /// The demo's officers: (email, name, role, whether the role is for a branch).
 pub const OFFICERS: &[(&str, &str, Role, bool)] = &[
-    ("secretary@example.org", "Sam Okonjo", Role::Secretary, false),
-    ("membership@example.org", "Priya Natarajan", Role::MembershipOfficer, false),
-    ("women@example.org", "Joan Whitfield", Role::WomensOfficer, false),
-    ("branch@example.org", "Tom Ashworth", Role::BranchSecretary, true),
+    (
+        "secretary@example.org",
+        "Sam Okonjo",
+        Role::Secretary,
+        false,
+    ),
+    (
+        "membership@example.org",
+        "Priya Natarajan",
+        Role::MembershipOfficer,
+        false,
+    ),
+    (
+        "women@example.org",
+        "Joan Whitfield",
+        Role::WomensOfficer,
+        false,
+    ),
+    (
+        "branch@example.org",
+        "Tom Ashworth",
+        Role::BranchSecretary,
+        true,
+    ),
     ("caller@example.org", "Dee Campbell", Role::Caller, false),
 ];
 
@@ -174,7 +194,10 @@ pub const PASSWORD: &str = "rosette demo sign-in";
 
 /// Gives the demo officers their roles in the first local party with branches, and
 /// returns the party's slug. Safe to run again.
-pub async fn add_officers(db: &Db, public_url: &str) -> std::result::Result<String, crate::officers::OfficerError> {
+pub async fn add_officers(
+    db: &Db,
+    public_url: &str,
+) -> std::result::Result<String, crate::officers::OfficerError> {
     let mut tx = db.begin().await?;
     let mut chosen = None;
     for u in units::list(&mut tx).await? {
@@ -186,11 +209,23 @@ pub async fn add_officers(db: &Db, public_url: &str) -> std::result::Result<Stri
         }
     }
     let Some((party, branch)) = chosen else {
-        return Err(crate::officers::OfficerError::Invalid("the demo has no local party with branches".into()));
+        return Err(crate::officers::OfficerError::Invalid(
+            "the demo has no local party with branches".into(),
+        ));
     };
     for (email, name, role, for_branch) in OFFICERS {
         let unit = if *for_branch { &branch } else { &party };
-        crate::officers::add_officer(&mut tx, email, name, *role, unit, Some(PASSWORD), public_url, "demo").await?;
+        crate::officers::add_officer(
+            &mut tx,
+            email,
+            name,
+            *role,
+            unit,
+            Some(PASSWORD),
+            public_url,
+            "demo",
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(party)

@@ -38,7 +38,9 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(smtp_url: Option<&str>, from: &str, folder: PathBuf) -> Result<Mailer, MailError> {
-        let from: Mailbox = from.parse().map_err(|_| MailError::From(from.to_string()))?;
+        let from: Mailbox = from
+            .parse()
+            .map_err(|_| MailError::From(from.to_string()))?;
         let transport = match smtp_url.filter(|u| !u.trim().is_empty()) {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)

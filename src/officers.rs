@@ -45,7 +45,9 @@ pub async fn add_officer(
         .map_err(|e| OfficerError::Invalid(format!("--email: {e}")))?
         .to_lowercase();
     if name.trim().is_empty() {
-        return Err(OfficerError::Invalid("--name: give the person's name".into()));
+        return Err(OfficerError::Invalid(
+            "--name: give the person's name".into(),
+        ));
     }
     let unit = units::get(tx, unit_slug).await?;
     let kind = UnitKind::parse(&unit.kind)
@@ -54,7 +56,14 @@ pub async fn add_officer(
         return Err(OfficerError::Invalid(format!(
             "a {} is held for {}, and {unit_slug} is a {}",
             role.name(),
-            if matches!(role, Role::BranchSecretary | Role::BranchMembershipSecretary) { "a branch" } else { "a local party" },
+            if matches!(
+                role,
+                Role::BranchSecretary | Role::BranchMembershipSecretary
+            ) {
+                "a branch"
+            } else {
+                "a local party"
+            },
             kind.as_str()
         )));
     }
@@ -94,7 +103,11 @@ pub async fn create_token(db: &Db, email: &str) -> Result<String, OfficerError> 
     let mut tx = db.begin().await?;
     let user = accounts::user_by_email(&mut tx, email)
         .await?
-        .ok_or_else(|| OfficerError::Invalid(format!("no user with email {email} (see `rosette user add`)")))?;
+        .ok_or_else(|| {
+            OfficerError::Invalid(format!(
+                "no user with email {email} (see `rosette user add`)"
+            ))
+        })?;
     let token = secrets::new_token();
     accounts::add_token(&mut tx, user.id, &secrets::digest(&token)).await?;
     tx.commit().await?;
@@ -124,10 +137,21 @@ pub async fn send_link(
             "Someone (we hope you) asked to reset your Rosette password. Choose a new one here:",
         ),
     };
-    accounts::add_link(tx, &secrets::digest(&token), user.id, purpose, Utc::now() + valid).await?;
+    accounts::add_link(
+        tx,
+        &secrets::digest(&token),
+        user.id,
+        purpose,
+        Utc::now() + valid,
+    )
+    .await?;
     let link = format!("{}/{path}/{token}", public_url.trim_end_matches('/'));
     let hours = valid.num_hours();
-    let lasts = if hours >= 48 { format!("{} days", hours / 24) } else { format!("{hours} hour{}", if hours == 1 { "" } else { "s" }) };
+    let lasts = if hours >= 48 {
+        format!("{} days", hours / 24)
+    } else {
+        format!("{hours} hour{}", if hours == 1 { "" } else { "s" })
+    };
     let body = format!(
         "Hello {},\n\n{intro}\n\n{link}\n\nThe link works once, for {lasts}. If you did not expect this email, you can ignore it.\n",
         user.name
@@ -137,4 +161,3 @@ pub async fn send_link(
     }
     Ok(link)
 }
-

@@ -50,7 +50,11 @@ pub fn hash_password(password: &str) -> Result<String, SecretError> {
 /// Whether `password` matches a stored hash. A hash that cannot be read matches nothing.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -382,7 +382,10 @@ fn demo_creates_once_and_serves_health_and_sign_in() {
         "{health}"
     );
     let home = get(&addr, "/");
-    assert!(home.starts_with("HTTP/1.1 303"), "personal data needs a sign-in: {home}");
+    assert!(
+        home.starts_with("HTTP/1.1 303"),
+        "personal data needs a sign-in: {home}"
+    );
     assert!(home.contains("location: /sign-in"), "{home}");
     let page = get(&addr, "/sign-in");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
@@ -391,7 +394,10 @@ fn demo_creates_once_and_serves_health_and_sign_in() {
             .contains("content-security-policy: default-src 'none'"),
         "{page}"
     );
-    assert!(page.contains("Email address") && page.contains("Password"), "{page}");
+    assert!(
+        page.contains("Email address") && page.contains("Password"),
+        "{page}"
+    );
     child.kill().expect("stop demo");
     let _ = child.wait();
 
@@ -403,19 +409,46 @@ fn demo_creates_once_and_serves_health_and_sign_in() {
     );
     let printed = String::from_utf8_lossy(&again.stdout).to_string();
     assert!(
-        printed.contains("secretary@example.org") && printed.contains("password for each: rosette demo sign-in"),
+        printed.contains("secretary@example.org")
+            && printed.contains("password for each: rosette demo sign-in"),
         "the demo prints its sign-in: {printed}"
     );
     let token = env.run(&["token", "create", "--email", "secretary@example.org"]);
     let token = String::from_utf8_lossy(&token.stdout).to_string();
     assert_eq!(token.trim().len(), 64, "the token alone: {token}");
-    let added = env.run(&["user", "add", "--email", "Ada@Example.org", "--name", "Ada Byrne", "--role", "branch-secretary", "--unit", "local-party"]);
-    assert!(!added.status.success(), "a branch role is refused for a local party");
+    let added = env.run(&[
+        "user",
+        "add",
+        "--email",
+        "Ada@Example.org",
+        "--name",
+        "Ada Byrne",
+        "--role",
+        "branch-secretary",
+        "--unit",
+        "local-party",
+    ]);
+    assert!(
+        !added.status.success(),
+        "a branch role is refused for a local party"
+    );
     assert!(stderr(&added).contains("branch"), "{}", stderr(&added));
-    let added = env.run(&["user", "add", "--email", "Ada@Example.org", "--name", "Ada Byrne", "--role", "membership-officer"]);
+    let added = env.run(&[
+        "user",
+        "add",
+        "--email",
+        "Ada@Example.org",
+        "--name",
+        "Ada Byrne",
+        "--role",
+        "membership-officer",
+    ]);
     assert!(added.status.success(), "{}", stderr(&added));
     let printed = String::from_utf8_lossy(&added.stdout).to_string();
-    assert!(printed.contains("ada@example.org is membership-officer") && printed.contains("/welcome/"), "{printed}");
+    assert!(
+        printed.contains("ada@example.org is membership-officer") && printed.contains("/welcome/"),
+        "{printed}"
+    );
     assert_eq!(env.exported().lines().count(), 301);
     assert!(Path::new(&env.dir.path().join("rosette.db")).exists());
 }

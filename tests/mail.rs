@@ -37,11 +37,18 @@ impl Smtp {
             .unwrap_or_else(|e| panic!("cannot start {python} for the SMTP server: {e}"));
         let mut line = String::new();
         let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("port line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("port line");
         let port = line.trim().parse().unwrap_or_else(|_| {
             panic!("the SMTP server did not start (is aiosmtpd installed for {python}? run ./scripts/test)")
         });
-        Smtp { child, port, log, _dir: dir }
+        Smtp {
+            child,
+            port,
+            log,
+            _dir: dir,
+        }
     }
 
     fn received(&self) -> Vec<serde_json::Value> {
@@ -86,16 +93,30 @@ async fn each_message_goes_once(t: TestDb) {
     let mailer = smtp.mailer();
     let mut tx = t.db.begin().await.expect("tx");
     for to in ["ok@example.org", "bounce@example.org", "later@example.org"] {
-        outbox::enqueue(&mut tx, to, "Hello", &format!("A message for {to}\n")).await.expect("queue");
+        outbox::enqueue(&mut tx, to, "Hello", &format!("A message for {to}\n"))
+            .await
+            .expect("queue");
     }
     tx.commit().await.expect("commit");
 
     let round = deliver_due(&t.db, &mailer).await.expect("deliver");
-    assert_eq!(round, Round { sent: 1, retrying: 1, failed: 1 });
+    assert_eq!(
+        round,
+        Round {
+            sent: 1,
+            retrying: 1,
+            failed: 1
+        }
+    );
     let got = smtp.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["to"][0], "ok@example.org");
-    assert!(got[0]["data"].as_str().unwrap_or("").contains("A message for ok@example.org"));
+    assert!(
+        got[0]["data"]
+            .as_str()
+            .unwrap_or("")
+            .contains("A message for ok@example.org")
+    );
     assert_eq!(
         states(&t).await,
         [
@@ -105,35 +126,76 @@ async fn each_message_goes_once(t: TestDb) {
         ]
     );
     let mut tx = t.db.begin().await.expect("tx");
-    assert!(outbox::is_suppressed(&mut tx, "bounce@example.org").await.expect("suppressed"));
-    assert!(!outbox::is_suppressed(&mut tx, "later@example.org").await.expect("not"));
+    assert!(
+        outbox::is_suppressed(&mut tx, "bounce@example.org")
+            .await
+            .expect("suppressed")
+    );
+    assert!(
+        !outbox::is_suppressed(&mut tx, "later@example.org")
+            .await
+            .expect("not")
+    );
     drop(tx);
 
     // Running again sends nothing twice, and the temporary failure waits for its backoff.
-    assert_eq!(deliver_due(&t.db, &mailer).await.expect("deliver"), Round::default());
+    assert_eq!(
+        deliver_due(&t.db, &mailer).await.expect("deliver"),
+        Round::default()
+    );
     assert_eq!(smtp.received().len(), 1);
 
     // A worker killed after claiming a message: it is marked for a person, not resent.
     let mut tx = t.db.begin().await.expect("tx");
-    outbox::enqueue(&mut tx, "interrupted@example.org", "Hello", "body").await.expect("queue");
+    outbox::enqueue(&mut tx, "interrupted@example.org", "Hello", "body")
+        .await
+        .expect("queue");
     tx.commit().await.expect("commit");
     let mut tx = t.db.begin().await.expect("tx");
     let due = outbox::due(&mut tx, Utc::now(), 10).await.expect("due");
-    let claimed = due.iter().find(|m| m.to_address == "interrupted@example.org").expect("due");
-    assert!(outbox::claim(&mut tx, claimed.id, Utc::now() - Duration::minutes(20)).await.expect("claim"));
-    assert!(!outbox::claim(&mut tx, claimed.id, Utc::now()).await.expect("claim"), "a claimed message cannot be claimed twice");
+    let claimed = due
+        .iter()
+        .find(|m| m.to_address == "interrupted@example.org")
+        .expect("due");
+    assert!(
+        outbox::claim(&mut tx, claimed.id, Utc::now() - Duration::minutes(20))
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !outbox::claim(&mut tx, claimed.id, Utc::now())
+            .await
+            .expect("claim"),
+        "a claimed message cannot be claimed twice"
+    );
     tx.commit().await.expect("commit");
-    assert_eq!(deliver_due(&t.db, &mailer).await.expect("deliver"), Round::default());
+    assert_eq!(
+        deliver_due(&t.db, &mailer).await.expect("deliver"),
+        Round::default()
+    );
     assert_eq!(smtp.received().len(), 1);
-    assert!(states(&t).await.contains(&("interrupted@example.org".into(), "unknown".into())));
+    assert!(
+        states(&t)
+            .await
+            .contains(&("interrupted@example.org".into(), "unknown".into()))
+    );
 }
 
 async fn invitations_arrive_with_a_working_link(t: TestDb) {
     let smtp = Smtp::start();
     let mut tx = t.db.begin().await.expect("tx");
-    let added = officers::add_officer(&mut tx, "newsec@example.org", "Nia Branch", Role::Secretary, "local-party", None, "https://rosette.example", "test")
-        .await
-        .expect("add");
+    let added = officers::add_officer(
+        &mut tx,
+        "newsec@example.org",
+        "Nia Branch",
+        Role::Secretary,
+        "local-party",
+        None,
+        "https://rosette.example",
+        "test",
+    )
+    .await
+    .expect("add");
     tx.commit().await.expect("commit");
     let link = added.invitation.expect("an invitation");
     assert!(link.starts_with("https://rosette.example/welcome/"));
@@ -141,9 +203,18 @@ async fn invitations_arrive_with_a_working_link(t: TestDb) {
     let got = smtp.received();
     assert_eq!(got.len(), 1);
     let data = got[0]["data"].as_str().unwrap_or("");
-    assert!(data.contains("Subject: You are invited to Rosette"), "{data}");
-    assert!(data.replace("=\r\n", "").replace("=\n", "").contains(&link), "{data}");
+    assert!(
+        data.contains("Subject: You are invited to Rosette"),
+        "{data}"
+    );
+    assert!(
+        data.replace("=\r\n", "").replace("=\n", "").contains(&link),
+        "{data}"
+    );
     assert!(data.contains("Hello Nia Branch"));
 }
 
-both!(each_message_goes_once, invitations_arrive_with_a_working_link);
+both!(
+    each_message_goes_once,
+    invitations_arrive_with_a_working_link
+);

@@ -48,8 +48,12 @@ impl Reply {
 impl App {
     async fn new(t: &TestDb) -> App {
         let rules = Rules::defaults().expect("rules");
-        demo::generate(&t.db, &rules, 400, 7, today(), &|_| {}).await.expect("demo");
-        demo::add_officers(&t.db, "https://rosette.example").await.expect("officers");
+        demo::generate(&t.db, &rules, 400, 7, today(), &|_| {})
+            .await
+            .expect("demo");
+        demo::add_officers(&t.db, "https://rosette.example")
+            .await
+            .expect("officers");
         let mail_dir = std::env::temp_dir().join(format!("rosette-mail-{}", uuid::Uuid::new_v4()));
         let state = AppState {
             db: t.db.clone(),
@@ -57,10 +61,14 @@ impl App {
             today,
             config: Arc::new(WebConfig {
                 public_url: "https://rosette.example".into(),
-                mailer: Mailer::new(None, "Rosette <rosette@example.org>", mail_dir).expect("mailer"),
+                mailer: Mailer::new(None, "Rosette <rosette@example.org>", mail_dir)
+                    .expect("mailer"),
             }),
         };
-        App { db: t.db.clone(), app: router(state) }
+        App {
+            db: t.db.clone(),
+            app: router(state),
+        }
     }
 
     async fn send(&self, req: Request<Body>) -> Reply {
@@ -73,7 +81,11 @@ impl App {
             .unwrap_or("")
             .to_string();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Reply { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     async fn get(&self, path: &str, s: Option<&Session>) -> Reply {
@@ -85,7 +97,8 @@ impl App {
     }
 
     async fn post(&self, path: &str, s: Option<&Session>, form: &[(&str, &str)]) -> Reply {
-        let mut r = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut r =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(s) = s {
             r = r.header(header::COOKIE, &s.cookie);
         }
@@ -93,7 +106,13 @@ impl App {
         self.send(r.body(Body::from(body)).expect("request")).await
     }
 
-    async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut r = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -111,16 +130,37 @@ impl App {
     async fn sign_in(&self, email: &str) -> Session {
         let r = Request::post("/sign-in")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(serde_urlencoded::to_string([("email", email), ("password", demo::PASSWORD), ("next", "/")]).expect("form")))
+            .body(Body::from(
+                serde_urlencoded::to_string([
+                    ("email", email),
+                    ("password", demo::PASSWORD),
+                    ("next", "/"),
+                ])
+                .expect("form"),
+            ))
             .expect("request");
         let res = self.app.clone().oneshot(r).await.expect("response");
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
-        let set = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).expect("cookie").to_string();
-        for attr in ["__Host-rosette=", "HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        let set = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("cookie")
+            .to_string();
+        for attr in [
+            "__Host-rosette=",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+        ] {
             assert!(set.contains(attr), "{attr} missing from {set}");
         }
         let cookie = set.split(';').next().expect("pair").to_string();
-        let mut s = Session { cookie, csrf: String::new() };
+        let mut s = Session {
+            cookie,
+            csrf: String::new(),
+        };
         let home = self.get("/", Some(&s)).await;
         s.csrf = home
             .body
@@ -133,7 +173,9 @@ impl App {
     }
 
     async fn token(&self, email: &str) -> String {
-        officers::create_token(&self.db, email).await.expect("token")
+        officers::create_token(&self.db, email)
+            .await
+            .expect("token")
     }
 
     /// Every member the token can list, following cursors.
@@ -142,7 +184,14 @@ impl App {
         let mut cursor = String::new();
         loop {
             let sep = if query.is_empty() { "" } else { "&" };
-            let r = self.api("GET", &format!("/api/v1/members?limit=37{sep}{query}{cursor}"), Some(token), None).await;
+            let r = self
+                .api(
+                    "GET",
+                    &format!("/api/v1/members?limit=37{sep}{query}{cursor}"),
+                    Some(token),
+                    None,
+                )
+                .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             let v = r.json();
             items.extend(v["items"].as_array().expect("items").iter().cloned());
@@ -165,14 +214,29 @@ async fn roles_see_what_design_says(t: TestDb) {
     let sec = app.token(SECRETARY).await;
     let everyone = app.all(&sec, "").await;
     assert_eq!(everyone.len(), 400);
-    let ids: std::collections::HashSet<&str> = everyone.iter().map(|m| m["id"].as_str().expect("id")).collect();
+    let ids: std::collections::HashSet<&str> = everyone
+        .iter()
+        .map(|m| m["id"].as_str().expect("id"))
+        .collect();
     assert_eq!(ids.len(), 400, "paging repeats or skips nobody");
-    for key in ["id", "membership_number", "first_name", "last_name", "branch", "status", "kind", "gender"] {
+    for key in [
+        "id",
+        "membership_number",
+        "first_name",
+        "last_name",
+        "branch",
+        "status",
+        "kind",
+        "gender",
+    ] {
         assert!(everyone[0].get(key).is_some(), "{key} in {}", everyone[0]);
     }
 
     let branch_token = app.token(BRANCH).await;
-    let units = app.api("GET", "/api/v1/units", Some(&branch_token), None).await.json();
+    let units = app
+        .api("GET", "/api/v1/units", Some(&branch_token), None)
+        .await
+        .json();
     let my_branch = units["items"]
         .as_array()
         .expect("units")
@@ -183,22 +247,37 @@ async fn roles_see_what_design_says(t: TestDb) {
         .to_string();
     let mine = app.all(&branch_token, "").await;
     assert!(!mine.is_empty());
-    assert!(mine.iter().all(|m| m["branch"]["slug"] == my_branch.as_str()));
-    let in_branch = everyone.iter().filter(|m| m["branch"]["slug"] == my_branch.as_str()).count();
+    assert!(
+        mine.iter()
+            .all(|m| m["branch"]["slug"] == my_branch.as_str())
+    );
+    let in_branch = everyone
+        .iter()
+        .filter(|m| m["branch"]["slug"] == my_branch.as_str())
+        .count();
     assert_eq!(mine.len(), in_branch);
-    let other = everyone.iter().find(|m| m["branch"]["slug"] != my_branch.as_str()).expect("another branch");
+    let other = everyone
+        .iter()
+        .find(|m| m["branch"]["slug"] != my_branch.as_str())
+        .expect("another branch");
     let other_id = other["id"].as_str().expect("id");
     let own_id = mine[0]["id"].as_str().expect("id");
 
     let women_token = app.token(WOMEN).await;
     let women = app.all(&women_token, "").await;
     assert!(!women.is_empty() && women.iter().all(|m| m["gender"] == "woman"));
-    let man = everyone.iter().find(|m| m["gender"] == "man").expect("a man");
+    let man = everyone
+        .iter()
+        .find(|m| m["gender"] == "man")
+        .expect("a man");
     let man_id = man["id"].as_str().expect("id");
     let woman_id = women[0]["id"].as_str().expect("id");
 
     let caller_token = app.token(CALLER).await;
-    assert!(app.all(&caller_token, "").await.is_empty(), "a caller sees nobody until people are shared");
+    assert!(
+        app.all(&caller_token, "").await.is_empty(),
+        "a caller sees nobody until people are shared"
+    );
 
     // Pages, walked by each role: (role, path, expected status).
     let member = |id: &str| format!("/members/{id}");
@@ -215,18 +294,112 @@ async fn roles_see_what_design_says(t: TestDb) {
     let expect: Vec<(&str, String, [StatusCode; 5])> = vec![
         ("home", "/".into(), [ok, ok, ok, ok, ok]),
         ("list", "/members".into(), [ok, ok, ok, ok, ok]),
-        ("other branch", member(other_id), [ok, ok, if other["gender"] == "woman" { ok } else { nf }, nf, nf]),
-        ("own branch", member(own_id), [ok, ok, if mine[0]["gender"] == "woman" { ok } else { nf }, ok, nf]),
-        ("a man", member(man_id), [ok, ok, nf, if man["branch"]["slug"] == my_branch.as_str() { ok } else { nf }, nf]),
-        ("a woman", member(woman_id), [ok, ok, ok, if women[0]["branch"]["slug"] == my_branch.as_str() { ok } else { nf }, nf]),
-        ("edit a man", format!("/members/{man_id}/edit"), [ok, ok, nf, if man["branch"]["slug"] == my_branch.as_str() { ok } else { nf }, nf]),
-        ("pay other branch", format!("/members/{other_id}/payment"), [ok, ok, if other["gender"] == "woman" { ok } else { nf }, nf, nf]),
-        ("leaving", format!("/members/{woman_id}/leaving"), [ok, ok, ok, if women[0]["branch"]["slug"] == my_branch.as_str() { ok } else { nf }, nf]),
-        ("unknown member", member("01900000-0000-7000-8000-000000000000"), [nf, nf, nf, nf, nf]),
+        (
+            "other branch",
+            member(other_id),
+            [
+                ok,
+                ok,
+                if other["gender"] == "woman" { ok } else { nf },
+                nf,
+                nf,
+            ],
+        ),
+        (
+            "own branch",
+            member(own_id),
+            [
+                ok,
+                ok,
+                if mine[0]["gender"] == "woman" { ok } else { nf },
+                ok,
+                nf,
+            ],
+        ),
+        (
+            "a man",
+            member(man_id),
+            [
+                ok,
+                ok,
+                nf,
+                if man["branch"]["slug"] == my_branch.as_str() {
+                    ok
+                } else {
+                    nf
+                },
+                nf,
+            ],
+        ),
+        (
+            "a woman",
+            member(woman_id),
+            [
+                ok,
+                ok,
+                ok,
+                if women[0]["branch"]["slug"] == my_branch.as_str() {
+                    ok
+                } else {
+                    nf
+                },
+                nf,
+            ],
+        ),
+        (
+            "edit a man",
+            format!("/members/{man_id}/edit"),
+            [
+                ok,
+                ok,
+                nf,
+                if man["branch"]["slug"] == my_branch.as_str() {
+                    ok
+                } else {
+                    nf
+                },
+                nf,
+            ],
+        ),
+        (
+            "pay other branch",
+            format!("/members/{other_id}/payment"),
+            [
+                ok,
+                ok,
+                if other["gender"] == "woman" { ok } else { nf },
+                nf,
+                nf,
+            ],
+        ),
+        (
+            "leaving",
+            format!("/members/{woman_id}/leaving"),
+            [
+                ok,
+                ok,
+                ok,
+                if women[0]["branch"]["slug"] == my_branch.as_str() {
+                    ok
+                } else {
+                    nf
+                },
+                nf,
+            ],
+        ),
+        (
+            "unknown member",
+            member("01900000-0000-7000-8000-000000000000"),
+            [nf, nf, nf, nf, nf],
+        ),
         ("segments", "/segments".into(), [ok, ok, ok, ok, ok]),
         ("roles", "/roles".into(), [ok, ok, ok, ok, no]),
         ("audit", "/audit".into(), [ok, no, no, no, no]),
-        ("export", "/members/export?format=csv".into(), [ok, ok, ok, ok, no]),
+        (
+            "export",
+            "/members/export?format=csv".into(),
+            [ok, ok, ok, ok, no],
+        ),
     ];
     for (what, path, statuses) in &expect {
         for ((who, s), want) in sessions.iter().zip(statuses) {
@@ -243,16 +416,60 @@ async fn roles_see_what_design_says(t: TestDb) {
         (&caller_token, own_id, nf),
         (&sec, man_id, ok),
     ] {
-        let r = app.api("GET", &format!("/api/v1/members/{id}"), Some(token), None).await;
+        let r = app
+            .api("GET", &format!("/api/v1/members/{id}"), Some(token), None)
+            .await;
         assert_eq!(r.status, want, "GET member {id}: {}", r.body);
-        let r = app.api("PATCH", &format!("/api/v1/members/{id}"), Some(token), Some(serde_json::json!({"town": "Rivermouth"}))).await;
-        assert_eq!(r.status, if want == ok { ok } else { nf }, "PATCH {id}: {}", r.body);
-        let r = app.api("GET", &format!("/api/v1/members/{id}/payments"), Some(token), None).await;
-        assert_eq!(r.status, if want == ok { ok } else if token == &caller_token { no } else { nf }, "payments {id}");
+        let r = app
+            .api(
+                "PATCH",
+                &format!("/api/v1/members/{id}"),
+                Some(token),
+                Some(serde_json::json!({"town": "Rivermouth"})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            if want == ok { ok } else { nf },
+            "PATCH {id}: {}",
+            r.body
+        );
+        let r = app
+            .api(
+                "GET",
+                &format!("/api/v1/members/{id}/payments"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            if want == ok {
+                ok
+            } else if token == &caller_token {
+                no
+            } else {
+                nf
+            },
+            "payments {id}"
+        );
     }
-    for path in ["/api/v1/members", "/api/v1/units", "/api/v1/segments", &format!("/api/v1/members/{own_id}")] {
-        assert_eq!(app.api("GET", path, None, None).await.status, StatusCode::UNAUTHORIZED, "{path}");
-        assert_eq!(app.api("GET", path, Some("not-a-token"), None).await.status, StatusCode::UNAUTHORIZED, "{path}");
+    for path in [
+        "/api/v1/members",
+        "/api/v1/units",
+        "/api/v1/segments",
+        &format!("/api/v1/members/{own_id}"),
+    ] {
+        assert_eq!(
+            app.api("GET", path, None, None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+        assert_eq!(
+            app.api("GET", path, Some("not-a-token"), None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
     }
     let spec = app.api("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(spec.status, ok);
@@ -270,17 +487,36 @@ async fn roles_see_what_design_says(t: TestDb) {
         .and_then(|r| r.split('"').next())
         .expect("a caller to share with")
         .to_string();
-    let r = app.post(&format!("/members/{man_id}/share"), Some(sec_session), &[("csrf", &sec_session.csrf), ("caller", &caller_id)]).await;
+    let r = app
+        .post(
+            &format!("/members/{man_id}/share"),
+            Some(sec_session),
+            &[("csrf", &sec_session.csrf), ("caller", &caller_id)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let caller_session = &sessions[4].1;
     let seen = app.get(&member(man_id), Some(caller_session)).await;
     assert_eq!(seen.status, ok);
-    assert!(!seen.body.contains("Membership history") && !seen.body.contains("Consents"), "a caller sees name and phone only");
+    assert!(
+        !seen.body.contains("Membership history") && !seen.body.contains("Consents"),
+        "a caller sees name and phone only"
+    );
     let listed = app.all(&caller_token, "").await;
     assert_eq!(listed.len(), 1);
     assert!(listed[0].get("email").is_none());
-    assert_eq!(app.get(&member(other_id), Some(caller_session)).await.status, if other_id == man_id { ok } else { nf });
-    assert_eq!(app.get(&format!("/members/{man_id}/edit"), Some(caller_session)).await.status, no);
+    assert_eq!(
+        app.get(&member(other_id), Some(caller_session))
+            .await
+            .status,
+        if other_id == man_id { ok } else { nf }
+    );
+    assert_eq!(
+        app.get(&format!("/members/{man_id}/edit"), Some(caller_session))
+            .await
+            .status,
+        no
+    );
 }
 
 async fn status_filters_agree_with_the_rules(t: TestDb) {
@@ -289,32 +525,70 @@ async fn status_filters_agree_with_the_rules(t: TestDb) {
     let everyone = app.all(&token, "").await;
     let mut total = 0;
     for status in Status::ALL {
-        let picked = app.all(&token, &format!("status={}", status.as_str())).await;
-        assert!(picked.iter().all(|m| m["status"] == status.as_str()), "{status}: SQL and rules disagree");
-        let by_rules = everyone.iter().filter(|m| m["status"] == status.as_str()).count();
+        let picked = app
+            .all(&token, &format!("status={}", status.as_str()))
+            .await;
+        assert!(
+            picked.iter().all(|m| m["status"] == status.as_str()),
+            "{status}: SQL and rules disagree"
+        );
+        let by_rules = everyone
+            .iter()
+            .filter(|m| m["status"] == status.as_str())
+            .count();
         assert_eq!(picked.len(), by_rules, "{status}");
         total += picked.len();
     }
     assert_eq!(total, everyone.len(), "every member has exactly one status");
-    let r = app.api("GET", "/api/v1/members?status=asleep&limit=900", Some(&token), None).await;
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/members?status=asleep&limit=900",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = r.json()["problems"].as_array().expect("problems").iter().map(|p| p["field"].as_str().unwrap_or("").to_string()).collect();
+    let fields: Vec<String> = r.json()["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["field"].as_str().unwrap_or("").to_string())
+        .collect();
     assert_eq!(fields, ["status"]);
-    let r = app.api("GET", "/api/v1/members?limit=501", Some(&token), None).await;
+    let r = app
+        .api("GET", "/api/v1/members?limit=501", Some(&token), None)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Search by number, postcode and name finds the person.
     let m = &everyone[5];
-    for q in [m["membership_number"].as_str().unwrap_or(""), m["last_name"].as_str().unwrap_or("")] {
-        let found = app.all(&token, &serde_urlencoded::to_string([("q", q)]).expect("q")).await;
+    for q in [
+        m["membership_number"].as_str().unwrap_or(""),
+        m["last_name"].as_str().unwrap_or(""),
+    ] {
+        let found = app
+            .all(&token, &serde_urlencoded::to_string([("q", q)]).expect("q"))
+            .await;
         assert!(found.iter().any(|x| x["id"] == m["id"]), "search {q}");
     }
     if let Some(pc) = m["postcode"].as_str() {
-        let found = app.all(&token, &serde_urlencoded::to_string([("q", pc.to_lowercase())]).expect("q")).await;
-        assert!(found.iter().all(|x| x["postcode"] == pc) && !found.is_empty(), "postcode {pc}");
+        let found = app
+            .all(
+                &token,
+                &serde_urlencoded::to_string([("q", pc.to_lowercase())]).expect("q"),
+            )
+            .await;
+        assert!(
+            found.iter().all(|x| x["postcode"] == pc) && !found.is_empty(),
+            "postcode {pc}"
+        );
     }
 }
 
-both!(roles_see_what_design_says, status_filters_agree_with_the_rules);
+both!(
+    roles_see_what_design_says,
+    status_filters_agree_with_the_rules
+);
 
 #[tokio::test]
 async fn edits_are_escaped_checked_protected_and_audited() {
@@ -342,7 +616,10 @@ async fn edits_are_escaped_checked_protected_and_audited() {
         .header(header::HOST, "rosette.example")
         .header(header::ORIGIN, "https://evil.example")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("csrf={}&first_name=x&last_name=y", s.csrf)))
+        .body(Body::from(format!(
+            "csrf={}&first_name=x&last_name=y",
+            s.csrf
+        )))
         .expect("request");
     assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
     // Invalid input: a message next to the field, nothing saved.
@@ -352,62 +629,145 @@ async fn edits_are_escaped_checked_protected_and_audited() {
     bad.push(("mobile", "12345"));
     let r = app.post(&edit, Some(&s), &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("id=\"e-mobile\""), "message next to the field");
+    assert!(
+        r.body.contains("id=\"e-mobile\""),
+        "message next to the field"
+    );
     assert!(r.body.contains("aria-invalid=\"true\""));
-    let after = app.api("GET", &format!("/api/v1/members/{id}"), Some(&token), None).await.json();
+    let after = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
     assert_eq!(after["first_name"], someone["first_name"], "nothing saved");
 
     let mut good: Vec<(&str, &str)> = base.to_vec();
     good.push(("csrf", &s.csrf));
     let r = app.post(&edit, Some(&s), &good).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let after = app.api("GET", &format!("/api/v1/members/{id}"), Some(&token), None).await.json();
+    let after = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
     assert_eq!(after["mobile"], "+447700900461");
-    for page in [format!("/members/{id}"), "/members?q=O%27Brien".to_string(), "/audit".to_string()] {
+    for page in [
+        format!("/members/{id}"),
+        "/members?q=O%27Brien".to_string(),
+        "/audit".to_string(),
+    ] {
         let r = app.get(&page, Some(&s)).await;
         assert_eq!(r.status, StatusCode::OK, "{page}");
-        assert!(!r.body.contains("<script>alert(1)</script>"), "{page} shows the name as markup");
+        assert!(
+            !r.body.contains("<script>alert(1)</script>"),
+            "{page} shows the name as markup"
+        );
         if page != "/audit" {
-            assert!(r.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || r.body.contains("&lt;script&gt;"), "{page}");
+            assert!(
+                r.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                    || r.body.contains("&lt;script&gt;"),
+                "{page}"
+            );
         }
     }
 
     // A payment moves paid-until on and is written to the history and the audit log.
-    let before = after["paid_until"].as_str().expect("paid until").to_string();
-    let r = app.post(&format!("/members/{id}/payment"), Some(&s), &[("csrf", &s.csrf), ("amount", "fifty"), ("paid_on", ""), ("method", "card")]).await;
+    let before = after["paid_until"]
+        .as_str()
+        .expect("paid until")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/members/{id}/payment"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("amount", "fifty"),
+                ("paid_on", ""),
+                ("method", "card"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("id=\"e-amount\""));
-    let r = app.post(&format!("/members/{id}/payment"), Some(&s), &[("csrf", &s.csrf), ("amount", "£60.00"), ("paid_on", "2026-11-19"), ("method", "card")]).await;
+    let r = app
+        .post(
+            &format!("/members/{id}/payment"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("amount", "£60.00"),
+                ("paid_on", "2026-11-19"),
+                ("method", "card"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let paid = app.api("GET", &format!("/api/v1/members/{id}"), Some(&token), None).await.json();
+    let paid = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
     assert!(paid["paid_until"].as_str().expect("paid") > before.as_str());
     let page = app.get(&format!("/members/{id}"), Some(&s)).await.body;
-    assert!(page.contains("Renewed") && page.contains("£60.00"), "history and payments show it");
+    assert!(
+        page.contains("Renewed") && page.contains("£60.00"),
+        "history and payments show it"
+    );
     let audit = app.get(&format!("/audit?about={id}"), Some(&s)).await.body;
     for action in ["member.update", "payment.record", "member.view"] {
         assert!(audit.contains(action), "{action} in the audit log");
     }
     // The API records payments with the same checks.
-    let r = app.api("POST", &format!("/api/v1/members/{id}/payments"), Some(&token), Some(serde_json::json!({"amount": "-1", "method": "card"}))).await;
+    let r = app
+        .api(
+            "POST",
+            &format!("/api/v1/members/{id}/payments"),
+            Some(&token),
+            Some(serde_json::json!({"amount": "-1", "method": "card"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Leaving: a resignation is history, and the status follows.
-    let r = app.post(&format!("/members/{id}/leaving"), Some(&s), &[("csrf", &s.csrf), ("reason", "resigned"), ("on", "2026-11-20")]).await;
+    let r = app
+        .post(
+            &format!("/members/{id}/leaving"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("reason", "resigned"),
+                ("on", "2026-11-20"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let gone = app.api("GET", &format!("/api/v1/members/{id}"), Some(&token), None).await.json();
+    let gone = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
     assert_eq!(gone["status"], "resigned");
 
     // Export within scope, audited.
-    let csv = app.get("/members/export?format=csv&status=resigned", Some(&s)).await;
+    let csv = app
+        .get("/members/export?format=csv&status=resigned", Some(&s))
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with("membership_number,"));
     assert!(csv.body.contains("'<script>") || csv.body.contains("<script>"));
-    assert!(app.get("/audit?action=export", Some(&s)).await.body.contains("member export"));
+    assert!(
+        app.get("/audit?action=export", Some(&s))
+            .await
+            .body
+            .contains("member export")
+    );
 
     // Signing out ends the session.
     let r = app.post("/sign-out", Some(&s), &[("csrf", &s.csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(app.get("/members", Some(&s)).await.location.starts_with("/sign-in"));
+    assert!(
+        app.get("/members", Some(&s))
+            .await
+            .location
+            .starts_with("/sign-in")
+    );
 }
 
 #[tokio::test]
@@ -415,14 +775,39 @@ async fn sign_in_is_throttled_and_invitations_set_passwords() {
     let t = TestDb::sqlite().await;
     let app = App::new(&t).await;
     for _ in 0..5 {
-        let r = app.post("/sign-in", None, &[("email", BRANCH), ("password", "wrong password here")]).await;
+        let r = app
+            .post(
+                "/sign-in",
+                None,
+                &[("email", BRANCH), ("password", "wrong password here")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.body.contains("do not match"));
     }
-    let r = app.post("/sign-in", None, &[("email", BRANCH), ("password", demo::PASSWORD)]).await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "the sixth try is refused even with the right password");
+    let r = app
+        .post(
+            "/sign-in",
+            None,
+            &[("email", BRANCH), ("password", demo::PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the sixth try is refused even with the right password"
+    );
     // An unknown address gets the same answer as a wrong password.
-    let r = app.post("/sign-in", None, &[("email", "nobody@example.org"), ("password", "whatever it is")]).await;
+    let r = app
+        .post(
+            "/sign-in",
+            None,
+            &[
+                ("email", "nobody@example.org"),
+                ("password", "whatever it is"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.contains("do not match"));
 
@@ -437,27 +822,102 @@ async fn sign_in_is_throttled_and_invitations_set_passwords() {
         .find(|v| *v != "local-party")
         .expect("a branch")
         .to_string();
-    let r = app.post("/roles", Some(&s), &[("csrf", &s.csrf), ("name", "Ada Lovegood"), ("email", "ada@example.org"), ("role", "branch-secretary"), ("unit", "local-party")]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a branch role is refused for the local party");
-    let r = app.post("/roles", Some(&s), &[("csrf", &s.csrf), ("name", "Ada Lovegood"), ("email", "ada@example.org"), ("role", "branch-secretary"), ("unit", &branch)]).await;
+    let r = app
+        .post(
+            "/roles",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "Ada Lovegood"),
+                ("email", "ada@example.org"),
+                ("role", "branch-secretary"),
+                ("unit", "local-party"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a branch role is refused for the local party"
+    );
+    let r = app
+        .post(
+            "/roles",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "Ada Lovegood"),
+                ("email", "ada@example.org"),
+                ("role", "branch-secretary"),
+                ("unit", &branch),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{branch}: {}", r.body);
     assert!(r.body.contains("sent an invitation"));
     let mut tx = app.db.begin().await.expect("tx");
     let mail = outbox::recent(&mut tx, 5).await.expect("outbox");
     drop(tx);
-    let invite = mail.iter().find(|m| m.to_address == "ada@example.org").expect("invitation queued");
-    let link = invite.body.split_whitespace().find(|w| w.contains("/welcome/")).expect("link");
+    let invite = mail
+        .iter()
+        .find(|m| m.to_address == "ada@example.org")
+        .expect("invitation queued");
+    let link = invite
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/welcome/"))
+        .expect("link");
     let path = link.trim_start_matches("https://rosette.example");
     assert_eq!(app.get(path, None).await.status, StatusCode::OK);
-    let r = app.post(path, None, &[("password", "password1"), ("password_again", "password1")]).await;
+    let r = app
+        .post(
+            path,
+            None,
+            &[("password", "password1"), ("password_again", "password1")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app.post(path, None, &[("password", "tulip harbour lantern"), ("password_again", "tulip harbour lantern")]).await;
+    let r = app
+        .post(
+            path,
+            None,
+            &[
+                ("password", "tulip harbour lantern"),
+                ("password_again", "tulip harbour lantern"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get(path, None).await.status, StatusCode::GONE, "a link works once");
-    let r = app.post("/sign-in", None, &[("email", "ada@example.org"), ("password", "tulip harbour lantern")]).await;
+    assert_eq!(
+        app.get(path, None).await.status,
+        StatusCode::GONE,
+        "a link works once"
+    );
+    let r = app
+        .post(
+            "/sign-in",
+            None,
+            &[
+                ("email", "ada@example.org"),
+                ("password", "tulip harbour lantern"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     // Only the Secretary gives roles.
     let m = app.sign_in(MEMBERSHIP).await;
-    let r = app.post("/roles", Some(&m), &[("csrf", &m.csrf), ("name", "X Y"), ("email", "x@example.org"), ("role", "secretary"), ("unit", "local-party")]).await;
+    let r = app
+        .post(
+            "/roles",
+            Some(&m),
+            &[
+                ("csrf", &m.csrf),
+                ("name", "X Y"),
+                ("email", "x@example.org"),
+                ("role", "secretary"),
+                ("unit", "local-party"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

@@ -104,7 +104,10 @@ impl Search {
             return None;
         }
         let has_digit = t.chars().any(|c| c.is_ascii_digit());
-        let postcode = if has_digit && t.len() <= 8 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
+        let postcode = if has_digit
+            && t.len() <= 8
+            && t.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        {
             Some(normalise_postcode(&t).unwrap_or_else(|_| t.to_uppercase()))
         } else {
             None
@@ -148,8 +151,19 @@ pub struct MemberFilter {
 
 /// The query keys the filter reads; others (paging, format) belong to the caller.
 pub const KEYS: &[&str] = &[
-    "q", "status", "branch", "rate", "kind", "gender", "joined_from", "joined_to", "paid_from",
-    "paid_to", "tag", "consent", "sort",
+    "q",
+    "status",
+    "branch",
+    "rate",
+    "kind",
+    "gender",
+    "joined_from",
+    "joined_to",
+    "paid_from",
+    "paid_to",
+    "tag",
+    "consent",
+    "sort",
 ];
 
 impl MemberFilter {
@@ -180,19 +194,27 @@ impl MemberFilter {
                 }
                 "status" => match Status::parse(v) {
                     Some(s) => push_new(&mut f.statuses, s),
-                    None => bad("status", format!("'{v}' is not a status: use {}", Status::expected())),
+                    None => bad(
+                        "status",
+                        format!("'{v}' is not a status: use {}", Status::expected()),
+                    ),
                 },
                 "branch" => push_new(&mut f.branches, v.to_lowercase()),
                 "rate" => push_new(&mut f.rates, v.to_lowercase()),
                 "kind" => match Kind::parse(v) {
                     Some(k) => push_new(&mut f.kinds, k),
-                    None => bad("kind", format!("'{v}' is not a kind: use {}", Kind::expected())),
+                    None => bad(
+                        "kind",
+                        format!("'{v}' is not a kind: use {}", Kind::expected()),
+                    ),
                 },
                 "gender" => match GenderFilter::ALL.iter().find(|g| g.as_str() == v) {
                     Some(g) => push_new(&mut f.genders, *g),
                     None => bad(
                         "gender",
-                        format!("'{v}' is not a gender filter: use woman, man, non_binary, other or not_given"),
+                        format!(
+                            "'{v}' is not a gender filter: use woman, man, non_binary, other or not_given"
+                        ),
                     ),
                 },
                 "joined_from" | "joined_to" | "paid_from" | "paid_to" => match parse_date(v) {
@@ -218,17 +240,27 @@ impl MemberFilter {
                         None => (v, true),
                     };
                     match Channel::parse(channel) {
-                        Some(c) if !f.consents.iter().any(|(x, _)| *x == c) => f.consents.push((c, wanted)),
-                        Some(_) => bad("consent", format!("consent by {channel} is asked for twice")),
+                        Some(c) if !f.consents.iter().any(|(x, _)| *x == c) => {
+                            f.consents.push((c, wanted))
+                        }
+                        Some(_) => bad(
+                            "consent",
+                            format!("consent by {channel} is asked for twice"),
+                        ),
                         None => bad(
                             "consent",
-                            format!("'{v}' is not a consent filter: use email, phone, sms or post, or no_email and so on"),
+                            format!(
+                                "'{v}' is not a consent filter: use email, phone, sms or post, or no_email and so on"
+                            ),
                         ),
                     }
                 }
                 "sort" => match Sort::ALL.iter().find(|s| s.as_str() == v) {
                     Some(s) => f.sort = *s,
-                    None => bad("sort", format!("'{v}' is not an order: use name, number, joined or -joined")),
+                    None => bad(
+                        "sort",
+                        format!("'{v}' is not an order: use name, number, joined or -joined"),
+                    ),
                 },
                 _ => {}
             }
@@ -243,7 +275,11 @@ impl MemberFilter {
                 bad(field, "the end of the range is before its start".into());
             }
         }
-        if problems.is_empty() { Ok(f) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(f)
+        } else {
+            Err(problems)
+        }
     }
 
     /// The canonical query string: what a saved segment keeps and a link repeats.
@@ -252,11 +288,19 @@ impl MemberFilter {
         if !self.q.is_empty() {
             out.push(("q", self.q.clone()));
         }
-        out.extend(self.statuses.iter().map(|s| ("status", s.as_str().to_string())));
+        out.extend(
+            self.statuses
+                .iter()
+                .map(|s| ("status", s.as_str().to_string())),
+        );
         out.extend(self.branches.iter().map(|b| ("branch", b.clone())));
         out.extend(self.rates.iter().map(|r| ("rate", r.clone())));
         out.extend(self.kinds.iter().map(|k| ("kind", k.as_str().to_string())));
-        out.extend(self.genders.iter().map(|g| ("gender", g.as_str().to_string())));
+        out.extend(
+            self.genders
+                .iter()
+                .map(|g| ("gender", g.as_str().to_string())),
+        );
         for (key, date) in [
             ("joined_from", self.joined_from),
             ("joined_to", self.joined_to),
@@ -269,7 +313,14 @@ impl MemberFilter {
         }
         out.extend(self.tags.iter().map(|t| ("tag", t.clone())));
         out.extend(self.consents.iter().map(|(c, wanted)| {
-            ("consent", if *wanted { c.as_str().to_string() } else { format!("no_{}", c.as_str()) })
+            (
+                "consent",
+                if *wanted {
+                    c.as_str().to_string()
+                } else {
+                    format!("no_{}", c.as_str())
+                },
+            )
         }));
         if self.sort != Sort::Name {
             out.push(("sort", self.sort.as_str().to_string()));
@@ -303,7 +354,7 @@ impl Cursor {
     }
 
     pub fn decode(text: &str) -> Option<Cursor> {
-        if text.len() % 2 != 0 || text.len() > 1024 {
+        if !text.len().is_multiple_of(2) || text.len() > 1024 {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..text.len())
@@ -325,7 +376,9 @@ mod tests {
     use crate::domain::dates::ymd;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -352,7 +405,10 @@ mod tests {
         assert_eq!(f.branches, vec!["riverside"]);
         assert_eq!(f.joined_from, Some(ymd(2024, 2, 1)));
         assert_eq!(f.tags, vec!["canvasser", "driver"]);
-        assert_eq!(f.consents, vec![(Channel::Email, true), (Channel::Phone, false)]);
+        assert_eq!(
+            f.consents,
+            vec![(Channel::Email, true), (Channel::Phone, false)]
+        );
         assert_eq!(f.sort, Sort::JoinedNewest);
         let again: Vec<(String, String)> = f
             .to_pairs()
@@ -375,13 +431,28 @@ mod tests {
         ]))
         .expect_err("invalid");
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["status", "gender", "joined_from", "consent", "sort", "paid_to"]);
-        assert!(problems[0].message.contains("in_arrears"), "{:?}", problems[0]);
+        assert_eq!(
+            fields,
+            [
+                "status",
+                "gender",
+                "joined_from",
+                "consent",
+                "sort",
+                "paid_to"
+            ]
+        );
+        assert!(
+            problems[0].message.contains("in_arrears"),
+            "{:?}",
+            problems[0]
+        );
     }
 
     #[test]
     fn blank_form_fields_mean_any() {
-        let f = MemberFilter::parse(&pairs(&[("q", ""), ("status", ""), ("joined_from", " ")])).expect("valid");
+        let f = MemberFilter::parse(&pairs(&[("q", ""), ("status", ""), ("joined_from", " ")]))
+            .expect("valid");
         assert!(f.is_empty());
         assert_eq!(f, MemberFilter::default());
     }

@@ -107,7 +107,11 @@ impl ContactInput {
             Kind::parse(&self.kind).unwrap_or_else(|| {
                 problems.push(problem(
                     "kind",
-                    format!("'{}' is not a kind: use {}", self.kind.trim(), Kind::expected()),
+                    format!(
+                        "'{}' is not a kind: use {}",
+                        self.kind.trim(),
+                        Kind::expected()
+                    ),
                 ));
                 Kind::Member
             })
@@ -185,8 +189,12 @@ pub fn parse_pounds(text: &str) -> Result<i64, String> {
     let t = text.trim().trim_start_matches('£').replace(',', "");
     let bad = || format!("'{}' is not an amount of money (like 12.50)", text.trim());
     let (pounds, pence) = match t.split_once('.') {
-        Some((p, d)) if d.len() == 2 && d.bytes().all(|b| b.is_ascii_digit()) => (p, d.parse::<i64>().map_err(|_| bad())?),
-        Some((p, d)) if d.len() == 1 && d.bytes().all(|b| b.is_ascii_digit()) => (p, d.parse::<i64>().map_err(|_| bad())? * 10),
+        Some((p, d)) if d.len() == 2 && d.bytes().all(|b| b.is_ascii_digit()) => {
+            (p, d.parse::<i64>().map_err(|_| bad())?)
+        }
+        Some((p, d)) if d.len() == 1 && d.bytes().all(|b| b.is_ascii_digit()) => {
+            (p, d.parse::<i64>().map_err(|_| bad())? * 10)
+        }
         Some(_) => return Err(bad()),
         None => (t.as_str(), 0),
     };
@@ -212,7 +220,9 @@ impl PaymentInput {
         today: NaiveDate,
     ) -> Result<PaymentEffect, Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let amount = parse_pounds(&self.amount).map_err(|e| problems.push(problem("amount", e))).ok();
+        let amount = parse_pounds(&self.amount)
+            .map_err(|e| problems.push(problem("amount", e)))
+            .ok();
         let paid_on = if self.paid_on.trim().is_empty() {
             Some(today)
         } else {
@@ -228,7 +238,10 @@ impl PaymentInput {
                 }
             }
         };
-        if !PAYMENT_METHODS.iter().any(|(code, _)| *code == self.method.trim()) {
+        if !PAYMENT_METHODS
+            .iter()
+            .any(|(code, _)| *code == self.method.trim())
+        {
             problems.push(problem(
                 "method",
                 "choose how it was paid: direct_debit, card, bank_transfer, cash or cheque",
@@ -265,10 +278,20 @@ pub struct LeavingInput {
 }
 
 impl LeavingInput {
-    pub fn check(&self, status: Status, today: NaiveDate) -> Result<(LeftReason, NaiveDate, Option<String>), Vec<FieldProblem>> {
+    pub fn check(
+        &self,
+        status: Status,
+        today: NaiveDate,
+    ) -> Result<(LeftReason, NaiveDate, Option<String>), Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        if matches!(status, Status::Resigned | Status::Deceased | Status::Expelled) {
-            problems.push(problem("reason", format!("this membership has already ended ({})", status.label())));
+        if matches!(
+            status,
+            Status::Resigned | Status::Deceased | Status::Expelled
+        ) {
+            problems.push(problem(
+                "reason",
+                format!("this membership has already ended ({})", status.label()),
+            ));
         }
         let reason = LeftReason::parse(&self.reason);
         if reason.is_none() {
@@ -346,7 +369,17 @@ mod tests {
         }
         .check()
         .expect_err("invalid");
-        assert_eq!(fields(&p), ["first_name", "email", "phone", "postcode", "kind", "sms_consent"]);
+        assert_eq!(
+            fields(&p),
+            [
+                "first_name",
+                "email",
+                "phone",
+                "postcode",
+                "kind",
+                "sms_consent"
+            ]
+        );
     }
 
     #[test]
@@ -365,37 +398,68 @@ mod tests {
     #[test]
     fn a_payment_renews_from_paid_until_or_rejoins_after_a_lapse() {
         let rules = Rules::defaults().expect("rules");
-        let rate = rules.rate("standard", ymd(2025, 1, 1)).expect("rate").clone();
+        let rate = rules
+            .rate("standard", ymd(2025, 1, 1))
+            .expect("rate")
+            .clone();
         let pay = PaymentInput {
             amount: "60.00".into(),
             paid_on: "2025-03-01".into(),
             method: "card".into(),
         };
         let today = ymd(2025, 3, 10);
-        let e = pay.check(&rate, Status::InArrears, Some(ymd(2025, 1, 31)), today).expect("ok");
-        assert_eq!((e.period_from, e.period_to, e.rejoins), (ymd(2025, 2, 1), ymd(2026, 1, 31), false));
-        let e = pay.check(&rate, Status::Current, Some(ymd(2025, 6, 30)), today).expect("ok");
+        let e = pay
+            .check(&rate, Status::InArrears, Some(ymd(2025, 1, 31)), today)
+            .expect("ok");
+        assert_eq!(
+            (e.period_from, e.period_to, e.rejoins),
+            (ymd(2025, 2, 1), ymd(2026, 1, 31), false)
+        );
+        let e = pay
+            .check(&rate, Status::Current, Some(ymd(2025, 6, 30)), today)
+            .expect("ok");
         assert_eq!(e.period_from, ymd(2025, 7, 1));
-        let e = pay.check(&rate, Status::Lapsed, Some(ymd(2024, 1, 31)), today).expect("ok");
+        let e = pay
+            .check(&rate, Status::Lapsed, Some(ymd(2024, 1, 31)), today)
+            .expect("ok");
         assert_eq!((e.period_from, e.rejoins), (ymd(2025, 3, 1), true));
-        let e = pay.check(&rate, Status::Resigned, Some(ymd(2025, 6, 30)), today).expect("ok");
+        let e = pay
+            .check(&rate, Status::Resigned, Some(ymd(2025, 6, 30)), today)
+            .expect("ok");
         assert!(e.rejoins);
         let bad = PaymentInput {
             amount: "x".into(),
             paid_on: "2025-04-01".into(),
             method: "barter".into(),
         };
-        assert_eq!(fields(&bad.check(&rate, Status::Current, None, today).expect_err("bad")), ["amount", "paid_on", "method"]);
+        assert_eq!(
+            fields(
+                &bad.check(&rate, Status::Current, None, today)
+                    .expect_err("bad")
+            ),
+            ["amount", "paid_on", "method"]
+        );
     }
 
     #[test]
     fn leaving_needs_a_reason_and_a_past_date() {
         let today = ymd(2025, 3, 10);
-        let ok = LeavingInput { reason: "resigned".into(), on: "".into(), note: "moved away".into() };
-        assert_eq!(ok.check(Status::Current, today), Ok((LeftReason::Resigned, today, Some("moved away".into()))));
-        let p = LeavingInput { reason: "bored".into(), on: "2030-01-01".into(), note: String::new() }
-            .check(Status::Current, today)
-            .expect_err("bad");
+        let ok = LeavingInput {
+            reason: "resigned".into(),
+            on: "".into(),
+            note: "moved away".into(),
+        };
+        assert_eq!(
+            ok.check(Status::Current, today),
+            Ok((LeftReason::Resigned, today, Some("moved away".into())))
+        );
+        let p = LeavingInput {
+            reason: "bored".into(),
+            on: "2030-01-01".into(),
+            note: String::new(),
+        }
+        .check(Status::Current, today)
+        .expect_err("bad");
         assert_eq!(fields(&p), ["reason", "on"]);
         assert!(ok.check(Status::Resigned, today).is_err());
     }

@@ -289,13 +289,27 @@ mod tests {
 
     #[test]
     fn bounds_divide_statuses_exactly_as_status_does() {
-        for rules in [R, StatusRules { new_days: 30, lapse_after_months: 1 }] {
+        for rules in [
+            R,
+            StatusRules {
+                new_days: 30,
+                lapse_after_months: 1,
+            },
+        ] {
             let mut on = d(2023, 12, 20);
             while on < d(2024, 9, 10) {
                 let b = rules.bounds(on);
                 let mut start = d(2022, 11, 25);
                 while start <= on {
-                    for paid in [None, start.pred_opt(), Some(start), Some(add_months(start, 12)), Some(on), on.pred_opt(), Some(add_months(on, 1))] {
+                    for paid in [
+                        None,
+                        start.pred_opt(),
+                        Some(start),
+                        Some(add_months(start, 12)),
+                        Some(on),
+                        on.pred_opt(),
+                        Some(add_months(on, 1)),
+                    ] {
                         let from = rules.arrears_from(start, paid);
                         assert_eq!(
                             on >= rules.lapses_on(start, paid),
@@ -314,8 +328,14 @@ mod tests {
                 on = on + Days::new(3);
             }
         }
-        assert_eq!(R.bounds(d(2024, 8, 31)).lapsed_if_arrears_from_by, d(2024, 2, 29));
-        assert_eq!(R.bounds(d(2024, 2, 29)).lapsed_if_arrears_from_by, d(2023, 8, 31));
+        assert_eq!(
+            R.bounds(d(2024, 8, 31)).lapsed_if_arrears_from_by,
+            d(2024, 2, 29)
+        );
+        assert_eq!(
+            R.bounds(d(2024, 2, 29)).lapsed_if_arrears_from_by,
+            d(2023, 8, 31)
+        );
     }
 
     #[test]

@@ -4,11 +4,11 @@
 
 pub mod access;
 pub mod dates;
+pub mod fields;
 pub mod filter;
 pub mod forms;
-pub mod password;
-pub mod fields;
 pub mod membership;
+pub mod password;
 pub mod record;
 pub mod rights;
 pub mod rules;

@@ -6,20 +6,113 @@
 /// refused if, lower-cased and with trailing digits and symbols removed, it is one of these
 /// or is one of these exactly.
 const COMMON: &[&str] = &[
-    "password", "passw0rd", "p@ssword", "p@ssw0rd", "123456", "12345678", "123456789",
-    "1234567890", "qwerty", "qwertyuiop", "qwerty123", "abc123", "111111", "000000",
-    "iloveyou", "letmein", "welcome", "monkey", "dragon", "football", "baseball", "sunshine",
-    "princess", "admin", "administrator", "master", "shadow", "superman", "trustno1",
-    "whatever", "starwars", "michael", "jennifer", "charlie", "liverpool", "arsenal",
-    "chelsea", "manchester", "changeme", "secret", "freedom", "hello", "login", "access",
-    "flower", "hunter", "ranger", "buster", "soccer", "hockey", "killer", "jordan", "pepper",
-    "ginger", "summer", "winter", "autumn", "spring", "london", "england", "computer",
-    "internet", "samsung", "google", "zaq12wsx", "1qaz2wsx", "asdfghjk", "asdfgh", "zxcvbnm",
-    "qazwsx", "aa123456", "password1", "default", "guest", "labour", "labourparty", "party",
-    "member", "members", "membership", "rosette", "solidarity", "socialism", "comrade",
-    "unison", "unite", "democracy", "election", "vote", "letmein1", "welcome1", "abcdefgh",
-    "abcd1234", "1q2w3e4r", "1q2w3e", "q1w2e3r4", "11111111", "12121212", "87654321",
-    "00000000", "123123", "123123123", "654321", "666666", "7777777", "888888", "121212",
+    "password",
+    "passw0rd",
+    "p@ssword",
+    "p@ssw0rd",
+    "123456",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwerty",
+    "qwertyuiop",
+    "qwerty123",
+    "abc123",
+    "111111",
+    "000000",
+    "iloveyou",
+    "letmein",
+    "welcome",
+    "monkey",
+    "dragon",
+    "football",
+    "baseball",
+    "sunshine",
+    "princess",
+    "admin",
+    "administrator",
+    "master",
+    "shadow",
+    "superman",
+    "trustno1",
+    "whatever",
+    "starwars",
+    "michael",
+    "jennifer",
+    "charlie",
+    "liverpool",
+    "arsenal",
+    "chelsea",
+    "manchester",
+    "changeme",
+    "secret",
+    "freedom",
+    "hello",
+    "login",
+    "access",
+    "flower",
+    "hunter",
+    "ranger",
+    "buster",
+    "soccer",
+    "hockey",
+    "killer",
+    "jordan",
+    "pepper",
+    "ginger",
+    "summer",
+    "winter",
+    "autumn",
+    "spring",
+    "london",
+    "england",
+    "computer",
+    "internet",
+    "samsung",
+    "google",
+    "zaq12wsx",
+    "1qaz2wsx",
+    "asdfghjk",
+    "asdfgh",
+    "zxcvbnm",
+    "qazwsx",
+    "aa123456",
+    "password1",
+    "default",
+    "guest",
+    "labour",
+    "labourparty",
+    "party",
+    "member",
+    "members",
+    "membership",
+    "rosette",
+    "solidarity",
+    "socialism",
+    "comrade",
+    "unison",
+    "unite",
+    "democracy",
+    "election",
+    "vote",
+    "letmein1",
+    "welcome1",
+    "abcdefgh",
+    "abcd1234",
+    "1q2w3e4r",
+    "1q2w3e",
+    "q1w2e3r4",
+    "11111111",
+    "12121212",
+    "87654321",
+    "00000000",
+    "123123",
+    "123123123",
+    "654321",
+    "666666",
+    "7777777",
+    "888888",
+    "121212",
 ];
 
 /// Why a password was refused, in words for the person choosing it.
@@ -77,13 +170,34 @@ mod tests {
 
     #[test]
     fn short_and_common_passwords_are_refused() {
-        assert_eq!(check("short1!", "a@example.org", "A B"), Err(PasswordProblem::TooShort));
-        assert_eq!(check("password", "a@example.org", "A B"), Err(PasswordProblem::Common));
-        assert_eq!(check("Password123!", "a@example.org", "A B"), Err(PasswordProblem::Common));
-        assert_eq!(check("LIVERPOOL", "a@example.org", "A B"), Err(PasswordProblem::Common));
-        assert_eq!(check("12345678", "a@example.org", "A B"), Err(PasswordProblem::Common));
-        assert_eq!(check("aaaaaaaaaaaa", "a@example.org", "A B"), Err(PasswordProblem::Repetitive));
-        assert_eq!(check(&"x1".repeat(200), "a@example.org", "A B"), Err(PasswordProblem::TooLong));
+        assert_eq!(
+            check("short1!", "a@example.org", "A B"),
+            Err(PasswordProblem::TooShort)
+        );
+        assert_eq!(
+            check("password", "a@example.org", "A B"),
+            Err(PasswordProblem::Common)
+        );
+        assert_eq!(
+            check("Password123!", "a@example.org", "A B"),
+            Err(PasswordProblem::Common)
+        );
+        assert_eq!(
+            check("LIVERPOOL", "a@example.org", "A B"),
+            Err(PasswordProblem::Common)
+        );
+        assert_eq!(
+            check("12345678", "a@example.org", "A B"),
+            Err(PasswordProblem::Common)
+        );
+        assert_eq!(
+            check("aaaaaaaaaaaa", "a@example.org", "A B"),
+            Err(PasswordProblem::Repetitive)
+        );
+        assert_eq!(
+            check(&"x1".repeat(200), "a@example.org", "A B"),
+            Err(PasswordProblem::TooLong)
+        );
     }
 
     #[test]
@@ -100,8 +214,18 @@ mod tests {
 
     #[test]
     fn long_passphrases_pass() {
-        assert_eq!(check("correct horse battery staple", "a@example.org", "A B"), Ok(()));
-        assert_eq!(check("Priyanka walks the canal path", "priyanka@example.org", "Priyanka Shah"), Ok(()));
+        assert_eq!(
+            check("correct horse battery staple", "a@example.org", "A B"),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                "Priyanka walks the canal path",
+                "priyanka@example.org",
+                "Priyanka Shah"
+            ),
+            Ok(())
+        );
         assert_eq!(check("tulip-harbour-9", "a@example.org", "A B"), Ok(()));
     }
 }

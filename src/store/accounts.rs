@@ -225,8 +225,14 @@ pub async fn roles_in(tx: &mut Tx, local_parties: &[i64]) -> Result<Vec<RoleRow>
             .column((Users::Table, Users::Email))
             .column((Users::Table, Users::Name))
             .column((RoleAssignments::Table, RoleAssignments::Role))
-            .expr_as(Expr::col((Units::Table, Units::Slug)), Alias::new("unit_slug"))
-            .expr_as(Expr::col((Units::Table, Units::Name)), Alias::new("unit_name"))
+            .expr_as(
+                Expr::col((Units::Table, Units::Slug)),
+                Alias::new("unit_slug"),
+            )
+            .expr_as(
+                Expr::col((Units::Table, Units::Name)),
+                Alias::new("unit_name"),
+            )
             .from(RoleAssignments::Table)
             .inner_join(
                 Users::Table,
@@ -340,7 +346,11 @@ pub async fn add_token(tx: &mut Tx, user_id: i64, token_hash: &str) -> Result<()
     tx.execute(
         &Query::insert()
             .into_table(ApiTokens::Table)
-            .columns([ApiTokens::UserId, ApiTokens::TokenHash, ApiTokens::CreatedAt])
+            .columns([
+                ApiTokens::UserId,
+                ApiTokens::TokenHash,
+                ApiTokens::CreatedAt,
+            ])
             .values_panic([user_id.into(), token_hash.into(), Utc::now().into()])
             .to_owned(),
     )

@@ -94,17 +94,26 @@ pub async fn search(tx: &mut Tx, s: &Search, limit: u64) -> Result<Vec<Entry>> {
         q.and_where(Expr::col(AuditLog::Action).eq(a.as_str()));
     }
     if let Some(about) = &s.about {
-        let escaped = about.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = about
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         q.cond_where(
             Cond::any()
                 .add(Expr::col(AuditLog::Subject).eq(about.as_str()))
-                .add(Expr::col(AuditLog::Detail).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))),
+                .add(
+                    Expr::col(AuditLog::Detail)
+                        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+                ),
         );
     }
     if let Some(d) = s.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
         q.and_where(Expr::col(AuditLog::At).gte(d.and_utc()));
     }
-    if let Some(d) = s.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
+    if let Some(d) =
+        s.to.and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
         q.and_where(Expr::col(AuditLog::At).lt(d.and_utc()));
     }
     if let Some(b) = s.before {

@@ -619,7 +619,12 @@ fn officers() -> Vec<Step> {
                 .col(text(Outbox::Subject))
                 .col(text(Outbox::Body))
                 .col(text(Outbox::State))
-                .col(ColumnDef::new(Outbox::Attempts).integer().not_null().default(0))
+                .col(
+                    ColumnDef::new(Outbox::Attempts)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
                 .col(stamp(Outbox::NextAttemptAt))
                 .col(text_null(Outbox::LastError))
                 .col(stamp(Outbox::CreatedAt))
@@ -649,8 +654,23 @@ fn officers() -> Vec<Step> {
                 .add_column(ColumnDef::new(AuditLog::LocalPartyId).big_integer().null())
                 .to_owned(),
         )),
-        index("audit_log_party", AuditLog::Table, &["local_party_id", "at"], false),
-        index("audit_log_subject", AuditLog::Table, &["subject", "at"], false),
-        index("people_party_gender", People::Table, &["local_party_id", "gender"], false),
+        index(
+            "audit_log_party",
+            AuditLog::Table,
+            &["local_party_id", "at"],
+            false,
+        ),
+        index(
+            "audit_log_subject",
+            AuditLog::Table,
+            &["subject", "at"],
+            false,
+        ),
+        index(
+            "people_party_gender",
+            People::Table,
+            &["local_party_id", "gender"],
+            false,
+        ),
     ]
 }

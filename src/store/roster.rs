@@ -10,13 +10,14 @@ use sea_query::{
 use uuid::Uuid;
 
 use super::schema::{
-    AuditLog, CallerAssignments, MembershipEvents, Memberships, Payments, People, PersonTags,
-    Units,
+    AuditLog, CallerAssignments, MembershipEvents, Memberships, Payments, People, PersonTags, Units,
 };
 use super::{Result, Tx};
 use crate::domain::access::{Grant, Reach};
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
-use crate::domain::{Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules};
+use crate::domain::{
+    Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules,
+};
 
 /// One row of the member list.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -143,10 +144,7 @@ fn status_condition(status: Status, b: &StatusBounds) -> Condition {
         Status::Deceased => left_as(LeftReason::Deceased),
         Status::Expelled => left_as(LeftReason::Expelled),
         Status::Lapsed => Cond::all().add(not_left).add(lapsed),
-        Status::Suspended => Cond::all()
-            .add(not_left)
-            .add(lapsed.not())
-            .add(suspended),
+        Status::Suspended => Cond::all().add(not_left).add(lapsed.not()).add(suspended),
         Status::InArrears => Cond::all()
             .add(not_left)
             .add(lapsed.not())
@@ -234,7 +232,8 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
         all = all.add(p(People::Kind).is_in(f.kinds.iter().map(|k| k.as_str())));
     }
     if !f.genders.is_empty() {
-        let common = [Gender::Woman, Gender::Man, Gender::NonBinary].map(|g| g.as_str().to_string());
+        let common =
+            [Gender::Woman, Gender::Man, Gender::NonBinary].map(|g| g.as_str().to_string());
         let mut any = Cond::any();
         for g in &f.genders {
             any = any.add(match g {
@@ -311,8 +310,14 @@ fn select_listed() -> SelectStatement {
             .map(|c| (People::Table, c)),
         )
         .column((Memberships::Table, Memberships::Rate))
-        .expr_as(Expr::col((Units::Table, Units::Slug)), Alias::new("branch_slug"))
-        .expr_as(Expr::col((Units::Table, Units::Name)), Alias::new("branch_name"))
+        .expr_as(
+            Expr::col((Units::Table, Units::Slug)),
+            Alias::new("branch_slug"),
+        )
+        .expr_as(
+            Expr::col((Units::Table, Units::Name)),
+            Alias::new("branch_name"),
+        )
         .columns(
             [
                 Memberships::JoinedOn,
@@ -326,11 +331,13 @@ fn select_listed() -> SelectStatement {
         .from(Memberships::Table)
         .inner_join(
             People::Table,
-            Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+            Expr::col((People::Table, People::Id))
+                .equals((Memberships::Table, Memberships::PersonId)),
         )
         .left_join(
             Units::Table,
-            Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)),
+            Expr::col((Units::Table, Units::Id))
+                .equals((Memberships::Table, Memberships::BranchId)),
         )
         .to_owned()
 }
@@ -399,11 +406,13 @@ pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
         .from(Memberships::Table)
         .inner_join(
             People::Table,
-            Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+            Expr::col((People::Table, People::Id))
+                .equals((Memberships::Table, Memberships::PersonId)),
         )
         .left_join(
             Units::Table,
-            Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)),
+            Expr::col((Units::Table, Units::Id))
+                .equals((Memberships::Table, Memberships::BranchId)),
         )
         .cond_where(scope_condition(q.grants, q.user_id))
         .cond_where(filter_condition(q.filter, &q.bounds));
@@ -413,7 +422,12 @@ pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
 
 /// One person in scope, by public id; `None` if there is no such person or they are out
 /// of scope (the caller cannot tell which, by design).
-pub async fn get(tx: &mut Tx, grants: &[Grant], user_id: i64, public_id: &str) -> Result<Option<Listed>> {
+pub async fn get(
+    tx: &mut Tx,
+    grants: &[Grant],
+    user_id: i64,
+    public_id: &str,
+) -> Result<Option<Listed>> {
     let mut s = select_listed();
     s.cond_where(scope_condition(grants, user_id))
         .and_where(p(People::PublicId).eq(public_id));
@@ -543,7 +557,11 @@ pub async fn payments(tx: &mut Tx, membership_id: i64) -> Result<Vec<Payment>> {
 }
 
 /// Who opened a person's page, newest first.
-pub async fn viewers(tx: &mut Tx, public_id: &str, limit: u64) -> Result<Vec<(chrono::DateTime<Utc>, String)>> {
+pub async fn viewers(
+    tx: &mut Tx,
+    public_id: &str,
+    limit: u64,
+) -> Result<Vec<(chrono::DateTime<Utc>, String)>> {
     tx.fetch_all(
         &Query::select()
             .columns([AuditLog::At, AuditLog::Actor])
@@ -577,15 +595,34 @@ pub async fn update_contact(
         .value(People::AddressLine2, c.address_line2.clone())
         .value(People::Town, c.town.clone())
         .value(People::Postcode, c.postcode.clone())
-        .value(People::Gender, c.gender.as_ref().map(|g| g.as_str().to_string()))
+        .value(
+            People::Gender,
+            c.gender.as_ref().map(|g| g.as_str().to_string()),
+        )
         .value(People::Notes, c.notes.clone())
         .value(People::Kind, c.kind.as_str())
         .value(People::UpdatedAt, now);
     let cols = [
-        (People::EmailConsent, People::EmailConsentSource, People::EmailConsentAt),
-        (People::PhoneConsent, People::PhoneConsentSource, People::PhoneConsentAt),
-        (People::SmsConsent, People::SmsConsentSource, People::SmsConsentAt),
-        (People::PostConsent, People::PostConsentSource, People::PostConsentAt),
+        (
+            People::EmailConsent,
+            People::EmailConsentSource,
+            People::EmailConsentAt,
+        ),
+        (
+            People::PhoneConsent,
+            People::PhoneConsentSource,
+            People::PhoneConsentAt,
+        ),
+        (
+            People::SmsConsent,
+            People::SmsConsentSource,
+            People::SmsConsentAt,
+        ),
+        (
+            People::PostConsent,
+            People::PostConsentSource,
+            People::PostConsentAt,
+        ),
     ];
     for (i, (flag, src, at)) in cols.into_iter().enumerate() {
         if c.consents[i] != old_consents[i] {
@@ -646,8 +683,17 @@ pub async fn record_payment(
     }
     u.and_where(Expr::col(Memberships::Id).eq(membership_id));
     tx.execute(&u).await?;
-    let kind = if rejoined { EventKind::Rejoined } else { EventKind::Renewed };
-    let detail = format!("paid £{}.{:02} by {}", payment.amount_pence / 100, payment.amount_pence % 100, payment.method);
+    let kind = if rejoined {
+        EventKind::Rejoined
+    } else {
+        EventKind::Renewed
+    };
+    let detail = format!(
+        "paid £{}.{:02} by {}",
+        payment.amount_pence / 100,
+        payment.amount_pence % 100,
+        payment.method
+    );
     let event = Event::new(kind, payment.paid_on, Some(new_paid_until)).with_detail(detail);
     super::members::add_events(tx, &[(membership_id, &event)]).await?;
     Ok(public_id)
@@ -710,7 +756,9 @@ pub async fn joins_by_month(
                     Expr::col((MembershipEvents::Table, MembershipEvents::Kind))
                         .is_in([EventKind::Joined.as_str(), EventKind::Rejoined.as_str()]),
                 )
-                .and_where(Expr::col((MembershipEvents::Table, MembershipEvents::OnDate)).gte(since))
+                .and_where(
+                    Expr::col((MembershipEvents::Table, MembershipEvents::OnDate)).gte(since),
+                )
                 .to_owned(),
         )
         .await?;
@@ -737,7 +785,8 @@ pub async fn status_counts(
     s.from(Memberships::Table)
         .inner_join(
             People::Table,
-            Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+            Expr::col((People::Table, People::Id))
+                .equals((Memberships::Table, Memberships::PersonId)),
         )
         .cond_where(scope_condition(grants, user_id));
     let row: Option<StatusSums> = tx.fetch_optional(&s).await?;
@@ -754,7 +803,10 @@ where
 {
     fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
         (0..Status::ALL.len())
-            .map(|i| row.try_get::<Option<i64>, _>(format!("s{i}").as_str()).map(|v| v.unwrap_or(0)))
+            .map(|i| {
+                row.try_get::<Option<i64>, _>(format!("s{i}").as_str())
+                    .map(|v| v.unwrap_or(0))
+            })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map(StatusSums)
     }
@@ -778,7 +830,8 @@ pub async fn recent_lapses(
             .from(Memberships::Table)
             .inner_join(
                 People::Table,
-                Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+                Expr::col((People::Table, People::Id))
+                    .equals((Memberships::Table, Memberships::PersonId)),
             )
             .cond_where(scope_condition(grants, user_id))
             .cond_where(status_condition(Status::Lapsed, bounds))

@@ -56,14 +56,18 @@ pub async fn create(
 ) -> Result<Segment> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
-        return Err(StoreError::Invalid("give the segment a name of 1 to 80 characters".into()));
+        return Err(StoreError::Invalid(
+            "give the segment a name of 1 to 80 characters".into(),
+        ));
     }
     let mut taken = select();
     taken
         .and_where(Expr::col(Segments::LocalPartyId).eq(local_party_id))
         .and_where(Expr::col(Segments::Name).eq(name));
     if tx.fetch_optional::<Segment, _>(&taken).await?.is_some() {
-        return Err(StoreError::Invalid(format!("there is already a segment called '{name}'")));
+        return Err(StoreError::Invalid(format!(
+            "there is already a segment called '{name}'"
+        )));
     }
     let public_id = Uuid::now_v7().to_string();
     tx.execute(

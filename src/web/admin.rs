@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::auth::{CsrfForm, Officer, mail_folder};
-use crate::officers::{OfficerError, add_officer};
 use super::pages::{Choice, Nav};
 use super::{AppState, WebError};
 use crate::domain::dates::parse_date;
 use crate::domain::{Role, UnitKind};
+use crate::officers::{OfficerError, add_officer};
 use crate::store::accounts;
 use crate::store::{Tx, audit, units};
 
@@ -30,15 +30,33 @@ struct RolesPage {
 }
 
 /// The units a Secretary can give roles for: their local parties and those parties' branches.
-async fn unit_choices(tx: &mut Tx, parties: &[i64], picked: &str) -> Result<Vec<(Choice, i64, UnitKind)>, WebError> {
+async fn unit_choices(
+    tx: &mut Tx,
+    parties: &[i64],
+    picked: &str,
+) -> Result<Vec<(Choice, i64, UnitKind)>, WebError> {
     let mut out = Vec::new();
     for u in units::list(tx).await? {
-        let Some(kind) = UnitKind::parse(&u.kind) else { continue };
+        let Some(kind) = UnitKind::parse(&u.kind) else {
+            continue;
+        };
         if kind == UnitKind::LocalParty && parties.contains(&u.id) {
-            out.push((Choice { picked: u.slug == picked, value: u.slug.clone(), label: u.name.clone() }, u.id, kind));
+            out.push((
+                Choice {
+                    picked: u.slug == picked,
+                    value: u.slug.clone(),
+                    label: u.name.clone(),
+                },
+                u.id,
+                kind,
+            ));
             for b in units::branches(tx, u.id).await? {
                 out.push((
-                    Choice { picked: b.slug == picked, value: b.slug.clone(), label: format!("{} — {}", u.name, b.name) },
+                    Choice {
+                        picked: b.slug == picked,
+                        value: b.slug.clone(),
+                        label: format!("{} — {}", u.name, b.name),
+                    },
                     b.id,
                     UnitKind::Branch,
                 ));
@@ -76,7 +94,11 @@ async fn render_roles(
         roles,
         role_choices: Role::ALL
             .iter()
-            .map(|r| Choice { value: r.name().into(), label: r.label().into(), picked: r.name() == form.role })
+            .map(|r| Choice {
+                value: r.name().into(),
+                label: r.label().into(),
+                picked: r.name() == form.role,
+            })
             .collect(),
         units: units.into_iter().map(|(c, _, _)| c).collect(),
         error,
@@ -84,11 +106,18 @@ async fn render_roles(
         mail_folder: mail_folder(state),
         form,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Html(page.render()?)).into_response())
 }
 
-pub async fn roles_page(State(state): State<AppState>, officer: Officer) -> Result<Response, WebError> {
+pub async fn roles_page(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Response, WebError> {
     render_roles(&state, &officer, InviteForm::default(), None, None).await
 }
 
@@ -102,7 +131,11 @@ pub struct InviteForm {
     pub unit: String,
 }
 
-pub async fn invite(State(state): State<AppState>, officer: Officer, Form(form): Form<InviteForm>) -> Result<Response, WebError> {
+pub async fn invite(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, WebError> {
     officer.check_csrf(&form.csrf)?;
     if officer.scope.assigns_roles.is_empty() {
         return Err(WebError::Forbidden);
@@ -142,7 +175,11 @@ pub async fn invite(State(state): State<AppState>, officer: Officer, Form(form):
         Ok((added, role)) => {
             tx.commit().await?;
             let notice = if added.invitation.is_some() {
-                format!("{} is now {} and has been sent an invitation to choose a password.", added.user.name, role.label())
+                format!(
+                    "{} is now {} and has been sent an invitation to choose a password.",
+                    added.user.name,
+                    role.label()
+                )
             } else {
                 format!("{} is now {} as well.", added.user.name, role.label())
             };
@@ -167,7 +204,9 @@ pub async fn remove_role(
         return Err(WebError::NotFound);
     };
     if row.email == officer.user.email && row.role == Role::Secretary.name() {
-        return Err(WebError::BadRequest("You cannot remove your own Secretary role; ask another Secretary to.".into()));
+        return Err(WebError::BadRequest(
+            "You cannot remove your own Secretary role; ask another Secretary to.".into(),
+        ));
     }
     accounts::unassign(&mut tx, &id, &officer.scope.assigns_roles).await?;
     audit::record(
@@ -206,7 +245,11 @@ pub struct AuditQuery {
     before: String,
 }
 
-pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q): Query<AuditQuery>) -> Result<Response, WebError> {
+pub async fn audit_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
     if officer.scope.reads_audit.is_empty() {
         return Err(WebError::Forbidden);
     }
@@ -241,12 +284,24 @@ pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q
         nav: Nav::of(&officer),
         entries: entries
             .into_iter()
-            .map(|e| (e.at.format("%-d %b %Y %H:%M:%S").to_string(), e.actor, e.action, e.subject, e.detail))
+            .map(|e| {
+                (
+                    e.at.format("%-d %b %Y %H:%M:%S").to_string(),
+                    e.actor,
+                    e.action,
+                    e.subject,
+                    e.detail,
+                )
+            })
             .collect(),
         form: q,
         older,
         error,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Html(page.render()?)).into_response())
 }

@@ -3,11 +3,11 @@
 //! outside the token's scope: 404, exactly as if it did not exist.
 
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde_json::{Value, json};
 
 use super::auth::ApiUser;
@@ -24,7 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/members", get(list_members))
         .route("/members/{id}", get(get_member).patch(update_member))
-        .route("/members/{id}/payments", get(list_payments).post(add_payment))
+        .route(
+            "/members/{id}/payments",
+            get(list_payments).post(add_payment),
+        )
         .route("/units", get(list_units))
         .route("/segments", get(list_segments).post(create_segment))
         .route("/segments/{id}/members", get(segment_members))
@@ -54,15 +57,18 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            ApiError::NotFound | ApiError::Web(WebError::NotFound) => {
-                (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": "no such record in your scope"}))
-            }
-            ApiError::Forbidden | ApiError::Web(WebError::Forbidden) => {
-                (StatusCode::FORBIDDEN, json!({"error": "forbidden", "message": "your role does not allow this"}))
-            }
-            ApiError::BadRequest(m) | ApiError::Web(WebError::BadRequest(m)) => {
-                (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m}))
-            }
+            ApiError::NotFound | ApiError::Web(WebError::NotFound) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "message": "no such record in your scope"}),
+            ),
+            ApiError::Forbidden | ApiError::Web(WebError::Forbidden) => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "message": "your role does not allow this"}),
+            ),
+            ApiError::BadRequest(m) | ApiError::Web(WebError::BadRequest(m)) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "bad_request", "message": m}),
+            ),
             ApiError::Invalid(problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({
@@ -73,7 +79,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Web(e) => {
                 tracing::error!(error = %e, "API request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "internal", "message": "something went wrong on our side; it has been logged"}))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "internal", "message": "something went wrong on our side; it has been logged"}),
+                )
             }
         };
         (status, Json(body)).into_response()
@@ -120,10 +129,21 @@ fn limited_item(l: &Listed) -> Value {
 }
 
 fn shown(l: &Listed, state: &AppState, scope: &Scope) -> Value {
-    if scope.is_officer() { item(l, state) } else { limited_item(l) }
+    if scope.is_officer() {
+        item(l, state)
+    } else {
+        limited_item(l)
+    }
 }
 
-async fn note(tx: &mut Tx, who: &ApiUser, lp: Option<i64>, action: &str, subject: &str, detail: &str) -> Result<(), ApiError> {
+async fn note(
+    tx: &mut Tx,
+    who: &ApiUser,
+    lp: Option<i64>,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), ApiError> {
     audit::record(
         tx,
         audit::Note {
@@ -145,15 +165,34 @@ async fn page_of(
     filter: &MemberFilter,
     what: &str,
 ) -> ApiResult {
-    let limit = match pairs.iter().find(|(k, _)| k == "limit").map(|(_, v)| v.trim()) {
+    let limit = match pairs
+        .iter()
+        .find(|(k, _)| k == "limit")
+        .map(|(_, v)| v.trim())
+    {
         None | Some("") => 100,
         Some(v) => match v.parse::<u64>() {
             Ok(n) if (1..=500).contains(&n) => n,
-            _ => return Err(ApiError::Invalid(vec![FieldProblem { field: "limit".into(), message: format!("'{v}' is not a page size from 1 to 500") }])),
+            _ => {
+                return Err(ApiError::Invalid(vec![FieldProblem {
+                    field: "limit".into(),
+                    message: format!("'{v}' is not a page size from 1 to 500"),
+                }]));
+            }
         },
     };
-    let cursor = match pairs.iter().find(|(k, _)| k == "cursor").map(|(_, v)| v.trim()).filter(|v| !v.is_empty()) {
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| ApiError::Invalid(vec![FieldProblem { field: "cursor".into(), message: "not a cursor this server gave out".into() }]))?),
+    let cursor = match pairs
+        .iter()
+        .find(|(k, _)| k == "cursor")
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+    {
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+            ApiError::Invalid(vec![FieldProblem {
+                field: "cursor".into(),
+                message: "not a cursor this server gave out".into(),
+            }])
+        })?),
         None => None,
     };
     let mut tx = state.db.begin().await?;
@@ -165,7 +204,15 @@ async fn page_of(
     };
     let (rows, next) = roster::list(&mut tx, &q, cursor.as_ref(), limit).await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.public_id.as_str()).collect();
-    note(&mut tx, who, rows.first().map(|r| r.local_party_id), "api.member.list", what, &format!("{} people: {}", ids.len(), ids.join(" "))).await?;
+    note(
+        &mut tx,
+        who,
+        rows.first().map(|r| r.local_party_id),
+        "api.member.list",
+        what,
+        &format!("{} people: {}", ids.len(), ids.join(" ")),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(json!({
         "items": rows.iter().map(|l| shown(l, state, &who.scope)).collect::<Vec<_>>(),
@@ -175,26 +222,42 @@ async fn page_of(
 }
 
 fn pairs_of(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).map_err(|_| ApiError::BadRequest("the query string is not valid".into()))
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))
 }
 
-async fn list_members(State(state): State<AppState>, who: ApiUser, RawQuery(raw): RawQuery) -> ApiResult {
+async fn list_members(
+    State(state): State<AppState>,
+    who: ApiUser,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
     let pairs = pairs_of(raw)?;
     let filter = MemberFilter::parse(&pairs).map_err(ApiError::Invalid)?;
-    let what = format!("members ?{}", serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default());
+    let what = format!(
+        "members ?{}",
+        serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default()
+    );
     page_of(&state, &who, &pairs, &filter, &what).await
 }
 
 async fn find(tx: &mut Tx, who: &ApiUser, id: &str) -> Result<Listed, ApiError> {
-    roster::get(tx, &who.scope.read, who.user.id, id).await?.ok_or(ApiError::NotFound)
+    roster::get(tx, &who.scope.read, who.user.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 async fn find_writable(tx: &mut Tx, who: &ApiUser, id: &str) -> Result<Listed, ApiError> {
     let seen = find(tx, who, id).await?;
-    roster::get(tx, &who.scope.write, who.user.id, &seen.public_id).await?.ok_or(ApiError::Forbidden)
+    roster::get(tx, &who.scope.write, who.user.id, &seen.public_id)
+        .await?
+        .ok_or(ApiError::Forbidden)
 }
 
-async fn get_member(State(state): State<AppState>, who: ApiUser, Path(id): Path<String>) -> ApiResult {
+async fn get_member(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
     let mut tx = state.db.begin().await?;
     let l = find(&mut tx, &who, &id).await?;
     let mut body = shown(&l, &state, &who.scope);
@@ -206,13 +269,24 @@ async fn get_member(State(state): State<AppState>, who: ApiUser, Path(id): Path<
         obj.insert("address_line2".into(), json!(d.address_line2));
         obj.insert("town".into(), json!(d.town));
         obj.insert("notes".into(), json!(d.notes));
-        obj.insert("tags".into(), json!(roster::tags(&mut tx, l.person_id).await?));
+        obj.insert(
+            "tags".into(),
+            json!(roster::tags(&mut tx, l.person_id).await?),
+        );
         obj.insert(
             "consents".into(),
             json!({"email": d.email_consent, "phone": d.phone_consent, "sms": d.sms_consent, "post": d.post_consent}),
         );
     }
-    note(&mut tx, &who, Some(l.local_party_id), "member.view", &l.public_id, "via API").await?;
+    note(
+        &mut tx,
+        &who,
+        Some(l.local_party_id),
+        "member.view",
+        &l.public_id,
+        "via API",
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(body).into_response())
 }
@@ -256,8 +330,11 @@ async fn update_member(
     let mut tx = state.db.begin().await?;
     let l = find_writable(&mut tx, &who, &id).await?;
     let Json(patch) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let d = roster::details(&mut tx, l.person_id).await?.ok_or(ApiError::NotFound)?;
-    let pick = |new: Option<Option<String>>, old: Option<String>| new.unwrap_or(old).unwrap_or_default();
+    let d = roster::details(&mut tx, l.person_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let pick =
+        |new: Option<Option<String>>, old: Option<String>| new.unwrap_or(old).unwrap_or_default();
     let consent = |new: Option<Option<bool>>, old: Option<bool>| consent_text(new.unwrap_or(old));
     let input = ContactInput {
         first_name: patch.first_name.unwrap_or(l.first_name.clone()),
@@ -284,14 +361,26 @@ async fn update_member(
     Ok(Json(item(&updated, &state)).into_response())
 }
 
-async fn list_payments(State(state): State<AppState>, who: ApiUser, Path(id): Path<String>) -> ApiResult {
+async fn list_payments(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
     if !who.scope.is_officer() {
         return Err(ApiError::Forbidden);
     }
     let mut tx = state.db.begin().await?;
     let l = find(&mut tx, &who, &id).await?;
     let payments = roster::payments(&mut tx, l.membership_id).await?;
-    note(&mut tx, &who, Some(l.local_party_id), "payment.view", &l.public_id, "via API").await?;
+    note(
+        &mut tx,
+        &who,
+        Some(l.local_party_id),
+        "payment.view",
+        &l.public_id,
+        "via API",
+    )
+    .await?;
     tx.commit().await?;
     let items: Vec<Value> = payments
         .iter()
@@ -309,10 +398,16 @@ async fn add_payment(
     let mut tx = state.db.begin().await?;
     let l = find_writable(&mut tx, &who, &id).await?;
     let Json(input) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let payment_id = apply_payment(&mut tx, &state, &who.user.email, &l, &input).await?.map_err(ApiError::Invalid)?;
+    let payment_id = apply_payment(&mut tx, &state, &who.user.email, &l, &input)
+        .await?
+        .map_err(ApiError::Invalid)?;
     let updated = find(&mut tx, &who, &id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": payment_id, "member": item(&updated, &state)}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": payment_id, "member": item(&updated, &state)})),
+    )
+        .into_response())
 }
 
 async fn list_units(State(state): State<AppState>, who: ApiUser) -> ApiResult {
@@ -322,10 +417,12 @@ async fn list_units(State(state): State<AppState>, who: ApiUser) -> ApiResult {
         if !who.scope.local_parties.contains(&u.id) {
             continue;
         }
-        items.push(json!({"slug": u.slug, "name": u.name, "kind": u.kind, "parent": u.parent_slug}));
+        items
+            .push(json!({"slug": u.slug, "name": u.name, "kind": u.kind, "parent": u.parent_slug}));
         for b in units::branches(&mut tx, u.id).await? {
             let visible = who.scope.read.iter().any(|g| {
-                g.local_party_id == u.id && !matches!(g.reach, crate::domain::access::Reach::Branch(id) if id != b.id)
+                g.local_party_id == u.id
+                    && !matches!(g.reach, crate::domain::access::Reach::Branch(id) if id != b.id)
             });
             if visible {
                 items.push(json!({"slug": b.slug, "name": b.name, "kind": b.kind, "parent": b.parent_slug}));
@@ -338,7 +435,11 @@ async fn list_units(State(state): State<AppState>, who: ApiUser) -> ApiResult {
 
 async fn list_segments(State(state): State<AppState>, who: ApiUser) -> ApiResult {
     let mut tx = state.db.begin().await?;
-    let list = if who.scope.is_officer() { segments::list(&mut tx, &who.scope.local_parties).await? } else { Vec::new() };
+    let list = if who.scope.is_officer() {
+        segments::list(&mut tx, &who.scope.local_parties).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     Ok(Json(json!({"items": list, "next_cursor": Value::Null})).into_response())
 }
@@ -362,28 +463,53 @@ async fn create_segment(
         return Err(ApiError::Forbidden);
     };
     let Json(new) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(new.query.trim_start_matches('?'))
-        .map_err(|_| ApiError::Invalid(vec![FieldProblem { field: "query".into(), message: "not a query string".into() }]))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(new.query.trim_start_matches('?')).map_err(|_| {
+            ApiError::Invalid(vec![FieldProblem {
+                field: "query".into(),
+                message: "not a query string".into(),
+            }])
+        })?;
     let filter = MemberFilter::parse(&pairs).map_err(ApiError::Invalid)?;
     let query = serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default();
     let mut tx = state.db.begin().await?;
     let segment = match segments::create(&mut tx, lp, &new.name, &query, &who.user.email).await {
         Ok(s) => s,
-        Err(StoreError::Invalid(m)) => return Err(ApiError::Invalid(vec![FieldProblem { field: "name".into(), message: m }])),
+        Err(StoreError::Invalid(m)) => {
+            return Err(ApiError::Invalid(vec![FieldProblem {
+                field: "name".into(),
+                message: m,
+            }]));
+        }
         Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(segment)).into_response())
 }
 
-async fn segment_members(State(state): State<AppState>, who: ApiUser, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
+async fn segment_members(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
     let mut tx = state.db.begin().await?;
-    let segment = segments::get(&mut tx, &id, &who.scope.local_parties).await?.ok_or(ApiError::NotFound)?;
+    let segment = segments::get(&mut tx, &id, &who.scope.local_parties)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    let saved: Vec<(String, String)> = serde_urlencoded::from_str(&segment.query).unwrap_or_default();
+    let saved: Vec<(String, String)> =
+        serde_urlencoded::from_str(&segment.query).unwrap_or_default();
     let filter = MemberFilter::parse(&saved).map_err(ApiError::Invalid)?;
     let pairs = pairs_of(raw)?;
-    page_of(&state, &who, &pairs, &filter, &format!("segment {}", segment.name)).await
+    page_of(
+        &state,
+        &who,
+        &pairs,
+        &filter,
+        &format!("segment {}", segment.name),
+    )
+    .await
 }
 
 async fn openapi() -> Response {

@@ -4,11 +4,11 @@
 //! end after 30 idle minutes or 12 hours, whichever comes first.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, Duration, Utc};
@@ -17,10 +17,10 @@ use std::net::SocketAddr;
 use super::{AppState, WebConfig, WebError};
 use crate::domain::access::Scope;
 use crate::domain::password;
-use crate::secrets;
-use crate::store::accounts::{self, LinkPurpose, User};
 use crate::officers::send_link;
+use crate::secrets;
 use crate::store::Tx;
+use crate::store::accounts::{self, LinkPurpose, User};
 
 pub const SESSION_COOKIE: &str = "__Host-rosette";
 /// Where Secure cookies are impossible (plain HTTP to a LAN address), the prefix is too.
@@ -84,7 +84,10 @@ pub async fn load_user(tx: &mut Tx, user_id: i64) -> Result<Option<(User, Scope)
 impl FromRequestParts<AppState> for Officer {
     type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let next = parts
             .uri
             .path_and_query()
@@ -135,7 +138,10 @@ pub struct ApiUser {
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let unauthorised = || {
             (
                 StatusCode::UNAUTHORIZED,
@@ -249,7 +255,8 @@ pub async fn sign_in(
     let address_key = format!("address:{client}");
     let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
     let mut tx = state.db.begin().await?;
-    let throttled = accounts::failures_since(&mut tx, &account_key, since).await? >= ACCOUNT_FAILURES
+    let throttled = accounts::failures_since(&mut tx, &account_key, since).await?
+        >= ACCOUNT_FAILURES
         || accounts::failures_since(&mut tx, &address_key, since).await? >= ADDRESS_FAILURES;
     let page = |error: &str| SignInPage {
         next: next.clone(),
@@ -259,7 +266,8 @@ pub async fn sign_in(
     };
     if throttled {
         drop(tx);
-        let html = page("Too many attempts to sign in. Wait 15 minutes, or reset your password.").render()?;
+        let html = page("Too many attempts to sign in. Wait 15 minutes, or reset your password.")
+            .render()?;
         return Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response());
     }
     let user = accounts::user_by_email(&mut tx, &email).await?;
@@ -290,7 +298,13 @@ pub async fn sign_in(
     }
     // A new id at every sign-in, so an id planted before sign-in is worth nothing after.
     let session_id = secrets::new_token();
-    accounts::create_session(&mut tx, &secrets::digest(&session_id), user.id, &secrets::new_token()).await?;
+    accounts::create_session(
+        &mut tx,
+        &secrets::digest(&session_id),
+        user.id,
+        &secrets::new_token(),
+    )
+    .await?;
     tx.commit().await?;
     let cookie = Cookie::build((cookie_name(&state.config), session_id))
         .path("/")
@@ -361,10 +375,14 @@ async fn password_page(
     purpose: LinkPurpose,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let Some(user_id) = accounts::link_user(&mut tx, &secrets::digest(token), purpose, Utc::now()).await? else {
+    let Some(user_id) =
+        accounts::link_user(&mut tx, &secrets::digest(token), purpose, Utc::now()).await?
+    else {
         return link_gone();
     };
-    let user = accounts::user(&mut tx, user_id).await?.ok_or(WebError::NotFound)?;
+    let user = accounts::user(&mut tx, user_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let (heading, action) = match purpose {
         LinkPurpose::Invitation => ("Welcome to Rosette", format!("/welcome/{token}")),
         LinkPurpose::PasswordReset => ("Choose a new password", format!("/reset/{token}")),
@@ -400,7 +418,9 @@ async fn set_password(
     let Some(user_id) = accounts::link_user(&mut tx, &digest, purpose, now).await? else {
         return link_gone();
     };
-    let user = accounts::user(&mut tx, user_id).await?.ok_or(WebError::NotFound)?;
+    let user = accounts::user(&mut tx, user_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let problem = if form.password != form.password_again {
         Some("The two passwords are not the same.".to_string())
     } else {
@@ -426,7 +446,10 @@ async fn set_password(
     let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
         .await
         .map_err(|e| WebError::BadRequest(e.to_string()))??;
-    if accounts::use_link(&mut tx, &digest, purpose, now).await?.is_none() {
+    if accounts::use_link(&mut tx, &digest, purpose, now)
+        .await?
+        .is_none()
+    {
         return link_gone();
     }
     accounts::set_password(&mut tx, user.id, &hash).await?;
@@ -436,7 +459,10 @@ async fn set_password(
     Ok(Redirect::to("/sign-in?done=password").into_response())
 }
 
-pub async fn welcome_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
+pub async fn welcome_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
     password_page(&state, &token, LinkPurpose::Invitation).await
 }
 
@@ -448,7 +474,10 @@ pub async fn welcome(
     set_password(&state, &token, LinkPurpose::Invitation, form).await
 }
 
-pub async fn reset_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
+pub async fn reset_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
     password_page(&state, &token, LinkPurpose::PasswordReset).await
 }
 
@@ -496,7 +525,13 @@ pub async fn reset_request(
         if let Some(user) = accounts::user_by_email(&mut tx, &form.email).await?
             && user.disabled_at.is_none()
         {
-            send_link(&mut tx, &state.config.public_url, &user, LinkPurpose::PasswordReset).await?;
+            send_link(
+                &mut tx,
+                &state.config.public_url,
+                &user,
+                LinkPurpose::PasswordReset,
+            )
+            .await?;
         }
         tx.commit().await?;
     }
@@ -521,7 +556,8 @@ pub fn mail_folder(state: &AppState) -> Option<String> {
 /// Refuses a state change whose Origin header names another site (browsers send it on
 /// cross-site form posts), as a second line behind the CSRF token.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) else {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
+    else {
         return true;
     };
     let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
@@ -550,8 +586,16 @@ mod tests {
         let t0 = Utc::now();
         assert!(!expired(t0, t0, t0 + Duration::minutes(29)));
         assert!(expired(t0, t0, t0 + Duration::minutes(31)));
-        assert!(!expired(t0, t0 + Duration::hours(11), t0 + Duration::hours(11) + Duration::minutes(20)));
-        assert!(expired(t0, t0 + Duration::hours(12), t0 + Duration::hours(12) + Duration::minutes(1)));
+        assert!(!expired(
+            t0,
+            t0 + Duration::hours(11),
+            t0 + Duration::hours(11) + Duration::minutes(20)
+        ));
+        assert!(expired(
+            t0,
+            t0 + Duration::hours(12),
+            t0 + Duration::hours(12) + Duration::minutes(1)
+        ));
     }
 
     #[test]
@@ -559,9 +603,15 @@ mod tests {
         let mut h = HeaderMap::new();
         assert!(same_origin(&h));
         h.insert(header::HOST, "rosette.example".parse().expect("header"));
-        h.insert(header::ORIGIN, "https://rosette.example".parse().expect("header"));
+        h.insert(
+            header::ORIGIN,
+            "https://rosette.example".parse().expect("header"),
+        );
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, "https://evil.example".parse().expect("header"));
+        h.insert(
+            header::ORIGIN,
+            "https://evil.example".parse().expect("header"),
+        );
         assert!(!same_origin(&h));
     }
 }

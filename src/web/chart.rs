@@ -59,7 +59,13 @@ pub fn bucket(months: &[NaiveDate], dates: impl IntoIterator<Item = NaiveDate>) 
 }
 
 pub fn joins_and_lapses(months: &[NaiveDate], joins: &[usize], lapses: &[usize]) -> Chart {
-    let max = joins.iter().chain(lapses).copied().max().unwrap_or(0).max(1);
+    let max = joins
+        .iter()
+        .chain(lapses)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let base = TOP + PLOT_HEIGHT;
     let bar = |value: usize, x: u32| {
         let height = (value as u64 * u64::from(PLOT_HEIGHT) / max as u64) as u32;
@@ -102,7 +108,15 @@ mod tests {
         let m = last_twelve_months(ymd(2025, 3, 31));
         assert_eq!(m.first(), Some(&ymd(2024, 4, 1)));
         assert_eq!(m.last(), Some(&ymd(2025, 3, 1)));
-        let counts = bucket(&m, [ymd(2024, 4, 30), ymd(2025, 3, 1), ymd(2024, 3, 31), ymd(2025, 4, 1)]);
+        let counts = bucket(
+            &m,
+            [
+                ymd(2024, 4, 30),
+                ymd(2025, 3, 1),
+                ymd(2024, 3, 31),
+                ymd(2025, 4, 1),
+            ],
+        );
         assert_eq!(counts[0], 1);
         assert_eq!(counts[11], 1);
         assert_eq!(counts.iter().sum::<usize>(), 2);

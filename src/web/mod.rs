@@ -126,17 +126,35 @@ pub fn router(state: AppState) -> Router {
         .route("/static/rosette.css", get(stylesheet))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
-        .route("/welcome/{token}", get(auth::welcome_page).post(auth::welcome))
-        .route("/reset", get(auth::reset_request_page).post(auth::reset_request))
+        .route(
+            "/welcome/{token}",
+            get(auth::welcome_page).post(auth::welcome),
+        )
+        .route(
+            "/reset",
+            get(auth::reset_request_page).post(auth::reset_request),
+        )
         .route("/reset/{token}", get(auth::reset_page).post(auth::reset))
         .route("/members", get(pages::member_list))
         .route("/members/export", get(pages::export))
         .route("/members/{id}", get(pages::member_page))
-        .route("/members/{id}/edit", get(pages::edit_page).post(pages::edit))
-        .route("/members/{id}/payment", get(pages::payment_page).post(pages::payment))
-        .route("/members/{id}/leaving", get(pages::leaving_page).post(pages::leaving))
+        .route(
+            "/members/{id}/edit",
+            get(pages::edit_page).post(pages::edit),
+        )
+        .route(
+            "/members/{id}/payment",
+            get(pages::payment_page).post(pages::payment),
+        )
+        .route(
+            "/members/{id}/leaving",
+            get(pages::leaving_page).post(pages::leaving),
+        )
         .route("/members/{id}/share", post(pages::share))
-        .route("/segments", get(pages::segment_list).post(pages::save_segment))
+        .route(
+            "/segments",
+            get(pages::segment_list).post(pages::save_segment),
+        )
         .route("/segments/{id}/delete", post(pages::delete_segment))
         .route("/roles", get(admin::roles_page).post(admin::invite))
         .route("/roles/{id}/remove", post(admin::remove_role))
@@ -151,8 +169,12 @@ pub fn router(state: AppState) -> Router {
 /// Browsers name the page a form was posted from; a post from another site is refused
 /// before any handler runs (the CSRF token is checked as well, in the handler).
 async fn origin_guard(request: axum::extract::Request, next: middleware::Next) -> Response {
-    let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-    if !safe && !request.uri().path().starts_with("/api/") && !auth::same_origin(request.headers()) {
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !safe && !request.uri().path().starts_with("/api/") && !auth::same_origin(request.headers())
+    {
         return WebError::Forbidden.into_response();
     }
     next.run(request).await

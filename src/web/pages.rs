@@ -111,7 +111,10 @@ struct Dashboard {
     assigned: Vec<Row>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, officer: Officer) -> Result<Html<String>, WebError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Html<String>, WebError> {
     let today = (state.today)();
     let bounds = state.rules.status.bounds(today);
     let grants = &officer.scope.read;
@@ -138,11 +141,23 @@ pub async fn dashboard(State(state): State<AppState>, officer: Officer) -> Resul
         &chart::bucket(&months, lapse_dates),
     );
     let count_of = |s: Status| counts.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
-    let members: i64 = counts.iter().filter(|(s, _)| s.is_member()).map(|(_, n)| n).sum();
+    let members: i64 = counts
+        .iter()
+        .filter(|(s, _)| s.is_member())
+        .map(|(_, n)| n)
+        .sum();
     let good_standing = count_of(Status::New) + count_of(Status::Current);
     let todo = vec![
-        ("Welcome new members".to_string(), "/members?status=new&sort=-joined".to_string(), count_of(Status::New)),
-        ("Remind members in arrears".to_string(), "/members?status=in_arrears".to_string(), count_of(Status::InArrears)),
+        (
+            "Welcome new members".to_string(),
+            "/members?status=new&sort=-joined".to_string(),
+            count_of(Status::New),
+        ),
+        (
+            "Remind members in arrears".to_string(),
+            "/members?status=in_arrears".to_string(),
+            count_of(Status::InArrears),
+        ),
         (
             "Win back members who lapsed this year".to_string(),
             // Lapsed within the chart's year: arrears began no more than the lapse period before it.
@@ -160,16 +175,31 @@ pub async fn dashboard(State(state): State<AppState>, officer: Officer) -> Resul
         Vec::new()
     } else {
         let filter = MemberFilter::default();
-        let q = ListQuery { grants, user_id: uid, filter: &filter, bounds };
+        let q = ListQuery {
+            grants,
+            user_id: uid,
+            filter: &filter,
+            bounds,
+        };
         let (rows, _) = roster::list(&mut tx, &q, None, 100).await?;
-        audit_listing(&mut tx, &officer, "member.list", "people shared with me", &rows).await?;
+        audit_listing(
+            &mut tx,
+            &officer,
+            "member.list",
+            "people shared with me",
+            &rows,
+        )
+        .await?;
         rows.iter().map(|l| row(l, &state, today)).collect()
     };
     tx.commit().await?;
     let page = Dashboard {
         nav: Nav::of(&officer),
         today: uk_date(&today),
-        counts: counts.iter().map(|(s, n)| (s.label(), s.as_str(), *n)).collect(),
+        counts: counts
+            .iter()
+            .map(|(s, n)| (s.label(), s.as_str(), *n))
+            .collect(),
         members,
         good_standing,
         chart,
@@ -197,7 +227,12 @@ async fn audit_listing(
     parties.sort_unstable();
     parties.dedup();
     let detail = format!("{what}; {} people: {}", ids.len(), ids.join(" "));
-    for lp in parties.iter().copied().map(Some).chain(parties.is_empty().then_some(None)) {
+    for lp in parties
+        .iter()
+        .copied()
+        .map(Some)
+        .chain(parties.is_empty().then_some(None))
+    {
         audit::record(
             tx,
             audit::Note {
@@ -214,8 +249,9 @@ async fn audit_listing(
 }
 
 fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, WebError> {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|_| WebError::BadRequest("The address of this page is garbled; go back and try again.".into()))
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).map_err(|_| {
+        WebError::BadRequest("The address of this page is garbled; go back and try again.".into())
+    })
 }
 
 fn query_string(pairs: &[(&str, String)]) -> String {
@@ -253,7 +289,11 @@ struct MemberList {
     filtered: bool,
 }
 
-async fn branch_choices(tx: &mut Tx, grants: &[Grant], picked: &[String]) -> Result<Vec<Choice>, WebError> {
+async fn branch_choices(
+    tx: &mut Tx,
+    grants: &[Grant],
+    picked: &[String],
+) -> Result<Vec<Choice>, WebError> {
     let mut out = Vec::new();
     let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
     parties.dedup();
@@ -289,9 +329,14 @@ pub async fn member_list(
         Ok(f) => (f, Problems::default()),
         Err(p) => (MemberFilter::default(), Problems(p)),
     };
-    let cursor_text = pairs.iter().find(|(k, _)| k == "cursor").map(|(_, v)| v.as_str());
+    let cursor_text = pairs
+        .iter()
+        .find(|(k, _)| k == "cursor")
+        .map(|(_, v)| v.as_str());
     let cursor = match cursor_text.filter(|c| !c.is_empty()) {
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| WebError::BadRequest("That page link is not valid; start from the first page.".into()))?),
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+            WebError::BadRequest("That page link is not valid; start from the first page.".into())
+        })?),
         None => None,
     };
     let mut tx = state.db.begin().await?;
@@ -304,7 +349,14 @@ pub async fn member_list(
     let (rows, next) = roster::list(&mut tx, &q, cursor.as_ref(), 50).await?;
     let total = roster::count(&mut tx, &q).await?;
     let query = query_string(&filter.to_pairs());
-    audit_listing(&mut tx, &officer, "member.search", &format!("member list ?{query}"), &rows).await?;
+    audit_listing(
+        &mut tx,
+        &officer,
+        "member.search",
+        &format!("member list ?{query}"),
+        &rows,
+    )
+    .await?;
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
     tx.commit().await?;
     let with = |extra: Option<String>| {
@@ -324,14 +376,22 @@ pub async fn member_list(
     let picked_consent = |c: Channel, wanted: bool| filter.consents.contains(&(c, wanted));
     let page = MemberList {
         nav: Nav::of(&officer),
-        q: if problems.any() { raw_value("q") } else { filter.q.clone() },
+        q: if problems.any() {
+            raw_value("q")
+        } else {
+            filter.q.clone()
+        },
         rows: rows.iter().map(|l| row(l, &state, today)).collect(),
         total,
         next: next.map(|c| with(Some(c.encode()))),
         first_page: cursor.map(|_| with(None)),
         statuses: Status::ALL
             .iter()
-            .map(|s| Choice { value: s.as_str().into(), label: s.label().into(), picked: filter.statuses.contains(s) })
+            .map(|s| Choice {
+                value: s.as_str().into(),
+                label: s.label().into(),
+                picked: filter.statuses.contains(s),
+            })
             .collect(),
         branches,
         rates: state
@@ -339,29 +399,53 @@ pub async fn member_list(
             .rates
             .iter()
             .filter(|r| r.valid_on(today))
-            .map(|r| Choice { value: r.code.clone(), label: r.name.clone(), picked: filter.rates.contains(&r.code) })
+            .map(|r| Choice {
+                value: r.code.clone(),
+                label: r.name.clone(),
+                picked: filter.rates.contains(&r.code),
+            })
             .collect(),
         kinds: Kind::ALL
             .iter()
-            .map(|k| Choice { value: k.as_str().into(), label: kind_label(*k).into(), picked: filter.kinds.contains(k) })
+            .map(|k| Choice {
+                value: k.as_str().into(),
+                label: kind_label(*k).into(),
+                picked: filter.kinds.contains(k),
+            })
             .collect(),
         genders: GenderFilter::ALL
             .iter()
-            .map(|g| Choice { value: g.as_str().into(), label: g.label().into(), picked: filter.genders.contains(g) })
+            .map(|g| Choice {
+                value: g.as_str().into(),
+                label: g.label().into(),
+                picked: filter.genders.contains(g),
+            })
             .collect(),
         consents: Channel::ALL
             .iter()
             .flat_map(|c| {
                 [true, false].map(|wanted| Choice {
-                    value: if wanted { c.as_str().to_string() } else { format!("no_{}", c.as_str()) },
-                    label: format!("{} {}", if wanted { "Agreed to" } else { "No consent to" }, channel_label(*c)),
+                    value: if wanted {
+                        c.as_str().to_string()
+                    } else {
+                        format!("no_{}", c.as_str())
+                    },
+                    label: format!(
+                        "{} {}",
+                        if wanted { "Agreed to" } else { "No consent to" },
+                        channel_label(*c)
+                    ),
                     picked: picked_consent(*c, wanted),
                 })
             })
             .collect(),
         sorts: Sort::ALL
             .iter()
-            .map(|s| Choice { value: s.as_str().into(), label: s.label().into(), picked: filter.sort == *s })
+            .map(|s| Choice {
+                value: s.as_str().into(),
+                label: s.label().into(),
+                picked: filter.sort == *s,
+            })
             .collect(),
         dates: [
             ("joined_from", "Joined on or after"),
@@ -378,7 +462,11 @@ pub async fn member_list(
         query,
         problems,
     };
-    let status = if page.problems.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if page.problems.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -411,8 +499,20 @@ fn consent_text(v: Option<bool>) -> &'static str {
 
 /// The export columns: what an officer needs to act on a list, no more.
 const EXPORT_COLUMNS: &[&str] = &[
-    "membership_number", "first_name", "last_name", "email", "mobile", "phone", "postcode",
-    "branch", "rate", "kind", "gender", "status", "joined_on", "paid_until",
+    "membership_number",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile",
+    "phone",
+    "postcode",
+    "branch",
+    "rate",
+    "kind",
+    "gender",
+    "status",
+    "joined_on",
+    "paid_until",
 ];
 
 pub async fn export(
@@ -422,12 +522,25 @@ pub async fn export(
 ) -> Result<Response, WebError> {
     let pairs = query_pairs(raw)?;
     let filter = MemberFilter::parse(&pairs).map_err(|p| {
-        WebError::BadRequest(p.iter().map(|x| format!("{}: {}", x.field, x.message)).collect::<Vec<_>>().join("; "))
+        WebError::BadRequest(
+            p.iter()
+                .map(|x| format!("{}: {}", x.field, x.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })?;
-    let format = match pairs.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
+    let format = match pairs
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.as_str())
+    {
         None | Some("csv") => export::Format::Csv,
         Some("xlsx") => export::Format::Xlsx,
-        Some(other) => return Err(WebError::BadRequest(format!("'{other}' is not an export format: use csv or xlsx"))),
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not an export format: use csv or xlsx"
+            )));
+        }
     };
     if officer.scope.export.is_empty() {
         return Err(WebError::Forbidden);
@@ -441,7 +554,14 @@ pub async fn export(
         bounds: state.rules.status.bounds(today),
     };
     let (rows, _) = roster::list(&mut tx, &q, None, 1_000_000).await?;
-    audit_listing(&mut tx, &officer, "export", &format!("member export ?{}", query_string(&filter.to_pairs())), &rows).await?;
+    audit_listing(
+        &mut tx,
+        &officer,
+        "export",
+        &format!("member export ?{}", query_string(&filter.to_pairs())),
+        &rows,
+    )
+    .await?;
     tx.commit().await?;
     let mut table: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     for l in &rows {
@@ -473,7 +593,10 @@ pub async fn export(
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"members-{stamp}.csv\"")),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"members-{stamp}.csv\""),
+                    ),
                 ],
                 out,
             )
@@ -481,8 +604,14 @@ pub async fn export(
         }
         export::Format::Xlsx => (
             [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"members-{stamp}.xlsx\"")),
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"members-{stamp}.xlsx\""),
+                ),
             ],
             export::xlsx_bytes(EXPORT_COLUMNS, &table)?,
         )
@@ -540,7 +669,9 @@ async fn find_writable(tx: &mut Tx, officer: &Officer, id: &str) -> Result<Liste
 fn event_label(k: EventKind) -> String {
     let s = k.as_str().replace('_', " ");
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -558,9 +689,13 @@ pub async fn member_page(
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
     let l = find(&mut tx, &officer, &id).await?;
-    let can_write = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id).await?.is_some();
+    let can_write = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id)
+        .await?
+        .is_some();
     let limited = !officer.scope.is_officer();
-    let d = roster::details(&mut tx, l.person_id).await?.ok_or(WebError::NotFound)?;
+    let d = roster::details(&mut tx, l.person_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let status = l.status(&state.rules.status, today);
     let events = roster::history(&mut tx, l.membership_id).await?;
     let history = History::at(&state.rules.status, &events, today);
@@ -568,15 +703,27 @@ pub async fn member_page(
         .iter()
         .map(|e| {
             let detail = e.detail.clone().unwrap_or_else(|| {
-                e.paid_until.map(|p| format!("paid until {}", uk_date(&p))).unwrap_or_default()
+                e.paid_until
+                    .map(|p| format!("paid until {}", uk_date(&p)))
+                    .unwrap_or_default()
             });
-            (e.on, TimelineItem { date: uk_date(&e.on), what: event_label(e.kind), detail, gap: false })
+            (
+                e.on,
+                TimelineItem {
+                    date: uk_date(&e.on),
+                    what: event_label(e.kind),
+                    detail,
+                    gap: false,
+                },
+            )
         })
         .collect();
     // Derived lapses are not recorded events; the spans show them, so a gap is never hidden.
     for s in &history.spans {
         if let Some((end, Ending::Lapsed)) = s.end
-            && !events.iter().any(|e| e.kind == EventKind::Lapsed && e.on == end)
+            && !events
+                .iter()
+                .any(|e| e.kind == EventKind::Lapsed && e.on == end)
         {
             dated.push((
                 end,
@@ -645,14 +792,53 @@ pub async fn member_page(
     } else {
         vec![
             ("Email", l.email.clone().unwrap_or_default()),
-            ("Address", [d.address_line1.clone(), d.address_line2.clone(), d.town.clone(), l.postcode.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ")),
+            (
+                "Address",
+                [
+                    d.address_line1.clone(),
+                    d.address_line2.clone(),
+                    d.town.clone(),
+                    l.postcode.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            ),
             ("Ward", d.ward.clone().unwrap_or_default()),
-            ("Branch", l.branch_name.clone().unwrap_or_else(|| "No branch".into())),
-            ("Rate", state.rules.rates.iter().find(|r| r.code == l.rate).map(|r| r.name.clone()).unwrap_or_else(|| l.rate.clone())),
-            ("Kind", Kind::parse(&l.kind).map(kind_label).unwrap_or("Unknown").to_string()),
-            ("Gender", l.gender.clone().map(|g| g.replace('_', "-")).unwrap_or_else(|| "Not given".into())),
+            (
+                "Branch",
+                l.branch_name.clone().unwrap_or_else(|| "No branch".into()),
+            ),
+            (
+                "Rate",
+                state
+                    .rules
+                    .rates
+                    .iter()
+                    .find(|r| r.code == l.rate)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_else(|| l.rate.clone()),
+            ),
+            (
+                "Kind",
+                Kind::parse(&l.kind)
+                    .map(kind_label)
+                    .unwrap_or("Unknown")
+                    .to_string(),
+            ),
+            (
+                "Gender",
+                l.gender
+                    .clone()
+                    .map(|g| g.replace('_', "-"))
+                    .unwrap_or_else(|| "Not given".into()),
+            ),
             ("Date of birth", opt_date(d.date_of_birth)),
-            ("Affiliated organisation", d.affiliate.clone().unwrap_or_default()),
+            (
+                "Affiliated organisation",
+                d.affiliate.clone().unwrap_or_default(),
+            ),
             ("Joined", uk_date(&l.joined_on)),
             ("Paid until", opt_date(l.paid_until)),
         ]
@@ -682,7 +868,11 @@ pub async fn member_page(
         phones,
         consents,
         tags: if limited { Vec::new() } else { tags },
-        notes: if limited { String::new() } else { d.notes.clone().unwrap_or_default() },
+        notes: if limited {
+            String::new()
+        } else {
+            d.notes.clone().unwrap_or_default()
+        },
         timeline: if limited { Vec::new() } else { timeline },
         continuous_since: opt_date(history.continuous_since(today)),
         payments,
@@ -715,14 +905,24 @@ fn consent_field(v: Option<bool>) -> String {
 fn kind_choices(current: &str) -> Vec<Choice> {
     Kind::ALL
         .iter()
-        .map(|k| Choice { value: k.as_str().into(), label: kind_label(*k).into(), picked: k.as_str() == current })
+        .map(|k| Choice {
+            value: k.as_str().into(),
+            label: kind_label(*k).into(),
+            picked: k.as_str() == current,
+        })
         .collect()
 }
 
-pub async fn edit_page(State(state): State<AppState>, officer: Officer, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn edit_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = find_writable(&mut tx, &officer, &id).await?;
-    let d = roster::details(&mut tx, l.person_id).await?.ok_or(WebError::NotFound)?;
+    let d = roster::details(&mut tx, l.person_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     tx.commit().await?;
     let form = ContactInput {
         first_name: l.first_name.clone(),
@@ -770,8 +970,15 @@ pub async fn save_contact(
     l: &Listed,
     contact: &crate::domain::forms::Contact,
 ) -> Result<(), WebError> {
-    let d = roster::details(tx, l.person_id).await?.ok_or(WebError::NotFound)?;
-    let old_consents = [d.email_consent, d.phone_consent, d.sms_consent, d.post_consent];
+    let d = roster::details(tx, l.person_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let old_consents = [
+        d.email_consent,
+        d.phone_consent,
+        d.sms_consent,
+        d.post_consent,
+    ];
     let before = [
         ("first_name", Some(l.first_name.clone())),
         ("last_name", Some(l.last_name.clone())),
@@ -806,7 +1013,15 @@ pub async fn save_contact(
         .filter(|((_, old), new)| old != *new)
         .map(|((field, _), _)| *field)
         .collect();
-    for (i, name) in ["email_consent", "phone_consent", "sms_consent", "post_consent"].into_iter().enumerate() {
+    for (i, name) in [
+        "email_consent",
+        "phone_consent",
+        "sms_consent",
+        "post_consent",
+    ]
+    .into_iter()
+    .enumerate()
+    {
         if old_consents[i] != contact.consents[i] {
             changed.push(name);
         }
@@ -814,7 +1029,14 @@ pub async fn save_contact(
     if changed.is_empty() {
         return Ok(());
     }
-    roster::update_contact(tx, l.person_id, old_consents, contact, &format!("edited by {actor}")).await?;
+    roster::update_contact(
+        tx,
+        l.person_id,
+        old_consents,
+        contact,
+        &format!("edited by {actor}"),
+    )
+    .await?;
     audit::record(
         tx,
         audit::Note {
@@ -877,11 +1099,21 @@ struct PaymentPage {
 fn method_choices(current: &str) -> Vec<Choice> {
     PAYMENT_METHODS
         .iter()
-        .map(|(code, label)| Choice { value: code.to_string(), label: label.to_string(), picked: *code == current })
+        .map(|(code, label)| Choice {
+            value: code.to_string(),
+            label: label.to_string(),
+            picked: *code == current,
+        })
         .collect()
 }
 
-fn payment_page_for(state: &AppState, officer: &Officer, l: &Listed, form: PaymentInput, problems: Problems) -> PaymentPage {
+fn payment_page_for(
+    state: &AppState,
+    officer: &Officer,
+    l: &Listed,
+    form: PaymentInput,
+    problems: Problems,
+) -> PaymentPage {
     let today = (state.today)();
     let rate = state.rules.rate(&l.rate, today);
     PaymentPage {
@@ -890,15 +1122,23 @@ fn payment_page_for(state: &AppState, officer: &Officer, l: &Listed, form: Payme
         name: format!("{} {}", l.first_name, l.last_name),
         status: l.status(&state.rules.status, today).label(),
         paid_until: opt_date(l.paid_until),
-        rate: rate.map(|r| r.name.clone()).unwrap_or_else(|| l.rate.clone()),
-        suggested: rate.map(|r| format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100)).unwrap_or_default(),
+        rate: rate
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| l.rate.clone()),
+        suggested: rate
+            .map(|r| format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100))
+            .unwrap_or_default(),
         methods: method_choices(&form.method),
         form,
         problems,
     }
 }
 
-pub async fn payment_page(State(state): State<AppState>, officer: Officer, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn payment_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = find_writable(&mut tx, &officer, &id).await?;
     tx.commit().await?;
@@ -906,7 +1146,9 @@ pub async fn payment_page(State(state): State<AppState>, officer: Officer, Path(
     if let Some(r) = state.rules.rate(&l.rate, (state.today)()) {
         form.amount = format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100);
     }
-    Ok(Html(payment_page_for(&state, &officer, &l, form, Problems::default()).render()?))
+    Ok(Html(
+        payment_page_for(&state, &officer, &l, form, Problems::default()).render()?,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -933,7 +1175,10 @@ pub async fn apply_payment(
             message: if l.rate.is_empty() {
                 "this person has no membership rate, so a membership payment cannot be recorded for them".to_string()
             } else {
-                format!("the rate '{}' is not in the rules any more; change the member's rate first", l.rate)
+                format!(
+                    "the rate '{}' is not in the rules any more; change the member's rate first",
+                    l.rate
+                )
             },
         }]));
     };
@@ -949,7 +1194,14 @@ pub async fn apply_payment(
         period_from: effect.period_from,
         period_to: effect.period_to,
     };
-    let id = roster::record_payment(tx, l.membership_id, &payment, effect.period_to, effect.rejoins).await?;
+    let id = roster::record_payment(
+        tx,
+        l.membership_id,
+        &payment,
+        effect.period_to,
+        effect.rejoins,
+    )
+    .await?;
     audit::record(
         tx,
         audit::Note {
@@ -1004,7 +1256,11 @@ struct LeavingPage {
     problems: Problems,
 }
 
-pub async fn leaving_page(State(state): State<AppState>, officer: Officer, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn leaving_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = find_writable(&mut tx, &officer, &id).await?;
     tx.commit().await?;
@@ -1038,7 +1294,10 @@ pub async fn leaving(
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
     let l = find_writable(&mut tx, &officer, &id).await?;
-    match form.leaving.check(l.status(&state.rules.status, today), today) {
+    match form
+        .leaving
+        .check(l.status(&state.rules.status, today), today)
+    {
         Ok((reason, on, note)) => {
             roster::record_leaving(&mut tx, l.membership_id, reason, on, note.clone()).await?;
             audit::record(
@@ -1048,7 +1307,11 @@ pub async fn leaving(
                     local_party_id: Some(l.local_party_id),
                     action: "member.leave",
                     subject: &l.public_id,
-                    detail: &format!("{} on {on}{}", reason.as_str(), note.map(|n| format!(": {n}")).unwrap_or_default()),
+                    detail: &format!(
+                        "{} on {on}{}",
+                        reason.as_str(),
+                        note.map(|n| format!(": {n}")).unwrap_or_default()
+                    ),
                 },
             )
             .await?;
@@ -1087,9 +1350,13 @@ pub async fn share(
     let l = find_writable(&mut tx, &officer, &id).await?;
     let callers = accounts::callers_in(&mut tx, l.local_party_id).await?;
     let Some(caller) = callers.iter().find(|c| c.user_public_id == form.caller) else {
-        return Err(WebError::BadRequest("Choose one of the local party's callers.".into()));
+        return Err(WebError::BadRequest(
+            "Choose one of the local party's callers.".into(),
+        ));
     };
-    let user = accounts::user_by_public_id(&mut tx, &caller.user_public_id).await?.ok_or(WebError::NotFound)?;
+    let user = accounts::user_by_public_id(&mut tx, &caller.user_public_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     accounts::share_with_caller(&mut tx, user.id, l.person_id).await?;
     audit::record(
         &mut tx,
@@ -1114,20 +1381,34 @@ struct SegmentsPage {
     error: Option<String>,
 }
 
-async fn segments_page(state: &AppState, officer: &Officer, error: Option<String>) -> Result<Response, WebError> {
+async fn segments_page(
+    state: &AppState,
+    officer: &Officer,
+    error: Option<String>,
+) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
     let list = segments::list(&mut tx, &officer.scope.local_parties).await?;
     tx.commit().await?;
     let page = SegmentsPage {
         nav: Nav::of(officer),
-        segments: list.into_iter().map(|s| (s.public_id, s.name, s.query, s.created_by)).collect(),
+        segments: list
+            .into_iter()
+            .map(|s| (s.public_id, s.name, s.query, s.created_by))
+            .collect(),
         error,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Html(page.render()?)).into_response())
 }
 
-pub async fn segment_list(State(state): State<AppState>, officer: Officer) -> Result<Response, WebError> {
+pub async fn segment_list(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Response, WebError> {
     segments_page(&state, &officer, None).await
 }
 
@@ -1140,7 +1421,11 @@ pub struct SegmentForm {
     query: String,
 }
 
-pub async fn save_segment(State(state): State<AppState>, officer: Officer, Form(form): Form<SegmentForm>) -> Result<Response, WebError> {
+pub async fn save_segment(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<SegmentForm>,
+) -> Result<Response, WebError> {
     officer.check_csrf(&form.csrf)?;
     let Some(lp) = officer.scope.local_parties.first().copied() else {
         return Err(WebError::Forbidden);
@@ -1151,10 +1436,30 @@ pub async fn save_segment(State(state): State<AppState>, officer: Officer, Form(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&form.query).unwrap_or_default();
     let filter = match MemberFilter::parse(&pairs) {
         Ok(f) => f,
-        Err(p) => return segments_page(&state, &officer, Some(p.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))).await,
+        Err(p) => {
+            return segments_page(
+                &state,
+                &officer,
+                Some(
+                    p.iter()
+                        .map(|x| x.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            )
+            .await;
+        }
     };
     let mut tx = state.db.begin().await?;
-    match segments::create(&mut tx, lp, &form.name, &query_string(&filter.to_pairs()), officer.actor()).await {
+    match segments::create(
+        &mut tx,
+        lp,
+        &form.name,
+        &query_string(&filter.to_pairs()),
+        officer.actor(),
+    )
+    .await
+    {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to("/segments").into_response())
