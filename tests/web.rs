@@ -904,6 +904,68 @@ async fn sign_in_is_throttled_and_invitations_set_passwords() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A forgotten password: the same answer for any address, a one-hour link for a real one.
+    let r = app
+        .post("/reset", None, &[("email", "nobody@example.org")])
+        .await;
+    assert!(r.body.contains("If that address has an account"));
+    let r = app
+        .post("/reset", None, &[("email", "ada@example.org")])
+        .await;
+    assert!(r.body.contains("If that address has an account"));
+    let mut tx = app.db.begin().await.expect("tx");
+    let mail = outbox::recent(&mut tx, 10).await.expect("outbox");
+    drop(tx);
+    assert!(!mail.iter().any(|m| m.to_address == "nobody@example.org"));
+    let reset = mail
+        .iter()
+        .find(|m| m.subject.contains("Reset"))
+        .expect("reset mail");
+    let path = reset
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/reset/"))
+        .expect("link")
+        .trim_start_matches("https://rosette.example")
+        .to_string();
+    let r = app
+        .post(
+            &path,
+            None,
+            &[
+                ("password", "copper kettle meadow"),
+                ("password_again", "copper kettle meadow"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app
+        .post(
+            "/sign-in",
+            None,
+            &[
+                ("email", "ada@example.org"),
+                ("password", "tulip harbour lantern"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let r = app
+        .post(
+            "/sign-in",
+            None,
+            &[
+                ("email", "ada@example.org"),
+                ("password", "copper kettle meadow"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
     // Only the Secretary gives roles.
     let m = app.sign_in(MEMBERSHIP).await;
     let r = app
