@@ -314,7 +314,7 @@ const PERSON_COLUMNS: [People; 14] = [
     People::Affiliate,
 ];
 
-const CONSENT_COLUMNS: [[People; 3]; 4] = [
+pub(super) const CONSENT_COLUMNS: [[People; 3]; 4] = [
     [
         People::EmailConsent,
         People::EmailConsentSource,

@@ -289,8 +289,27 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
     all
 }
 
-fn select_listed() -> SelectStatement {
+/// Memberships with their person and branch, limited to `grants`: where every scoped
+/// query starts.
+fn scoped(grants: &[Grant], user_id: i64) -> SelectStatement {
     Query::select()
+        .from(Memberships::Table)
+        .inner_join(
+            People::Table,
+            Expr::col((People::Table, People::Id))
+                .equals((Memberships::Table, Memberships::PersonId)),
+        )
+        .left_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id))
+                .equals((Memberships::Table, Memberships::BranchId)),
+        )
+        .cond_where(scope_condition(grants, user_id))
+        .to_owned()
+}
+
+fn select_listed(grants: &[Grant], user_id: i64) -> SelectStatement {
+    scoped(grants, user_id)
         .expr_as(p(People::Id), Alias::new("person_id"))
         .expr_as(m(Memberships::Id), Alias::new("membership_id"))
         .column((Memberships::Table, Memberships::LocalPartyId))
@@ -328,17 +347,6 @@ fn select_listed() -> SelectStatement {
             ]
             .map(|c| (Memberships::Table, c)),
         )
-        .from(Memberships::Table)
-        .inner_join(
-            People::Table,
-            Expr::col((People::Table, People::Id))
-                .equals((Memberships::Table, Memberships::PersonId)),
-        )
-        .left_join(
-            Units::Table,
-            Expr::col((Units::Table, Units::Id))
-                .equals((Memberships::Table, Memberships::BranchId)),
-        )
         .to_owned()
 }
 
@@ -358,9 +366,8 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: u64,
 ) -> Result<(Vec<Listed>, Option<Cursor>)> {
-    let mut s = select_listed();
-    s.cond_where(scope_condition(q.grants, q.user_id))
-        .cond_where(filter_condition(q.filter, &q.bounds));
+    let mut s = select_listed(q.grants, q.user_id);
+    s.cond_where(filter_condition(q.filter, &q.bounds));
     let id = || p(People::PublicId);
     let (keys, desc): (Vec<Expr>, bool) = match q.filter.sort {
         Sort::Name => (vec![p(People::LastName), p(People::FirstName), id()], false),
@@ -401,20 +408,8 @@ pub async fn list(
 
 /// How many people in scope match the filter.
 pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
-    let mut s = Query::select();
+    let mut s = scoped(q.grants, q.user_id);
     s.expr(Expr::col((Memberships::Table, Memberships::Id)).count())
-        .from(Memberships::Table)
-        .inner_join(
-            People::Table,
-            Expr::col((People::Table, People::Id))
-                .equals((Memberships::Table, Memberships::PersonId)),
-        )
-        .left_join(
-            Units::Table,
-            Expr::col((Units::Table, Units::Id))
-                .equals((Memberships::Table, Memberships::BranchId)),
-        )
-        .cond_where(scope_condition(q.grants, q.user_id))
         .cond_where(filter_condition(q.filter, &q.bounds));
     let (n,): (i64,) = tx.fetch_optional(&s).await?.unwrap_or((0,));
     Ok(n)
@@ -428,9 +423,8 @@ pub async fn get(
     user_id: i64,
     public_id: &str,
 ) -> Result<Option<Listed>> {
-    let mut s = select_listed();
-    s.cond_where(scope_condition(grants, user_id))
-        .and_where(p(People::PublicId).eq(public_id));
+    let mut s = select_listed(grants, user_id);
+    s.and_where(p(People::PublicId).eq(public_id));
     tx.fetch_optional(&s).await
 }
 
@@ -602,29 +596,7 @@ pub async fn update_contact(
         .value(People::Notes, c.notes.clone())
         .value(People::Kind, c.kind.as_str())
         .value(People::UpdatedAt, now);
-    let cols = [
-        (
-            People::EmailConsent,
-            People::EmailConsentSource,
-            People::EmailConsentAt,
-        ),
-        (
-            People::PhoneConsent,
-            People::PhoneConsentSource,
-            People::PhoneConsentAt,
-        ),
-        (
-            People::SmsConsent,
-            People::SmsConsentSource,
-            People::SmsConsentAt,
-        ),
-        (
-            People::PostConsent,
-            People::PostConsentSource,
-            People::PostConsentAt,
-        ),
-    ];
-    for (i, (flag, src, at)) in cols.into_iter().enumerate() {
+    for (i, [flag, src, at]) in super::members::CONSENT_COLUMNS.into_iter().enumerate() {
         if c.consents[i] != old_consents[i] {
             q.value(flag, c.consents[i])
                 .value(src, source)
@@ -727,9 +699,8 @@ pub async fn record_leaving(
     super::members::add_events(tx, &[(membership_id, &event)]).await
 }
 
-/// Joins and lapses per month for the dashboard chart: (month start, joins, lapses),
-/// from the history of the people in scope. Lapses are derived, so they are counted from
-/// each membership's lapse date rather than from recorded events.
+/// The dates people in scope joined or rejoined on, from `since` (for the dashboard's
+/// chart; lapses are derived from dates, so they come from `recent_lapses`).
 pub async fn joins_by_month(
     tx: &mut Tx,
     grants: &[Grant],
@@ -738,20 +709,13 @@ pub async fn joins_by_month(
 ) -> Result<Vec<NaiveDate>> {
     let rows: Vec<(NaiveDate,)> = tx
         .fetch_all(
-            &Query::select()
+            &scoped(grants, user_id)
                 .column((MembershipEvents::Table, MembershipEvents::OnDate))
-                .from(MembershipEvents::Table)
                 .inner_join(
-                    Memberships::Table,
-                    Expr::col((Memberships::Table, Memberships::Id))
-                        .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
+                    MembershipEvents::Table,
+                    Expr::col((MembershipEvents::Table, MembershipEvents::MembershipId))
+                        .equals((Memberships::Table, Memberships::Id)),
                 )
-                .inner_join(
-                    People::Table,
-                    Expr::col((People::Table, People::Id))
-                        .equals((Memberships::Table, Memberships::PersonId)),
-                )
-                .cond_where(scope_condition(grants, user_id))
                 .and_where(
                     Expr::col((MembershipEvents::Table, MembershipEvents::Kind))
                         .is_in([EventKind::Joined.as_str(), EventKind::Rejoined.as_str()]),
@@ -773,7 +737,7 @@ pub async fn status_counts(
     user_id: i64,
     bounds: &StatusBounds,
 ) -> Result<Vec<(Status, i64)>> {
-    let mut s = Query::select();
+    let mut s = scoped(grants, user_id);
     for (i, status) in Status::ALL.iter().enumerate() {
         s.expr_as(
             Expr::case(status_condition(*status, bounds), 1)
@@ -782,13 +746,6 @@ pub async fn status_counts(
             Alias::new(format!("s{i}")),
         );
     }
-    s.from(Memberships::Table)
-        .inner_join(
-            People::Table,
-            Expr::col((People::Table, People::Id))
-                .equals((Memberships::Table, Memberships::PersonId)),
-        )
-        .cond_where(scope_condition(grants, user_id));
     let row: Option<StatusSums> = tx.fetch_optional(&s).await?;
     let sums = row.map(|r| r.0).unwrap_or_default();
     Ok(Status::ALL.iter().copied().zip(sums).collect())
@@ -822,18 +779,11 @@ pub async fn recent_lapses(
     arrears_since: NaiveDate,
 ) -> Result<Vec<(NaiveDate, Option<NaiveDate>)>> {
     tx.fetch_all(
-        &Query::select()
+        &scoped(grants, user_id)
             .columns([
                 (Memberships::Table, Memberships::JoinedOn),
                 (Memberships::Table, Memberships::PaidUntil),
             ])
-            .from(Memberships::Table)
-            .inner_join(
-                People::Table,
-                Expr::col((People::Table, People::Id))
-                    .equals((Memberships::Table, Memberships::PersonId)),
-            )
-            .cond_where(scope_condition(grants, user_id))
             .cond_where(status_condition(Status::Lapsed, bounds))
             .cond_where(arrears_by(arrears_since.pred_opt().unwrap_or(NaiveDate::MIN)).not())
             .to_owned(),
