@@ -58,6 +58,60 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A new TOTP secret (RFC 6238: 160 random bits), base32 as authenticator apps take it.
+pub fn new_totp_secret() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    match totp_rs::Secret::Raw(bytes.to_vec()).to_encoded() {
+        totp_rs::Secret::Encoded(s) => s,
+        totp_rs::Secret::Raw(_) => String::new(),
+    }
+}
+
+const TOTP_STEP: u64 = 30;
+
+fn totp(secret: &str) -> Option<totp_rs::TOTP> {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .ok()?;
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, TOTP_STEP, bytes).ok()
+}
+
+/// The six-digit code for `secret` at `unix` seconds.
+pub fn totp_code(secret: &str, unix: u64) -> Option<String> {
+    totp(secret).map(|t| t.generate(unix))
+}
+
+/// The time step a code belongs to, if it is right within one step either side of
+/// `unix`; the caller refuses a step already used, so a code works once.
+pub fn totp_step(secret: &str, code: &str, unix: u64) -> Option<i64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = totp(secret)?;
+    let now = unix / TOTP_STEP;
+    [now.saturating_sub(1), now, now + 1]
+        .into_iter()
+        .find(|step| {
+            let expected = t.generate(step * TOTP_STEP);
+            constant_time_eq(expected.as_bytes(), code.as_bytes())
+        })
+        .and_then(|step| i64::try_from(step).ok())
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The `otpauth://` address an authenticator app reads (typed in, or from a QR code).
+pub fn totp_uri(secret: &str, account: &str) -> String {
+    let label = serde_urlencoded::to_string([("", format!("Rosette:{account}"))])
+        .map(|s| s.trim_start_matches('=').replace('+', "%20"))
+        .unwrap_or_default();
+    format!(
+        "otpauth://totp/{label}?secret={secret}&issuer=Rosette&algorithm=SHA1&digits=6&period=30"
+    )
+}
+
 /// A hash to verify against when there is no account, so a wrong address takes as long
 /// as a wrong password and does not tell an attacker which addresses exist.
 pub fn decoy_hash() -> &'static str {
@@ -76,6 +130,28 @@ mod tests {
         assert_ne!(a, new_token());
         assert_eq!(digest(&a), digest(&a));
         assert_ne!(digest(&a), a);
+    }
+
+    #[test]
+    fn totp_codes_match_rfc_6238_and_their_step() {
+        // RFC 6238 appendix B, SHA-1 secret "12345678901234567890", at T = 59 s.
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        assert_eq!(totp_code(secret, 59).as_deref(), Some("287082"));
+        assert_eq!(totp_code(secret, 1_111_111_109).as_deref(), Some("081804"));
+        assert_eq!(totp_step(secret, "287 082", 59), Some(1));
+        assert_eq!(
+            totp_step(secret, "287082", 59 + 30),
+            Some(1),
+            "one step late is allowed"
+        );
+        assert_eq!(totp_step(secret, "287082", 59 + 90), None);
+        assert_eq!(totp_step(secret, "000000", 59), None);
+        let fresh = new_totp_secret();
+        assert_eq!(fresh.len(), 32);
+        assert!(
+            totp_uri(&fresh, "sam@example.org")
+                .starts_with("otpauth://totp/Rosette%3Asam%40example.org?secret=")
+        );
     }
 
     #[test]

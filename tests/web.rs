@@ -161,7 +161,10 @@ impl App {
             cookie,
             csrf: String::new(),
         };
-        let home = self.get("/", Some(&s)).await;
+        let mut home = self.get("/", Some(&s)).await;
+        if !home.location.is_empty() {
+            home = self.get(&home.location.clone(), Some(&s)).await;
+        }
         s.csrf = home
             .body
             .split("name=\"csrf\" value=\"")
@@ -982,4 +985,144 @@ async fn sign_in_is_throttled_and_invitations_set_passwords() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn two_step_sign_in_can_be_set_up_used_and_required() {
+    let t = TestDb::sqlite().await;
+    let app = App::new(&t).await;
+    let now = || u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    let s = app.sign_in(SECRETARY).await;
+    let r = app
+        .post("/account/two-factor/start", Some(&s), &[("csrf", &s.csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get("/account/two-factor", Some(&s)).await.body;
+    let secret = page
+        .split("id=\"totp-key\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the key to type in")
+        .to_string();
+    let r = app
+        .post(
+            "/account/two-factor/confirm",
+            Some(&s),
+            &[("csrf", &s.csrf), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let code = rosette::secrets::totp_code(&secret, now()).expect("code");
+    let r = app
+        .post(
+            "/account/two-factor/confirm",
+            Some(&s),
+            &[("csrf", &s.csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(r.location, "/account/two-factor?done=on");
+
+    // Next sign-in: the password alone reaches nothing.
+    let req = Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "email={SECRETARY}&password=rosette+demo+sign-in&next=%2Fmembers"
+        )))
+        .expect("request");
+    let res = app.app.clone().oneshot(req).await.expect("response");
+    let to = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(to.starts_with("/sign-in/code"), "{to}");
+    let pending = Session {
+        cookie: res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .expect("cookie")
+            .to_string(),
+        csrf: String::new(),
+    };
+    assert!(
+        app.get("/members", Some(&pending))
+            .await
+            .location
+            .starts_with("/sign-in/code")
+    );
+    assert_eq!(
+        app.api("GET", "/sign-in/code", None, None).await.location,
+        "/sign-in"
+    );
+    let r = app
+        .post(
+            "/sign-in/code",
+            Some(&pending),
+            &[("code", &code), ("next", "/members")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a code works once");
+    let next = rosette::secrets::totp_code(&secret, now() + 30).expect("code");
+    let r = app
+        .post(
+            "/sign-in/code",
+            Some(&pending),
+            &[("code", &next), ("next", "/members")],
+        )
+        .await;
+    assert_eq!(r.location, "/members");
+    let home = app.get("/", Some(&pending)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let csrf = home
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf")
+        .to_string();
+    let full = Session {
+        cookie: pending.cookie.clone(),
+        csrf,
+    };
+
+    // The Secretary requires it of officers who see every member.
+    let r = app
+        .post(
+            "/roles/two-factor",
+            Some(&full),
+            &[("csrf", &full.csrf), ("require", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let m = app.sign_in(MEMBERSHIP).await;
+    assert_eq!(
+        app.get("/members", Some(&m)).await.location,
+        "/account/two-factor"
+    );
+    assert!(
+        app.get("/account/two-factor", Some(&m))
+            .await
+            .body
+            .contains("asks officers who can see every member")
+    );
+    let b = app.sign_in(BRANCH).await;
+    assert_eq!(
+        app.get("/members", Some(&b)).await.status,
+        StatusCode::OK,
+        "a branch officer is not asked"
+    );
+    let r = app
+        .post(
+            "/account/two-factor/off",
+            Some(&full),
+            &[("csrf", &full.csrf), ("code", &next)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cannot be turned off while required"
+    );
 }

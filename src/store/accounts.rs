@@ -22,6 +22,8 @@ pub struct User {
     pub name: String,
     pub password_hash: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
+    pub totp_secret: Option<String>,
+    pub totp_pending: Option<String>,
 }
 
 fn select_users() -> sea_query::SelectStatement {
@@ -33,6 +35,8 @@ fn select_users() -> sea_query::SelectStatement {
             Users::Name,
             Users::PasswordHash,
             Users::DisabledAt,
+            Users::TotpSecret,
+            Users::TotpPending,
         ])
         .from(Users::Table)
         .to_owned()
@@ -264,9 +268,17 @@ pub struct Session {
     pub csrf: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// Signed in with a password, still to give the second factor's code.
+    pub second_factor_pending: bool,
 }
 
-pub async fn create_session(tx: &mut Tx, id_hash: &str, user_id: i64, csrf: &str) -> Result<()> {
+pub async fn create_session(
+    tx: &mut Tx,
+    id_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    second_factor_pending: bool,
+) -> Result<()> {
     let now = Utc::now();
     tx.execute(
         &Query::insert()
@@ -277,6 +289,7 @@ pub async fn create_session(tx: &mut Tx, id_hash: &str, user_id: i64, csrf: &str
                 Sessions::Csrf,
                 Sessions::CreatedAt,
                 Sessions::LastSeenAt,
+                Sessions::SecondFactorPending,
             ])
             .values_panic([
                 id_hash.into(),
@@ -284,6 +297,7 @@ pub async fn create_session(tx: &mut Tx, id_hash: &str, user_id: i64, csrf: &str
                 csrf.into(),
                 now.into(),
                 now.into(),
+                second_factor_pending.into(),
             ])
             .to_owned(),
     )
@@ -299,6 +313,7 @@ pub async fn session(tx: &mut Tx, id_hash: &str) -> Result<Option<Session>> {
                 Sessions::Csrf,
                 Sessions::CreatedAt,
                 Sessions::LastSeenAt,
+                Sessions::SecondFactorPending,
             ])
             .from(Sessions::Table)
             .and_where(Expr::col(Sessions::IdHash).eq(id_hash))
@@ -548,4 +563,56 @@ pub async fn callers_in(tx: &mut Tx, local_party_id: i64) -> Result<Vec<RoleRow>
         .into_iter()
         .filter(|r| r.role == Role::Caller.name())
         .collect())
+}
+
+/// Marks a session's second factor as given.
+pub async fn complete_second_factor(tx: &mut Tx, id_hash: &str) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::SecondFactorPending, false)
+            .and_where(Expr::col(Sessions::IdHash).eq(id_hash))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets (or with `None`, clears) the secret being enrolled, or the confirmed one.
+pub async fn set_totp(
+    tx: &mut Tx,
+    user_id: i64,
+    pending: Option<&str>,
+    confirmed: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Users::Table)
+            .value(Users::TotpPending, pending)
+            .value(Users::TotpSecret, confirmed)
+            .and_where(Expr::col(Users::Id).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that a code of time step `step` was used; false if it (or a later one) was
+/// used already, so a code overheard or replayed is refused.
+pub async fn use_totp_step(tx: &mut Tx, user_id: i64, step: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            &Query::update()
+                .table(Users::Table)
+                .value(Users::TotpLastStep, step)
+                .and_where(Expr::col(Users::Id).eq(user_id))
+                .cond_where(
+                    sea_query::Cond::any()
+                        .add(Expr::col(Users::TotpLastStep).is_null())
+                        .add(Expr::col(Users::TotpLastStep).lt(step)),
+                )
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
 }

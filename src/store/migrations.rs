@@ -94,6 +94,7 @@ type Migration = (i32, &'static str, fn() -> Vec<Step>);
 const MIGRATIONS: &[Migration] = &[
     (1, "membership register", initial),
     (2, "officers, sessions, segments and mail", officers),
+    (3, "second factor", second_factor),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -671,6 +672,44 @@ fn officers() -> Vec<Step> {
             People::Table,
             &["local_party_id", "gender"],
             false,
+        ),
+    ]
+}
+
+fn second_factor() -> Vec<Step> {
+    // SQLite adds one column per ALTER TABLE.
+    let add = |table: &dyn Fn() -> TableAlterStatement, col: ColumnDef| {
+        Step::Alter(Box::new(table().add_column(col).to_owned()))
+    };
+    let users = || Table::alter().table(Users::Table).to_owned();
+    let flag = |col: Sessions| {
+        ColumnDef::new(col)
+            .boolean()
+            .not_null()
+            .default(false)
+            .to_owned()
+    };
+    vec![
+        add(&users, text_null(Users::TotpSecret)),
+        add(&users, text_null(Users::TotpPending)),
+        add(
+            &users,
+            ColumnDef::new(Users::TotpLastStep)
+                .big_integer()
+                .null()
+                .to_owned(),
+        ),
+        add(
+            &|| Table::alter().table(Sessions::Table).to_owned(),
+            flag(Sessions::SecondFactorPending),
+        ),
+        add(
+            &|| Table::alter().table(Units::Table).to_owned(),
+            ColumnDef::new(Units::RequireSecondFactor)
+                .boolean()
+                .not_null()
+                .default(false)
+                .to_owned(),
         ),
     ]
 }

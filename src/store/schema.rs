@@ -21,6 +21,7 @@ pub enum Units {
     BranchType,
     ParentId,
     CreatedAt,
+    RequireSecondFactor,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -144,6 +145,9 @@ pub enum Users {
     PasswordHash,
     CreatedAt,
     DisabledAt,
+    TotpSecret,
+    TotpPending,
+    TotpLastStep,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -166,6 +170,7 @@ pub enum Sessions {
     Csrf,
     CreatedAt,
     LastSeenAt,
+    SecondFactorPending,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -80,6 +80,38 @@ pub async fn get(tx: &mut Tx, slug: &str) -> Result<Unit> {
     })
 }
 
+/// Whether any of these local parties requires a second factor of officers who see all
+/// its members.
+pub async fn requires_second_factor(tx: &mut Tx, local_parties: &[i64]) -> Result<bool> {
+    if local_parties.is_empty() {
+        return Ok(false);
+    }
+    let found: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(Units::Id)
+                .from(Units::Table)
+                .and_where(Expr::col(Units::Id).is_in(local_parties.iter().copied()))
+                .and_where(Expr::col(Units::RequireSecondFactor).eq(true))
+                .limit(1)
+                .to_owned(),
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn set_requires_second_factor(tx: &mut Tx, local_party_id: i64, on: bool) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Units::Table)
+            .value(Units::RequireSecondFactor, on)
+            .and_where(Expr::col(Units::Id).eq(local_party_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The unit a unit sits under, if any.
 pub async fn parent_id(tx: &mut Tx, id: i64) -> Result<Option<i64>> {
     let row: Option<(Option<i64>,)> = tx

@@ -21,6 +21,7 @@ use crate::store::{Tx, audit, units};
 struct RolesPage {
     nav: Nav,
     roles: Vec<accounts::RoleRow>,
+    second_factor_required: bool,
     role_choices: Vec<Choice>,
     units: Vec<Choice>,
     error: Option<String>,
@@ -87,11 +88,13 @@ async fn render_roles(
     }
     let mut tx = state.db.begin().await?;
     let roles = accounts::roles_in(&mut tx, &parties).await?;
+    let second_factor_required = units::requires_second_factor(&mut tx, &parties).await?;
     let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
     tx.commit().await?;
     let page = RolesPage {
         nav: Nav::of(officer),
         roles,
+        second_factor_required,
         role_choices: Role::ALL
             .iter()
             .map(|r| Choice {
@@ -186,6 +189,48 @@ pub async fn invite(
             render_roles(&state, &officer, InviteForm::default(), None, Some(notice)).await
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct RequireForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    require: String,
+}
+
+/// The Secretary's switch: officers who see every member must use two-step sign-in.
+pub async fn require_two_factor(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<RequireForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    if officer.scope.assigns_roles.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let on = form.require == "yes";
+    let mut tx = state.db.begin().await?;
+    for lp in &officer.scope.assigns_roles {
+        units::set_requires_second_factor(&mut tx, *lp, on).await?;
+        audit::record(
+            &mut tx,
+            audit::Note {
+                actor: officer.actor(),
+                local_party_id: Some(*lp),
+                action: "settings.second_factor",
+                subject: "two-step sign-in",
+                detail: if on {
+                    "required of officers who see every member"
+                } else {
+                    "optional"
+                },
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/roles").into_response())
 }
 
 pub async fn remove_role(

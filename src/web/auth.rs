@@ -19,8 +19,8 @@ use crate::domain::access::Scope;
 use crate::domain::password;
 use crate::officers::send_link;
 use crate::secrets;
-use crate::store::Tx;
 use crate::store::accounts::{self, LinkPurpose, User};
+use crate::store::{Tx, units};
 
 pub const SESSION_COOKIE: &str = "__Host-rosette";
 /// Where Secure cookies are impossible (plain HTTP to a LAN address), the prefix is too.
@@ -49,7 +49,7 @@ pub struct Officer {
 impl Officer {
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
-        if constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+        if secrets::constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
             Err(WebError::BadRequest(
@@ -62,10 +62,6 @@ impl Officer {
     pub fn actor(&self) -> &str {
         &self.user.email
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Loads the user and their scope, for pages and the API alike.
@@ -81,6 +77,40 @@ pub async fn load_user(tx: &mut Tx, user_id: i64) -> Result<Option<(User, Scope)
     Ok(Some((user, scope)))
 }
 
+/// A live session from the request's cookie, with its digest; expired ones are ended.
+async fn live_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, accounts::Session)>, WebError> {
+    let jar = CookieJar::from_headers(headers);
+    let Some(cookie) = jar.get(cookie_name(&state.config)) else {
+        return Ok(None);
+    };
+    let hash = secrets::digest(cookie.value());
+    let mut tx = state.db.begin().await?;
+    let Some(session) = accounts::session(&mut tx, &hash).await? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if expired(session.created_at, session.last_seen_at, now) {
+        accounts::end_session(&mut tx, &hash).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    // Writing on every request would serialise readers on SQLite; a minute's precision
+    // is plenty for a 30-minute idle limit.
+    if now - session.last_seen_at > Duration::minutes(1) {
+        accounts::touch_session(&mut tx, &hash, now).await?;
+    }
+    tx.commit().await?;
+    Ok(Some((hash, session)))
+}
+
+/// Pages an officer who must set up a second factor can still reach.
+fn allowed_without_second_factor(path: &str) -> bool {
+    path.starts_with("/account/") || path == "/sign-out"
+}
+
 impl FromRequestParts<AppState> for Officer {
     type Rejection = WebError;
 
@@ -93,30 +123,28 @@ impl FromRequestParts<AppState> for Officer {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        let jar = CookieJar::from_headers(&parts.headers);
-        let Some(cookie) = jar.get(cookie_name(&state.config)) else {
+        let Some((_, session)) = live_session(state, &parts.headers).await? else {
             return Err(WebError::SignIn(next));
         };
-        let hash = secrets::digest(cookie.value());
-        let mut tx = state.db.begin().await?;
-        let Some(session) = accounts::session(&mut tx, &hash).await? else {
-            return Err(WebError::SignIn(next));
-        };
-        let now = Utc::now();
-        if expired(session.created_at, session.last_seen_at, now) {
-            accounts::end_session(&mut tx, &hash).await?;
-            tx.commit().await?;
-            return Err(WebError::SignIn(next));
+        if session.second_factor_pending {
+            return Err(WebError::SecondFactor(next));
         }
+        let mut tx = state.db.begin().await?;
         let Some((user, scope)) = load_user(&mut tx, session.user_id).await? else {
             return Err(WebError::SignIn(next));
         };
-        // Writing on every request would serialise readers on SQLite; a minute's
-        // precision is plenty for a 30-minute idle limit.
-        if now - session.last_seen_at > Duration::minutes(1) {
-            accounts::touch_session(&mut tx, &hash, now).await?;
-        }
+        let whole_parties: Vec<i64> = scope
+            .read
+            .iter()
+            .filter(|g| g.reach == crate::domain::access::Reach::Everyone)
+            .map(|g| g.local_party_id)
+            .collect();
+        let must_enrol = user.totp_secret.is_none()
+            && units::requires_second_factor(&mut tx, &whole_parties).await?;
         tx.commit().await?;
+        if must_enrol && !allowed_without_second_factor(parts.uri.path()) {
+            return Err(WebError::EnrolSecondFactor);
+        }
         Ok(Officer {
             user,
             scope,
@@ -298,11 +326,13 @@ pub async fn sign_in(
     }
     // A new id at every sign-in, so an id planted before sign-in is worth nothing after.
     let session_id = secrets::new_token();
+    let pending = user.totp_secret.is_some();
     accounts::create_session(
         &mut tx,
         &secrets::digest(&session_id),
         user.id,
         &secrets::new_token(),
+        pending,
     )
     .await?;
     tx.commit().await?;
@@ -312,7 +342,12 @@ pub async fn sign_in(
         .same_site(SameSite::Lax)
         .secure(state.config.secure_cookies())
         .build();
-    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+    let to = if pending {
+        format!("/sign-in/code?next={}", super::urlencode(&next))
+    } else {
+        next
+    };
+    Ok((jar.add(cookie), Redirect::to(&to)).into_response())
 }
 
 /// A form whose only field is its CSRF token (sign out, delete, remove).
@@ -551,6 +586,246 @@ pub fn mail_folder(state: &AppState) -> Option<String> {
         .mailer
         .file_folder()
         .map(|p| p.display().to_string())
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage {
+    next: String,
+    error: Option<String>,
+}
+
+pub async fn code_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, WebError> {
+    match live_session(&state, &headers).await? {
+        Some((_, s)) if s.second_factor_pending => Ok(Html(
+            CodePage {
+                next: safe_next(&q.next),
+                error: None,
+            }
+            .render()?,
+        )
+        .into_response()),
+        Some(_) => Ok(Redirect::to(&safe_next(&q.next)).into_response()),
+        None => Ok(Redirect::to("/sign-in").into_response()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    let next = safe_next(&form.next);
+    let Some((hash, session)) = live_session(&state, &headers).await? else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    if !session.second_factor_pending {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let mut tx = state.db.begin().await?;
+    let user = accounts::user(&mut tx, session.user_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let key = format!("code:{}", user.id);
+    let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
+    let error = if accounts::failures_since(&mut tx, &key, since).await? >= ACCOUNT_FAILURES {
+        Some("Too many wrong codes. Wait 15 minutes and sign in again.")
+    } else {
+        let step = user
+            .totp_secret
+            .as_deref()
+            .and_then(|secret| secrets::totp_step(secret, &form.code, unix_now()));
+        match step {
+            Some(step) if accounts::use_totp_step(&mut tx, user.id, step).await? => None,
+            _ => {
+                accounts::record_failure(&mut tx, &key).await?;
+                Some("That code is not right. Use the newest code your app shows.")
+            }
+        }
+    };
+    if let Some(error) = error {
+        tx.commit().await?;
+        let html = CodePage {
+            next,
+            error: Some(error.to_string()),
+        }
+        .render()?;
+        return Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response());
+    }
+    accounts::complete_second_factor(&mut tx, &hash).await?;
+    accounts::clear_failures(&mut tx, &key).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&next).into_response())
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(Utc::now().timestamp()).unwrap_or(0)
+}
+
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+struct TwoFactorPage {
+    nav: super::pages::Nav,
+    enabled: bool,
+    pending: Option<(String, String)>,
+    required: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct TwoFactorQuery {
+    done: String,
+}
+
+pub async fn two_factor_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Query(q): Query<TwoFactorQuery>,
+) -> Result<Html<String>, WebError> {
+    let notice = match q.done.as_str() {
+        "on" => Some(
+            "Two-step sign-in is on. You will be asked for a code each time you sign in."
+                .to_string(),
+        ),
+        "off" => Some("Two-step sign-in is off.".to_string()),
+        _ => None,
+    };
+    render_two_factor(&state, &officer, None, notice).await
+}
+
+async fn render_two_factor(
+    state: &AppState,
+    officer: &Officer,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let required = units::requires_second_factor(&mut tx, &officer.scope.local_parties).await?
+        && officer.scope.sees_everyone();
+    tx.commit().await?;
+    Ok(Html(
+        TwoFactorPage {
+            nav: super::pages::Nav::of(officer),
+            enabled: officer.user.totp_secret.is_some(),
+            pending: officer.user.totp_pending.as_ref().map(|secret| {
+                (
+                    secret.clone(),
+                    secrets::totp_uri(secret, &officer.user.email),
+                )
+            }),
+            required,
+            error,
+            notice,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct TwoFactorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn two_factor_start(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<TwoFactorForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    let mut tx = state.db.begin().await?;
+    let secret = secrets::new_totp_secret();
+    accounts::set_totp(
+        &mut tx,
+        officer.user.id,
+        Some(&secret),
+        officer.user.totp_secret.as_deref(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/account/two-factor").into_response())
+}
+
+pub async fn two_factor_confirm(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<TwoFactorForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    let Some(secret) = officer.user.totp_pending.clone() else {
+        return Ok(Redirect::to("/account/two-factor").into_response());
+    };
+    let mut tx = state.db.begin().await?;
+    let step = secrets::totp_step(&secret, &form.code, unix_now());
+    match step {
+        Some(step) if accounts::use_totp_step(&mut tx, officer.user.id, step).await? => {
+            accounts::set_totp(&mut tx, officer.user.id, None, Some(&secret)).await?;
+            tx.commit().await?;
+            Ok(Redirect::to("/account/two-factor?done=on").into_response())
+        }
+        _ => {
+            drop(tx);
+            let error =
+                "That code is not right. Check the key was typed in full, and use the newest code.";
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_two_factor(&state, &officer, Some(error.into()), None).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+pub async fn two_factor_off(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<TwoFactorForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    let mut tx = state.db.begin().await?;
+    let required = units::requires_second_factor(&mut tx, &officer.scope.local_parties).await?
+        && officer.scope.sees_everyone();
+    let step = officer
+        .user
+        .totp_secret
+        .as_deref()
+        .and_then(|secret| secrets::totp_step(secret, &form.code, unix_now()));
+    let error = if required {
+        Some(
+            "Your local party requires two-step sign-in for your role, so it cannot be turned off.",
+        )
+    } else {
+        match step {
+            Some(step) if accounts::use_totp_step(&mut tx, officer.user.id, step).await? => None,
+            _ => Some("That code is not right; two-step sign-in is still on."),
+        }
+    };
+    if let Some(error) = error {
+        drop(tx);
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_two_factor(&state, &officer, Some(error.into()), None).await?,
+        )
+            .into_response());
+    }
+    accounts::set_totp(&mut tx, officer.user.id, None, None).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/account/two-factor?done=off").into_response())
 }
 
 /// Refuses a state change whose Origin header names another site (browsers send it on

@@ -69,6 +69,10 @@ pub enum WebError {
     BadRequest(String),
     #[error("sign in first")]
     SignIn(String),
+    #[error("give the second factor's code first")]
+    SecondFactor(String),
+    #[error("set up two-step sign-in first")]
+    EnrolSecondFactor,
 }
 
 #[derive(Template)]
@@ -95,6 +99,13 @@ impl IntoResponse for WebError {
             WebError::SignIn(next) => {
                 let to = format!("/sign-in?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
+            }
+            WebError::SecondFactor(next) => {
+                let to = format!("/sign-in/code?next={}", urlencode(next));
+                return Redirect::to(&to).into_response();
+            }
+            WebError::EnrolSecondFactor => {
+                return Redirect::to("/account/two-factor").into_response();
             }
             _ => {
                 tracing::error!(error = %self, "request failed");
@@ -125,7 +136,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/rosette.css", get(stylesheet))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/sign-in/code", get(auth::code_page).post(auth::code))
         .route("/sign-out", post(auth::sign_out))
+        .route("/account/two-factor", get(auth::two_factor_page))
+        .route("/account/two-factor/start", post(auth::two_factor_start))
+        .route(
+            "/account/two-factor/confirm",
+            post(auth::two_factor_confirm),
+        )
+        .route("/account/two-factor/off", post(auth::two_factor_off))
+        .route("/roles/two-factor", post(admin::require_two_factor))
         .route(
             "/welcome/{token}",
             get(auth::welcome_page).post(auth::welcome),
