@@ -241,6 +241,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     bar.set_position(done as u64)
                 })
                 .await?;
+                db.analyze().await?;
                 bar.finish_and_clear();
                 eprintln!(
                     "Created {} people in {} local part{} and {} branches in {:.1}s.",

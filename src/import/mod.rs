@@ -338,6 +338,7 @@ pub async fn import_members(
     .await?;
     tx.commit().await?;
     tracing::debug!(elapsed = ?started.elapsed(), "committed");
+    db.analyze().await?;
     progress.finish();
     Ok(summary)
 }

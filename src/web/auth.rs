@@ -87,22 +87,25 @@ async fn live_session(
         return Ok(None);
     };
     let hash = secrets::digest(cookie.value());
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let Some(session) = accounts::session(&mut tx, &hash).await? else {
         return Ok(None);
     };
+    drop(tx);
     let now = Utc::now();
     if expired(session.created_at, session.last_seen_at, now) {
+        let mut tx = state.db.begin().await?;
         accounts::end_session(&mut tx, &hash).await?;
         tx.commit().await?;
         return Ok(None);
     }
-    // Writing on every request would serialise readers on SQLite; a minute's precision
+    // Writing on every request would serialise requests on SQLite; a minute's precision
     // is plenty for a 30-minute idle limit.
     if now - session.last_seen_at > Duration::minutes(1) {
+        let mut tx = state.db.begin().await?;
         accounts::touch_session(&mut tx, &hash, now).await?;
+        tx.commit().await?;
     }
-    tx.commit().await?;
     Ok(Some((hash, session)))
 }
 
@@ -129,7 +132,7 @@ impl FromRequestParts<AppState> for Officer {
         if session.second_factor_pending {
             return Err(WebError::SecondFactor(next));
         }
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_read().await?;
         let Some((user, scope)) = load_user(&mut tx, session.user_id).await? else {
             return Err(WebError::SignIn(next));
         };

@@ -233,7 +233,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Backend::Postgres => "postgres",
     };
     let check = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_read().await?;
         units::find(&mut tx, units::DEFAULT_LOCAL_PARTY).await
     };
     match check.await {

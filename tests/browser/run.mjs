@@ -242,6 +242,10 @@ await step("segments save and stay live", async () => {
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByRole("link", { name: "Arrears to call" }).waitFor();
   await audit(page, "segments");
+  await page.goto(`${base}/account/two-factor`);
+  await page.getByRole("button", { name: "Set it up" }).click();
+  await page.locator("#totp-key").waitFor();
+  await audit(page, "two-factor");
 });
 
 await browser.close();
