@@ -187,6 +187,13 @@ pub const OFFICERS: &[(&str, &str, Role, bool)] = &[
         true,
     ),
     ("caller@example.org", "Dee Campbell", Role::Caller, false),
+    ("chair@example.org", "Ruth Mensah", Role::Chair, false),
+    (
+        "branch-membership@example.org",
+        "Owen Pryce",
+        Role::BranchMembershipSecretary,
+        true,
+    ),
 ];
 
 /// The demo's shared password: the data is invented, and the demo says so when it starts.

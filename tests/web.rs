@@ -277,6 +277,8 @@ async fn roles_see_what_design_says(t: TestDb) {
     let woman_id = women[0]["id"].as_str().expect("id");
 
     let caller_token = app.token(CALLER).await;
+    let chair_token = app.token("chair@example.org").await;
+    let bms_token = app.token("branch-membership@example.org").await;
     assert!(
         app.all(&caller_token, "").await.is_empty(),
         "a caller sees nobody until people are shared"
@@ -284,12 +286,24 @@ async fn roles_see_what_design_says(t: TestDb) {
 
     // Pages, walked by each role: (role, path, expected status).
     let member = |id: &str| format!("/members/{id}");
+    // Each role with the column of the table below it follows: the Chair sees what the
+    // Membership Officer sees, a Branch Membership Secretary what a Branch Secretary sees.
     let sessions = [
-        (SECRETARY, app.sign_in(SECRETARY).await),
-        (MEMBERSHIP, app.sign_in(MEMBERSHIP).await),
-        (WOMEN, app.sign_in(WOMEN).await),
-        (BRANCH, app.sign_in(BRANCH).await),
-        (CALLER, app.sign_in(CALLER).await),
+        (SECRETARY, app.sign_in(SECRETARY).await, 0),
+        (MEMBERSHIP, app.sign_in(MEMBERSHIP).await, 1),
+        (WOMEN, app.sign_in(WOMEN).await, 2),
+        (BRANCH, app.sign_in(BRANCH).await, 3),
+        (CALLER, app.sign_in(CALLER).await, 4),
+        (
+            "chair@example.org",
+            app.sign_in("chair@example.org").await,
+            1,
+        ),
+        (
+            "branch-membership@example.org",
+            app.sign_in("branch-membership@example.org").await,
+            3,
+        ),
     ];
     let ok = StatusCode::OK;
     let nf = StatusCode::NOT_FOUND;
@@ -405,9 +419,9 @@ async fn roles_see_what_design_says(t: TestDb) {
         ),
     ];
     for (what, path, statuses) in &expect {
-        for ((who, s), want) in sessions.iter().zip(statuses) {
+        for (who, s, column) in &sessions {
             let r = app.get(path, Some(s)).await;
-            assert_eq!(r.status, *want, "{who} GET {path} ({what})");
+            assert_eq!(r.status, statuses[*column], "{who} GET {path} ({what})");
         }
     }
     // The API with the same scope: out of scope is 404, whatever the id.
@@ -418,6 +432,9 @@ async fn roles_see_what_design_says(t: TestDb) {
         (&women_token, woman_id, ok),
         (&caller_token, own_id, nf),
         (&sec, man_id, ok),
+        (&chair_token, man_id, ok),
+        (&bms_token, other_id, nf),
+        (&bms_token, own_id, ok),
     ] {
         let r = app
             .api("GET", &format!("/api/v1/members/{id}"), Some(token), None)
