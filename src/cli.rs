@@ -16,7 +16,7 @@ use crate::import::{self, Options};
 use crate::mail::{self, Mailer};
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, members, migrate};
-use crate::{demo, officers, web};
+use crate::{demo, officers, report, web};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -77,6 +77,30 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The Membership Action Report for the period ending on --as-of (default today).
+    Action {
+        /// The last day of the period (YYYY-MM-DD or DD/MM/YYYY).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// A local party, or a branch for its slice.
+        #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+        unit: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -311,6 +335,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             writeln!(out, "{} is {} for {unit}", added.user.email, role.name())?;
             if let Some(link) = added.invitation {
                 writeln!(out, "Invitation queued; the link (valid 7 days) is: {link}")?;
+            }
+        }
+        Command::Report(ReportCommand::Action {
+            as_of,
+            unit,
+            format,
+        }) => {
+            let as_of = match as_of {
+                Some(text) => crate::domain::dates::parse_date(&text)
+                    .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+                None => today(),
+            };
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let report = report::action_report(&mut tx, &rules, &unit, as_of, &actor()).await?;
+            tx.commit().await?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+                ReportFormat::Csv => {
+                    export::write_csv(&mut out, report::CSV_COLUMNS, &report::csv_rows(&report))?
+                }
             }
         }
         Command::Token(TokenCommand::Create { email }) => {

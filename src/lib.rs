@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod mail;
 pub mod officers;
+pub mod report;
 pub mod secrets;
 pub mod store;
 pub mod web;

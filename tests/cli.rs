@@ -452,3 +452,79 @@ fn demo_creates_once_and_serves_health_and_sign_in() {
     assert_eq!(env.exported().lines().count(), 301);
     assert!(Path::new(&env.dir.path().join("rosette.db")).exists());
 }
+
+#[test]
+fn the_action_report_lists_each_section_at_the_period_edges() {
+    let env = Env::new();
+    env.ok(&["unit", "add", "--name", "Riverside"]);
+    env.ok(&["unit", "add", "--name", "Docks"]);
+    let file = "membership_number,first_name,last_name,branch,rate,joined_on,paid_until,left_on,left_reason\n\
+        L1,Ada,First,riverside,standard,2025-03-01,2026-02-28,,\n\
+        L2,Ben,Last,docks,standard,2025-03-14,2026-03-13,,\n\
+        L3,Cat,Lapse,docks,standard,2023-09-01,2024-08-31,,\n\
+        L4,Dan,Arrears,riverside,standard,2024-03-05,2025-03-04,,\n\
+        L5,Eve,Leaver,docks,standard,2020-01-01,2025-12-31,2025-03-03,resigned\n\
+        L6,Fay,Before,riverside,standard,2025-02-28,2026-02-27,,\n";
+    let out = env.import("report.csv", file.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = env.ok(&[
+        "report",
+        "action",
+        "--as-of",
+        "2025-03-14",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(report["from"], "2025-03-01");
+    assert_eq!(report["to"], "2025-03-14");
+    let numbers = |section: &str| -> Vec<String> {
+        report["sections"][section]
+            .as_array()
+            .unwrap_or_else(|| panic!("section {section} in {json}"))
+            .iter()
+            .map(|r| r["membership_number"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        numbers("new"),
+        ["L1", "L2"],
+        "joins on the first and last day"
+    );
+    assert_eq!(numbers("lapsed"), ["L3"], "a lapse exactly six months on");
+    assert_eq!(numbers("entered_arrears"), ["L4"]);
+    assert_eq!(numbers("in_arrears"), ["L4"]);
+    assert_eq!(numbers("resigned"), ["L5"]);
+    for empty in ["rejoined", "transferred_in", "transferred_out", "deceased"] {
+        assert!(numbers(empty).is_empty(), "{empty}");
+    }
+    let first = &report["sections"]["new"][0];
+    for key in ["membership_number", "first_name", "last_name", "branch"] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+    // A branch's slice holds only its own people.
+    let slice = env.ok(&[
+        "report",
+        "action",
+        "--as-of",
+        "2025-03-14",
+        "--unit",
+        "riverside",
+        "--format",
+        "json",
+    ]);
+    let slice: serde_json::Value = serde_json::from_str(&slice).expect("json");
+    assert_eq!(slice["sections"]["new"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        slice["sections"]["lapsed"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let csv = env.ok(&["report", "action", "--as-of", "14/03/2025"]);
+    assert!(
+        csv.starts_with("section,membership_number,first_name,last_name,branch"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().filter(|l| l.starts_with("new,")).count(), 2);
+    assert!(stderr(&env.run(&["report", "action", "--unit", "nowhere"])).contains("nowhere"));
+    assert!(stderr(&env.run(&["report", "action", "--as-of", "31/02/2025"])).contains("--as-of"));
+}

@@ -265,6 +265,12 @@ impl History {
         }
     }
 
+    /// The first day in arrears of the open span, if there is one.
+    pub fn arrears_from(&self, rules: &StatusRules) -> Option<NaiveDate> {
+        self.open_start()
+            .map(|start| rules.arrears_from(start, self.paid_until))
+    }
+
     /// The first day of the unbroken membership that includes `on`, if any.
     pub fn continuous_since(&self, on: NaiveDate) -> Option<NaiveDate> {
         self.spans

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod membership;
 pub mod password;
 pub mod record;
+pub mod report;
 pub mod rights;
 pub mod rules;
 pub mod values;

@@ -1,0 +1,162 @@
+//! `rosette report action`: the Membership Action Report for a local party, or a branch's
+//! slice of it, computed from each membership's history (`domain::report`).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::domain::access::{Grant, Reach};
+use crate::domain::filter::MemberFilter;
+use crate::domain::report::{Period, Section, sections};
+use crate::domain::{Rules, UnitKind};
+use crate::store::roster::{self, ListQuery};
+use crate::store::{StoreError, Tx, audit, members, units};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Unit(String),
+}
+
+/// One person on the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub membership_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub branch: Option<String>,
+    pub status: String,
+    pub mobile: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Every section, in report order, each possibly empty.
+    pub sections: BTreeMap<&'static str, Vec<Row>>,
+}
+
+/// The report for the period ending `as_of`, for `unit_slug`: a local party, or a branch
+/// (its slice). Audited as an export of personal data by `actor`.
+pub async fn action_report(
+    tx: &mut Tx,
+    rules: &Rules,
+    unit_slug: &str,
+    as_of: NaiveDate,
+    actor: &str,
+) -> Result<ActionReport, ReportError> {
+    let unit = units::get(tx, unit_slug).await?;
+    let grant = match UnitKind::parse(&unit.kind) {
+        Some(UnitKind::LocalParty) => Grant {
+            local_party_id: unit.id,
+            reach: Reach::Everyone,
+        },
+        Some(UnitKind::Branch) => Grant {
+            local_party_id: units::parent_id(tx, unit.id).await?.ok_or_else(|| {
+                ReportError::Unit(format!("branch {unit_slug} has no local party"))
+            })?,
+            reach: Reach::Branch(unit.id),
+        },
+        _ => {
+            return Err(ReportError::Unit(format!(
+                "--unit {unit_slug} is a {}; give a local party or a branch",
+                unit.kind
+            )));
+        }
+    };
+    let period = Period::ending(as_of, rules.report.period_days);
+    let filter = MemberFilter::default();
+    let q = ListQuery {
+        grants: &[grant],
+        user_id: 0,
+        filter: &filter,
+        bounds: rules.status.bounds(as_of),
+    };
+    let (rows, _) = roster::list(tx, &q, None, 10_000_000).await?;
+    let histories = members::histories(tx, grant.local_party_id).await?;
+    let mut out: BTreeMap<Section, Vec<Row>> =
+        Section::ALL.iter().map(|s| (*s, Vec::new())).collect();
+    let mut listed = 0;
+    for r in &rows {
+        let Some(events) = histories.get(&r.membership_id) else {
+            continue;
+        };
+        let found = sections(&rules.status, events, period);
+        if found.is_empty() {
+            continue;
+        }
+        listed += 1;
+        let row = Row {
+            id: r.public_id.clone(),
+            membership_number: r.membership_number.clone(),
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            branch: r.branch_slug.clone(),
+            status: r.status(&rules.status, as_of).as_str().to_string(),
+            mobile: r.mobile.clone(),
+            phone: r.phone.clone(),
+            email: r.email.clone(),
+        };
+        for s in found {
+            out.entry(s).or_default().push(row.clone());
+        }
+    }
+    audit::record(
+        tx,
+        audit::Note {
+            actor,
+            local_party_id: Some(grant.local_party_id),
+            action: "report.action",
+            subject: unit_slug,
+            detail: &format!("{} to {}: {listed} people", period.from, period.to),
+        },
+    )
+    .await?;
+    Ok(ActionReport {
+        from: period.from,
+        to: period.to,
+        sections: out
+            .into_iter()
+            .map(|(s, rows)| (s.as_str(), rows))
+            .collect(),
+    })
+}
+
+/// The report as CSV rows (a header, then one row per person per section).
+pub fn csv_rows(report: &ActionReport) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for section in Section::ALL {
+        for r in report.sections.get(section.as_str()).into_iter().flatten() {
+            rows.push(vec![
+                section.as_str().to_string(),
+                r.membership_number.clone(),
+                r.first_name.clone(),
+                r.last_name.clone(),
+                r.branch.clone().unwrap_or_default(),
+                r.status.clone(),
+                r.mobile.clone().unwrap_or_default(),
+                r.phone.clone().unwrap_or_default(),
+                r.email.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    rows
+}
+
+pub const CSV_COLUMNS: &[&str] = &[
+    "section",
+    "membership_number",
+    "first_name",
+    "last_name",
+    "branch",
+    "status",
+    "mobile",
+    "phone",
+    "email",
+];
