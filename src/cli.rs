@@ -16,7 +16,7 @@ use crate::import::{self, Options};
 use crate::mail::{self, Mailer};
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, members, migrate};
-use crate::{demo, officers, report, web};
+use crate::{demo, jobs, officers, report, web};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -349,7 +349,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
-            let report = report::action_report(&mut tx, &rules, &unit, as_of, &actor()).await?;
+            let period = crate::domain::report::Period::ending(as_of, rules.report.period_days);
+            let report = report::action_report(&mut tx, &rules, &unit, period, &actor()).await?;
             tx.commit().await?;
             let mut out = std::io::stdout().lock();
             match format {
@@ -553,10 +554,17 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let mailer = Mailer::from_env()?;
+    let rules = Arc::new(rules);
     tokio::spawn(mail::run(db.clone(), mailer.clone()));
+    tokio::spawn(jobs::run(
+        db.clone(),
+        rules.clone(),
+        public_url(addr),
+        today,
+    ));
     let app = web::router(web::AppState {
         db,
-        rules: Arc::new(rules),
+        rules,
         today,
         config: Arc::new(web::WebConfig {
             public_url: public_url(addr),

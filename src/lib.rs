@@ -6,6 +6,7 @@ pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod import;
+pub mod jobs;
 pub mod mail;
 pub mod officers;
 pub mod report;

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use crate::domain::access::{Grant, Reach};
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section, sections};
-use crate::domain::{Rules, UnitKind};
+use crate::domain::{Role, Rules, UnitKind};
 use crate::store::roster::{self, ListQuery};
-use crate::store::{StoreError, Tx, audit, members, units};
+use crate::store::{Db, StoreError, Tx, accounts, audit, members, outbox, reports, units};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -42,15 +42,16 @@ pub struct ActionReport {
     pub sections: BTreeMap<&'static str, Vec<Row>>,
 }
 
-/// The report for the period ending `as_of`, for `unit_slug`: a local party, or a branch
-/// (its slice). Audited as an export of personal data by `actor`.
+/// The report for `period`, for `unit_slug`: a local party, or a branch (its slice).
+/// Audited as an export of personal data by `actor`.
 pub async fn action_report(
     tx: &mut Tx,
     rules: &Rules,
     unit_slug: &str,
-    as_of: NaiveDate,
+    period: Period,
     actor: &str,
 ) -> Result<ActionReport, ReportError> {
+    let as_of = period.to;
     let unit = units::get(tx, unit_slug).await?;
     let grant = match UnitKind::parse(&unit.kind) {
         Some(UnitKind::LocalParty) => Grant {
@@ -70,7 +71,6 @@ pub async fn action_report(
             )));
         }
     };
-    let period = Period::ending(as_of, rules.report.period_days);
     let filter = MemberFilter::default();
     let q = ListQuery {
         grants: &[grant],
@@ -160,3 +160,73 @@ pub const CSV_COLUMNS: &[&str] = &[
     "phone",
     "email",
 ];
+
+/// Generates and keeps the report of `local_party` for `period`, unless it is kept
+/// already, and queues an email with the counts (no names) to its Membership Officers and
+/// to each branch's officers for their slice. All in one transaction: a server that loses
+/// the race to keep it stores nothing and sends nothing. Returns the kept report's id if
+/// this call made it.
+pub async fn keep(
+    db: &Db,
+    rules: &Rules,
+    local_party: &units::Unit,
+    period: Period,
+    by: &str,
+    public_url: &str,
+) -> Result<Option<String>, ReportError> {
+    let mut tx = db.begin().await?;
+    if reports::exists(&mut tx, local_party.id, period.to).await? {
+        return Ok(None);
+    }
+    let report = action_report(&mut tx, rules, &local_party.slug, period, by).await?;
+    let body = serde_json::to_string(&report).map_err(|e| ReportError::Unit(e.to_string()))?;
+    let Some(id) =
+        reports::keep_once(&mut tx, local_party.id, period.from, period.to, by, &body).await?
+    else {
+        return Ok(None);
+    };
+    let link = format!("{}/reports/{id}", public_url.trim_end_matches('/'));
+    for role in accounts::roles_in(&mut tx, &[local_party.id]).await? {
+        let slice: Option<&str> = match Role::parse(&role.role) {
+            Some(Role::MembershipOfficer) => None,
+            Some(Role::BranchSecretary | Role::BranchMembershipSecretary) => {
+                Some(role.unit_slug.as_str())
+            }
+            _ => continue,
+        };
+        let counts: Vec<String> = Section::ALL
+            .iter()
+            .map(|s| {
+                let n = report
+                    .sections
+                    .get(s.as_str())
+                    .map(|rows| {
+                        rows.iter()
+                            .filter(|r| slice.is_none() || r.branch.as_deref() == slice)
+                            .count()
+                    })
+                    .unwrap_or(0);
+                format!("  {:<16} {n}", s.as_str().replace('_', " "))
+            })
+            .collect();
+        let scope = slice.map_or_else(|| local_party.name.clone(), |_| role.unit_name.clone());
+        let body = format!(
+            "Hello {},\n\nThe Membership Action Report for {scope}, {} to {}, is ready:\n\n{}\n\nSee who is on it, and share out the calls, here (sign in first):\n{link}\n",
+            role.name,
+            period.from.format("%-d %B"),
+            period.to.format("%-d %B %Y"),
+            counts.join("\n")
+        );
+        if !outbox::is_suppressed(&mut tx, &role.email).await? {
+            outbox::enqueue(
+                &mut tx,
+                &role.email,
+                &format!("Membership Action Report: {scope}"),
+                &body,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(id))
+}

@@ -70,6 +70,18 @@ impl Period {
     pub fn contains(&self, d: NaiveDate) -> bool {
         self.from <= d && d <= self.to
     }
+
+    /// The last period of `days` days that has ended before `today`. Periods follow one
+    /// another from Monday 1 January 2024, so every server agrees where they fall.
+    pub fn last_completed(today: NaiveDate, days: u32) -> Period {
+        let n = i64::from(days.max(1));
+        let anchor = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(NaiveDate::MIN);
+        let since = (today - anchor).num_days();
+        // Days into the current period; the previous period ended the day before it began.
+        let into = since.rem_euclid(n);
+        let end = today - chrono::Duration::days(into + 1);
+        Period::ending(end, days)
+    }
 }
 
 /// The sections one membership belongs in for `period`, from its `events`.
@@ -139,6 +151,7 @@ mod tests {
     use super::*;
     use crate::domain::dates::ymd as d;
     use EventKind::*;
+    use chrono::Datelike;
 
     const R: StatusRules = StatusRules::DEFAULT;
 
@@ -157,6 +170,23 @@ mod tests {
         assert_eq!(p.from, d(2025, 3, 1));
         assert!(p.contains(d(2025, 3, 1)) && p.contains(d(2025, 3, 14)));
         assert!(!p.contains(d(2025, 2, 28)) && !p.contains(d(2025, 3, 15)));
+    }
+
+    #[test]
+    fn completed_periods_are_fixed_fortnights() {
+        // 1 Jan 2024 is the first day of a period: on 15 Jan the first fortnight is done.
+        let p = Period::last_completed(d(2024, 1, 15), 14);
+        assert_eq!((p.from, p.to), (d(2024, 1, 1), d(2024, 1, 14)));
+        let p = Period::last_completed(d(2024, 1, 28), 14);
+        assert_eq!((p.from, p.to), (d(2024, 1, 1), d(2024, 1, 14)));
+        let p = Period::last_completed(d(2024, 1, 29), 14);
+        assert_eq!((p.from, p.to), (d(2024, 1, 15), d(2024, 1, 28)));
+        let p = Period::last_completed(d(2023, 12, 31), 14);
+        assert_eq!(p.to, d(2023, 12, 17));
+        assert_eq!(
+            Period::last_completed(d(2026, 11, 23), 7).to.weekday(),
+            chrono::Weekday::Sun
+        );
     }
 
     #[test]

@@ -95,6 +95,7 @@ const MIGRATIONS: &[Migration] = &[
     (1, "membership register", initial),
     (2, "officers, sessions, segments and mail", officers),
     (3, "second factor", second_factor),
+    (4, "kept action reports", kept_reports),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -710,6 +711,36 @@ fn second_factor() -> Vec<Step> {
                 .not_null()
                 .default(false)
                 .to_owned(),
+        ),
+    ]
+}
+
+fn kept_reports() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(ActionReports::Table)
+                .col(id(ActionReports::Id))
+                .col(text(ActionReports::PublicId).unique_key().to_owned())
+                .col(fk_col(ActionReports::LocalPartyId))
+                .col(ColumnDef::new(ActionReports::PeriodFrom).date().not_null())
+                .col(ColumnDef::new(ActionReports::PeriodTo).date().not_null())
+                .col(stamp(ActionReports::GeneratedAt))
+                .col(text(ActionReports::GeneratedBy))
+                .col(text(ActionReports::Body))
+                .foreign_key(&mut fk(
+                    (ActionReports::Table, ActionReports::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        // One report per local party and period end, however many servers try to make it.
+        index(
+            "action_reports_once",
+            ActionReports::Table,
+            &["local_party_id", "period_to"],
+            true,
         ),
     ]
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod members;
 mod migrations;
 pub mod outbox;
+pub mod reports;
 pub mod roster;
 mod schema;
 pub mod segments;

@@ -245,3 +245,16 @@ pub enum MailSuppressions {
     Reason,
     At,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub enum ActionReports {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    PeriodFrom,
+    PeriodTo,
+    GeneratedAt,
+    GeneratedBy,
+    Body,
+}

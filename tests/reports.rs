@@ -1,0 +1,97 @@
+//! Kept action reports on both engines: generated once per local party and period even
+//! when several servers try at the same moment, and the officers' emails carry counts
+//! and a link but no personal data.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::TestDb;
+use rosette::domain::Rules;
+use rosette::store::{outbox, reports, units};
+use rosette::{demo, jobs};
+
+async fn reports_are_kept_once_and_announced_without_names(t: TestDb) {
+    let rules = Rules::defaults().expect("rules");
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    demo::generate(&t.db, &rules, 300, 5, today, &|_| {})
+        .await
+        .expect("demo");
+    demo::add_officers(&t.db, "https://rosette.example")
+        .await
+        .expect("officers");
+
+    // Three "servers" at once: exactly one keeps each local party's report.
+    let (a, b, c) = tokio::join!(
+        jobs::keep_due_reports(&t.db, &rules, "https://rosette.example", today),
+        jobs::keep_due_reports(&t.db, &rules, "https://rosette.example", today),
+        jobs::keep_due_reports(&t.db, &rules, "https://rosette.example", today),
+    );
+    let kept = a.expect("a") + b.expect("b") + c.expect("c");
+    let mut tx = t.db.begin().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let list = reports::list(&mut tx, &[lp.id], 10).await.expect("list");
+    assert_eq!(kept, 1, "one local party, one report");
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        list[0].period_to,
+        NaiveDate::from_ymd_opt(2026, 11, 15).expect("date")
+    );
+    assert_eq!(
+        list[0].period_from,
+        NaiveDate::from_ymd_opt(2026, 11, 2).expect("date")
+    );
+    // Running again the next day keeps nothing new.
+    drop(tx);
+    let again = jobs::keep_due_reports(
+        &t.db,
+        &rules,
+        "https://rosette.example",
+        today.succ_opt().expect("d"),
+    )
+    .await
+    .expect("again");
+    assert_eq!(again, 0);
+
+    let mut tx = t.db.begin().await.expect("tx");
+    let mail = outbox::recent(&mut tx, 50).await.expect("outbox");
+    let announced: Vec<_> = mail
+        .iter()
+        .filter(|m| m.subject.starts_with("Membership Action Report"))
+        .collect();
+    let to: Vec<&str> = announced.iter().map(|m| m.to_address.as_str()).collect();
+    assert_eq!(
+        to.len(),
+        3,
+        "Membership Officer, Branch Secretary, Branch Membership Secretary: {to:?}"
+    );
+    assert!(to.contains(&"membership@example.org") && to.contains(&"branch@example.org"));
+    assert!(!to.contains(&"secretary@example.org") && !to.contains(&"caller@example.org"));
+    let body: serde_json::Value = serde_json::from_str(&list[0].body).expect("kept body");
+    let mut names = Vec::new();
+    for rows in body["sections"].as_object().expect("sections").values() {
+        for r in rows.as_array().expect("rows") {
+            names.push(r["last_name"].as_str().unwrap_or("").to_string());
+            names.push(r["membership_number"].as_str().unwrap_or("").to_string());
+        }
+    }
+    assert!(!names.is_empty(), "the report has people on it");
+    for m in &announced {
+        assert!(
+            m.body.contains(&format!(
+                "https://rosette.example/reports/{}",
+                list[0].public_id
+            )),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("in arrears"), "{}", m.body);
+        for n in &names {
+            assert!(
+                !m.body.contains(n.as_str()),
+                "no personal data in the email: {n}"
+            );
+        }
+    }
+}
+
+both!(reports_are_kept_once_and_announced_without_names);
