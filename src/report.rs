@@ -2,7 +2,7 @@
 //! slice of it, computed from each membership's history (`domain::report`).
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::domain::access::{Grant, Reach};
@@ -21,7 +21,7 @@ pub enum ReportError {
 }
 
 /// One person on the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub id: String,
     pub membership_number: String,
@@ -34,12 +34,12 @@ pub struct Row {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// Every section, in report order, each possibly empty.
-    pub sections: BTreeMap<&'static str, Vec<Row>>,
+    pub sections: BTreeMap<String, Vec<Row>>,
 }
 
 /// The report for `period`, for `unit_slug`: a local party, or a branch (its slice).
@@ -123,7 +123,7 @@ pub async fn action_report(
         to: period.to,
         sections: out
             .into_iter()
-            .map(|(s, rows)| (s.as_str(), rows))
+            .map(|(s, rows)| (s.as_str().to_string(), rows))
             .collect(),
     })
 }

@@ -412,6 +412,7 @@ async fn roles_see_what_design_says(t: TestDb) {
         ("segments", "/segments".into(), [ok, ok, ok, ok, ok]),
         ("roles", "/roles".into(), [ok, ok, ok, ok, no]),
         ("audit", "/audit".into(), [ok, no, no, no, no]),
+        ("reports", "/reports".into(), [ok, ok, ok, ok, no]),
         (
             "export",
             "/members/export?format=csv".into(),
@@ -1141,5 +1142,49 @@ async fn two_step_sign_in_can_be_set_up_used_and_required() {
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "cannot be turned off while required"
+    );
+}
+
+#[tokio::test]
+async fn action_reports_show_each_officer_their_slice() {
+    let t = TestDb::sqlite().await;
+    let app = App::new(&t).await;
+    let s = app.sign_in(MEMBERSHIP).await;
+    let r = app.post("/reports", Some(&s), &[("csrf", &s.csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let path = r.location.clone();
+    assert!(path.starts_with("/reports/"));
+    let again = app.post("/reports", Some(&s), &[("csrf", &s.csrf)]).await;
+    assert_eq!(again.location, path, "the same period is kept once");
+    let whole = app.get(&path, Some(&s)).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert!(whole.body.contains("In arrears") && whole.body.contains("Entered arrears"));
+    let b = app.sign_in(BRANCH).await;
+    let slice = app.get(&path, Some(&b)).await;
+    assert_eq!(slice.status, StatusCode::OK);
+    let count = |body: &str| body.matches("href=\"/members/").count();
+    assert!(
+        count(&slice.body) < count(&whole.body),
+        "a branch sees its slice"
+    );
+    let token = app.token(BRANCH).await;
+    let mine: Vec<String> = app
+        .all(&token, "")
+        .await
+        .iter()
+        .map(|m| m["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    for link in slice.body.split("href=\"/members/").skip(1) {
+        let id = link.split('"').next().unwrap_or("");
+        assert!(mine.iter().any(|m| m == id), "{id} is not in the branch");
+    }
+    let c = app.sign_in(CALLER).await;
+    assert_eq!(app.get(&path, Some(&c)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post("/reports", Some(&b), &[("csrf", &b.csrf)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "a branch officer cannot make the whole report"
     );
 }

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod chart;
 mod pages;
+mod report_pages;
 
 use askama::Template;
 use axum::extract::State;
@@ -179,6 +180,8 @@ pub fn router(state: AppState) -> Router {
         .route("/roles", get(admin::roles_page).post(admin::invite))
         .route("/roles/{id}/remove", post(admin::remove_role))
         .route("/audit", get(admin::audit_page))
+        .route("/reports", get(report_pages::list).post(report_pages::make))
+        .route("/reports/{id}", get(report_pages::show))
         .nest("/api/v1", api::router())
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))

@@ -248,6 +248,14 @@ await step("segments save and stay live", async () => {
   await audit(page, "two-factor");
 });
 
+await step("the Secretary makes this fortnight's action report and reads it on a phone", async () => {
+  await page.goto(`${base}/reports`);
+  await audit(page, "reports");
+  await page.getByRole("button", { name: "Make one up to today" }).click();
+  await page.getByRole("heading", { name: "Membership Action Report" }).waitFor();
+  await audit(page, "report");
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);

@@ -1,0 +1,251 @@
+//! The Membership Action Report pages: kept reports, each shown within the reader's scope
+//! (a branch officer sees their branch's slice), with live figures beside them.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::collections::HashSet;
+
+use super::auth::{CsrfForm, Officer};
+use super::pages::{Nav, uk_date};
+use super::{AppState, WebError};
+use crate::domain::access::Reach;
+use crate::domain::filter::MemberFilter;
+use crate::domain::report::{Period, Section};
+use crate::report::{self, ActionReport};
+use crate::store::roster::{self, ListQuery};
+use crate::store::{Tx, audit, reports, units};
+
+fn officer_only(o: &Officer) -> Result<(), WebError> {
+    if o.scope.is_officer() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
+}
+
+/// Local parties whose whole report this officer may make on demand.
+fn whole_parties(o: &Officer) -> Vec<i64> {
+    o.scope
+        .read
+        .iter()
+        .filter(|g| g.reach == Reach::Everyone)
+        .map(|g| g.local_party_id)
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    nav: Nav,
+    kept: Vec<(String, String, String)>,
+    can_make: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Html<String>, WebError> {
+    officer_only(&officer)?;
+    let mut tx = state.db.begin_read().await?;
+    let kept = reports::list(&mut tx, &officer.scope.local_parties, 52).await?;
+    tx.commit().await?;
+    Ok(Html(
+        ReportsPage {
+            nav: Nav::of(&officer),
+            kept: kept
+                .into_iter()
+                .map(|k| {
+                    (
+                        k.public_id,
+                        format!("{} to {}", uk_date(&k.period_from), uk_date(&k.period_to)),
+                        k.generated_by,
+                    )
+                })
+                .collect(),
+            can_make: !whole_parties(&officer).is_empty(),
+        }
+        .render()?,
+    ))
+}
+
+/// Makes (and keeps) the report for the period ending today, on demand.
+pub async fn make(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(form.token())?;
+    let Some(lp) = whole_parties(&officer).first().copied() else {
+        return Err(WebError::Forbidden);
+    };
+    let today = (state.today)();
+    let period = Period::ending(today, state.rules.report.period_days);
+    let mut tx = state.db.begin_read().await?;
+    let party = units::list(&mut tx)
+        .await?
+        .into_iter()
+        .find(|u| u.id == lp)
+        .ok_or(WebError::NotFound)?;
+    tx.commit().await?;
+    let made = report::keep(
+        &state.db,
+        &state.rules,
+        &party,
+        period,
+        officer.actor(),
+        &state.config.public_url,
+    )
+    .await
+    .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let id = match made {
+        Some(id) => id,
+        None => {
+            let mut tx = state.db.begin_read().await?;
+            let kept = reports::list(&mut tx, &[lp], 60).await?;
+            tx.commit().await?;
+            kept.into_iter()
+                .find(|k| k.period_to == period.to)
+                .map(|k| k.public_id)
+                .ok_or(WebError::NotFound)?
+        }
+    };
+    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+}
+
+/// A section as shown: its name, how many, and the people (id, name, number, branch).
+pub struct ShownSection {
+    pub code: &'static str,
+    pub title: String,
+    pub rows: Vec<(String, String, String, String)>,
+    pub live: i64,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    nav: Nav,
+    period: String,
+    generated: String,
+    sections: Vec<ShownSection>,
+    total: usize,
+}
+
+/// The ids of everyone the officer may see.
+async fn ids_in_scope(
+    tx: &mut Tx,
+    state: &AppState,
+    officer: &Officer,
+) -> Result<HashSet<String>, WebError> {
+    let filter = MemberFilter::default();
+    let q = ListQuery {
+        grants: &officer.scope.read,
+        user_id: officer.user.id,
+        filter: &filter,
+        bounds: state.rules.status.bounds((state.today)()),
+    };
+    let (rows, _) = roster::list(tx, &q, None, 10_000_000).await?;
+    Ok(rows.into_iter().map(|r| r.public_id).collect())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    officer_only(&officer)?;
+    let mut tx = state.db.begin().await?;
+    let kept = reports::get(&mut tx, &id, &officer.scope.local_parties)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let report: ActionReport = serde_json::from_str(&kept.body)
+        .map_err(|e| WebError::BadRequest(format!("this report cannot be read: {e}")))?;
+    let visible = ids_in_scope(&mut tx, &state, &officer).await?;
+    // Live: the same sections for the same period, computed now, within scope.
+    let party = units::list(&mut tx)
+        .await?
+        .into_iter()
+        .find(|u| u.id == kept.local_party_id)
+        .ok_or(WebError::NotFound)?;
+    let live = report::action_report(
+        &mut tx,
+        &state.rules,
+        &party.slug,
+        Period {
+            from: kept.period_from,
+            to: kept.period_to,
+        },
+        officer.actor(),
+    )
+    .await
+    .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let mut total = 0;
+    let sections: Vec<ShownSection> = Section::ALL
+        .iter()
+        .map(|s| {
+            let rows: Vec<(String, String, String, String)> = report
+                .sections
+                .get(s.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|r| visible.contains(&r.id))
+                .map(|r| {
+                    (
+                        r.id.clone(),
+                        format!("{} {}", r.first_name, r.last_name),
+                        r.membership_number.clone(),
+                        r.branch.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            total += rows.len();
+            let live_n = live
+                .sections
+                .get(s.as_str())
+                .map(|rows| rows.iter().filter(|r| visible.contains(&r.id)).count())
+                .unwrap_or(0);
+            ShownSection {
+                code: s.as_str(),
+                title: {
+                    let t = s.as_str().replace('_', " ");
+                    let mut c = t.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect())
+                        .unwrap_or_default()
+                },
+                rows,
+                live: live_n as i64,
+            }
+        })
+        .collect();
+    audit::record(
+        &mut tx,
+        audit::Note {
+            actor: officer.actor(),
+            local_party_id: Some(kept.local_party_id),
+            action: "report.view",
+            subject: &kept.public_id,
+            detail: &format!("{total} people shown"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let page = ReportPage {
+        nav: Nav::of(&officer),
+        period: format!(
+            "{} to {}",
+            uk_date(&kept.period_from),
+            uk_date(&kept.period_to)
+        ),
+        generated: format!(
+            "{} by {}",
+            kept.generated_at.format("%-d %b %Y %H:%M"),
+            kept.generated_by
+        ),
+        sections,
+        total,
+    };
+    Ok((StatusCode::OK, Html(page.render()?)).into_response())
+}
