@@ -141,6 +141,15 @@ impl Scope {
         self.read.iter().any(|g| g.reach == Reach::Everyone)
     }
 
+    /// The local parties whose every person the user sees.
+    pub fn whole_parties(&self) -> Vec<i64> {
+        self.read
+            .iter()
+            .filter(|g| g.reach == Reach::Everyone)
+            .map(|g| g.local_party_id)
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.read.is_empty()
     }
@@ -196,6 +205,7 @@ mod tests {
         assert_eq!(s.assigns_roles, vec![1]);
         assert_eq!(s.reads_audit, vec![1]);
         assert!(s.sees_everyone() && s.is_officer());
+        assert_eq!(s.whole_parties(), vec![1]);
     }
 
     #[test]

@@ -96,6 +96,7 @@ const MIGRATIONS: &[Migration] = &[
     (2, "officers, sessions, segments and mail", officers),
     (3, "second factor", second_factor),
     (4, "kept action reports", kept_reports),
+    (5, "call lists", call_lists),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -741,6 +742,130 @@ fn kept_reports() -> Vec<Step> {
             ActionReports::Table,
             &["local_party_id", "period_to"],
             true,
+        ),
+    ]
+}
+
+fn call_lists() -> Vec<Step> {
+    let flag = |col: CallListPeople| {
+        ColumnDef::new(col)
+            .boolean()
+            .not_null()
+            .default(false)
+            .to_owned()
+    };
+    let when = |col| {
+        ColumnDef::new(col)
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned()
+    };
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(CallLists::Table)
+                .col(id(CallLists::Id))
+                .col(text(CallLists::PublicId).unique_key().to_owned())
+                .col(fk_col(CallLists::LocalPartyId))
+                .col(text(CallLists::Name))
+                .col(text(CallLists::Script))
+                .col(text(CallLists::DoneWhen))
+                .col(ColumnDef::new(CallLists::MinGapHours).integer().not_null())
+                .col(text(CallLists::CreatedBy))
+                .col(stamp(CallLists::CreatedAt))
+                .foreign_key(&mut fk(
+                    (CallLists::Table, CallLists::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(CallListPeople::Table)
+                .col(fk_col(CallListPeople::CallListId))
+                .col(fk_col(CallListPeople::PersonId))
+                .col(text(CallListPeople::State))
+                .col(
+                    ColumnDef::new(CallListPeople::ClaimedBy)
+                        .big_integer()
+                        .null(),
+                )
+                .col(when(CallListPeople::ClaimedUntil))
+                .col(when(CallListPeople::LastAttemptAt))
+                .col(flag(CallListPeople::NeedsOfficer))
+                .primary_key(
+                    Index::create()
+                        .col(CallListPeople::CallListId)
+                        .col(CallListPeople::PersonId),
+                )
+                .foreign_key(&mut fk(
+                    (CallListPeople::Table, CallListPeople::CallListId),
+                    (CallLists::Table, CallLists::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (CallListPeople::Table, CallListPeople::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(CallListCallers::Table)
+                .col(fk_col(CallListCallers::CallListId))
+                .col(fk_col(CallListCallers::UserId))
+                .primary_key(
+                    Index::create()
+                        .col(CallListCallers::CallListId)
+                        .col(CallListCallers::UserId),
+                )
+                .foreign_key(&mut fk(
+                    (CallListCallers::Table, CallListCallers::CallListId),
+                    (CallLists::Table, CallLists::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (CallListCallers::Table, CallListCallers::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(CallOutcomes::Table)
+                .col(id(CallOutcomes::Id))
+                .col(fk_col(CallOutcomes::CallListId))
+                .col(fk_col(CallOutcomes::PersonId))
+                .col(fk_col(CallOutcomes::UserId))
+                .col(text(CallOutcomes::Outcome))
+                .col(text_null(CallOutcomes::Notes))
+                .col(
+                    ColumnDef::new(CallOutcomes::NeedsOfficer)
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
+                .col(stamp(CallOutcomes::At))
+                .foreign_key(&mut fk(
+                    (CallOutcomes::Table, CallOutcomes::CallListId),
+                    (CallLists::Table, CallLists::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (CallOutcomes::Table, CallOutcomes::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "call_outcomes_person",
+            CallOutcomes::Table,
+            &["person_id", "at"],
+            false,
         ),
     ]
 }

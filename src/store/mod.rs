@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calls;
 pub mod members;
 mod migrations;
 pub mod outbox;

@@ -292,6 +292,13 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
 /// Memberships with their person and branch, limited to `grants`: where every scoped
 /// query starts.
 fn scoped(grants: &[Grant], user_id: i64) -> SelectStatement {
+    joined()
+        .cond_where(scope_condition(grants, user_id))
+        .to_owned()
+}
+
+/// Memberships with their person and branch, no scope yet.
+fn joined() -> SelectStatement {
     Query::select()
         .from(Memberships::Table)
         .inner_join(
@@ -304,13 +311,15 @@ fn scoped(grants: &[Grant], user_id: i64) -> SelectStatement {
             Expr::col((Units::Table, Units::Id))
                 .equals((Memberships::Table, Memberships::BranchId)),
         )
-        .cond_where(scope_condition(grants, user_id))
         .to_owned()
 }
 
 fn select_listed(grants: &[Grant], user_id: i64) -> SelectStatement {
-    scoped(grants, user_id)
-        .expr_as(p(People::Id), Alias::new("person_id"))
+    listed_columns(scoped(grants, user_id))
+}
+
+fn listed_columns(mut q: SelectStatement) -> SelectStatement {
+    q.expr_as(p(People::Id), Alias::new("person_id"))
         .expr_as(m(Memberships::Id), Alias::new("membership_id"))
         .column((Memberships::Table, Memberships::LocalPartyId))
         .column((People::Table, People::PublicId))
@@ -346,8 +355,8 @@ fn select_listed(grants: &[Grant], user_id: i64) -> SelectStatement {
                 Memberships::Suspended,
             ]
             .map(|c| (Memberships::Table, c)),
-        )
-        .to_owned()
+        );
+    q
 }
 
 /// What a list query is asked for.
@@ -425,6 +434,14 @@ pub async fn get(
 ) -> Result<Option<Listed>> {
     let mut s = select_listed(grants, user_id);
     s.and_where(p(People::PublicId).eq(public_id));
+    tx.fetch_optional(&s).await
+}
+
+/// A person's list row by internal id, without a scope: only for a caller's call, where
+/// the claim they hold on the call list (`calls::held`) is the access check.
+pub async fn for_call(tx: &mut Tx, person_id: i64) -> Result<Option<Listed>> {
+    let mut s = listed_columns(joined());
+    s.and_where(p(People::Id).eq(person_id));
     tx.fetch_optional(&s).await
 }
 

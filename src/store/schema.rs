@@ -258,3 +258,49 @@ pub enum ActionReports {
     GeneratedBy,
     Body,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub enum CallLists {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    Name,
+    Script,
+    DoneWhen,
+    MinGapHours,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum CallListPeople {
+    Table,
+    CallListId,
+    PersonId,
+    State,
+    ClaimedBy,
+    ClaimedUntil,
+    LastAttemptAt,
+    NeedsOfficer,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum CallListCallers {
+    Table,
+    CallListId,
+    UserId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum CallOutcomes {
+    Table,
+    Id,
+    CallListId,
+    PersonId,
+    UserId,
+    Outcome,
+    Notes,
+    NeedsOfficer,
+    At,
+}

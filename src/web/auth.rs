@@ -136,14 +136,8 @@ impl FromRequestParts<AppState> for Officer {
         let Some((user, scope)) = load_user(&mut tx, session.user_id).await? else {
             return Err(WebError::SignIn(next));
         };
-        let whole_parties: Vec<i64> = scope
-            .read
-            .iter()
-            .filter(|g| g.reach == crate::domain::access::Reach::Everyone)
-            .map(|g| g.local_party_id)
-            .collect();
         let must_enrol = user.totp_secret.is_none()
-            && units::requires_second_factor(&mut tx, &whole_parties).await?;
+            && units::requires_second_factor(&mut tx, &scope.whole_parties()).await?;
         tx.commit().await?;
         if must_enrol && !allowed_without_second_factor(parts.uri.path()) {
             return Err(WebError::EnrolSecondFactor);

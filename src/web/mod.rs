@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod auth;
+mod calls;
 mod chart;
 mod pages;
 mod report_pages;
@@ -182,6 +183,12 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(admin::audit_page))
         .route("/reports", get(report_pages::list).post(report_pages::make))
         .route("/reports/{id}", get(report_pages::show))
+        .route("/calls", get(calls::list).post(calls::create))
+        .route("/calls/new", get(calls::new_page))
+        .route("/calls/{id}", get(calls::show))
+        .route("/calls/{id}/next", post(calls::next))
+        .route("/calls/{id}/call", get(calls::call))
+        .route("/calls/{id}/outcome", post(calls::outcome))
         .nest("/api/v1", api::router())
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))

@@ -20,7 +20,7 @@ use crate::domain::{Channel, Ending, EventKind, History, Kind, Status};
 use crate::export;
 use crate::store::members::NewPayment;
 use crate::store::roster::{self, ListQuery, Listed};
-use crate::store::{Tx, accounts, audit, segments, units};
+use crate::store::{Tx, accounts, audit, calls, segments, units};
 
 /// Field problems, looked up by field name in templates.
 #[derive(Default)]
@@ -735,6 +735,26 @@ pub async fn member_page(
                 },
             ));
         }
+    }
+    for (at, outcome, notes, by, flagged) in calls::outcomes_for(&mut tx, l.person_id).await? {
+        let label = crate::domain::calls::Outcome::parse(&outcome).map_or("Call", |o| o.label());
+        let on = at.date_naive();
+        let mut detail = format!("by {by}");
+        if let Some(n) = notes {
+            detail.push_str(&format!(": {n}"));
+        }
+        if flagged {
+            detail.push_str(" (needs an officer)");
+        }
+        dated.push((
+            on,
+            TimelineItem {
+                date: uk_date(&on),
+                what: format!("Call: {label}"),
+                detail,
+                gap: false,
+            },
+        ));
     }
     dated.sort_by_key(|(on, _)| *on);
     let timeline: Vec<TimelineItem> = dated.into_iter().map(|(_, item)| item).collect();

@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use super::auth::{CsrfForm, Officer};
 use super::pages::{Nav, uk_date};
 use super::{AppState, WebError};
-use crate::domain::access::Reach;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::report::{self, ActionReport};
@@ -24,16 +23,6 @@ fn officer_only(o: &Officer) -> Result<(), WebError> {
     } else {
         Err(WebError::Forbidden)
     }
-}
-
-/// Local parties whose whole report this officer may make on demand.
-fn whole_parties(o: &Officer) -> Vec<i64> {
-    o.scope
-        .read
-        .iter()
-        .filter(|g| g.reach == Reach::Everyone)
-        .map(|g| g.local_party_id)
-        .collect()
 }
 
 #[derive(Template)]
@@ -65,7 +54,7 @@ pub async fn list(
                     )
                 })
                 .collect(),
-            can_make: !whole_parties(&officer).is_empty(),
+            can_make: !officer.scope.whole_parties().is_empty(),
         }
         .render()?,
     ))
@@ -78,7 +67,7 @@ pub async fn make(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     officer.check_csrf(form.token())?;
-    let Some(lp) = whole_parties(&officer).first().copied() else {
+    let Some(lp) = officer.scope.whole_parties().first().copied() else {
         return Err(WebError::Forbidden);
     };
     let today = (state.today)();
@@ -127,6 +116,7 @@ pub struct ShownSection {
 #[template(path = "report.html")]
 struct ReportPage {
     nav: Nav,
+    report_id: String,
     period: String,
     generated: String,
     sections: Vec<ShownSection>,
@@ -234,6 +224,7 @@ pub async fn show(
     tx.commit().await?;
     let page = ReportPage {
         nav: Nav::of(&officer),
+        report_id: kept.public_id.clone(),
         period: format!(
             "{} to {}",
             uk_date(&kept.period_from),

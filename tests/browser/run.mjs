@@ -256,6 +256,28 @@ await step("the Secretary makes this fortnight's action report and reads it on a
   await audit(page, "report");
 });
 
+await step("a call list from the arrears section, worked by a caller on a phone", async () => {
+  await page.locator('a[href*=":in_arrears"]').click();
+  await page.getByRole("heading", { name: "New call list" }).waitFor();
+  await audit(page, "call-list-new");
+  await page.getByLabel("Dee Campbell").check();
+  await page.getByRole("button", { name: "Make the list" }).click();
+  await page.getByRole("heading", { name: /arrears/ }).waitFor();
+  await audit(page, "call-list");
+  const c = await newPhone();
+  await signIn(c.page, "caller@example.org");
+  await c.page.getByRole("link", { name: "Calls" }).click();
+  await c.page.locator(".people a").first().click();
+  await c.page.getByRole("button", { name: "Start calling" }).click();
+  await c.page.locator('a[href^="tel:"]').waitFor();
+  await audit(c.page, "caller-call");
+  await c.page.getByLabel("Left a message").check();
+  await c.page.getByLabel("Notes").fill("left a voicemail about renewing");
+  await c.page.getByRole("button", { name: "Save and go on" }).click();
+  await c.page.locator('a[href^="tel:"], button:has-text("Next person")').first().waitFor();
+  await c.context.close();
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);

@@ -1,0 +1,389 @@
+//! Call lists: who to call, shared among callers, and every outcome. A caller claims one
+//! person at a time with a conditional update, so two callers never hold the same person.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query};
+use uuid::Uuid;
+
+use super::schema::{CallListCallers, CallListPeople, CallLists, CallOutcomes, People, Users};
+use super::{Result, Tx};
+use crate::domain::calls::{Outcome, State};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CallList {
+    pub id: i64,
+    pub public_id: String,
+    pub local_party_id: i64,
+    pub name: String,
+    pub script: String,
+    pub done_when: String,
+    pub min_gap_hours: i32,
+    pub created_by: String,
+}
+
+fn select() -> sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            (CallLists::Table, CallLists::Id),
+            (CallLists::Table, CallLists::PublicId),
+            (CallLists::Table, CallLists::LocalPartyId),
+            (CallLists::Table, CallLists::Name),
+            (CallLists::Table, CallLists::Script),
+            (CallLists::Table, CallLists::DoneWhen),
+            (CallLists::Table, CallLists::MinGapHours),
+            (CallLists::Table, CallLists::CreatedBy),
+        ])
+        .from(CallLists::Table)
+        .to_owned()
+}
+
+/// What a new list is made of.
+pub struct NewList<'a> {
+    pub local_party_id: i64,
+    pub name: &'a str,
+    pub script: &'a str,
+    pub done_when: &'a str,
+    pub min_gap_hours: i32,
+    pub by: &'a str,
+    pub people: &'a [i64],
+    pub callers: &'a [i64],
+}
+
+pub async fn create(tx: &mut Tx, new: &NewList<'_>) -> Result<String> {
+    let public_id = Uuid::now_v7().to_string();
+    let (id,): (i64,) = tx
+        .fetch_optional(
+            &Query::insert()
+                .into_table(CallLists::Table)
+                .columns([
+                    CallLists::PublicId,
+                    CallLists::LocalPartyId,
+                    CallLists::Name,
+                    CallLists::Script,
+                    CallLists::DoneWhen,
+                    CallLists::MinGapHours,
+                    CallLists::CreatedBy,
+                    CallLists::CreatedAt,
+                ])
+                .values_panic([
+                    public_id.clone().into(),
+                    new.local_party_id.into(),
+                    new.name.into(),
+                    new.script.into(),
+                    new.done_when.into(),
+                    new.min_gap_hours.into(),
+                    new.by.into(),
+                    Utc::now().into(),
+                ])
+                .returning_col(CallLists::Id)
+                .to_owned(),
+        )
+        .await?
+        .ok_or_else(|| super::StoreError::Invalid("the call list was not stored".into()))?;
+    for person in new.people {
+        tx.execute(
+            &Query::insert()
+                .into_table(CallListPeople::Table)
+                .columns([
+                    CallListPeople::CallListId,
+                    CallListPeople::PersonId,
+                    CallListPeople::State,
+                ])
+                .values_panic([id.into(), (*person).into(), State::Waiting.as_str().into()])
+                .to_owned(),
+        )
+        .await?;
+    }
+    for user in new.callers {
+        tx.execute(
+            &Query::insert()
+                .into_table(CallListCallers::Table)
+                .columns([CallListCallers::CallListId, CallListCallers::UserId])
+                .values_panic([id.into(), (*user).into()])
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(public_id)
+}
+
+/// The lists a user organises (every list of local parties they see whole, and those they
+/// made) or calls for, newest first.
+pub async fn lists_for(
+    tx: &mut Tx,
+    organiser_of: &[i64],
+    made_by: &str,
+    user_id: i64,
+) -> Result<Vec<CallList>> {
+    let mut q = select();
+    q.cond_where(
+        Cond::any()
+            .add(
+                Expr::col((CallLists::Table, CallLists::LocalPartyId))
+                    .is_in(organiser_of.iter().copied()),
+            )
+            .add(Expr::col((CallLists::Table, CallLists::CreatedBy)).eq(made_by))
+            .add(
+                Expr::col((CallLists::Table, CallLists::Id)).in_subquery(
+                    Query::select()
+                        .column(CallListCallers::CallListId)
+                        .from(CallListCallers::Table)
+                        .and_where(Expr::col(CallListCallers::UserId).eq(user_id))
+                        .to_owned(),
+                ),
+            ),
+    )
+    .order_by((CallLists::Table, CallLists::Id), Order::Desc);
+    tx.fetch_all(&q).await
+}
+
+pub async fn get(tx: &mut Tx, public_id: &str) -> Result<Option<CallList>> {
+    let mut q = select();
+    q.and_where(Expr::col((CallLists::Table, CallLists::PublicId)).eq(public_id));
+    tx.fetch_optional(&q).await
+}
+
+pub async fn is_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool> {
+    let found: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(CallListCallers::UserId)
+                .from(CallListCallers::Table)
+                .and_where(Expr::col(CallListCallers::CallListId).eq(list_id))
+                .and_where(Expr::col(CallListCallers::UserId).eq(user_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+fn row(list_id: i64, person_id: i64) -> Cond {
+    Cond::all()
+        .add(Expr::col(CallListPeople::CallListId).eq(list_id))
+        .add(Expr::col(CallListPeople::PersonId).eq(person_id))
+}
+
+fn claimable(now: DateTime<Utc>) -> Cond {
+    Cond::all()
+        .add(Expr::col(CallListPeople::State).eq(State::Waiting.as_str()))
+        .add(
+            Cond::any()
+                .add(Expr::col(CallListPeople::ClaimedBy).is_null())
+                .add(Expr::col(CallListPeople::ClaimedUntil).lt(now)),
+        )
+}
+
+/// The person `user_id` holds on this list now, if any.
+pub async fn held(
+    tx: &mut Tx,
+    list_id: i64,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let found: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(CallListPeople::PersonId)
+                .from(CallListPeople::Table)
+                .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+                .and_where(Expr::col(CallListPeople::ClaimedBy).eq(user_id))
+                .and_where(Expr::col(CallListPeople::ClaimedUntil).gte(now))
+                .and_where(Expr::col(CallListPeople::State).eq(State::Waiting.as_str()))
+                .to_owned(),
+        )
+        .await?;
+    Ok(found.map(|(p,)| p))
+}
+
+/// Gives `user_id` the next person to call for `hold`, or the one they hold already.
+/// People called within the list's shortest gap wait. `None`: nobody is due.
+pub async fn claim_next(
+    tx: &mut Tx,
+    list: &CallList,
+    user_id: i64,
+    now: DateTime<Utc>,
+    hold: Duration,
+) -> Result<Option<i64>> {
+    if let Some(p) = held(tx, list.id, user_id, now).await? {
+        return Ok(Some(p));
+    }
+    let rested = now - Duration::hours(i64::from(list.min_gap_hours));
+    let candidates: Vec<(i64,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(CallListPeople::PersonId)
+                .from(CallListPeople::Table)
+                .and_where(Expr::col(CallListPeople::CallListId).eq(list.id))
+                .cond_where(claimable(now))
+                .cond_where(
+                    Cond::any()
+                        .add(Expr::col(CallListPeople::LastAttemptAt).is_null())
+                        .add(Expr::col(CallListPeople::LastAttemptAt).lte(rested)),
+                )
+                .order_by(CallListPeople::PersonId, Order::Asc)
+                .limit(20)
+                .to_owned(),
+        )
+        .await?;
+    for (person,) in candidates {
+        // Only one of two callers racing for the same person matches this update.
+        let n = tx
+            .execute(
+                &Query::update()
+                    .table(CallListPeople::Table)
+                    .value(CallListPeople::ClaimedBy, user_id)
+                    .value(CallListPeople::ClaimedUntil, now + hold)
+                    .cond_where(row(list.id, person))
+                    .cond_where(claimable(now))
+                    .to_owned(),
+            )
+            .await?;
+        if n == 1 {
+            return Ok(Some(person));
+        }
+    }
+    Ok(None)
+}
+
+/// Records an outcome for a person the caller holds, moves them on the list, and lets
+/// them go. False if the caller does not hold them (nothing is written).
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    tx: &mut Tx,
+    list_id: i64,
+    person_id: i64,
+    user_id: i64,
+    outcome: Outcome,
+    notes: Option<&str>,
+    needs_officer: bool,
+    state: State,
+) -> Result<bool> {
+    let now = Utc::now();
+    let n = tx
+        .execute(
+            &Query::update()
+                .table(CallListPeople::Table)
+                .value(CallListPeople::State, state.as_str())
+                .value(CallListPeople::LastAttemptAt, now)
+                .value(CallListPeople::ClaimedBy, Option::<i64>::None)
+                .value(CallListPeople::ClaimedUntil, Option::<DateTime<Utc>>::None)
+                .value(
+                    CallListPeople::NeedsOfficer,
+                    Expr::col(CallListPeople::NeedsOfficer).or(Expr::val(needs_officer)),
+                )
+                .cond_where(row(list_id, person_id))
+                .and_where(Expr::col(CallListPeople::ClaimedBy).eq(user_id))
+                .and_where(Expr::col(CallListPeople::ClaimedUntil).gte(now))
+                .to_owned(),
+        )
+        .await?;
+    if n != 1 {
+        return Ok(false);
+    }
+    tx.execute(
+        &Query::insert()
+            .into_table(CallOutcomes::Table)
+            .columns([
+                CallOutcomes::CallListId,
+                CallOutcomes::PersonId,
+                CallOutcomes::UserId,
+                CallOutcomes::Outcome,
+                CallOutcomes::Notes,
+                CallOutcomes::NeedsOfficer,
+                CallOutcomes::At,
+            ])
+            .values_panic([
+                list_id.into(),
+                person_id.into(),
+                user_id.into(),
+                outcome.as_str().into(),
+                notes.map(str::to_string).into(),
+                needs_officer.into(),
+                now.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    if outcome == Outcome::DoNotCall {
+        // Asked not to be called: withdrawn phone consent is respected by every list.
+        tx.execute(
+            &Query::update()
+                .table(People::Table)
+                .value(People::PhoneConsent, false)
+                .value(
+                    People::PhoneConsentSource,
+                    "asked not to be called again, on a call",
+                )
+                .value(People::PhoneConsentAt, now)
+                .and_where(Expr::col(People::Id).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Waiting, done, blocked and flagged counts.
+pub async fn progress(tx: &mut Tx, list_id: i64) -> Result<(i64, i64, i64, i64)> {
+    let rows: Vec<(String, bool)> = tx
+        .fetch_all(
+            &Query::select()
+                .columns([CallListPeople::State, CallListPeople::NeedsOfficer])
+                .from(CallListPeople::Table)
+                .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+                .to_owned(),
+        )
+        .await?;
+    let count = |s: State| rows.iter().filter(|(x, _)| x == s.as_str()).count() as i64;
+    Ok((
+        count(State::Waiting),
+        count(State::Done),
+        count(State::Blocked),
+        rows.iter().filter(|(_, f)| *f).count() as i64,
+    ))
+}
+
+/// People flagged for an officer: (public id, name).
+pub async fn flagged(tx: &mut Tx, list_id: i64) -> Result<Vec<(String, String, String)>> {
+    tx.fetch_all(
+        &Query::select()
+            .column((People::Table, People::PublicId))
+            .column((People::Table, People::FirstName))
+            .column((People::Table, People::LastName))
+            .from(CallListPeople::Table)
+            .inner_join(
+                People::Table,
+                Expr::col((People::Table, People::Id))
+                    .equals((CallListPeople::Table, CallListPeople::PersonId)),
+            )
+            .and_where(Expr::col((CallListPeople::Table, CallListPeople::CallListId)).eq(list_id))
+            .and_where(Expr::col((CallListPeople::Table, CallListPeople::NeedsOfficer)).eq(true))
+            .to_owned(),
+    )
+    .await
+}
+
+/// Every call made to a person, oldest first: (when, outcome, notes, caller's name, flag).
+pub async fn outcomes_for(
+    tx: &mut Tx,
+    person_id: i64,
+) -> Result<Vec<(DateTime<Utc>, String, Option<String>, String, bool)>> {
+    tx.fetch_all(
+        &Query::select()
+            .column((CallOutcomes::Table, CallOutcomes::At))
+            .column((CallOutcomes::Table, CallOutcomes::Outcome))
+            .column((CallOutcomes::Table, CallOutcomes::Notes))
+            .expr_as(Expr::col((Users::Table, Users::Name)), Alias::new("caller"))
+            .column((CallOutcomes::Table, CallOutcomes::NeedsOfficer))
+            .from(CallOutcomes::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id))
+                    .equals((CallOutcomes::Table, CallOutcomes::UserId)),
+            )
+            .and_where(Expr::col((CallOutcomes::Table, CallOutcomes::PersonId)).eq(person_id))
+            .order_by((CallOutcomes::Table, CallOutcomes::Id), Order::Asc)
+            .to_owned(),
+    )
+    .await
+}
