@@ -413,6 +413,8 @@ async fn roles_see_what_design_says(t: TestDb) {
         ("roles", "/roles".into(), [ok, ok, ok, ok, no]),
         ("audit", "/audit".into(), [ok, no, no, no, no]),
         ("reports", "/reports".into(), [ok, ok, ok, ok, no]),
+        ("tasks", "/tasks".into(), [ok, ok, ok, ok, ok]),
+        ("calls", "/calls".into(), [ok, ok, ok, ok, ok]),
         (
             "export",
             "/members/export?format=csv".into(),
@@ -503,8 +505,9 @@ async fn roles_see_what_design_says(t: TestDb) {
     let page = app.get(&member(man_id), Some(sec_session)).await;
     let caller_id = page
         .body
-        .split("<option value=\"")
+        .split("name=\"caller\"")
         .nth(1)
+        .and_then(|sel| sel.split("<option value=\"").nth(1))
         .and_then(|r| r.split('"').next())
         .expect("a caller to share with")
         .to_string();
@@ -1337,8 +1340,94 @@ async fn call_lists_share_people_between_callers_without_overlap() {
     app.post(&next, Some(&c1), &[("csrf", &c1.csrf)]).await;
     let p3 = person_of(&app.get(&format!("{list}/call"), Some(&c1)).await.body);
     assert!(p3.as_deref() != Some(p1.as_str()) && p3.as_deref() != Some(p2.as_str()));
-    // A caller not on the list cannot see it.
+    // "Call back" makes a follow-up for the caller, due when the person asked.
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c2),
+            &[
+                ("csrf", &c2.csrf),
+                ("person", &p2),
+                ("outcome", "call_back"),
+                ("call_back_on", "2026-11-25"),
+                ("notes", "after work"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mine = app.get("/tasks", Some(&c2)).await.body;
+    assert!(
+        mine.contains("Call back")
+            && mine.contains(&format!("/members/{p2}"))
+            && mine.contains("25 Nov 2026"),
+        "{mine}"
+    );
+    let task = mine
+        .split("action=\"/tasks/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("task id")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/tasks/{task}/done"),
+            Some(&c1),
+            &[("csrf", &c1.csrf)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "only the assignee closes a task"
+    );
+    let r = app
+        .post(
+            &format!("/tasks/{task}/done"),
+            Some(&c2),
+            &[("csrf", &c2.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        !app.get("/tasks", Some(&c2))
+            .await
+            .body
+            .contains(&format!("/members/{p2}"))
+    );
+    // An officer gives a follow-up by hand from the member's page.
+    let member = app.get(&format!("/members/{p2}"), Some(&m)).await.body;
+    let branch_user = member
+        .split("name=\"assignee\"")
+        .nth(1)
+        .and_then(|sel| {
+            sel.split("<option value=\"")
+                .skip(1)
+                .find(|o| o.contains("Tom Ashworth"))
+        })
+        .and_then(|o| o.split('"').next())
+        .expect("the Branch Secretary to assign")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/members/{p2}/tasks"),
+            Some(&m),
+            &[
+                ("csrf", &m.csrf),
+                ("kind", "welcome_one_to_one"),
+                ("assignee", &branch_user),
+                ("due_on", "01/12/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let b = app.sign_in(BRANCH).await;
+    assert!(
+        app.get("/tasks", Some(&b))
+            .await
+            .body
+            .contains("Welcome one-to-one")
+    );
+    // A caller not on the list cannot see it.
     assert_eq!(
         app.get(&format!("{list}/call"), Some(&b)).await.status,
         StatusCode::NOT_FOUND

@@ -137,6 +137,46 @@ impl Outcome {
     }
 }
 
+/// A follow-up someone has to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    CallBack,
+    SendRenewalLink,
+    UpdateDetails,
+    WelcomeOneToOne,
+}
+
+impl TaskKind {
+    pub const ALL: [TaskKind; 4] = [
+        TaskKind::CallBack,
+        TaskKind::SendRenewalLink,
+        TaskKind::UpdateDetails,
+        TaskKind::WelcomeOneToOne,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::CallBack => "call_back",
+            TaskKind::SendRenewalLink => "send_renewal_link",
+            TaskKind::UpdateDetails => "update_details",
+            TaskKind::WelcomeOneToOne => "welcome_one_to_one",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskKind::CallBack => "Call back",
+            TaskKind::SendRenewalLink => "Send a renewal link",
+            TaskKind::UpdateDetails => "Update their details",
+            TaskKind::WelcomeOneToOne => "Welcome one-to-one",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TaskKind> {
+        TaskKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +204,13 @@ mod tests {
         assert_eq!(WantsToResign.next_state(DoneWhen::Renewed), State::Done);
         assert!(WantsToResign.needs_officer() && !NoAnswer.needs_officer());
         assert_eq!(DoneWhen::parse("renewed"), Some(DoneWhen::Renewed));
+    }
+
+    #[test]
+    fn task_kinds_round_trip() {
+        for k in TaskKind::ALL {
+            assert_eq!(TaskKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(TaskKind::parse("nap"), None);
     }
 }

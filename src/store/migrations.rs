@@ -97,6 +97,7 @@ const MIGRATIONS: &[Migration] = &[
     (3, "second factor", second_factor),
     (4, "kept action reports", kept_reports),
     (5, "call lists", call_lists),
+    (6, "tasks", tasks),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -867,5 +868,47 @@ fn call_lists() -> Vec<Step> {
             &["person_id", "at"],
             false,
         ),
+    ]
+}
+
+fn tasks() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Tasks::Table)
+                .col(id(Tasks::Id))
+                .col(text(Tasks::PublicId).unique_key().to_owned())
+                .col(fk_col(Tasks::LocalPartyId))
+                .col(fk_col(Tasks::PersonId))
+                .col(text(Tasks::Kind))
+                .col(fk_col(Tasks::AssigneeId))
+                .col(ColumnDef::new(Tasks::DueOn).date().not_null())
+                .col(text_null(Tasks::Notes))
+                .col(
+                    ColumnDef::new(Tasks::DoneAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .col(text(Tasks::CreatedBy))
+                .col(stamp(Tasks::CreatedAt))
+                .foreign_key(&mut fk(
+                    (Tasks::Table, Tasks::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (Tasks::Table, Tasks::AssigneeId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "tasks_assignee",
+            Tasks::Table,
+            &["assignee_id", "due_on"],
+            false,
+        ),
+        index("tasks_person", Tasks::Table, &["person_id"], false),
     ]
 }

@@ -12,6 +12,7 @@ pub mod reports;
 pub mod roster;
 mod schema;
 pub mod segments;
+pub mod tasks;
 pub mod units;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -304,3 +304,19 @@ pub enum CallOutcomes {
     NeedsOfficer,
     At,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub enum Tasks {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    PersonId,
+    Kind,
+    AssigneeId,
+    DueOn,
+    Notes,
+    DoneAt,
+    CreatedBy,
+    CreatedAt,
+}

@@ -14,11 +14,12 @@ use super::auth::{CsrfForm, Officer};
 use super::pages::{Choice, Nav, uk_date};
 use super::{AppState, WebError};
 use crate::domain::Channel;
-use crate::domain::calls::{DoneWhen, Outcome};
+use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
+use crate::domain::dates::parse_date;
 use crate::domain::filter::MemberFilter;
 use crate::report::ActionReport;
 use crate::store::roster::{self, ListQuery};
-use crate::store::{accounts, audit, calls, reports, segments};
+use crate::store::{accounts, audit, calls, reports, segments, tasks};
 
 /// How long a caller holds a person before another caller may have them.
 const HOLD_MINUTES: i64 = 20;
@@ -505,6 +506,8 @@ pub struct OutcomeForm {
     notes: String,
     #[serde(default)]
     needs_officer: String,
+    #[serde(default)]
+    call_back_on: String,
 }
 
 pub async fn outcome(
@@ -532,6 +535,20 @@ pub async fn outcome(
         )
         .await;
     }
+    let today = (state.today)();
+    let call_back_on = match form.call_back_on.trim() {
+        "" => today.succ_opt().unwrap_or(today),
+        text => match parse_date(text) {
+            Ok(d) if d >= today => d,
+            Ok(_) => {
+                let error = "The call-back date is in the past.".to_string();
+                return call_page(&state, &officer, &id, Some(error)).await;
+            }
+            Err(e) => {
+                return call_page(&state, &officer, &id, Some(format!("Call back on: {e}"))).await;
+            }
+        },
+    };
     let mut tx = state.db.begin().await?;
     let (list, _, caller) = load_list(&mut tx, &officer, &id).await?;
     if !caller {
@@ -564,6 +581,21 @@ pub async fn outcome(
     if !recorded {
         return Err(WebError::NotFound);
     }
+    if outcome == Outcome::CallBack {
+        tasks::create(
+            &mut tx,
+            &tasks::NewTask {
+                local_party_id: l.local_party_id,
+                person_id: held,
+                kind: TaskKind::CallBack.as_str(),
+                assignee_id: officer.user.id,
+                due_on: call_back_on,
+                notes: notes.as_deref(),
+                by: officer.actor(),
+            },
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         audit::Note {
@@ -581,4 +613,140 @@ pub async fn outcome(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/calls/{id}/call")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    nav: Nav,
+    tasks: Vec<(String, &'static str, String, bool, String, String, String)>,
+}
+
+/// Everyone's own follow-ups, soonest first.
+pub async fn my_tasks(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Html<String>, WebError> {
+    let today = (state.today)();
+    let mut tx = state.db.begin_read().await?;
+    let open = tasks::mine(&mut tx, officer.user.id).await?;
+    tx.commit().await?;
+    Ok(Html(
+        TasksPage {
+            nav: Nav::of(&officer),
+            tasks: open
+                .into_iter()
+                .map(|t| {
+                    let kind = TaskKind::parse(&t.kind).map_or("Follow up", TaskKind::label);
+                    (
+                        t.public_id,
+                        kind,
+                        uk_date(&t.due_on),
+                        t.due_on < today,
+                        t.person_public_id,
+                        format!("{} {}", t.first_name, t.last_name),
+                        t.notes.unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        }
+        .render()?,
+    ))
+}
+
+pub async fn task_done(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(form.token())?;
+    let mut tx = state.db.begin().await?;
+    let Some((_, lp)) = tasks::complete(&mut tx, &id, officer.user.id).await? else {
+        return Err(WebError::NotFound);
+    };
+    audit::record(
+        &mut tx,
+        audit::Note {
+            actor: officer.actor(),
+            local_party_id: Some(lp),
+            action: "task.done",
+            subject: &id,
+            detail: "",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/tasks").into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct TaskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    due_on: String,
+    #[serde(default)]
+    notes: String,
+}
+
+/// A follow-up made by hand on a member's page.
+pub async fn add_task(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<TaskForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    let mut tx = state.db.begin().await?;
+    let l = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let kind = TaskKind::parse(&form.kind)
+        .ok_or_else(|| WebError::BadRequest("Choose what the follow-up is.".into()))?;
+    let holders = accounts::roles_in(&mut tx, &[l.local_party_id]).await?;
+    if !holders.iter().any(|r| r.user_public_id == form.assignee) {
+        return Err(WebError::BadRequest(
+            "Give the follow-up to someone with a role in the local party.".into(),
+        ));
+    }
+    let assignee = accounts::user_by_public_id(&mut tx, &form.assignee)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let due_on = if form.due_on.trim().is_empty() {
+        (state.today)()
+    } else {
+        parse_date(&form.due_on).map_err(|e| WebError::BadRequest(format!("Due: {e}")))?
+    };
+    let notes = (!form.notes.trim().is_empty()).then(|| form.notes.trim().to_string());
+    tasks::create(
+        &mut tx,
+        &tasks::NewTask {
+            local_party_id: l.local_party_id,
+            person_id: l.person_id,
+            kind: kind.as_str(),
+            assignee_id: assignee.id,
+            due_on,
+            notes: notes.as_deref(),
+            by: officer.actor(),
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Note {
+            actor: officer.actor(),
+            local_party_id: Some(l.local_party_id),
+            action: "task.create",
+            subject: &l.public_id,
+            detail: &format!("{} for {} by {due_on}", kind.as_str(), assignee.email),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/members/{id}?saved=task")).into_response())
 }

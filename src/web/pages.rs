@@ -14,6 +14,7 @@ use super::auth::{Officer, mail_folder};
 use super::chart::{self, Chart};
 use super::{AppState, WebError};
 use crate::domain::access::Grant;
+use crate::domain::calls::TaskKind;
 use crate::domain::filter::{Cursor, FieldProblem, GenderFilter, MemberFilter, Sort};
 use crate::domain::forms::{ContactInput, LeavingInput, PAYMENT_METHODS, PaymentInput};
 use crate::domain::{Channel, Ending, EventKind, History, Kind, Status};
@@ -648,6 +649,9 @@ struct MemberPage {
     payments: Vec<(String, String, String, String)>,
     viewers: Vec<(String, String)>,
     callers: Vec<(String, String)>,
+    tasks: Vec<(&'static str, String, String, String)>,
+    assignees: Vec<(String, String)>,
+    task_kinds: Vec<(&'static str, &'static str)>,
     saved: bool,
 }
 
@@ -780,6 +784,34 @@ pub async fn member_page(
         .map(|(at, who)| (at.format("%-d %b %Y %H:%M").to_string(), who))
         .collect();
     let tags = roster::tags(&mut tx, l.person_id).await?;
+    let open_tasks = if limited {
+        Vec::new()
+    } else {
+        crate::store::tasks::for_person(&mut tx, l.person_id)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let kind = TaskKind::parse(&t.kind).map_or("Follow up", TaskKind::label);
+                (
+                    kind,
+                    uk_date(&t.due_on),
+                    t.assignee,
+                    t.notes.unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let assignees = if can_write {
+        let mut seen = std::collections::HashSet::new();
+        accounts::roles_in(&mut tx, &[l.local_party_id])
+            .await?
+            .into_iter()
+            .filter(|r| seen.insert(r.user_public_id.clone()))
+            .map(|r| (r.user_public_id, r.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let callers = if can_write {
         accounts::callers_in(&mut tx, l.local_party_id)
             .await?
@@ -898,6 +930,12 @@ pub async fn member_page(
         payments,
         viewers: if limited { Vec::new() } else { viewers },
         callers,
+        tasks: open_tasks,
+        assignees,
+        task_kinds: TaskKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
         saved: !sq.saved.is_empty(),
     };
     Ok(Html(page.render()?))

@@ -275,6 +275,8 @@ await step("a call list from the arrears section, worked by a caller on a phone"
   await c.page.getByLabel("Notes").fill("left a voicemail about renewing");
   await c.page.getByRole("button", { name: "Save and go on" }).click();
   await c.page.locator('a[href^="tel:"], button:has-text("Next person")').first().waitFor();
+  await c.page.goto(`${base}/tasks`);
+  await audit(c.page, "my-tasks");
   await c.context.close();
 });
 
