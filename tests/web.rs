@@ -1181,8 +1181,23 @@ async fn action_reports_show_each_officer_their_slice() {
         let id = link.split('"').next().unwrap_or("");
         assert!(mine.iter().any(|m| m == id), "{id} is not in the branch");
     }
+    let csv = app
+        .get(&format!("{path}/export?format=csv"), Some(&b))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("section,membership_number"));
+    assert_eq!(
+        csv.body.lines().count() - 1,
+        count(&slice.body),
+        "the export is the slice"
+    );
+    assert!(slice.body.contains("contacted"), "progress is shown");
     let c = app.sign_in(CALLER).await;
     assert_eq!(app.get(&path, Some(&c)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&format!("{path}/export"), Some(&c)).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         app.post("/reports", Some(&b), &[("csrf", &b.csrf)])
             .await

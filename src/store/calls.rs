@@ -387,3 +387,34 @@ pub async fn outcomes_for(
     )
     .await
 }
+
+/// Of these people (public ids), those with a call recorded since `since`.
+pub async fn contacted_since(
+    tx: &mut Tx,
+    public_ids: &[String],
+    since: DateTime<Utc>,
+) -> Result<std::collections::HashSet<String>> {
+    if public_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String,)> = tx
+        .fetch_all(
+            &Query::select()
+                .distinct()
+                .column((People::Table, People::PublicId))
+                .from(CallOutcomes::Table)
+                .inner_join(
+                    People::Table,
+                    Expr::col((People::Table, People::Id))
+                        .equals((CallOutcomes::Table, CallOutcomes::PersonId)),
+                )
+                .and_where(
+                    Expr::col((People::Table, People::PublicId))
+                        .is_in(public_ids.iter().map(String::as_str)),
+                )
+                .and_where(Expr::col((CallOutcomes::Table, CallOutcomes::At)).gte(since))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}

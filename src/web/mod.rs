@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(admin::audit_page))
         .route("/reports", get(report_pages::list).post(report_pages::make))
         .route("/reports/{id}", get(report_pages::show))
+        .route("/reports/{id}/export", get(report_pages::export))
         .route("/calls", get(calls::list).post(calls::create))
         .route("/calls/new", get(calls::new_page))
         .route("/calls/{id}", get(calls::show))

@@ -15,7 +15,7 @@ use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::report::{self, ActionReport};
 use crate::store::roster::{self, ListQuery};
-use crate::store::{Tx, audit, reports, units};
+use crate::store::{Tx, audit, calls, reports, units};
 
 fn officer_only(o: &Officer) -> Result<(), WebError> {
     if o.scope.is_officer() {
@@ -110,6 +110,7 @@ pub struct ShownSection {
     pub title: String,
     pub rows: Vec<(String, String, String, String)>,
     pub live: i64,
+    pub contacted: usize,
 }
 
 #[derive(Template)]
@@ -117,6 +118,7 @@ pub struct ShownSection {
 struct ReportPage {
     nav: Nav,
     report_id: String,
+    branches: Vec<(String, usize, usize)>,
     period: String,
     generated: String,
     sections: Vec<ShownSection>,
@@ -171,6 +173,15 @@ pub async fn show(
     )
     .await
     .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let shown_ids: Vec<String> = report
+        .sections
+        .values()
+        .flatten()
+        .filter(|r| visible.contains(&r.id))
+        .map(|r| r.id.clone())
+        .collect();
+    let contacted = calls::contacted_since(&mut tx, &shown_ids, kept.generated_at).await?;
+    let mut by_branch: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     let mut total = 0;
     let sections: Vec<ShownSection> = Section::ALL
         .iter()
@@ -191,6 +202,23 @@ pub async fn show(
                 })
                 .collect();
             total += rows.len();
+            for (rid, _, _, branch) in &rows {
+                let e = by_branch
+                    .entry(if branch.is_empty() {
+                        "no branch".into()
+                    } else {
+                        branch.clone()
+                    })
+                    .or_default();
+                e.1 += 1;
+                if contacted.contains(rid) {
+                    e.0 += 1;
+                }
+            }
+            let reached = rows
+                .iter()
+                .filter(|(rid, _, _, _)| contacted.contains(rid))
+                .count();
             let live_n = live
                 .sections
                 .get(s.as_str())
@@ -207,6 +235,7 @@ pub async fn show(
                 },
                 rows,
                 live: live_n as i64,
+                contacted: reached,
             }
         })
         .collect();
@@ -225,6 +254,7 @@ pub async fn show(
     let page = ReportPage {
         nav: Nav::of(&officer),
         report_id: kept.public_id.clone(),
+        branches: by_branch.into_iter().map(|(b, (c, n))| (b, c, n)).collect(),
         period: format!(
             "{} to {}",
             uk_date(&kept.period_from),
@@ -239,4 +269,79 @@ pub async fn show(
         total,
     };
     Ok((StatusCode::OK, Html(page.render()?)).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ExportQuery {
+    format: String,
+}
+
+/// A kept report as CSV or XLSX, within the reader's scope.
+pub async fn export(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    if officer.scope.export.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let kept = reports::get(&mut tx, &id, &officer.scope.local_parties)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let mut report: ActionReport = serde_json::from_str(&kept.body)
+        .map_err(|e| WebError::BadRequest(format!("this report cannot be read: {e}")))?;
+    let visible = ids_in_scope(&mut tx, &state, &officer).await?;
+    for rows in report.sections.values_mut() {
+        rows.retain(|r| visible.contains(&r.id));
+    }
+    let table = report::csv_rows(&report);
+    audit::record(
+        &mut tx,
+        audit::Note {
+            actor: officer.actor(),
+            local_party_id: Some(kept.local_party_id),
+            action: "export",
+            subject: &kept.public_id,
+            detail: &format!(
+                "action report {} to {}: {} rows",
+                kept.period_from,
+                kept.period_to,
+                table.len()
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let name = format!("action-report-{}", kept.period_to);
+    let (kind, ext, bytes) = match q.format.as_str() {
+        "" | "csv" => {
+            let mut out = Vec::new();
+            crate::export::write_csv(&mut out, report::CSV_COLUMNS, &table)?;
+            ("text/csv; charset=utf-8", "csv", out)
+        }
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+            crate::export::xlsx_bytes(report::CSV_COLUMNS, &table)?,
+        ),
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not an export format: use csv or xlsx"
+            )));
+        }
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
