@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-/// One month's pair of bars.
+/// One label's pair of bars (joins and lapses, or gains and losses).
 pub struct MonthBars {
     pub label: String,
     pub x: u32,
@@ -59,6 +59,12 @@ pub fn bucket(months: &[NaiveDate], dates: impl IntoIterator<Item = NaiveDate>) 
 }
 
 pub fn joins_and_lapses(months: &[NaiveDate], joins: &[usize], lapses: &[usize]) -> Chart {
+    let labels: Vec<String> = months.iter().map(|m| m.format("%b").to_string()).collect();
+    pairs(&labels, joins, lapses)
+}
+
+/// Pairs of bars under `labels`, scaled so the tallest fills the plot.
+pub fn pairs(labels: &[String], joins: &[usize], lapses: &[usize]) -> Chart {
     let max = joins
         .iter()
         .chain(lapses)
@@ -76,13 +82,13 @@ pub fn joins_and_lapses(months: &[NaiveDate], joins: &[usize], lapses: &[usize])
             height,
         }
     };
-    let months = months
+    let months = labels
         .iter()
         .enumerate()
-        .map(|(i, m)| {
+        .map(|(i, label)| {
             let x = 8 + i as u32 * MONTH_WIDTH;
             MonthBars {
-                label: m.format("%b").to_string(),
+                label: label.clone(),
                 x: x + BAR_WIDTH,
                 joins: bar(joins.get(i).copied().unwrap_or(0), x),
                 lapses: bar(lapses.get(i).copied().unwrap_or(0), x + BAR_WIDTH + 2),

@@ -182,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/roles/{id}/remove", post(admin::remove_role))
         .route("/audit", get(admin::audit_page))
         .route("/reports", get(report_pages::list).post(report_pages::make))
+        .route("/reports/trends", get(report_pages::trends))
         .route("/reports/{id}", get(report_pages::show))
         .route("/reports/{id}/export", get(report_pages::export))
         .route("/calls", get(calls::list).post(calls::create))

@@ -9,8 +9,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashSet;
 
 use super::auth::{CsrfForm, Officer};
+use super::chart::{self, Chart};
 use super::pages::{Nav, uk_date};
 use super::{AppState, WebError};
+use crate::domain::History;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::report::{self, ActionReport};
@@ -344,4 +346,108 @@ pub async fn export(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "trends.html")]
+struct TrendsPage {
+    nav: Nav,
+    chart: Chart,
+    rows: Vec<(String, Vec<usize>)>,
+    columns: Vec<&'static str>,
+    members_then: usize,
+    still_members: usize,
+    retention: String,
+    year_ago: String,
+}
+
+/// Section sizes over past kept reports, and how many of a year ago's members still are,
+/// within the reader's scope.
+pub async fn trends(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Html<String>, WebError> {
+    officer_only(&officer)?;
+    let today = (state.today)();
+    let year_ago = crate::domain::dates::sub_months(today, 12);
+    let mut tx = state.db.begin().await?;
+    let visible = ids_in_scope(&mut tx, &state, &officer).await?;
+    let mut kept = reports::list(&mut tx, &officer.scope.local_parties, 26).await?;
+    kept.reverse();
+    let mut rows = Vec::new();
+    for k in &kept {
+        let report: ActionReport = serde_json::from_str(&k.body)
+            .map_err(|e| WebError::BadRequest(format!("a report cannot be read: {e}")))?;
+        let counts: Vec<usize> = Section::ALL
+            .iter()
+            .map(|s| {
+                report
+                    .sections
+                    .get(s.as_str())
+                    .map_or(0, |r| r.iter().filter(|x| visible.contains(&x.id)).count())
+            })
+            .collect();
+        rows.push((k.period_to.format("%-d %b").to_string(), counts));
+    }
+    let col = |s: Section| Section::ALL.iter().position(|x| *x == s).unwrap_or(0);
+    let gains: Vec<usize> = rows
+        .iter()
+        .map(|(_, c)| c[col(Section::New)] + c[col(Section::Rejoined)])
+        .collect();
+    let losses: Vec<usize> = rows
+        .iter()
+        .map(|(_, c)| {
+            c[col(Section::Lapsed)] + c[col(Section::Resigned)] + c[col(Section::Deceased)]
+        })
+        .collect();
+    let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+    // Retention: of the people in scope who were members a year ago, how many still are.
+    let filter = MemberFilter::default();
+    let q = ListQuery {
+        grants: &officer.scope.read,
+        user_id: officer.user.id,
+        filter: &filter,
+        bounds: state.rules.status.bounds(today),
+    };
+    let (people, _) = roster::list(&mut tx, &q, None, 10_000_000).await?;
+    let mut parties: Vec<i64> = people.iter().map(|p| p.local_party_id).collect();
+    parties.sort_unstable();
+    parties.dedup();
+    let (mut then, mut still) = (0, 0);
+    for lp in parties {
+        let histories = crate::store::members::histories(&mut tx, lp).await?;
+        for p in people.iter().filter(|p| p.local_party_id == lp) {
+            let Some(events) = histories.get(&p.membership_id) else {
+                continue;
+            };
+            let was = History::at(&state.rules.status, events, year_ago)
+                .status(&state.rules.status, year_ago)
+                .is_some_and(|s| s.is_member());
+            if was {
+                then += 1;
+                if History::at(&state.rules.status, events, today)
+                    .status(&state.rules.status, today)
+                    .is_some_and(|s| s.is_member())
+                {
+                    still += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    let page = TrendsPage {
+        nav: Nav::of(&officer),
+        chart: chart::pairs(&labels, &gains, &losses),
+        rows,
+        columns: Section::ALL.iter().map(|s| s.as_str()).collect(),
+        members_then: then,
+        still_members: still,
+        retention: if then == 0 {
+            "—".into()
+        } else {
+            format!("{:.0}%", still as f64 * 100.0 / then as f64)
+        },
+        year_ago: uk_date(&year_ago),
+    };
+    Ok(Html(page.render()?))
 }

@@ -254,6 +254,10 @@ await step("the Secretary makes this fortnight's action report and reads it on a
   await page.getByRole("button", { name: "Make one up to today" }).click();
   await page.getByRole("heading", { name: "Membership Action Report" }).waitFor();
   await audit(page, "report");
+  const reportUrl = page.url();
+  await page.goto(`${base}/reports/trends`);
+  await audit(page, "trends");
+  await page.goto(reportUrl);
 });
 
 await step("a call list from the arrears section, worked by a caller on a phone", async () => {
