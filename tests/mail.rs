@@ -214,7 +214,70 @@ async fn invitations_arrive_with_a_working_link(t: TestDb) {
     assert!(data.contains("Hello Nia Branch"));
 }
 
+async fn report_emails_arrive_with_counts_and_no_names(t: TestDb) {
+    let smtp = Smtp::start();
+    let rules = rosette::domain::Rules::defaults().expect("rules");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    rosette::demo::generate(&t.db, &rules, 300, 9, today, &|_| {})
+        .await
+        .expect("demo");
+    rosette::demo::add_officers(&t.db, "https://rosette.example")
+        .await
+        .expect("officers");
+    let kept = rosette::jobs::keep_due_reports(&t.db, &rules, "https://rosette.example", today)
+        .await
+        .expect("keep");
+    assert_eq!(kept, 1);
+    deliver_due(&t.db, &smtp.mailer()).await.expect("deliver");
+    let got = smtp.received();
+    let reports: Vec<&serde_json::Value> = got
+        .iter()
+        .filter(|m| {
+            m["data"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Subject: Membership Action Report")
+        })
+        .collect();
+    let to: Vec<&str> = reports.iter().filter_map(|m| m["to"][0].as_str()).collect();
+    assert!(
+        to.contains(&"membership@example.org") && to.contains(&"branch@example.org"),
+        "{to:?}"
+    );
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let lp = rosette::store::units::get(&mut tx, "local-party")
+        .await
+        .expect("lp");
+    let kept = rosette::store::reports::list(&mut tx, &[lp.id], 1)
+        .await
+        .expect("list");
+    drop(tx);
+    let body: serde_json::Value = serde_json::from_str(&kept[0].body).expect("body");
+    for m in &reports {
+        let data = m["data"]
+            .as_str()
+            .unwrap_or("")
+            .replace("=\r\n", "")
+            .replace("=\n", "");
+        assert!(
+            data.contains(&format!(
+                "https://rosette.example/reports/{}",
+                kept[0].public_id
+            )),
+            "{data}"
+        );
+        assert!(data.contains("in arrears"), "{data}");
+        for rows in body["sections"].as_object().expect("sections").values() {
+            for r in rows.as_array().expect("rows") {
+                let number = r["membership_number"].as_str().unwrap_or("");
+                assert!(!data.contains(number), "no membership numbers in the email");
+            }
+        }
+    }
+}
+
 both!(
     each_message_goes_once,
-    invitations_arrive_with_a_working_link
+    invitations_arrive_with_a_working_link,
+    report_emails_arrive_with_counts_and_no_names
 );
