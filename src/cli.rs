@@ -349,7 +349,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
-            let period = crate::domain::report::Period::ending(as_of, rules.report.period_days);
+            let found = units::get(&mut tx, &unit).await?;
+            let local_party = units::parent_id(&mut tx, found.id)
+                .await?
+                .filter(|_| found.kind == UnitKind::Branch.as_str())
+                .unwrap_or(found.id);
+            let days = report::period_days(&mut tx, &rules, local_party).await?;
+            let period = crate::domain::report::Period::ending(as_of, days);
             let report = report::action_report(&mut tx, &rules, &unit, period, &actor()).await?;
             tx.commit().await?;
             let mut out = std::io::stdout().lock();

@@ -18,16 +18,20 @@ pub async fn keep_due_reports(
     public_url: &str,
     today: NaiveDate,
 ) -> Result<usize, ReportError> {
-    let period = Period::last_completed(today, rules.report.period_days);
     let mut tx = db.begin_read().await?;
     let parties: Vec<units::Unit> = units::list(&mut tx)
         .await?
         .into_iter()
         .filter(|u| u.kind == UnitKind::LocalParty.as_str())
         .collect();
+    let mut periods = Vec::new();
+    for lp in &parties {
+        let days = report::period_days(&mut tx, rules, lp.id).await?;
+        periods.push(Period::last_completed(today, days));
+    }
     tx.commit().await?;
     let mut kept = 0;
-    for lp in &parties {
+    for (lp, period) in parties.iter().zip(periods) {
         if report::keep(db, rules, lp, period, "scheduler", public_url)
             .await?
             .is_some()

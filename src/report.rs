@@ -161,6 +161,17 @@ pub const CSV_COLUMNS: &[&str] = &[
     "email",
 ];
 
+/// How many days a local party's report covers: its own setting, or the rules' default.
+pub async fn period_days(
+    tx: &mut Tx,
+    rules: &Rules,
+    local_party_id: i64,
+) -> Result<u32, ReportError> {
+    Ok(units::report_period_days(tx, local_party_id)
+        .await?
+        .unwrap_or(rules.report.period_days))
+}
+
 /// Generates and keeps the report of `local_party` for `period`, unless it is kept
 /// already, and queues an email with the counts (no names) to its Membership Officers and
 /// to each branch's officers for their slice. All in one transaction: a server that loses

@@ -27,7 +27,7 @@ async fn reports_are_kept_once_and_announced_without_names(t: TestDb) {
         jobs::keep_due_reports(&t.db, &rules, "https://rosette.example", today),
     );
     let kept = a.expect("a") + b.expect("b") + c.expect("c");
-    let mut tx = t.db.begin().await.expect("tx");
+    let mut tx = t.db.begin_read().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let list = reports::list(&mut tx, &[lp.id], 10).await.expect("list");
     assert_eq!(kept, 1, "one local party, one report");
@@ -52,7 +52,7 @@ async fn reports_are_kept_once_and_announced_without_names(t: TestDb) {
     .expect("again");
     assert_eq!(again, 0);
 
-    let mut tx = t.db.begin().await.expect("tx");
+    let mut tx = t.db.begin_read().await.expect("tx");
     let mail = outbox::recent(&mut tx, 50).await.expect("outbox");
     let announced: Vec<_> = mail
         .iter()
@@ -92,6 +92,23 @@ async fn reports_are_kept_once_and_announced_without_names(t: TestDb) {
             );
         }
     }
+    // A local party can choose its own period: weekly here.
+    let mut tx = t.db.begin().await.expect("tx");
+    units::set_report_period_days(&mut tx, lp.id, Some(7))
+        .await
+        .expect("set");
+    tx.commit().await.expect("commit");
+    let weekly = jobs::keep_due_reports(&t.db, &rules, "https://rosette.example", today)
+        .await
+        .expect("weekly");
+    assert_eq!(
+        weekly, 1,
+        "a weekly period ends on a different day, so it is a new report"
+    );
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let newest = &reports::list(&mut tx, &[lp.id], 1).await.expect("list")[0];
+    assert_eq!((newest.period_to - newest.period_from).num_days(), 6);
+    drop(tx);
 }
 
 both!(reports_are_kept_once_and_announced_without_names);

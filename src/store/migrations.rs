@@ -98,6 +98,7 @@ const MIGRATIONS: &[Migration] = &[
     (4, "kept action reports", kept_reports),
     (5, "call lists", call_lists),
     (6, "tasks", tasks),
+    (7, "report period per local party", report_period),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -911,4 +912,13 @@ fn tasks() -> Vec<Step> {
         ),
         index("tasks_person", Tasks::Table, &["person_id"], false),
     ]
+}
+
+fn report_period() -> Vec<Step> {
+    vec![Step::Alter(Box::new(
+        Table::alter()
+            .table(Units::Table)
+            .add_column(ColumnDef::new(Units::ReportPeriodDays).integer().null())
+            .to_owned(),
+    ))]
 }

@@ -22,6 +22,7 @@ pub enum Units {
     ParentId,
     CreatedAt,
     RequireSecondFactor,
+    ReportPeriodDays,
 }
 
 #[derive(Iden, Clone, Copy)]

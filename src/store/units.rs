@@ -112,6 +112,36 @@ pub async fn set_requires_second_factor(tx: &mut Tx, local_party_id: i64, on: bo
     Ok(())
 }
 
+/// A local party's own report period in days, if it has set one.
+pub async fn report_period_days(tx: &mut Tx, local_party_id: i64) -> Result<Option<u32>> {
+    let row: Option<(Option<i32>,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(Units::ReportPeriodDays)
+                .from(Units::Table)
+                .and_where(Expr::col(Units::Id).eq(local_party_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.and_then(|(d,)| d).and_then(|d| u32::try_from(d).ok()))
+}
+
+pub async fn set_report_period_days(
+    tx: &mut Tx,
+    local_party_id: i64,
+    days: Option<u32>,
+) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Units::Table)
+            .value(Units::ReportPeriodDays, days.map(i64::from))
+            .and_where(Expr::col(Units::Id).eq(local_party_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The unit a unit sits under, if any.
 pub async fn parent_id(tx: &mut Tx, id: i64) -> Result<Option<i64>> {
     let row: Option<(Option<i64>,)> = tx

@@ -22,6 +22,7 @@ struct RolesPage {
     nav: Nav,
     roles: Vec<accounts::RoleRow>,
     second_factor_required: bool,
+    report_days: u32,
     role_choices: Vec<Choice>,
     units: Vec<Choice>,
     error: Option<String>,
@@ -89,12 +90,19 @@ async fn render_roles(
     let mut tx = state.db.begin().await?;
     let roles = accounts::roles_in(&mut tx, &parties).await?;
     let second_factor_required = units::requires_second_factor(&mut tx, &parties).await?;
+    let report_days = match parties.first() {
+        Some(lp) => crate::report::period_days(&mut tx, &state.rules, *lp)
+            .await
+            .map_err(|e| WebError::BadRequest(e.to_string()))?,
+        None => state.rules.report.period_days,
+    };
     let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
     tx.commit().await?;
     let page = RolesPage {
         nav: Nav::of(officer),
         roles,
         second_factor_required,
+        report_days,
         role_choices: Role::ALL
             .iter()
             .map(|r| Choice {
@@ -225,6 +233,56 @@ pub async fn require_two_factor(
                 } else {
                     "optional"
                 },
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/roles").into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct PeriodForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// The Secretary's setting: how many days each Membership Action Report covers.
+pub async fn report_period(
+    State(state): State<AppState>,
+    officer: Officer,
+    Form(form): Form<PeriodForm>,
+) -> Result<Response, WebError> {
+    officer.check_csrf(&form.csrf)?;
+    if officer.scope.assigns_roles.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let days = match form.days.trim().parse::<u32>() {
+        Ok(d) if (1..=92).contains(&d) => d,
+        _ => {
+            return render_roles(
+                &state,
+                &officer,
+                InviteForm::default(),
+                Some("Report period: give a number of days from 1 to 92.".into()),
+                None,
+            )
+            .await;
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    for lp in &officer.scope.assigns_roles {
+        units::set_report_period_days(&mut tx, *lp, Some(days)).await?;
+        audit::record(
+            &mut tx,
+            audit::Note {
+                actor: officer.actor(),
+                local_party_id: Some(*lp),
+                action: "settings.report_period",
+                subject: "action report period",
+                detail: &format!("{days} days"),
             },
         )
         .await?;

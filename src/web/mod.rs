@@ -148,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account/two-factor/off", post(auth::two_factor_off))
         .route("/roles/two-factor", post(admin::require_two_factor))
+        .route("/roles/report-period", post(admin::report_period))
         .route(
             "/welcome/{token}",
             get(auth::welcome_page).post(auth::welcome),

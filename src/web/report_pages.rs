@@ -73,8 +73,13 @@ pub async fn make(
         return Err(WebError::Forbidden);
     };
     let today = (state.today)();
-    let period = Period::ending(today, state.rules.report.period_days);
     let mut tx = state.db.begin_read().await?;
+    let period = Period::ending(
+        today,
+        report::period_days(&mut tx, &state.rules, lp)
+            .await
+            .map_err(|e| WebError::BadRequest(e.to_string()))?,
+    );
     let party = units::list(&mut tx)
         .await?
         .into_iter()
