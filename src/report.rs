@@ -3,13 +3,12 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::access::{Grant, Reach};
-use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section, sections};
 use crate::domain::{Role, Rules, UnitKind};
-use crate::store::roster::{self, ListQuery};
+use crate::store::roster;
 use crate::store::{Db, StoreError, Tx, accounts, audit, members, outbox, reports, units};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,27 +70,25 @@ pub async fn action_report(
             )));
         }
     };
-    let filter = MemberFilter::default();
-    let q = ListQuery {
-        grants: &[grant],
-        user_id: 0,
-        filter: &filter,
-        bounds: rules.status.bounds(as_of),
-    };
-    let (rows, _) = roster::list(tx, &q, None, 10_000_000).await?;
+    // Sections come from memberships and their events alone; the full rows are read only
+    // for the few people on the report.
+    let ids = roster::membership_ids(tx, &[grant], 0).await?;
     let histories = members::histories(tx, grant.local_party_id).await?;
+    let mut found: HashMap<i64, Vec<Section>> = HashMap::new();
+    for id in ids {
+        if let Some(events) = histories.get(&id) {
+            let s = sections(&rules.status, events, period);
+            if !s.is_empty() {
+                found.insert(id, s);
+            }
+        }
+    }
+    let listed_ids: Vec<i64> = found.keys().copied().collect();
+    let rows = roster::by_memberships(tx, &[grant], 0, &listed_ids).await?;
     let mut out: BTreeMap<Section, Vec<Row>> =
         Section::ALL.iter().map(|s| (*s, Vec::new())).collect();
-    let mut listed = 0;
+    let listed = rows.len();
     for r in &rows {
-        let Some(events) = histories.get(&r.membership_id) else {
-            continue;
-        };
-        let found = sections(&rules.status, events, period);
-        if found.is_empty() {
-            continue;
-        }
-        listed += 1;
         let row = Row {
             id: r.public_id.clone(),
             membership_number: r.membership_number.clone(),
@@ -103,8 +100,8 @@ pub async fn action_report(
             phone: r.phone.clone(),
             email: r.email.clone(),
         };
-        for s in found {
-            out.entry(s).or_default().push(row.clone());
+        for s in found.get(&r.membership_id).into_iter().flatten() {
+            out.entry(*s).or_default().push(row.clone());
         }
     }
     audit::record(

@@ -415,6 +415,36 @@ pub async fn list(
     Ok((rows, next))
 }
 
+/// The ids of every membership in scope: a light first pass for work that needs the
+/// full rows of only a few (the action report).
+pub async fn membership_ids(tx: &mut Tx, grants: &[Grant], user_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &scoped(grants, user_id)
+                .column((Memberships::Table, Memberships::Id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// The rows of these memberships that are in scope, by name.
+pub async fn by_memberships(
+    tx: &mut Tx,
+    grants: &[Grant],
+    user_id: i64,
+    ids: &[i64],
+) -> Result<Vec<Listed>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut s = select_listed(grants, user_id);
+    s.and_where(m(Memberships::Id).is_in(ids.iter().copied()))
+        .order_by((People::Table, People::LastName), Order::Asc)
+        .order_by((People::Table, People::FirstName), Order::Asc);
+    tx.fetch_all(&s).await
+}
+
 /// How many people in scope match the filter.
 pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
     let mut s = scoped(q.grants, q.user_id);
