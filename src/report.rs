@@ -70,10 +70,11 @@ pub async fn action_report(
             )));
         }
     };
-    // Sections come from memberships and their events alone; the full rows are read only
-    // for the few people on the report.
-    let ids = roster::membership_ids(tx, &[grant], 0).await?;
-    let histories = members::histories(tx, grant.local_party_id).await?;
+    // Sections come from the histories of the memberships that can be on the report; the
+    // full rows are read only for the few people who are.
+    let ids =
+        roster::report_candidates(tx, &[grant], &rules.status, period.from, period.to).await?;
+    let histories = members::histories_of(tx, &ids).await?;
     let mut found: HashMap<i64, Vec<Section>> = HashMap::new();
     for id in ids {
         if let Some(events) = histories.get(&id) {

@@ -111,4 +111,60 @@ async fn reports_are_kept_once_and_announced_without_names(t: TestDb) {
     drop(tx);
 }
 
-both!(reports_are_kept_once_and_announced_without_names);
+/// The report reads only candidate memberships; over many periods, it must list exactly
+/// what reading every history would.
+async fn the_report_misses_nobody(t: TestDb) {
+    use rosette::domain::report::{Period, sections};
+    use std::collections::BTreeMap;
+    let rules = Rules::defaults().expect("rules");
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    demo::generate(&t.db, &rules, 600, 11, today, &|_| {})
+        .await
+        .expect("demo");
+    let mut tx = t.db.begin().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let all = rosette::store::members::all(&mut tx, lp.id)
+        .await
+        .expect("all");
+    let histories = rosette::store::members::histories(&mut tx, lp.id)
+        .await
+        .expect("histories");
+    let mut checked = 0;
+    for weeks_back in (0..160).step_by(7) {
+        let to = today - chrono::Duration::weeks(weeks_back);
+        let period = Period::ending(to, 14);
+        let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for m in &all {
+            let events = histories.get(&m.membership_id).cloned().unwrap_or_default();
+            for s in sections(&rules.status, &events, period) {
+                expected
+                    .entry(s.as_str().to_string())
+                    .or_default()
+                    .push(m.membership.number.clone());
+            }
+        }
+        let report = rosette::report::action_report(&mut tx, &rules, "local-party", period, "test")
+            .await
+            .expect("report");
+        let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (section, rows) in &report.sections {
+            if !rows.is_empty() {
+                got.insert(
+                    section.clone(),
+                    rows.iter().map(|r| r.membership_number.clone()).collect(),
+                );
+            }
+        }
+        for list in expected.values_mut().chain(got.values_mut()) {
+            list.sort();
+        }
+        assert_eq!(got, expected, "period ending {to}");
+        checked += expected.values().map(Vec::len).sum::<usize>();
+    }
+    assert!(checked > 200, "the periods had people on them: {checked}");
+}
+
+both!(
+    reports_are_kept_once_and_announced_without_names,
+    the_report_misses_nobody
+);

@@ -224,6 +224,33 @@ type EventRow = (i64, String, NaiveDate, Option<NaiveDate>, Option<String>);
 
 /// Every membership's history in a local party, by membership id, oldest first.
 pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, Vec<Event>>> {
+    histories_where(
+        tx,
+        Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+    )
+    .await
+}
+
+/// The histories of these memberships, by membership id, oldest first.
+pub async fn histories_of(tx: &mut Tx, membership_ids: &[i64]) -> Result<HashMap<i64, Vec<Event>>> {
+    let mut out = HashMap::new();
+    // In chunks: both engines cap the values one statement may bind.
+    for chunk in membership_ids.chunks(ID_CHUNK) {
+        out.extend(
+            histories_where(
+                tx,
+                Expr::col((Memberships::Table, Memberships::Id)).is_in(chunk.iter().copied()),
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// How many ids one `IN (…)` list binds, well inside both engines' limits.
+pub(crate) const ID_CHUNK: usize = 5_000;
+
+async fn histories_where(tx: &mut Tx, which: Expr) -> Result<HashMap<i64, Vec<Event>>> {
     let rows: Vec<EventRow> = tx
         .fetch_all(
             &Query::select()
@@ -240,9 +267,7 @@ pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, 
                     Expr::col((Memberships::Table, Memberships::Id))
                         .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
                 )
-                .and_where(
-                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
-                )
+                .and_where(which)
                 .order_by(
                     (MembershipEvents::Table, MembershipEvents::OnDate),
                     Order::Asc,

@@ -415,13 +415,49 @@ pub async fn list(
     Ok((rows, next))
 }
 
-/// The ids of every membership in scope: a light first pass for work that needs the
-/// full rows of only a few (the action report).
-pub async fn membership_ids(tx: &mut Tx, grants: &[Grant], user_id: i64) -> Result<Vec<i64>> {
+/// The memberships in scope that may be on the action report for `from`..=`to`: any with
+/// an event since `from` (joins, renewals, leavings, transfers; and anything that changed
+/// the row after `to`), or whose row puts them in arrears by `to` without having lapsed
+/// before `from`. A superset: the report decides from each history.
+pub async fn report_candidates(
+    tx: &mut Tx,
+    grants: &[Grant],
+    rules: &StatusRules,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<i64>> {
+    let lapsed_before = rules
+        .bounds(from.pred_opt().unwrap_or(from))
+        .lapsed_if_arrears_from_by;
     let rows: Vec<(i64,)> = tx
         .fetch_all(
-            &scoped(grants, user_id)
+            &scoped(grants, 0)
                 .column((Memberships::Table, Memberships::Id))
+                .cond_where(
+                    Cond::any()
+                        .add(Expr::exists(
+                            Query::select()
+                                .expr(Expr::val(1))
+                                .from(MembershipEvents::Table)
+                                .and_where(
+                                    Expr::col((
+                                        MembershipEvents::Table,
+                                        MembershipEvents::MembershipId,
+                                    ))
+                                    .equals((Memberships::Table, Memberships::Id)),
+                                )
+                                .and_where(
+                                    Expr::col((MembershipEvents::Table, MembershipEvents::OnDate))
+                                        .gte(from),
+                                )
+                                .to_owned(),
+                        ))
+                        .add(
+                            Cond::all()
+                                .add(arrears_by(to))
+                                .add(arrears_by(lapsed_before).not()),
+                        ),
+                )
                 .to_owned(),
         )
         .await?;
@@ -435,14 +471,14 @@ pub async fn by_memberships(
     user_id: i64,
     ids: &[i64],
 ) -> Result<Vec<Listed>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    let mut out: Vec<Listed> = Vec::new();
+    for chunk in ids.chunks(super::members::ID_CHUNK) {
+        let mut s = select_listed(grants, user_id);
+        s.and_where(m(Memberships::Id).is_in(chunk.iter().copied()));
+        out.extend(tx.fetch_all::<Listed, _>(&s).await?);
     }
-    let mut s = select_listed(grants, user_id);
-    s.and_where(m(Memberships::Id).is_in(ids.iter().copied()))
-        .order_by((People::Table, People::LastName), Order::Asc)
-        .order_by((People::Table, People::FirstName), Order::Asc);
-    tx.fetch_all(&s).await
+    out.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
+    Ok(out)
 }
 
 /// How many people in scope match the filter.
