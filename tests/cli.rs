@@ -519,6 +519,33 @@ fn the_action_report_lists_each_section_at_the_period_edges() {
         slice["sections"]["lapsed"].as_array().map(Vec::len),
         Some(0)
     );
+    // A member who moves branch is in their new branch's slice, not the old one's.
+    let moved = file.replace("L4,Dan,Arrears,riverside", "L4,Dan,Arrears,docks");
+    let out = env.import("moved.csv", moved.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let in_arrears = |unit: &str| -> Vec<String> {
+        let json = env.ok(&[
+            "report",
+            "action",
+            "--as-of",
+            "2025-03-14",
+            "--unit",
+            unit,
+            "--format",
+            "json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        v["sections"]["in_arrears"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| r["membership_number"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(in_arrears("docks"), ["L4"]);
+    assert!(in_arrears("riverside").is_empty());
     let csv = env.ok(&["report", "action", "--as-of", "14/03/2025"]);
     assert!(
         csv.starts_with("section,membership_number,first_name,last_name,branch"),

@@ -1355,6 +1355,15 @@ async fn call_lists_share_people_between_callers_without_overlap() {
     app.post(&next, Some(&c1), &[("csrf", &c1.csrf)]).await;
     let p3 = person_of(&app.get(&format!("{list}/call"), Some(&c1)).await.body);
     assert!(p3.as_deref() != Some(p1.as_str()) && p3.as_deref() != Some(p2.as_str()));
+    // Caller 1 lets p3 go (no answer), so the second list may offer them.
+    if let Some(p) = &p3 {
+        app.post(
+            &format!("{list}/outcome"),
+            Some(&c1),
+            &[("csrf", &c1.csrf), ("person", p), ("outcome", "no_answer")],
+        )
+        .await;
+    }
     // "Call back" makes a follow-up for the caller, due when the person asked.
     let r = app
         .post(
@@ -1441,6 +1450,56 @@ async fn call_lists_share_people_between_callers_without_overlap() {
             .await
             .body
             .contains("Welcome one-to-one")
+    );
+    let member = app.get(&format!("/members/{p1}"), Some(&m)).await.body;
+    assert!(
+        member.contains("no phone calls") && !member.contains("href=\"tel:"),
+        "no tel: link once they said no"
+    );
+    // A "done when renewed" list: someone who renews meanwhile is never called.
+    let p3 = p3.expect("a third person");
+    let mut form2: Vec<(&str, &str)> = vec![
+        ("csrf", &m.csrf),
+        ("from", &from),
+        ("name", "Until renewed"),
+        ("done_when", "renewed"),
+        ("min_gap_hours", "24"),
+    ];
+    form2.push(("caller", &users[1].1));
+    let list2 = app.post("/calls", Some(&m), &form2).await.location;
+    assert!(list2.starts_with("/calls/"), "{list2}");
+    let r = app
+        .post(
+            &format!("/members/{p3}/payment"),
+            Some(&m),
+            &[("csrf", &m.csrf), ("amount", "60.00"), ("method", "card")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut called = Vec::new();
+    for _ in 0..40 {
+        app.post(&format!("{list2}/next"), Some(&c2), &[("csrf", &c2.csrf)])
+            .await;
+        let Some(p) = person_of(&app.get(&format!("{list2}/call"), Some(&c2)).await.body) else {
+            break;
+        };
+        assert!(!called.contains(&p), "{p} offered twice");
+        app.post(
+            &format!("{list2}/outcome"),
+            Some(&c2),
+            &[("csrf", &c2.csrf), ("person", &p), ("outcome", "no_answer")],
+        )
+        .await;
+        called.push(p);
+    }
+    assert!(!called.is_empty());
+    assert!(
+        !called.contains(&p3),
+        "the member who renewed was not called"
+    );
+    assert!(
+        !called.contains(&p1),
+        "the member who said no to calls is not on a new list"
     );
     // A caller not on the list cannot see it.
     assert_eq!(

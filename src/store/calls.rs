@@ -418,3 +418,18 @@ pub async fn contacted_since(
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
+
+/// Marks a person done without a call (they renewed meanwhile), releasing any claim.
+pub async fn settle(tx: &mut Tx, list_id: i64, person_id: i64) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(CallListPeople::Table)
+            .value(CallListPeople::State, State::Done.as_str())
+            .value(CallListPeople::ClaimedBy, Option::<i64>::None)
+            .value(CallListPeople::ClaimedUntil, Option::<DateTime<Utc>>::None)
+            .cond_where(row(list_id, person_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}

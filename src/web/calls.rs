@@ -385,17 +385,33 @@ pub async fn next(
         return Err(WebError::Forbidden);
     }
     let now = Utc::now();
-    if let Some(person) = calls::claim_next(
-        &mut tx,
-        &list,
-        officer.user.id,
-        now,
-        Duration::minutes(HOLD_MINUTES),
-    )
-    .await?
-    {
+    let today = (state.today)();
+    let renewed_counts = DoneWhen::parse(&list.done_when) == Some(DoneWhen::Renewed);
+    // On a "done when renewed" list, people who renewed since it was made are done
+    // without a call; skip past them (a bounded number at a time).
+    for _ in 0..50 {
+        let Some(person) = calls::claim_next(
+            &mut tx,
+            &list,
+            officer.user.id,
+            now,
+            Duration::minutes(HOLD_MINUTES),
+        )
+        .await?
+        else {
+            break;
+        };
+        let renewed = renewed_counts
+            && roster::for_call(&mut tx, person)
+                .await?
+                .is_some_and(|l| l.status(&state.rules.status, today).in_good_standing());
+        if renewed {
+            calls::settle(&mut tx, list.id, person).await?;
+            continue;
+        }
         // The caller may now open this person's record (name and phone only).
         accounts::share_with_caller(&mut tx, officer.user.id, person).await?;
+        break;
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/calls/{id}/call")).into_response())

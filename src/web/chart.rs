@@ -24,7 +24,6 @@ pub struct Chart {
     /// The baseline's y.
     pub base: u32,
     pub months: Vec<MonthBars>,
-    pub max: usize,
 }
 
 const PLOT_HEIGHT: u32 = 160;
@@ -100,7 +99,6 @@ pub fn pairs(labels: &[String], joins: &[usize], lapses: &[usize]) -> Chart {
         height: base + 24,
         base,
         months,
-        max,
     }
 }
 

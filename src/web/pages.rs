@@ -641,6 +641,8 @@ struct MemberPage {
     can_write: bool,
     fields: Vec<(&'static str, String)>,
     phones: Vec<(String, String)>,
+    /// The person said no to phone calls: numbers are shown, but not to be dialled.
+    no_calls: bool,
     consents: Vec<(&'static str, &'static str, String)>,
     tags: Vec<String>,
     notes: String,
@@ -918,6 +920,7 @@ pub async fn member_page(
         can_write,
         fields,
         phones,
+        no_calls: d.phone_consent == Some(false),
         consents,
         tags: if limited { Vec::new() } else { tags },
         notes: if limited {

@@ -358,6 +358,7 @@ pub async fn export(
 struct TrendsPage {
     nav: Nav,
     chart: Chart,
+    retention_chart: Chart,
     rows: Vec<(String, Vec<usize>)>,
     columns: Vec<&'static str>,
     members_then: usize,
@@ -418,23 +419,36 @@ pub async fn trends(
     let mut parties: Vec<i64> = people.iter().map(|p| p.local_party_id).collect();
     parties.sort_unstable();
     parties.dedup();
+    // For each of the last twelve month starts: of those who were members a year before
+    // it, how many still were on it.
+    let months = chart::last_twelve_months(today);
+    let mut kept_counts = vec![0usize; months.len()];
+    let mut lost_counts = vec![0usize; months.len()];
     let (mut then, mut still) = (0, 0);
+    let is_member = |events: &[crate::domain::Event], on: chrono::NaiveDate| {
+        History::at(&state.rules.status, events, on)
+            .status(&state.rules.status, on)
+            .is_some_and(|s| s.is_member())
+    };
     for lp in parties {
         let histories = crate::store::members::histories(&mut tx, lp).await?;
         for p in people.iter().filter(|p| p.local_party_id == lp) {
             let Some(events) = histories.get(&p.membership_id) else {
                 continue;
             };
-            let was = History::at(&state.rules.status, events, year_ago)
-                .status(&state.rules.status, year_ago)
-                .is_some_and(|s| s.is_member());
-            if was {
+            if is_member(events, year_ago) {
                 then += 1;
-                if History::at(&state.rules.status, events, today)
-                    .status(&state.rules.status, today)
-                    .is_some_and(|s| s.is_member())
-                {
+                if is_member(events, today) {
                     still += 1;
+                }
+            }
+            for (i, m) in months.iter().enumerate() {
+                if is_member(events, crate::domain::dates::sub_months(*m, 12)) {
+                    if is_member(events, *m) {
+                        kept_counts[i] += 1;
+                    } else {
+                        lost_counts[i] += 1;
+                    }
                 }
             }
         }
@@ -443,6 +457,7 @@ pub async fn trends(
     let page = TrendsPage {
         nav: Nav::of(&officer),
         chart: chart::pairs(&labels, &gains, &losses),
+        retention_chart: chart::joins_and_lapses(&months, &kept_counts, &lost_counts),
         rows,
         columns: Section::ALL.iter().map(|s| s.as_str()).collect(),
         members_then: then,
