@@ -187,6 +187,7 @@ pub const OFFICERS: &[(&str, &str, Role, bool)] = &[
         true,
     ),
     ("caller@example.org", "Dee Campbell", Role::Caller, false),
+    ("caller2@example.org", "Kit Marsh", Role::Caller, false),
     ("chair@example.org", "Ruth Mensah", Role::Chair, false),
     (
         "branch-membership@example.org",

@@ -1211,20 +1211,6 @@ async fn action_reports_show_each_officer_their_slice() {
 async fn call_lists_share_people_between_callers_without_overlap() {
     let t = TestDb::sqlite().await;
     let app = App::new(&t).await;
-    let mut tx = t.db.begin().await.expect("tx");
-    officers::add_officer(
-        &mut tx,
-        "caller2@example.org",
-        "Kit Second",
-        rosette::domain::Role::Caller,
-        "local-party",
-        Some(demo::PASSWORD),
-        "https://rosette.example",
-        "test",
-    )
-    .await
-    .expect("second caller");
-    tx.commit().await.expect("commit");
     let m = app.sign_in(MEMBERSHIP).await;
     let report = app
         .post("/reports", Some(&m), &[("csrf", &m.csrf)])
