@@ -285,7 +285,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 "Demo sign-in (synthetic data, for trying Rosette only), in {party}:"
             )?;
             for (email, name, role, _) in demo::OFFICERS {
-                writeln!(out, "  {:<24} {} ({})", email, name, role.label())?;
+                writeln!(out, "  {:<30} {} ({})", email, name, role.label())?;
             }
             writeln!(out, "  password for each: {}", demo::PASSWORD)?;
             drop(out);
