@@ -4,8 +4,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::auth::{CsrfForm, Officer, mail_folder};
 use super::pages::{Choice, Nav};
@@ -117,12 +116,7 @@ async fn render_roles(
         mail_folder: mail_folder(state),
         form,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    super::render(&page, page.error.is_some())
 }
 
 pub async fn roles_page(
@@ -401,10 +395,5 @@ pub async fn audit_page(
         older,
         error,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    super::render(&page, page.error.is_some())
 }

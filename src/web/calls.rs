@@ -495,12 +495,7 @@ async fn call_page(
             .collect(),
         error,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    super::render(&page, page.error.is_some())
 }
 
 pub async fn call(

@@ -126,6 +126,17 @@ impl IntoResponse for WebError {
     }
 }
 
+/// A rendered page: 422 when it is showing the user's mistakes, so nothing reads it as
+/// a success, 200 otherwise.
+fn render(page: &impl Template, invalid: bool) -> Result<Response, WebError> {
+    let status = if invalid {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("", text)])
         .map(|s| s.trim_start_matches('=').to_string())

@@ -463,12 +463,7 @@ pub async fn member_list(
         query,
         problems,
     };
-    let status = if page.problems.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    super::render(&page, page.problems.any())
 }
 
 pub fn kind_label(k: Kind) -> &'static str {
@@ -1458,12 +1453,7 @@ async fn segments_page(
             .collect(),
         error,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    super::render(&page, page.error.is_some())
 }
 
 pub async fn segment_list(
