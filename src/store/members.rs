@@ -496,6 +496,15 @@ pub async fn insert(
     }
     add_events_at(tx, &events, now).await?;
     add_tags(tx, &tags).await?;
+    add_payments(tx, &payments, now).await.map(drop)
+}
+
+/// Records payments, each `(membership id, payment)`, and returns their public ids.
+pub async fn add_payments(
+    tx: &mut Tx,
+    payments: &[(i64, &NewPayment)],
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let payment_ids: Vec<String> = payments
         .iter()
         .map(|_| Uuid::now_v7().to_string())
@@ -528,7 +537,8 @@ pub async fn insert(
             Ok(())
         },
     )
-    .await
+    .await?;
+    Ok(payment_ids)
 }
 
 fn branch_id(branches: &HashMap<String, i64>, slug: Option<&str>) -> Result<Option<i64>> {

@@ -131,15 +131,7 @@ pub async fn retry_at(tx: &mut Tx, id: i64, at: DateTime<Utc>, error: &str) -> R
 /// A permanent failure: the message stops, and the address is recorded so nothing more is
 /// queued to it until someone fixes it.
 pub async fn fail(tx: &mut Tx, id: i64, address: &str, error: &str) -> Result<()> {
-    tx.execute(
-        &Query::update()
-            .table(Outbox::Table)
-            .value(Outbox::State, "failed")
-            .value(Outbox::LastError, error)
-            .and_where(Expr::col(Outbox::Id).eq(id))
-            .to_owned(),
-    )
-    .await?;
+    give_up(tx, id, error).await?;
     if !is_suppressed(tx, address).await? {
         tx.execute(
             &Query::insert()

@@ -7,7 +7,6 @@ use chrono::{NaiveDate, Utc};
 use sea_query::{
     Alias, Cond, Condition, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
 };
-use uuid::Uuid;
 
 use super::schema::{
     AuditLog, CallerAssignments, MembershipEvents, Memberships, Payments, People, PersonTags, Units,
@@ -700,33 +699,11 @@ pub async fn record_payment(
     new_paid_until: NaiveDate,
     rejoined: bool,
 ) -> Result<String> {
-    let public_id = Uuid::now_v7().to_string();
-    tx.execute(
-        &Query::insert()
-            .into_table(Payments::Table)
-            .columns([
-                Payments::PublicId,
-                Payments::MembershipId,
-                Payments::PaidOn,
-                Payments::AmountPence,
-                Payments::Method,
-                Payments::PeriodFrom,
-                Payments::PeriodTo,
-                Payments::RecordedAt,
-            ])
-            .values_panic([
-                public_id.clone().into(),
-                membership_id.into(),
-                payment.paid_on.into(),
-                payment.amount_pence.into(),
-                payment.method.clone().into(),
-                payment.period_from.into(),
-                payment.period_to.into(),
-                Utc::now().into(),
-            ])
-            .to_owned(),
-    )
-    .await?;
+    let public_id = super::members::add_payments(tx, &[(membership_id, payment)], Utc::now())
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let mut u = Query::update();
     u.table(Memberships::Table)
         .value(Memberships::PaidUntil, new_paid_until)
