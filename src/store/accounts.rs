@@ -261,6 +261,34 @@ pub async fn roles_in(tx: &mut Tx, local_parties: &[i64]) -> Result<Vec<RoleRow>
     .await
 }
 
+/// The people holding any role in a local party (or its branches), once each:
+/// (public id, name). Anyone here may be given calls or follow-ups.
+pub async fn role_holders(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(String, String)>> {
+    let mut seen = std::collections::HashSet::new();
+    Ok(roles_in(tx, &[local_party_id])
+        .await?
+        .into_iter()
+        .filter(|r| seen.insert(r.user_public_id.clone()))
+        .map(|r| (r.user_public_id, r.name))
+        .collect())
+}
+
+/// The user with this public id, if they hold a role in the local party.
+pub async fn role_holder(
+    tx: &mut Tx,
+    local_party_id: i64,
+    public_id: &str,
+) -> Result<Option<User>> {
+    if !role_holders(tx, local_party_id)
+        .await?
+        .iter()
+        .any(|(id, _)| id == public_id)
+    {
+        return Ok(None);
+    }
+    user_by_public_id(tx, public_id).await
+}
+
 /// A signed-in session, found by the digest of its cookie.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {

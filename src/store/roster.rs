@@ -463,6 +463,28 @@ pub async fn report_candidates(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// Which of these people (public ids) are in scope.
+pub async fn visible(
+    tx: &mut Tx,
+    grants: &[Grant],
+    user_id: i64,
+    public_ids: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in public_ids.chunks(super::members::ID_CHUNK) {
+        let rows: Vec<(String,)> = tx
+            .fetch_all(
+                &scoped(grants, user_id)
+                    .column((People::Table, People::PublicId))
+                    .and_where(p(People::PublicId).is_in(chunk.iter().copied()))
+                    .to_owned(),
+            )
+            .await?;
+        out.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(out)
+}
+
 /// The rows of these memberships that are in scope, by name.
 pub async fn by_memberships(
     tx: &mut Tx,

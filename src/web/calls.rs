@@ -71,14 +71,12 @@ struct NewCallListPage {
 
 /// Who may be given a list to call: anyone holding a role in the local party.
 async fn caller_choices(tx: &mut crate::store::Tx, lp: i64) -> Result<Vec<Choice>, WebError> {
-    let mut seen = HashSet::new();
-    Ok(accounts::roles_in(tx, &[lp])
+    Ok(accounts::role_holders(tx, lp)
         .await?
         .into_iter()
-        .filter(|r| seen.insert(r.user_public_id.clone()))
-        .map(|r| Choice {
-            value: r.user_public_id,
-            label: r.name,
+        .map(|(value, label)| Choice {
+            value,
+            label,
             picked: false,
         })
         .collect())
@@ -222,7 +220,6 @@ pub async fn create(
     let source = field("from");
     let mut tx = state.db.begin().await?;
     let (lp, people, label, _) = people_of(&mut tx, &state, &officer, &source).await?;
-    let choices = caller_choices(&mut tx, lp).await?;
     let picked: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "caller")
@@ -230,14 +227,12 @@ pub async fn create(
         .collect();
     let mut caller_ids = Vec::new();
     for p in &picked {
-        if !choices.iter().any(|c| &c.value == p) {
+        let Some(u) = accounts::role_holder(&mut tx, lp, p).await? else {
             return Err(WebError::BadRequest(
                 "choose callers from the local party's officers and callers".into(),
             ));
-        }
-        if let Some(u) = accounts::user_by_public_id(&mut tx, p).await? {
-            caller_ids.push(u.id);
-        }
+        };
+        caller_ids.push(u.id);
     }
     let name = field("name");
     let done_when = DoneWhen::parse(&field("done_when")).unwrap_or(DoneWhen::Reached);
@@ -719,15 +714,12 @@ pub async fn add_task(
         .ok_or(WebError::NotFound)?;
     let kind = TaskKind::parse(&form.kind)
         .ok_or_else(|| WebError::BadRequest("Choose what the follow-up is.".into()))?;
-    let holders = accounts::roles_in(&mut tx, &[l.local_party_id]).await?;
-    if !holders.iter().any(|r| r.user_public_id == form.assignee) {
+    let Some(assignee) = accounts::role_holder(&mut tx, l.local_party_id, &form.assignee).await?
+    else {
         return Err(WebError::BadRequest(
             "Give the follow-up to someone with a role in the local party.".into(),
         ));
-    }
-    let assignee = accounts::user_by_public_id(&mut tx, &form.assignee)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    };
     let due_on = if form.due_on.trim().is_empty() {
         (state.today)()
     } else {

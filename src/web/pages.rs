@@ -799,13 +799,7 @@ pub async fn member_page(
             .collect()
     };
     let assignees = if can_write {
-        let mut seen = std::collections::HashSet::new();
-        accounts::roles_in(&mut tx, &[l.local_party_id])
-            .await?
-            .into_iter()
-            .filter(|r| seen.insert(r.user_public_id.clone()))
-            .map(|r| (r.user_public_id, r.name))
-            .collect()
+        accounts::role_holders(&mut tx, l.local_party_id).await?
     } else {
         Vec::new()
     };

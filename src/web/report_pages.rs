@@ -132,21 +132,20 @@ struct ReportPage {
     total: usize,
 }
 
-/// The ids of everyone the officer may see.
-async fn ids_in_scope(
+/// Which people on these reports the officer may see: the store's scope decides.
+async fn visible_on(
     tx: &mut Tx,
-    state: &AppState,
     officer: &Officer,
+    reports: &[&ActionReport],
 ) -> Result<HashSet<String>, WebError> {
-    let filter = MemberFilter::default();
-    let q = ListQuery {
-        grants: &officer.scope.read,
-        user_id: officer.user.id,
-        filter: &filter,
-        bounds: state.rules.status.bounds((state.today)()),
-    };
-    let (rows, _) = roster::list(tx, &q, None, 10_000_000).await?;
-    Ok(rows.into_iter().map(|r| r.public_id).collect())
+    let mut ids: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.sections.values().flatten())
+        .map(|row| row.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(roster::visible(tx, &officer.scope.read, officer.user.id, &ids).await?)
 }
 
 pub async fn show(
@@ -161,7 +160,6 @@ pub async fn show(
         .ok_or(WebError::NotFound)?;
     let report: ActionReport = serde_json::from_str(&kept.body)
         .map_err(|e| WebError::BadRequest(format!("this report cannot be read: {e}")))?;
-    let visible = ids_in_scope(&mut tx, &state, &officer).await?;
     // Live: the same sections for the same period, computed now, within scope.
     let party = units::list(&mut tx)
         .await?
@@ -180,6 +178,7 @@ pub async fn show(
     )
     .await
     .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let visible = visible_on(&mut tx, &officer, &[&report, &live]).await?;
     let shown_ids: Vec<String> = report
         .sections
         .values()
@@ -300,7 +299,7 @@ pub async fn export(
         .ok_or(WebError::NotFound)?;
     let mut report: ActionReport = serde_json::from_str(&kept.body)
         .map_err(|e| WebError::BadRequest(format!("this report cannot be read: {e}")))?;
-    let visible = ids_in_scope(&mut tx, &state, &officer).await?;
+    let visible = visible_on(&mut tx, &officer, &[&report]).await?;
     for rows in report.sections.values_mut() {
         rows.retain(|r| visible.contains(&r.id));
     }
@@ -377,13 +376,16 @@ pub async fn trends(
     let today = (state.today)();
     let year_ago = crate::domain::dates::sub_months(today, 12);
     let mut tx = state.db.begin().await?;
-    let visible = ids_in_scope(&mut tx, &state, &officer).await?;
     let mut kept = reports::list(&mut tx, &officer.scope.local_parties, 26).await?;
     kept.reverse();
+    let parsed: Vec<ActionReport> = kept
+        .iter()
+        .map(|k| serde_json::from_str(&k.body))
+        .collect::<Result<_, _>>()
+        .map_err(|e| WebError::BadRequest(format!("a report cannot be read: {e}")))?;
+    let visible = visible_on(&mut tx, &officer, &parsed.iter().collect::<Vec<_>>()).await?;
     let mut rows = Vec::new();
-    for k in &kept {
-        let report: ActionReport = serde_json::from_str(&k.body)
-            .map_err(|e| WebError::BadRequest(format!("a report cannot be read: {e}")))?;
+    for (k, report) in kept.iter().zip(&parsed) {
         let counts: Vec<usize> = Section::ALL
             .iter()
             .map(|s| {
