@@ -119,6 +119,11 @@ fn report(engine: &str, n: usize, ours: f64, loader: f64, loader_name: &str) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // RUST_LOG=rosette=debug shows the import's phases (checked, planned, inserted, ...).
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let n: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

@@ -8,7 +8,8 @@ use rosette::domain::{EventKind, Rules, Status, UnitKind};
 use rosette::export;
 use rosette::import::{self, ImportError, Options, Quiet, Summary};
 use rosette::store::units::{self, NewUnit};
-use rosette::store::{audit, members, migrate};
+use rosette::store::{Backend, audit, bulk, members, migrate};
+use std::collections::HashMap;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
@@ -506,7 +507,135 @@ async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
     assert_eq!(again, rows, "same seed, same people");
 }
 
+/// Every index and foreign key of the database, by name, as the engine's catalog lists them.
+async fn schema_objects(t: &TestDb) -> Vec<String> {
+    use sqlx::Connection;
+    match t.db.backend() {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&t.url).await.expect("open");
+            sqlx::query_scalar(
+                "SELECT type || ' ' || name FROM sqlite_master WHERE type = 'index' \
+                 UNION ALL SELECT 'fk ' || m.name || '.' || f.\"from\" \
+                 FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' \
+                 ORDER BY 1",
+            )
+            .fetch_all(&mut c)
+            .await
+            .expect("catalog")
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&t.url).await.expect("open");
+            sqlx::query_scalar(
+                "SELECT 'index ' || indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+                 UNION ALL SELECT 'fk ' || conname::text FROM pg_constraint WHERE contype = 'f' ORDER BY 1",
+            )
+            .fetch_all(&mut c)
+            .await
+            .expect("catalog")
+        }
+    }
+}
+
+/// `n` synthetic members of the test branches, as the demo makes them.
+fn synthetic(n: usize) -> Vec<members::NewMember> {
+    use rand::SeedableRng;
+    let branches = vec![
+        (
+            "riverside".to_string(),
+            vec!["Riverside".to_string(), "Docks".to_string()],
+        ),
+        ("hillside".to_string(), vec!["Hillside North".to_string()]),
+    ];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let rules = Rules::defaults().expect("rules");
+    rosette::demo::people(
+        &rules,
+        &mut rng,
+        &branches,
+        0,
+        n,
+        d(TODAY.0, TODAY.1, TODAY.2),
+    )
+}
+
+async fn a_bulk_load_keeps_every_index_and_reference(t: TestDb) {
+    with_branches(&t).await;
+    let before = schema_objects(&t).await;
+    assert!(before.len() > 20, "{before:?}");
+    let n = bulk::MIN_ROWS;
+    let rows: Vec<Vec<String>> = synthetic(n)
+        .iter()
+        .map(|m| export::cells(&m.person, &m.membership, None, None))
+        .collect();
+    let mut csv = Vec::new();
+    export::write_csv(&mut csv, export::COLUMNS, &rows).expect("csv");
+    let csv = String::from_utf8(csv).expect("utf-8");
+
+    let summary = run(&t, &csv, &options()).await.expect("bulk import");
+    assert_eq!((summary.added, summary.skipped.len()), (n, 0));
+    assert_eq!(schema_objects(&t).await, before, "indexes and keys rebuilt");
+    assert_eq!(count(&t).await, n as i64);
+    let exported = export_rows(&t, None).await;
+    assert_eq!(exported.len(), n);
+    let number = col("membership_number");
+    assert_eq!(
+        exported[0][number], rows[0][0],
+        "ids line people up with their rows"
+    );
+    assert_eq!(exported[n - 1][col("last_name")], rows[n - 1][2]);
+
+    // The same file again takes the ordinary path and finds nothing to change.
+    let again = run(&t, &csv, &options()).await.expect("reimport");
+    assert_eq!((again.added, again.unchanged), (0, n));
+}
+
+async fn a_bulk_load_that_breaks_a_rule_leaves_nothing(t: TestDb) {
+    with_branches(&t).await;
+    let before = schema_objects(&t).await;
+    let source = members::ConsentSource {
+        source: "test".into(),
+        at: chrono::Utc::now(),
+    };
+    let mut tx = t.db.begin().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let mut branch_ids: HashMap<String, i64> = units::branches(&mut tx, lp.id)
+        .await
+        .expect("branches")
+        .into_iter()
+        .map(|b| (b.slug, b.id))
+        .collect();
+    drop(tx);
+
+    // A repeated membership number: the rebuilt unique index refuses it.
+    let mut twice = synthetic(bulk::MIN_ROWS);
+    twice[1].membership.number = twice[0].membership.number.clone();
+    let mut tx = t.db.begin().await.expect("tx");
+    let refused = members::insert(&mut tx, lp.id, &branch_ids, &twice, &source, &|_| {}).await;
+    assert!(refused.is_err(), "a repeated number was stored");
+    drop(tx);
+
+    // A branch that does not exist: the re-checked foreign key refuses it.
+    branch_ids.insert("riverside".into(), 987_654);
+    let mut tx = t.db.begin().await.expect("tx");
+    let refused = members::insert(
+        &mut tx,
+        lp.id,
+        &branch_ids,
+        &synthetic(bulk::MIN_ROWS),
+        &source,
+        &|_| {},
+    )
+    .await;
+    assert!(refused.is_err(), "a membership of no branch was stored");
+    drop(tx);
+
+    assert_eq!(count(&t).await, 0, "nothing half-written");
+    assert_eq!(schema_objects(&t).await, before, "schema as it was");
+}
+
 both!(
+    a_bulk_load_keeps_every_index_and_reference,
+    a_bulk_load_that_breaks_a_rule_leaves_nothing,
     migrations_are_idempotent_and_create_the_default_local_party,
     units_form_a_tree_with_wards,
     a_valid_file_is_stored_in_full,

@@ -234,6 +234,21 @@ fn fold(header: &str) -> String {
 }
 
 impl Field {
+    /// How many fields there are: `field as usize` is below it, so a row's values can sit
+    /// in an array instead of a hashed map (a national file has half a million rows).
+    pub const COUNT: usize = FIELDS.len();
+
+    /// Every field, in `field as usize` order (a test checks `FIELDS` keeps it).
+    pub const ALL: [Field; Field::COUNT] = {
+        let mut all = [Field::MembershipNumber; Field::COUNT];
+        let mut i = 0;
+        while i < Field::COUNT {
+            all[i] = FIELDS[i].0;
+            i += 1;
+        }
+        all
+    };
+
     pub fn name(self) -> &'static str {
         FIELDS
             .iter()
@@ -272,6 +287,17 @@ impl Field {
 pub struct ColumnMap {
     pub index: HashMap<Field, usize>,
     pub ignored: Vec<String>,
+}
+
+impl ColumnMap {
+    /// The column of each field by `field as usize`, `None` where the file has none.
+    pub fn slots(&self) -> [Option<usize>; Field::COUNT] {
+        let mut slots = [None; Field::COUNT];
+        for (&field, &i) in &self.index {
+            slots[field as usize] = Some(i);
+        }
+        slots
+    }
 }
 
 /// Maps a header row, with `overrides` (header text → canonical field name) first. Every
@@ -352,6 +378,13 @@ mod tests {
         let names: Vec<String> = FIELDS.iter().map(|(_, n, _)| n.to_string()).collect();
         let map = map_headers(&names, &[]).expect("maps");
         assert_eq!(map.index.len(), FIELDS.len());
+        for (position, (field, _, _)) in FIELDS.iter().enumerate() {
+            assert_eq!(
+                *field as usize, position,
+                "FIELDS lists {field:?} out of order"
+            );
+            assert_eq!(map.slots()[position], Some(position));
+        }
         assert!(map.ignored.is_empty());
         for (i, (f, _, _)) in FIELDS.iter().enumerate() {
             assert_eq!(map.index[f], i);

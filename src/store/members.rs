@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::schema::{MembershipEvents, Memberships, Payments, People, PersonTags, Units};
-use super::{Cell, Result, StoreError, Tx};
+use super::{Cell, Result, StoreError, Tx, bulk};
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails};
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason};
 
@@ -381,122 +381,116 @@ pub async fn insert(
     progress: &dyn Fn(usize),
 ) -> Result<()> {
     let now = source.at;
-    let person_ids: Vec<String> = members.iter().map(|_| Uuid::now_v7().to_string()).collect();
+    let bulk = if bulk::worth_it(members.len(), count(tx, None).await?) {
+        Some(bulk::set_aside(tx, &bulk_tables()).await?)
+    } else {
+        None
+    };
+    let person_ids = tx.reserve_ids(People::Table, members.len()).await?;
+    let membership_ids = tx.reserve_ids(Memberships::Table, members.len()).await?;
+    let person_public: Vec<String> = members.iter().map(|_| Uuid::now_v7().to_string()).collect();
+    let membership_public: Vec<String> =
+        members.iter().map(|_| Uuid::now_v7().to_string()).collect();
     let person_columns = idens(
-        [People::PublicId, People::LocalPartyId]
+        [People::Id, People::PublicId, People::LocalPartyId]
             .into_iter()
             .chain(PERSON_COLUMNS)
             .chain(CONSENT_COLUMNS.into_iter().flatten())
             .chain([People::CreatedAt, People::UpdatedAt]),
     );
-    let stored: Vec<(i64, String)> = tx
-        .insert_rows(
-            People::Table,
-            &person_columns,
-            members.len(),
-            |i, cells| {
-                let p = &members[i].person;
-                cells.extend([
-                    Cell::Text(Some(&person_ids[i])),
-                    Cell::Int(Some(local_party_id)),
-                ]);
-                cells.extend(person_cells(p));
-                for c in consent_list(&p.consents) {
-                    cells.extend(consent_cells(c, source));
-                }
-                cells.extend([Cell::Stamp(Some(now)), Cell::Stamp(Some(now))]);
-                Ok(())
-            },
-            &idens([People::Id, People::PublicId]),
-        )
-        .await?;
-    let person_id_of: HashMap<&str, i64> = stored
-        .iter()
-        .map(|(id, public)| (public.as_str(), *id))
-        .collect();
-    let person_id = |i: usize| {
-        person_id_of
-            .get(person_ids[i].as_str())
-            .copied()
-            .ok_or_else(|| {
-                StoreError::Invalid("a new person's id did not come back from the database".into())
-            })
-    };
-    let person_id_list: Vec<i64> = (0..members.len()).map(person_id).collect::<Result<_>>()?;
+    tx.insert_all(People::Table, &person_columns, members.len(), |i, cells| {
+        let p = &members[i].person;
+        cells.extend([
+            Cell::Int(Some(person_ids[i])),
+            Cell::Text(Some(&person_public[i])),
+            Cell::Int(Some(local_party_id)),
+        ]);
+        cells.extend(person_cells(p));
+        for c in consent_list(&p.consents) {
+            cells.extend(consent_cells(c, source));
+        }
+        cells.extend([Cell::Stamp(Some(now)), Cell::Stamp(Some(now))]);
+        Ok(())
+    })
+    .await?;
     let branch_ids: Vec<Option<i64>> = members
         .iter()
         .map(|m| branch_id(branches, m.membership.branch.as_deref()))
         .collect::<Result<_>>()?;
-    let membership_ids: Vec<String> = members.iter().map(|_| Uuid::now_v7().to_string()).collect();
-
-    let stored: Vec<(i64, String)> = tx
-        .insert_rows(
-            Memberships::Table,
-            &idens([
-                Memberships::PublicId,
-                Memberships::PersonId,
-                Memberships::LocalPartyId,
-                Memberships::MembershipNumber,
-                Memberships::Rate,
-                Memberships::BranchId,
-                Memberships::JoinedOn,
-                Memberships::PaidUntil,
-                Memberships::LeftOn,
-                Memberships::LeftReason,
-                Memberships::Suspended,
-                Memberships::CreatedAt,
-                Memberships::UpdatedAt,
-            ]),
-            members.len(),
-            |i, cells| {
-                let m = &members[i].membership;
-                if i % 1_000 == 0 {
-                    progress(i);
-                }
-                cells.extend([
-                    Cell::Text(Some(&membership_ids[i])),
-                    Cell::Int(Some(person_id_list[i])),
-                    Cell::Int(Some(local_party_id)),
-                    Cell::Text(Some(&m.number)),
-                    Cell::Text(Some(&m.rate)),
-                    Cell::Int(branch_ids[i]),
-                    Cell::Date(Some(m.joined_on)),
-                    Cell::Date(m.paid_until),
-                    Cell::Date(m.left.map(|(_, on)| on)),
-                    Cell::Text(m.left.map(|(r, _)| r.as_str())),
-                    Cell::Bool(Some(false)),
-                    Cell::Stamp(Some(now)),
-                    Cell::Stamp(Some(now)),
-                ]);
-                Ok(())
-            },
-            &idens([Memberships::Id, Memberships::MembershipNumber]),
-        )
-        .await?;
+    tx.insert_all(
+        Memberships::Table,
+        &idens([
+            Memberships::Id,
+            Memberships::PublicId,
+            Memberships::PersonId,
+            Memberships::LocalPartyId,
+            Memberships::MembershipNumber,
+            Memberships::Rate,
+            Memberships::BranchId,
+            Memberships::JoinedOn,
+            Memberships::PaidUntil,
+            Memberships::LeftOn,
+            Memberships::LeftReason,
+            Memberships::Suspended,
+            Memberships::CreatedAt,
+            Memberships::UpdatedAt,
+        ]),
+        members.len(),
+        |i, cells| {
+            let m = &members[i].membership;
+            if i % 1_000 == 0 {
+                progress(i);
+            }
+            cells.extend([
+                Cell::Int(Some(membership_ids[i])),
+                Cell::Text(Some(&membership_public[i])),
+                Cell::Int(Some(person_ids[i])),
+                Cell::Int(Some(local_party_id)),
+                Cell::Text(Some(&m.number)),
+                Cell::Text(Some(&m.rate)),
+                Cell::Int(branch_ids[i]),
+                Cell::Date(Some(m.joined_on)),
+                Cell::Date(m.paid_until),
+                Cell::Date(m.left.map(|(_, on)| on)),
+                Cell::Text(m.left.map(|(r, _)| r.as_str())),
+                Cell::Bool(Some(false)),
+                Cell::Stamp(Some(now)),
+                Cell::Stamp(Some(now)),
+            ]);
+            Ok(())
+        },
+    )
+    .await?;
     progress(members.len());
     tracing::debug!(people = members.len(), "people and memberships stored");
-    let membership_id_of: HashMap<&str, i64> = stored
-        .iter()
-        .map(|(id, number)| (number.as_str(), *id))
-        .collect();
 
     let mut events = Vec::new();
     let mut payments = Vec::new();
     let mut tags = Vec::new();
-    for (m, person) in members.iter().zip(&person_id_list) {
-        let id = membership_id_of
-            .get(m.membership.number.as_str())
-            .copied()
-            .ok_or_else(|| {
-                StoreError::Invalid(format!("membership {} was not stored", m.membership.number))
-            })?;
+    for ((m, person), &id) in members.iter().zip(&person_ids).zip(&membership_ids) {
         events.extend(m.events.iter().map(|e| (id, e)));
         payments.extend(m.payments.iter().map(|p| (id, p)));
         tags.extend(m.person.tags.iter().map(|t| (*person, t.as_str())));
     }
     add_events_at(tx, &events, now).await?;
     add_tags(tx, &tags).await?;
-    add_payments(tx, &payments, now).await.map(drop)
+    add_payments(tx, &payments, now).await?;
+    if let Some(aside) = bulk {
+        bulk::restore(tx, aside).await?;
+        tracing::debug!("indexes and references restored");
+    }
+    Ok(())
+}
+
+/// The tables `insert` writes, whose indexes a bulk load sets aside.
+fn bulk_tables() -> [DynIden; 5] {
+    [
+        People::Table.into_iden(),
+        Memberships::Table.into_iden(),
+        MembershipEvents::Table.into_iden(),
+        PersonTags::Table.into_iden(),
+        Payments::Table.into_iden(),
+    ]
 }
 
 /// Records payments, each `(membership id, payment)`, and returns their public ids.

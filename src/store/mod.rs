@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bulk;
 pub mod calls;
 pub mod members;
 mod migrations;
@@ -325,13 +326,7 @@ macro_rules! bind_cells {
 
 /// The text of an insert of `rows` rows into `columns`, with placeholders for every value,
 /// rendered by sea-query for the backend.
-fn insert_sql(
-    backend: Backend,
-    table: &DynIden,
-    columns: &[DynIden],
-    rows: usize,
-    returning: &[DynIden],
-) -> String {
+fn insert_sql(backend: Backend, table: &DynIden, columns: &[DynIden], rows: usize) -> String {
     let mut q = Query::insert();
     q.into_table(table.clone()).columns(columns.iter().cloned());
     let row: Vec<Expr> = columns
@@ -341,9 +336,6 @@ fn insert_sql(
     for _ in 0..rows {
         q.values_panic(row.clone());
     }
-    if !returning.is_empty() {
-        q.returning(Query::returning().columns(returning.iter().cloned()));
-    }
     match backend {
         Backend::Sqlite => q.build(SqliteQueryBuilder).0,
         Backend::Postgres => q.build(PostgresQueryBuilder).0,
@@ -352,26 +344,20 @@ fn insert_sql(
 
 impl Tx {
     /// Inserts `rows` rows of `columns`, in batches that fit both engines. `fill(i, cells)`
-    /// appends row `i`'s cells in column order. Returns the `returning` columns of every
-    /// row inserted (empty if none are asked for).
-    pub async fn insert_rows<'a, T: Record>(
+    /// appends row `i`'s cells in column order.
+    pub async fn insert_all<'a>(
         &mut self,
         table: impl IntoIden,
         columns: &[DynIden],
         rows: usize,
         fill: impl Fn(usize, &mut Vec<Cell<'a>>) -> Result<()>,
-        returning: &[DynIden],
-    ) -> Result<Vec<T>> {
+    ) -> Result<()> {
         let table = table.into_iden();
+        if let Tx::Postgres(tx) = self {
+            return copy_in(tx, &table, columns, rows, fill).await;
+        }
         let per_batch = batch_rows(columns.len());
-        let full_sql = insert_sql(
-            self.backend(),
-            &table,
-            columns,
-            per_batch.min(rows),
-            returning,
-        );
-        let mut out = Vec::new();
+        let full_sql = insert_sql(self.backend(), &table, columns, per_batch.min(rows));
         let mut cells: Vec<Cell<'a>> = Vec::with_capacity(per_batch * columns.len());
         let mut start = 0;
         while start < rows {
@@ -390,49 +376,136 @@ impl Tx {
             let sql = if end - start == per_batch.min(rows) {
                 &full_sql
             } else {
-                partial = insert_sql(self.backend(), &table, columns, end - start, returning);
+                partial = insert_sql(self.backend(), &table, columns, end - start);
                 &partial
             };
-            match self {
-                Tx::Sqlite(tx) if returning.is_empty() => {
-                    bind_cells!(sqlx::query(sql), &cells)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                Tx::Postgres(tx) if returning.is_empty() => {
-                    bind_cells!(sqlx::query(sql), &cells)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                Tx::Sqlite(tx) => out.extend(
-                    bind_cells!(sqlx::query_as::<_, T>(sql), &cells)
-                        .fetch_all(&mut **tx)
-                        .await?,
-                ),
-                Tx::Postgres(tx) => out.extend(
-                    bind_cells!(sqlx::query_as::<_, T>(sql), &cells)
-                        .fetch_all(&mut **tx)
-                        .await?,
-                ),
+            if let Tx::Sqlite(tx) = self {
+                bind_cells!(sqlx::query(sql), &cells)
+                    .execute(&mut **tx)
+                    .await?;
             }
             start = end;
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Ids for `n` new rows of `table` (an `id` column the engine numbers), so a bulk
+    /// insert knows them without reading them back. On SQLite the range above every id
+    /// ever given is this transaction's: if another writer commits after this read, the
+    /// transaction's first write fails (SQLITE_BUSY_SNAPSHOT) instead of colliding. On
+    /// PostgreSQL each value comes from the table's sequence, which never repeats one.
+    pub async fn reserve_ids(&mut self, table: impl IntoIden, n: usize) -> Result<Vec<i64>> {
+        // The name is one of the schema's own tables, never user data.
+        let table = table.into_iden().to_string();
+        let count = i64::try_from(n)
+            .map_err(|_| StoreError::Invalid(format!("{n} rows are too many for one insert")))?;
+        match self {
+            Tx::Sqlite(tx) => {
+                let (last,): (i64,) = sqlx::query_as(&format!(
+                    "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
+                     COALESCE((SELECT max(id) FROM \"{table}\"), 0))"
+                ))
+                .bind(&table)
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok((last + 1..=last + count).collect())
+            }
+            Tx::Postgres(tx) => Ok(sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+            )
+            .bind(&table)
+            .bind(count)
+            .fetch_all(&mut **tx)
+            .await?),
+        }
     }
 }
 
-impl Tx {
-    /// `insert_rows` with nothing returned.
-    pub async fn insert_all<'a>(
-        &mut self,
-        table: impl IntoIden,
-        columns: &[DynIden],
-        rows: usize,
-        fill: impl Fn(usize, &mut Vec<Cell<'a>>) -> Result<()>,
-    ) -> Result<()> {
-        self.insert_rows::<(i64,)>(table, columns, rows, fill, &[])
-            .await
-            .map(drop)
+/// PostgreSQL's side of `insert_all`: `COPY … FROM STDIN` in text format, streamed in
+/// pieces of about a megabyte. A multi-row INSERT binds every value as a parameter, which
+/// made the transport, not the engine, the slowest part of a national import.
+async fn copy_in<'a>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    table: &DynIden,
+    columns: &[DynIden],
+    rows: usize,
+    fill: impl Fn(usize, &mut Vec<Cell<'a>>) -> Result<()>,
+) -> Result<()> {
+    if rows == 0 {
+        return Ok(());
+    }
+    let quoted = |name: String| format!("\"{}\"", name.replace('"', "\"\""));
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN",
+        quoted(table.to_string()),
+        columns
+            .iter()
+            .map(|c| quoted(c.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut copy = tx.copy_in_raw(&sql).await?;
+    let mut text = String::with_capacity(COPY_PIECE + 4_096);
+    let mut cells: Vec<Cell<'a>> = Vec::with_capacity(columns.len());
+    for i in 0..rows {
+        cells.clear();
+        fill(i, &mut cells)?;
+        if cells.len() != columns.len() {
+            // Dropping `copy` unfinished aborts the COPY, and with it the transaction.
+            return Err(StoreError::Invalid(format!(
+                "a row for {table} has the wrong number of values"
+            )));
+        }
+        for (n, cell) in cells.iter().enumerate() {
+            if n > 0 {
+                text.push('\t');
+            }
+            copy_text(&mut text, cell);
+        }
+        text.push('\n');
+        if text.len() >= COPY_PIECE {
+            copy.send(text.as_bytes()).await?;
+            text.clear();
+        }
+    }
+    copy.send(text.as_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+const COPY_PIECE: usize = 1 << 20;
+
+/// A cell in COPY's text format: `\N` for NULL; backslash, tab and line ends escaped.
+fn copy_text(out: &mut String, cell: &Cell<'_>) {
+    use std::fmt::Write;
+    match *cell {
+        Cell::Text(None)
+        | Cell::Int(None)
+        | Cell::Date(None)
+        | Cell::Bool(None)
+        | Cell::Stamp(None) => out.push_str("\\N"),
+        Cell::Text(Some(s)) => {
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+        Cell::Int(Some(v)) => {
+            let _ = write!(out, "{v}");
+        }
+        Cell::Date(Some(d)) => {
+            let _ = write!(out, "{d}");
+        }
+        Cell::Bool(Some(b)) => out.push(if b { 't' } else { 'f' }),
+        // Microseconds are PostgreSQL's precision; truncating matches what a bound value gets.
+        Cell::Stamp(Some(t)) => {
+            out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        }
     }
 }
 
@@ -465,12 +538,29 @@ mod tests {
             .map(|c| sea_query::Alias::new(c).into_iden())
             .to_vec();
         let table = sea_query::Alias::new("t").into_iden();
-        let lite = insert_sql(Backend::Sqlite, &table, &cols, 4, &[]);
+        let lite = insert_sql(Backend::Sqlite, &table, &cols, 4);
         assert_eq!(lite.matches('?').count(), 12, "{lite}");
-        let pg = insert_sql(Backend::Postgres, &table, &cols, 4, &cols[..1]);
-        assert!(
-            pg.contains("$12") && !pg.contains("$13") && pg.contains("RETURNING"),
-            "{pg}"
+        let pg = insert_sql(Backend::Postgres, &table, &cols, 4);
+        assert!(pg.contains("$12") && !pg.contains("$13"), "{pg}");
+    }
+
+    #[test]
+    fn copy_text_escapes_what_would_split_a_row() {
+        let mut out = String::new();
+        for cell in [
+            Cell::Text(Some("a\tb\\c\nd\re")),
+            Cell::Text(None),
+            Cell::Int(Some(-7)),
+            Cell::Bool(Some(false)),
+            Cell::Date(NaiveDate::from_ymd_opt(2024, 2, 29)),
+            Cell::Stamp(DateTime::from_timestamp(1_700_000_000, 123_456_789)),
+        ] {
+            copy_text(&mut out, &cell);
+            out.push('|');
+        }
+        assert_eq!(
+            out,
+            "a\\tb\\\\c\\nd\\re|\\N|-7|f|2024-02-29|2023-11-14T22:13:20.123456Z|"
         );
     }
 
