@@ -571,6 +571,7 @@ async fn a_bulk_load_keeps_every_index_and_reference(t: TestDb) {
     export::write_csv(&mut csv, export::COLUMNS, &rows).expect("csv");
     let csv = String::from_utf8(csv).expect("utf-8");
 
+    assert!(bulk::worth_it(n, count(&t).await), "takes the bulk path");
     let summary = run(&t, &csv, &options()).await.expect("bulk import");
     assert_eq!((summary.added, summary.skipped.len()), (n, 0));
     assert_eq!(schema_objects(&t).await, before, "indexes and keys rebuilt");
@@ -589,28 +590,35 @@ async fn a_bulk_load_keeps_every_index_and_reference(t: TestDb) {
     assert_eq!((again.added, again.unchanged), (0, n));
 }
 
-async fn a_bulk_load_that_breaks_a_rule_leaves_nothing(t: TestDb) {
-    with_branches(&t).await;
-    let before = schema_objects(&t).await;
-    let source = members::ConsentSource {
-        source: "test".into(),
-        at: chrono::Utc::now(),
-    };
-    let mut tx = t.db.begin().await.expect("tx");
+/// What `members::insert` is given: a consent source, the local party's id and its
+/// branches' ids by slug.
+async fn for_store_writes(t: &TestDb) -> (members::ConsentSource, i64, HashMap<String, i64>) {
+    let mut tx = t.db.begin_read().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
-    let mut branch_ids: HashMap<String, i64> = units::branches(&mut tx, lp.id)
+    let branch_ids = units::branches(&mut tx, lp.id)
         .await
         .expect("branches")
         .into_iter()
         .map(|b| (b.slug, b.id))
         .collect();
-    drop(tx);
+    let source = members::ConsentSource {
+        source: "test".into(),
+        at: chrono::Utc::now(),
+    };
+    (source, lp.id, branch_ids)
+}
 
+async fn a_bulk_load_that_breaks_a_rule_leaves_nothing(t: TestDb) {
+    with_branches(&t).await;
+    let before = schema_objects(&t).await;
+    let (source, lp, mut branch_ids) = for_store_writes(&t).await;
+
+    assert!(bulk::worth_it(bulk::MIN_ROWS, 0), "takes the bulk path");
     // A repeated membership number: the rebuilt unique index refuses it.
     let mut twice = synthetic(bulk::MIN_ROWS);
     twice[1].membership.number = twice[0].membership.number.clone();
     let mut tx = t.db.begin().await.expect("tx");
-    let refused = members::insert(&mut tx, lp.id, &branch_ids, &twice, &source, &|_| {}).await;
+    let refused = members::insert(&mut tx, lp, &branch_ids, &twice, &source, &|_| {}).await;
     assert!(refused.is_err(), "a repeated number was stored");
     drop(tx);
 
@@ -619,7 +627,7 @@ async fn a_bulk_load_that_breaks_a_rule_leaves_nothing(t: TestDb) {
     let mut tx = t.db.begin().await.expect("tx");
     let refused = members::insert(
         &mut tx,
-        lp.id,
+        lp,
         &branch_ids,
         &synthetic(bulk::MIN_ROWS),
         &source,
@@ -633,7 +641,45 @@ async fn a_bulk_load_that_breaks_a_rule_leaves_nothing(t: TestDb) {
     assert_eq!(schema_objects(&t).await, before, "schema as it was");
 }
 
+async fn what_is_set_aside_is_lifted_until_restored_then_checked(t: TestDb) {
+    use sea_query::{Alias, IntoIden};
+    with_branches(&t).await;
+    let before = schema_objects(&t).await;
+    let (source, lp, branch_ids) = for_store_writes(&t).await;
+    let mut tx = t.db.begin().await.expect("tx");
+    let tables = ["people", "memberships"].map(|t| Alias::new(t).into_iden());
+    let aside = bulk::set_aside(&mut tx, &tables).await.expect("set aside");
+
+    // With the unique index on membership numbers lifted, a repeat goes in...
+    let ada = synthetic(1);
+    for _ in 0..2 {
+        members::insert(&mut tx, lp, &branch_ids, &ada, &source, &|_| {})
+            .await
+            .expect("no unique index while set aside");
+    }
+    // ...and on PostgreSQL so does a membership of no branch (SQLite keeps its keys).
+    let ghost: HashMap<String, i64> = branch_ids.keys().map(|b| (b.clone(), 987_654)).collect();
+    let mut stray = synthetic(2);
+    stray.remove(0);
+    assert!(
+        stray[0].membership.branch.is_some(),
+        "a member of some branch"
+    );
+    let dangling = members::insert(&mut tx, lp, &ghost, &stray, &source, &|_| {}).await;
+    assert_eq!(
+        dangling.is_ok(),
+        t.db.backend() == Backend::Postgres,
+        "{dangling:?}"
+    );
+    // Restoring builds the index and checks the keys again, and refuses what broke them.
+    assert!(bulk::restore(&mut tx, aside).await.is_err());
+    drop(tx);
+    assert_eq!(count(&t).await, 0);
+    assert_eq!(schema_objects(&t).await, before);
+}
+
 both!(
+    what_is_set_aside_is_lifted_until_restored_then_checked,
     a_bulk_load_keeps_every_index_and_reference,
     a_bulk_load_that_breaks_a_rule_leaves_nothing,
     migrations_are_idempotent_and_create_the_default_local_party,

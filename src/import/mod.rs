@@ -476,11 +476,11 @@ fn check_row(
     // Each field's cell by `field as usize`; `None` where the file has no such column or
     // the cell was refused outright.
     let mut text: [Option<&str>; Field::COUNT] = [None; Field::COUNT];
-    for (slot, (field, column)) in text.iter_mut().zip(Field::ALL.iter().zip(slots)) {
-        let (&field, Some(i)) = (field, column) else {
+    for field in Field::ALL {
+        let Some(i) = slots[field as usize] else {
             continue;
         };
-        let cell = cells.get(*i).map_or("", str::trim);
+        let cell = cells.get(i).map_or("", str::trim);
         // A UTF-8 string has no more characters than bytes, so most cells skip the count.
         if cell.len() > MAX_FIELD_CHARS && cell.chars().count() > MAX_FIELD_CHARS {
             problem(
@@ -496,7 +496,7 @@ fn check_row(
         {
             problem(field, "has control characters".into());
         } else {
-            *slot = Some(cell);
+            text[field as usize] = Some(cell);
         }
     }
     let get = |f: Field| text[f as usize].unwrap_or("");

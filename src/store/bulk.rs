@@ -7,7 +7,7 @@
 
 use sea_query::DynIden;
 
-use super::{Backend, Result, Tx};
+use super::{Result, Tx};
 
 /// Below this many rows a load takes the ordinary path: setting aside and rebuilding
 /// costs more than it saves, and on PostgreSQL it would lock the tables for others.
@@ -53,20 +53,24 @@ pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
             sqlx::raw_sql("SET LOCAL maintenance_work_mem = '256MB'")
                 .execute(&mut **t)
                 .await?;
+            // Indexes come first, so each foreign key is checked with them already built.
             sqlx::query_as(
-                "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname), \
-                        format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, \
-                               pg_get_constraintdef(c.oid)) \
-                 FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
-                 WHERE c.contype = 'f' AND r.relnamespace = current_schema()::regnamespace \
-                   AND r.relname = ANY($1) \
-                 UNION ALL \
-                 SELECT format('DROP INDEX %I.%I', i.schemaname, i.indexname), i.indexdef \
-                 FROM pg_indexes i JOIN pg_index x \
-                   ON x.indexrelid = format('%I.%I', i.schemaname, i.indexname)::regclass \
-                 WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) \
-                   AND NOT x.indisprimary \
-                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
+                "SELECT drop_sql, create_sql FROM ( \
+                   SELECT 0 AS step, format('DROP INDEX %I.%I', i.schemaname, i.indexname) AS drop_sql, \
+                          i.indexdef AS create_sql \
+                   FROM pg_indexes i JOIN pg_index x \
+                     ON x.indexrelid = format('%I.%I', i.schemaname, i.indexname)::regclass \
+                   WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) \
+                     AND NOT x.indisprimary \
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) \
+                   UNION ALL \
+                   SELECT 1, format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname), \
+                          format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, \
+                                 pg_get_constraintdef(c.oid)) \
+                   FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
+                   WHERE c.contype = 'f' AND r.relnamespace = current_schema()::regnamespace \
+                     AND r.relname = ANY($1) \
+                 ) s ORDER BY step, drop_sql",
             )
             .bind(&tables)
             .fetch_all(&mut **t)
@@ -77,10 +81,6 @@ pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
     for (drop, create) in pairs {
         tx.execute_raw(&drop).await?;
         restore.push(create);
-    }
-    // Indexes are rebuilt before the foreign keys are checked, so each check can use them.
-    if tx.backend() == Backend::Postgres {
-        restore.sort_by_key(|sql| sql.starts_with("ALTER TABLE"));
     }
     tracing::debug!(set_aside = restore.len(), "bulk load");
     Ok(SetAside { restore })
