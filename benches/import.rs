@@ -2,6 +2,7 @@
 //! every check on, against each database's own bulk loader on the same file in the same
 //! run: `sqlite3 .import` into a bare table, and PostgreSQL `COPY`. Prints rows per
 //! second and the ratio. Run with `scripts/bench-import [N]`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use chrono::NaiveDate;
 use rand::SeedableRng;

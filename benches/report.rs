@@ -2,6 +2,7 @@
 //! and for all of them, against a hand-written SQL query counting the same sections in
 //! the same run. Run with `scripts/bench-report` (it generates the data set if needed).
 //! The hand-written query is SQLite SQL written for this comparison only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use chrono::NaiveDate;
 use rosette::domain::report::Period;

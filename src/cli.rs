@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::domain::{Role, Rules, Status, UnitKind};
 use crate::export::{self, Format};
 use crate::import::{self, Options};
-use crate::mail::{self, Mailer};
+use crate::mail::Mailer;
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, members, migrate};
 use crate::{demo, jobs, officers, report, web};
@@ -55,11 +55,13 @@ pub enum Command {
         #[arg(long)]
         no_serve: bool,
     },
-    /// Serve the web app.
+    /// Serve the web app (it runs queued jobs too).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+    /// Run queued jobs (mail, reports) and nothing else; as many may run as you like.
+    Worker,
     /// Bring the database schema up to date (also done at every start).
     Migrate,
     /// Import records from a file.
@@ -247,6 +249,27 @@ pub async fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Command::Serve { listen } => serve(open(&cli.database_url).await?, rules, listen).await?,
+        Command::Worker => {
+            let db = open(&cli.database_url).await?;
+            let worker = jobs::Worker {
+                db,
+                rules: Arc::new(rules),
+                mailer: Mailer::from_env()?,
+                public_url: configured_public_url().unwrap_or_default(),
+                today,
+                name: jobs::worker_name(),
+            };
+            writeln!(
+                std::io::stdout(),
+                "Rosette worker {} is running jobs",
+                worker.name
+            )?;
+            std::io::stdout().flush()?;
+            tokio::select! {
+                () = worker.run() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
         Command::Demo {
             listen,
             members: n,
@@ -545,13 +568,17 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
     Ok(())
 }
 
-/// The address people reach the server at: `ROSETTE_PUBLIC_URL`, or the listening address.
-fn public_url(listen: SocketAddr) -> String {
+/// `ROSETTE_PUBLIC_URL`, the address people reach the server at, if it is set.
+fn configured_public_url() -> Option<String> {
     std::env::var("ROSETTE_PUBLIC_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
         .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| format!("http://{listen}"))
+}
+
+/// The address people reach the server at: `ROSETTE_PUBLIC_URL`, or the listening address.
+fn public_url(listen: SocketAddr) -> String {
+    configured_public_url().unwrap_or_else(|| format!("http://{listen}"))
 }
 
 async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
@@ -561,13 +588,17 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
     let addr = listener.local_addr()?;
     let mailer = Mailer::from_env()?;
     let rules = Arc::new(rules);
-    tokio::spawn(mail::run(db.clone(), mailer.clone()));
-    tokio::spawn(jobs::run(
-        db.clone(),
-        rules.clone(),
-        public_url(addr),
-        today,
-    ));
+    tokio::spawn(
+        jobs::Worker {
+            db: db.clone(),
+            rules: rules.clone(),
+            mailer: mailer.clone(),
+            public_url: public_url(addr),
+            today,
+            name: jobs::worker_name(),
+        }
+        .run(),
+    );
     let app = web::router(web::AppState {
         db,
         rules,

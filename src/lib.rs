@@ -1,6 +1,7 @@
 //! Rosette: a membership and organising system for local political parties.
 //! See ARCHITECTURE.md for the map of the code.
 
+pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod domain;

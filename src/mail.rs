@@ -166,16 +166,6 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<Round, MailError> {
     Ok(round)
 }
 
-/// Delivers every few seconds until the process stops.
-pub async fn run(db: Db, mailer: Mailer) {
-    loop {
-        if let Err(e) = deliver_due(&db, &mailer).await {
-            tracing::error!(error = %e, "mail delivery round failed");
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

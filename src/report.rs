@@ -9,7 +9,7 @@ use crate::domain::access::{Grant, Reach};
 use crate::domain::report::{Period, Section, sections};
 use crate::domain::{Role, Rules, UnitKind};
 use crate::store::roster;
-use crate::store::{Db, StoreError, Tx, accounts, audit, members, outbox, reports, units};
+use crate::store::{Db, Mode, StoreError, Tx, accounts, audit, members, outbox, reports, units};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -161,7 +161,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 
 /// How many days a local party's report covers: its own setting, or the rules' default.
 pub async fn period_days(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     rules: &Rules,
     local_party_id: i64,
 ) -> Result<u32, ReportError> {

@@ -1,4 +1,5 @@
 //! The command line as scripts outside the code drive it: exit codes, messages, formats.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

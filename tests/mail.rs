@@ -2,6 +2,7 @@
 //! is sent once and only once, a permanent refusal is not retried and is recorded against
 //! the address, a temporary one is retried later, and a send interrupted mid-way is never
 //! repeated. The Python with aiosmtpd is `ROSETTE_TEST_PYTHON` (scripts/test makes one).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The store, the import and the export, run alike on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

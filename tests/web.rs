@@ -2,6 +2,7 @@
 //! route (including records of another branch, and a man for the Women's Officer), scoped
 //! lists, status filters against the domain rules, CSRF, escaping, invalid input, payments,
 //! invitations and the audit log.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

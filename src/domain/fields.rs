@@ -12,9 +12,10 @@ pub fn normalise_postcode(text: &str) -> Result<String, String> {
     if compact == "GIR0AA" {
         return Ok("GIR 0AA".into());
     }
-    let b = compact.as_bytes();
-    let n = b.len();
-    if !(5..=7).contains(&n) {
+    // Every valid postcode is ASCII; checking that first makes the byte-index split below
+    // land on a character boundary whatever was typed.
+    let n = compact.len();
+    if !compact.is_ascii() || !(5..=7).contains(&n) {
         return Err(format!(
             "'{}' is not a UK postcode (like SW1A 1AA)",
             text.trim()
@@ -131,6 +132,15 @@ pub fn parse_consent(text: &str) -> Result<Option<bool>, String> {
         "yes" | "y" | "true" | "1" | "opt in" | "opted in" | "granted" => Ok(Some(true)),
         "no" | "n" | "false" | "0" | "opt out" | "opted out" | "withdrawn" => Ok(Some(false)),
         other => Err(format!("'{other}' is not yes or no")),
+    }
+}
+
+/// A consent as a form field shows it: the words `parse_consent` reads back.
+pub fn consent_field(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => String::new(),
     }
 }
 

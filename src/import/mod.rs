@@ -18,7 +18,7 @@ use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules};
 use crate::store::members::{self, ConsentSource, NewMember, StoredMember};
 use crate::store::{Db, StoreError, audit, units};
 pub use columns::Field;
-use columns::map_headers;
+use columns::{ColumnMap, map_headers};
 use read::{MAX_FIELD_CHARS, read_table};
 
 /// One thing wrong with the file, where a spreadsheet user will find it.
@@ -123,69 +123,43 @@ impl Progress for Quiet {
     fn finish(&self) {}
 }
 
-/// Everything a row is checked against.
-struct Context<'a> {
-    rules: &'a Rules,
-    /// Branch slug by folded slug and by folded name.
-    branches: HashMap<String, String>,
-    /// Branch slug by ward key.
-    wards: HashMap<String, String>,
-    today: NaiveDate,
+/// A file read and every row checked, before the stored register is looked at.
+pub struct CheckedFile {
+    /// Data rows in the file.
+    pub rows: usize,
+    map: ColumnMap,
+    candidates: Vec<Candidate>,
+    /// Every problem found, against its row and column.
+    pub problems: Vec<Problem>,
 }
 
-/// A checked row.
-struct Candidate {
-    row: usize,
-    person: PersonDetails,
-    membership: MembershipDetails,
+impl CheckedFile {
+    /// Rows that passed every check.
+    pub fn valid_rows(&self) -> usize {
+        self.candidates.len()
+    }
 }
 
-/// Imports the member file at `file` (its bytes in `bytes`) into a local party.
-pub async fn import_members(
-    db: &Db,
-    rules: &Rules,
+/// Reads `bytes` and checks every row against `ctx`, without touching the database. Any
+/// bytes give an answer: an unreadable file is an error, a bad row a problem.
+pub fn check_file(
     file: &str,
     bytes: &[u8],
-    options: &Options,
-    progress: &dyn Progress,
-) -> Result<Summary, ImportError> {
-    let started = std::time::Instant::now();
+    maps: &[(String, String)],
+    ctx: &Context,
+) -> Result<CheckedFile, ImportError> {
     let unreadable = |message: String| ImportError::Unreadable {
         file: file.to_string(),
         message,
     };
     let table = read_table(bytes).map_err(unreadable)?;
-    let map = map_headers(&table.headers, &options.maps)
-        .map_err(|problems| unreadable(problems.join("\n")))?;
-
-    let mut tx = db.begin().await?;
-    let party = units::get(&mut tx, &options.local_party).await?;
-    if party.kind != crate::domain::UnitKind::LocalParty.as_str() {
-        return Err(unreadable(format!(
-            "'{}' is a {}, not a local party",
-            party.slug, party.kind
-        )));
-    }
-    let branch_units = units::branches(&mut tx, party.id).await?;
-    let mut branches = HashMap::new();
-    for b in &branch_units {
-        branches.insert(slugify(&b.slug), b.slug.clone());
-        branches.insert(slugify(&b.name), b.slug.clone());
-    }
-    let wards: HashMap<String, String> =
-        units::wards(&mut tx, party.id).await?.into_iter().collect();
-    let ctx = Context {
-        rules,
-        branches,
-        wards,
-        today: options.today,
-    };
-
+    let map =
+        map_headers(&table.headers, maps).map_err(|problems| unreadable(problems.join("\n")))?;
     let mut problems = Vec::new();
     let mut candidates = Vec::new();
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     let slots = map.slots();
-    let checked = check_rows(&ctx, &slots, &table.rows, table.headers.len());
+    let checked = check_rows(ctx, &slots, &table.rows, table.headers.len());
     for ((row, cells), checked) in table.rows.iter().zip(checked) {
         // Repeats are found on the raw number, so a repeat of an invalid row is reported too.
         let number = slots[Field::MembershipNumber as usize]
@@ -213,6 +187,92 @@ pub async fn import_members(
             Err(mut p) => problems.append(&mut p),
         }
     }
+    Ok(CheckedFile {
+        rows: table.rows.len(),
+        map,
+        candidates,
+        problems,
+    })
+}
+
+/// Everything a row is checked against.
+pub struct Context<'a> {
+    rules: &'a Rules,
+    /// Branch slug by folded slug and by folded name.
+    branches: HashMap<String, String>,
+    /// Branch slug by ward key.
+    wards: HashMap<String, String>,
+    today: NaiveDate,
+}
+
+impl<'a> Context<'a> {
+    /// `branches` are (slug, name) pairs; `wards` (ward key, branch slug) pairs.
+    pub fn new<'b>(
+        rules: &'a Rules,
+        branches: impl IntoIterator<Item = (&'b str, &'b str)>,
+        wards: impl IntoIterator<Item = (String, String)>,
+        today: NaiveDate,
+    ) -> Context<'a> {
+        let mut by_name = HashMap::new();
+        for (slug, name) in branches {
+            by_name.insert(slugify(slug), slug.to_string());
+            by_name.insert(slugify(name), slug.to_string());
+        }
+        Context {
+            rules,
+            branches: by_name,
+            wards: wards.into_iter().collect(),
+            today,
+        }
+    }
+}
+
+/// A checked row.
+struct Candidate {
+    row: usize,
+    person: PersonDetails,
+    membership: MembershipDetails,
+}
+
+/// Imports the member file at `file` (its bytes in `bytes`) into a local party.
+pub async fn import_members(
+    db: &Db,
+    rules: &Rules,
+    file: &str,
+    bytes: &[u8],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Summary, ImportError> {
+    let started = std::time::Instant::now();
+    let unreadable = |message: String| ImportError::Unreadable {
+        file: file.to_string(),
+        message,
+    };
+    let mut tx = db.begin().await?;
+    let party = units::get(&mut tx, &options.local_party).await?;
+    if party.kind != crate::domain::UnitKind::LocalParty.as_str() {
+        return Err(unreadable(format!(
+            "'{}' is a {}, not a local party",
+            party.slug, party.kind
+        )));
+    }
+    let branch_units = units::branches(&mut tx, party.id).await?;
+    let wards = units::wards(&mut tx, party.id).await?;
+    let ctx = Context::new(
+        rules,
+        branch_units
+            .iter()
+            .map(|b| (b.slug.as_str(), b.name.as_str())),
+        wards,
+        options.today,
+    );
+    let CheckedFile {
+        rows,
+        map,
+        candidates,
+        mut problems,
+    } = check_file(file, bytes, &options.maps, &ctx)?;
+    let slots = map.slots();
 
     tracing::debug!(elapsed = ?started.elapsed(), "checked");
     let stored: HashMap<String, StoredMember> = members::all(&mut tx, party.id)
@@ -221,7 +281,7 @@ pub async fn import_members(
         .map(|m| (m.membership.number.clone(), m))
         .collect();
     let mut summary = Summary {
-        rows: table.rows.len(),
+        rows,
         ignored_columns: map.ignored,
         dry_run: options.dry_run,
         ..Summary::default()

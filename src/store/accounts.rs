@@ -10,7 +10,7 @@ use super::schema::{
     ApiTokens, CallerAssignments, OneTimeLinks, RoleAssignments, Sessions, SignInFailures, Units,
     Users,
 };
-use super::{Result, StoreError, Tx};
+use super::{Mode, Result, StoreError, Tx};
 use crate::domain::access::Assignment;
 use crate::domain::{Role, UnitKind};
 
@@ -66,19 +66,19 @@ pub async fn ensure_user(tx: &mut Tx, email: &str, name: &str) -> Result<User> {
         .ok_or_else(|| StoreError::Invalid(format!("user {email} was not stored")))
 }
 
-pub async fn user_by_email(tx: &mut Tx, email: &str) -> Result<Option<User>> {
+pub async fn user_by_email(tx: &mut Tx<impl Mode>, email: &str) -> Result<Option<User>> {
     let mut q = select_users();
     q.and_where(Expr::col(Users::Email).eq(email.trim().to_lowercase()));
     tx.fetch_optional(&q).await
 }
 
-pub async fn user(tx: &mut Tx, id: i64) -> Result<Option<User>> {
+pub async fn user(tx: &mut Tx<impl Mode>, id: i64) -> Result<Option<User>> {
     let mut q = select_users();
     q.and_where(Expr::col(Users::Id).eq(id));
     tx.fetch_optional(&q).await
 }
 
-pub async fn user_by_public_id(tx: &mut Tx, public_id: &str) -> Result<Option<User>> {
+pub async fn user_by_public_id(tx: &mut Tx<impl Mode>, public_id: &str) -> Result<Option<User>> {
     let mut q = select_users();
     q.and_where(Expr::col(Users::PublicId).eq(public_id));
     tx.fetch_optional(&q).await
@@ -176,7 +176,7 @@ struct AssignmentRow {
 }
 
 /// Everything `user_id` holds, each with the local party it falls in.
-pub async fn assignments(tx: &mut Tx, user_id: i64) -> Result<Vec<Assignment>> {
+pub async fn assignments(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<Vec<Assignment>> {
     let rows: Vec<AssignmentRow> = tx
         .fetch_all(
             &Query::select()
@@ -215,7 +215,7 @@ pub async fn assignments(tx: &mut Tx, user_id: i64) -> Result<Vec<Assignment>> {
 }
 
 /// The roles held in these local parties (for the party itself or any of its branches).
-pub async fn roles_in(tx: &mut Tx, local_parties: &[i64]) -> Result<Vec<RoleRow>> {
+pub async fn roles_in(tx: &mut Tx<impl Mode>, local_parties: &[i64]) -> Result<Vec<RoleRow>> {
     if local_parties.is_empty() {
         return Ok(Vec::new());
     }
@@ -263,7 +263,10 @@ pub async fn roles_in(tx: &mut Tx, local_parties: &[i64]) -> Result<Vec<RoleRow>
 
 /// The people holding any role in a local party (or its branches), once each:
 /// (public id, name). Anyone here may be given calls or follow-ups.
-pub async fn role_holders(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(String, String)>> {
+pub async fn role_holders(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+) -> Result<Vec<(String, String)>> {
     let mut seen = std::collections::HashSet::new();
     Ok(roles_in(tx, &[local_party_id])
         .await?
@@ -275,7 +278,7 @@ pub async fn role_holders(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(Strin
 
 /// The user with this public id, if they hold a role in the local party.
 pub async fn role_holder(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     local_party_id: i64,
     public_id: &str,
 ) -> Result<Option<User>> {
@@ -333,7 +336,7 @@ pub async fn create_session(
     Ok(())
 }
 
-pub async fn session(tx: &mut Tx, id_hash: &str) -> Result<Option<Session>> {
+pub async fn session(tx: &mut Tx<impl Mode>, id_hash: &str) -> Result<Option<Session>> {
     tx.fetch_optional(
         &Query::select()
             .columns([
@@ -473,7 +476,7 @@ pub async fn add_link(
 
 /// The user a live, unused link belongs to, without using it up.
 pub async fn link_user(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     token_hash: &str,
     purpose: LinkPurpose,
     now: DateTime<Utc>,
@@ -529,7 +532,11 @@ pub async fn record_failure(tx: &mut Tx, key: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn failures_since(tx: &mut Tx, key: &str, since: DateTime<Utc>) -> Result<i64> {
+pub async fn failures_since(
+    tx: &mut Tx<impl Mode>,
+    key: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
     let (n,): (i64,) = tx
         .fetch_optional(
             &Query::select()
@@ -585,7 +592,7 @@ pub async fn share_with_caller(tx: &mut Tx, user_id: i64, person_id: i64) -> Res
 }
 
 /// The users holding the caller role in a local party or its branches.
-pub async fn callers_in(tx: &mut Tx, local_party_id: i64) -> Result<Vec<RoleRow>> {
+pub async fn callers_in(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec<RoleRow>> {
     Ok(roles_in(tx, &[local_party_id])
         .await?
         .into_iter()

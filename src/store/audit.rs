@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, Query};
 
 use super::schema::AuditLog;
-use super::{Result, Tx};
+use super::{Mode, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Entry {
@@ -70,7 +70,7 @@ pub struct Search {
 }
 
 /// The newest matching entries first.
-pub async fn search(tx: &mut Tx, s: &Search, limit: u64) -> Result<Vec<Entry>> {
+pub async fn search(tx: &mut Tx<impl Mode>, s: &Search, limit: u64) -> Result<Vec<Entry>> {
     if s.local_parties.is_empty() {
         return Ok(Vec::new());
     }

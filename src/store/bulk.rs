@@ -7,7 +7,7 @@
 
 use sea_query::DynIden;
 
-use super::{Result, Tx};
+use super::{Conn, Result, Tx};
 
 /// Below this many rows a load takes the ordinary path: setting aside and rebuilding
 /// costs more than it saves, and on PostgreSQL it would lock the tables for others.
@@ -30,10 +30,10 @@ pub struct SetAside {
 /// stay: the load's own ids and public ids rely on them.
 pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
     let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
-    let pairs: Vec<(String, String)> = match tx {
+    let pairs: Vec<(String, String)> = match &mut tx.conn {
         // sqlite_master keeps the statement that created each index; automatic indexes
         // (primary keys, UNIQUE columns) have none and cannot be dropped.
-        Tx::Sqlite(t) => {
+        Conn::Sqlite(t) => {
             let mut pairs = Vec::new();
             for table in &tables {
                 pairs.extend(
@@ -49,7 +49,7 @@ pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
             }
             pairs
         }
-        Tx::Postgres(t) => {
+        Conn::Postgres(t) => {
             sqlx::raw_sql("SET LOCAL maintenance_work_mem = '256MB'")
                 .execute(&mut **t)
                 .await?;

@@ -6,7 +6,7 @@ use sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{CallListCallers, CallListPeople, CallLists, CallOutcomes, People, Users};
-use super::{Result, Tx};
+use super::{Mode, Result, Tx};
 use crate::domain::calls::{Outcome, State};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -110,7 +110,7 @@ pub async fn create(tx: &mut Tx, new: &NewList<'_>) -> Result<String> {
 /// The lists a user organises (every list of local parties they see whole, and those they
 /// made) or calls for, newest first.
 pub async fn lists_for(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     organiser_of: &[i64],
     made_by: &str,
     user_id: i64,
@@ -137,13 +137,13 @@ pub async fn lists_for(
     tx.fetch_all(&q).await
 }
 
-pub async fn get(tx: &mut Tx, public_id: &str) -> Result<Option<CallList>> {
+pub async fn get(tx: &mut Tx<impl Mode>, public_id: &str) -> Result<Option<CallList>> {
     let mut q = select();
     q.and_where(Expr::col((CallLists::Table, CallLists::PublicId)).eq(public_id));
     tx.fetch_optional(&q).await
 }
 
-pub async fn is_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool> {
+pub async fn is_caller(tx: &mut Tx<impl Mode>, list_id: i64, user_id: i64) -> Result<bool> {
     let found: Option<(i64,)> = tx
         .fetch_optional(
             &Query::select()
@@ -175,7 +175,7 @@ fn claimable(now: DateTime<Utc>) -> Cond {
 
 /// The person `user_id` holds on this list now, if any.
 pub async fn held(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     list_id: i64,
     user_id: i64,
     now: DateTime<Utc>,
@@ -324,7 +324,7 @@ pub async fn record(
 }
 
 /// Waiting, done, blocked and flagged counts.
-pub async fn progress(tx: &mut Tx, list_id: i64) -> Result<(i64, i64, i64, i64)> {
+pub async fn progress(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<(i64, i64, i64, i64)> {
     let rows: Vec<(String, bool)> = tx
         .fetch_all(
             &Query::select()
@@ -344,7 +344,10 @@ pub async fn progress(tx: &mut Tx, list_id: i64) -> Result<(i64, i64, i64, i64)>
 }
 
 /// People flagged for an officer: (public id, name).
-pub async fn flagged(tx: &mut Tx, list_id: i64) -> Result<Vec<(String, String, String)>> {
+pub async fn flagged(
+    tx: &mut Tx<impl Mode>,
+    list_id: i64,
+) -> Result<Vec<(String, String, String)>> {
     tx.fetch_all(
         &Query::select()
             .column((People::Table, People::PublicId))
@@ -365,7 +368,7 @@ pub async fn flagged(tx: &mut Tx, list_id: i64) -> Result<Vec<(String, String, S
 
 /// Every call made to a person, oldest first: (when, outcome, notes, caller's name, flag).
 pub async fn outcomes_for(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     person_id: i64,
 ) -> Result<Vec<(DateTime<Utc>, String, Option<String>, String, bool)>> {
     tx.fetch_all(
@@ -390,7 +393,7 @@ pub async fn outcomes_for(
 
 /// Of these people (public ids), those with a call recorded since `since`.
 pub async fn contacted_since(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     public_ids: &[String],
     since: DateTime<Utc>,
 ) -> Result<std::collections::HashSet<String>> {

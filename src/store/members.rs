@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::schema::{MembershipEvents, Memberships, Payments, People, PersonTags, Units};
-use super::{Cell, Result, StoreError, Tx, bulk};
+use super::{Cell, Mode, Result, StoreError, Tx, bulk};
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails};
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason};
 
@@ -187,7 +187,7 @@ fn select_members(local_party_id: i64) -> sea_query::SelectStatement {
 }
 
 /// Every membership of a local party with its person and tags, in the order stored.
-pub async fn all(tx: &mut Tx, local_party_id: i64) -> Result<Vec<StoredMember>> {
+pub async fn all(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec<StoredMember>> {
     let rows: Vec<MemberRow> = tx.fetch_all(&select_members(local_party_id)).await?;
     let tag_rows: Vec<(i64, String)> = tx
         .fetch_all(
@@ -223,7 +223,10 @@ pub async fn all(tx: &mut Tx, local_party_id: i64) -> Result<Vec<StoredMember>> 
 type EventRow = (i64, String, NaiveDate, Option<NaiveDate>, Option<String>);
 
 /// Every membership's history in a local party, by membership id, oldest first.
-pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, Vec<Event>>> {
+pub async fn histories(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+) -> Result<HashMap<i64, Vec<Event>>> {
     histories_where(
         tx,
         Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
@@ -232,7 +235,10 @@ pub async fn histories(tx: &mut Tx, local_party_id: i64) -> Result<HashMap<i64, 
 }
 
 /// The histories of these memberships, by membership id, oldest first.
-pub async fn histories_of(tx: &mut Tx, membership_ids: &[i64]) -> Result<HashMap<i64, Vec<Event>>> {
+pub async fn histories_of(
+    tx: &mut Tx<impl Mode>,
+    membership_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Event>>> {
     let mut out = HashMap::new();
     // In chunks: both engines cap the values one statement may bind.
     for chunk in membership_ids.chunks(ID_CHUNK) {
@@ -250,7 +256,7 @@ pub async fn histories_of(tx: &mut Tx, membership_ids: &[i64]) -> Result<HashMap
 /// How many ids one `IN (…)` list binds, well inside both engines' limits.
 pub(crate) const ID_CHUNK: usize = 5_000;
 
-async fn histories_where(tx: &mut Tx, which: Expr) -> Result<HashMap<i64, Vec<Event>>> {
+async fn histories_where(tx: &mut Tx<impl Mode>, which: Expr) -> Result<HashMap<i64, Vec<Event>>> {
     let rows: Vec<EventRow> = tx
         .fetch_all(
             &Query::select()
@@ -661,7 +667,7 @@ pub async fn update_membership(
 }
 
 /// How many people a local party has, for "is this database already populated?".
-pub async fn count(tx: &mut Tx, local_party_id: Option<i64>) -> Result<i64> {
+pub async fn count(tx: &mut Tx<impl Mode>, local_party_id: Option<i64>) -> Result<i64> {
     let mut q = Query::select();
     q.expr(Expr::col(People::Id).count()).from(People::Table);
     if let Some(id) = local_party_id {
@@ -683,7 +689,7 @@ struct StandingRow {
 
 /// Each membership's branch and status on `on`: the light query behind counts and charts.
 pub async fn standings(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     local_party_id: i64,
     rules: &crate::domain::StatusRules,
     on: NaiveDate,

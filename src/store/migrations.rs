@@ -15,6 +15,15 @@ use super::{Backend, Db, Result, units};
 /// Applies every migration the database has not had yet and, on a new database, creates
 /// the default local party. Returns how many migrations ran.
 pub async fn migrate(db: &Db) -> Result<usize> {
+    migrate_to(db, LATEST).await
+}
+
+/// The schema version `migrate` brings a database to.
+pub const LATEST: i32 = MIGRATIONS.len() as i32;
+
+/// Applies the migrations up to and including `target`: `migrate`, or a database as an
+/// older release of Rosette left it (the upgrade tests start from one).
+pub async fn migrate_to(db: &Db, target: i32) -> Result<usize> {
     let mut tx = db.begin().await?;
     let ledger = Table::create()
         .table(SchemaMigrations::Table)
@@ -36,7 +45,7 @@ pub async fn migrate(db: &Db) -> Result<usize> {
     tx.commit().await?;
 
     let mut ran = 0;
-    for (version, name, steps) in MIGRATIONS {
+    for (version, name, steps) in MIGRATIONS.iter().filter(|(v, _, _)| *v <= target) {
         let mut tx = db.begin().await?;
         let applied: Option<(i32,)> = tx
             .fetch_optional(
@@ -99,6 +108,7 @@ const MIGRATIONS: &[Migration] = &[
     (5, "call lists", call_lists),
     (6, "tasks", tasks),
     (7, "report period per local party", report_period),
+    (8, "job queue", job_queue),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -921,4 +931,38 @@ fn report_period() -> Vec<Step> {
             .add_column(ColumnDef::new(Units::ReportPeriodDays).integer().null())
             .to_owned(),
     ))]
+}
+
+fn job_queue() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Jobs::Table)
+                .col(id(Jobs::Id))
+                .col(text(Jobs::Kind))
+                .col(text(Jobs::Payload))
+                // Unique among jobs not yet finished: cleared when a job ends, so the same
+                // key can be queued again later (NULLs never collide).
+                .col(text_null(Jobs::UniqueKey).unique_key().to_owned())
+                .col(text(Jobs::State))
+                .col(stamp(Jobs::RunAt))
+                .col(ColumnDef::new(Jobs::Attempts).integer().not_null())
+                .col(ColumnDef::new(Jobs::MaxAttempts).integer().not_null())
+                .col(text_null(Jobs::LockedBy))
+                .col(
+                    ColumnDef::new(Jobs::LockedUntil)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .col(text_null(Jobs::LastError))
+                .col(stamp(Jobs::CreatedAt))
+                .col(
+                    ColumnDef::new(Jobs::FinishedAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .to_owned(),
+        )),
+        index("jobs_due", Jobs::Table, &["state", "run_at"], false),
+    ]
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod calls;
+pub mod jobs;
 pub mod members;
 mod migrations;
 pub mod outbox;
@@ -25,10 +26,11 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, FromRow};
+use std::marker::PhantomData;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use migrations::migrate;
+pub use migrations::{LATEST, migrate, migrate_to};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -136,18 +138,24 @@ impl Db {
     /// connection, so it never meets another writer of this process half-way (which would
     /// fail at once with SQLITE_BUSY_SNAPSHOT); another process's writer is waited for.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        Ok(Tx {
+            conn: match self {
+                Db::Sqlite { write, .. } => Conn::Sqlite(write.begin().await?),
+                Db::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+            },
+            mode: PhantomData,
         })
     }
 
     /// Starts a transaction that only reads: one consistent view, not queued behind
-    /// writers.
-    pub async fn begin_read(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+    /// writers. It has no way to write, so a read never holds SQLite's one writer.
+    pub async fn begin_read(&self) -> Result<Tx<Read>> {
+        Ok(Tx {
+            conn: match self {
+                Db::Sqlite { read, .. } => Conn::Sqlite(read.begin().await?),
+                Db::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+            },
+            mode: PhantomData,
         })
     }
 
@@ -191,49 +199,49 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// A transaction on either backend. Every statement goes through the four methods here,
-/// which render the same sea-query statement in the backend's own dialect.
-pub enum Tx {
+/// A transaction on either backend. Every statement goes through the methods here, which
+/// render the same sea-query statement in the backend's own dialect. `Tx` (`Tx<Write>`)
+/// may write; `Tx<Read>` (from `Db::begin_read`) only has the reading methods, so a
+/// store function that writes cannot be handed one. Functions that only read take
+/// `&mut Tx<impl Mode>` and serve both.
+pub struct Tx<M: Mode = Write> {
+    conn: Conn,
+    mode: PhantomData<M>,
+}
+
+enum Conn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
-impl Tx {
+/// What a transaction may do: `Read` or `Write`.
+pub trait Mode: Send + Sync + 'static {}
+
+/// A transaction that may write (on SQLite, it holds the one writer connection).
+pub enum Write {}
+/// A transaction that only reads.
+pub enum Read {}
+
+impl Mode for Write {}
+impl Mode for Read {}
+
+impl<M: Mode> Tx<M> {
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
         }
     }
 
-    pub async fn execute<S: SqlxBinder>(&mut self, statement: &S) -> Result<u64> {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
-                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
-            Tx::Postgres(tx) => {
-                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
-        })
-    }
-
     pub async fn fetch_all<T: Record, S: SqlxBinder>(&mut self, statement: &S) -> Result<Vec<T>> {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_as_with(&sql, values)
                     .fetch_all(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_as_with(&sql, values)
                     .fetch_all(&mut **tx)
@@ -246,14 +254,14 @@ impl Tx {
         &mut self,
         statement: &S,
     ) -> Result<Option<T>> {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_as_with(&sql, values)
                     .fetch_optional(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_as_with(&sql, values)
                     .fetch_optional(&mut **tx)
@@ -262,23 +270,44 @@ impl Tx {
         })
     }
 
-    /// Runs schema statements (DDL), already rendered for this backend by the caller.
-    async fn execute_raw(&mut self, sql: &str) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
-            }
-            Tx::Postgres(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
-            }
+    pub async fn commit(self) -> Result<()> {
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await?,
+            Conn::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
+}
 
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+impl Tx<Write> {
+    pub async fn execute<S: SqlxBinder>(&mut self, statement: &S) -> Result<u64> {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+            Conn::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+
+    /// Runs schema statements (DDL), already rendered for this backend by the caller.
+    async fn execute_raw(&mut self, sql: &str) -> Result<()> {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => {
+                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+            }
+            Conn::Postgres(tx) => {
+                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+            }
         }
         Ok(())
     }
@@ -327,7 +356,7 @@ fn wrong_width(table: &DynIden) -> StoreError {
     StoreError::Invalid(format!("a row for {table} has the wrong number of values"))
 }
 
-impl Tx {
+impl Tx<Write> {
     /// Inserts `rows` rows of `columns`; `fill(i, cells)` appends row `i`'s cells in column
     /// order. Each engine gets its fastest way in: multi-row INSERTs on SQLite, one COPY
     /// stream on PostgreSQL.
@@ -339,9 +368,9 @@ impl Tx {
         fill: impl Fn(usize, &mut Vec<Cell<'a>>) -> Result<()>,
     ) -> Result<()> {
         let table = table.into_iden();
-        match self {
-            Tx::Sqlite(tx) => insert_batches(tx, &table, columns, rows, fill).await,
-            Tx::Postgres(tx) => copy_in(tx, &table, columns, rows, fill).await,
+        match &mut self.conn {
+            Conn::Sqlite(tx) => insert_batches(tx, &table, columns, rows, fill).await,
+            Conn::Postgres(tx) => copy_in(tx, &table, columns, rows, fill).await,
         }
     }
 
@@ -355,8 +384,8 @@ impl Tx {
         let table = table.into_iden().to_string();
         let count = i64::try_from(n)
             .map_err(|_| StoreError::Invalid(format!("{n} rows are too many for one insert")))?;
-        match self {
-            Tx::Sqlite(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (last,): (i64,) = sqlx::query_as(&format!(
                     "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
                      COALESCE((SELECT max(id) FROM \"{table}\"), 0))"
@@ -366,7 +395,7 @@ impl Tx {
                 .await?;
                 Ok((last + 1..=last + count).collect())
             }
-            Tx::Postgres(tx) => Ok(sqlx::query_scalar(
+            Conn::Postgres(tx) => Ok(sqlx::query_scalar(
                 "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
             )
             .bind(&table)

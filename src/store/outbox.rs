@@ -8,7 +8,7 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{MailSuppressions, Outbox};
-use super::{Result, Tx};
+use super::{Mode, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Message {
@@ -73,7 +73,7 @@ pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result
 }
 
 /// Messages due now, oldest first (not yet claimed).
-pub async fn due(tx: &mut Tx, now: DateTime<Utc>, limit: u64) -> Result<Vec<Message>> {
+pub async fn due(tx: &mut Tx<impl Mode>, now: DateTime<Utc>, limit: u64) -> Result<Vec<Message>> {
     let mut q = select();
     q.and_where(Expr::col(Outbox::State).eq("queued"))
         .and_where(Expr::col(Outbox::NextAttemptAt).lte(now))
@@ -163,7 +163,7 @@ pub async fn give_up(tx: &mut Tx, id: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn is_suppressed(tx: &mut Tx, address: &str) -> Result<bool> {
+pub async fn is_suppressed(tx: &mut Tx<impl Mode>, address: &str) -> Result<bool> {
     let found: Option<(String,)> = tx
         .fetch_optional(
             &Query::select()
@@ -195,7 +195,7 @@ pub async fn mark_interrupted(tx: &mut Tx, now: DateTime<Utc>, stale: Duration) 
 }
 
 /// The newest messages, for the outbox page and tests.
-pub async fn recent(tx: &mut Tx, limit: u64) -> Result<Vec<Message>> {
+pub async fn recent(tx: &mut Tx<impl Mode>, limit: u64) -> Result<Vec<Message>> {
     let mut q = select();
     q.order_by(Outbox::Id, Order::Desc).limit(limit);
     tx.fetch_all(&q).await

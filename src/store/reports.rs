@@ -7,7 +7,7 @@ use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use uuid::Uuid;
 
 use super::schema::ActionReports;
-use super::{Result, Tx};
+use super::{Mode, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Kept {
@@ -82,7 +82,7 @@ pub async fn keep_once(
 }
 
 /// The kept reports of these local parties, newest period first.
-pub async fn list(tx: &mut Tx, local_parties: &[i64], limit: u64) -> Result<Vec<Kept>> {
+pub async fn list(tx: &mut Tx<impl Mode>, local_parties: &[i64], limit: u64) -> Result<Vec<Kept>> {
     let mut q = select();
     q.and_where(Expr::col(ActionReports::LocalPartyId).is_in(local_parties.iter().copied()))
         .order_by(ActionReports::PeriodTo, Order::Desc)
@@ -90,7 +90,11 @@ pub async fn list(tx: &mut Tx, local_parties: &[i64], limit: u64) -> Result<Vec<
     tx.fetch_all(&q).await
 }
 
-pub async fn get(tx: &mut Tx, public_id: &str, local_parties: &[i64]) -> Result<Option<Kept>> {
+pub async fn get(
+    tx: &mut Tx<impl Mode>,
+    public_id: &str,
+    local_parties: &[i64],
+) -> Result<Option<Kept>> {
     let mut q = select();
     q.and_where(Expr::col(ActionReports::PublicId).eq(public_id))
         .and_where(Expr::col(ActionReports::LocalPartyId).is_in(local_parties.iter().copied()));
@@ -98,7 +102,7 @@ pub async fn get(tx: &mut Tx, public_id: &str, local_parties: &[i64]) -> Result<
 }
 
 /// Whether the report for this local party and period end is kept already.
-pub async fn exists(tx: &mut Tx, local_party_id: i64, to: NaiveDate) -> Result<bool> {
+pub async fn exists(tx: &mut Tx<impl Mode>, local_party_id: i64, to: NaiveDate) -> Result<bool> {
     let mut q = select();
     q.and_where(Expr::col(ActionReports::LocalPartyId).eq(local_party_id))
         .and_where(Expr::col(ActionReports::PeriodTo).eq(to));

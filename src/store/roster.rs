@@ -11,7 +11,7 @@ use sea_query::{
 use super::schema::{
     AuditLog, CallerAssignments, MembershipEvents, Memberships, Payments, People, PersonTags, Units,
 };
-use super::{Result, Tx};
+use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{
@@ -369,7 +369,7 @@ pub struct ListQuery<'a> {
 /// A page of the people in scope that match the filter, after `after`, and the cursor of
 /// the next page if there is one.
 pub async fn list(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     q: &ListQuery<'_>,
     after: Option<&Cursor>,
     limit: u64,
@@ -419,7 +419,7 @@ pub async fn list(
 /// the row after `to`), or whose row puts them in arrears by `to` without having lapsed
 /// before `from`. A superset: the report decides from each history.
 pub async fn report_candidates(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     rules: &StatusRules,
     from: NaiveDate,
@@ -465,7 +465,7 @@ pub async fn report_candidates(
 
 /// Which of these people (public ids) are in scope.
 pub async fn visible(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     public_ids: &[&str],
@@ -487,7 +487,7 @@ pub async fn visible(
 
 /// The rows of these memberships that are in scope, by name.
 pub async fn by_memberships(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     ids: &[i64],
@@ -503,7 +503,7 @@ pub async fn by_memberships(
 }
 
 /// How many people in scope match the filter.
-pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
+pub async fn count(tx: &mut Tx<impl Mode>, q: &ListQuery<'_>) -> Result<i64> {
     let mut s = scoped(q.grants, q.user_id);
     s.expr(Expr::col((Memberships::Table, Memberships::Id)).count())
         .cond_where(filter_condition(q.filter, &q.bounds));
@@ -514,7 +514,7 @@ pub async fn count(tx: &mut Tx, q: &ListQuery<'_>) -> Result<i64> {
 /// One person in scope, by public id; `None` if there is no such person or they are out
 /// of scope (the caller cannot tell which, by design).
 pub async fn get(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     public_id: &str,
@@ -526,7 +526,7 @@ pub async fn get(
 
 /// A person's list row by internal id, without a scope: only for a caller's call, where
 /// the claim they hold on the call list (`calls::held`) is the access check.
-pub async fn for_call(tx: &mut Tx, person_id: i64) -> Result<Option<Listed>> {
+pub async fn for_call(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Option<Listed>> {
     let mut s = listed_columns(joined());
     s.and_where(p(People::Id).eq(person_id));
     tx.fetch_optional(&s).await
@@ -552,7 +552,7 @@ pub struct Details {
     pub notes: Option<String>,
 }
 
-pub async fn details(tx: &mut Tx, person_id: i64) -> Result<Option<Details>> {
+pub async fn details(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Option<Details>> {
     tx.fetch_optional(
         &Query::select()
             .columns([
@@ -579,7 +579,7 @@ pub async fn details(tx: &mut Tx, person_id: i64) -> Result<Option<Details>> {
     .await
 }
 
-pub async fn tags(tx: &mut Tx, person_id: i64) -> Result<Vec<String>> {
+pub async fn tags(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = tx
         .fetch_all(
             &Query::select()
@@ -594,7 +594,7 @@ pub async fn tags(tx: &mut Tx, person_id: i64) -> Result<Vec<String>> {
 }
 
 /// A membership's history, oldest first.
-pub async fn history(tx: &mut Tx, membership_id: i64) -> Result<Vec<Event>> {
+pub async fn history(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<Event>> {
     let rows: Vec<(String, NaiveDate, Option<NaiveDate>, Option<String>)> = tx
         .fetch_all(
             &Query::select()
@@ -634,7 +634,7 @@ pub struct Payment {
     pub period_to: NaiveDate,
 }
 
-pub async fn payments(tx: &mut Tx, membership_id: i64) -> Result<Vec<Payment>> {
+pub async fn payments(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<Payment>> {
     tx.fetch_all(
         &Query::select()
             .columns([
@@ -656,7 +656,7 @@ pub async fn payments(tx: &mut Tx, membership_id: i64) -> Result<Vec<Payment>> {
 
 /// Who opened a person's page, newest first.
 pub async fn viewers(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     public_id: &str,
     limit: u64,
 ) -> Result<Vec<(chrono::DateTime<Utc>, String)>> {
@@ -784,7 +784,7 @@ pub async fn record_leaving(
 /// The dates people in scope joined or rejoined on, from `since` (for the dashboard's
 /// chart; lapses are derived from dates, so they come from `recent_lapses`).
 pub async fn joins_by_month(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     since: NaiveDate,
@@ -814,7 +814,7 @@ pub async fn joins_by_month(
 /// How many people in scope have each status on the bounds' day, in `Status::ALL` order,
 /// counted by the database in one pass.
 pub async fn status_counts(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     bounds: &StatusBounds,
@@ -854,7 +854,7 @@ where
 /// The start and paid-until of every lapsed membership in scope whose arrears began on or
 /// after `arrears_since`, for charting when each lapsed.
 pub async fn recent_lapses(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     bounds: &StatusBounds,

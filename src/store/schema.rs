@@ -321,3 +321,21 @@ pub enum Tasks {
     CreatedBy,
     CreatedAt,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub enum Jobs {
+    Table,
+    Id,
+    Kind,
+    Payload,
+    UniqueKey,
+    State,
+    RunAt,
+    Attempts,
+    MaxAttempts,
+    LockedBy,
+    LockedUntil,
+    LastError,
+    CreatedAt,
+    FinishedAt,
+}

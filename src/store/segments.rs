@@ -6,7 +6,7 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
 use super::schema::Segments;
-use super::{Result, StoreError, Tx};
+use super::{Mode, Result, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct Segment {
@@ -32,14 +32,18 @@ fn select() -> sea_query::SelectStatement {
         .to_owned()
 }
 
-pub async fn list(tx: &mut Tx, local_parties: &[i64]) -> Result<Vec<Segment>> {
+pub async fn list(tx: &mut Tx<impl Mode>, local_parties: &[i64]) -> Result<Vec<Segment>> {
     let mut q = select();
     q.and_where(Expr::col(Segments::LocalPartyId).is_in(local_parties.iter().copied()))
         .order_by(Segments::Name, Order::Asc);
     tx.fetch_all(&q).await
 }
 
-pub async fn get(tx: &mut Tx, public_id: &str, local_parties: &[i64]) -> Result<Option<Segment>> {
+pub async fn get(
+    tx: &mut Tx<impl Mode>,
+    public_id: &str,
+    local_parties: &[i64],
+) -> Result<Option<Segment>> {
     let mut q = select();
     q.and_where(Expr::col(Segments::PublicId).eq(public_id))
         .and_where(Expr::col(Segments::LocalPartyId).is_in(local_parties.iter().copied()));

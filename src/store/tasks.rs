@@ -6,7 +6,7 @@ use sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{People, Tasks, Users};
-use super::{Result, Tx};
+use super::{Mode, Result, Tx};
 
 /// What a new task is.
 pub struct NewTask<'a> {
@@ -100,14 +100,14 @@ fn open_tasks() -> sea_query::SelectStatement {
 }
 
 /// A user's open tasks, soonest first.
-pub async fn mine(tx: &mut Tx, user_id: i64) -> Result<Vec<Open>> {
+pub async fn mine(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<Vec<Open>> {
     let mut q = open_tasks();
     q.and_where(Expr::col((Tasks::Table, Tasks::AssigneeId)).eq(user_id));
     tx.fetch_all(&q).await
 }
 
 /// A person's open tasks.
-pub async fn for_person(tx: &mut Tx, person_id: i64) -> Result<Vec<Open>> {
+pub async fn for_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Open>> {
     let mut q = open_tasks();
     q.and_where(Expr::col((Tasks::Table, Tasks::PersonId)).eq(person_id));
     tx.fetch_all(&q).await

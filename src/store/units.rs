@@ -6,7 +6,7 @@ use sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{Units, Wards};
-use super::{Result, StoreError, Tx};
+use super::{Mode, Result, StoreError, Tx};
 use crate::domain::UnitKind;
 use crate::domain::fields::slugify;
 use crate::domain::values::ward_key;
@@ -60,19 +60,19 @@ fn select_units() -> sea_query::SelectStatement {
 }
 
 /// Every unit, parents before children, then by name.
-pub async fn list(tx: &mut Tx) -> Result<Vec<Unit>> {
+pub async fn list(tx: &mut Tx<impl Mode>) -> Result<Vec<Unit>> {
     let mut q = select_units();
     q.order_by((Units::Table, Units::Id), Order::Asc);
     tx.fetch_all(&q).await
 }
 
-pub async fn find(tx: &mut Tx, slug: &str) -> Result<Option<Unit>> {
+pub async fn find(tx: &mut Tx<impl Mode>, slug: &str) -> Result<Option<Unit>> {
     let mut q = select_units();
     q.and_where(Expr::col((Units::Table, Units::Slug)).eq(slug));
     tx.fetch_optional(&q).await
 }
 
-pub async fn get(tx: &mut Tx, slug: &str) -> Result<Unit> {
+pub async fn get(tx: &mut Tx<impl Mode>, slug: &str) -> Result<Unit> {
     find(tx, slug).await?.ok_or_else(|| {
         StoreError::NotFound(format!(
             "no unit with slug '{slug}' (see `rosette unit list`)"
@@ -82,7 +82,7 @@ pub async fn get(tx: &mut Tx, slug: &str) -> Result<Unit> {
 
 /// Whether any of these local parties requires a second factor of officers who see all
 /// its members.
-pub async fn requires_second_factor(tx: &mut Tx, local_parties: &[i64]) -> Result<bool> {
+pub async fn requires_second_factor(tx: &mut Tx<impl Mode>, local_parties: &[i64]) -> Result<bool> {
     if local_parties.is_empty() {
         return Ok(false);
     }
@@ -113,7 +113,10 @@ pub async fn set_requires_second_factor(tx: &mut Tx, local_party_id: i64, on: bo
 }
 
 /// A local party's own report period in days, if it has set one.
-pub async fn report_period_days(tx: &mut Tx, local_party_id: i64) -> Result<Option<u32>> {
+pub async fn report_period_days(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+) -> Result<Option<u32>> {
     let row: Option<(Option<i32>,)> = tx
         .fetch_optional(
             &Query::select()
@@ -143,7 +146,7 @@ pub async fn set_report_period_days(
 }
 
 /// The unit a unit sits under, if any.
-pub async fn parent_id(tx: &mut Tx, id: i64) -> Result<Option<i64>> {
+pub async fn parent_id(tx: &mut Tx<impl Mode>, id: i64) -> Result<Option<i64>> {
     let row: Option<(Option<i64>,)> = tx
         .fetch_optional(
             &Query::select()
@@ -157,7 +160,7 @@ pub async fn parent_id(tx: &mut Tx, id: i64) -> Result<Option<i64>> {
 }
 
 /// The branches directly under a local party.
-pub async fn branches(tx: &mut Tx, local_party_id: i64) -> Result<Vec<Unit>> {
+pub async fn branches(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec<Unit>> {
     let mut q = select_units();
     q.and_where(Expr::col((Units::Table, Units::ParentId)).eq(local_party_id))
         .and_where(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str()))
@@ -166,7 +169,7 @@ pub async fn branches(tx: &mut Tx, local_party_id: i64) -> Result<Vec<Unit>> {
 }
 
 /// The ward table of a local party, as (ward key, branch slug).
-pub async fn wards(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(String, String)>> {
+pub async fn wards(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec<(String, String)>> {
     tx.fetch_all(
         &Query::select()
             .column((Wards::Table, Wards::NameKey))
@@ -183,7 +186,7 @@ pub async fn wards(tx: &mut Tx, local_party_id: i64) -> Result<Vec<(String, Stri
 }
 
 async fn insert(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     kind: UnitKind,
     slug: &str,
     name: &str,
@@ -221,7 +224,7 @@ async fn insert(
 }
 
 /// Creates the default local party if the database has no local party yet.
-pub async fn ensure_default_local_party(tx: &mut Tx) -> Result<()> {
+pub async fn ensure_default_local_party(tx: &mut Tx<impl Mode>) -> Result<()> {
     let any: Option<(i64,)> = tx
         .fetch_optional(
             &Query::select()

@@ -2,18 +2,17 @@
 //! log. Both are limited to the local parties the Secretary holds that role for.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::auth::{CsrfForm, Officer, mail_folder};
+use super::auth::{NoFields, Officer, Posted, mail_folder};
 use super::pages::{Choice, Nav};
 use super::{AppState, WebError};
 use crate::domain::dates::parse_date;
 use crate::domain::{Role, UnitKind};
 use crate::officers::{OfficerError, add_officer};
 use crate::store::accounts;
-use crate::store::{Tx, audit, units};
+use crate::store::{Mode, Tx, audit, units};
 
 #[derive(Template)]
 #[template(path = "roles.html")]
@@ -32,7 +31,7 @@ struct RolesPage {
 
 /// The units a Secretary can give roles for: their local parties and those parties' branches.
 async fn unit_choices(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     parties: &[i64],
     picked: &str,
 ) -> Result<Vec<(Choice, i64, UnitKind)>, WebError> {
@@ -129,7 +128,6 @@ pub async fn roles_page(
 #[derive(serde::Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct InviteForm {
-    csrf: String,
     pub email: String,
     pub name: String,
     pub role: String,
@@ -138,10 +136,8 @@ pub struct InviteForm {
 
 pub async fn invite(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<InviteForm>,
+    Posted { officer, form }: Posted<InviteForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     if officer.scope.assigns_roles.is_empty() {
         return Err(WebError::Forbidden);
     }
@@ -196,18 +192,14 @@ pub async fn invite(
 #[derive(serde::Deserialize)]
 pub struct RequireForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     require: String,
 }
 
 /// The Secretary's switch: officers who see every member must use two-step sign-in.
 pub async fn require_two_factor(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<RequireForm>,
+    Posted { officer, form }: Posted<RequireForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     if officer.scope.assigns_roles.is_empty() {
         return Err(WebError::Forbidden);
     }
@@ -238,18 +230,14 @@ pub async fn require_two_factor(
 #[derive(serde::Deserialize)]
 pub struct PeriodForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     days: String,
 }
 
 /// The Secretary's setting: how many days each Membership Action Report covers.
 pub async fn report_period(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<PeriodForm>,
+    Posted { officer, form }: Posted<PeriodForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     if officer.scope.assigns_roles.is_empty() {
         return Err(WebError::Forbidden);
     }
@@ -287,11 +275,9 @@ pub async fn report_period(
 
 pub async fn remove_role(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(form.token())?;
     if officer.scope.assigns_roles.is_empty() {
         return Err(WebError::Forbidden);
     }

@@ -11,13 +11,14 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::auth::ApiUser;
-use super::pages::{apply_payment, save_contact};
 use super::{AppState, WebError};
+use crate::app::{audit, members};
 use crate::domain::access::Scope;
+use crate::domain::fields::consent_field;
 use crate::domain::filter::{Cursor, FieldProblem, MemberFilter};
 use crate::domain::forms::{ContactInput, PaymentInput};
 use crate::store::roster::{self, ListQuery, Listed};
-use crate::store::{StoreError, Tx, audit, segments, units};
+use crate::store::{StoreError, segments, units};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,6 +52,15 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Web(WebError::Store(e))
+    }
+}
+
+impl From<crate::app::AppError> for ApiError {
+    fn from(e: crate::app::AppError) -> Self {
+        match e {
+            crate::app::AppError::Invalid(problems) => ApiError::Invalid(problems),
+            other => ApiError::Web(other.into()),
+        }
     }
 }
 
@@ -136,28 +146,6 @@ fn shown(l: &Listed, state: &AppState, scope: &Scope) -> Value {
     }
 }
 
-async fn note(
-    tx: &mut Tx,
-    who: &ApiUser,
-    lp: Option<i64>,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(), ApiError> {
-    audit::record(
-        tx,
-        audit::Note {
-            actor: &who.user.email,
-            local_party_id: lp.or(who.scope.local_parties.first().copied()),
-            action,
-            subject,
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 async fn page_of(
     state: &AppState,
     who: &ApiUser,
@@ -203,16 +191,7 @@ async fn page_of(
         bounds: state.rules.status.bounds((state.today)()),
     };
     let (rows, next) = roster::list(&mut tx, &q, cursor.as_ref(), limit).await?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.public_id.as_str()).collect();
-    note(
-        &mut tx,
-        who,
-        rows.first().map(|r| r.local_party_id),
-        "api.member.list",
-        what,
-        &format!("{} people: {}", ids.len(), ids.join(" ")),
-    )
-    .await?;
+    audit::listed(&mut tx, who, "api.member.list", what, &rows).await?;
     tx.commit().await?;
     Ok(Json(json!({
         "items": rows.iter().map(|l| shown(l, state, &who.scope)).collect::<Vec<_>>(),
@@ -240,26 +219,13 @@ async fn list_members(
     page_of(&state, &who, &pairs, &filter, &what).await
 }
 
-async fn find(tx: &mut Tx, who: &ApiUser, id: &str) -> Result<Listed, ApiError> {
-    roster::get(tx, &who.scope.read, who.user.id, id)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
-async fn find_writable(tx: &mut Tx, who: &ApiUser, id: &str) -> Result<Listed, ApiError> {
-    let seen = find(tx, who, id).await?;
-    roster::get(tx, &who.scope.write, who.user.id, &seen.public_id)
-        .await?
-        .ok_or(ApiError::Forbidden)
-}
-
 async fn get_member(
     State(state): State<AppState>,
     who: ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
     let mut tx = state.db.begin().await?;
-    let l = find(&mut tx, &who, &id).await?;
+    let l = members::find(&mut tx, &who, &id).await?;
     let mut body = shown(&l, &state, &who.scope);
     if who.scope.is_officer()
         && let Some(d) = roster::details(&mut tx, l.person_id).await?
@@ -278,15 +244,7 @@ async fn get_member(
             json!({"email": d.email_consent, "phone": d.phone_consent, "sms": d.sms_consent, "post": d.post_consent}),
         );
     }
-    note(
-        &mut tx,
-        &who,
-        Some(l.local_party_id),
-        "member.view",
-        &l.public_id,
-        "via API",
-    )
-    .await?;
+    audit::viewed(&mut tx, &who, &l, "member.view", "via API").await?;
     tx.commit().await?;
     Ok(Json(body).into_response())
 }
@@ -313,14 +271,6 @@ struct MemberPatch {
     post_consent: Option<Option<bool>>,
 }
 
-fn consent_text(v: Option<bool>) -> String {
-    match v {
-        Some(true) => "yes".into(),
-        Some(false) => "no".into(),
-        None => String::new(),
-    }
-}
-
 async fn update_member(
     State(state): State<AppState>,
     who: ApiUser,
@@ -328,14 +278,14 @@ async fn update_member(
     body: Result<Json<MemberPatch>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &who, &id).await?;
+    let l = members::find_writable(&mut tx, &who, &id).await?;
     let Json(patch) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let d = roster::details(&mut tx, l.person_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let pick =
         |new: Option<Option<String>>, old: Option<String>| new.unwrap_or(old).unwrap_or_default();
-    let consent = |new: Option<Option<bool>>, old: Option<bool>| consent_text(new.unwrap_or(old));
+    let consent = |new: Option<Option<bool>>, old: Option<bool>| consent_field(new.unwrap_or(old));
     let input = ContactInput {
         first_name: patch.first_name.unwrap_or(l.first_name.clone()),
         last_name: patch.last_name.unwrap_or(l.last_name.clone()),
@@ -355,8 +305,8 @@ async fn update_member(
         post_consent: consent(patch.post_consent, d.post_consent),
     };
     let contact = input.check().map_err(ApiError::Invalid)?;
-    save_contact(&mut tx, &who.user.email, &l, &contact).await?;
-    let updated = find(&mut tx, &who, &id).await?;
+    members::save_contact(&mut tx, &who, &l, &contact).await?;
+    let updated = members::find(&mut tx, &who, &id).await?;
     tx.commit().await?;
     Ok(Json(item(&updated, &state)).into_response())
 }
@@ -370,17 +320,9 @@ async fn list_payments(
         return Err(ApiError::Forbidden);
     }
     let mut tx = state.db.begin().await?;
-    let l = find(&mut tx, &who, &id).await?;
+    let l = members::find(&mut tx, &who, &id).await?;
     let payments = roster::payments(&mut tx, l.membership_id).await?;
-    note(
-        &mut tx,
-        &who,
-        Some(l.local_party_id),
-        "payment.view",
-        &l.public_id,
-        "via API",
-    )
-    .await?;
+    audit::viewed(&mut tx, &who, &l, "payment.view", "via API").await?;
     tx.commit().await?;
     let items: Vec<Value> = payments
         .iter()
@@ -396,12 +338,11 @@ async fn add_payment(
     body: Result<Json<PaymentInput>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &who, &id).await?;
+    let l = members::find_writable(&mut tx, &who, &id).await?;
     let Json(input) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let payment_id = apply_payment(&mut tx, &state, &who.user.email, &l, &input)
-        .await?
-        .map_err(ApiError::Invalid)?;
-    let updated = find(&mut tx, &who, &id).await?;
+    let payment_id =
+        members::record_payment(&mut tx, &state.rules, (state.today)(), &who, &l, &input).await?;
+    let updated = members::find(&mut tx, &who, &id).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,

@@ -5,9 +5,9 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -15,12 +15,13 @@ use chrono::{DateTime, Duration, Utc};
 use std::net::SocketAddr;
 
 use super::{AppState, WebConfig, WebError};
+use crate::app::Principal;
 use crate::domain::access::Scope;
 use crate::domain::password;
 use crate::officers::send_link;
 use crate::secrets;
 use crate::store::accounts::{self, LinkPurpose, User};
-use crate::store::{Tx, units};
+use crate::store::{Mode, Tx, units};
 
 pub const SESSION_COOKIE: &str = "__Host-rosette";
 /// Where Secure cookies are impossible (plain HTTP to a LAN address), the prefix is too.
@@ -39,33 +40,26 @@ fn cookie_name(config: &WebConfig) -> &'static str {
     }
 }
 
-/// The signed-in user of a page request, with the scope their roles give them.
+/// The signed-in user of a page request, with the scope their roles give them, and the
+/// session's CSRF token for the forms it renders.
 pub struct Officer {
-    pub user: User,
-    pub scope: Scope,
+    pub who: Principal,
     pub csrf: String,
 }
 
-impl Officer {
-    /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
-        if secrets::constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(WebError::BadRequest(
-                "This form has expired or did not come from Rosette. Go back, reload the page and try again.".into(),
-            ))
-        }
-    }
+impl std::ops::Deref for Officer {
+    type Target = Principal;
 
-    /// The name the audit log records for this user.
-    pub fn actor(&self) -> &str {
-        &self.user.email
+    fn deref(&self) -> &Principal {
+        &self.who
     }
 }
 
 /// Loads the user and their scope, for pages and the API alike.
-pub async fn load_user(tx: &mut Tx, user_id: i64) -> Result<Option<(User, Scope)>, WebError> {
+pub async fn load_user(
+    tx: &mut Tx<impl Mode>,
+    user_id: i64,
+) -> Result<Option<(User, Scope)>, WebError> {
     let Some(user) = accounts::user(tx, user_id).await? else {
         return Ok(None);
     };
@@ -114,6 +108,9 @@ fn allowed_without_second_factor(path: &str) -> bool {
     path.starts_with("/account/") || path == "/sign-out"
 }
 
+/// Pages read with `Officer`; a form that changes anything is taken with `Posted`, which
+/// checks its CSRF token first. `Officer` refuses other methods, so a new POST handler
+/// that forgot the token fails on its first request, in the tests, not in production.
 impl FromRequestParts<AppState> for Officer {
     type Rejection = WebError;
 
@@ -121,6 +118,57 @@ impl FromRequestParts<AppState> for Officer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            tracing::error!(
+                path = parts.uri.path(),
+                "a handler for {} takes Officer, not Posted",
+                parts.method
+            );
+            return Err(WebError::Forbidden);
+        }
+        Officer::signed_in(parts, state).await
+    }
+}
+
+/// A form posted by a signed-in officer, its CSRF token already checked against the
+/// session's. Every page handler that changes anything takes its form this way.
+pub struct Posted<T> {
+    pub officer: Officer,
+    pub form: T,
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, WebError> {
+        let (mut parts, body) = request.into_parts();
+        let officer = Officer::signed_in(&mut parts, state).await?;
+        let unreadable = || {
+            WebError::BadRequest(
+                "This form could not be read. Go back, reload the page and try again.".into(),
+            )
+        };
+        let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| unreadable())?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map_or("", |(_, v)| v.as_str());
+        officer.check_csrf(token)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            WebError::BadRequest(format!(
+                "This form could not be read ({e}). Go back, reload the page and try again."
+            ))
+        })?;
+        Ok(Posted { officer, form })
+    }
+}
+
+impl Officer {
+    async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Officer, WebError> {
         let next = parts
             .uri
             .path_and_query()
@@ -143,10 +191,20 @@ impl FromRequestParts<AppState> for Officer {
             return Err(WebError::EnrolSecondFactor);
         }
         Ok(Officer {
-            user,
-            scope,
+            who: Principal { user, scope },
             csrf: session.csrf,
         })
+    }
+
+    /// Refuses a form whose CSRF token is not this session's.
+    fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        if secrets::constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(WebError::BadRequest(
+                "This form has expired or did not come from Rosette. Go back, reload the page and try again.".into(),
+            ))
+        }
     }
 }
 
@@ -155,9 +213,14 @@ fn expired(created: DateTime<Utc>, last_seen: DateTime<Utc>, now: DateTime<Utc>)
 }
 
 /// The user behind an API request's bearer token.
-pub struct ApiUser {
-    pub user: User,
-    pub scope: Scope,
+pub struct ApiUser(pub Principal);
+
+impl std::ops::Deref for ApiUser {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
 }
 
 impl FromRequestParts<AppState> for ApiUser {
@@ -193,7 +256,7 @@ impl FromRequestParts<AppState> for ApiUser {
             Ok::<_, WebError>(found)
         };
         match load.await {
-            Ok(Some((user, scope))) => Ok(ApiUser { user, scope }),
+            Ok(Some((user, scope))) => Ok(ApiUser(Principal { user, scope })),
             Ok(None) => Err(unauthorised()),
             Err(e) => Err(e.into_response()),
         }
@@ -347,26 +410,16 @@ pub async fn sign_in(
     Ok((jar.add(cookie), Redirect::to(&to)).into_response())
 }
 
-/// A form whose only field is its CSRF token (sign out, delete, remove).
+/// A form with nothing but its CSRF token (sign out, delete, remove), which `Posted`
+/// checks.
 #[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfForm {
-    pub fn token(&self) -> &str {
-        &self.csrf
-    }
-}
+pub struct NoFields {}
 
 pub async fn sign_out(
     State(state): State<AppState>,
-    officer: Officer,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    _: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(form.token())?;
     let name = cookie_name(&state.config);
     if let Some(c) = jar.get(name) {
         let mut tx = state.db.begin().await?;
@@ -734,17 +787,13 @@ async fn render_two_factor(
 #[derive(serde::Deserialize)]
 pub struct TwoFactorForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     code: String,
 }
 
 pub async fn two_factor_start(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<TwoFactorForm>,
+    Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let mut tx = state.db.begin().await?;
     let secret = secrets::new_totp_secret();
     accounts::set_totp(
@@ -760,10 +809,8 @@ pub async fn two_factor_start(
 
 pub async fn two_factor_confirm(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<TwoFactorForm>,
+    Posted { officer, form }: Posted<TwoFactorForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let Some(secret) = officer.user.totp_pending.clone() else {
         return Ok(Redirect::to("/account/two-factor").into_response());
     };
@@ -790,10 +837,8 @@ pub async fn two_factor_confirm(
 
 pub async fn two_factor_off(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<TwoFactorForm>,
+    Posted { officer, form }: Posted<TwoFactorForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let mut tx = state.db.begin().await?;
     let required = units::requires_second_factor(&mut tx, &officer.scope.local_parties).await?
         && officer.scope.sees_everyone();

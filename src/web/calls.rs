@@ -3,14 +3,13 @@
 //! organiser sees progress and the people flagged for an officer.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use std::collections::HashSet;
 
-use super::auth::{CsrfForm, Officer};
+use super::auth::{NoFields, Officer, Posted};
 use super::pages::{Choice, Nav, uk_date};
 use super::{AppState, WebError};
 use crate::domain::Channel;
@@ -19,7 +18,7 @@ use crate::domain::dates::parse_date;
 use crate::domain::filter::MemberFilter;
 use crate::report::ActionReport;
 use crate::store::roster::{self, ListQuery};
-use crate::store::{accounts, audit, calls, reports, segments, tasks};
+use crate::store::{Mode, accounts, audit, calls, reports, segments, tasks};
 
 /// How long a caller holds a person before another caller may have them.
 const HOLD_MINUTES: i64 = 20;
@@ -70,7 +69,10 @@ struct NewCallListPage {
 }
 
 /// Who may be given a list to call: anyone holding a role in the local party.
-async fn caller_choices(tx: &mut crate::store::Tx, lp: i64) -> Result<Vec<Choice>, WebError> {
+async fn caller_choices(
+    tx: &mut crate::store::Tx<impl Mode>,
+    lp: i64,
+) -> Result<Vec<Choice>, WebError> {
     Ok(accounts::role_holders(tx, lp)
         .await?
         .into_iter()
@@ -84,7 +86,7 @@ async fn caller_choices(tx: &mut crate::store::Tx, lp: i64) -> Result<Vec<Choice
 
 /// The people a source names, as (local party, person ids, what it is called).
 async fn people_of(
-    tx: &mut crate::store::Tx,
+    tx: &mut crate::store::Tx<impl Mode>,
     state: &AppState,
     officer: &Officer,
     source: &str,
@@ -204,8 +206,7 @@ pub async fn new_page(
 
 pub async fn create(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { officer, form }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let field = |k: &str| {
         form.iter()
@@ -213,7 +214,6 @@ pub async fn create(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    officer.check_csrf(&field("csrf"))?;
     if officer.scope.write.is_empty() {
         return Err(WebError::Forbidden);
     }
@@ -320,7 +320,7 @@ struct CallListPage {
 }
 
 async fn load_list(
-    tx: &mut crate::store::Tx,
+    tx: &mut crate::store::Tx<impl Mode>,
     officer: &Officer,
     id: &str,
 ) -> Result<(calls::CallList, bool, bool), WebError> {
@@ -369,11 +369,9 @@ pub async fn show(
 /// Claims the next person (a change, so a POST) and goes to the call page.
 pub async fn next(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(form.token())?;
     let mut tx = state.db.begin().await?;
     let (list, _, caller) = load_list(&mut tx, &officer, &id).await?;
     if !caller {
@@ -503,8 +501,6 @@ pub async fn call(
 
 #[derive(serde::Deserialize)]
 pub struct OutcomeForm {
-    #[serde(default)]
-    csrf: String,
     person: String,
     #[serde(default)]
     outcome: String,
@@ -518,11 +514,9 @@ pub struct OutcomeForm {
 
 pub async fn outcome(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<OutcomeForm>,
+    Posted { officer, form }: Posted<OutcomeForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let Some(outcome) = Outcome::parse(&form.outcome) else {
         return call_page(
             &state,
@@ -662,11 +656,9 @@ pub async fn my_tasks(
 
 pub async fn task_done(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(form.token())?;
     let mut tx = state.db.begin().await?;
     let Some((_, lp)) = tasks::complete(&mut tx, &id, officer.user.id).await? else {
         return Err(WebError::NotFound);
@@ -689,8 +681,6 @@ pub async fn task_done(
 #[derive(serde::Deserialize)]
 pub struct TaskForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     kind: String,
     #[serde(default)]
     assignee: String,
@@ -703,11 +693,9 @@ pub struct TaskForm {
 /// A follow-up made by hand on a member's page.
 pub async fn add_task(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<TaskForm>,
+    Posted { officer, form }: Posted<TaskForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let mut tx = state.db.begin().await?;
     let l = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id)
         .await?

@@ -18,6 +18,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use chrono::NaiveDate;
 use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::domain::Rules;
 use crate::mail::Mailer;
@@ -75,6 +79,8 @@ pub enum WebError {
     SecondFactor(String),
     #[error("set up two-step sign-in first")]
     EnrolSecondFactor,
+    #[error("a request handler panicked")]
+    Panicked,
 }
 
 #[derive(Template)]
@@ -82,6 +88,20 @@ pub enum WebError {
 struct ErrorPage {
     title: &'static str,
     message: String,
+}
+
+impl From<crate::app::AppError> for WebError {
+    fn from(e: crate::app::AppError) -> Self {
+        use crate::app::AppError;
+        match e {
+            AppError::Store(e) => WebError::Store(e),
+            AppError::NotFound => WebError::NotFound,
+            AppError::Forbidden => WebError::Forbidden,
+            // A form handler shows these beside its fields; one that reaches here is a
+            // request no form of Rosette's makes.
+            invalid @ AppError::Invalid(_) => WebError::BadRequest(invalid.to_string()),
+        }
+    }
 }
 
 impl IntoResponse for WebError {
@@ -210,7 +230,45 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))
         .layer(middleware::map_response(security_headers))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::custom(panic_page))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                )),
+        )
         .with_state(state)
+}
+
+/// Longer than any page or export of one local party takes; a request still running then
+/// is stuck, and its connection is better answered than held.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The span every request's log lines sit in. The path only: a query string can hold a
+/// searched name, and logs are not the place for personal data.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = request.uri().path(), id)
+}
+
+/// A handler that panicked still answers: the error is logged with the request's span
+/// and the person sees the ordinary "something went wrong" page.
+fn panic_page(detail: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = detail
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| detail.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = what, "a request handler panicked");
+    WebError::Panicked.into_response()
 }
 
 /// Browsers name the page a form was posted from; a post from another site is refused

@@ -4,24 +4,24 @@
 //! written to the audit log in the same transaction.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 
-use super::auth::{Officer, mail_folder};
+use super::auth::{Officer, Posted, mail_folder};
 use super::chart::{self, Chart};
 use super::{AppState, WebError};
+use crate::app::{AppError, audit as app_audit, members};
 use crate::domain::access::Grant;
 use crate::domain::calls::TaskKind;
+use crate::domain::fields::consent_field;
 use crate::domain::filter::{Cursor, FieldProblem, GenderFilter, MemberFilter, Sort};
 use crate::domain::forms::{ContactInput, LeavingInput, PAYMENT_METHODS, PaymentInput};
 use crate::domain::{Channel, Ending, EventKind, History, Kind, Status};
 use crate::export;
-use crate::store::members::NewPayment;
 use crate::store::roster::{self, ListQuery, Listed};
-use crate::store::{Tx, accounts, audit, calls, segments, units};
+use crate::store::{Mode, Tx, accounts, audit, calls, segments, units};
 
 /// Field problems, looked up by field name in templates.
 #[derive(Default)]
@@ -183,7 +183,7 @@ pub async fn dashboard(
             bounds,
         };
         let (rows, _) = roster::list(&mut tx, &q, None, 100).await?;
-        audit_listing(
+        app_audit::listed(
             &mut tx,
             &officer,
             "member.list",
@@ -213,40 +213,6 @@ pub async fn dashboard(
 
 fn lapse_count(c: &Chart) -> i64 {
     c.months.iter().map(|m| m.lapses.value as i64).sum()
-}
-
-/// Writes one audit entry for a list of people shown or exported, naming them all.
-async fn audit_listing(
-    tx: &mut Tx,
-    officer: &Officer,
-    action: &str,
-    what: &str,
-    rows: &[Listed],
-) -> Result<(), WebError> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.public_id.as_str()).collect();
-    let mut parties: Vec<i64> = rows.iter().map(|r| r.local_party_id).collect();
-    parties.sort_unstable();
-    parties.dedup();
-    let detail = format!("{what}; {} people: {}", ids.len(), ids.join(" "));
-    for lp in parties
-        .iter()
-        .copied()
-        .map(Some)
-        .chain(parties.is_empty().then_some(None))
-    {
-        audit::record(
-            tx,
-            audit::Note {
-                actor: officer.actor(),
-                local_party_id: lp.or(officer.scope.local_parties.first().copied()),
-                action,
-                subject: what,
-                detail: &detail,
-            },
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, WebError> {
@@ -291,7 +257,7 @@ struct MemberList {
 }
 
 async fn branch_choices(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     picked: &[String],
 ) -> Result<Vec<Choice>, WebError> {
@@ -350,7 +316,7 @@ pub async fn member_list(
     let (rows, next) = roster::list(&mut tx, &q, cursor.as_ref(), 50).await?;
     let total = roster::count(&mut tx, &q).await?;
     let query = query_string(&filter.to_pairs());
-    audit_listing(
+    app_audit::listed(
         &mut tx,
         &officer,
         "member.search",
@@ -550,7 +516,7 @@ pub async fn export(
         bounds: state.rules.status.bounds(today),
     };
     let (rows, _) = roster::list(&mut tx, &q, None, 1_000_000).await?;
-    audit_listing(
+    app_audit::listed(
         &mut tx,
         &officer,
         "export",
@@ -652,21 +618,6 @@ struct MemberPage {
     saved: bool,
 }
 
-/// A person in the officer's read scope, or 404 (never "exists but not yours").
-async fn find(tx: &mut Tx, officer: &Officer, id: &str) -> Result<Listed, WebError> {
-    roster::get(tx, &officer.scope.read, officer.user.id, id)
-        .await?
-        .ok_or(WebError::NotFound)
-}
-
-/// A person in the officer's write scope: 404 if unseen, 403 if seen but not theirs to change.
-async fn find_writable(tx: &mut Tx, officer: &Officer, id: &str) -> Result<Listed, WebError> {
-    let seen = find(tx, officer, id).await?;
-    roster::get(tx, &officer.scope.write, officer.user.id, &seen.public_id)
-        .await?
-        .ok_or(WebError::Forbidden)
-}
-
 fn event_label(k: EventKind) -> String {
     let s = k.as_str().replace('_', " ");
     let mut c = s.chars();
@@ -689,7 +640,7 @@ pub async fn member_page(
 ) -> Result<Html<String>, WebError> {
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    let l = find(&mut tx, &officer, &id).await?;
+    let l = members::find(&mut tx, &officer, &id).await?;
     let can_write = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id)
         .await?
         .is_some();
@@ -944,14 +895,6 @@ struct EditPage {
     kinds: Vec<Choice>,
 }
 
-fn consent_field(v: Option<bool>) -> String {
-    match v {
-        Some(true) => "yes".into(),
-        Some(false) => "no".into(),
-        None => String::new(),
-    }
-}
-
 fn kind_choices(current: &str) -> Vec<Choice> {
     Kind::ALL
         .iter()
@@ -969,7 +912,7 @@ pub async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
     let d = roster::details(&mut tx, l.person_id)
         .await?
         .ok_or(WebError::NotFound)?;
@@ -1007,116 +950,27 @@ pub async fn edit_page(
 
 #[derive(serde::Deserialize)]
 pub struct EditForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(flatten)]
     contact: ContactInput,
 }
 
-/// Saves a person's details and consents, and notes which fields changed.
-pub async fn save_contact(
-    tx: &mut Tx,
-    actor: &str,
-    l: &Listed,
-    contact: &crate::domain::forms::Contact,
-) -> Result<(), WebError> {
-    let d = roster::details(tx, l.person_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let old_consents = [
-        d.email_consent,
-        d.phone_consent,
-        d.sms_consent,
-        d.post_consent,
-    ];
-    let before = [
-        ("first_name", Some(l.first_name.clone())),
-        ("last_name", Some(l.last_name.clone())),
-        ("email", l.email.clone()),
-        ("mobile", l.mobile.clone()),
-        ("phone", l.phone.clone()),
-        ("address_line1", d.address_line1.clone()),
-        ("address_line2", d.address_line2.clone()),
-        ("town", d.town.clone()),
-        ("postcode", l.postcode.clone()),
-        ("gender", l.gender.clone()),
-        ("kind", Some(l.kind.clone())),
-        ("notes", d.notes.clone()),
-    ];
-    let after = [
-        Some(contact.first_name.clone()),
-        Some(contact.last_name.clone()),
-        contact.email.clone(),
-        contact.mobile.clone(),
-        contact.phone.clone(),
-        contact.address_line1.clone(),
-        contact.address_line2.clone(),
-        contact.town.clone(),
-        contact.postcode.clone(),
-        contact.gender.as_ref().map(|g| g.as_str().to_string()),
-        Some(contact.kind.as_str().to_string()),
-        contact.notes.clone(),
-    ];
-    let mut changed: Vec<&str> = before
-        .iter()
-        .zip(&after)
-        .filter(|((_, old), new)| old != *new)
-        .map(|((field, _), _)| *field)
-        .collect();
-    for (i, name) in [
-        "email_consent",
-        "phone_consent",
-        "sms_consent",
-        "post_consent",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if old_consents[i] != contact.consents[i] {
-            changed.push(name);
-        }
-    }
-    if changed.is_empty() {
-        return Ok(());
-    }
-    roster::update_contact(
-        tx,
-        l.person_id,
-        old_consents,
-        contact,
-        &format!("edited by {actor}"),
-    )
-    .await?;
-    audit::record(
-        tx,
-        audit::Note {
-            actor,
-            local_party_id: Some(l.local_party_id),
-            action: "member.update",
-            subject: &l.public_id,
-            detail: &format!("changed {}", changed.join(", ")),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 pub async fn edit(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<EditForm>,
+    Posted { officer, form }: Posted<EditForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
-    match form.contact.check() {
-        Ok(contact) => {
-            save_contact(&mut tx, officer.actor(), &l, &contact).await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let saved = match form.contact.check() {
+        Ok(contact) => members::save_contact(&mut tx, &officer, &l, &contact).await,
+        Err(problems) => Err(AppError::Invalid(problems)),
+    };
+    match saved {
+        Ok(()) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/members/{id}?saved=details")).into_response())
         }
-        Err(problems) => {
+        Err(AppError::Invalid(problems)) => {
             drop(tx);
             let page = EditPage {
                 nav: Nav::of(&officer),
@@ -1128,6 +982,7 @@ pub async fn edit(
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1190,7 +1045,7 @@ pub async fn payment_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
     tx.commit().await?;
     let mut form = PaymentInput::default();
     if let Some(r) = state.rules.rate(&l.rate, (state.today)()) {
@@ -1203,96 +1058,29 @@ pub async fn payment_page(
 
 #[derive(serde::Deserialize)]
 pub struct PaymentForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(flatten)]
     payment: PaymentInput,
 }
 
-/// Checks and records a payment for a membership the caller may change. Shared by the
-/// page and the API, so both apply the same rules and write the same history and audit.
-pub async fn apply_payment(
-    tx: &mut Tx,
-    state: &AppState,
-    actor: &str,
-    l: &Listed,
-    input: &PaymentInput,
-) -> Result<Result<String, Vec<FieldProblem>>, WebError> {
-    let today = (state.today)();
-    let Some(rate) = state.rules.rate(&l.rate, today) else {
-        return Ok(Err(vec![FieldProblem {
-            field: "amount".into(),
-            message: if l.rate.is_empty() {
-                "this person has no membership rate, so a membership payment cannot be recorded for them".to_string()
-            } else {
-                format!(
-                    "the rate '{}' is not in the rules any more; change the member's rate first",
-                    l.rate
-                )
-            },
-        }]));
-    };
-    let status = l.status(&state.rules.status, today);
-    let effect = match input.check(rate, status, l.paid_until, today) {
-        Ok(e) => e,
-        Err(p) => return Ok(Err(p)),
-    };
-    let payment = NewPayment {
-        paid_on: effect.paid_on,
-        amount_pence: effect.amount_pence,
-        method: input.method.trim().to_string(),
-        period_from: effect.period_from,
-        period_to: effect.period_to,
-    };
-    let id = roster::record_payment(
-        tx,
-        l.membership_id,
-        &payment,
-        effect.period_to,
-        effect.rejoins,
-    )
-    .await?;
-    audit::record(
-        tx,
-        audit::Note {
-            actor,
-            local_party_id: Some(l.local_party_id),
-            action: "payment.record",
-            subject: &l.public_id,
-            detail: &format!(
-                "£{}.{:02} by {} on {}, paid until {}{}",
-                payment.amount_pence / 100,
-                payment.amount_pence % 100,
-                payment.method,
-                payment.paid_on,
-                effect.period_to,
-                if effect.rejoins { " (rejoined)" } else { "" }
-            ),
-        },
-    )
-    .await?;
-    Ok(Ok(id))
-}
-
 pub async fn payment(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<PaymentForm>,
+    Posted { officer, form }: Posted<PaymentForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
-    match apply_payment(&mut tx, &state, officer.actor(), &l, &form.payment).await? {
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let today = (state.today)();
+    match members::record_payment(&mut tx, &state.rules, today, &officer, &l, &form.payment).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/members/{id}?saved=payment")).into_response())
         }
-        Err(problems) => {
+        Err(AppError::Invalid(problems)) => {
             drop(tx);
             let page = payment_page_for(&state, &officer, &l, form.payment, Problems(problems));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1312,7 +1100,7 @@ pub async fn leaving_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
     tx.commit().await?;
     Ok(Html(
         LeavingPage {
@@ -1328,47 +1116,24 @@ pub async fn leaving_page(
 
 #[derive(serde::Deserialize)]
 pub struct LeavingForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(flatten)]
     leaving: LeavingInput,
 }
 
 pub async fn leaving(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<LeavingForm>,
+    Posted { officer, form }: Posted<LeavingForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
-    match form
-        .leaving
-        .check(l.status(&state.rules.status, today), today)
-    {
-        Ok((reason, on, note)) => {
-            roster::record_leaving(&mut tx, l.membership_id, reason, on, note.clone()).await?;
-            audit::record(
-                &mut tx,
-                audit::Note {
-                    actor: officer.actor(),
-                    local_party_id: Some(l.local_party_id),
-                    action: "member.leave",
-                    subject: &l.public_id,
-                    detail: &format!(
-                        "{} on {on}{}",
-                        reason.as_str(),
-                        note.map(|n| format!(": {n}")).unwrap_or_default()
-                    ),
-                },
-            )
-            .await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    match members::record_leaving(&mut tx, &state.rules, today, &officer, &l, &form.leaving).await {
+        Ok(()) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/members/{id}?saved=leaving")).into_response())
         }
-        Err(problems) => {
+        Err(AppError::Invalid(problems)) => {
             drop(tx);
             let page = LeavingPage {
                 nav: Nav::of(&officer),
@@ -1379,25 +1144,22 @@ pub async fn leaving(
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 #[derive(serde::Deserialize)]
 pub struct ShareForm {
-    #[serde(default)]
-    csrf: String,
     caller: String,
 }
 
 pub async fn share(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<ShareForm>,
+    Posted { officer, form }: Posted<ShareForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let mut tx = state.db.begin().await?;
-    let l = find_writable(&mut tx, &officer, &id).await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
     let callers = accounts::callers_in(&mut tx, l.local_party_id).await?;
     let Some(caller) = callers.iter().find(|c| c.user_public_id == form.caller) else {
         return Err(WebError::BadRequest(
@@ -1459,8 +1221,6 @@ pub async fn segment_list(
 
 #[derive(serde::Deserialize)]
 pub struct SegmentForm {
-    #[serde(default)]
-    csrf: String,
     name: String,
     #[serde(default)]
     query: String,
@@ -1468,10 +1228,8 @@ pub struct SegmentForm {
 
 pub async fn save_segment(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<SegmentForm>,
+    Posted { officer, form }: Posted<SegmentForm>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(&form.csrf)?;
     let Some(lp) = officer.scope.local_parties.first().copied() else {
         return Err(WebError::Forbidden);
     };
@@ -1519,11 +1277,9 @@ pub async fn save_segment(
 
 pub async fn delete_segment(
     State(state): State<AppState>,
-    officer: Officer,
     Path(id): Path<String>,
-    Form(form): Form<super::auth::CsrfForm>,
+    Posted { officer, .. }: Posted<super::auth::NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(form.token())?;
     if !officer.scope.is_officer() {
         return Err(WebError::Forbidden);
     }

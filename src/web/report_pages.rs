@@ -2,13 +2,12 @@
 //! (a branch officer sees their branch's slice), with live figures beside them.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashSet;
 
-use super::auth::{CsrfForm, Officer};
+use super::auth::{NoFields, Officer, Posted};
 use super::chart::{self, Chart};
 use super::pages::{Nav, uk_date};
 use super::{AppState, WebError};
@@ -17,7 +16,7 @@ use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::report::{self, ActionReport};
 use crate::store::roster::{self, ListQuery};
-use crate::store::{Tx, audit, calls, reports, units};
+use crate::store::{Mode, Tx, audit, calls, reports, units};
 
 fn officer_only(o: &Officer) -> Result<(), WebError> {
     if o.scope.is_officer() {
@@ -65,10 +64,8 @@ pub async fn list(
 /// Makes (and keeps) the report for the period ending today, on demand.
 pub async fn make(
     State(state): State<AppState>,
-    officer: Officer,
-    Form(form): Form<CsrfForm>,
+    Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    officer.check_csrf(form.token())?;
     let Some(lp) = officer.scope.whole_parties().first().copied() else {
         return Err(WebError::Forbidden);
     };
@@ -134,7 +131,7 @@ struct ReportPage {
 
 /// Which people on these reports the officer may see: the store's scope decides.
 async fn visible_on(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     officer: &Officer,
     reports: &[&ActionReport],
 ) -> Result<HashSet<String>, WebError> {

@@ -20,10 +20,22 @@ pub fn admin_url() -> String {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        let t = TestDb::sqlite_unmigrated().await;
+        migrate(&t.db).await.expect("migrate sqlite");
+        t
+    }
+
+    pub async fn postgres() -> TestDb {
+        let t = TestDb::postgres_unmigrated().await;
+        migrate(&t.db).await.expect("migrate postgres");
+        t
+    }
+
+    /// An empty SQLite database, with no schema yet.
+    pub async fn sqlite_unmigrated() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Db::connect(&url).await.expect("open sqlite");
-        migrate(&db).await.expect("migrate sqlite");
         TestDb {
             db,
             url,
@@ -31,7 +43,8 @@ impl TestDb {
         }
     }
 
-    pub async fn postgres() -> TestDb {
+    /// A new, empty PostgreSQL database, with no schema yet.
+    pub async fn postgres_unmigrated() -> TestDb {
         let admin = admin_url();
         let name = format!("rosette_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(&admin)
@@ -51,7 +64,6 @@ impl TestDb {
             .to_string();
         let url = format!("{base}/{name}");
         let db = Db::connect(&url).await.expect("open postgres");
-        migrate(&db).await.expect("migrate postgres");
         TestDb {
             db,
             url,

@@ -1,0 +1,212 @@
+//! Actions on one person's record: finding it within scope, changing their details and
+//! consents, recording a payment or their leaving. Each writes history and an audit entry
+//! in the caller's transaction.
+
+use chrono::NaiveDate;
+
+use super::{AppError, Principal, Result};
+use crate::domain::Rules;
+use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
+use crate::store::members::NewPayment;
+use crate::store::roster::{self, Listed};
+use crate::store::{Mode, Tx, audit};
+
+/// A person in `who`'s read scope, or `NotFound` (never "exists but not yours").
+pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Listed> {
+    roster::get(tx, &who.scope.read, who.user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A person in `who`'s write scope: `NotFound` if unseen, `Forbidden` if seen but not
+/// theirs to change.
+pub async fn find_writable(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Listed> {
+    let seen = find(tx, who, id).await?;
+    roster::get(tx, &who.scope.write, who.user.id, &seen.public_id)
+        .await?
+        .ok_or(AppError::Forbidden)
+}
+
+/// Saves a person's details and consents, and notes which fields changed. Nothing is
+/// written when nothing changed.
+pub async fn save_contact(
+    tx: &mut Tx,
+    who: &Principal,
+    l: &Listed,
+    contact: &Contact,
+) -> Result<()> {
+    let d = roster::details(tx, l.person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let old_consents = [
+        d.email_consent,
+        d.phone_consent,
+        d.sms_consent,
+        d.post_consent,
+    ];
+    let before = [
+        ("first_name", Some(l.first_name.clone())),
+        ("last_name", Some(l.last_name.clone())),
+        ("email", l.email.clone()),
+        ("mobile", l.mobile.clone()),
+        ("phone", l.phone.clone()),
+        ("address_line1", d.address_line1.clone()),
+        ("address_line2", d.address_line2.clone()),
+        ("town", d.town.clone()),
+        ("postcode", l.postcode.clone()),
+        ("gender", l.gender.clone()),
+        ("kind", Some(l.kind.clone())),
+        ("notes", d.notes.clone()),
+    ];
+    let after = [
+        Some(contact.first_name.clone()),
+        Some(contact.last_name.clone()),
+        contact.email.clone(),
+        contact.mobile.clone(),
+        contact.phone.clone(),
+        contact.address_line1.clone(),
+        contact.address_line2.clone(),
+        contact.town.clone(),
+        contact.postcode.clone(),
+        contact.gender.as_ref().map(|g| g.as_str().to_string()),
+        Some(contact.kind.as_str().to_string()),
+        contact.notes.clone(),
+    ];
+    let mut changed: Vec<&str> = before
+        .iter()
+        .zip(&after)
+        .filter(|((_, old), new)| old != *new)
+        .map(|((field, _), _)| *field)
+        .collect();
+    for (i, name) in [
+        "email_consent",
+        "phone_consent",
+        "sms_consent",
+        "post_consent",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if old_consents[i] != contact.consents[i] {
+            changed.push(name);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    roster::update_contact(
+        tx,
+        l.person_id,
+        old_consents,
+        contact,
+        &format!("edited by {}", who.actor()),
+    )
+    .await?;
+    audit::record(
+        tx,
+        audit::Note {
+            actor: who.actor(),
+            local_party_id: Some(l.local_party_id),
+            action: "member.update",
+            subject: &l.public_id,
+            detail: &format!("changed {}", changed.join(", ")),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks and records a payment for a membership `who` may change: renewing, or
+/// rejoining after a lapse. Returns the payment's public id.
+pub async fn record_payment(
+    tx: &mut Tx,
+    rules: &Rules,
+    today: NaiveDate,
+    who: &Principal,
+    l: &Listed,
+    input: &PaymentInput,
+) -> Result<String> {
+    let Some(rate) = rules.rate(&l.rate, today) else {
+        return Err(AppError::field(
+            "amount",
+            if l.rate.is_empty() {
+                "this person has no membership rate, so a membership payment cannot be recorded for them".to_string()
+            } else {
+                format!(
+                    "the rate '{}' is not in the rules any more; change the member's rate first",
+                    l.rate
+                )
+            },
+        ));
+    };
+    let status = l.status(&rules.status, today);
+    let effect = input
+        .check(rate, status, l.paid_until, today)
+        .map_err(AppError::Invalid)?;
+    let payment = NewPayment {
+        paid_on: effect.paid_on,
+        amount_pence: effect.amount_pence,
+        method: input.method.trim().to_string(),
+        period_from: effect.period_from,
+        period_to: effect.period_to,
+    };
+    let id = roster::record_payment(
+        tx,
+        l.membership_id,
+        &payment,
+        effect.period_to,
+        effect.rejoins,
+    )
+    .await?;
+    audit::record(
+        tx,
+        audit::Note {
+            actor: who.actor(),
+            local_party_id: Some(l.local_party_id),
+            action: "payment.record",
+            subject: &l.public_id,
+            detail: &format!(
+                "£{}.{:02} by {} on {}, paid until {}{}",
+                payment.amount_pence / 100,
+                payment.amount_pence % 100,
+                payment.method,
+                payment.paid_on,
+                effect.period_to,
+                if effect.rejoins { " (rejoined)" } else { "" }
+            ),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Records that a member `who` may change has left (resigned, died, expelled).
+pub async fn record_leaving(
+    tx: &mut Tx,
+    rules: &Rules,
+    today: NaiveDate,
+    who: &Principal,
+    l: &Listed,
+    input: &LeavingInput,
+) -> Result<()> {
+    let (reason, on, note) = input
+        .check(l.status(&rules.status, today), today)
+        .map_err(AppError::Invalid)?;
+    roster::record_leaving(tx, l.membership_id, reason, on, note.clone()).await?;
+    audit::record(
+        tx,
+        audit::Note {
+            actor: who.actor(),
+            local_party_id: Some(l.local_party_id),
+            action: "member.leave",
+            subject: &l.public_id,
+            detail: &format!(
+                "{} on {on}{}",
+                reason.as_str(),
+                note.map(|n| format!(": {n}")).unwrap_or_default()
+            ),
+        },
+    )
+    .await?;
+    Ok(())
+}

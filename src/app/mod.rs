@@ -1,0 +1,64 @@
+//! The service layer: every action a page, the API or the command line performs on
+//! personal data lives here once. Each function takes the signed-in `Principal` and a
+//! transaction, checks scope through the store (`store::roster` puts the grants in every
+//! `WHERE`), writes history and the audit log, and returns plain values or an `AppError`.
+//! Handlers parse the request, call one function here and render what it returns.
+//!
+//! A new feature (say, events) adds `app/events.rs` for its actions, `store/events.rs`
+//! for its SQL, `domain/events.rs` for its pure rules, and `web/pages/events.rs` and
+//! `web/api/events.rs` for its handlers.
+
+pub mod audit;
+pub mod members;
+
+use crate::domain::access::Scope;
+use crate::domain::filter::FieldProblem;
+use crate::store::StoreError;
+use crate::store::accounts::User;
+
+/// Who is acting: a user signed in to a page or holding an API token, with the scope
+/// their roles give them.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub scope: Scope,
+}
+
+impl Principal {
+    /// The name the audit log records for this user.
+    pub fn actor(&self) -> &str {
+        &self.user.email
+    }
+
+    /// The local party an entry is filed under when the record itself names none.
+    pub fn home_party(&self) -> Option<i64> {
+        self.scope.local_parties.first().copied()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Not there, or outside the principal's scope: the two are never told apart.
+    #[error("not found")]
+    NotFound,
+    /// Seen, but not the principal's to change.
+    #[error("not allowed")]
+    Forbidden,
+    /// The input was checked and found wrong, field by field.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldProblem>),
+}
+
+impl AppError {
+    /// One problem with one field.
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldProblem {
+            field: field.to_string(),
+            message: message.into(),
+        }])
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;

@@ -1,0 +1,89 @@
+//! Upgrades: a database left by an older release of Rosette is brought forward by
+//! `migrate` on both engines, keeping its data, and ends with the same schema as a new
+//! database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
+
+mod common;
+
+use chrono::NaiveDate;
+use common::TestDb;
+use rosette::domain::Rules;
+use rosette::store::{Db, LATEST, members, migrate, migrate_to};
+use rosette::{demo, jobs};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+/// A database at `version`: a new one on the same engine as `t`, migrated only that far.
+async fn database_at(t: &TestDb, version: i32) -> TestDb {
+    let old = if t.url.starts_with("sqlite:") {
+        TestDb::sqlite_unmigrated().await
+    } else {
+        TestDb::postgres_unmigrated().await
+    };
+    assert_eq!(
+        migrate_to(&old.db, version).await.unwrap(),
+        version as usize
+    );
+    old
+}
+
+async fn people(db: &Db) -> i64 {
+    let mut tx = db.begin_read().await.unwrap();
+    let n = members::count(&mut tx, None).await.unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+async fn every_older_schema_migrates_forward(t: TestDb) {
+    let rules = Rules::defaults().unwrap();
+    for version in 1..LATEST {
+        let old = database_at(&t, version).await;
+        let ran = migrate(&old.db).await.unwrap();
+        assert_eq!(ran, (LATEST - version) as usize, "from version {version}");
+        assert_eq!(
+            migrate(&old.db).await.unwrap(),
+            0,
+            "a second run does nothing"
+        );
+        // The upgraded database does everything a new one does.
+        demo::generate(&old.db, &rules, 40, 3, today(), &|_| {})
+            .await
+            .unwrap();
+        jobs::keep_due_reports(&old.db, &rules, "https://rosette.example", today())
+            .await
+            .unwrap();
+        assert_eq!(people(&old.db).await, 40, "from version {version}");
+    }
+}
+
+async fn a_register_kept_by_the_release_before_survives_the_upgrade(t: TestDb) {
+    let rules = Rules::defaults().unwrap();
+    // The release before the job queue: a register with its history and kept reports.
+    let old = database_at(&t, LATEST - 1).await;
+    demo::generate(&old.db, &rules, 120, 9, today(), &|_| {})
+        .await
+        .unwrap();
+    let before = people(&old.db).await;
+    assert_eq!(migrate(&old.db).await.unwrap(), 1);
+    assert_eq!(people(&old.db).await, before);
+    let mut tx = old.db.begin().await.unwrap();
+    assert!(
+        jobs::enqueue(
+            &mut tx,
+            "test.upgrade",
+            &serde_json::json!({}),
+            Some("k"),
+            chrono::Utc::now()
+        )
+        .await
+        .unwrap()
+    );
+    tx.commit().await.unwrap();
+}
+
+both!(
+    every_older_schema_migrates_forward,
+    a_register_kept_by_the_release_before_survives_the_upgrade,
+);
