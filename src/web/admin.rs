@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::auth::{NoFields, Officer, Posted, mail_folder};
-use super::pages::{Choice, Nav};
+use super::view::{Choice, Nav};
 use super::{AppState, WebError};
 use crate::domain::dates::parse_date;
 use crate::domain::{Role, UnitKind};
@@ -97,7 +97,7 @@ async fn render_roles(
     let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
     tx.commit().await?;
     let page = RolesPage {
-        nav: Nav::of(officer),
+        nav: officer.nav(),
         roles,
         second_factor_required,
         report_days,
@@ -364,7 +364,7 @@ pub async fn audit_page(
         serde_urlencoded::to_string(&next).unwrap_or_default()
     });
     let page = AuditPage {
-        nav: Nav::of(&officer),
+        nav: officer.nav(),
         entries: entries
             .into_iter()
             .map(|e| {

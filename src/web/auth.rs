@@ -196,6 +196,11 @@ impl Officer {
         })
     }
 
+    /// The menu for this officer's pages, with the token their forms carry.
+    pub fn nav(&self) -> super::view::Nav {
+        super::view::Nav::new(&self.who, &self.csrf)
+    }
+
     /// Refuses a form whose CSRF token is not this session's.
     fn check_csrf(&self, token: &str) -> Result<(), WebError> {
         if secrets::constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
@@ -726,7 +731,7 @@ fn unix_now() -> u64 {
 #[derive(Template)]
 #[template(path = "two_factor.html")]
 struct TwoFactorPage {
-    nav: super::pages::Nav,
+    nav: super::view::Nav,
     enabled: bool,
     pending: Option<(String, String)>,
     required: bool,
@@ -768,7 +773,7 @@ async fn render_two_factor(
     tx.commit().await?;
     Ok(Html(
         TwoFactorPage {
-            nav: super::pages::Nav::of(officer),
+            nav: officer.nav(),
             enabled: officer.user.totp_secret.is_some(),
             pending: officer.user.totp_pending.as_ref().map(|secret| {
                 (

@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use std::collections::HashSet;
 
 use super::auth::{NoFields, Officer, Posted};
-use super::pages::{Choice, Nav, uk_date};
+use super::view::{Choice, Nav, uk_date};
 use super::{AppState, WebError};
 use crate::domain::Channel;
 use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
@@ -50,7 +50,7 @@ pub async fn list(
     tx.commit().await?;
     Ok(Html(
         CallsPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             lists,
         }
         .render()?,
@@ -193,7 +193,7 @@ pub async fn new_page(
     tx.commit().await?;
     Ok(Html(
         NewCallListPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             source: q.from,
             source_label: format!("{} people to call from {label}; {left_out} left out for want of phone consent or a number", people.len()),
             name: label,
@@ -261,7 +261,7 @@ pub async fn create(
             .collect();
         tx.commit().await?;
         let page = NewCallListPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             source,
             source_label: label.clone(),
             name,
@@ -350,7 +350,7 @@ pub async fn show(
     tx.commit().await?;
     Ok(Html(
         CallListPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             id,
             name: list.name,
             script: list.script,
@@ -476,7 +476,7 @@ async fn call_page(
     }
     tx.commit().await?;
     let page = CallPage {
-        nav: Nav::of(officer),
+        nav: officer.nav(),
         list_id: id.to_string(),
         list_name: list.name,
         script: list.script,
@@ -633,7 +633,7 @@ pub async fn my_tasks(
     tx.commit().await?;
     Ok(Html(
         TasksPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             tasks: open
                 .into_iter()
                 .map(|t| {

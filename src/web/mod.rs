@@ -9,6 +9,7 @@ mod calls;
 mod chart;
 mod pages;
 mod report_pages;
+mod view;
 
 use askama::Template;
 use axum::extract::State;

@@ -11,61 +11,18 @@ use chrono::NaiveDate;
 
 use super::auth::{Officer, Posted, mail_folder};
 use super::chart::{self, Chart};
+use super::view::{Choice, Nav, Problems, opt_date, uk_date};
 use super::{AppState, WebError};
 use crate::app::{AppError, audit as app_audit, members};
 use crate::domain::access::Grant;
 use crate::domain::calls::TaskKind;
 use crate::domain::fields::consent_field;
-use crate::domain::filter::{Cursor, FieldProblem, GenderFilter, MemberFilter, Sort};
+use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::forms::{ContactInput, LeavingInput, PAYMENT_METHODS, PaymentInput};
 use crate::domain::{Channel, Ending, EventKind, History, Kind, Status};
 use crate::export;
 use crate::store::roster::{self, ListQuery, Listed};
 use crate::store::{Mode, Tx, accounts, audit, calls, segments, units};
-
-/// Field problems, looked up by field name in templates.
-#[derive(Default)]
-pub struct Problems(pub Vec<FieldProblem>);
-
-impl Problems {
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|p| p.field == field)
-            .map(|p| p.message.as_str())
-    }
-
-    pub fn any(&self) -> bool {
-        !self.0.is_empty()
-    }
-}
-
-pub fn uk_date(d: &NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
-}
-
-fn opt_date(d: Option<NaiveDate>) -> String {
-    d.as_ref().map(uk_date).unwrap_or_default()
-}
-
-/// Navigation shown to the signed-in officer.
-pub struct Nav {
-    pub name: String,
-    pub csrf: String,
-    pub officer: bool,
-    pub secretary: bool,
-}
-
-impl Nav {
-    pub fn of(o: &Officer) -> Nav {
-        Nav {
-            name: o.user.name.clone(),
-            csrf: o.csrf.clone(),
-            officer: o.scope.is_officer(),
-            secretary: !o.scope.assigns_roles.is_empty(),
-        }
-    }
-}
 
 /// A row of the member list as the page shows it.
 pub struct Row {
@@ -195,7 +152,7 @@ pub async fn dashboard(
     };
     tx.commit().await?;
     let page = Dashboard {
-        nav: Nav::of(&officer),
+        nav: officer.nav(),
         today: uk_date(&today),
         counts: counts
             .iter()
@@ -223,13 +180,6 @@ fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, WebError> {
 
 fn query_string(pairs: &[(&str, String)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
-}
-
-/// A choice in a filter's list, with whether it is picked.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub picked: bool,
 }
 
 #[derive(Template)]
@@ -342,7 +292,7 @@ pub async fn member_list(
     };
     let picked_consent = |c: Channel, wanted: bool| filter.consents.contains(&(c, wanted));
     let page = MemberList {
-        nav: Nav::of(&officer),
+        nav: officer.nav(),
         q: if problems.any() {
             raw_value("q")
         } else {
@@ -850,7 +800,7 @@ pub async fn member_page(
     .map(|(label, v, src)| (label, consent_text(v), src.clone().unwrap_or_default()))
     .collect();
     let page = MemberPage {
-        nav: Nav::of(&officer),
+        nav: officer.nav(),
         id: l.public_id.clone(),
         name: format!("{} {}", l.first_name, l.last_name),
         number: l.membership_number.clone(),
@@ -916,6 +866,7 @@ pub async fn edit_page(
     let d = roster::details(&mut tx, l.person_id)
         .await?
         .ok_or(WebError::NotFound)?;
+    app_audit::viewed(&mut tx, &officer, &l, "member.view", "edit form").await?;
     tx.commit().await?;
     let form = ContactInput {
         first_name: l.first_name.clone(),
@@ -937,7 +888,7 @@ pub async fn edit_page(
     };
     Ok(Html(
         EditPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             id,
             name: format!("{} {}", l.first_name, l.last_name),
             kinds: kind_choices(&form.kind),
@@ -973,7 +924,7 @@ pub async fn edit(
         Err(AppError::Invalid(problems)) => {
             drop(tx);
             let page = EditPage {
-                nav: Nav::of(&officer),
+                nav: officer.nav(),
                 id,
                 name: format!("{} {}", l.first_name, l.last_name),
                 kinds: kind_choices(&form.contact.kind),
@@ -1022,7 +973,7 @@ fn payment_page_for(
     let today = (state.today)();
     let rate = state.rules.rate(&l.rate, today);
     PaymentPage {
-        nav: Nav::of(officer),
+        nav: officer.nav(),
         id: l.public_id.clone(),
         name: format!("{} {}", l.first_name, l.last_name),
         status: l.status(&state.rules.status, today).label(),
@@ -1046,6 +997,7 @@ pub async fn payment_page(
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = members::find_writable(&mut tx, &officer, &id).await?;
+    app_audit::viewed(&mut tx, &officer, &l, "member.view", "payment form").await?;
     tx.commit().await?;
     let mut form = PaymentInput::default();
     if let Some(r) = state.rules.rate(&l.rate, (state.today)()) {
@@ -1101,10 +1053,11 @@ pub async fn leaving_page(
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = members::find_writable(&mut tx, &officer, &id).await?;
+    app_audit::viewed(&mut tx, &officer, &l, "member.view", "leaving form").await?;
     tx.commit().await?;
     Ok(Html(
         LeavingPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             id,
             name: format!("{} {}", l.first_name, l.last_name),
             form: LeavingInput::default(),
@@ -1136,7 +1089,7 @@ pub async fn leaving(
         Err(AppError::Invalid(problems)) => {
             drop(tx);
             let page = LeavingPage {
-                nav: Nav::of(&officer),
+                nav: officer.nav(),
                 id,
                 name: format!("{} {}", l.first_name, l.last_name),
                 form: form.leaving,
@@ -1198,11 +1151,11 @@ async fn segments_page(
     officer: &Officer,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let list = segments::list(&mut tx, &officer.scope.local_parties).await?;
     tx.commit().await?;
     let page = SegmentsPage {
-        nav: Nav::of(officer),
+        nav: officer.nav(),
         segments: list
             .into_iter()
             .map(|s| (s.public_id, s.name, s.query, s.created_by))

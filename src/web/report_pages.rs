@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use super::auth::{NoFields, Officer, Posted};
 use super::chart::{self, Chart};
-use super::pages::{Nav, uk_date};
+use super::view::{Nav, uk_date};
 use super::{AppState, WebError};
 use crate::domain::History;
 use crate::domain::filter::MemberFilter;
@@ -44,7 +44,7 @@ pub async fn list(
     tx.commit().await?;
     Ok(Html(
         ReportsPage {
-            nav: Nav::of(&officer),
+            nav: officer.nav(),
             kept: kept
                 .into_iter()
                 .map(|k| {
@@ -255,7 +255,7 @@ pub async fn show(
     .await?;
     tx.commit().await?;
     let page = ReportPage {
-        nav: Nav::of(&officer),
+        nav: officer.nav(),
         report_id: kept.public_id.clone(),
         branches: by_branch.into_iter().map(|(b, (c, n))| (b, c, n)).collect(),
         period: format!(
@@ -372,7 +372,7 @@ pub async fn trends(
     officer_only(&officer)?;
     let today = (state.today)();
     let year_ago = crate::domain::dates::sub_months(today, 12);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let mut kept = reports::list(&mut tx, &officer.scope.local_parties, 26).await?;
     kept.reverse();
     let parsed: Vec<ActionReport> = kept
@@ -454,7 +454,7 @@ pub async fn trends(
     }
     tx.commit().await?;
     let page = TrendsPage {
-        nav: Nav::of(&officer),
+        nav: officer.nav(),
         chart: chart::pairs(&labels, &gains, &losses),
         retention_chart: chart::joins_and_lapses(&months, &kept_counts, &lost_counts),
         rows,

@@ -1,0 +1,60 @@
+//! What every page shows the same way: the navigation, field problems beside their
+//! fields, choices in a list, and dates as people in the UK write them. Depends on no
+//! handler module, so every handler module can use it.
+
+use chrono::NaiveDate;
+
+use crate::app::Principal;
+use crate::domain::filter::FieldProblem;
+
+/// Field problems, looked up by field name in templates.
+#[derive(Default)]
+pub struct Problems(pub Vec<FieldProblem>);
+
+impl Problems {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|p| p.field == field)
+            .map(|p| p.message.as_str())
+    }
+
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+pub fn uk_date(d: &NaiveDate) -> String {
+    d.format("%-d %b %Y").to_string()
+}
+
+pub fn opt_date(d: Option<NaiveDate>) -> String {
+    d.as_ref().map(uk_date).unwrap_or_default()
+}
+
+/// Navigation shown to the signed-in officer.
+pub struct Nav {
+    pub name: String,
+    pub csrf: String,
+    pub officer: bool,
+    pub secretary: bool,
+}
+
+impl Nav {
+    /// The menu for `who`, whose forms carry the session's `csrf` token.
+    pub fn new(who: &Principal, csrf: &str) -> Nav {
+        Nav {
+            name: who.user.name.clone(),
+            csrf: csrf.to_string(),
+            officer: who.scope.is_officer(),
+            secretary: !who.scope.assigns_roles.is_empty(),
+        }
+    }
+}
+
+/// A choice in a filter's list, with whether it is picked.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub picked: bool,
+}
