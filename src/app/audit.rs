@@ -40,8 +40,9 @@ pub async fn listed(
     Ok(())
 }
 
-/// One person's record was shown (`action` says which part, `detail` how).
-pub async fn viewed(
+/// An entry about one person: their record shown, or changed (`action` says which,
+/// `detail` how).
+pub async fn about(
     tx: &mut Tx,
     who: &Principal,
     person: &Listed,

@@ -9,7 +9,7 @@ use crate::domain::Rules;
 use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
 use crate::store::members::NewPayment;
 use crate::store::roster::{self, Listed};
-use crate::store::{Mode, Tx, audit};
+use crate::store::{Mode, Tx};
 
 /// A person in `who`'s read scope, or `NotFound` (never "exists but not yours").
 pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Listed> {
@@ -102,15 +102,12 @@ pub async fn save_contact(
         &format!("edited by {}", who.actor()),
     )
     .await?;
-    audit::record(
+    super::audit::about(
         tx,
-        audit::Note {
-            actor: who.actor(),
-            local_party_id: Some(l.local_party_id),
-            action: "member.update",
-            subject: &l.public_id,
-            detail: &format!("changed {}", changed.join(", ")),
-        },
+        who,
+        l,
+        "member.update",
+        &format!("changed {}", changed.join(", ")),
     )
     .await?;
     Ok(())
@@ -158,23 +155,20 @@ pub async fn record_payment(
         effect.rejoins,
     )
     .await?;
-    audit::record(
+    super::audit::about(
         tx,
-        audit::Note {
-            actor: who.actor(),
-            local_party_id: Some(l.local_party_id),
-            action: "payment.record",
-            subject: &l.public_id,
-            detail: &format!(
-                "£{}.{:02} by {} on {}, paid until {}{}",
-                payment.amount_pence / 100,
-                payment.amount_pence % 100,
-                payment.method,
-                payment.paid_on,
-                effect.period_to,
-                if effect.rejoins { " (rejoined)" } else { "" }
-            ),
-        },
+        who,
+        l,
+        "payment.record",
+        &format!(
+            "£{}.{:02} by {} on {}, paid until {}{}",
+            payment.amount_pence / 100,
+            payment.amount_pence % 100,
+            payment.method,
+            payment.paid_on,
+            effect.period_to,
+            if effect.rejoins { " (rejoined)" } else { "" }
+        ),
     )
     .await?;
     Ok(id)
@@ -193,19 +187,16 @@ pub async fn record_leaving(
         .check(l.status(&rules.status, today), today)
         .map_err(AppError::Invalid)?;
     roster::record_leaving(tx, l.membership_id, reason, on, note.clone()).await?;
-    audit::record(
+    super::audit::about(
         tx,
-        audit::Note {
-            actor: who.actor(),
-            local_party_id: Some(l.local_party_id),
-            action: "member.leave",
-            subject: &l.public_id,
-            detail: &format!(
-                "{} on {on}{}",
-                reason.as_str(),
-                note.map(|n| format!(": {n}")).unwrap_or_default()
-            ),
-        },
+        who,
+        l,
+        "member.leave",
+        &format!(
+            "{} on {on}{}",
+            reason.as_str(),
+            note.map(|n| format!(": {n}")).unwrap_or_default()
+        ),
     )
     .await?;
     Ok(())

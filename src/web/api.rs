@@ -244,7 +244,7 @@ async fn get_member(
             json!({"email": d.email_consent, "phone": d.phone_consent, "sms": d.sms_consent, "post": d.post_consent}),
         );
     }
-    audit::viewed(&mut tx, &who, &l, "member.view", "via API").await?;
+    audit::about(&mut tx, &who, &l, "member.view", "via API").await?;
     tx.commit().await?;
     Ok(Json(body).into_response())
 }
@@ -322,7 +322,7 @@ async fn list_payments(
     let mut tx = state.db.begin().await?;
     let l = members::find(&mut tx, &who, &id).await?;
     let payments = roster::payments(&mut tx, l.membership_id).await?;
-    audit::viewed(&mut tx, &who, &l, "payment.view", "via API").await?;
+    audit::about(&mut tx, &who, &l, "payment.view", "via API").await?;
     tx.commit().await?;
     let items: Vec<Value> = payments
         .iter()

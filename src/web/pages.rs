@@ -866,7 +866,7 @@ pub async fn edit_page(
     let d = roster::details(&mut tx, l.person_id)
         .await?
         .ok_or(WebError::NotFound)?;
-    app_audit::viewed(&mut tx, &officer, &l, "member.view", "edit form").await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "edit form").await?;
     tx.commit().await?;
     let form = ContactInput {
         first_name: l.first_name.clone(),
@@ -997,7 +997,7 @@ pub async fn payment_page(
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = members::find_writable(&mut tx, &officer, &id).await?;
-    app_audit::viewed(&mut tx, &officer, &l, "member.view", "payment form").await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "payment form").await?;
     tx.commit().await?;
     let mut form = PaymentInput::default();
     if let Some(r) = state.rules.rate(&l.rate, (state.today)()) {
@@ -1053,7 +1053,7 @@ pub async fn leaving_page(
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = members::find_writable(&mut tx, &officer, &id).await?;
-    app_audit::viewed(&mut tx, &officer, &l, "member.view", "leaving form").await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "leaving form").await?;
     tx.commit().await?;
     Ok(Html(
         LeavingPage {
