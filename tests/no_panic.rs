@@ -49,13 +49,11 @@ proptest! {
     }
 
     #[test]
-    fn a_cursor_reads_back_what_it_wrote(key in text(), id in "[0-9a-f-]{0,36}") {
+    fn a_cursor_reads_back_what_it_wrote(key in "[^\u{1f}]{0,60}", id in "[0-9a-f-]{0,36}") {
+        // Sort keys never hold the separator, and 60 characters of at most 4 bytes stay
+        // under the 1,024 hex digits a cursor may have.
         let c = Cursor { key, id };
-        // The separator may appear in a key; what matters is that decoding never panics
-        // and an ordinary key survives.
-        if !c.key.contains('\u{1f}') && c.encode().len() <= 1024 {
-            prop_assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        }
+        prop_assert_eq!(Cursor::decode(&c.encode()), Some(c));
     }
 
     #[test]
@@ -105,7 +103,9 @@ proptest! {
     fn any_bytes_make_a_checked_file_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let rules = Rules::defaults().unwrap();
         let ctx = Context::new(&rules, [("riverside", "Riverside")], Vec::new(), today());
-        let _ = check_file("fuzz.csv", &bytes, &[], &ctx);
+        if let Ok(checked) = check_file("fuzz.csv", &bytes, &[], &ctx) {
+            prop_assert!(checked.valid_rows() <= checked.rows);
+        }
     }
 
     #[test]

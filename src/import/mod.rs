@@ -248,16 +248,19 @@ pub async fn import_members(
         file: file.to_string(),
         message,
     };
-    let mut tx = db.begin().await?;
-    let party = units::get(&mut tx, &options.local_party).await?;
+    // Checking a large file takes seconds; it reads the units on the read pool, so
+    // SQLite's one writer is taken only for the plan and the writes.
+    let mut read = db.begin_read().await?;
+    let party = units::get(&mut read, &options.local_party).await?;
     if party.kind != crate::domain::UnitKind::LocalParty.as_str() {
         return Err(unreadable(format!(
             "'{}' is a {}, not a local party",
             party.slug, party.kind
         )));
     }
-    let branch_units = units::branches(&mut tx, party.id).await?;
-    let wards = units::wards(&mut tx, party.id).await?;
+    let branch_units = units::branches(&mut read, party.id).await?;
+    let wards = units::wards(&mut read, party.id).await?;
+    read.commit().await?;
     let ctx = Context::new(
         rules,
         branch_units
@@ -272,6 +275,7 @@ pub async fn import_members(
         candidates,
         mut problems,
     } = check_file(file, bytes, &options.maps, &ctx)?;
+    let mut tx = db.begin().await?;
     let slots = map.slots();
 
     tracing::debug!(elapsed = ?started.elapsed(), "checked");

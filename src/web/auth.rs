@@ -151,13 +151,9 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Posted<T> {
         let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|_| unreadable())?;
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
-        let token = pairs
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map_or("", |(_, v)| v.as_str());
-        officer.check_csrf(token)?;
+        // Other fields are ignored here and read into `T` below.
+        let token: Token = serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
+        officer.check_csrf(&token.csrf)?;
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
             WebError::BadRequest(format!(
                 "This form could not be read ({e}). Go back, reload the page and try again."
@@ -165,6 +161,13 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Posted<T> {
         })?;
         Ok(Posted { officer, form })
     }
+}
+
+/// The CSRF token every page form carries.
+#[derive(serde::Deserialize)]
+struct Token {
+    #[serde(default)]
+    csrf: String,
 }
 
 impl Officer {

@@ -165,7 +165,7 @@ fn urlencode(text: &str) -> String {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let app = Router::new()
         .route("/", get(pages::dashboard))
         .route("/healthz", get(healthz))
         .route("/static/rosette.css", get(stylesheet))
@@ -231,18 +231,24 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))
         .layer(middleware::map_response(security_headers))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(CatchPanicLayer::custom(panic_page))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    REQUEST_TIMEOUT,
-                )),
-        )
-        .with_state(state)
+        .with_state(state);
+    with_layers(app)
+}
+
+/// What every response goes through, outermost first: a request id (`x-request-id`,
+/// echoed back), a tracing span, a caught panic answered as the 500 page, a timeout.
+pub fn with_layers(app: Router) -> Router {
+    app.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(CatchPanicLayer::custom(panic_page))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                REQUEST_TIMEOUT,
+            )),
+    )
 }
 
 /// Longer than any page or export of one local party takes; a request still running then
