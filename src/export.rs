@@ -129,6 +129,7 @@ pub async fn member_rows(
     let all: Vec<StoredMember> = members::all(tx, party.id).await?;
     let histories = members::histories(tx, party.id).await?;
     let mut rows = Vec::new();
+    let mut exported = Vec::new();
     for m in &all {
         let s = m.membership.status(&rules.status, m.suspended, today);
         if status.is_some_and(|want| want != s) {
@@ -138,6 +139,7 @@ pub async fn member_rows(
             .get(&m.membership_id)
             .and_then(|events| History::at(&rules.status, events, today).continuous_since(today));
         rows.push(cells(&m.person, &m.membership, Some(s), since));
+        exported.push(m.person_id);
     }
     let filter = status.map_or("all statuses".to_string(), |s| format!("status {s}"));
     audit::record(
@@ -148,6 +150,7 @@ pub async fn member_rows(
             action: "export",
             subject: &format!("members of {local_party}"),
             detail: &format!("{} people, {filter}", rows.len()),
+            people: &exported,
         },
     )
     .await?;

@@ -87,6 +87,7 @@ pub async fn add_officer(
             action: "role.assign",
             subject: &user.public_id,
             detail: &format!("{} as {} for {unit_slug}", user.email, role.name()),
+            people: &[],
         },
     )
     .await?;

@@ -113,6 +113,7 @@ pub async fn action_report(
             action: "report.action",
             subject: unit_slug,
             detail: &format!("{} to {}: {listed} people", period.from, period.to),
+            people: &rows.iter().map(|r| r.person_id).collect::<Vec<_>>(),
         },
     )
     .await?;

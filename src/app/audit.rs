@@ -5,8 +5,8 @@ use super::{Principal, Result};
 use crate::store::roster::Listed;
 use crate::store::{Tx, audit};
 
-/// One entry per local party concerned, naming every person in `rows` (`what` says which
-/// list it was: a search, a segment, "people shared with me").
+/// One entry per local party concerned, naming that party's people in `rows`
+/// (`what` says which list it was: a search, a segment, "people shared with me").
 pub async fn listed(
     tx: &mut Tx,
     who: &Principal,
@@ -14,17 +14,38 @@ pub async fn listed(
     what: &str,
     rows: &[Listed],
 ) -> Result<()> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.public_id.as_str()).collect();
-    let mut parties: Vec<i64> = rows.iter().map(|r| r.local_party_id).collect();
+    let named: Vec<(i64, i64)> = rows
+        .iter()
+        .map(|r| (r.local_party_id, r.person_id))
+        .collect();
+    people(tx, who, action, what, &named).await
+}
+
+/// One entry per local party concerned, naming its people; `named` holds
+/// (local party, person) pairs. Nothing shown is still written down, under the reader's
+/// home party, so an empty page is on the record too.
+pub async fn people(
+    tx: &mut Tx,
+    who: &Principal,
+    action: &str,
+    what: &str,
+    named: &[(i64, i64)],
+) -> Result<()> {
+    let mut parties: Vec<i64> = named.iter().map(|(lp, _)| *lp).collect();
     parties.sort_unstable();
     parties.dedup();
-    let detail = format!("{what}; {} people: {}", ids.len(), ids.join(" "));
+    let detail = format!("{what}; {} people", named.len());
     let filed_under: Vec<Option<i64>> = if parties.is_empty() {
         vec![who.home_party()]
     } else {
         parties.into_iter().map(Some).collect()
     };
     for lp in filed_under {
+        let people: Vec<i64> = named
+            .iter()
+            .filter(|(party, _)| lp.is_none_or(|lp| *party == lp))
+            .map(|(_, person)| *person)
+            .collect();
         audit::record(
             tx,
             audit::Note {
@@ -33,6 +54,7 @@ pub async fn listed(
                 action,
                 subject: what,
                 detail: &detail,
+                people: &people,
             },
         )
         .await?;
@@ -57,6 +79,7 @@ pub async fn about(
             action,
             subject: &person.public_id,
             detail,
+            people: &[person.person_id],
         },
     )
     .await?;

@@ -5,10 +5,11 @@
 use chrono::NaiveDate;
 
 use super::{AppError, Principal, Result};
+use crate::domain::Event;
 use crate::domain::Rules;
 use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
 use crate::store::members::NewPayment;
-use crate::store::roster::{self, Listed};
+use crate::store::roster::{self, Details, Listed, Payment};
 use crate::store::{Mode, Tx};
 
 /// A person in `who`'s read scope, or `NotFound` (never "exists but not yours").
@@ -27,6 +28,37 @@ pub async fn find_writable(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) ->
         .ok_or(AppError::Forbidden)
 }
 
+/// The rest of a person's record (address, consents, notes), read within scope.
+pub async fn details(tx: &mut Tx<impl Mode>, who: &Principal, l: &Listed) -> Result<Details> {
+    roster::details(tx, &who.scope.read, who.user.id, l.person_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn tags(tx: &mut Tx<impl Mode>, who: &Principal, l: &Listed) -> Result<Vec<String>> {
+    Ok(roster::tags(tx, &who.scope.read, who.user.id, l.person_id).await?)
+}
+
+/// The membership's history, oldest first.
+pub async fn history(tx: &mut Tx<impl Mode>, who: &Principal, l: &Listed) -> Result<Vec<Event>> {
+    Ok(roster::history(tx, &who.scope.read, who.user.id, l.membership_id).await?)
+}
+
+/// A person's payments, newest first. Callers see no one's, so they are refused before
+/// any lookup.
+pub async fn payments(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    id: &str,
+) -> Result<(Listed, Vec<Payment>)> {
+    if !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
+    let l = find(tx, who, id).await?;
+    let paid = roster::payments(tx, &who.scope.read, who.user.id, l.membership_id).await?;
+    Ok((l, paid))
+}
+
 /// Saves a person's details and consents, and notes which fields changed. Nothing is
 /// written when nothing changed.
 pub async fn save_contact(
@@ -35,9 +67,7 @@ pub async fn save_contact(
     l: &Listed,
     contact: &Contact,
 ) -> Result<()> {
-    let d = roster::details(tx, l.person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let d = details(tx, who, l).await?;
     let old_consents = [
         d.email_consent,
         d.phone_consent,

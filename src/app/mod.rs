@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod members;
+pub mod segments;
 
 use crate::domain::access::Scope;
 use crate::domain::filter::FieldProblem;

@@ -160,6 +160,18 @@ impl Scope {
     }
 }
 
+/// Whether `grants` show a branch of a local party among the units a user works in: any
+/// grant there but one limited to another branch does.
+pub fn sees_branch(grants: &[Grant], local_party_id: i64, branch_id: i64) -> bool {
+    grants.iter().any(|g| {
+        g.local_party_id == local_party_id
+            && match g.reach {
+                Reach::Branch(id) => id == branch_id,
+                Reach::Everyone | Reach::Women | Reach::AssignedToMe => true,
+            }
+    })
+}
+
 fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if !list.contains(&item) {
         list.push(item);
@@ -177,6 +189,28 @@ mod tests {
             unit_kind,
             local_party_id,
         }
+    }
+
+    #[test]
+    fn a_branch_grant_shows_its_own_branch_only() {
+        let grant = |reach| Grant {
+            local_party_id: 1,
+            reach,
+        };
+        assert!(sees_branch(&[grant(Reach::Branch(5))], 1, 5));
+        assert!(!sees_branch(&[grant(Reach::Branch(5))], 1, 6));
+        assert!(
+            !sees_branch(&[grant(Reach::Branch(5))], 2, 5),
+            "another party"
+        );
+        assert!(sees_branch(&[grant(Reach::Everyone)], 1, 6));
+        assert!(sees_branch(&[grant(Reach::Women)], 1, 6));
+        assert!(sees_branch(
+            &[grant(Reach::Branch(5)), grant(Reach::Branch(6))],
+            1,
+            6
+        ));
+        assert!(!sees_branch(&[], 1, 6));
     }
 
     #[test]

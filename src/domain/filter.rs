@@ -149,21 +149,54 @@ pub struct MemberFilter {
     pub sort: Sort,
 }
 
-/// The query keys the filter reads; others (paging, format) belong to the caller.
-pub const KEYS: &[&str] = &[
-    "q",
-    "status",
-    "branch",
-    "rate",
-    "kind",
-    "gender",
-    "joined_from",
-    "joined_to",
-    "paid_from",
-    "paid_to",
-    "tag",
-    "consent",
-    "sort",
+/// One query key the filter reads: its name, whether it may be given more than once (each
+/// value widens the match), and what it takes. Others (paging, format) belong to the
+/// caller. The API's document lists its parameters from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub name: &'static str,
+    pub repeats: bool,
+    pub about: &'static str,
+}
+
+const fn key(name: &'static str, repeats: bool, about: &'static str) -> Key {
+    Key {
+        name,
+        repeats,
+        about,
+    }
+}
+
+pub const KEYS: &[Key] = &[
+    key(
+        "q",
+        false,
+        "Search: name, membership number, email, postcode or phone (at most 100 characters)",
+    ),
+    key(
+        "status",
+        true,
+        "new, current, in_arrears, lapsed, resigned, deceased, expelled or suspended",
+    ),
+    key("branch", true, "A branch's slug, or none"),
+    key("rate", true, "A rate code"),
+    key(
+        "kind",
+        true,
+        "member, registered_supporter, affiliated_supporter, supporter or contact",
+    ),
+    key("gender", true, "woman, man, non_binary, other or not_given"),
+    key("joined_from", false, "A date, YYYY-MM-DD or DD/MM/YYYY"),
+    key("joined_to", false, "A date, YYYY-MM-DD or DD/MM/YYYY"),
+    key("paid_from", false, "A date, YYYY-MM-DD or DD/MM/YYYY"),
+    key("paid_to", false, "A date, YYYY-MM-DD or DD/MM/YYYY"),
+    key("tag", true, "A tag; people with all of them"),
+    key(
+        "consent",
+        true,
+        "email, phone, sms or post (consent given), or no_email and so on",
+    ),
+    key("sort", false, "name, number, joined or -joined"),
 ];
 
 impl MemberFilter {
@@ -416,6 +449,46 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v))
             .collect();
         assert_eq!(MemberFilter::parse(&again), Ok(f));
+    }
+
+    /// The keys the API documents are exactly those the filter reads and writes: each
+    /// one, given a bad value, is refused by its own name (or, for free text, changes the
+    /// filter), and `to_pairs` writes no other.
+    #[test]
+    fn the_documented_keys_are_the_ones_read_and_written() {
+        for k in KEYS {
+            let bad = "\u{1}not a value\u{1}".repeat(20);
+            match MemberFilter::parse(&pairs(&[(k.name, bad.as_str())])) {
+                Err(problems) => assert_eq!(problems[0].field, k.name),
+                Ok(f) => assert_ne!(f, MemberFilter::default(), "{} is read", k.name),
+            }
+        }
+        assert!(
+            MemberFilter::parse(&pairs(&[("not_a_key", "x")]))
+                .is_ok_and(|f| f == MemberFilter::default()),
+            "other keys belong to the caller"
+        );
+        let full = MemberFilter::parse(&pairs(&[
+            ("q", "a"),
+            ("status", "new"),
+            ("branch", "b"),
+            ("rate", "youth"),
+            ("kind", "member"),
+            ("gender", "woman"),
+            ("joined_from", "2024-01-01"),
+            ("joined_to", "2024-01-02"),
+            ("paid_from", "2024-01-03"),
+            ("paid_to", "2024-01-04"),
+            ("tag", "t"),
+            ("consent", "email"),
+            ("sort", "-joined"),
+        ]))
+        .expect("valid");
+        let written: Vec<&str> = full.to_pairs().into_iter().map(|(k, _)| k).collect();
+        for name in &written {
+            assert!(KEYS.iter().any(|k| k.name == *name), "{name} is documented");
+        }
+        assert_eq!(written.len(), KEYS.len(), "every key is written back");
     }
 
     #[test]

@@ -396,6 +396,7 @@ pub async fn import_members(
             action: "import",
             subject: &format!("members of {}", party.slug),
             detail: &format!("{file}: {summary}"),
+            people: &[],
         },
     )
     .await?;

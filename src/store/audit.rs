@@ -2,10 +2,10 @@
 //! only ever inserted; nothing in Rosette updates or deletes them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, Query};
+use sea_query::{Cond, Expr, ExprTrait, IntoIden, LikeExpr, Order, Query};
 
-use super::schema::AuditLog;
-use super::{Mode, Result, Tx};
+use super::schema::{AuditLog, AuditPeople, People};
+use super::{Cell, Mode, Result, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Entry {
@@ -17,7 +17,8 @@ pub struct Entry {
     pub detail: String,
 }
 
-/// One thing that happened, about `subject` (a person's public id, or what was exported).
+/// One thing that happened, about `subject` (a person's public id, or what was exported),
+/// concerning `people` (their internal ids: none for an entry about no one).
 #[derive(Debug, Clone, Copy)]
 pub struct Note<'a> {
     pub actor: &'a str,
@@ -25,32 +26,67 @@ pub struct Note<'a> {
     pub action: &'a str,
     pub subject: &'a str,
     pub detail: &'a str,
+    pub people: &'a [i64],
 }
+
+/// Up to this many people are named in the entry's own statement; more (an export, a
+/// large list) go in by the engine's bulk path.
+const PEOPLE_PER_STATEMENT: usize = 500;
 
 /// Records one action inside the caller's transaction, so the entry lands with the change.
 pub async fn record(tx: &mut Tx, note: Note<'_>) -> Result<()> {
-    tx.execute(
-        &Query::insert()
-            .into_table(AuditLog::Table)
-            .columns([
-                AuditLog::At,
-                AuditLog::Actor,
-                AuditLog::LocalPartyId,
-                AuditLog::Action,
-                AuditLog::Subject,
-                AuditLog::Detail,
-            ])
-            .values_panic([
-                Utc::now().into(),
-                note.actor.into(),
-                note.local_party_id.into(),
-                note.action.into(),
-                note.subject.into(),
-                note.detail.into(),
-            ])
-            .to_owned(),
-    )
-    .await?;
+    let (entry,): (i64,) = tx
+        .fetch_optional(
+            &Query::insert()
+                .into_table(AuditLog::Table)
+                .columns([
+                    AuditLog::At,
+                    AuditLog::Actor,
+                    AuditLog::LocalPartyId,
+                    AuditLog::Action,
+                    AuditLog::Subject,
+                    AuditLog::Detail,
+                ])
+                .values_panic([
+                    Utc::now().into(),
+                    note.actor.into(),
+                    note.local_party_id.into(),
+                    note.action.into(),
+                    note.subject.into(),
+                    note.detail.into(),
+                ])
+                .returning_col(AuditLog::Id)
+                .to_owned(),
+        )
+        .await?
+        .ok_or_else(|| StoreError::Invalid("the audit entry was not written".into()))?;
+    let mut people = note.people.to_vec();
+    people.sort_unstable();
+    people.dedup();
+    if people.is_empty() {
+        return Ok(());
+    }
+    if people.len() <= PEOPLE_PER_STATEMENT {
+        let mut insert = Query::insert();
+        insert
+            .into_table(AuditPeople::Table)
+            .columns([AuditPeople::EntryId, AuditPeople::PersonId]);
+        for person in &people {
+            insert.values_panic([entry.into(), (*person).into()]);
+        }
+        tx.execute(&insert).await?;
+    } else {
+        let columns = [
+            AuditPeople::EntryId.into_iden(),
+            AuditPeople::PersonId.into_iden(),
+        ];
+        tx.insert_all(AuditPeople::Table, &columns, people.len(), |i, cells| {
+            cells.push(Cell::Int(Some(entry)));
+            cells.push(Cell::Int(people.get(i).copied()));
+            Ok(())
+        })
+        .await?;
+    }
     Ok(())
 }
 
@@ -61,7 +97,7 @@ pub struct Search {
     pub local_parties: Vec<i64>,
     pub actor: Option<String>,
     pub action: Option<String>,
-    /// A record's id, or text in the entry's detail.
+    /// A person's public id (entries naming them), or text in the entry's subject or detail.
     pub about: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -98,8 +134,19 @@ pub async fn search(tx: &mut Tx<impl Mode>, s: &Search, limit: u64) -> Result<Ve
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
+        let naming = Query::select()
+            .column((AuditPeople::Table, AuditPeople::EntryId))
+            .from(AuditPeople::Table)
+            .inner_join(
+                People::Table,
+                Expr::col((People::Table, People::Id))
+                    .equals((AuditPeople::Table, AuditPeople::PersonId)),
+            )
+            .and_where(Expr::col((People::Table, People::PublicId)).eq(about.trim()))
+            .to_owned();
         q.cond_where(
             Cond::any()
+                .add(Expr::col(AuditLog::Id).in_subquery(naming))
                 .add(Expr::col(AuditLog::Subject).eq(about.as_str()))
                 .add(
                     Expr::col(AuditLog::Detail)

@@ -343,13 +343,23 @@ pub async fn progress(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<(i64, i64,
     ))
 }
 
-/// People flagged for an officer: (public id, name).
-pub async fn flagged(
-    tx: &mut Tx<impl Mode>,
-    list_id: i64,
-) -> Result<Vec<(String, String, String)>> {
+/// Someone a caller flagged for an officer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Flagged {
+    pub person_id: i64,
+    pub public_id: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// People flagged for an officer on one list.
+pub async fn flagged(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Vec<Flagged>> {
     tx.fetch_all(
         &Query::select()
+            .expr_as(
+                Expr::col((People::Table, People::Id)),
+                Alias::new("person_id"),
+            )
             .column((People::Table, People::PublicId))
             .column((People::Table, People::FirstName))
             .column((People::Table, People::LastName))

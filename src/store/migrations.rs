@@ -67,6 +67,7 @@ pub async fn migrate_to(db: &Db, target: i32) -> Result<usize> {
                     Backend::Sqlite => a.to_string(SqliteQueryBuilder),
                     Backend::Postgres => a.to_string(PostgresQueryBuilder),
                 },
+                Step::Fill(sql) => sql.to_string(),
             };
             tx.execute_raw(&sql).await?;
         }
@@ -96,6 +97,8 @@ enum Step {
     Table(Box<TableCreateStatement>),
     Index(Box<IndexCreateStatement>),
     Alter(Box<TableAlterStatement>),
+    /// Rows carried over from what earlier versions kept (an `INSERT … SELECT`).
+    Fill(&'static str),
 }
 
 type Migration = (i32, &'static str, fn() -> Vec<Step>);
@@ -109,6 +112,7 @@ const MIGRATIONS: &[Migration] = &[
     (6, "tasks", tasks),
     (7, "report period per local party", report_period),
     (8, "job queue", job_queue),
+    (9, "people named by each audit entry", audit_people),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -964,5 +968,43 @@ fn job_queue() -> Vec<Step> {
                 .to_owned(),
         )),
         index("jobs_due", Jobs::Table, &["state", "run_at"], false),
+    ]
+}
+
+/// Who each audit entry concerns, one row per person, so "who looked at this record" is an
+/// index lookup and an export of half a million people writes rows, not one huge string.
+/// No foreign key to people: an entry outlives the record it names.
+fn audit_people() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(AuditPeople::Table)
+                .col(fk_col(AuditPeople::EntryId))
+                .col(fk_col(AuditPeople::PersonId))
+                .primary_key(
+                    Index::create()
+                        .col(AuditPeople::EntryId)
+                        .col(AuditPeople::PersonId),
+                )
+                .foreign_key(&mut fk(
+                    (AuditPeople::Table, AuditPeople::EntryId),
+                    (AuditLog::Table, AuditLog::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "audit_people_person",
+            AuditPeople::Table,
+            &["person_id", "entry_id"],
+            false,
+        ),
+        // Entries about one record named it as their subject. Plain SQL that both
+        // engines read alike.
+        Step::Fill(
+            "INSERT INTO audit_people (entry_id, person_id) \
+             SELECT audit_log.id, people.id FROM audit_log \
+             JOIN people ON people.public_id = audit_log.subject",
+        ),
     ]
 }

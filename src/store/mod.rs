@@ -44,6 +44,22 @@ pub enum StoreError {
     Invalid(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A write met a unique index (two saves of one name at once, say): the caller knows
+    /// which field that was and says so.
+    #[error("already taken: {0}")]
+    Taken(String),
+}
+
+impl StoreError {
+    /// Unique violations become `Taken`, naming the index or columns the engine reports.
+    fn from_write(e: sqlx::Error) -> StoreError {
+        match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => {
+                StoreError::Taken(d.constraint().unwrap_or(d.message()).to_string())
+            }
+            _ => StoreError::Sql(e),
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -286,14 +302,16 @@ impl Tx<Write> {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values)
                     .execute(&mut **tx)
-                    .await?
+                    .await
+                    .map_err(StoreError::from_write)?
                     .rows_affected()
             }
             Conn::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_with(&sql, values)
                     .execute(&mut **tx)
-                    .await?
+                    .await
+                    .map_err(StoreError::from_write)?
                     .rows_affected()
             }
         })

@@ -9,7 +9,8 @@ use sea_query::{
 };
 
 use super::schema::{
-    AuditLog, CallerAssignments, MembershipEvents, Memberships, Payments, People, PersonTags, Units,
+    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, MembershipEvents,
+    Memberships, Payments, People, PersonTags, Units,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
@@ -463,24 +464,25 @@ pub async fn report_candidates(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Which of these people (public ids) are in scope.
+/// Which of these people (public ids) are in scope, with their internal ids.
 pub async fn visible(
     tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     user_id: i64,
     public_ids: &[&str],
-) -> Result<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut out = std::collections::HashMap::new();
     for chunk in public_ids.chunks(super::members::ID_CHUNK) {
-        let rows: Vec<(String,)> = tx
+        let rows: Vec<(String, i64)> = tx
             .fetch_all(
                 &scoped(grants, user_id)
                     .column((People::Table, People::PublicId))
+                    .column((People::Table, People::Id))
                     .and_where(p(People::PublicId).is_in(chunk.iter().copied()))
                     .to_owned(),
             )
             .await?;
-        out.extend(rows.into_iter().map(|(id,)| id));
+        out.extend(rows);
     }
     Ok(out)
 }
@@ -524,12 +526,54 @@ pub async fn get(
     tx.fetch_optional(&s).await
 }
 
-/// A person's list row by internal id, without a scope: only for a caller's call, where
-/// the claim they hold on the call list (`calls::held`) is the access check.
-pub async fn for_call(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Option<Listed>> {
+/// The person `user_id` holds on call list `list_id` now. The claim on the list is the
+/// access check here: a caller may ring someone outside their own scope while they hold
+/// them, and no one else.
+pub async fn for_call(
+    tx: &mut Tx<impl Mode>,
+    list_id: i64,
+    user_id: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<Listed>> {
     let mut s = listed_columns(joined());
-    s.and_where(p(People::Id).eq(person_id));
+    s.inner_join(
+        CallListPeople::Table,
+        Expr::col((CallListPeople::Table, CallListPeople::PersonId))
+            .equals((People::Table, People::Id)),
+    )
+    .and_where(Expr::col((CallListPeople::Table, CallListPeople::CallListId)).eq(list_id))
+    .and_where(Expr::col((CallListPeople::Table, CallListPeople::ClaimedBy)).eq(user_id))
+    .and_where(Expr::col((CallListPeople::Table, CallListPeople::ClaimedUntil)).gte(now))
+    .and_where(
+        Expr::col((CallListPeople::Table, CallListPeople::State))
+            .eq(crate::domain::calls::State::Waiting.as_str()),
+    )
+    .and_where(
+        Expr::col((Memberships::Table, Memberships::LocalPartyId)).in_subquery(
+            Query::select()
+                .column(CallLists::LocalPartyId)
+                .from(CallLists::Table)
+                .and_where(Expr::col(CallLists::Id).eq(list_id))
+                .to_owned(),
+        ),
+    );
     tx.fetch_optional(&s).await
+}
+
+/// The ids of this person if they are in scope: a subquery that scopes a read by person.
+fn person_in_scope(grants: &[Grant], user_id: i64, person_id: i64) -> SelectStatement {
+    scoped(grants, user_id)
+        .column((People::Table, People::Id))
+        .and_where(p(People::Id).eq(person_id))
+        .to_owned()
+}
+
+/// The ids of this membership if it is in scope.
+fn membership_in_scope(grants: &[Grant], user_id: i64, membership_id: i64) -> SelectStatement {
+    scoped(grants, user_id)
+        .column((Memberships::Table, Memberships::Id))
+        .and_where(m(Memberships::Id).eq(membership_id))
+        .to_owned()
 }
 
 /// The rest of a person's record, for their page.
@@ -552,7 +596,12 @@ pub struct Details {
     pub notes: Option<String>,
 }
 
-pub async fn details(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Option<Details>> {
+pub async fn details(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+    person_id: i64,
+) -> Result<Option<Details>> {
     tx.fetch_optional(
         &Query::select()
             .columns([
@@ -573,19 +622,29 @@ pub async fn details(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Option<De
                 People::Notes,
             ])
             .from(People::Table)
-            .and_where(Expr::col(People::Id).eq(person_id))
+            .and_where(
+                Expr::col(People::Id).in_subquery(person_in_scope(grants, user_id, person_id)),
+            )
             .to_owned(),
     )
     .await
 }
 
-pub async fn tags(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<String>> {
+pub async fn tags(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+    person_id: i64,
+) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = tx
         .fetch_all(
             &Query::select()
                 .column(PersonTags::Tag)
                 .from(PersonTags::Table)
-                .and_where(Expr::col(PersonTags::PersonId).eq(person_id))
+                .and_where(
+                    Expr::col(PersonTags::PersonId)
+                        .in_subquery(person_in_scope(grants, user_id, person_id)),
+                )
                 .order_by(PersonTags::Tag, Order::Asc)
                 .to_owned(),
         )
@@ -594,7 +653,12 @@ pub async fn tags(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<String>>
 }
 
 /// A membership's history, oldest first.
-pub async fn history(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<Event>> {
+pub async fn history(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+    membership_id: i64,
+) -> Result<Vec<Event>> {
     let rows: Vec<(String, NaiveDate, Option<NaiveDate>, Option<String>)> = tx
         .fetch_all(
             &Query::select()
@@ -605,7 +669,13 @@ pub async fn history(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<E
                     MembershipEvents::Detail,
                 ])
                 .from(MembershipEvents::Table)
-                .and_where(Expr::col(MembershipEvents::MembershipId).eq(membership_id))
+                .and_where(
+                    Expr::col(MembershipEvents::MembershipId).in_subquery(membership_in_scope(
+                        grants,
+                        user_id,
+                        membership_id,
+                    )),
+                )
                 .order_by(MembershipEvents::OnDate, Order::Asc)
                 .order_by(MembershipEvents::Id, Order::Asc)
                 .to_owned(),
@@ -634,7 +704,12 @@ pub struct Payment {
     pub period_to: NaiveDate,
 }
 
-pub async fn payments(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<Payment>> {
+pub async fn payments(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+    membership_id: i64,
+) -> Result<Vec<Payment>> {
     tx.fetch_all(
         &Query::select()
             .columns([
@@ -646,7 +721,13 @@ pub async fn payments(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<
                 Payments::PeriodTo,
             ])
             .from(Payments::Table)
-            .and_where(Expr::col(Payments::MembershipId).eq(membership_id))
+            .and_where(
+                Expr::col(Payments::MembershipId).in_subquery(membership_in_scope(
+                    grants,
+                    user_id,
+                    membership_id,
+                )),
+            )
             .order_by(Payments::PaidOn, Order::Desc)
             .order_by(Payments::Id, Order::Desc)
             .to_owned(),
@@ -657,14 +738,22 @@ pub async fn payments(tx: &mut Tx<impl Mode>, membership_id: i64) -> Result<Vec<
 /// Who opened a person's page, newest first.
 pub async fn viewers(
     tx: &mut Tx<impl Mode>,
-    public_id: &str,
+    person_id: i64,
     limit: u64,
 ) -> Result<Vec<(chrono::DateTime<Utc>, String)>> {
     tx.fetch_all(
         &Query::select()
             .columns([AuditLog::At, AuditLog::Actor])
             .from(AuditLog::Table)
-            .and_where(Expr::col(AuditLog::Subject).eq(public_id))
+            .and_where(
+                Expr::col(AuditLog::Id).in_subquery(
+                    Query::select()
+                        .column(AuditPeople::EntryId)
+                        .from(AuditPeople::Table)
+                        .and_where(Expr::col(AuditPeople::PersonId).eq(person_id))
+                        .to_owned(),
+                ),
+            )
             .and_where(Expr::col(AuditLog::Action).eq("member.view"))
             .order_by(AuditLog::Id, Order::Desc)
             .limit(limit)

@@ -137,6 +137,13 @@ pub enum AuditLog {
 }
 
 #[derive(Iden, Clone, Copy)]
+pub enum AuditPeople {
+    Table,
+    EntryId,
+    PersonId,
+}
+
+#[derive(Iden, Clone, Copy)]
 pub enum Users {
     Table,
     Id,

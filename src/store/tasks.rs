@@ -56,6 +56,8 @@ pub async fn create(tx: &mut Tx, t: &NewTask<'_>) -> Result<String> {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Open {
     pub public_id: String,
+    pub person_id: i64,
+    pub local_party_id: i64,
     pub kind: String,
     pub due_on: NaiveDate,
     pub notes: Option<String>,
@@ -69,6 +71,8 @@ fn open_tasks() -> sea_query::SelectStatement {
     Query::select()
         .columns([
             (Tasks::Table, Tasks::PublicId),
+            (Tasks::Table, Tasks::PersonId),
+            (Tasks::Table, Tasks::LocalPartyId),
             (Tasks::Table, Tasks::Kind),
             (Tasks::Table, Tasks::DueOn),
             (Tasks::Table, Tasks::Notes),

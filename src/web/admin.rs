@@ -219,6 +219,7 @@ pub async fn require_two_factor(
                 } else {
                     "optional"
                 },
+                people: &[],
             },
         )
         .await?;
@@ -265,6 +266,7 @@ pub async fn report_period(
                 action: "settings.report_period",
                 subject: "action report period",
                 detail: &format!("{days} days"),
+                people: &[],
             },
         )
         .await?;
@@ -300,6 +302,7 @@ pub async fn remove_role(
             action: "role.remove",
             subject: &row.user_public_id,
             detail: &format!("{} no longer {} for {}", row.email, row.role, row.unit_slug),
+            people: &[],
         },
     )
     .await?;

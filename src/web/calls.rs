@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use super::auth::{NoFields, Officer, Posted};
 use super::view::{Choice, Nav, uk_date};
 use super::{AppState, WebError};
+use crate::app::audit as app_audit;
 use crate::domain::Channel;
 use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
 use crate::domain::dates::parse_date;
@@ -296,6 +297,7 @@ pub async fn create(
                 people.len(),
                 caller_ids.len()
             ),
+            people: &people,
         },
     )
     .await?;
@@ -316,7 +318,7 @@ struct CallListPage {
     done: i64,
     blocked: i64,
     total: i64,
-    flagged: Vec<(String, String, String)>,
+    flagged: Vec<calls::Flagged>,
 }
 
 async fn load_list(
@@ -339,7 +341,7 @@ pub async fn show(
     officer: Officer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin().await?;
     let (list, organiser, caller) = load_list(&mut tx, &officer, &id).await?;
     let (waiting, done, blocked, _) = calls::progress(&mut tx, list.id).await?;
     let flagged = if organiser {
@@ -347,6 +349,18 @@ pub async fn show(
     } else {
         Vec::new()
     };
+    let named: Vec<(i64, i64)> = flagged
+        .iter()
+        .map(|f| (list.local_party_id, f.person_id))
+        .collect();
+    app_audit::people(
+        &mut tx,
+        &officer,
+        "calls.view",
+        &format!("flagged on {}", list.name),
+        &named,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Html(
         CallListPage {
@@ -395,7 +409,7 @@ pub async fn next(
             break;
         };
         let renewed = renewed_counts
-            && roster::for_call(&mut tx, person)
+            && roster::for_call(&mut tx, list.id, officer.user.id, now)
                 .await?
                 .is_some_and(|l| l.status(&state.rules.status, today).in_good_standing());
         if renewed {
@@ -434,13 +448,11 @@ async fn call_page(
     if !caller {
         return Err(WebError::Forbidden);
     }
-    let held = calls::held(&mut tx, list.id, officer.user.id, Utc::now()).await?;
+    let held = roster::for_call(&mut tx, list.id, officer.user.id, Utc::now()).await?;
     let mut person = None;
     let mut earlier = Vec::new();
-    if let Some(p) = held {
-        let l = roster::for_call(&mut tx, p)
-            .await?
-            .ok_or(WebError::NotFound)?;
+    if let Some(l) = held {
+        let p = l.person_id;
         let number = l.mobile.clone().or(l.phone.clone()).unwrap_or_default();
         earlier = calls::outcomes_for(&mut tx, p)
             .await?
@@ -465,6 +477,7 @@ async fn call_page(
                 action: "calls.open",
                 subject: &l.public_id,
                 detail: &format!("to call from {}", list.name),
+                people: &[p],
             },
         )
         .await?;
@@ -554,12 +567,10 @@ pub async fn outcome(
     if !caller {
         return Err(WebError::Forbidden);
     }
-    let held = calls::held(&mut tx, list.id, officer.user.id, Utc::now())
+    let l = roster::for_call(&mut tx, list.id, officer.user.id, Utc::now())
         .await?
         .ok_or(WebError::NotFound)?;
-    let l = roster::for_call(&mut tx, held)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let held = l.person_id;
     if l.public_id != form.person {
         // Not the person this caller holds: as if they did not exist.
         return Err(WebError::NotFound);
@@ -608,6 +619,7 @@ pub async fn outcome(
                 outcome.as_str(),
                 if flag { ", needs an officer" } else { "" }
             ),
+            people: &[held],
         },
     )
     .await?;
@@ -628,8 +640,13 @@ pub async fn my_tasks(
     officer: Officer,
 ) -> Result<Html<String>, WebError> {
     let today = (state.today)();
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin().await?;
     let open = tasks::mine(&mut tx, officer.user.id).await?;
+    let named: Vec<(i64, i64)> = open
+        .iter()
+        .map(|t| (t.local_party_id, t.person_id))
+        .collect();
+    app_audit::people(&mut tx, &officer, "task.list", "my tasks", &named).await?;
     tx.commit().await?;
     Ok(Html(
         TasksPage {
@@ -660,7 +677,7 @@ pub async fn task_done(
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let Some((_, lp)) = tasks::complete(&mut tx, &id, officer.user.id).await? else {
+    let Some((person, lp)) = tasks::complete(&mut tx, &id, officer.user.id).await? else {
         return Err(WebError::NotFound);
     };
     audit::record(
@@ -671,6 +688,7 @@ pub async fn task_done(
             action: "task.done",
             subject: &id,
             detail: "",
+            people: &[person],
         },
     )
     .await?;
@@ -735,6 +753,7 @@ pub async fn add_task(
             action: "task.create",
             subject: &l.public_id,
             detail: &format!("{} for {} by {due_on}", kind.as_str(), assignee.email),
+            people: &[l.person_id],
         },
     )
     .await?;

@@ -28,6 +28,7 @@ use crate::domain::Rules;
 use crate::mail::Mailer;
 use crate::store::{Backend, Db, units};
 
+pub use api::document as api_document;
 pub use auth::SESSION_COOKIE;
 
 #[derive(Clone)]

@@ -13,7 +13,7 @@ use super::auth::{Officer, Posted, mail_folder};
 use super::chart::{self, Chart};
 use super::view::{Choice, Nav, Problems, opt_date, uk_date};
 use super::{AppState, WebError};
-use crate::app::{AppError, audit as app_audit, members};
+use crate::app::{AppError, audit as app_audit, members, segments as app_segments};
 use crate::domain::access::Grant;
 use crate::domain::calls::TaskKind;
 use crate::domain::fields::consent_field;
@@ -22,7 +22,8 @@ use crate::domain::forms::{ContactInput, LeavingInput, PAYMENT_METHODS, PaymentI
 use crate::domain::{Channel, Ending, EventKind, History, Kind, Status};
 use crate::export;
 use crate::store::roster::{self, ListQuery, Listed};
-use crate::store::{Mode, Tx, accounts, audit, calls, segments, units};
+use crate::store::segments::Segment;
+use crate::store::{Mode, Tx, accounts, audit, calls, units};
 
 /// A row of the member list as the page shows it.
 pub struct Row {
@@ -216,14 +217,7 @@ async fn branch_choices(
     parties.dedup();
     for lp in parties {
         for b in units::branches(tx, lp).await? {
-            let visible = grants.iter().any(|g| {
-                g.local_party_id == lp
-                    && match g.reach {
-                        crate::domain::access::Reach::Branch(id) => id == b.id,
-                        _ => true,
-                    }
-            });
-            if visible {
+            if crate::domain::access::sees_branch(grants, lp, b.id) {
                 out.push(Choice {
                     picked: picked.contains(&b.slug),
                     value: b.slug,
@@ -595,11 +589,9 @@ pub async fn member_page(
         .await?
         .is_some();
     let limited = !officer.scope.is_officer();
-    let d = roster::details(&mut tx, l.person_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let d = members::details(&mut tx, &officer, &l).await?;
     let status = l.status(&state.rules.status, today);
-    let events = roster::history(&mut tx, l.membership_id).await?;
+    let events = members::history(&mut tx, &officer, &l).await?;
     let history = History::at(&state.rules.status, &events, today);
     let mut dated: Vec<(NaiveDate, TimelineItem)> = events
         .iter()
@@ -663,8 +655,9 @@ pub async fn member_page(
     let payments = if limited {
         Vec::new()
     } else {
-        roster::payments(&mut tx, l.membership_id)
+        members::payments(&mut tx, &officer, &id)
             .await?
+            .1
             .into_iter()
             .map(|p| {
                 (
@@ -676,12 +669,12 @@ pub async fn member_page(
             })
             .collect()
     };
-    let viewers = roster::viewers(&mut tx, &l.public_id, 10)
+    let viewers = roster::viewers(&mut tx, l.person_id, 10)
         .await?
         .into_iter()
         .map(|(at, who)| (at.format("%-d %b %Y %H:%M").to_string(), who))
         .collect();
-    let tags = roster::tags(&mut tx, l.person_id).await?;
+    let tags = members::tags(&mut tx, &officer, &l).await?;
     let open_tasks = if limited {
         Vec::new()
     } else {
@@ -721,6 +714,7 @@ pub async fn member_page(
             action: "member.view",
             subject: &l.public_id,
             detail: &format!("{} {} ({})", l.first_name, l.last_name, l.membership_number),
+            people: &[l.person_id],
         },
     )
     .await?;
@@ -863,9 +857,7 @@ pub async fn edit_page(
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
     let l = members::find_writable(&mut tx, &officer, &id).await?;
-    let d = roster::details(&mut tx, l.person_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let d = members::details(&mut tx, &officer, &l).await?;
     app_audit::about(&mut tx, &officer, &l, "member.view", "edit form").await?;
     tx.commit().await?;
     let form = ContactInput {
@@ -1131,6 +1123,7 @@ pub async fn share(
             action: "member.share",
             subject: &l.public_id,
             detail: &format!("shared with caller {}", user.email),
+            people: &[l.person_id],
         },
     )
     .await?;
@@ -1142,7 +1135,7 @@ pub async fn share(
 #[template(path = "segments.html")]
 struct SegmentsPage {
     nav: Nav,
-    segments: Vec<(String, String, String, String)>,
+    segments: Vec<Segment>,
     error: Option<String>,
 }
 
@@ -1152,14 +1145,11 @@ async fn segments_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin_read().await?;
-    let list = segments::list(&mut tx, &officer.scope.local_parties).await?;
+    let list = app_segments::list(&mut tx, officer).await?;
     tx.commit().await?;
     let page = SegmentsPage {
         nav: officer.nav(),
-        segments: list
-            .into_iter()
-            .map(|s| (s.public_id, s.name, s.query, s.created_by))
-            .collect(),
+        segments: list,
         error,
     };
     super::render(&page, page.error.is_some())
@@ -1183,46 +1173,20 @@ pub async fn save_segment(
     State(state): State<AppState>,
     Posted { officer, form }: Posted<SegmentForm>,
 ) -> Result<Response, WebError> {
-    let Some(lp) = officer.scope.local_parties.first().copied() else {
-        return Err(WebError::Forbidden);
-    };
-    if !officer.scope.is_officer() {
-        return Err(WebError::Forbidden);
-    }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&form.query).unwrap_or_default();
-    let filter = match MemberFilter::parse(&pairs) {
-        Ok(f) => f,
-        Err(p) => {
-            return segments_page(
-                &state,
-                &officer,
-                Some(
-                    p.iter()
-                        .map(|x| x.message.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-            )
-            .await;
-        }
-    };
     let mut tx = state.db.begin().await?;
-    match segments::create(
-        &mut tx,
-        lp,
-        &form.name,
-        &query_string(&filter.to_pairs()),
-        officer.actor(),
-    )
-    .await
-    {
+    match app_segments::save(&mut tx, &officer, &form.name, &form.query).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to("/segments").into_response())
         }
-        Err(crate::store::StoreError::Invalid(m)) => {
+        Err(AppError::Invalid(problems)) => {
             drop(tx);
-            segments_page(&state, &officer, Some(m)).await
+            let message = problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            segments_page(&state, &officer, Some(message)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -1233,13 +1197,8 @@ pub async fn delete_segment(
     Path(id): Path<String>,
     Posted { officer, .. }: Posted<super::auth::NoFields>,
 ) -> Result<Response, WebError> {
-    if !officer.scope.is_officer() {
-        return Err(WebError::Forbidden);
-    }
     let mut tx = state.db.begin().await?;
-    if !segments::delete(&mut tx, &id, &officer.scope.local_parties).await? {
-        return Err(WebError::NotFound);
-    }
+    app_segments::delete(&mut tx, &officer, &id).await?;
     tx.commit().await?;
     Ok(Redirect::to("/segments").into_response())
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::auth::{NoFields, Officer, Posted};
 use super::chart::{self, Chart};
@@ -134,7 +134,7 @@ async fn visible_on(
     tx: &mut Tx<impl Mode>,
     officer: &Officer,
     reports: &[&ActionReport],
-) -> Result<HashSet<String>, WebError> {
+) -> Result<HashMap<String, i64>, WebError> {
     let mut ids: Vec<&str> = reports
         .iter()
         .flat_map(|r| r.sections.values().flatten())
@@ -180,7 +180,7 @@ pub async fn show(
         .sections
         .values()
         .flatten()
-        .filter(|r| visible.contains(&r.id))
+        .filter(|r| visible.contains_key(&r.id))
         .map(|r| r.id.clone())
         .collect();
     let contacted = calls::contacted_since(&mut tx, &shown_ids, kept.generated_at).await?;
@@ -194,7 +194,7 @@ pub async fn show(
                 .get(s.as_str())
                 .into_iter()
                 .flatten()
-                .filter(|r| visible.contains(&r.id))
+                .filter(|r| visible.contains_key(&r.id))
                 .map(|r| {
                     (
                         r.id.clone(),
@@ -225,7 +225,7 @@ pub async fn show(
             let live_n = live
                 .sections
                 .get(s.as_str())
-                .map(|rows| rows.iter().filter(|r| visible.contains(&r.id)).count())
+                .map(|rows| rows.iter().filter(|r| visible.contains_key(&r.id)).count())
                 .unwrap_or(0);
             ShownSection {
                 code: s.as_str(),
@@ -250,6 +250,10 @@ pub async fn show(
             action: "report.view",
             subject: &kept.public_id,
             detail: &format!("{total} people shown"),
+            people: &shown_ids
+                .iter()
+                .filter_map(|id| visible.get(id).copied())
+                .collect::<Vec<_>>(),
         },
     )
     .await?;
@@ -298,7 +302,7 @@ pub async fn export(
         .map_err(|e| WebError::BadRequest(format!("this report cannot be read: {e}")))?;
     let visible = visible_on(&mut tx, &officer, &[&report]).await?;
     for rows in report.sections.values_mut() {
-        rows.retain(|r| visible.contains(&r.id));
+        rows.retain(|r| visible.contains_key(&r.id));
     }
     let table = report::csv_rows(&report);
     audit::record(
@@ -314,6 +318,12 @@ pub async fn export(
                 kept.period_to,
                 table.len()
             ),
+            people: &report
+                .sections
+                .values()
+                .flatten()
+                .filter_map(|r| visible.get(&r.id).copied())
+                .collect::<Vec<_>>(),
         },
     )
     .await?;
@@ -386,10 +396,9 @@ pub async fn trends(
         let counts: Vec<usize> = Section::ALL
             .iter()
             .map(|s| {
-                report
-                    .sections
-                    .get(s.as_str())
-                    .map_or(0, |r| r.iter().filter(|x| visible.contains(&x.id)).count())
+                report.sections.get(s.as_str()).map_or(0, |r| {
+                    r.iter().filter(|x| visible.contains_key(&x.id)).count()
+                })
             })
             .collect();
         rows.push((k.period_to.format("%-d %b").to_string(), counts));

@@ -3,6 +3,8 @@
 //! passes by skipping: if the server cannot be reached, it fails and says why.
 #![allow(dead_code)]
 
+pub mod web;
+
 use rosette::store::{Db, migrate};
 use sqlx::Connection;
 use tempfile::TempDir;

@@ -1,0 +1,61 @@
+//! `/units`: the local parties and branches the token's user works in.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{ApiResult, ErrorBody, Page};
+use crate::domain::access;
+use crate::store::units;
+use crate::web::AppState;
+use crate::web::auth::ApiUser;
+
+#[derive(Serialize, ToSchema)]
+pub struct Unit {
+    slug: String,
+    name: String,
+    /// local_party or branch.
+    kind: String,
+    /// The local party a branch belongs to; null for a local party.
+    parent: Option<String>,
+}
+
+impl From<units::Unit> for Unit {
+    fn from(u: units::Unit) -> Unit {
+        Unit {
+            slug: u.slug,
+            name: u.name,
+            kind: u.kind,
+            parent: u.parent_slug,
+        }
+    }
+}
+
+/// Each local party in scope, followed by those of its branches the user sees.
+#[utoipa::path(
+    get,
+    path = "/units",
+    responses(
+        (status = 200, description = "Every unit on one page", body = Page<Unit>),
+        (status = 401, description = "No token, or one that is unknown", body = ErrorBody),
+    )
+)]
+pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Json<Page<Unit>>> {
+    let mut tx = state.db.begin_read().await?;
+    let mut items = Vec::new();
+    for u in units::list(&mut tx).await? {
+        if !who.scope.local_parties.contains(&u.id) {
+            continue;
+        }
+        let id = u.id;
+        items.push(Unit::from(u));
+        for b in units::branches(&mut tx, id).await? {
+            if access::sees_branch(&who.scope.read, id, b.id) {
+                items.push(Unit::from(b));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Json(Page::all(items)))
+}

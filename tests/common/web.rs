@@ -1,0 +1,211 @@
+//! The web app driven in-process, as a browser and an API client would: a demo register
+//! of 400 people with one officer per role, sessions with their CSRF token, and replies
+//! read whole.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::NaiveDate;
+use http_body_util::BodyExt;
+use rosette::domain::Rules;
+use rosette::mail::Mailer;
+use rosette::store::Db;
+use rosette::web::{AppState, WebConfig, router};
+use rosette::{demo, officers};
+use serde_json::Value;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+use super::TestDb;
+
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default()
+}
+
+pub struct App {
+    pub db: Db,
+    pub app: axum::Router,
+}
+
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl App {
+    pub async fn new(t: &TestDb) -> App {
+        let rules = Rules::defaults().expect("rules");
+        demo::generate(&t.db, &rules, 400, 7, today(), &|_| {})
+            .await
+            .expect("demo");
+        demo::add_officers(&t.db, "https://rosette.example")
+            .await
+            .expect("officers");
+        let mail_dir = std::env::temp_dir().join(format!("rosette-mail-{}", uuid::Uuid::new_v4()));
+        let state = AppState {
+            db: t.db.clone(),
+            rules: Arc::new(rules),
+            today,
+            config: Arc::new(WebConfig {
+                public_url: "https://rosette.example".into(),
+                mailer: Mailer::new(None, "Rosette <rosette@example.org>", mail_dir)
+                    .expect("mailer"),
+            }),
+        };
+        App {
+            db: t.db.clone(),
+            app: router(state),
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, s: Option<&Session>) -> Reply {
+        let mut r = Request::get(path);
+        if let Some(s) = s {
+            r = r.header(header::COOKIE, &s.cookie);
+        }
+        self.send(r.body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn post(&self, path: &str, s: Option<&Session>, form: &[(&str, &str)]) -> Reply {
+        let mut r =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(s) = s {
+            r = r.header(header::COOKIE, &s.cookie);
+        }
+        let body = serde_urlencoded::to_string(form).expect("form");
+        self.send(r.body(Body::from(body)).expect("request")).await
+    }
+
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut r = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                r = r.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(r.body(body).expect("request")).await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let r = Request::post("/sign-in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                serde_urlencoded::to_string([
+                    ("email", email),
+                    ("password", demo::PASSWORD),
+                    ("next", "/"),
+                ])
+                .expect("form"),
+            ))
+            .expect("request");
+        let res = self.app.clone().oneshot(r).await.expect("response");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
+        let set = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("cookie")
+            .to_string();
+        for attr in [
+            "__Host-rosette=",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+        ] {
+            assert!(set.contains(attr), "{attr} missing from {set}");
+        }
+        let cookie = set.split(';').next().expect("pair").to_string();
+        let mut s = Session {
+            cookie,
+            csrf: String::new(),
+        };
+        let mut home = self.get("/", Some(&s)).await;
+        if !home.location.is_empty() {
+            home = self.get(&home.location.clone(), Some(&s)).await;
+        }
+        s.csrf = home
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("csrf on the page")
+            .to_string();
+        s
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        officers::create_token(&self.db, email)
+            .await
+            .expect("token")
+    }
+
+    /// Every member the token can list, following cursors.
+    pub async fn all(&self, token: &str, query: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let sep = if query.is_empty() { "" } else { "&" };
+            let r = self
+                .api(
+                    "GET",
+                    &format!("/api/v1/members?limit=37{sep}{query}{cursor}"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let v = r.json();
+            items.extend(v["items"].as_array().expect("items").iter().cloned());
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => return items,
+            }
+        }
+    }
+}
+
+pub const SECRETARY: &str = "secretary@example.org";
+pub const MEMBERSHIP: &str = "membership@example.org";
+pub const WOMEN: &str = "women@example.org";
+pub const BRANCH: &str = "branch@example.org";
+pub const CALLER: &str = "caller@example.org";

@@ -1,0 +1,155 @@
+//! The OpenAPI document is the API: every operation it lists is served (and asks for a
+//! token), every route the API serves is listed, and what is served at
+//! `/api/v1/openapi.json` is the document the code generates.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+/// Every operation in the document, as (method, path with its ids filled in).
+fn operations(doc: &Value, member: &str, segment: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, _) in item.as_object().expect("path item") {
+            let filled = if path.starts_with("/segments/") {
+                path.replace("{id}", segment)
+            } else {
+                path.replace("{id}", member)
+            };
+            out.push((method.to_uppercase(), format!("/api/v1{filled}")));
+        }
+    }
+    out
+}
+
+async fn the_document_lists_exactly_what_is_served(t: TestDb) {
+    let app = App::new(&t).await;
+    let served = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(served.status, StatusCode::OK);
+    let doc = served.json();
+    assert_eq!(
+        doc,
+        serde_json::to_value(rosette::web::api_document()).expect("document"),
+        "the served document is the generated one"
+    );
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    assert_eq!(doc["servers"][0]["url"], "/api/v1");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    let token = app.token(SECRETARY).await;
+    let member = app.all(&token, "").await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let segment = app
+        .api(
+            "POST",
+            "/api/v1/segments",
+            Some(&token),
+            Some(serde_json::json!({"name": "Lapsed", "query": "status=lapsed"})),
+        )
+        .await;
+    assert_eq!(segment.status, StatusCode::CREATED, "{}", segment.body);
+    let segment = segment.json()["id"].as_str().expect("id").to_string();
+
+    let ops = operations(&doc, &member, &segment);
+    let mut listed: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    listed.sort();
+    let expected = [
+        "GET /api/v1/members".to_string(),
+        format!("GET /api/v1/members/{member}"),
+        format!("GET /api/v1/members/{member}/payments"),
+        "GET /api/v1/segments".to_string(),
+        format!("GET /api/v1/segments/{segment}/members"),
+        "GET /api/v1/units".to_string(),
+        format!("PATCH /api/v1/members/{member}"),
+        format!("POST /api/v1/members/{member}/payments"),
+        "POST /api/v1/segments".to_string(),
+    ];
+    assert_eq!(listed, expected, "the operations DESIGN.md names");
+    for (method, path) in &ops {
+        // Served: without a token the route itself answers 401, not 404 or 405.
+        let r = app.api(method, path, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(r.json()["error"], "unauthorized");
+        // Every status it answers with a token is one the document gives.
+        let r = app
+            .api(
+                method,
+                path,
+                Some(&token),
+                (method != "GET").then(|| serde_json::json!({})),
+            )
+            .await;
+        let documented = &doc["paths"][path
+            .trim_start_matches("/api/v1")
+            .replace(&member, "{id}")
+            .replace(&segment, "{id}")][method.to_lowercase()]["responses"];
+        assert!(
+            documented.get(r.status.as_str()).is_some(),
+            "{method} {path} answered {} which the document does not give: {}",
+            r.status,
+            r.body
+        );
+    }
+    // A route the document does not list is not served.
+    for (method, path) in [
+        ("GET", "/api/v1/people"),
+        ("DELETE", &format!("/api/v1/members/{member}") as &str),
+        ("GET", "/api/v1/members/x/history"),
+    ] {
+        let r = app.api(method, path, Some(&token), None).await;
+        assert!(
+            r.status == StatusCode::NOT_FOUND || r.status == StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {}",
+            r.status
+        );
+    }
+}
+
+/// Two saves of one segment name at once: one is saved, the other is told the name is
+/// taken (422 naming the field), never a server error.
+async fn a_taken_name_is_a_field_problem_even_in_a_race(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(MEMBERSHIP).await;
+    let save = || {
+        app.api(
+            "POST",
+            "/api/v1/segments",
+            Some(&token),
+            Some(serde_json::json!({"name": "New this month", "query": "status=new"})),
+        )
+    };
+    let (a, b) = tokio::join!(save(), save());
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY],
+        "{} / {}",
+        a.body,
+        b.body
+    );
+    let refused = if a.status == StatusCode::CREATED {
+        b
+    } else {
+        a
+    };
+    assert_eq!(refused.json()["problems"][0]["field"], "name");
+    assert!(
+        refused.json()["problems"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("already a segment called 'New this month'")
+    );
+}
+
+crate::both!(
+    the_document_lists_exactly_what_is_served,
+    a_taken_name_is_a_field_problem_even_in_a_race
+);

@@ -1,0 +1,279 @@
+//! Every read is audited: an officer and a caller walk every page and API route that can
+//! show a person, and for each person a reply shows (by name together with their id or
+//! membership number) an audit entry written by that request names them.
+
+use std::collections::HashSet;
+
+use axum::http::StatusCode;
+use rosette::store::{audit, units};
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+struct Person {
+    id: String,
+    number: String,
+    last_name: String,
+    name: String,
+}
+
+/// The people a reply shows: their last name appears with their id or membership number
+/// (a CSV puts first and last names in columns of their own).
+fn shown<'a>(body: &str, people: &'a [Person]) -> Vec<&'a Person> {
+    people
+        .iter()
+        .filter(|p| {
+            body.contains(&p.last_name) && (body.contains(&p.id) || body.contains(&p.number))
+        })
+        .collect()
+}
+
+/// The newest audit entry's id (0 on an empty log).
+async fn last_entry(t: &TestDb, parties: &[i64]) -> i64 {
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let search = audit::Search {
+        local_parties: parties.to_vec(),
+        ..Default::default()
+    };
+    audit::search(&mut tx, &search, 1)
+        .await
+        .expect("search")
+        .first()
+        .map_or(0, |e| e.id)
+}
+
+/// Whether an entry newer than `after` names this person.
+async fn named_since(t: &TestDb, parties: &[i64], after: i64, person: &str) -> bool {
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let search = audit::Search {
+        local_parties: parties.to_vec(),
+        about: Some(person.to_string()),
+        ..Default::default()
+    };
+    audit::search(&mut tx, &search, 1)
+        .await
+        .expect("search")
+        .first()
+        .is_some_and(|e| e.id > after)
+}
+
+async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
+    let app = App::new(&t).await;
+    let parties: Vec<i64> = {
+        let mut tx = t.db.begin_read().await.expect("tx");
+        units::list(&mut tx)
+            .await
+            .expect("units")
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
+    };
+    let sec_token = app.token(SECRETARY).await;
+    let people: Vec<Person> = app
+        .all(&sec_token, "")
+        .await
+        .iter()
+        .map(|m| Person {
+            id: m["id"].as_str().expect("id").into(),
+            number: m["membership_number"].as_str().expect("number").into(),
+            last_name: m["last_name"].as_str().expect("last").into(),
+            name: format!(
+                "{} {}",
+                m["first_name"].as_str().expect("first"),
+                m["last_name"].as_str().expect("last")
+            ),
+        })
+        .collect();
+
+    // What the walk needs to find: a kept report, a segment, a call list with a caller
+    // holding someone, a person flagged for an officer and a follow-up task.
+    let m = app.sign_in(MEMBERSHIP).await;
+    let report = app
+        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
+        .await
+        .location;
+    assert!(report.starts_with("/reports/"), "{report}");
+    let segment = app
+        .api(
+            "POST",
+            "/api/v1/segments",
+            Some(&sec_token),
+            Some(serde_json::json!({"name": "In arrears", "query": "status=in_arrears"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("segment")
+        .to_string();
+    let from = format!("segment:{segment}");
+    let caller_id = {
+        let mut tx = t.db.begin_read().await.expect("tx");
+        rosette::store::accounts::user_by_email(&mut tx, CALLER)
+            .await
+            .expect("q")
+            .expect("caller")
+            .public_id
+    };
+    let list = app
+        .post(
+            "/calls",
+            Some(&m),
+            &[
+                ("csrf", &m.csrf),
+                ("from", &from),
+                ("name", "Arrears"),
+                ("script", "Hello"),
+                ("done_when", "reached"),
+                ("min_gap_hours", "24"),
+                ("caller", &caller_id),
+            ],
+        )
+        .await
+        .location;
+    assert!(list.starts_with("/calls/"), "{list}");
+    let c = app.sign_in(CALLER).await;
+    let next = format!("{list}/next");
+    let hold = async |c: &Session| {
+        app.post(&next, Some(c), &[("csrf", c.csrf.as_str())]).await;
+    };
+    let person_on = |body: &str| {
+        body.split("name=\"person\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(str::to_string)
+            .expect("someone to call")
+    };
+    hold(&c).await;
+    let first = person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body);
+    app.post(
+        &format!("{list}/outcome"),
+        Some(&c),
+        &[
+            ("csrf", &c.csrf),
+            ("person", &first),
+            ("outcome", "wrong_number"),
+            ("needs_officer", "yes"),
+        ],
+    )
+    .await;
+    hold(&c).await;
+    let second = person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body);
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c),
+            &[
+                ("csrf", &c.csrf),
+                ("person", &second),
+                ("outcome", "call_back"),
+                ("call_back_on", "2026-11-27"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    hold(&c).await;
+
+    let s = app.sign_in(SECRETARY).await;
+    let someone = &people[7].id;
+    let pages: Vec<(&Session, String)> = [
+        "/",
+        "/members",
+        "/members?status=lapsed",
+        &format!("/members?q={}", people[3].number),
+        &format!("/members/{someone}"),
+        &format!("/members/{someone}/edit"),
+        &format!("/members/{someone}/payment"),
+        &format!("/members/{someone}/leaving"),
+        "/members/export?format=csv",
+        "/segments",
+        "/roles",
+        "/reports",
+        "/reports/trends",
+        &report,
+        &format!("{report}/export?format=csv"),
+        "/calls",
+        &format!("/calls/new?from={from}"),
+        &list,
+        "/tasks",
+        "/account/two-factor",
+    ]
+    .iter()
+    .map(|p| (&s, p.to_string()))
+    .chain(
+        [
+            "/".to_string(),
+            format!("{list}/call"),
+            format!("/members/{second}"),
+            "/tasks".to_string(),
+            list.clone(),
+        ]
+        .into_iter()
+        .map(|p| (&c, p)),
+    )
+    .collect();
+
+    let mut showed: HashSet<String> = HashSet::new();
+    for (who, path) in &pages {
+        let before = last_entry(&t, &parties).await;
+        let r = app.get(path, Some(who)).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
+        for p in shown(&r.body, &people) {
+            showed.insert(path.clone());
+            assert!(
+                named_since(&t, &parties, before, &p.id).await,
+                "GET {path} showed {} without an audit entry naming them",
+                p.name
+            );
+        }
+    }
+    let caller_token = app.token(CALLER).await;
+    let api: Vec<(&str, String)> = [
+        "/api/v1/members".to_string(),
+        "/api/v1/members?status=current&limit=20".into(),
+        format!("/api/v1/members/{someone}"),
+        format!("/api/v1/members/{someone}/payments"),
+        "/api/v1/units".into(),
+        "/api/v1/segments".into(),
+        format!("/api/v1/segments/{segment}/members"),
+    ]
+    .into_iter()
+    .map(|p| (sec_token.as_str(), p))
+    .chain(std::iter::once((
+        caller_token.as_str(),
+        "/api/v1/members".to_string(),
+    )))
+    .collect();
+    for (token, path) in &api {
+        let before = last_entry(&t, &parties).await;
+        let r = app.api("GET", path, Some(token), None).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
+        for p in shown(&r.body, &people) {
+            showed.insert(path.clone());
+            assert!(
+                named_since(&t, &parties, before, &p.id).await,
+                "GET {path} showed {} without an audit entry naming them",
+                p.name
+            );
+        }
+    }
+    // The walk met people where it should have: it cannot pass by showing no one.
+    for path in [
+        "/members".to_string(),
+        format!("/members/{someone}"),
+        format!("/members/{someone}/edit"),
+        format!("/members/{someone}/payment"),
+        format!("/members/{someone}/leaving"),
+        "/members/export?format=csv".into(),
+        report.clone(),
+        format!("{report}/export?format=csv"),
+        list.clone(),
+        "/tasks".into(),
+        format!("{list}/call"),
+        "/api/v1/members".into(),
+        format!("/api/v1/segments/{segment}/members"),
+    ] {
+        assert!(showed.contains(&path), "{path} showed nobody: {showed:?}");
+    }
+}
+
+crate::both!(every_route_that_shows_a_person_audits_them);

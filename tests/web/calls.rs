@@ -1,0 +1,306 @@
+//! Call lists: people shared between callers without overlap, outcomes, follow-ups.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
+
+use axum::http::StatusCode;
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
+    let app = App::new(&t).await;
+    let m = app.sign_in(MEMBERSHIP).await;
+    let report = app
+        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
+        .await
+        .location;
+    let report_id = report.trim_start_matches("/reports/").to_string();
+    let from = format!("report:{report_id}:in_arrears");
+    let page = app.get(&format!("/calls/new?from={from}"), Some(&m)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("left out for want of phone consent or a number")
+    );
+    let callers: Vec<String> = page
+        .body
+        .split("name=\"caller\" value=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next().map(str::to_string))
+        .collect();
+    assert!(callers.len() >= 2);
+    let users: Vec<(String, String)> = {
+        let mut tx = t.db.begin_read().await.expect("tx");
+        let mut out = Vec::new();
+        for email in [CALLER, "caller2@example.org"] {
+            let u = rosette::store::accounts::user_by_email(&mut tx, email)
+                .await
+                .expect("q")
+                .expect("user");
+            out.push((email.to_string(), u.public_id));
+        }
+        out
+    };
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", &m.csrf),
+        ("from", &from),
+        ("name", "Arrears this fortnight"),
+        ("script", "Hello, I'm calling from your local party…"),
+        ("done_when", "reached"),
+        ("min_gap_hours", "24"),
+    ];
+    for (_, id) in &users {
+        form.push(("caller", id));
+    }
+    let r = app.post("/calls", Some(&m), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list = r.location.clone();
+
+    // Two callers ask for the next person at the same moment: they get different people.
+    let c1 = app.sign_in(CALLER).await;
+    let c2 = app.sign_in("caller2@example.org").await;
+    let next = format!("{list}/next");
+    let (f1, f2) = ([("csrf", c1.csrf.as_str())], [("csrf", c2.csrf.as_str())]);
+    let (a, b) = tokio::join!(
+        app.post(&next, Some(&c1), &f1),
+        app.post(&next, Some(&c2), &f2)
+    );
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    let person_of = |body: &str| {
+        body.split("name=\"person\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(str::to_string)
+    };
+    let p1 = person_of(&app.get(&format!("{list}/call"), Some(&c1)).await.body)
+        .expect("caller 1 has someone");
+    let call2 = app.get(&format!("{list}/call"), Some(&c2)).await;
+    let p2 = person_of(&call2.body).expect("caller 2 has someone");
+    assert_ne!(p1, p2, "two callers never get the same person");
+    assert!(call2.body.contains("href=\"tel:+44"), "a tel: link");
+    cannot_open(&app, &c2, &p1).await;
+
+    // Recording for someone you do not hold is refused; your own is saved and timelined.
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c2),
+            &[
+                ("csrf", &c2.csrf),
+                ("person", &p1),
+                ("outcome", "no_answer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c1),
+            &[("csrf", &c1.csrf), ("person", &p1), ("outcome", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c1),
+            &[
+                ("csrf", &c1.csrf),
+                ("person", &p1),
+                ("outcome", "do_not_call"),
+                ("notes", "asked politely"),
+                ("needs_officer", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let member = app.get(&format!("/members/{p1}"), Some(&m)).await.body;
+    assert!(
+        member.contains("Call: Spoke: do not call again") && member.contains("asked politely"),
+        "on the timeline"
+    );
+    let organiser = app.get(&list, Some(&m)).await.body;
+    assert!(
+        organiser.contains(&format!("/members/{p1}")),
+        "flagged for an officer"
+    );
+    // Asked not to be called: phone consent is withdrawn, so a new list leaves them out.
+    let token = app.token(MEMBERSHIP).await;
+    let consent = app
+        .api("GET", &format!("/api/v1/members/{p1}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(consent["consents"]["phone"], false);
+    // The next person for caller 1 is someone new, never p1 or p2.
+    app.post(&next, Some(&c1), &[("csrf", &c1.csrf)]).await;
+    let p3 = person_of(&app.get(&format!("{list}/call"), Some(&c1)).await.body)
+        .expect("a third person to call");
+    assert!(p3 != p1 && p3 != p2);
+    // Caller 1 lets p3 go (no answer), so the second list may offer them.
+    app.post(
+        &format!("{list}/outcome"),
+        Some(&c1),
+        &[
+            ("csrf", &c1.csrf),
+            ("person", &p3),
+            ("outcome", "no_answer"),
+        ],
+    )
+    .await;
+    // "Call back" makes a follow-up for the caller, due when the person asked.
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c2),
+            &[
+                ("csrf", &c2.csrf),
+                ("person", &p2),
+                ("outcome", "call_back"),
+                ("call_back_on", "2026-11-25"),
+                ("notes", "after work"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mine = app.get("/tasks", Some(&c2)).await.body;
+    assert!(
+        mine.contains("Call back")
+            && mine.contains(&format!("/members/{p2}"))
+            && mine.contains("25 Nov 2026"),
+        "{mine}"
+    );
+    let task = mine
+        .split("action=\"/tasks/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("task id")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/tasks/{task}/done"),
+            Some(&c1),
+            &[("csrf", &c1.csrf)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "only the assignee closes a task"
+    );
+    let r = app
+        .post(
+            &format!("/tasks/{task}/done"),
+            Some(&c2),
+            &[("csrf", &c2.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        !app.get("/tasks", Some(&c2))
+            .await
+            .body
+            .contains(&format!("/members/{p2}"))
+    );
+    // An officer gives a follow-up by hand from the member's page.
+    let member = app.get(&format!("/members/{p2}"), Some(&m)).await.body;
+    let branch_user = member
+        .split("name=\"assignee\"")
+        .nth(1)
+        .and_then(|sel| {
+            sel.split("<option value=\"")
+                .skip(1)
+                .find(|o| o.contains("Tom Ashworth"))
+        })
+        .and_then(|o| o.split('"').next())
+        .expect("the Branch Secretary to assign")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/members/{p2}/tasks"),
+            Some(&m),
+            &[
+                ("csrf", &m.csrf),
+                ("kind", "welcome_one_to_one"),
+                ("assignee", &branch_user),
+                ("due_on", "01/12/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let b = app.sign_in(BRANCH).await;
+    assert!(
+        app.get("/tasks", Some(&b))
+            .await
+            .body
+            .contains("Welcome one-to-one")
+    );
+    let member = app.get(&format!("/members/{p1}"), Some(&m)).await.body;
+    assert!(
+        member.contains("no phone calls") && !member.contains("href=\"tel:"),
+        "no tel: link once they said no"
+    );
+    // A "done when renewed" list: someone who renews meanwhile is never called.
+    let mut form2: Vec<(&str, &str)> = vec![
+        ("csrf", &m.csrf),
+        ("from", &from),
+        ("name", "Until renewed"),
+        ("done_when", "renewed"),
+        ("min_gap_hours", "24"),
+    ];
+    form2.push(("caller", &users[1].1));
+    let list2 = app.post("/calls", Some(&m), &form2).await.location;
+    assert!(list2.starts_with("/calls/"), "{list2}");
+    let r = app
+        .post(
+            &format!("/members/{p3}/payment"),
+            Some(&m),
+            &[("csrf", &m.csrf), ("amount", "60.00"), ("method", "card")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut called = Vec::new();
+    for _ in 0..40 {
+        app.post(&format!("{list2}/next"), Some(&c2), &[("csrf", &c2.csrf)])
+            .await;
+        let Some(p) = person_of(&app.get(&format!("{list2}/call"), Some(&c2)).await.body) else {
+            break;
+        };
+        assert!(!called.contains(&p), "{p} offered twice");
+        app.post(
+            &format!("{list2}/outcome"),
+            Some(&c2),
+            &[("csrf", &c2.csrf), ("person", &p), ("outcome", "no_answer")],
+        )
+        .await;
+        called.push(p);
+    }
+    assert!(!called.is_empty());
+    assert!(
+        !called.contains(&p3),
+        "the member who renewed was not called"
+    );
+    assert!(
+        !called.contains(&p1),
+        "the member who said no to calls is not on a new list"
+    );
+    // A caller not on the list cannot see it.
+    assert_eq!(
+        app.get(&format!("{list}/call"), Some(&b)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A caller cannot open a person held by another caller.
+async fn cannot_open(app: &App, caller: &Session, other: &str) {
+    assert_eq!(
+        app.get(&format!("/members/{other}"), Some(caller))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+crate::both!(call_lists_share_people_between_callers_without_overlap);

@@ -1,0 +1,15 @@
+//! The web app and API driven in-process on both engines, one module per feature, with
+//! the shared driver in `tests/common/web.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod api;
+mod audit;
+mod calls;
+mod layers;
+mod members;
+mod reports;
+mod sign_in;

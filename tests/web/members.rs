@@ -1,0 +1,192 @@
+//! Editing a person: escaping, checks, CSRF, payments, export and the audit log.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+async fn edits_are_escaped_checked_protected_and_audited(t: TestDb) {
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    let token = app.token(SECRETARY).await;
+    let someone = &app.all(&token, "status=current").await[0];
+    let id = someone["id"].as_str().expect("id").to_string();
+    let edit = format!("/members/{id}/edit");
+    let base = [
+        ("first_name", "<script>alert(1)</script>"),
+        ("last_name", "O'Brien & Sons"),
+        ("mobile", "07700 900461"),
+        ("email", ""),
+        ("kind", "member"),
+    ];
+
+    // No CSRF token: refused, nothing saved.
+    let r = app.post(&edit, Some(&s), &base).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A post from another site is refused before the handler.
+    let req = Request::post(&edit)
+        .header(header::COOKIE, &s.cookie)
+        .header(header::HOST, "rosette.example")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "csrf={}&first_name=x&last_name=y",
+            s.csrf
+        )))
+        .expect("request");
+    assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    // Invalid input: a message next to the field, nothing saved.
+    let mut bad: Vec<(&str, &str)> = base.to_vec();
+    bad.push(("csrf", &s.csrf));
+    bad.retain(|(k, _)| *k != "mobile");
+    bad.push(("mobile", "12345"));
+    let r = app.post(&edit, Some(&s), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("id=\"e-mobile\""),
+        "message next to the field"
+    );
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    let after = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(after["first_name"], someone["first_name"], "nothing saved");
+
+    let mut good: Vec<(&str, &str)> = base.to_vec();
+    good.push(("csrf", &s.csrf));
+    let r = app.post(&edit, Some(&s), &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(after["mobile"], "+447700900461");
+    for page in [
+        format!("/members/{id}"),
+        "/members?q=O%27Brien".to_string(),
+        "/audit".to_string(),
+    ] {
+        let r = app.get(&page, Some(&s)).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(
+            !r.body.contains("<script>alert(1)</script>"),
+            "{page} shows the name as markup"
+        );
+        if page != "/audit" {
+            assert!(
+                r.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                    || r.body.contains("&lt;script&gt;"),
+                "{page}"
+            );
+        }
+    }
+
+    // A payment moves paid-until on and is written to the history and the audit log.
+    let before = after["paid_until"]
+        .as_str()
+        .expect("paid until")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/members/{id}/payment"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("amount", "fifty"),
+                ("paid_on", ""),
+                ("method", "card"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"e-amount\""));
+    let r = app
+        .post(
+            &format!("/members/{id}/payment"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("amount", "£60.00"),
+                ("paid_on", "2026-11-19"),
+                ("method", "card"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let paid = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert!(paid["paid_until"].as_str().expect("paid") > before.as_str());
+    let page = app.get(&format!("/members/{id}"), Some(&s)).await.body;
+    assert!(
+        page.contains("Renewed") && page.contains("£60.00"),
+        "history and payments show it"
+    );
+    let audit = app.get(&format!("/audit?about={id}"), Some(&s)).await.body;
+    for action in ["member.update", "payment.record", "member.view"] {
+        assert!(audit.contains(action), "{action} in the audit log");
+    }
+    // The API records payments with the same checks.
+    let r = app
+        .api(
+            "POST",
+            &format!("/api/v1/members/{id}/payments"),
+            Some(&token),
+            Some(serde_json::json!({"amount": "-1", "method": "card"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Leaving: a resignation is history, and the status follows.
+    let r = app
+        .post(
+            &format!("/members/{id}/leaving"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("reason", "resigned"),
+                ("on", "2026-11-20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let gone = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(gone["status"], "resigned");
+
+    // Export within scope, audited.
+    let csv = app
+        .get("/members/export?format=csv&status=resigned", Some(&s))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("membership_number,"));
+    assert!(
+        csv.body.contains("<script>alert(1)</script>"),
+        "a CSV holds the name as written: {}",
+        csv.body
+    );
+    assert!(
+        app.get("/audit?action=export", Some(&s))
+            .await
+            .body
+            .contains("member export")
+    );
+
+    // Signing out ends the session.
+    let r = app.post("/sign-out", Some(&s), &[("csrf", &s.csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get("/members", Some(&s))
+            .await
+            .location
+            .starts_with("/sign-in")
+    );
+}
+
+crate::both!(edits_are_escaped_checked_protected_and_audited);
