@@ -2,13 +2,9 @@
 //! JSON API under `/api/v1`, sign-in and sessions. Handlers are thin: they check the form,
 //! ask the store within the signed-in user's scope, and render.
 
-mod admin;
 mod api;
 mod auth;
-mod calls;
-mod chart;
 mod pages;
-mod report_pages;
 mod view;
 
 use askama::Template;
@@ -167,7 +163,7 @@ fn urlencode(text: &str) -> String {
 
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
-        .route("/", get(pages::dashboard))
+        .route("/", get(pages::dashboard::dashboard))
         .route("/healthz", get(healthz))
         .route("/static/rosette.css", get(stylesheet))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
@@ -180,8 +176,8 @@ pub fn router(state: AppState) -> Router {
             post(auth::two_factor_confirm),
         )
         .route("/account/two-factor/off", post(auth::two_factor_off))
-        .route("/roles/two-factor", post(admin::require_two_factor))
-        .route("/roles/report-period", post(admin::report_period))
+        .route("/roles/two-factor", post(pages::roles::require_two_factor))
+        .route("/roles/report-period", post(pages::roles::report_period))
         .route(
             "/welcome/{token}",
             get(auth::welcome_page).post(auth::welcome),
@@ -191,43 +187,52 @@ pub fn router(state: AppState) -> Router {
             get(auth::reset_request_page).post(auth::reset_request),
         )
         .route("/reset/{token}", get(auth::reset_page).post(auth::reset))
-        .route("/members", get(pages::member_list))
-        .route("/members/export", get(pages::export))
-        .route("/members/{id}", get(pages::member_page))
+        .route("/members", get(pages::members::list::member_list))
+        .route("/members/export", get(pages::members::list::export))
+        .route("/members/{id}", get(pages::members::record::member_page))
         .route(
             "/members/{id}/edit",
-            get(pages::edit_page).post(pages::edit),
+            get(pages::members::forms::edit_page).post(pages::members::forms::edit),
         )
         .route(
             "/members/{id}/payment",
-            get(pages::payment_page).post(pages::payment),
+            get(pages::members::forms::payment_page).post(pages::members::forms::payment),
         )
         .route(
             "/members/{id}/leaving",
-            get(pages::leaving_page).post(pages::leaving),
+            get(pages::members::forms::leaving_page).post(pages::members::forms::leaving),
         )
-        .route("/members/{id}/share", post(pages::share))
+        .route("/members/{id}/share", post(pages::members::record::share))
         .route(
             "/segments",
-            get(pages::segment_list).post(pages::save_segment),
+            get(pages::segments::segment_list).post(pages::segments::save_segment),
         )
-        .route("/segments/{id}/delete", post(pages::delete_segment))
-        .route("/roles", get(admin::roles_page).post(admin::invite))
-        .route("/roles/{id}/remove", post(admin::remove_role))
-        .route("/audit", get(admin::audit_page))
-        .route("/reports", get(report_pages::list).post(report_pages::make))
-        .route("/reports/trends", get(report_pages::trends))
-        .route("/reports/{id}", get(report_pages::show))
-        .route("/reports/{id}/export", get(report_pages::export))
-        .route("/calls", get(calls::list).post(calls::create))
-        .route("/calls/new", get(calls::new_page))
-        .route("/calls/{id}", get(calls::show))
-        .route("/calls/{id}/next", post(calls::next))
-        .route("/calls/{id}/call", get(calls::call))
-        .route("/calls/{id}/outcome", post(calls::outcome))
-        .route("/tasks", get(calls::my_tasks))
-        .route("/tasks/{id}/done", post(calls::task_done))
-        .route("/members/{id}/tasks", post(calls::add_task))
+        .route(
+            "/segments/{id}/delete",
+            post(pages::segments::delete_segment),
+        )
+        .route(
+            "/roles",
+            get(pages::roles::roles_page).post(pages::roles::invite),
+        )
+        .route("/roles/{id}/remove", post(pages::roles::remove_role))
+        .route("/audit", get(pages::audit::audit_page))
+        .route(
+            "/reports",
+            get(pages::reports::list).post(pages::reports::make),
+        )
+        .route("/reports/trends", get(pages::reports::trends))
+        .route("/reports/{id}", get(pages::reports::show))
+        .route("/reports/{id}/export", get(pages::reports::export))
+        .route("/calls", get(pages::calls::list).post(pages::calls::create))
+        .route("/calls/new", get(pages::calls::new_page))
+        .route("/calls/{id}", get(pages::calls::show))
+        .route("/calls/{id}/next", post(pages::calls::next))
+        .route("/calls/{id}/call", get(pages::calls::call))
+        .route("/calls/{id}/outcome", post(pages::calls::outcome))
+        .route("/tasks", get(pages::tasks::my_tasks))
+        .route("/tasks/{id}/done", post(pages::tasks::task_done))
+        .route("/members/{id}/tasks", post(pages::tasks::add_task))
         .nest("/api/v1", api::router())
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))

@@ -7,16 +7,16 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
-use super::auth::{NoFields, Officer, Posted};
-use super::chart::{self, Chart};
-use super::view::{Nav, uk_date};
-use super::{AppState, WebError};
 use crate::domain::History;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::report::{self, ActionReport};
 use crate::store::roster::{self, ListQuery};
 use crate::store::{Mode, Tx, audit, calls, reports, units};
+use crate::web::auth::{NoFields, Officer, Posted};
+use crate::web::view::chart::{self, Chart};
+use crate::web::view::{Nav, uk_date};
+use crate::web::{AppState, WebError};
 
 fn officer_only(o: &Officer) -> Result<(), WebError> {
     if o.scope.is_officer() {

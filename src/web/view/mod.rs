@@ -2,10 +2,13 @@
 //! fields, choices in a list, and dates as people in the UK write them. Depends on no
 //! handler module, so every handler module can use it.
 
+pub mod chart;
+
 use chrono::NaiveDate;
 
 use crate::app::Principal;
 use crate::domain::filter::FieldProblem;
+use crate::domain::{Channel, Kind};
 
 /// Field problems, looked up by field name in templates.
 #[derive(Default)]
@@ -57,4 +60,34 @@ pub struct Choice {
     pub value: String,
     pub label: String,
     pub picked: bool,
+}
+
+/// A kind as a person reads it.
+pub fn kind_label(k: Kind) -> &'static str {
+    match k {
+        Kind::Member => "Member",
+        Kind::RegisteredSupporter => "Registered supporter",
+        Kind::AffiliatedSupporter => "Affiliated supporter",
+        Kind::Supporter => "Supporter",
+        Kind::Contact => "Contact",
+    }
+}
+
+/// A channel as it reads after "agreed to".
+pub fn channel_label(c: Channel) -> &'static str {
+    match c {
+        Channel::Email => "email",
+        Channel::Phone => "phone calls",
+        Channel::Sms => "text messages",
+        Channel::Post => "post",
+    }
+}
+
+/// A consent as the record shows it.
+pub fn consent_text(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "Yes",
+        Some(false) => "No",
+        None => "Not asked",
+    }
 }

@@ -1,0 +1,88 @@
+//! The audit log, for those who read it: who read, exported or changed what, filtered.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+
+use crate::domain::dates::parse_date;
+use crate::store::audit;
+use crate::web::auth::Officer;
+use crate::web::view::Nav;
+use crate::web::{AppState, WebError};
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    entries: Vec<(String, String, String, String, String)>,
+    form: AuditQuery,
+    older: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor: String,
+    action: String,
+    about: String,
+    from: String,
+    to: String,
+    before: String,
+}
+
+pub async fn audit_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    if officer.scope.reads_audit.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let blank = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let mut error = None;
+    let mut date = |field: &str, text: &str| match blank(text).map(|t| parse_date(&t)) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            error = Some(format!("{field}: {e}"));
+            None
+        }
+        None => None,
+    };
+    let search = audit::Search {
+        local_parties: officer.scope.reads_audit.clone(),
+        actor: blank(&q.actor),
+        action: blank(&q.action),
+        about: blank(&q.about),
+        from: date("From", &q.from),
+        to: date("To", &q.to),
+        before: q.before.trim().parse().ok(),
+    };
+    let mut tx = state.db.begin().await?;
+    let entries = audit::search(&mut tx, &search, 100).await?;
+    tx.commit().await?;
+    let older = (entries.len() == 100).then(|| {
+        let mut next = q.clone();
+        next.before = entries.last().map(|e| e.id.to_string()).unwrap_or_default();
+        serde_urlencoded::to_string(&next).unwrap_or_default()
+    });
+    let page = AuditPage {
+        nav: officer.nav(),
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                (
+                    e.at.format("%-d %b %Y %H:%M:%S").to_string(),
+                    e.actor,
+                    e.action,
+                    e.subject,
+                    e.detail,
+                )
+            })
+            .collect(),
+        form: q,
+        older,
+        error,
+    };
+    crate::web::render(&page, page.error.is_some())
+}

@@ -1,0 +1,134 @@
+//! The home page: the register at a glance for officers, the people shared with them for
+//! callers.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use chrono::NaiveDate;
+
+use super::{Row, row};
+use crate::app::audit as app_audit;
+use crate::domain::Status;
+use crate::domain::filter::MemberFilter;
+use crate::store::roster::{self, ListQuery};
+use crate::web::auth::{Officer, mail_folder};
+use crate::web::view::chart::{self, Chart};
+use crate::web::view::{Nav, uk_date};
+use crate::web::{AppState, WebError};
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    nav: Nav,
+    today: String,
+    counts: Vec<(&'static str, &'static str, i64)>,
+    members: i64,
+    good_standing: i64,
+    chart: Chart,
+    todo: Vec<(String, String, i64)>,
+    mail_folder: Option<String>,
+    assigned: Vec<Row>,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Html<String>, WebError> {
+    let today = (state.today)();
+    let bounds = state.rules.status.bounds(today);
+    let grants = &officer.scope.read;
+    let uid = officer.user.id;
+    let mut tx = state.db.begin().await?;
+    let counts = roster::status_counts(&mut tx, grants, uid, &bounds).await?;
+    let months = chart::last_twelve_months(today);
+    let since = months[0];
+    let joins = roster::joins_by_month(&mut tx, grants, uid, since).await?;
+    let lapse_dates: Vec<NaiveDate> = roster::recent_lapses(
+        &mut tx,
+        grants,
+        uid,
+        &bounds,
+        crate::domain::dates::sub_months(since, state.rules.status.lapse_after_months),
+    )
+    .await?
+    .into_iter()
+    .map(|(start, paid)| state.rules.status.lapses_on(start, paid))
+    .collect();
+    let chart = chart::joins_and_lapses(
+        &months,
+        &chart::bucket(&months, joins),
+        &chart::bucket(&months, lapse_dates),
+    );
+    let count_of = |s: Status| counts.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
+    let members: i64 = counts
+        .iter()
+        .filter(|(s, _)| s.is_member())
+        .map(|(_, n)| n)
+        .sum();
+    let good_standing = count_of(Status::New) + count_of(Status::Current);
+    let todo = vec![
+        (
+            "Welcome new members".to_string(),
+            "/members?status=new&sort=-joined".to_string(),
+            count_of(Status::New),
+        ),
+        (
+            "Remind members in arrears".to_string(),
+            "/members?status=in_arrears".to_string(),
+            count_of(Status::InArrears),
+        ),
+        (
+            "Win back members who lapsed this year".to_string(),
+            // Lapsed within the chart's year: arrears began no more than the lapse period before it.
+            format!(
+                "/members?status=lapsed&paid_from={}",
+                crate::domain::dates::sub_months(since, state.rules.status.lapse_after_months)
+                    .pred_opt()
+                    .unwrap_or(since)
+            ),
+            lapse_count(&chart),
+        ),
+    ];
+    // A caller's home page is the list of people shared with them.
+    let assigned = if officer.scope.is_officer() {
+        Vec::new()
+    } else {
+        let filter = MemberFilter::default();
+        let q = ListQuery {
+            grants,
+            user_id: uid,
+            filter: &filter,
+            bounds,
+        };
+        let (rows, _) = roster::list(&mut tx, &q, None, 100).await?;
+        app_audit::listed(
+            &mut tx,
+            &officer,
+            "member.list",
+            "people shared with me",
+            &rows,
+        )
+        .await?;
+        rows.iter().map(|l| row(l, &state, today)).collect()
+    };
+    tx.commit().await?;
+    let page = Dashboard {
+        nav: officer.nav(),
+        today: uk_date(&today),
+        counts: counts
+            .iter()
+            .map(|(s, n)| (s.label(), s.as_str(), *n))
+            .collect(),
+        members,
+        good_standing,
+        chart,
+        todo,
+        mail_folder: mail_folder(&state),
+        assigned,
+    };
+    Ok(Html(page.render()?))
+}
+
+fn lapse_count(c: &Chart) -> i64 {
+    c.months.iter().map(|m| m.lapses.value as i64).sum()
+}

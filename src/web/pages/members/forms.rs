@@ -1,0 +1,280 @@
+//! The forms that change a record: contact details and consents, a payment, leaving.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::app::{AppError, audit as app_audit, members};
+use crate::domain::Kind;
+use crate::domain::fields::consent_field;
+use crate::domain::forms::{ContactInput, LeavingInput, PAYMENT_METHODS, PaymentInput};
+use crate::store::roster::Listed;
+use crate::web::auth::{Officer, Posted};
+use crate::web::view::{Choice, Nav, Problems, kind_label, opt_date};
+use crate::web::{AppState, WebError};
+
+#[derive(Template)]
+#[template(path = "edit.html")]
+struct EditPage {
+    nav: Nav,
+    id: String,
+    name: String,
+    form: ContactInput,
+    problems: Problems,
+    kinds: Vec<Choice>,
+}
+
+fn kind_choices(current: &str) -> Vec<Choice> {
+    Kind::ALL
+        .iter()
+        .map(|k| Choice {
+            value: k.as_str().into(),
+            label: kind_label(*k).into(),
+            picked: k.as_str() == current,
+        })
+        .collect()
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let d = members::details(&mut tx, &officer, &l).await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "edit form").await?;
+    tx.commit().await?;
+    let form = ContactInput {
+        first_name: l.first_name.clone(),
+        last_name: l.last_name.clone(),
+        email: l.email.clone().unwrap_or_default(),
+        mobile: l.mobile.clone().unwrap_or_default(),
+        phone: l.phone.clone().unwrap_or_default(),
+        address_line1: d.address_line1.unwrap_or_default(),
+        address_line2: d.address_line2.unwrap_or_default(),
+        town: d.town.unwrap_or_default(),
+        postcode: l.postcode.clone().unwrap_or_default(),
+        gender: l.gender.clone().unwrap_or_default(),
+        kind: l.kind.clone(),
+        notes: d.notes.unwrap_or_default(),
+        email_consent: consent_field(d.email_consent),
+        phone_consent: consent_field(d.phone_consent),
+        sms_consent: consent_field(d.sms_consent),
+        post_consent: consent_field(d.post_consent),
+    };
+    Ok(Html(
+        EditPage {
+            nav: officer.nav(),
+            id,
+            name: format!("{} {}", l.first_name, l.last_name),
+            kinds: kind_choices(&form.kind),
+            form,
+            problems: Problems::default(),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct EditForm {
+    #[serde(flatten)]
+    contact: ContactInput,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<EditForm>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let saved = match form.contact.check() {
+        Ok(contact) => members::save_contact(&mut tx, &officer, &l, &contact).await,
+        Err(problems) => Err(AppError::Invalid(problems)),
+    };
+    match saved {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/members/{id}?saved=details")).into_response())
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let page = EditPage {
+                nav: officer.nav(),
+                id,
+                name: format!("{} {}", l.first_name, l.last_name),
+                kinds: kind_choices(&form.contact.kind),
+                form: form.contact,
+                problems: Problems(problems),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "payment.html")]
+struct PaymentPage {
+    nav: Nav,
+    id: String,
+    name: String,
+    status: &'static str,
+    paid_until: String,
+    rate: String,
+    suggested: String,
+    form: PaymentInput,
+    methods: Vec<Choice>,
+    problems: Problems,
+}
+
+fn method_choices(current: &str) -> Vec<Choice> {
+    PAYMENT_METHODS
+        .iter()
+        .map(|(code, label)| Choice {
+            value: code.to_string(),
+            label: label.to_string(),
+            picked: *code == current,
+        })
+        .collect()
+}
+
+fn payment_page_for(
+    state: &AppState,
+    officer: &Officer,
+    l: &Listed,
+    form: PaymentInput,
+    problems: Problems,
+) -> PaymentPage {
+    let today = (state.today)();
+    let rate = state.rules.rate(&l.rate, today);
+    PaymentPage {
+        nav: officer.nav(),
+        id: l.public_id.clone(),
+        name: format!("{} {}", l.first_name, l.last_name),
+        status: l.status(&state.rules.status, today).label(),
+        paid_until: opt_date(l.paid_until),
+        rate: rate
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| l.rate.clone()),
+        suggested: rate
+            .map(|r| format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100))
+            .unwrap_or_default(),
+        methods: method_choices(&form.method),
+        form,
+        problems,
+    }
+}
+
+pub async fn payment_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "payment form").await?;
+    tx.commit().await?;
+    let mut form = PaymentInput::default();
+    if let Some(r) = state.rules.rate(&l.rate, (state.today)()) {
+        form.amount = format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100);
+    }
+    Ok(Html(
+        payment_page_for(&state, &officer, &l, form, Problems::default()).render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PaymentForm {
+    #[serde(flatten)]
+    payment: PaymentInput,
+}
+
+pub async fn payment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<PaymentForm>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let today = (state.today)();
+    match members::record_payment(&mut tx, &state.rules, today, &officer, &l, &form.payment).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/members/{id}?saved=payment")).into_response())
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let page = payment_page_for(&state, &officer, &l, form.payment, Problems(problems));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "leaving.html")]
+struct LeavingPage {
+    nav: Nav,
+    id: String,
+    name: String,
+    form: LeavingInput,
+    problems: Problems,
+}
+
+pub async fn leaving_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "leaving form").await?;
+    tx.commit().await?;
+    Ok(Html(
+        LeavingPage {
+            nav: officer.nav(),
+            id,
+            name: format!("{} {}", l.first_name, l.last_name),
+            form: LeavingInput::default(),
+            problems: Problems::default(),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LeavingForm {
+    #[serde(flatten)]
+    leaving: LeavingInput,
+}
+
+pub async fn leaving(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<LeavingForm>,
+) -> Result<Response, WebError> {
+    let today = (state.today)();
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    match members::record_leaving(&mut tx, &state.rules, today, &officer, &l, &form.leaving).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/members/{id}?saved=leaving")).into_response())
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let page = LeavingPage {
+                nav: officer.nav(),
+                id,
+                name: format!("{} {}", l.first_name, l.last_name),
+                form: form.leaving,
+                problems: Problems(problems),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,333 @@
+//! The member list: search, filters, paging and export, all within the officer's scope.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::audit as app_audit;
+use crate::domain::access::Grant;
+use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
+use crate::domain::{Channel, Kind, Status};
+use crate::export;
+use crate::store::roster::{self, ListQuery};
+use crate::store::{Mode, Tx, units};
+use crate::web::auth::Officer;
+use crate::web::pages::{Row, query_pairs, query_string, row};
+use crate::web::view::{Choice, Nav, Problems, channel_label, kind_label};
+use crate::web::{AppState, WebError};
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MemberList {
+    nav: Nav,
+    q: String,
+    rows: Vec<Row>,
+    total: i64,
+    next: Option<String>,
+    first_page: Option<String>,
+    problems: Problems,
+    statuses: Vec<Choice>,
+    branches: Vec<Choice>,
+    rates: Vec<Choice>,
+    kinds: Vec<Choice>,
+    genders: Vec<Choice>,
+    consents: Vec<Choice>,
+    sorts: Vec<Choice>,
+    dates: Vec<(&'static str, &'static str, String)>,
+    tags: String,
+    query: String,
+    can_export: bool,
+    filtered: bool,
+}
+
+async fn branch_choices(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    picked: &[String],
+) -> Result<Vec<Choice>, WebError> {
+    let mut out = Vec::new();
+    let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
+    parties.dedup();
+    for lp in parties {
+        for b in units::branches(tx, lp).await? {
+            if crate::domain::access::sees_branch(grants, lp, b.id) {
+                out.push(Choice {
+                    picked: picked.contains(&b.slug),
+                    value: b.slug,
+                    label: b.name,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn member_list(
+    State(state): State<AppState>,
+    officer: Officer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = query_pairs(raw)?;
+    let today = (state.today)();
+    let (filter, problems) = match MemberFilter::parse(&pairs) {
+        Ok(f) => (f, Problems::default()),
+        Err(p) => (MemberFilter::default(), Problems(p)),
+    };
+    let cursor_text = pairs
+        .iter()
+        .find(|(k, _)| k == "cursor")
+        .map(|(_, v)| v.as_str());
+    let cursor = match cursor_text.filter(|c| !c.is_empty()) {
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+            WebError::BadRequest("That page link is not valid; start from the first page.".into())
+        })?),
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let q = ListQuery {
+        grants: &officer.scope.read,
+        user_id: officer.user.id,
+        filter: &filter,
+        bounds: state.rules.status.bounds(today),
+    };
+    let (rows, next) = roster::list(&mut tx, &q, cursor.as_ref(), 50).await?;
+    let total = roster::count(&mut tx, &q).await?;
+    let query = query_string(&filter.to_pairs());
+    app_audit::listed(
+        &mut tx,
+        &officer,
+        "member.search",
+        &format!("member list ?{query}"),
+        &rows,
+    )
+    .await?;
+    let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
+    tx.commit().await?;
+    let with = |extra: Option<String>| {
+        let mut p = filter.to_pairs();
+        if let Some(c) = extra {
+            p.push(("cursor", c));
+        }
+        format!("/members?{}", query_string(&p))
+    };
+    let raw_value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let picked_consent = |c: Channel, wanted: bool| filter.consents.contains(&(c, wanted));
+    let page = MemberList {
+        nav: officer.nav(),
+        q: if problems.any() {
+            raw_value("q")
+        } else {
+            filter.q.clone()
+        },
+        rows: rows.iter().map(|l| row(l, &state, today)).collect(),
+        total,
+        next: next.map(|c| with(Some(c.encode()))),
+        first_page: cursor.map(|_| with(None)),
+        statuses: Status::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.as_str().into(),
+                label: s.label().into(),
+                picked: filter.statuses.contains(s),
+            })
+            .collect(),
+        branches,
+        rates: state
+            .rules
+            .rates
+            .iter()
+            .filter(|r| r.valid_on(today))
+            .map(|r| Choice {
+                value: r.code.clone(),
+                label: r.name.clone(),
+                picked: filter.rates.contains(&r.code),
+            })
+            .collect(),
+        kinds: Kind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str().into(),
+                label: kind_label(*k).into(),
+                picked: filter.kinds.contains(k),
+            })
+            .collect(),
+        genders: GenderFilter::ALL
+            .iter()
+            .map(|g| Choice {
+                value: g.as_str().into(),
+                label: g.label().into(),
+                picked: filter.genders.contains(g),
+            })
+            .collect(),
+        consents: Channel::ALL
+            .iter()
+            .flat_map(|c| {
+                [true, false].map(|wanted| Choice {
+                    value: if wanted {
+                        c.as_str().to_string()
+                    } else {
+                        format!("no_{}", c.as_str())
+                    },
+                    label: format!(
+                        "{} {}",
+                        if wanted { "Agreed to" } else { "No consent to" },
+                        channel_label(*c)
+                    ),
+                    picked: picked_consent(*c, wanted),
+                })
+            })
+            .collect(),
+        sorts: Sort::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.as_str().into(),
+                label: s.label().into(),
+                picked: filter.sort == *s,
+            })
+            .collect(),
+        dates: [
+            ("joined_from", "Joined on or after"),
+            ("joined_to", "Joined on or before"),
+            ("paid_from", "Paid until on or after"),
+            ("paid_to", "Paid until on or before"),
+        ]
+        .into_iter()
+        .map(|(name, label)| (name, label, raw_value(name)))
+        .collect(),
+        tags: filter.tags.join(", "),
+        can_export: !officer.scope.export.is_empty(),
+        filtered: !filter.is_empty(),
+        query,
+        problems,
+    };
+    crate::web::render(&page, page.problems.any())
+}
+
+/// The export columns: what an officer needs to act on a list, no more.
+const EXPORT_COLUMNS: &[&str] = &[
+    "membership_number",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile",
+    "phone",
+    "postcode",
+    "branch",
+    "rate",
+    "kind",
+    "gender",
+    "status",
+    "joined_on",
+    "paid_until",
+];
+
+pub async fn export(
+    State(state): State<AppState>,
+    officer: Officer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = query_pairs(raw)?;
+    let filter = MemberFilter::parse(&pairs).map_err(|p| {
+        WebError::BadRequest(
+            p.iter()
+                .map(|x| format!("{}: {}", x.field, x.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let format = match pairs
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("csv") => export::Format::Csv,
+        Some("xlsx") => export::Format::Xlsx,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not an export format: use csv or xlsx"
+            )));
+        }
+    };
+    if officer.scope.export.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let today = (state.today)();
+    let mut tx = state.db.begin().await?;
+    let q = ListQuery {
+        grants: &officer.scope.export,
+        user_id: officer.user.id,
+        filter: &filter,
+        bounds: state.rules.status.bounds(today),
+    };
+    let (rows, _) = roster::list(&mut tx, &q, None, 1_000_000).await?;
+    app_audit::listed(
+        &mut tx,
+        &officer,
+        "export",
+        &format!("member export ?{}", query_string(&filter.to_pairs())),
+        &rows,
+    )
+    .await?;
+    tx.commit().await?;
+    let mut table: Vec<Vec<String>> = Vec::with_capacity(rows.len());
+    for l in &rows {
+        table.push(
+            [
+                l.membership_number.clone(),
+                l.first_name.clone(),
+                l.last_name.clone(),
+                l.email.clone().unwrap_or_default(),
+                l.mobile.clone().unwrap_or_default(),
+                l.phone.clone().unwrap_or_default(),
+                l.postcode.clone().unwrap_or_default(),
+                l.branch_slug.clone().unwrap_or_default(),
+                l.rate.clone(),
+                l.kind.clone(),
+                l.gender.clone().unwrap_or_default(),
+                l.status(&state.rules.status, today).as_str().to_string(),
+                l.joined_on.to_string(),
+                l.paid_until.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+            .to_vec(),
+        );
+    }
+    let stamp = today.format("%Y-%m-%d");
+    Ok(match format {
+        export::Format::Csv => {
+            let mut out = Vec::new();
+            export::write_csv(&mut out, EXPORT_COLUMNS, &table)?;
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"members-{stamp}.csv\""),
+                    ),
+                ],
+                out,
+            )
+                .into_response()
+        }
+        export::Format::Xlsx => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"members-{stamp}.xlsx\""),
+                ),
+            ],
+            export::xlsx_bytes(EXPORT_COLUMNS, &table)?,
+        )
+            .into_response(),
+    })
+}

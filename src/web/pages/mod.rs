@@ -1,0 +1,59 @@
+//! Officers' and callers' pages, one module per feature. Each handler reads the request,
+//! calls the service layer (`crate::app`) or the scoped store, and renders a named view
+//! struct with its template; no handler module imports another.
+
+pub mod audit;
+pub mod calls;
+pub mod dashboard;
+pub mod members;
+pub mod reports;
+pub mod roles;
+pub mod segments;
+pub mod tasks;
+
+use chrono::NaiveDate;
+
+use super::view::opt_date;
+use super::{AppState, WebError};
+use crate::store::roster::Listed;
+
+/// A row of the member list as the page shows it.
+pub struct Row {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub branch: String,
+    pub status: &'static str,
+    pub status_code: &'static str,
+    pub paid_until: String,
+    pub contact: String,
+}
+
+fn row(l: &Listed, state: &AppState, today: NaiveDate) -> Row {
+    let status = l.status(&state.rules.status, today);
+    Row {
+        id: l.public_id.clone(),
+        number: l.membership_number.clone(),
+        name: format!("{} {}", l.first_name, l.last_name),
+        branch: l.branch_name.clone().unwrap_or_default(),
+        status: status.label(),
+        status_code: status.as_str(),
+        paid_until: opt_date(l.paid_until),
+        contact: l
+            .mobile
+            .clone()
+            .or_else(|| l.phone.clone())
+            .or_else(|| l.email.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, WebError> {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).map_err(|_| {
+        WebError::BadRequest("The address of this page is garbled; go back and try again.".into())
+    })
+}
+
+fn query_string(pairs: &[(&str, String)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
