@@ -7,8 +7,8 @@
 use chrono::NaiveDate;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rosette::app::export;
 use rosette::domain::Rules;
-use rosette::export;
 use rosette::import::{self, Options, Quiet};
 use rosette::store::units::{self, NewUnit};
 use rosette::store::{Db, migrate};

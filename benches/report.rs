@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use chrono::NaiveDate;
+use rosette::app::report::action_report;
 use rosette::domain::report::Period;
 use rosette::domain::{Rules, UnitKind};
-use rosette::report::action_report;
 use rosette::store::{Db, units};
 use sqlx::Connection;
 use std::time::{Duration, Instant};

@@ -10,13 +10,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::app::export::{self, Format};
+use crate::app::{officers, report};
 use crate::domain::{Role, Rules, Status, UnitKind};
-use crate::export::{self, Format};
 use crate::import::{self, Options};
 use crate::mail::Mailer;
 use crate::store::units::{self, NewUnit};
 use crate::store::{Db, members, migrate};
-use crate::{demo, jobs, officers, report, web};
+use crate::{demo, jobs, web};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -205,7 +205,7 @@ pub const PASSWORD: &str = "rosette demo sign-in";
 pub async fn add_officers(
     db: &Db,
     public_url: &str,
-) -> std::result::Result<String, crate::officers::OfficerError> {
+) -> std::result::Result<String, crate::app::officers::OfficerError> {
     let mut tx = db.begin().await?;
     let mut chosen = None;
     for u in units::list(&mut tx).await? {
@@ -217,13 +217,13 @@ pub async fn add_officers(
         }
     }
     let Some((party, branch)) = chosen else {
-        return Err(crate::officers::OfficerError::Invalid(
+        return Err(crate::app::officers::OfficerError::Invalid(
             "the demo has no local party with branches".into(),
         ));
     };
     for (email, name, role, for_branch) in OFFICERS {
         let unit = if *for_branch { &branch } else { &party };
-        crate::officers::add_officer(
+        crate::app::officers::add_officer(
             &mut tx,
             email,
             name,

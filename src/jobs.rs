@@ -10,10 +10,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::app::report::{self, ReportError};
 use crate::domain::report::Period;
 use crate::domain::{Rules, UnitKind};
 use crate::mail::{self, Mailer};
-use crate::report::{self, ReportError};
 use crate::store::jobs::{self as queue, Job, NewJob, Outcome};
 use crate::store::{Db, StoreError, units};
 

@@ -8,9 +8,9 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::TestDb;
+use rosette::app::officers;
 use rosette::domain::Role;
 use rosette::mail::{Mailer, Round, deliver_due};
-use rosette::officers;
 use rosette::store::outbox;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

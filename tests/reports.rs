@@ -144,9 +144,10 @@ async fn the_report_misses_nobody(t: TestDb) {
                     .push(m.membership.number.clone());
             }
         }
-        let report = rosette::report::action_report(&mut tx, &rules, "local-party", period, "test")
-            .await
-            .expect("report");
+        let report =
+            rosette::app::report::action_report(&mut tx, &rules, "local-party", period, "test")
+                .await
+                .expect("report");
         let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (section, rows) in &report.sections {
             if !rows.is_empty() {

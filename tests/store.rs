@@ -5,8 +5,8 @@ mod common;
 
 use chrono::NaiveDate;
 use common::TestDb;
+use rosette::app::export;
 use rosette::domain::{EventKind, Rules, Status, UnitKind};
-use rosette::export;
 use rosette::import::{self, ImportError, Options, Quiet, Summary};
 use rosette::store::units::{self, NewUnit};
 use rosette::store::{Backend, audit, bulk, members, migrate};

@@ -62,6 +62,32 @@ pub async fn people(
     Ok(())
 }
 
+/// An entry by the principal about `subject` (a list, a report, a setting), naming the
+/// people it concerns.
+pub async fn note(
+    tx: &mut Tx,
+    who: &Principal,
+    local_party_id: Option<i64>,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    people: &[i64],
+) -> Result<()> {
+    audit::record(
+        tx,
+        audit::Note {
+            actor: who.actor(),
+            local_party_id,
+            action,
+            subject,
+            detail,
+            people,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// An entry about one person: their record shown, or changed (`action` says which,
 /// `detail` how).
 pub async fn about(

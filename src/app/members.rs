@@ -2,15 +2,15 @@
 //! consents, recording a payment or their leaving. Each writes history and an audit entry
 //! in the caller's transaction.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{AppError, Principal, Result};
-use crate::domain::Event;
 use crate::domain::Rules;
 use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
+use crate::domain::{Ending, Event, EventKind, History, Status};
 use crate::store::members::NewPayment;
 use crate::store::roster::{self, Details, Listed, Payment};
-use crate::store::{Mode, Tx};
+use crate::store::{Mode, Tx, accounts, calls, tasks};
 
 /// A person in `who`'s read scope, or `NotFound` (never "exists but not yours").
 pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Listed> {
@@ -57,6 +57,123 @@ pub async fn payments(
     let l = find(tx, who, id).await?;
     let paid = roster::payments(tx, &who.scope.read, who.user.id, l.membership_id).await?;
     Ok((l, paid))
+}
+
+/// One person's record as their page shows it, trimmed to what the principal may see:
+/// a caller gets name, phones and consents, nothing of history, payments or who looked.
+pub struct Record {
+    pub person: Listed,
+    pub details: Details,
+    pub status: Status,
+    /// Only name and phone may be shown (a caller's view).
+    pub limited: bool,
+    pub can_write: bool,
+    pub events: Vec<Event>,
+    /// Where membership broke by lapsing without a recorded lapse: shown as gaps.
+    pub unrecorded_lapses: Vec<NaiveDate>,
+    pub continuous_since: Option<NaiveDate>,
+    pub calls: Vec<calls::CallNote>,
+    pub payments: Vec<Payment>,
+    /// Who opened the record lately: when and who.
+    pub viewers: Vec<(DateTime<Utc>, String)>,
+    pub tags: Vec<String>,
+    pub tasks: Vec<tasks::Open>,
+    /// Who a follow-up may be given to, and who the person may be shared with.
+    pub assignees: Vec<(String, String)>,
+    pub callers: Vec<(String, String)>,
+}
+
+/// Opens a person's record (audited as `member.view`).
+pub async fn record(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    id: &str,
+) -> Result<Record> {
+    let person = find(tx, who, id).await?;
+    let can_write = roster::get(tx, &who.scope.write, who.user.id, id)
+        .await?
+        .is_some();
+    let limited = !who.scope.is_officer();
+    let details = details(tx, who, &person).await?;
+    let events = history(tx, who, &person).await?;
+    let history = History::at(&rules.status, &events, today);
+    let unrecorded_lapses = history
+        .spans
+        .iter()
+        .filter_map(|s| match s.end {
+            Some((end, Ending::Lapsed))
+                if !events
+                    .iter()
+                    .any(|e| e.kind == EventKind::Lapsed && e.on == end) =>
+            {
+                Some(end)
+            }
+            _ => None,
+        })
+        .collect();
+    let mut record = Record {
+        status: person.status(&rules.status, today),
+        limited,
+        can_write,
+        continuous_since: history.continuous_since(today),
+        unrecorded_lapses,
+        events,
+        calls: Vec::new(),
+        payments: Vec::new(),
+        viewers: Vec::new(),
+        tags: Vec::new(),
+        tasks: Vec::new(),
+        assignees: Vec::new(),
+        callers: Vec::new(),
+        details,
+        person,
+    };
+    let (person_id, lp) = (record.person.person_id, record.person.local_party_id);
+    if limited {
+        record.events.clear();
+        record.unrecorded_lapses.clear();
+        record.details.notes = None;
+    } else {
+        record.calls = calls::outcomes_for(tx, person_id).await?;
+        record.payments = payments(tx, who, id).await?.1;
+        record.viewers = roster::viewers(tx, person_id, 10).await?;
+        record.tags = tags(tx, who, &record.person).await?;
+        record.tasks = tasks::for_person(tx, person_id).await?;
+    }
+    if can_write {
+        record.assignees = accounts::role_holders(tx, lp).await?;
+        record.callers = accounts::callers_in(tx, lp)
+            .await?
+            .into_iter()
+            .map(|r| (r.user_public_id, r.name))
+            .collect();
+    }
+    let p = &record.person;
+    let shown = format!("{} {} ({})", p.first_name, p.last_name, p.membership_number);
+    super::audit::about(tx, who, p, "member.view", &shown).await?;
+    Ok(record)
+}
+
+/// Shares a person (name and phone only) with one of their local party's callers.
+pub async fn share(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<()> {
+    let l = find_writable(tx, who, id).await?;
+    let callers = accounts::callers_in(tx, l.local_party_id).await?;
+    let user = match callers.iter().find(|c| c.user_public_id == caller) {
+        Some(c) => accounts::user_by_public_id(tx, &c.user_public_id).await?,
+        None => None,
+    }
+    .ok_or_else(|| AppError::field("caller", "Choose one of the local party's callers."))?;
+    accounts::share_with_caller(tx, user.id, l.person_id).await?;
+    super::audit::about(
+        tx,
+        who,
+        &l,
+        "member.share",
+        &format!("shared with caller {}", user.email),
+    )
+    .await
 }
 
 /// Saves a person's details and consents, and notes which fields changed. Nothing is

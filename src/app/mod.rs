@@ -9,8 +9,13 @@
 //! `web/api/events.rs` for its handlers.
 
 pub mod audit;
+pub mod calls;
+pub mod export;
 pub mod members;
+pub mod officers;
+pub mod report;
 pub mod segments;
+pub mod tasks;
 
 use crate::domain::access::Scope;
 use crate::domain::filter::FieldProblem;

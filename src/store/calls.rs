@@ -376,11 +376,20 @@ pub async fn flagged(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Vec<Flagged
     .await
 }
 
-/// Every call made to a person, oldest first: (when, outcome, notes, caller's name, flag).
-pub async fn outcomes_for(
-    tx: &mut Tx<impl Mode>,
-    person_id: i64,
-) -> Result<Vec<(DateTime<Utc>, String, Option<String>, String, bool)>> {
+/// One call made to a person.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CallNote {
+    pub at: DateTime<Utc>,
+    /// An `Outcome` code.
+    pub outcome: String,
+    pub notes: Option<String>,
+    /// The caller's name.
+    pub caller: String,
+    pub needs_officer: bool,
+}
+
+/// Every call made to a person, oldest first.
+pub async fn outcomes_for(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<CallNote>> {
     tx.fetch_all(
         &Query::select()
             .column((CallOutcomes::Table, CallOutcomes::At))

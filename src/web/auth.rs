@@ -16,9 +16,9 @@ use std::net::SocketAddr;
 
 use super::{AppState, WebConfig, WebError};
 use crate::app::Principal;
+use crate::app::officers::send_link;
 use crate::domain::access::Scope;
 use crate::domain::password;
-use crate::officers::send_link;
 use crate::secrets;
 use crate::store::accounts::{self, LinkPurpose, User};
 use crate::store::{Mode, Tx, units};

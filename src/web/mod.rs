@@ -60,11 +60,11 @@ pub enum WebError {
     #[error(transparent)]
     Template(#[from] askama::Error),
     #[error(transparent)]
-    Export(#[from] crate::export::ExportError),
+    Export(#[from] crate::app::export::ExportError),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
-    Officer(#[from] crate::officers::OfficerError),
+    Officer(#[from] crate::app::officers::OfficerError),
     #[error("not found")]
     NotFound,
     #[error("not allowed")]

@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
+use crate::app::report::{self, ActionReport};
 use crate::domain::History;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
-use crate::report::{self, ActionReport};
 use crate::store::roster::{self, ListQuery};
 use crate::store::{Mode, Tx, audit, calls, reports, units};
 use crate::web::auth::{NoFields, Officer, Posted};
@@ -332,13 +332,13 @@ pub async fn export(
     let (kind, ext, bytes) = match q.format.as_str() {
         "" | "csv" => {
             let mut out = Vec::new();
-            crate::export::write_csv(&mut out, report::CSV_COLUMNS, &table)?;
+            crate::app::export::write_csv(&mut out, report::CSV_COLUMNS, &table)?;
             ("text/csv; charset=utf-8", "csv", out)
         }
         "xlsx" => (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
-            crate::export::xlsx_bytes(report::CSV_COLUMNS, &table)?,
+            crate::app::export::xlsx_bytes(report::CSV_COLUMNS, &table)?,
         ),
         other => {
             return Err(WebError::BadRequest(format!(

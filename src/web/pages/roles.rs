@@ -5,8 +5,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::app::officers::{OfficerError, add_officer};
 use crate::domain::{Role, UnitKind};
-use crate::officers::{OfficerError, add_officer};
 use crate::store::accounts;
 use crate::store::{Mode, Tx, audit, units};
 use crate::web::auth::{NoFields, Officer, Posted, mail_folder};
@@ -88,7 +88,7 @@ async fn render_roles(
     let roles = accounts::roles_in(&mut tx, &parties).await?;
     let second_factor_required = units::requires_second_factor(&mut tx, &parties).await?;
     let report_days = match parties.first() {
-        Some(lp) => crate::report::period_days(&mut tx, &state.rules, *lp)
+        Some(lp) => crate::app::report::period_days(&mut tx, &state.rules, *lp)
             .await
             .map_err(|e| WebError::BadRequest(e.to_string()))?,
         None => state.rules.report.period_days,

@@ -4,11 +4,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::app::audit as app_audit;
+use crate::app::tasks as app_tasks;
 use crate::domain::calls::TaskKind;
-use crate::domain::dates::parse_date;
-use crate::store::roster::{self};
-use crate::store::{accounts, audit, tasks};
 use crate::web::auth::{NoFields, Officer, Posted};
 use crate::web::view::{Nav, uk_date};
 use crate::web::{AppState, WebError};
@@ -27,12 +24,7 @@ pub async fn my_tasks(
 ) -> Result<Html<String>, WebError> {
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    let open = tasks::mine(&mut tx, officer.user.id).await?;
-    let named: Vec<(i64, i64)> = open
-        .iter()
-        .map(|t| (t.local_party_id, t.person_id))
-        .collect();
-    app_audit::people(&mut tx, &officer, "task.list", "my tasks", &named).await?;
+    let open = app_tasks::mine(&mut tx, &officer).await?;
     tx.commit().await?;
     Ok(Html(
         TasksPage {
@@ -63,21 +55,7 @@ pub async fn task_done(
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let Some((person, lp)) = tasks::complete(&mut tx, &id, officer.user.id).await? else {
-        return Err(WebError::NotFound);
-    };
-    audit::record(
-        &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: Some(lp),
-            action: "task.done",
-            subject: &id,
-            detail: "",
-            people: &[person],
-        },
-    )
-    .await?;
+    app_tasks::done(&mut tx, &officer, &id).await?;
     tx.commit().await?;
     Ok(Redirect::to("/tasks").into_response())
 }
@@ -100,49 +78,14 @@ pub async fn add_task(
     Path(id): Path<String>,
     Posted { officer, form }: Posted<TaskForm>,
 ) -> Result<Response, WebError> {
+    let new = app_tasks::NewTask {
+        kind: form.kind,
+        assignee: form.assignee,
+        due_on: form.due_on,
+        notes: form.notes,
+    };
     let mut tx = state.db.begin().await?;
-    let l = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let kind = TaskKind::parse(&form.kind)
-        .ok_or_else(|| WebError::BadRequest("Choose what the follow-up is.".into()))?;
-    let Some(assignee) = accounts::role_holder(&mut tx, l.local_party_id, &form.assignee).await?
-    else {
-        return Err(WebError::BadRequest(
-            "Give the follow-up to someone with a role in the local party.".into(),
-        ));
-    };
-    let due_on = if form.due_on.trim().is_empty() {
-        (state.today)()
-    } else {
-        parse_date(&form.due_on).map_err(|e| WebError::BadRequest(format!("Due: {e}")))?
-    };
-    let notes = (!form.notes.trim().is_empty()).then(|| form.notes.trim().to_string());
-    tasks::create(
-        &mut tx,
-        &tasks::NewTask {
-            local_party_id: l.local_party_id,
-            person_id: l.person_id,
-            kind: kind.as_str(),
-            assignee_id: assignee.id,
-            due_on,
-            notes: notes.as_deref(),
-            by: officer.actor(),
-        },
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: Some(l.local_party_id),
-            action: "task.create",
-            subject: &l.public_id,
-            detail: &format!("{} for {} by {due_on}", kind.as_str(), assignee.email),
-            people: &[l.person_id],
-        },
-    )
-    .await?;
+    app_tasks::give(&mut tx, &officer, (state.today)(), &id, &new).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/members/{id}?saved=task")).into_response())
 }

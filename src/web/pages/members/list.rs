@@ -6,10 +6,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::audit as app_audit;
+use crate::app::export;
 use crate::domain::access::Grant;
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{Channel, Kind, Status};
-use crate::export;
 use crate::store::roster::{self, ListQuery};
 use crate::store::{Mode, Tx, units};
 use crate::web::auth::Officer;
@@ -210,24 +210,6 @@ pub async fn member_list(
     crate::web::render(&page, page.problems.any())
 }
 
-/// The export columns: what an officer needs to act on a list, no more.
-const EXPORT_COLUMNS: &[&str] = &[
-    "membership_number",
-    "first_name",
-    "last_name",
-    "email",
-    "mobile",
-    "phone",
-    "postcode",
-    "branch",
-    "rate",
-    "kind",
-    "gender",
-    "status",
-    "joined_on",
-    "paid_until",
-];
-
 pub async fn export(
     State(state): State<AppState>,
     officer: Officer,
@@ -255,54 +237,15 @@ pub async fn export(
             )));
         }
     };
-    if officer.scope.export.is_empty() {
-        return Err(WebError::Forbidden);
-    }
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    let q = ListQuery {
-        grants: &officer.scope.export,
-        user_id: officer.user.id,
-        filter: &filter,
-        bounds: state.rules.status.bounds(today),
-    };
-    let (rows, _) = roster::list(&mut tx, &q, None, 1_000_000).await?;
-    app_audit::listed(
-        &mut tx,
-        &officer,
-        "export",
-        &format!("member export ?{}", query_string(&filter.to_pairs())),
-        &rows,
-    )
-    .await?;
+    let table = export::list(&mut tx, &officer, &state.rules, today, &filter).await?;
     tx.commit().await?;
-    let mut table: Vec<Vec<String>> = Vec::with_capacity(rows.len());
-    for l in &rows {
-        table.push(
-            [
-                l.membership_number.clone(),
-                l.first_name.clone(),
-                l.last_name.clone(),
-                l.email.clone().unwrap_or_default(),
-                l.mobile.clone().unwrap_or_default(),
-                l.phone.clone().unwrap_or_default(),
-                l.postcode.clone().unwrap_or_default(),
-                l.branch_slug.clone().unwrap_or_default(),
-                l.rate.clone(),
-                l.kind.clone(),
-                l.gender.clone().unwrap_or_default(),
-                l.status(&state.rules.status, today).as_str().to_string(),
-                l.joined_on.to_string(),
-                l.paid_until.map(|d| d.to_string()).unwrap_or_default(),
-            ]
-            .to_vec(),
-        );
-    }
     let stamp = today.format("%Y-%m-%d");
     Ok(match format {
         export::Format::Csv => {
             let mut out = Vec::new();
-            export::write_csv(&mut out, EXPORT_COLUMNS, &table)?;
+            export::write_csv(&mut out, export::LIST_COLUMNS, &table)?;
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -326,7 +269,7 @@ pub async fn export(
                     format!("attachment; filename=\"members-{stamp}.xlsx\""),
                 ),
             ],
-            export::xlsx_bytes(EXPORT_COLUMNS, &table)?,
+            export::xlsx_bytes(export::LIST_COLUMNS, &table)?,
         )
             .into_response(),
     })

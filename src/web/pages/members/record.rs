@@ -8,9 +8,7 @@ use chrono::NaiveDate;
 
 use crate::app::members;
 use crate::domain::calls::TaskKind;
-use crate::domain::{Ending, EventKind, History, Kind};
-use crate::store::roster::{self};
-use crate::store::{accounts, audit, calls};
+use crate::domain::{EventKind, Kind};
 use crate::web::auth::{Officer, Posted};
 use crate::web::view::{Nav, consent_text, kind_label, opt_date, uk_date};
 use crate::web::{AppState, WebError};
@@ -74,16 +72,151 @@ pub async fn member_page(
 ) -> Result<Html<String>, WebError> {
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    let l = members::find(&mut tx, &officer, &id).await?;
-    let can_write = roster::get(&mut tx, &officer.scope.write, officer.user.id, &id)
-        .await?
-        .is_some();
-    let limited = !officer.scope.is_officer();
-    let d = members::details(&mut tx, &officer, &l).await?;
-    let status = l.status(&state.rules.status, today);
-    let events = members::history(&mut tx, &officer, &l).await?;
-    let history = History::at(&state.rules.status, &events, today);
-    let mut dated: Vec<(NaiveDate, TimelineItem)> = events
+    let r = members::record(&mut tx, &officer, &state.rules, today, &id).await?;
+    tx.commit().await?;
+    let (l, d) = (&r.person, &r.details);
+    let mut phones = Vec::new();
+    for (label, v) in [("Mobile", &l.mobile), ("Phone", &l.phone)] {
+        if let Some(n) = v {
+            phones.push((label.to_string(), n.clone()));
+        }
+    }
+    let consents = [
+        ("Email", d.email_consent, &d.email_consent_source),
+        ("Phone", d.phone_consent, &d.phone_consent_source),
+        ("Text messages", d.sms_consent, &d.sms_consent_source),
+        ("Post", d.post_consent, &d.post_consent_source),
+    ]
+    .into_iter()
+    .map(|(label, v, src)| (label, consent_text(v), src.clone().unwrap_or_default()))
+    .collect();
+    let page = MemberPage {
+        nav: officer.nav(),
+        id: l.public_id.clone(),
+        name: format!("{} {}", l.first_name, l.last_name),
+        number: l.membership_number.clone(),
+        status: r.status.label(),
+        status_code: r.status.as_str(),
+        limited: r.limited,
+        can_write: r.can_write,
+        fields: if r.limited {
+            Vec::new()
+        } else {
+            fields(&r, &state)
+        },
+        phones,
+        no_calls: d.phone_consent == Some(false),
+        consents,
+        tags: r.tags.clone(),
+        notes: d.notes.clone().unwrap_or_default(),
+        timeline: timeline(&r),
+        continuous_since: opt_date(r.continuous_since),
+        payments: r
+            .payments
+            .iter()
+            .map(|p| {
+                (
+                    uk_date(&p.paid_on),
+                    format!("£{}.{:02}", p.amount_pence / 100, p.amount_pence % 100),
+                    p.method.replace('_', " "),
+                    format!("{} to {}", uk_date(&p.period_from), uk_date(&p.period_to)),
+                )
+            })
+            .collect(),
+        viewers: r
+            .viewers
+            .iter()
+            .map(|(at, who)| (at.format("%-d %b %Y %H:%M").to_string(), who.clone()))
+            .collect(),
+        callers: r.callers.clone(),
+        tasks: r
+            .tasks
+            .iter()
+            .map(|t| {
+                let kind = TaskKind::parse(&t.kind).map_or("Follow up", TaskKind::label);
+                (
+                    kind,
+                    uk_date(&t.due_on),
+                    t.assignee.clone(),
+                    t.notes.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        assignees: r.assignees.clone(),
+        task_kinds: TaskKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
+        saved: !sq.saved.is_empty(),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The record's labelled fields, blank ones left out.
+fn fields(r: &members::Record, state: &AppState) -> Vec<(&'static str, String)> {
+    let (l, d) = (&r.person, &r.details);
+    vec![
+        ("Email", l.email.clone().unwrap_or_default()),
+        (
+            "Address",
+            [
+                d.address_line1.clone(),
+                d.address_line2.clone(),
+                d.town.clone(),
+                l.postcode.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        ),
+        ("Ward", d.ward.clone().unwrap_or_default()),
+        (
+            "Branch",
+            l.branch_name.clone().unwrap_or_else(|| "No branch".into()),
+        ),
+        (
+            "Rate",
+            state
+                .rules
+                .rates
+                .iter()
+                .find(|rate| rate.code == l.rate)
+                .map(|rate| rate.name.clone())
+                .unwrap_or_else(|| l.rate.clone()),
+        ),
+        (
+            "Kind",
+            Kind::parse(&l.kind)
+                .map(kind_label)
+                .unwrap_or("Unknown")
+                .to_string(),
+        ),
+        (
+            "Gender",
+            l.gender
+                .clone()
+                .map(|g| g.replace('_', "-"))
+                .unwrap_or_else(|| "Not given".into()),
+        ),
+        ("Date of birth", opt_date(d.date_of_birth)),
+        (
+            "Affiliated organisation",
+            d.affiliate.clone().unwrap_or_default(),
+        ),
+        ("Joined", uk_date(&l.joined_on)),
+        ("Paid until", opt_date(l.paid_until)),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect()
+}
+
+/// History, gaps and calls in date order. Derived lapses are not recorded events; they
+/// are shown as gaps, so a break in membership is never hidden.
+fn timeline(r: &members::Record) -> Vec<TimelineItem> {
+    let mut dated: Vec<(NaiveDate, TimelineItem)> = r
+        .events
         .iter()
         .map(|e| {
             let detail = e.detail.clone().unwrap_or_else(|| {
@@ -102,32 +235,25 @@ pub async fn member_page(
             )
         })
         .collect();
-    // Derived lapses are not recorded events; the spans show them, so a gap is never hidden.
-    for s in &history.spans {
-        if let Some((end, Ending::Lapsed)) = s.end
-            && !events
-                .iter()
-                .any(|e| e.kind == EventKind::Lapsed && e.on == end)
-        {
-            dated.push((
-                end,
-                TimelineItem {
-                    date: uk_date(&end),
-                    what: "Lapsed".into(),
-                    detail: "in arrears too long: membership broken here".into(),
-                    gap: true,
-                },
-            ));
-        }
+    for end in &r.unrecorded_lapses {
+        dated.push((
+            *end,
+            TimelineItem {
+                date: uk_date(end),
+                what: "Lapsed".into(),
+                detail: "in arrears too long: membership broken here".into(),
+                gap: true,
+            },
+        ));
     }
-    for (at, outcome, notes, by, flagged) in calls::outcomes_for(&mut tx, l.person_id).await? {
-        let label = crate::domain::calls::Outcome::parse(&outcome).map_or("Call", |o| o.label());
-        let on = at.date_naive();
-        let mut detail = format!("by {by}");
-        if let Some(n) = notes {
+    for c in &r.calls {
+        let label = crate::domain::calls::Outcome::parse(&c.outcome).map_or("Call", |o| o.label());
+        let on = c.at.date_naive();
+        let mut detail = format!("by {}", c.caller);
+        if let Some(n) = &c.notes {
             detail.push_str(&format!(": {n}"));
         }
-        if flagged {
+        if c.needs_officer {
             detail.push_str(" (needs an officer)");
         }
         dated.push((
@@ -141,181 +267,7 @@ pub async fn member_page(
         ));
     }
     dated.sort_by_key(|(on, _)| *on);
-    let timeline: Vec<TimelineItem> = dated.into_iter().map(|(_, item)| item).collect();
-    let payments = if limited {
-        Vec::new()
-    } else {
-        members::payments(&mut tx, &officer, &id)
-            .await?
-            .1
-            .into_iter()
-            .map(|p| {
-                (
-                    uk_date(&p.paid_on),
-                    format!("£{}.{:02}", p.amount_pence / 100, p.amount_pence % 100),
-                    p.method.replace('_', " "),
-                    format!("{} to {}", uk_date(&p.period_from), uk_date(&p.period_to)),
-                )
-            })
-            .collect()
-    };
-    let viewers = roster::viewers(&mut tx, l.person_id, 10)
-        .await?
-        .into_iter()
-        .map(|(at, who)| (at.format("%-d %b %Y %H:%M").to_string(), who))
-        .collect();
-    let tags = members::tags(&mut tx, &officer, &l).await?;
-    let open_tasks = if limited {
-        Vec::new()
-    } else {
-        crate::store::tasks::for_person(&mut tx, l.person_id)
-            .await?
-            .into_iter()
-            .map(|t| {
-                let kind = TaskKind::parse(&t.kind).map_or("Follow up", TaskKind::label);
-                (
-                    kind,
-                    uk_date(&t.due_on),
-                    t.assignee,
-                    t.notes.unwrap_or_default(),
-                )
-            })
-            .collect()
-    };
-    let assignees = if can_write {
-        accounts::role_holders(&mut tx, l.local_party_id).await?
-    } else {
-        Vec::new()
-    };
-    let callers = if can_write {
-        accounts::callers_in(&mut tx, l.local_party_id)
-            .await?
-            .into_iter()
-            .map(|r| (r.user_public_id, r.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    audit::record(
-        &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: Some(l.local_party_id),
-            action: "member.view",
-            subject: &l.public_id,
-            detail: &format!("{} {} ({})", l.first_name, l.last_name, l.membership_number),
-            people: &[l.person_id],
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let mut phones = Vec::new();
-    for (label, v) in [("Mobile", &l.mobile), ("Phone", &l.phone)] {
-        if let Some(n) = v {
-            phones.push((label.to_string(), n.clone()));
-        }
-    }
-    let fields: Vec<(&'static str, String)> = if limited {
-        Vec::new()
-    } else {
-        vec![
-            ("Email", l.email.clone().unwrap_or_default()),
-            (
-                "Address",
-                [
-                    d.address_line1.clone(),
-                    d.address_line2.clone(),
-                    d.town.clone(),
-                    l.postcode.clone(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", "),
-            ),
-            ("Ward", d.ward.clone().unwrap_or_default()),
-            (
-                "Branch",
-                l.branch_name.clone().unwrap_or_else(|| "No branch".into()),
-            ),
-            (
-                "Rate",
-                state
-                    .rules
-                    .rates
-                    .iter()
-                    .find(|r| r.code == l.rate)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_else(|| l.rate.clone()),
-            ),
-            (
-                "Kind",
-                Kind::parse(&l.kind)
-                    .map(kind_label)
-                    .unwrap_or("Unknown")
-                    .to_string(),
-            ),
-            (
-                "Gender",
-                l.gender
-                    .clone()
-                    .map(|g| g.replace('_', "-"))
-                    .unwrap_or_else(|| "Not given".into()),
-            ),
-            ("Date of birth", opt_date(d.date_of_birth)),
-            (
-                "Affiliated organisation",
-                d.affiliate.clone().unwrap_or_default(),
-            ),
-            ("Joined", uk_date(&l.joined_on)),
-            ("Paid until", opt_date(l.paid_until)),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
-    };
-    let consents = [
-        ("Email", d.email_consent, &d.email_consent_source),
-        ("Phone", d.phone_consent, &d.phone_consent_source),
-        ("Text messages", d.sms_consent, &d.sms_consent_source),
-        ("Post", d.post_consent, &d.post_consent_source),
-    ]
-    .into_iter()
-    .map(|(label, v, src)| (label, consent_text(v), src.clone().unwrap_or_default()))
-    .collect();
-    let page = MemberPage {
-        nav: officer.nav(),
-        id: l.public_id.clone(),
-        name: format!("{} {}", l.first_name, l.last_name),
-        number: l.membership_number.clone(),
-        status: status.label(),
-        status_code: status.as_str(),
-        limited,
-        can_write,
-        fields,
-        phones,
-        no_calls: d.phone_consent == Some(false),
-        consents,
-        tags: if limited { Vec::new() } else { tags },
-        notes: if limited {
-            String::new()
-        } else {
-            d.notes.clone().unwrap_or_default()
-        },
-        timeline: if limited { Vec::new() } else { timeline },
-        continuous_since: opt_date(history.continuous_since(today)),
-        payments,
-        viewers: if limited { Vec::new() } else { viewers },
-        callers,
-        tasks: open_tasks,
-        assignees,
-        task_kinds: TaskKind::ALL
-            .iter()
-            .map(|k| (k.as_str(), k.label()))
-            .collect(),
-        saved: !sq.saved.is_empty(),
-    };
-    Ok(Html(page.render()?))
+    dated.into_iter().map(|(_, item)| item).collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -329,29 +281,7 @@ pub async fn share(
     Posted { officer, form }: Posted<ShareForm>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let l = members::find_writable(&mut tx, &officer, &id).await?;
-    let callers = accounts::callers_in(&mut tx, l.local_party_id).await?;
-    let Some(caller) = callers.iter().find(|c| c.user_public_id == form.caller) else {
-        return Err(WebError::BadRequest(
-            "Choose one of the local party's callers.".into(),
-        ));
-    };
-    let user = accounts::user_by_public_id(&mut tx, &caller.user_public_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    accounts::share_with_caller(&mut tx, user.id, l.person_id).await?;
-    audit::record(
-        &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: Some(l.local_party_id),
-            action: "member.share",
-            subject: &l.public_id,
-            detail: &format!("shared with caller {}", user.email),
-            people: &[l.person_id],
-        },
-    )
-    .await?;
+    members::share(&mut tx, &officer, &id, &form.caller).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/members/{id}?saved=shared")).into_response())
 }

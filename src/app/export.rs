@@ -1,12 +1,15 @@
-//! `rosette export members`: the register as CSV or XLSX, in the import's canonical
-//! columns (so an export imports back unchanged) plus the derived status columns.
+//! Exports: `rosette export members` (the register in the import's canonical columns, so
+//! an export imports back unchanged, plus the derived status columns), and an officer's
+//! member list as they filtered it. Each is audited, naming everyone in it.
 
 use chrono::NaiveDate;
 
+use crate::domain::filter::MemberFilter;
 use crate::domain::membership::History;
 use crate::domain::record::{MembershipDetails, PersonDetails};
 use crate::domain::{Rules, Status};
 use crate::store::members::StoredMember;
+use crate::store::roster::{self, ListQuery};
 use crate::store::{Tx, audit, members, units};
 
 pub const COLUMNS: &[&str] = &[
@@ -206,6 +209,68 @@ pub fn xlsx_bytes(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, Exp
     }
     sheet.set_freeze_panes(1, 0)?;
     Ok(book.save_to_buffer()?)
+}
+
+/// The columns of a member list exported from the page: what an officer needs to act on
+/// a list, no more.
+pub const LIST_COLUMNS: &[&str] = &[
+    "membership_number",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile",
+    "phone",
+    "postcode",
+    "branch",
+    "rate",
+    "kind",
+    "gender",
+    "status",
+    "joined_on",
+    "paid_until",
+];
+
+/// The people in `who`'s export scope that `filter` finds, as rows of `LIST_COLUMNS`.
+pub async fn list(
+    tx: &mut Tx,
+    who: &crate::app::Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    filter: &MemberFilter,
+) -> crate::app::Result<Vec<Vec<String>>> {
+    if who.scope.export.is_empty() {
+        return Err(crate::app::AppError::Forbidden);
+    }
+    let q = ListQuery {
+        grants: &who.scope.export,
+        user_id: who.user.id,
+        filter,
+        bounds: rules.status.bounds(today),
+    };
+    let (rows, _) = roster::list(tx, &q, None, 1_000_000).await?;
+    let query = serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default();
+    crate::app::audit::listed(tx, who, "export", &format!("member export ?{query}"), &rows).await?;
+    Ok(rows
+        .iter()
+        .map(|l| {
+            vec![
+                l.membership_number.clone(),
+                l.first_name.clone(),
+                l.last_name.clone(),
+                l.email.clone().unwrap_or_default(),
+                l.mobile.clone().unwrap_or_default(),
+                l.phone.clone().unwrap_or_default(),
+                l.postcode.clone().unwrap_or_default(),
+                l.branch_slug.clone().unwrap_or_default(),
+                l.rate.clone(),
+                l.kind.clone(),
+                l.gender.clone().unwrap_or_default(),
+                l.status(&rules.status, today).as_str().to_string(),
+                l.joined_on.to_string(),
+                l.paid_until.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect())
 }
 
 #[cfg(test)]

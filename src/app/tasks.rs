@@ -1,0 +1,91 @@
+//! Follow-ups about a person: given by hand from their record, or made by a call, and
+//! marked done by the person they were given to.
+
+use chrono::NaiveDate;
+
+use super::{AppError, Principal, Result, audit, members};
+use crate::domain::calls::TaskKind;
+use crate::domain::dates::parse_date;
+use crate::store::tasks::{self, Open};
+use crate::store::{Tx, accounts};
+
+/// A follow-up as the form on a member's page describes it.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    pub kind: String,
+    /// The assignee's public user id.
+    pub assignee: String,
+    /// Today if blank.
+    pub due_on: String,
+    pub notes: String,
+}
+
+/// Gives a follow-up about the person `id` (whom the principal may change) to someone
+/// with a role in their local party.
+pub async fn give(
+    tx: &mut Tx,
+    who: &Principal,
+    today: NaiveDate,
+    id: &str,
+    new: &NewTask,
+) -> Result<()> {
+    let l = members::find_writable(tx, who, id).await?;
+    let kind = TaskKind::parse(&new.kind)
+        .ok_or_else(|| AppError::field("kind", "Choose what the follow-up is."))?;
+    let assignee = accounts::role_holder(tx, l.local_party_id, &new.assignee)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "assignee",
+                "Give the follow-up to someone with a role in the local party.",
+            )
+        })?;
+    let due_on = match new.due_on.trim() {
+        "" => today,
+        text => parse_date(text).map_err(|e| AppError::field("due_on", format!("Due: {e}")))?,
+    };
+    if new.notes.chars().count() > 1000 {
+        return Err(AppError::field("notes", "Keep notes to 1,000 characters."));
+    }
+    let notes = Some(new.notes.trim()).filter(|n| !n.is_empty());
+    tasks::create(
+        tx,
+        &tasks::NewTask {
+            local_party_id: l.local_party_id,
+            person_id: l.person_id,
+            kind: kind.as_str(),
+            assignee_id: assignee.id,
+            due_on,
+            notes,
+            by: who.actor(),
+        },
+    )
+    .await?;
+    audit::about(
+        tx,
+        who,
+        &l,
+        "task.create",
+        &format!("{} for {} by {due_on}", kind.as_str(), assignee.email),
+    )
+    .await
+}
+
+/// Marks one of the principal's own tasks done.
+pub async fn done(tx: &mut Tx, who: &Principal, id: &str) -> Result<()> {
+    let (person, lp) = tasks::complete(tx, id, who.user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::note(tx, who, Some(lp), "task.done", id, "", &[person]).await
+}
+
+/// The principal's open tasks, soonest first (audited: each names a person).
+pub async fn mine(tx: &mut Tx, who: &Principal) -> Result<Vec<Open>> {
+    let open = tasks::mine(tx, who.user.id).await?;
+    let named: Vec<(i64, i64)> = open
+        .iter()
+        .map(|t| (t.local_party_id, t.person_id))
+        .collect();
+    audit::people(tx, who, "task.list", "my tasks", &named).await?;
+    Ok(open)
+}
