@@ -1,5 +1,5 @@
 //! The `rosette` command line. Names and flags here are an interface scripts rely on
-//! (see DESIGN.md): change them only by adding.
+//! (README lists them): change them only by adding.
 
 use anyhow::{Context, Result, bail};
 use chrono::{Local, NaiveDate};

@@ -60,14 +60,45 @@ async fn every_older_schema_migrates_forward(t: TestDb) {
 
 async fn a_register_kept_by_the_release_before_survives_the_upgrade(t: TestDb) {
     let rules = Rules::defaults().unwrap();
-    // The release before the job queue: a register with its history and kept reports.
+    // The release before audit entries named their people in a table of their own: a
+    // register with its history, and an entry about one person kept as its subject.
     let old = database_at(&t, LATEST - 1).await;
     demo::generate(&old.db, &rules, 120, 9, today(), &|_| {})
         .await
         .unwrap();
     let before = people(&old.db).await;
+    let (person_id, public_id) = {
+        let mut tx = old.db.begin_read().await.unwrap();
+        let all = members::all(&mut tx, 1).await.unwrap();
+        (all[3].person_id, all[3].public_id.clone())
+    };
+    let opened = format!(
+        "INSERT INTO audit_log (at, actor, local_party_id, action, subject, detail) \
+         VALUES ('2026-11-01T10:00:00Z', 'membership@example.org', 1, 'member.view', '{public_id}', '')"
+    );
+    if t.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&old.url).await.unwrap();
+        sqlx::raw_sql(&opened).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&old.url).await.unwrap();
+        sqlx::raw_sql(&opened).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
     assert_eq!(migrate(&old.db).await.unwrap(), 1);
     assert_eq!(people(&old.db).await, before);
+    // "Who opened this record" now reads the people table alone: the old entry is in it.
+    let mut tx = old.db.begin_read().await.unwrap();
+    let viewers = rosette::store::roster::viewers(&mut tx, person_id, 10)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        viewers.len(),
+        1,
+        "the entry kept before the upgrade names them"
+    );
+    assert_eq!(viewers[0].1, "membership@example.org");
     let mut tx = old.db.begin().await.unwrap();
     assert!(
         jobs::enqueue(

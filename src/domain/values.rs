@@ -1,4 +1,5 @@
-//! The small closed vocabularies of `DESIGN.md`, with the spellings scripts rely on.
+//! The small closed vocabularies of the product, with the spellings scripts rely on:
+//! change them only by adding.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
