@@ -3,11 +3,13 @@
 
 use chrono::{Duration, Utc};
 
+use super::audit::note;
+use super::{AppError, Principal};
 use crate::domain::password::{self, PasswordProblem};
 use crate::domain::{Role, UnitKind};
 use crate::secrets;
 use crate::store::accounts::{self, LinkPurpose, User};
-use crate::store::{Db, StoreError, Tx, audit, outbox, units};
+use crate::store::{Db, Mode, StoreError, Tx, audit, outbox, units};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OfficerError {
@@ -161,4 +163,176 @@ pub async fn send_link(
         outbox::enqueue(tx, &user.email, subject, &body).await?;
     }
     Ok(link)
+}
+
+/// A unit a Secretary can give roles for.
+pub struct RoleUnit {
+    pub slug: String,
+    /// "Riverside CLP — Docks" for a branch.
+    pub label: String,
+}
+
+/// The units `who` gives roles for: the local parties they are Secretary of, each followed
+/// by its branches.
+pub async fn role_units(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+) -> Result<Vec<RoleUnit>, AppError> {
+    let mut out = Vec::new();
+    for u in units::list(tx).await? {
+        if UnitKind::parse(&u.kind) != Some(UnitKind::LocalParty)
+            || !who.scope.assigns_roles.contains(&u.id)
+        {
+            continue;
+        }
+        let branches = units::branches(tx, u.id).await?;
+        out.push(RoleUnit {
+            slug: u.slug,
+            label: u.name.clone(),
+        });
+        out.extend(branches.into_iter().map(|b| RoleUnit {
+            slug: b.slug,
+            label: format!("{} — {}", u.name, b.name),
+        }));
+    }
+    Ok(out)
+}
+
+/// The Secretary invites someone to a role in one of their units.
+pub async fn invite(
+    tx: &mut Tx,
+    who: &Principal,
+    invitee: &Invitee,
+    public_url: &str,
+) -> Result<(Added, Role), AppError> {
+    if who.scope.assigns_roles.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let role = Role::parse(&invitee.role)
+        .ok_or_else(|| AppError::field("role", "Role: choose one of the roles"))?;
+    if !role_units(tx, who)
+        .await?
+        .iter()
+        .any(|u| u.slug == invitee.unit)
+    {
+        return Err(AppError::field(
+            "unit",
+            "For: choose your local party or one of its branches",
+        ));
+    }
+    let added = add_officer(
+        tx,
+        &invitee.email,
+        &invitee.name,
+        role,
+        &invitee.unit,
+        None,
+        public_url,
+        who.actor(),
+    )
+    .await
+    .map_err(|e| match e {
+        OfficerError::Store(e) => AppError::Store(e),
+        // The command line's messages name its flags; the form's fields have the same names.
+        other => AppError::field("invite", other.to_string().replace("--", "")),
+    })?;
+    Ok((added, role))
+}
+
+/// Who the Secretary's form invites.
+#[derive(Debug, Clone, Default)]
+pub struct Invitee {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub unit: String,
+}
+
+/// The Secretary's switch, for each of their local parties: officers who see every member
+/// must use two-step sign-in.
+pub async fn require_second_factor(tx: &mut Tx, who: &Principal, on: bool) -> Result<(), AppError> {
+    if who.scope.assigns_roles.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    for lp in &who.scope.assigns_roles {
+        units::set_requires_second_factor(tx, *lp, on).await?;
+        let detail = if on {
+            "required of officers who see every member"
+        } else {
+            "optional"
+        };
+        note(
+            tx,
+            who,
+            Some(*lp),
+            "settings.second_factor",
+            "two-step sign-in",
+            detail,
+            &[],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// How many days each Membership Action Report covers in the Secretary's local parties.
+pub async fn set_report_period(tx: &mut Tx, who: &Principal, days: &str) -> Result<(), AppError> {
+    if who.scope.assigns_roles.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let days = match days.trim().parse::<u32>() {
+        Ok(d) if (1..=92).contains(&d) => d,
+        _ => {
+            return Err(AppError::field(
+                "days",
+                "Report period: give a number of days from 1 to 92.",
+            ));
+        }
+    };
+    for lp in &who.scope.assigns_roles {
+        units::set_report_period_days(tx, *lp, Some(days)).await?;
+        let detail = format!("{days} days");
+        note(
+            tx,
+            who,
+            Some(*lp),
+            "settings.report_period",
+            "action report period",
+            &detail,
+            &[],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes a role away. A Secretary cannot remove their own Secretary role, so a party is
+/// never left without one by accident.
+pub async fn remove_role(tx: &mut Tx, who: &Principal, id: &str) -> Result<(), AppError> {
+    if who.scope.assigns_roles.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let rows = accounts::roles_in(tx, &who.scope.assigns_roles).await?;
+    let row = rows
+        .iter()
+        .find(|r| r.public_id == id)
+        .ok_or(AppError::NotFound)?;
+    if row.email == who.user.email && row.role == Role::Secretary.name() {
+        return Err(AppError::field(
+            "role",
+            "You cannot remove your own Secretary role; ask another Secretary to.",
+        ));
+    }
+    accounts::unassign(tx, id, &who.scope.assigns_roles).await?;
+    let detail = format!("{} no longer {} for {}", row.email, row.role, row.unit_slug);
+    note(
+        tx,
+        who,
+        who.scope.assigns_roles.first().copied(),
+        "role.remove",
+        &row.user_public_id,
+        &detail,
+        &[],
+    )
+    .await
 }

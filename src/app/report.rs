@@ -240,3 +240,49 @@ pub async fn keep(
     tx.commit().await?;
     Ok(Some(id))
 }
+
+/// An officer asks for the report of the period ending today (their own local party's);
+/// returns the kept report's id, whether this call kept it or an earlier one did.
+pub async fn make(
+    db: &Db,
+    who: &crate::app::Principal,
+    rules: &Rules,
+    today: chrono::NaiveDate,
+    public_url: &str,
+) -> Result<String, crate::app::AppError> {
+    use crate::app::AppError;
+    let lp = who
+        .scope
+        .whole_parties()
+        .first()
+        .copied()
+        .ok_or(AppError::Forbidden)?;
+    let unreadable = |e: ReportError| match e {
+        ReportError::Store(e) => AppError::Store(e),
+        ReportError::Unit(m) => AppError::field("unit", m),
+    };
+    let mut tx = db.begin_read().await?;
+    let period = Period::ending(
+        today,
+        period_days(&mut tx, rules, lp).await.map_err(unreadable)?,
+    );
+    let party = units::list(&mut tx)
+        .await?
+        .into_iter()
+        .find(|u| u.id == lp)
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    if let Some(id) = keep(db, rules, &party, period, who.actor(), public_url)
+        .await
+        .map_err(unreadable)?
+    {
+        return Ok(id);
+    }
+    let mut tx = db.begin_read().await?;
+    let kept = reports::list(&mut tx, &[lp], 60).await?;
+    tx.commit().await?;
+    kept.into_iter()
+        .find(|k| k.period_to == period.to)
+        .map(|k| k.public_id)
+        .ok_or(AppError::NotFound)
+}

@@ -11,7 +11,7 @@ use crate::app::{AppError, audit as app_audit, calls as app_calls};
 use crate::domain::calls::Outcome;
 use crate::store::{Mode, accounts, calls};
 use crate::web::auth::{NoFields, Officer, Posted};
-use crate::web::view::{Choice, Nav};
+use crate::web::view::{Choice, Nav, in_words};
 use crate::web::{AppState, WebError};
 
 #[derive(Template)]
@@ -154,13 +154,7 @@ pub async fn create(
                 source_label: from_label(&from),
                 name: new.name.clone(),
                 callers,
-                error: Some(
-                    problems
-                        .iter()
-                        .map(|p| p.message.clone())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
+                error: Some(in_words(&problems)),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
@@ -349,11 +343,7 @@ pub async fn outcome(
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            let message = problems
-                .iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let message = in_words(&problems);
             call_page(&state, &officer, &id, Some(message)).await
         }
         Err(e) => Err(e.into()),

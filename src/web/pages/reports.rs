@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
+use crate::app::audit as app_audit;
 use crate::app::report::{self, ActionReport};
 use crate::domain::History;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::store::roster::{self, ListQuery};
-use crate::store::{Mode, Tx, audit, calls, reports, units};
+use crate::store::{Mode, Tx, calls, reports, units};
 use crate::web::auth::{NoFields, Officer, Posted};
 use crate::web::view::chart::{self, Chart};
 use crate::web::view::{Nav, uk_date};
@@ -66,45 +67,14 @@ pub async fn make(
     State(state): State<AppState>,
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    let Some(lp) = officer.scope.whole_parties().first().copied() else {
-        return Err(WebError::Forbidden);
-    };
-    let today = (state.today)();
-    let mut tx = state.db.begin_read().await?;
-    let period = Period::ending(
-        today,
-        report::period_days(&mut tx, &state.rules, lp)
-            .await
-            .map_err(|e| WebError::BadRequest(e.to_string()))?,
-    );
-    let party = units::list(&mut tx)
-        .await?
-        .into_iter()
-        .find(|u| u.id == lp)
-        .ok_or(WebError::NotFound)?;
-    tx.commit().await?;
-    let made = report::keep(
+    let id = report::make(
         &state.db,
+        &officer,
         &state.rules,
-        &party,
-        period,
-        officer.actor(),
+        (state.today)(),
         &state.config.public_url,
     )
-    .await
-    .map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let id = match made {
-        Some(id) => id,
-        None => {
-            let mut tx = state.db.begin_read().await?;
-            let kept = reports::list(&mut tx, &[lp], 60).await?;
-            tx.commit().await?;
-            kept.into_iter()
-                .find(|k| k.period_to == period.to)
-                .map(|k| k.public_id)
-                .ok_or(WebError::NotFound)?
-        }
-    };
+    .await?;
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
@@ -242,19 +212,17 @@ pub async fn show(
             }
         })
         .collect();
-    audit::record(
+    app_audit::note(
         &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: Some(kept.local_party_id),
-            action: "report.view",
-            subject: &kept.public_id,
-            detail: &format!("{total} people shown"),
-            people: &shown_ids
-                .iter()
-                .filter_map(|id| visible.get(id).copied())
-                .collect::<Vec<_>>(),
-        },
+        &officer,
+        Some(kept.local_party_id),
+        "report.view",
+        &kept.public_id,
+        &format!("{total} people shown"),
+        &shown_ids
+            .iter()
+            .filter_map(|id| visible.get(id).copied())
+            .collect::<Vec<_>>(),
     )
     .await?;
     tx.commit().await?;
@@ -305,26 +273,24 @@ pub async fn export(
         rows.retain(|r| visible.contains_key(&r.id));
     }
     let table = report::csv_rows(&report);
-    audit::record(
+    app_audit::note(
         &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: Some(kept.local_party_id),
-            action: "export",
-            subject: &kept.public_id,
-            detail: &format!(
-                "action report {} to {}: {} rows",
-                kept.period_from,
-                kept.period_to,
-                table.len()
-            ),
-            people: &report
-                .sections
-                .values()
-                .flatten()
-                .filter_map(|r| visible.get(&r.id).copied())
-                .collect::<Vec<_>>(),
-        },
+        &officer,
+        Some(kept.local_party_id),
+        "export",
+        &kept.public_id,
+        &format!(
+            "action report {} to {}: {} rows",
+            kept.period_from,
+            kept.period_to,
+            table.len()
+        ),
+        &report
+            .sections
+            .values()
+            .flatten()
+            .filter_map(|r| visible.get(&r.id).copied())
+            .collect::<Vec<_>>(),
     )
     .await?;
     tx.commit().await?;

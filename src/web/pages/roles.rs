@@ -5,12 +5,12 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::app::officers::{OfficerError, add_officer};
-use crate::domain::{Role, UnitKind};
+use crate::app::{AppError, officers as app_officers};
+use crate::domain::Role;
 use crate::store::accounts;
-use crate::store::{Mode, Tx, audit, units};
+use crate::store::units;
 use crate::web::auth::{NoFields, Officer, Posted, mail_folder};
-use crate::web::view::{Choice, Nav};
+use crate::web::view::{Choice, Nav, in_words};
 use crate::web::{AppState, WebError};
 
 #[derive(Template)]
@@ -26,43 +26,6 @@ struct RolesPage {
     notice: Option<String>,
     mail_folder: Option<String>,
     form: InviteForm,
-}
-
-/// The units a Secretary can give roles for: their local parties and those parties' branches.
-async fn unit_choices(
-    tx: &mut Tx<impl Mode>,
-    parties: &[i64],
-    picked: &str,
-) -> Result<Vec<(Choice, i64, UnitKind)>, WebError> {
-    let mut out = Vec::new();
-    for u in units::list(tx).await? {
-        let Some(kind) = UnitKind::parse(&u.kind) else {
-            continue;
-        };
-        if kind == UnitKind::LocalParty && parties.contains(&u.id) {
-            out.push((
-                Choice {
-                    picked: u.slug == picked,
-                    value: u.slug.clone(),
-                    label: u.name.clone(),
-                },
-                u.id,
-                kind,
-            ));
-            for b in units::branches(tx, u.id).await? {
-                out.push((
-                    Choice {
-                        picked: b.slug == picked,
-                        value: b.slug.clone(),
-                        label: format!("{} — {}", u.name, b.name),
-                    },
-                    b.id,
-                    UnitKind::Branch,
-                ));
-            }
-        }
-    }
-    Ok(out)
 }
 
 async fn render_roles(
@@ -93,7 +56,7 @@ async fn render_roles(
             .map_err(|e| WebError::BadRequest(e.to_string()))?,
         None => state.rules.report.period_days,
     };
-    let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
+    let units = app_officers::role_units(&mut tx, officer).await?;
     tx.commit().await?;
     let page = RolesPage {
         nav: officer.nav(),
@@ -108,7 +71,14 @@ async fn render_roles(
                 picked: r.name() == form.role,
             })
             .collect(),
-        units: units.into_iter().map(|(c, _, _)| c).collect(),
+        units: units
+            .into_iter()
+            .map(|u| Choice {
+                picked: u.slug == form.unit,
+                value: u.slug,
+                label: u.label,
+            })
+            .collect(),
         error,
         notice,
         mail_folder: mail_folder(state),
@@ -137,41 +107,14 @@ pub async fn invite(
     State(state): State<AppState>,
     Posted { officer, form }: Posted<InviteForm>,
 ) -> Result<Response, WebError> {
-    if officer.scope.assigns_roles.is_empty() {
-        return Err(WebError::Forbidden);
-    }
-    let mut tx = state.db.begin().await?;
-    let units = unit_choices(&mut tx, &officer.scope.assigns_roles, &form.unit).await?;
-    let error = match Role::parse(&form.role) {
-        None => Err("Role: choose one of the roles".to_string()),
-        Some(_) if !units.iter().any(|(c, _, _)| c.value == form.unit) => {
-            Err("For: choose your local party or one of its branches".to_string())
-        }
-        Some(role) => {
-            let added = add_officer(
-                &mut tx,
-                &form.email,
-                &form.name,
-                role,
-                &form.unit,
-                None,
-                &state.config.public_url,
-                officer.actor(),
-            )
-            .await;
-            match added {
-                Ok(a) => Ok((a, role)),
-                Err(OfficerError::Invalid(m)) => Err(m.replace("--", "")),
-                Err(OfficerError::Password(p)) => Err(p.to_string()),
-                Err(e) => return Err(e.into()),
-            }
-        }
+    let invitee = app_officers::Invitee {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: form.role.clone(),
+        unit: form.unit.clone(),
     };
-    match error {
-        Err(message) => {
-            drop(tx);
-            render_roles(&state, &officer, form, Some(message), None).await
-        }
+    let mut tx = state.db.begin().await?;
+    match app_officers::invite(&mut tx, &officer, &invitee, &state.config.public_url).await {
         Ok((added, role)) => {
             tx.commit().await?;
             let notice = if added.invitation.is_some() {
@@ -185,6 +128,11 @@ pub async fn invite(
             };
             render_roles(&state, &officer, InviteForm::default(), None, Some(notice)).await
         }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            render_roles(&state, &officer, form, Some(in_words(&problems)), None).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -199,30 +147,8 @@ pub async fn require_two_factor(
     State(state): State<AppState>,
     Posted { officer, form }: Posted<RequireForm>,
 ) -> Result<Response, WebError> {
-    if officer.scope.assigns_roles.is_empty() {
-        return Err(WebError::Forbidden);
-    }
-    let on = form.require == "yes";
     let mut tx = state.db.begin().await?;
-    for lp in &officer.scope.assigns_roles {
-        units::set_requires_second_factor(&mut tx, *lp, on).await?;
-        audit::record(
-            &mut tx,
-            audit::Note {
-                actor: officer.actor(),
-                local_party_id: Some(*lp),
-                action: "settings.second_factor",
-                subject: "two-step sign-in",
-                detail: if on {
-                    "required of officers who see every member"
-                } else {
-                    "optional"
-                },
-                people: &[],
-            },
-        )
-        .await?;
-    }
+    app_officers::require_second_factor(&mut tx, &officer, form.require == "yes").await?;
     tx.commit().await?;
     Ok(Redirect::to("/roles").into_response())
 }
@@ -238,40 +164,19 @@ pub async fn report_period(
     State(state): State<AppState>,
     Posted { officer, form }: Posted<PeriodForm>,
 ) -> Result<Response, WebError> {
-    if officer.scope.assigns_roles.is_empty() {
-        return Err(WebError::Forbidden);
-    }
-    let days = match form.days.trim().parse::<u32>() {
-        Ok(d) if (1..=92).contains(&d) => d,
-        _ => {
-            return render_roles(
-                &state,
-                &officer,
-                InviteForm::default(),
-                Some("Report period: give a number of days from 1 to 92.".into()),
-                None,
-            )
-            .await;
-        }
-    };
     let mut tx = state.db.begin().await?;
-    for lp in &officer.scope.assigns_roles {
-        units::set_report_period_days(&mut tx, *lp, Some(days)).await?;
-        audit::record(
-            &mut tx,
-            audit::Note {
-                actor: officer.actor(),
-                local_party_id: Some(*lp),
-                action: "settings.report_period",
-                subject: "action report period",
-                detail: &format!("{days} days"),
-                people: &[],
-            },
-        )
-        .await?;
+    match app_officers::set_report_period(&mut tx, &officer, &form.days).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to("/roles").into_response())
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let error = Some(in_words(&problems));
+            render_roles(&state, &officer, InviteForm::default(), error, None).await
+        }
+        Err(e) => Err(e.into()),
     }
-    tx.commit().await?;
-    Ok(Redirect::to("/roles").into_response())
 }
 
 pub async fn remove_role(
@@ -279,32 +184,8 @@ pub async fn remove_role(
     Path(id): Path<String>,
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    if officer.scope.assigns_roles.is_empty() {
-        return Err(WebError::Forbidden);
-    }
     let mut tx = state.db.begin().await?;
-    let rows = accounts::roles_in(&mut tx, &officer.scope.assigns_roles).await?;
-    let Some(row) = rows.iter().find(|r| r.public_id == id) else {
-        return Err(WebError::NotFound);
-    };
-    if row.email == officer.user.email && row.role == Role::Secretary.name() {
-        return Err(WebError::BadRequest(
-            "You cannot remove your own Secretary role; ask another Secretary to.".into(),
-        ));
-    }
-    accounts::unassign(&mut tx, &id, &officer.scope.assigns_roles).await?;
-    audit::record(
-        &mut tx,
-        audit::Note {
-            actor: officer.actor(),
-            local_party_id: officer.scope.assigns_roles.first().copied(),
-            action: "role.remove",
-            subject: &row.user_public_id,
-            detail: &format!("{} no longer {} for {}", row.email, row.role, row.unit_slug),
-            people: &[],
-        },
-    )
-    .await?;
+    app_officers::remove_role(&mut tx, &officer, &id).await?;
     tx.commit().await?;
     Ok(Redirect::to("/roles").into_response())
 }

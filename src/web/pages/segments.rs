@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::app::{AppError, segments as app_segments};
 use crate::store::segments::Segment;
 use crate::web::auth::{Officer, Posted};
-use crate::web::view::Nav;
+use crate::web::view::{Nav, in_words};
 use crate::web::{AppState, WebError};
 
 #[derive(Template)]
@@ -60,11 +60,7 @@ pub async fn save_segment(
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            let message = problems
-                .iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let message = in_words(&problems);
             segments_page(&state, &officer, Some(message)).await
         }
         Err(e) => Err(e.into()),

@@ -27,6 +27,15 @@ impl Problems {
     }
 }
 
+/// Problems as one message, for a page that shows them above its form.
+pub fn in_words(problems: &[FieldProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn uk_date(d: &NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
