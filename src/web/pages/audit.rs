@@ -14,7 +14,7 @@ use crate::web::{AppState, WebError};
 #[template(path = "audit.html")]
 struct AuditPage {
     nav: Nav,
-    entries: Vec<(String, String, String, String, String)>,
+    entries: Vec<audit::Entry>,
     form: AuditQuery,
     older: Option<String>,
     error: Option<String>,
@@ -68,18 +68,7 @@ pub async fn audit_page(
     });
     let page = AuditPage {
         nav: officer.nav(),
-        entries: entries
-            .into_iter()
-            .map(|e| {
-                (
-                    e.at.format("%-d %b %Y %H:%M:%S").to_string(),
-                    e.actor,
-                    e.action,
-                    e.subject,
-                    e.detail,
-                )
-            })
-            .collect(),
+        entries,
         form: q,
         older,
         error,

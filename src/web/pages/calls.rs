@@ -18,7 +18,16 @@ use crate::web::{AppState, WebError};
 #[template(path = "calls.html")]
 struct CallsPage {
     nav: Nav,
-    lists: Vec<(String, String, i64, i64, i64)>,
+    lists: Vec<ListProgress>,
+}
+
+/// A call list and how far its callers have got.
+struct ListProgress {
+    id: String,
+    name: String,
+    waiting: i64,
+    done: i64,
+    blocked: i64,
 }
 
 pub async fn list(
@@ -36,7 +45,13 @@ pub async fn list(
     let mut lists = Vec::new();
     for l in found {
         let (waiting, done, blocked, _) = calls::progress(&mut tx, l.id).await?;
-        lists.push((l.public_id, l.name, waiting, done, blocked));
+        lists.push(ListProgress {
+            id: l.public_id,
+            name: l.name,
+            waiting,
+            done,
+            blocked,
+        });
     }
     tx.commit().await?;
     Ok(Html(
@@ -245,10 +260,25 @@ struct CallPage {
     list_id: String,
     list_name: String,
     script: String,
-    person: Option<(String, String, String)>,
-    earlier: Vec<(String, String, String, String)>,
-    outcomes: Vec<(&'static str, &'static str)>,
+    person: Option<Callee>,
+    earlier: Vec<EarlierCall>,
+    outcomes: Vec<Choice>,
     error: Option<String>,
+}
+
+/// The person a caller holds.
+struct Callee {
+    id: String,
+    name: String,
+    number: String,
+}
+
+/// A call made to them before.
+struct EarlierCall {
+    on: String,
+    what: &'static str,
+    notes: String,
+    by: String,
 }
 
 async fn call_page(
@@ -271,19 +301,19 @@ async fn call_page(
                 let label = Outcome::parse(&c.outcome)
                     .map(Outcome::label)
                     .unwrap_or("Call");
-                (
-                    c.at.format("%-d %b %Y").to_string(),
-                    label.to_string(),
-                    c.notes.unwrap_or_default(),
-                    c.caller,
-                )
+                EarlierCall {
+                    on: c.at.format("%-d %b %Y").to_string(),
+                    what: label,
+                    notes: c.notes.unwrap_or_default(),
+                    by: c.caller,
+                }
             })
             .collect();
-        person = Some((
-            l.public_id.clone(),
-            format!("{} {}", l.first_name, l.last_name),
+        person = Some(Callee {
+            id: l.public_id.clone(),
+            name: format!("{} {}", l.first_name, l.last_name),
             number,
-        ));
+        });
     }
     tx.commit().await?;
     let page = CallPage {
@@ -293,10 +323,7 @@ async fn call_page(
         script: list.script,
         person,
         earlier,
-        outcomes: Outcome::ALL
-            .iter()
-            .map(|o| (o.as_str(), o.label()))
-            .collect(),
+        outcomes: Choice::options(Outcome::ALL.iter().map(|o| (o.as_str(), o.label()))),
         error,
     };
     crate::web::render(&page, page.error.is_some())

@@ -16,16 +16,29 @@ use crate::web::view::chart::{self, Chart};
 use crate::web::view::{Nav, uk_date};
 use crate::web::{AppState, WebError};
 
+/// How many people in scope have one status.
+struct StatusCount {
+    status: Status,
+    n: i64,
+}
+
+/// A job on the officer's list, with a link to the people it concerns.
+struct Todo {
+    label: &'static str,
+    href: String,
+    n: i64,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
     nav: Nav,
     today: String,
-    counts: Vec<(&'static str, &'static str, i64)>,
+    counts: Vec<StatusCount>,
     members: i64,
     good_standing: i64,
     chart: Chart,
-    todo: Vec<(String, String, i64)>,
+    todo: Vec<Todo>,
     mail_folder: Option<String>,
     assigned: Vec<Row>,
 }
@@ -67,27 +80,27 @@ pub async fn dashboard(
         .sum();
     let good_standing = count_of(Status::New) + count_of(Status::Current);
     let todo = vec![
-        (
-            "Welcome new members".to_string(),
-            "/members?status=new&sort=-joined".to_string(),
-            count_of(Status::New),
-        ),
-        (
-            "Remind members in arrears".to_string(),
-            "/members?status=in_arrears".to_string(),
-            count_of(Status::InArrears),
-        ),
-        (
-            "Win back members who lapsed this year".to_string(),
+        Todo {
+            label: "Welcome new members",
+            href: "/members?status=new&sort=-joined".to_string(),
+            n: count_of(Status::New),
+        },
+        Todo {
+            label: "Remind members in arrears",
+            href: "/members?status=in_arrears".to_string(),
+            n: count_of(Status::InArrears),
+        },
+        Todo {
+            label: "Win back members who lapsed this year",
             // Lapsed within the chart's year: arrears began no more than the lapse period before it.
-            format!(
+            href: format!(
                 "/members?status=lapsed&paid_from={}",
                 crate::domain::dates::sub_months(since, state.rules.status.lapse_after_months)
                     .pred_opt()
                     .unwrap_or(since)
             ),
-            lapse_count(&chart),
-        ),
+            n: lapse_count(&chart),
+        },
     ];
     // A caller's home page is the list of people shared with them.
     let assigned = if officer.scope.is_officer() {
@@ -117,7 +130,10 @@ pub async fn dashboard(
         today: uk_date(&today),
         counts: counts
             .iter()
-            .map(|(s, n)| (s.label(), s.as_str(), *n))
+            .map(|(status, n)| StatusCount {
+                status: *status,
+                n: *n,
+            })
             .collect(),
         members,
         good_standing,

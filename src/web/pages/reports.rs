@@ -31,7 +31,7 @@ fn officer_only(o: &Officer) -> Result<(), WebError> {
 #[template(path = "reports.html")]
 struct ReportsPage {
     nav: Nav,
-    kept: Vec<(String, String, String)>,
+    kept: Vec<KeptReport>,
     can_make: bool,
 }
 
@@ -48,12 +48,10 @@ pub async fn list(
             nav: officer.nav(),
             kept: kept
                 .into_iter()
-                .map(|k| {
-                    (
-                        k.public_id,
-                        format!("{} to {}", uk_date(&k.period_from), uk_date(&k.period_to)),
-                        k.generated_by,
-                    )
+                .map(|k| KeptReport {
+                    id: k.public_id,
+                    period: format!("{} to {}", uk_date(&k.period_from), uk_date(&k.period_to)),
+                    by: k.generated_by,
                 })
                 .collect(),
             can_make: !officer.scope.whole_parties().is_empty(),
@@ -78,11 +76,39 @@ pub async fn make(
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
-/// A section as shown: its name, how many, and the people (id, name, number, branch).
+/// One kept report's counts, section by section, for the trends table.
+struct TrendRow {
+    label: String,
+    counts: Vec<usize>,
+}
+
+/// A kept report in the list.
+struct KeptReport {
+    id: String,
+    period: String,
+    by: String,
+}
+
+/// Someone on a report, as its page lists them.
+pub struct ReportPerson {
+    pub id: String,
+    pub name: String,
+    pub number: String,
+    pub branch: String,
+}
+
+/// How many of a branch's people on a report have been contacted since it was made.
+struct BranchProgress {
+    branch: String,
+    contacted: usize,
+    n: usize,
+}
+
+/// A section as shown: its name, how many, and the people.
 pub struct ShownSection {
     pub code: &'static str,
     pub title: String,
-    pub rows: Vec<(String, String, String, String)>,
+    pub rows: Vec<ReportPerson>,
     pub live: i64,
     pub contacted: usize,
 }
@@ -92,7 +118,7 @@ pub struct ShownSection {
 struct ReportPage {
     nav: Nav,
     report_id: String,
-    branches: Vec<(String, usize, usize)>,
+    branches: Vec<BranchProgress>,
     period: String,
     generated: String,
     sections: Vec<ShownSection>,
@@ -159,23 +185,24 @@ pub async fn show(
     let sections: Vec<ShownSection> = Section::ALL
         .iter()
         .map(|s| {
-            let rows: Vec<(String, String, String, String)> = report
+            let rows: Vec<ReportPerson> = report
                 .sections
                 .get(s.as_str())
                 .into_iter()
                 .flatten()
                 .filter(|r| visible.contains_key(&r.id))
-                .map(|r| {
-                    (
-                        r.id.clone(),
-                        format!("{} {}", r.first_name, r.last_name),
-                        r.membership_number.clone(),
-                        r.branch.clone().unwrap_or_default(),
-                    )
+                .map(|r| ReportPerson {
+                    id: r.id.clone(),
+                    name: format!("{} {}", r.first_name, r.last_name),
+                    number: r.membership_number.clone(),
+                    branch: r.branch.clone().unwrap_or_default(),
                 })
                 .collect();
             total += rows.len();
-            for (rid, _, _, branch) in &rows {
+            for ReportPerson {
+                id: rid, branch, ..
+            } in &rows
+            {
                 let e = by_branch
                     .entry(if branch.is_empty() {
                         "no branch".into()
@@ -188,10 +215,7 @@ pub async fn show(
                     e.0 += 1;
                 }
             }
-            let reached = rows
-                .iter()
-                .filter(|(rid, _, _, _)| contacted.contains(rid))
-                .count();
+            let reached = rows.iter().filter(|r| contacted.contains(&r.id)).count();
             let live_n = live
                 .sections
                 .get(s.as_str())
@@ -229,7 +253,14 @@ pub async fn show(
     let page = ReportPage {
         nav: officer.nav(),
         report_id: kept.public_id.clone(),
-        branches: by_branch.into_iter().map(|(b, (c, n))| (b, c, n)).collect(),
+        branches: by_branch
+            .into_iter()
+            .map(|(branch, (contacted, n))| BranchProgress {
+                branch,
+                contacted,
+                n,
+            })
+            .collect(),
         period: format!(
             "{} to {}",
             uk_date(&kept.period_from),
@@ -331,7 +362,7 @@ struct TrendsPage {
     nav: Nav,
     chart: Chart,
     retention_chart: Chart,
-    rows: Vec<(String, Vec<usize>)>,
+    rows: Vec<TrendRow>,
     columns: Vec<&'static str>,
     members_then: usize,
     still_members: usize,
@@ -367,20 +398,24 @@ pub async fn trends(
                 })
             })
             .collect();
-        rows.push((k.period_to.format("%-d %b").to_string(), counts));
+        rows.push(TrendRow {
+            label: k.period_to.format("%-d %b").to_string(),
+            counts,
+        });
     }
     let col = |s: Section| Section::ALL.iter().position(|x| *x == s).unwrap_or(0);
     let gains: Vec<usize> = rows
         .iter()
-        .map(|(_, c)| c[col(Section::New)] + c[col(Section::Rejoined)])
+        .map(|r| r.counts[col(Section::New)] + r.counts[col(Section::Rejoined)])
         .collect();
     let losses: Vec<usize> = rows
         .iter()
-        .map(|(_, c)| {
+        .map(|r| {
+            let c = &r.counts;
             c[col(Section::Lapsed)] + c[col(Section::Resigned)] + c[col(Section::Deceased)]
         })
         .collect();
-    let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
     // Retention: of the people in scope who were members a year ago, how many still are.
     let filter = MemberFilter::default();
     let q = ListQuery {

@@ -14,7 +14,19 @@ use crate::web::{AppState, WebError};
 #[template(path = "tasks.html")]
 struct TasksPage {
     nav: Nav,
-    tasks: Vec<(String, &'static str, String, bool, String, String, String)>,
+    tasks: Vec<TaskItem>,
+}
+
+/// One open follow-up, as the list shows it.
+struct TaskItem {
+    id: String,
+    kind: &'static str,
+    due: String,
+    late: bool,
+    /// The person's public id.
+    person: String,
+    name: String,
+    notes: String,
 }
 
 /// Everyone's own follow-ups, soonest first.
@@ -33,15 +45,15 @@ pub async fn my_tasks(
                 .into_iter()
                 .map(|t| {
                     let kind = TaskKind::parse(&t.kind).map_or("Follow up", TaskKind::label);
-                    (
-                        t.public_id,
+                    TaskItem {
+                        id: t.public_id,
                         kind,
-                        uk_date(&t.due_on),
-                        t.due_on < today,
-                        t.person_public_id,
-                        format!("{} {}", t.first_name, t.last_name),
-                        t.notes.unwrap_or_default(),
-                    )
+                        due: uk_date(&t.due_on),
+                        late: t.due_on < today,
+                        person: t.person_public_id,
+                        name: format!("{} {}", t.first_name, t.last_name),
+                        notes: t.notes.unwrap_or_default(),
+                    }
                 })
                 .collect(),
         }

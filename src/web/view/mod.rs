@@ -71,6 +71,37 @@ pub struct Choice {
     pub picked: bool,
 }
 
+impl Choice {
+    /// Options of a select, none picked, from (value, label) pairs.
+    pub fn options<V: Into<String>, L: Into<String>>(
+        pairs: impl IntoIterator<Item = (V, L)>,
+    ) -> Vec<Choice> {
+        pairs
+            .into_iter()
+            .map(|(value, label)| Choice {
+                value: value.into(),
+                label: label.into(),
+                picked: false,
+            })
+            .collect()
+    }
+}
+
+/// A labelled value, for a list of facts.
+pub struct Labelled {
+    pub label: String,
+    pub value: String,
+}
+
+impl Labelled {
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Labelled {
+        Labelled {
+            label: label.into(),
+            value: value.into(),
+        }
+    }
+}
+
 /// A kind as a person reads it.
 pub fn kind_label(k: Kind) -> &'static str {
     match k {

@@ -17,6 +17,13 @@ use crate::web::pages::{Row, query_pairs, query_string, row};
 use crate::web::view::{Choice, Nav, Problems, channel_label, kind_label};
 use crate::web::{AppState, WebError};
 
+/// A date filter's field: its query key, its label and what was typed.
+struct DateField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+}
+
 #[derive(Template)]
 #[template(path = "members.html")]
 struct MemberList {
@@ -34,7 +41,7 @@ struct MemberList {
     genders: Vec<Choice>,
     consents: Vec<Choice>,
     sorts: Vec<Choice>,
-    dates: Vec<(&'static str, &'static str, String)>,
+    dates: Vec<DateField>,
     tags: String,
     query: String,
     can_export: bool,
@@ -199,7 +206,11 @@ pub async fn member_list(
             ("paid_to", "Paid until on or before"),
         ]
         .into_iter()
-        .map(|(name, label)| (name, label, raw_value(name)))
+        .map(|(name, label)| DateField {
+            name,
+            label,
+            value: raw_value(name),
+        })
         .collect(),
         tags: filter.tags.join(", "),
         can_export: !officer.scope.export.is_empty(),

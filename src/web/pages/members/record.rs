@@ -10,7 +10,7 @@ use crate::app::members;
 use crate::domain::calls::TaskKind;
 use crate::domain::{EventKind, Kind};
 use crate::web::auth::{Officer, Posted};
-use crate::web::view::{Nav, consent_text, kind_label, opt_date, uk_date};
+use crate::web::view::{Choice, Labelled, Nav, consent_text, kind_label, opt_date, uk_date};
 use crate::web::{AppState, WebError};
 
 /// One line of the timeline.
@@ -32,22 +32,45 @@ struct MemberPage {
     status_code: &'static str,
     limited: bool,
     can_write: bool,
-    fields: Vec<(&'static str, String)>,
-    phones: Vec<(String, String)>,
+    fields: Vec<Labelled>,
+    phones: Vec<Labelled>,
     /// The person said no to phone calls: numbers are shown, but not to be dialled.
     no_calls: bool,
-    consents: Vec<(&'static str, &'static str, String)>,
+    consents: Vec<ConsentLine>,
     tags: Vec<String>,
     notes: String,
     timeline: Vec<TimelineItem>,
     continuous_since: String,
-    payments: Vec<(String, String, String, String)>,
-    viewers: Vec<(String, String)>,
-    callers: Vec<(String, String)>,
-    tasks: Vec<(&'static str, String, String, String)>,
-    assignees: Vec<(String, String)>,
-    task_kinds: Vec<(&'static str, &'static str)>,
+    payments: Vec<PaymentLine>,
+    /// When the record was opened, and by whom.
+    viewers: Vec<Labelled>,
+    callers: Vec<Choice>,
+    tasks: Vec<TaskLine>,
+    assignees: Vec<Choice>,
+    task_kinds: Vec<Choice>,
     saved: bool,
+}
+
+/// One channel's consent: given or not, and where that came from.
+struct ConsentLine {
+    label: &'static str,
+    value: &'static str,
+    source: String,
+}
+
+struct PaymentLine {
+    on: String,
+    amount: String,
+    method: String,
+    covers: String,
+}
+
+/// An open follow-up about this person.
+struct TaskLine {
+    kind: &'static str,
+    due: String,
+    who: String,
+    notes: String,
 }
 
 fn event_label(k: EventKind) -> String {
@@ -78,7 +101,7 @@ pub async fn member_page(
     let mut phones = Vec::new();
     for (label, v) in [("Mobile", &l.mobile), ("Phone", &l.phone)] {
         if let Some(n) = v {
-            phones.push((label.to_string(), n.clone()));
+            phones.push(Labelled::new(label, n.clone()));
         }
     }
     let consents = [
@@ -88,7 +111,11 @@ pub async fn member_page(
         ("Post", d.post_consent, &d.post_consent_source),
     ]
     .into_iter()
-    .map(|(label, v, src)| (label, consent_text(v), src.clone().unwrap_or_default()))
+    .map(|(label, v, src)| ConsentLine {
+        label,
+        value: consent_text(v),
+        source: src.clone().unwrap_or_default(),
+    })
     .collect();
     let page = MemberPage {
         nav: officer.nav(),
@@ -114,46 +141,41 @@ pub async fn member_page(
         payments: r
             .payments
             .iter()
-            .map(|p| {
-                (
-                    uk_date(&p.paid_on),
-                    format!("£{}.{:02}", p.amount_pence / 100, p.amount_pence % 100),
-                    p.method.replace('_', " "),
-                    format!("{} to {}", uk_date(&p.period_from), uk_date(&p.period_to)),
-                )
+            .map(|p| PaymentLine {
+                on: uk_date(&p.paid_on),
+                amount: format!("£{}.{:02}", p.amount_pence / 100, p.amount_pence % 100),
+                method: p.method.replace('_', " "),
+                covers: format!("{} to {}", uk_date(&p.period_from), uk_date(&p.period_to)),
             })
             .collect(),
         viewers: r
             .viewers
             .iter()
-            .map(|(at, who)| (at.format("%-d %b %Y %H:%M").to_string(), who.clone()))
+            .map(|(at, who)| Labelled::new(at.format("%-d %b %Y %H:%M").to_string(), who.clone()))
             .collect(),
-        callers: r.callers.clone(),
+        callers: Choice::options(r.callers.clone()),
         tasks: r
             .tasks
             .iter()
             .map(|t| {
                 let kind = TaskKind::parse(&t.kind).map_or("Follow up", TaskKind::label);
-                (
+                TaskLine {
                     kind,
-                    uk_date(&t.due_on),
-                    t.assignee.clone(),
-                    t.notes.clone().unwrap_or_default(),
-                )
+                    due: uk_date(&t.due_on),
+                    who: t.assignee.clone(),
+                    notes: t.notes.clone().unwrap_or_default(),
+                }
             })
             .collect(),
-        assignees: r.assignees.clone(),
-        task_kinds: TaskKind::ALL
-            .iter()
-            .map(|k| (k.as_str(), k.label()))
-            .collect(),
+        assignees: Choice::options(r.assignees.clone()),
+        task_kinds: Choice::options(TaskKind::ALL.iter().map(|k| (k.as_str(), k.label()))),
         saved: !sq.saved.is_empty(),
     };
     Ok(Html(page.render()?))
 }
 
 /// The record's labelled fields, blank ones left out.
-fn fields(r: &members::Record, state: &AppState) -> Vec<(&'static str, String)> {
+fn fields(r: &members::Record, state: &AppState) -> Vec<Labelled> {
     let (l, d) = (&r.person, &r.details);
     vec![
         ("Email", l.email.clone().unwrap_or_default()),
@@ -209,6 +231,7 @@ fn fields(r: &members::Record, state: &AppState) -> Vec<(&'static str, String)> 
     ]
     .into_iter()
     .filter(|(_, v)| !v.is_empty())
+    .map(|(label, value)| Labelled::new(label, value))
     .collect()
 }
 
