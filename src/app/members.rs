@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{AppError, Principal, Result};
 use crate::domain::Rules;
+use crate::domain::filter::{Cursor, MemberFilter};
 use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
 use crate::domain::{Ending, Event, EventKind, History, Status};
 use crate::store::members::NewPayment;
@@ -17,6 +18,46 @@ pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<L
     roster::get(tx, &who.scope.read, who.user.id, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// One page of the people in `who`'s read scope that a filter finds.
+pub struct Found {
+    pub rows: Vec<Listed>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+    /// How many the filter finds in all.
+    pub total: i64,
+}
+
+/// The member list: a page of people (audited as a search, naming each one shown) and
+/// the count of all the filter finds.
+pub async fn search(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    filter: &MemberFilter,
+    from: Option<&Cursor>,
+    limit: u64,
+) -> Result<Found> {
+    let q = roster::ListQuery {
+        grants: &who.scope.read,
+        user_id: who.user.id,
+        filter,
+        bounds: rules.status.bounds(today),
+    };
+    let (rows, next) = roster::list(tx, &q, from, limit).await?;
+    let total = roster::count(tx, &q).await?;
+    let query = serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default();
+    super::audit::listed(
+        tx,
+        who,
+        "member.search",
+        &format!("member list ?{query}"),
+        &rows,
+    )
+    .await?;
+    Ok(Found { rows, next, total })
 }
 
 /// A person in `who`'s write scope: `NotFound` if unseen, `Forbidden` if seen but not

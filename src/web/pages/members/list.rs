@@ -1,16 +1,18 @@
 //! The member list: search, filters, paging and export, all within the officer's scope.
 
+use chrono::NaiveDate;
+
+use crate::domain::Rules;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::audit as app_audit;
 use crate::app::export;
+use crate::app::members;
 use crate::domain::access::Grant;
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{Channel, Kind, Status};
-use crate::store::roster::{self, ListQuery};
 use crate::store::{Mode, Tx, units};
 use crate::web::auth::Officer;
 use crate::web::pages::{Row, query_pairs, query_string, row};
@@ -34,13 +36,8 @@ struct MemberList {
     next: Option<String>,
     first_page: Option<String>,
     problems: Problems,
-    statuses: Vec<Choice>,
+    choices: Choices,
     branches: Vec<Choice>,
-    rates: Vec<Choice>,
-    kinds: Vec<Choice>,
-    genders: Vec<Choice>,
-    consents: Vec<Choice>,
-    sorts: Vec<Choice>,
     dates: Vec<DateField>,
     tags: String,
     query: String,
@@ -70,6 +67,87 @@ async fn branch_choices(
     Ok(out)
 }
 
+/// The filter form's options, each marked if the filter has it.
+struct Choices {
+    statuses: Vec<Choice>,
+    rates: Vec<Choice>,
+    kinds: Vec<Choice>,
+    genders: Vec<Choice>,
+    consents: Vec<Choice>,
+    sorts: Vec<Choice>,
+}
+
+impl Choices {
+    fn of(filter: &MemberFilter, rules: &Rules, today: NaiveDate) -> Choices {
+        let picked_consent = |c: Channel, wanted: bool| filter.consents.contains(&(c, wanted));
+        Choices {
+            statuses: Status::ALL
+                .iter()
+                .map(|s| Choice {
+                    value: s.as_str().into(),
+                    label: s.label().into(),
+                    picked: filter.statuses.contains(s),
+                })
+                .collect(),
+            rates: rules
+                .rates
+                .iter()
+                .filter(|r| r.valid_on(today))
+                .map(|r| Choice {
+                    value: r.code.clone(),
+                    label: r.name.clone(),
+                    picked: filter.rates.contains(&r.code),
+                })
+                .collect(),
+            kinds: Kind::ALL
+                .iter()
+                .map(|k| Choice {
+                    value: k.as_str().into(),
+                    label: kind_label(*k).into(),
+                    picked: filter.kinds.contains(k),
+                })
+                .collect(),
+            genders: GenderFilter::ALL
+                .iter()
+                .map(|g| Choice {
+                    value: g.as_str().into(),
+                    label: g.label().into(),
+                    picked: filter.genders.contains(g),
+                })
+                .collect(),
+            consents: Channel::ALL
+                .iter()
+                .flat_map(|c| {
+                    [true, false].map(|wanted| Choice {
+                        value: if wanted {
+                            c.as_str().to_string()
+                        } else {
+                            format!("no_{}", c.as_str())
+                        },
+                        label: format!(
+                            "{} {}",
+                            if wanted { "Agreed to" } else { "No consent to" },
+                            channel_label(*c)
+                        ),
+                        picked: picked_consent(*c, wanted),
+                    })
+                })
+                .collect(),
+            sorts: Sort::ALL
+                .iter()
+                .map(|s| Choice {
+                    value: s.as_str().into(),
+                    label: s.label().into(),
+                    picked: filter.sort == *s,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// People on one page of the list.
+const PAGE_SIZE: u64 = 50;
+
 pub async fn member_list(
     State(state): State<AppState>,
     officer: Officer,
@@ -92,23 +170,17 @@ pub async fn member_list(
         None => None,
     };
     let mut tx = state.db.begin().await?;
-    let q = ListQuery {
-        grants: &officer.scope.read,
-        user_id: officer.user.id,
-        filter: &filter,
-        bounds: state.rules.status.bounds(today),
-    };
-    let (rows, next) = roster::list(&mut tx, &q, cursor.as_ref(), 50).await?;
-    let total = roster::count(&mut tx, &q).await?;
-    let query = query_string(&filter.to_pairs());
-    app_audit::listed(
+    let found = members::search(
         &mut tx,
         &officer,
-        "member.search",
-        &format!("member list ?{query}"),
-        &rows,
+        &state.rules,
+        today,
+        &filter,
+        cursor.as_ref(),
+        PAGE_SIZE,
     )
     .await?;
+    let query = query_string(&filter.to_pairs());
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
     tx.commit().await?;
     let with = |extra: Option<String>| {
@@ -125,7 +197,6 @@ pub async fn member_list(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let picked_consent = |c: Channel, wanted: bool| filter.consents.contains(&(c, wanted));
     let page = MemberList {
         nav: officer.nav(),
         q: if problems.any() {
@@ -133,72 +204,12 @@ pub async fn member_list(
         } else {
             filter.q.clone()
         },
-        rows: rows.iter().map(|l| row(l, &state, today)).collect(),
-        total,
-        next: next.map(|c| with(Some(c.encode()))),
+        rows: found.rows.iter().map(|l| row(l, &state, today)).collect(),
+        total: found.total,
+        next: found.next.map(|c| with(Some(c.encode()))),
         first_page: cursor.map(|_| with(None)),
-        statuses: Status::ALL
-            .iter()
-            .map(|s| Choice {
-                value: s.as_str().into(),
-                label: s.label().into(),
-                picked: filter.statuses.contains(s),
-            })
-            .collect(),
+        choices: Choices::of(&filter, &state.rules, today),
         branches,
-        rates: state
-            .rules
-            .rates
-            .iter()
-            .filter(|r| r.valid_on(today))
-            .map(|r| Choice {
-                value: r.code.clone(),
-                label: r.name.clone(),
-                picked: filter.rates.contains(&r.code),
-            })
-            .collect(),
-        kinds: Kind::ALL
-            .iter()
-            .map(|k| Choice {
-                value: k.as_str().into(),
-                label: kind_label(*k).into(),
-                picked: filter.kinds.contains(k),
-            })
-            .collect(),
-        genders: GenderFilter::ALL
-            .iter()
-            .map(|g| Choice {
-                value: g.as_str().into(),
-                label: g.label().into(),
-                picked: filter.genders.contains(g),
-            })
-            .collect(),
-        consents: Channel::ALL
-            .iter()
-            .flat_map(|c| {
-                [true, false].map(|wanted| Choice {
-                    value: if wanted {
-                        c.as_str().to_string()
-                    } else {
-                        format!("no_{}", c.as_str())
-                    },
-                    label: format!(
-                        "{} {}",
-                        if wanted { "Agreed to" } else { "No consent to" },
-                        channel_label(*c)
-                    ),
-                    picked: picked_consent(*c, wanted),
-                })
-            })
-            .collect(),
-        sorts: Sort::ALL
-            .iter()
-            .map(|s| Choice {
-                value: s.as_str().into(),
-                label: s.label().into(),
-                picked: filter.sort == *s,
-            })
-            .collect(),
         dates: [
             ("joined_from", "Joined on or after"),
             ("joined_to", "Joined on or before"),
