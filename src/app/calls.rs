@@ -13,7 +13,7 @@ use crate::domain::filter::MemberFilter;
 use crate::domain::{Channel, Rules};
 use crate::store::calls::{self, CallList};
 use crate::store::roster::{self, ListQuery, Listed};
-use crate::store::{Mode, Tx, accounts, reports, segments, tasks};
+use crate::store::{Mode, Tx, accounts, reports, segments};
 
 /// How long a caller holds a person before another caller may have them.
 pub const HOLD_MINUTES: i64 = 20;
@@ -372,17 +372,14 @@ pub async fn record(
         return Err(AppError::NotFound);
     }
     if outcome == Outcome::CallBack {
-        tasks::create(
+        super::tasks::open_for(
             tx,
-            &tasks::NewTask {
-                local_party_id: l.local_party_id,
-                person_id: l.person_id,
-                kind: TaskKind::CallBack.as_str(),
-                assignee_id: who.user.id,
-                due_on: call_back_on,
-                notes,
-                by: who.actor(),
-            },
+            who,
+            &l,
+            TaskKind::CallBack,
+            who.user.id,
+            call_back_on,
+            notes,
         )
         .await?;
     }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use super::{AppError, Principal, Result, audit, members};
 use crate::domain::calls::TaskKind;
 use crate::domain::dates::parse_date;
+use crate::store::roster::Listed;
 use crate::store::tasks::{self, Open};
 use crate::store::{Tx, accounts};
 
@@ -48,19 +49,7 @@ pub async fn give(
         return Err(AppError::field("notes", "Keep notes to 1,000 characters."));
     }
     let notes = Some(new.notes.trim()).filter(|n| !n.is_empty());
-    tasks::create(
-        tx,
-        &tasks::NewTask {
-            local_party_id: l.local_party_id,
-            person_id: l.person_id,
-            kind: kind.as_str(),
-            assignee_id: assignee.id,
-            due_on,
-            notes,
-            by: who.actor(),
-        },
-    )
-    .await?;
+    open_for(tx, who, &l, kind, assignee.id, due_on, notes).await?;
     audit::about(
         tx,
         who,
@@ -69,6 +58,32 @@ pub async fn give(
         &format!("{} for {} by {due_on}", kind.as_str(), assignee.email),
     )
     .await
+}
+
+/// Opens a follow-up about `person` for `assignee_id`, made by `who` (the caller audits).
+pub(super) async fn open_for(
+    tx: &mut Tx,
+    who: &Principal,
+    person: &Listed,
+    kind: TaskKind,
+    assignee_id: i64,
+    due_on: NaiveDate,
+    notes: Option<&str>,
+) -> Result<()> {
+    tasks::create(
+        tx,
+        &tasks::NewTask {
+            local_party_id: person.local_party_id,
+            person_id: person.person_id,
+            kind: kind.as_str(),
+            assignee_id,
+            due_on,
+            notes,
+            by: who.actor(),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Marks one of the principal's own tasks done.
