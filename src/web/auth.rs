@@ -288,8 +288,14 @@ pub struct NextQuery {
 }
 
 /// Only paths on this site, so a crafted link cannot send someone elsewhere after sign-in.
+/// Every byte must be visible ASCII: browsers drop tabs and line breaks from a location
+/// (`/\t/evil.example` becomes `//evil.example`, another site), a CR cannot be sent in a
+/// header at all, and a backslash reads as a slash.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let on_this_site = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if on_this_site {
         next.to_string()
     } else {
         "/".to_string()
@@ -903,6 +909,22 @@ mod tests {
         assert_eq!(safe_next("//evil.example/"), "/");
         assert_eq!(safe_next("https://evil.example/"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        for sneaky in [
+            "/\t/evil.example/x",
+            "/\n/evil.example/x",
+            "/\r/evil.example/x",
+            "/\u{b}/evil.example/x",
+            "/ /evil.example/x",
+            "/\u{0}",
+            "/caf\u{e9}",
+            "/\u{2028}/evil.example",
+        ] {
+            assert_eq!(safe_next(sneaky), "/", "{sneaky:?}");
+        }
+        assert_eq!(
+            safe_next("/members?q=%C3%A9&sort=-joined"),
+            "/members?q=%C3%A9&sort=-joined"
+        );
         assert_eq!(safe_next(""), "/");
     }
 

@@ -361,7 +361,50 @@ async fn two_step_sign_in_can_be_set_up_used_and_required(t: TestDb) {
     );
 }
 
+/// Where to go after signing in is a path on this site, whatever was smuggled into it:
+/// a tab or line break (which browsers drop, turning `/\t/evil.example` into
+/// `//evil.example`) or a carriage return (which cannot go in a header) leads home.
+async fn after_sign_in_nobody_is_sent_to_another_site(t: TestDb) {
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    for next in ["%09", "%0a", "%0d", "%0b", "%20", "%5c"] {
+        let r = app
+            .get(
+                &format!("/sign-in/code?next=/{next}/evil.example/x"),
+                Some(&s),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}: {}", r.body);
+        assert_eq!(r.location, "/", "{next}");
+        let r = app
+            .post(
+                "/sign-in",
+                None,
+                &[
+                    ("email", MEMBERSHIP),
+                    ("password", demo::PASSWORD),
+                    ("next", &format!("/{}/evil.example/x", urlencoding(next))),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}: {}", r.body);
+        assert_eq!(r.location, "/", "{next}");
+    }
+    // An ordinary path on the site is kept.
+    let r = app
+        .get("/sign-in/code?next=/members%3Fstatus%3Dlapsed", Some(&s))
+        .await;
+    assert_eq!(r.location, "/members?status=lapsed");
+}
+
+/// The character a `%XX` escape stands for.
+fn urlencoding(escape: &str) -> String {
+    let byte = u8::from_str_radix(escape.trim_start_matches('%'), 16).expect("hex");
+    char::from(byte).to_string()
+}
+
 crate::both!(
     sign_in_is_throttled_and_invitations_set_passwords,
-    two_step_sign_in_can_be_set_up_used_and_required
+    two_step_sign_in_can_be_set_up_used_and_required,
+    after_sign_in_nobody_is_sent_to_another_site,
 );
