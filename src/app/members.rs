@@ -85,15 +85,15 @@ pub async fn history(tx: &mut Tx<impl Mode>, who: &Principal, l: &Listed) -> Res
     Ok(roster::history(tx, &who.scope.read, who.user.id, l.membership_id).await?)
 }
 
-/// A person's payments, newest first. Callers see no one's, so they are refused before
-/// any lookup.
+/// A person's payments, newest first. Payments are outside a caller's scope, so for a
+/// caller they are not there, like any other record out of scope.
 pub async fn payments(
     tx: &mut Tx<impl Mode>,
     who: &Principal,
     id: &str,
 ) -> Result<(Listed, Vec<Payment>)> {
     if !who.scope.is_officer() {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotFound);
     }
     let l = find(tx, who, id).await?;
     let paid = roster::payments(tx, &who.scope.read, who.user.id, l.membership_id).await?;

@@ -236,7 +236,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))
-        .layer(middleware::map_response(security_headers))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state);
     with_layers(app)
 }
@@ -298,8 +301,15 @@ async fn origin_guard(request: axum::extract::Request, next: middleware::Next) -
     next.run(request).await
 }
 
-async fn security_headers(mut response: Response) -> Response {
+async fn security_headers(State(state): State<AppState>, mut response: Response) -> Response {
     let h = response.headers_mut();
+    // Over HTTPS, browsers are told to come back only over HTTPS for a year.
+    if state.config.secure_cookies() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     for (name, value) in [
         (
             "content-security-policy",

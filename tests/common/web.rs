@@ -35,6 +35,7 @@ pub struct Session {
 pub struct Reply {
     pub status: StatusCode,
     pub location: String,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
 }
 
@@ -46,11 +47,16 @@ impl Reply {
 
 impl App {
     pub async fn new(t: &TestDb) -> App {
+        App::at(t, "https://rosette.example").await
+    }
+
+    /// The demo served as if people reached it at `public_url`.
+    pub async fn at(t: &TestDb, public_url: &str) -> App {
         let rules = Rules::defaults().expect("rules");
         demo::generate(&t.db, &rules, 400, 7, today(), &|_| {})
             .await
             .expect("demo");
-        demo::add_officers(&t.db, "https://rosette.example")
+        demo::add_officers(&t.db, public_url)
             .await
             .expect("officers");
         let mail_dir = std::env::temp_dir().join(format!("rosette-mail-{}", uuid::Uuid::new_v4()));
@@ -59,7 +65,7 @@ impl App {
             rules: Arc::new(rules),
             today,
             config: Arc::new(WebConfig {
-                public_url: "https://rosette.example".into(),
+                public_url: public_url.into(),
                 mailer: Mailer::new(None, "Rosette <rosette@example.org>", mail_dir)
                     .expect("mailer"),
             }),
@@ -79,10 +85,12 @@ impl App {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
+        let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         Reply {
             status,
             location,
+            headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }

@@ -97,6 +97,18 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
             r.body
         );
     }
+    // The scheme's name is case-insensitive (RFC 9110).
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = app
+            .send(
+                axum::http::Request::get("/api/v1/units")
+                    .header("authorization", format!("{scheme} {token}"))
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{scheme}");
+    }
     // A route the document does not list is not served.
     for (method, path) in [
         ("GET", "/api/v1/people"),

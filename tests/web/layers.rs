@@ -40,3 +40,20 @@ async fn a_panicking_handler_is_answered_and_every_response_has_a_request_id() {
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "probe-42");
 }
+
+/// Over HTTPS browsers are told to stay on HTTPS (HSTS); a plain-HTTP demo is not, or a
+/// browser would refuse it afterwards.
+async fn https_servers_send_strict_transport_security(t: crate::common::TestDb) {
+    let app = crate::common::web::App::new(&t).await;
+    let r = app.get("/healthz", None).await;
+    assert_eq!(
+        r.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let plain = crate::common::TestDb::sqlite().await;
+    let app = crate::common::web::App::at(&plain, "http://127.0.0.1:8080").await;
+    let r = app.get("/healthz", None).await;
+    assert!(!r.headers.contains_key("strict-transport-security"));
+}
+
+crate::both!(https_servers_send_strict_transport_security);

@@ -300,8 +300,7 @@ pub struct Payment {
     responses(
         (status = 200, description = "Every payment on one page", body = Page<Payment>),
         (status = 401, description = "No token, or one that is unknown", body = ErrorBody),
-        (status = 403, description = "Callers do not see payments", body = ErrorBody),
-        (status = 404, description = "No such person in your scope", body = ErrorBody),
+        (status = 404, description = "No such person in your scope (callers see no payments)", body = ErrorBody),
     )
 )]
 pub async fn payments(
