@@ -84,12 +84,23 @@ pub async fn user_by_public_id(tx: &mut Tx<impl Mode>, public_id: &str) -> Resul
     tx.fetch_optional(&q).await
 }
 
+/// Sets a user's password and cancels every emailed link still outstanding for them: an
+/// older reset link must not work once a newer one, or any other change, set a password.
 pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<()> {
     tx.execute(
         &Query::update()
             .table(Users::Table)
             .value(Users::PasswordHash, hash)
             .and_where(Expr::col(Users::Id).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    tx.execute(
+        &Query::update()
+            .table(OneTimeLinks::Table)
+            .value(OneTimeLinks::UsedAt, Utc::now())
+            .and_where(Expr::col(OneTimeLinks::UserId).eq(user_id))
+            .and_where(Expr::col(OneTimeLinks::UsedAt).is_null())
             .to_owned(),
     )
     .await?;

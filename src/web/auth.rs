@@ -310,7 +310,9 @@ fn safe_next(next: &str) -> String {
 
 pub async fn sign_in_page(Query(q): Query<NextQuery>) -> Result<Html<String>, WebError> {
     let notice = match q.done.as_str() {
-        "password" => Some("Your password is set. Sign in with it now.".to_string()),
+        "password" => Some(
+            "Your password is set. Sign in with it now. Anywhere else this account was signed in, and any other emailed link for it, no longer works.".to_string(),
+        ),
         "out" => Some("You have signed out.".to_string()),
         _ => None,
     };

@@ -403,8 +403,63 @@ fn urlencoding(escape: &str) -> String {
     char::from(byte).to_string()
 }
 
+/// Two reset links asked for, the newer one used: the older one no longer works, and a
+/// session signed in before the change is ended.
+async fn a_new_password_cancels_older_links_and_sessions(t: TestDb) {
+    let app = App::new(&t).await;
+    let before = app.sign_in(BRANCH).await;
+    for _ in 0..2 {
+        let r = app.post("/reset", None, &[("email", BRANCH)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let mut tx = app.db.begin_read().await.expect("tx");
+    let mail = outbox::recent(&mut tx, 10).await.expect("outbox");
+    drop(tx);
+    // Newest first.
+    let links: Vec<String> = mail
+        .iter()
+        .filter(|m| m.to_address == BRANCH && m.subject.contains("Reset"))
+        .map(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.contains("/reset/"))
+                .expect("link")
+                .trim_start_matches("https://rosette.example")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(links.len(), 2, "two reset links");
+    let (newer, older) = (&links[0], &links[1]);
+    let app = &app;
+    let set = async |path: String| {
+        app.post(
+            &path,
+            None,
+            &[
+                ("password", "willow orchard compass"),
+                ("password_again", "willow orchard compass"),
+            ],
+        )
+        .await
+    };
+    let r = set(newer.clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.get(older, None).await.status, StatusCode::GONE);
+    assert_eq!(set(older.clone()).await.status, StatusCode::GONE);
+    let home = app.get("/", Some(&before)).await;
+    assert_eq!(
+        home.status,
+        StatusCode::SEE_OTHER,
+        "the old session is ended"
+    );
+    assert!(home.location.starts_with("/sign-in"), "{}", home.location);
+    let page = app.get("/sign-in?done=password", None).await;
+    assert!(page.body.contains("no longer works"));
+}
+
 crate::both!(
     sign_in_is_throttled_and_invitations_set_passwords,
     two_step_sign_in_can_be_set_up_used_and_required,
     after_sign_in_nobody_is_sent_to_another_site,
+    a_new_password_cancels_older_links_and_sessions,
 );
