@@ -485,7 +485,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     for u in &list {
                         w.write_record([
                             u.slug.as_str(),
-                            &export::neutralise(&u.name),
+                            &crate::domain::cells::neutralise(&u.name),
                             u.kind.as_str(),
                             u.parent_slug.as_deref().unwrap_or(""),
                         ])?;

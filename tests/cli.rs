@@ -556,3 +556,33 @@ fn the_action_report_lists_each_section_at_the_period_edges() {
     assert!(stderr(&env.run(&["report", "action", "--unit", "nowhere"])).contains("nowhere"));
     assert!(stderr(&env.run(&["report", "action", "--as-of", "31/02/2025"])).contains("--as-of"));
 }
+
+/// An export imports back unchanged, even where it had to quote a cell that a spreadsheet
+/// would run as a formula, or one that began with a quote of its own.
+#[test]
+fn an_export_with_quoted_formula_cells_imports_back_unchanged() {
+    let env = Env::new();
+    // A file from a spreadsheet: `'=…` there is the text `=…`, and `''=…` is `'=…`.
+    let file = "membership_number,first_name,last_name,address_line1,town,rate,joined_on\n\
+                L1,Ada,'t Hooft,=SUM(A1:A9),-Upper Town,standard,2024-01-02\n\
+                L2,Bo,@Large,''=1+1,+44 Street,standard,2024-02-03\n";
+    let first = env.import("first.csv", file.as_bytes(), &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let exported = env.exported();
+    assert!(
+        exported.contains(",'=SUM(A1:A9),"),
+        "a formula is quoted: {exported}"
+    );
+    assert!(
+        exported.contains(",''=1+1,"),
+        "a leading quote is quoted too"
+    );
+    let again = env.import("again.csv", exported.as_bytes(), &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let summary = stderr(&again) + &String::from_utf8_lossy(&again.stdout);
+    assert!(
+        summary.contains("0 added") && summary.contains("0 updated"),
+        "re-importing an export changes nothing: {summary}"
+    );
+    assert_eq!(env.exported(), exported, "and exports the same again");
+}

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use crate::domain::cells;
 use crate::domain::filter::MemberFilter;
 use crate::domain::membership::History;
 use crate::domain::record::{MembershipDetails, PersonDetails};
@@ -160,20 +161,6 @@ pub async fn member_rows(
     Ok(rows)
 }
 
-/// Stops a spreadsheet running a cell as a formula (OWASP's advice: prefix a quote), but
-/// leaves international phone numbers such as `+447700900123` as they are.
-pub fn neutralise(cell: &str) -> String {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let phone = cell.len() > 1
-        && cell.starts_with('+')
-        && cell[1..].bytes().all(|b| b.is_ascii_digit() || b == b' ');
-    if risky && !phone {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
 /// Writes RFC 4180 CSV (CRLF line ends, quotes where needed) with formula cells neutralised.
 pub fn write_csv(
     out: impl std::io::Write,
@@ -185,7 +172,7 @@ pub fn write_csv(
         .from_writer(out);
     w.write_record(columns)?;
     for row in rows {
-        w.write_record(row.iter().map(|c| neutralise(c)))?;
+        w.write_record(row.iter().map(|c| cells::neutralise(c)))?;
     }
     w.flush()?;
     Ok(())
@@ -276,23 +263,6 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formulas_are_neutralised_and_phones_kept() {
-        assert_eq!(
-            neutralise("=HYPERLINK(\"http://x\")"),
-            "'=HYPERLINK(\"http://x\")"
-        );
-        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralise("-2+3"), "'-2+3");
-        assert_eq!(neutralise("+2+3"), "'+2+3");
-        assert_eq!(neutralise("\tcmd"), "'\tcmd");
-        assert_eq!(neutralise("\rcmd"), "'\rcmd");
-        assert_eq!(neutralise("+447700900123"), "+447700900123");
-        assert_eq!(neutralise("+"), "'+");
-        assert_eq!(neutralise("Ada"), "Ada");
-        assert_eq!(neutralise(""), "");
-    }
 
     #[test]
     fn csv_is_rfc4180() {

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod calls;
+pub mod cells;
 pub mod dates;
 pub mod fields;
 pub mod filter;

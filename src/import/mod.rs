@@ -8,6 +8,7 @@ use chrono::{NaiveDate, Utc};
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::domain::cells::restore;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::{
     normalise_email, normalise_phone, normalise_postcode, parse_consent, parse_tags, slugify,
@@ -545,7 +546,8 @@ fn check_row(
         let Some(i) = slots[field as usize] else {
             continue;
         };
-        let cell = cells.get(i).map_or("", str::trim);
+        // A file Rosette exported has its formula cells quoted; the quote is not the value.
+        let cell = cells.get(i).map_or("", |c| restore(c.trim()).trim());
         // A UTF-8 string has no more characters than bytes, so most cells skip the count.
         if cell.len() > MAX_FIELD_CHARS && cell.chars().count() > MAX_FIELD_CHARS {
             problem(
