@@ -586,3 +586,28 @@ fn an_export_with_quoted_formula_cells_imports_back_unchanged() {
     );
     assert_eq!(env.exported(), exported, "and exports the same again");
 }
+
+/// A spreadsheet cell with line breaks in the address imports as the address's lines; an
+/// escape sequence in a name is refused with its row and column.
+#[test]
+fn multi_line_addresses_import_as_lines_and_control_characters_are_named() {
+    let env = Env::new();
+    let file = "membership_number,first_name,last_name,address_line1,rate,joined_on\r\n\
+                L1,Ada,Okafor,\"Flat 2\r\n12 High Street\r\nRiverside\",standard,2024-01-02\r\n";
+    let ok = env.import("lines.csv", file.as_bytes(), &[]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let exported = env.exported();
+    assert!(
+        exported.contains(",Flat 2,\"12 High Street, Riverside\","),
+        "{exported}"
+    );
+    let bad = "membership_number,first_name,last_name,rate,joined_on\n\
+               L2,\u{1b}[31mBo,Large,standard,2024-01-02\n";
+    let refused = env.import("bad.csv", bad.as_bytes(), &[]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("row 2, first_name: has a control character (U+001B)"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -9,6 +9,7 @@ use super::{AppError, Principal, Result, audit};
 use crate::app::report::ActionReport;
 use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
 use crate::domain::dates::parse_date;
+use crate::domain::fields::check_text;
 use crate::domain::filter::MemberFilter;
 use crate::domain::{Channel, Rules};
 use crate::store::calls::{self, CallList};
@@ -41,6 +42,7 @@ pub async fn source(
     if who.scope.write.is_empty() {
         return Err(AppError::Forbidden);
     }
+    check_text(text, false).map_err(|e| AppError::field("from", e))?;
     let (lp, mut filter, only, label) = match text.split(':').collect::<Vec<_>>()[..] {
         ["report", id, section] => {
             let kept = reports::get(tx, id, &who.scope.local_parties)
@@ -162,6 +164,8 @@ pub async fn build(
         caller_ids.push(u.id);
     }
     let name = new.name.trim();
+    check_text(name, false).map_err(|e| AppError::field("name", e))?;
+    check_text(&new.script, true).map_err(|e| AppError::field("script", e))?;
     let done_when = DoneWhen::parse(new.done_when.trim()).unwrap_or(DoneWhen::Reached);
     let gap = match new.min_gap_hours.trim() {
         "" => 24,
@@ -328,6 +332,7 @@ pub async fn record(
     if report.notes.chars().count() > 1000 {
         return Err(AppError::field("notes", "Keep notes to 1,000 characters."));
     }
+    check_text(&report.notes, true).map_err(|e| AppError::field("notes", e))?;
     let call_back_on = match report.call_back_on.trim() {
         "" => today.succ_opt().unwrap_or(today),
         text => match parse_date(text) {

@@ -51,6 +51,8 @@ pub async fn add_officer(
             "--name: give the person's name".into(),
         ));
     }
+    crate::domain::fields::check_text(name, false)
+        .map_err(|e| OfficerError::Invalid(format!("--name: {e}")))?;
     let unit = units::get(tx, unit_slug).await?;
     let kind = UnitKind::parse(&unit.kind)
         .ok_or_else(|| OfficerError::Invalid(format!("unit {unit_slug} has an unknown kind")))?;

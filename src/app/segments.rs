@@ -1,6 +1,7 @@
 //! Saved segments: a member-list filter kept under a name, for the local party.
 
 use super::{AppError, Principal, Result};
+use crate::domain::fields::check_text;
 use crate::domain::filter::{FieldProblem, MemberFilter};
 use crate::store::segments::{self, Segment};
 use crate::store::{StoreError, Tx};
@@ -13,6 +14,7 @@ pub async fn save(tx: &mut Tx, who: &Principal, name: &str, query: &str) -> Resu
         return Err(AppError::Forbidden);
     }
     let lp = who.home_party().ok_or(AppError::Forbidden)?;
+    check_text(name, false).map_err(|e| AppError::field("name", e))?;
     let filter = filter_of(query).map_err(|problems| {
         AppError::Invalid(
             problems

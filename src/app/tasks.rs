@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use super::{AppError, Principal, Result, audit, members};
 use crate::domain::calls::TaskKind;
 use crate::domain::dates::parse_date;
+use crate::domain::fields::check_text;
 use crate::store::roster::Listed;
 use crate::store::tasks::{self, Open};
 use crate::store::{Tx, accounts};
@@ -48,6 +49,7 @@ pub async fn give(
     if new.notes.chars().count() > 1000 {
         return Err(AppError::field("notes", "Keep notes to 1,000 characters."));
     }
+    check_text(&new.notes, true).map_err(|e| AppError::field("notes", e))?;
     let notes = Some(new.notes.trim()).filter(|n| !n.is_empty());
     open_for(tx, who, &l, kind, assignee.id, due_on, notes).await?;
     audit::about(

@@ -2,6 +2,41 @@
 //! addresses, yes/no consents and tag lists. Each returns the stored form or says what is
 //! wrong with the text.
 
+/// Whether typed text can be stored as it is: no control characters (NUL, escape, a
+/// carriage return on its own…), which no one means to type, which a terminal or a
+/// spreadsheet may act on, and which PostgreSQL cannot store at all (NUL). A field that
+/// takes several lines (`lines`) allows line breaks and tabs. Every text that enters
+/// Rosette is checked with this, whether from a page, the API or a file.
+pub fn check_text(text: &str, lines: bool) -> Result<(), String> {
+    let allowed = |c: char| lines && matches!(c, '\n' | '\r' | '\t');
+    match text.chars().find(|c| c.is_control() && !allowed(*c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "has a control character (U+{:04X}) that cannot be stored; type it again without it",
+            u32::from(c)
+        )),
+    }
+}
+
+/// An address as two lines, from a file whose first address cell may hold several lines
+/// (a spreadsheet cell with line breaks): its first line stays first, the rest go to the
+/// second line when that is empty, and lines left over are joined with commas.
+pub fn address_lines(line1: Option<&str>, line2: Option<&str>) -> (Option<String>, Option<String>) {
+    let lines = |text: Option<&str>| -> Vec<String> {
+        text.unwrap_or_default()
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let joined = |parts: &[String]| Some(parts.join(", ")).filter(|s| !s.is_empty());
+    let (first, second) = (lines(line1), lines(line2));
+    match first.split_first() {
+        Some((head, rest)) if second.is_empty() => (Some(head.clone()), joined(rest)),
+        _ => (joined(&first), joined(&second)),
+    }
+}
+
 /// A UK postcode in its canonical form (`SW1A 1AA`), from any spacing or case.
 pub fn normalise_postcode(text: &str) -> Result<String, String> {
     let compact: String = text
@@ -172,6 +207,46 @@ pub fn slugify(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_line_address_cell_becomes_the_address_lines() {
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            address_lines(Some("Flat 2\r\n12 High Street\r\n"), None),
+            (some("Flat 2"), some("12 High Street"))
+        );
+        assert_eq!(
+            address_lines(Some("Flat 2\n12 High Street\nRiverside"), Some("")),
+            (some("Flat 2"), some("12 High Street, Riverside"))
+        );
+        assert_eq!(
+            address_lines(Some("Flat 2\n12 High Street"), Some("Docks")),
+            (some("Flat 2, 12 High Street"), some("Docks"))
+        );
+        assert_eq!(
+            address_lines(Some("  12   High Street "), None),
+            (some("12 High Street"), None)
+        );
+        assert_eq!(address_lines(None, None), (None, None));
+        assert_eq!(
+            address_lines(Some("\n\n"), Some("x\ny")),
+            (None, some("x, y"))
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_line_breaks_kept_where_lines_are() {
+        for bad in ["a\u{0}b", "\u{1b}[31mred", "a\rb", "\u{7f}", "\u{85}x"] {
+            assert!(check_text(bad, false).is_err(), "{bad:?}");
+        }
+        for bad in ["a\u{0}b", "\u{1b}[31m", "\u{8}"] {
+            assert!(check_text(bad, true).is_err(), "{bad:?} in lines");
+        }
+        assert!(check_text("a\tb", false).is_err(), "one line has no tabs");
+        assert!(check_text("12 High St\r\nFlat 2\tB", true).is_ok());
+        assert!(check_text("Zoë O'Brien-Smith \u{202e}", false).is_ok());
+        assert!(check_text("x\u{0}", false).unwrap_err().contains("U+0000"));
+    }
 
     #[test]
     fn postcodes_take_every_outward_shape() {

@@ -2,6 +2,7 @@
 //! the list page, the API, exports and saved segments (which store its canonical query
 //! string, so a segment stays live: it is run again each time it is opened).
 
+use super::fields::check_text;
 use chrono::NaiveDate;
 
 use super::dates::parse_date;
@@ -214,6 +215,12 @@ impl MemberFilter {
         for (key, value) in pairs {
             let v = value.trim();
             if v.is_empty() {
+                continue;
+            }
+            if KEYS.iter().any(|k| k.name == key)
+                && let Err(e) = check_text(v, false)
+            {
+                bad(key, e);
                 continue;
             }
             match key.as_str() {

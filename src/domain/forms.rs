@@ -4,7 +4,9 @@
 use chrono::NaiveDate;
 
 use super::dates::parse_date;
-use super::fields::{normalise_email, normalise_phone, normalise_postcode, parse_consent};
+use super::fields::{
+    check_text, normalise_email, normalise_phone, normalise_postcode, parse_consent,
+};
 use super::filter::FieldProblem;
 use super::rules::Rate;
 use super::values::{Gender, Kind, LeftReason, Status};
@@ -65,6 +67,27 @@ fn optional(text: &str) -> Option<String> {
 impl ContactInput {
     pub fn check(&self) -> Result<Contact, Vec<FieldProblem>> {
         let mut problems = Vec::new();
+        for (field, text, lines) in [
+            ("first_name", &self.first_name, false),
+            ("last_name", &self.last_name, false),
+            ("email", &self.email, false),
+            ("mobile", &self.mobile, false),
+            ("phone", &self.phone, false),
+            ("address_line1", &self.address_line1, false),
+            ("address_line2", &self.address_line2, false),
+            ("town", &self.town, false),
+            ("postcode", &self.postcode, false),
+            ("gender", &self.gender, false),
+            ("kind", &self.kind, false),
+            ("notes", &self.notes, true),
+        ] {
+            if let Err(e) = check_text(text, lines) {
+                problems.push(problem(field, e));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let mut name = |field: &str, text: &str| {
             let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
             if t.is_empty() {
@@ -314,6 +337,9 @@ impl LeavingInput {
         };
         if self.note.chars().count() > 500 {
             problems.push(problem("note", "use at most 500 characters"));
+        }
+        if let Err(e) = check_text(&self.note, true) {
+            problems.push(problem("note", e));
         }
         match (reason, on) {
             (Some(r), Some(d)) if problems.is_empty() => Ok((r, d, optional(&self.note))),

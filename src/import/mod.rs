@@ -11,7 +11,8 @@ use std::fmt;
 use crate::domain::cells::restore;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::{
-    normalise_email, normalise_phone, normalise_postcode, parse_consent, parse_tags, slugify,
+    address_lines, check_text, normalise_email, normalise_phone, normalise_postcode, parse_consent,
+    parse_tags, slugify,
 };
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails, membership_changes};
 use crate::domain::values::ward_key;
@@ -429,8 +430,9 @@ fn overlay_person(
             &new.address_line1,
             &old.address_line1,
         ),
+        // A file without a second address column can still fill it, from a multi-line first.
         address_line2: pick(
-            has(Field::AddressLine2),
+            has(Field::AddressLine2) || new.address_line2.is_some(),
             &new.address_line2,
             &old.address_line2,
         ),
@@ -557,11 +559,11 @@ fn check_row(
                     cell.chars().count()
                 ),
             );
-        } else if cell
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            problem(field, "has control characters".into());
+        } else if let Err(e) = check_text(
+            cell,
+            matches!(field, Field::AddressLine1 | Field::AddressLine2),
+        ) {
+            problem(field, e);
         } else {
             text[field as usize] = Some(cell);
         }
@@ -782,6 +784,10 @@ fn check_row(
         }
         return Err(problems);
     };
+    let address = address_lines(
+        text[Field::AddressLine1 as usize],
+        text[Field::AddressLine2 as usize],
+    );
     Ok(Candidate {
         row,
         person: PersonDetails {
@@ -791,8 +797,8 @@ fn check_row(
             email,
             mobile,
             phone,
-            address_line1: optional(Field::AddressLine1),
-            address_line2: optional(Field::AddressLine2),
+            address_line1: address.0,
+            address_line2: address.1,
             town: optional(Field::Town),
             postcode,
             ward,

@@ -18,6 +18,7 @@ use super::{AppState, WebConfig, WebError};
 use crate::app::Principal;
 use crate::app::officers::send_link;
 use crate::domain::access::Scope;
+use crate::domain::fields::check_text;
 use crate::domain::password;
 use crate::secrets;
 use crate::store::accounts::{self, LinkPurpose, User};
@@ -361,6 +362,16 @@ pub async fn sign_in(
 ) -> Result<Response, WebError> {
     let email = form.email.trim().to_lowercase();
     let next = safe_next(&form.next);
+    if let Err(e) = check_text(&email, false) {
+        let html = SignInPage {
+            next,
+            email: String::new(),
+            error: Some(format!("Email address: {e}.")),
+            notice: None,
+        }
+        .render()?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
     let account_key = format!("account:{email}");
     let address_key = format!("address:{client}");
     let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
@@ -629,7 +640,9 @@ pub async fn reset_request(
     // Counted like failures, so the form cannot be used to flood someone's inbox.
     if accounts::failures_since(&mut tx, &address_key, since).await? < ACCOUNT_FAILURES {
         accounts::record_failure(&mut tx, &address_key).await?;
-        if let Some(user) = accounts::user_by_email(&mut tx, &form.email).await?
+        // Text no address can hold is looked up as no one.
+        if check_text(&form.email, false).is_ok()
+            && let Some(user) = accounts::user_by_email(&mut tx, &form.email).await?
             && user.disabled_at.is_none()
         {
             send_link(

@@ -236,6 +236,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(origin_guard))
+        .layer(middleware::from_fn(no_control_characters_in_paths))
         .layer(middleware::map_response_with_state(
             state.clone(),
             security_headers,
@@ -289,6 +290,24 @@ fn panic_page(detail: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Browsers name the page a form was posted from; a post from another site is refused
 /// before any handler runs (the CSRF token is checked as well, in the handler).
+/// An address whose path holds a control character (`/members/%00`) names nothing Rosette
+/// has: every id is visible text. Answered as not found before any handler passes it to
+/// the database (PostgreSQL cannot even compare a NUL).
+async fn no_control_characters_in_paths(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8_lossy();
+    if path.chars().any(char::is_control) {
+        return if request.uri().path().starts_with("/api/") {
+            api::ApiError::NotFound.into_response()
+        } else {
+            WebError::NotFound.into_response()
+        };
+    }
+    next.run(request).await
+}
+
 async fn origin_guard(request: axum::extract::Request, next: middleware::Next) -> Response {
     let safe = matches!(
         *request.method(),

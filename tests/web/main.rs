@@ -9,6 +9,7 @@ mod access;
 mod api;
 mod audit;
 mod calls;
+mod input;
 mod layers;
 mod members;
 mod reports;

@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 
 use crate::domain::dates::parse_date;
+use crate::domain::fields::check_text;
 use crate::store::audit;
 use crate::web::auth::Officer;
 use crate::web::view::Nav;
@@ -39,8 +40,16 @@ pub async fn audit_page(
     if officer.scope.reads_audit.is_empty() {
         return Err(WebError::Forbidden);
     }
-    let blank = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let mut error = None;
+    let mut blank = |s: &str| match check_text(s, false) {
+        Ok(()) => (!s.trim().is_empty()).then(|| s.trim().to_string()),
+        Err(e) => {
+            error = Some(format!("Search: {e}"));
+            None
+        }
+    };
+    let (actor, action, about) = (blank(&q.actor), blank(&q.action), blank(&q.about));
+    let blank = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let mut date = |field: &str, text: &str| match blank(text).map(|t| parse_date(&t)) {
         Some(Ok(d)) => Some(d),
         Some(Err(e)) => {
@@ -51,9 +60,9 @@ pub async fn audit_page(
     };
     let search = audit::Search {
         local_parties: officer.scope.reads_audit.clone(),
-        actor: blank(&q.actor),
-        action: blank(&q.action),
-        about: blank(&q.about),
+        actor,
+        action,
+        about,
         from: date("From", &q.from),
         to: date("To", &q.to),
         before: q.before.trim().parse().ok(),
