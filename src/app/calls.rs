@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDate, Utc};
 
 use super::{AppError, Principal, Result, audit};
 use crate::app::report::ActionReport;
+use crate::domain::access::Reach;
 use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
 use crate::domain::dates::parse_date;
 use crate::domain::fields::check_text;
@@ -161,6 +162,17 @@ pub async fn build(
                 "Choose callers from the local party's officers and callers.",
             ));
         };
+        let hidden = hidden_from(tx, u.id, lp, &from.people).await?;
+        if hidden > 0 {
+            return Err(AppError::field(
+                "caller",
+                format!(
+                    "{} cannot see {hidden} of the {} people on this list, and a call would show them their names and numbers. Give them the caller role, or choose another caller.",
+                    u.name,
+                    from.people.len()
+                ),
+            ));
+        }
         caller_ids.push(u.id);
     }
     let name = new.name.trim();
@@ -222,6 +234,25 @@ pub async fn build(
     )
     .await?;
     Ok(id)
+}
+
+/// How many of `people` a caller would be shown who are outside what they may see. A user
+/// with the caller role in the local party may be given anyone there (that is the role);
+/// an officer only people their own roles already show them.
+async fn hidden_from(tx: &mut Tx, user_id: i64, lp: i64, people: &[i64]) -> Result<usize> {
+    let Some(caller) = super::principal_of(tx, user_id).await? else {
+        return Ok(people.len());
+    };
+    let calls_here = caller
+        .scope
+        .read
+        .iter()
+        .any(|g| g.local_party_id == lp && g.reach == Reach::AssignedToMe);
+    if calls_here {
+        return Ok(0);
+    }
+    let seen = roster::visible_people(tx, &caller.scope.read, user_id, people).await?;
+    Ok(people.len().saturating_sub(seen.len()))
 }
 
 /// A list the principal may see: they made it, organise its whole party, or call on it.

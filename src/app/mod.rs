@@ -30,6 +30,23 @@ pub struct Principal {
     pub scope: Scope,
 }
 
+/// The principal a user id acts as: their roles' scope, or `None` for a user who is
+/// gone or disabled.
+pub async fn principal_of(
+    tx: &mut crate::store::Tx<impl crate::store::Mode>,
+    user_id: i64,
+) -> std::result::Result<Option<Principal>, StoreError> {
+    let Some(user) = crate::store::accounts::user(tx, user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled_at.is_some() {
+        return Ok(None);
+    }
+    let assignments = crate::store::accounts::assignments(tx, user.id).await?;
+    let scope = Scope::of(user.id, &assignments);
+    Ok(Some(Principal { user, scope }))
+}
+
 impl Principal {
     /// The name the audit log records for this user.
     pub fn actor(&self) -> &str {

@@ -7,7 +7,7 @@ use super::{AppError, Principal, Result, audit, members};
 use crate::domain::calls::TaskKind;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::check_text;
-use crate::store::roster::Listed;
+use crate::store::roster::{self, Listed};
 use crate::store::tasks::{self, Open};
 use crate::store::{Tx, accounts};
 
@@ -42,6 +42,22 @@ pub async fn give(
                 "Give the follow-up to someone with a role in the local party.",
             )
         })?;
+    // Giving someone a follow-up shows them the person: only to someone who may see them.
+    let sees = match super::principal_of(tx, assignee.id).await? {
+        Some(p) => roster::get(tx, &p.scope.read, p.user.id, id)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    if !sees {
+        return Err(AppError::field(
+            "assignee",
+            format!(
+                "{} cannot see {} {}'s record, so cannot follow them up; choose someone who can.",
+                assignee.name, l.first_name, l.last_name
+            ),
+        ));
+    }
     let due_on = match new.due_on.trim() {
         "" => today,
         text => parse_date(text).map_err(|e| AppError::field("due_on", format!("Due: {e}")))?,

@@ -487,6 +487,28 @@ pub async fn visible(
     Ok(out)
 }
 
+/// Which of these people (internal ids) are in scope.
+pub async fn visible_people(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+    person_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in person_ids.chunks(super::members::ID_CHUNK) {
+        let rows: Vec<(i64,)> = tx
+            .fetch_all(
+                &scoped(grants, user_id)
+                    .column((People::Table, People::Id))
+                    .and_where(p(People::Id).is_in(chunk.iter().copied()))
+                    .to_owned(),
+            )
+            .await?;
+        out.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(out)
+}
+
 /// The rows of these memberships that are in scope, by name.
 pub async fn by_memberships(
     tx: &mut Tx<impl Mode>,

@@ -61,15 +61,9 @@ pub async fn load_user(
     tx: &mut Tx<impl Mode>,
     user_id: i64,
 ) -> Result<Option<(User, Scope)>, WebError> {
-    let Some(user) = accounts::user(tx, user_id).await? else {
-        return Ok(None);
-    };
-    if user.disabled_at.is_some() {
-        return Ok(None);
-    }
-    let assignments = accounts::assignments(tx, user.id).await?;
-    let scope = Scope::of(user.id, &assignments);
-    Ok(Some((user, scope)))
+    Ok(crate::app::principal_of(tx, user_id)
+        .await?
+        .map(|p| (p.user, p.scope)))
 }
 
 /// A live session from the request's cookie, with its digest; expired ones are ended.

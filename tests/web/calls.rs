@@ -303,4 +303,113 @@ async fn cannot_open(app: &App, caller: &Session, other: &str) {
     );
 }
 
-crate::both!(call_lists_share_people_between_callers_without_overlap);
+/// Work given to someone shows them the people it is about: the Women's Officer cannot
+/// be given a follow-up about a man, nor be a caller on a list with men on it; a caller
+/// (whose role is to ring whoever the list holds) and an officer who sees everyone can.
+async fn work_is_only_given_to_people_who_may_see_who_it_is_about(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let everyone = app.all(&token, "").await;
+    let man = everyone
+        .iter()
+        .find(|m| m["gender"] == "man")
+        .expect("a man")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let woman = everyone
+        .iter()
+        .find(|m| m["gender"] == "woman")
+        .expect("a woman")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let user_id = |email: &'static str| {
+        let db = t.db.clone();
+        async move {
+            let mut tx = db.begin_read().await.expect("tx");
+            rosette::store::accounts::user_by_email(&mut tx, email)
+                .await
+                .expect("q")
+                .expect("user")
+                .public_id
+        }
+    };
+    let (women_officer, caller, membership) = (
+        user_id(WOMEN).await,
+        user_id(CALLER).await,
+        user_id(MEMBERSHIP).await,
+    );
+    let s = app.sign_in(SECRETARY).await;
+    let task = |person: &str, assignee: &str| {
+        let (person, assignee) = (person.to_string(), assignee.to_string());
+        let app = &app;
+        let csrf = s.csrf.clone();
+        let s = &s;
+        async move {
+            app.post(
+                &format!("/members/{person}/tasks"),
+                Some(s),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("kind", "update_details"),
+                    ("assignee", &assignee),
+                ],
+            )
+            .await
+        }
+    };
+    let refused = task(&man, &women_officer).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("cannot see"), "{}", refused.body);
+    assert_eq!(
+        task(&woman, &women_officer).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(task(&man, &membership).await.status, StatusCode::SEE_OTHER);
+
+    let segment = app
+        .api(
+            "POST",
+            "/api/v1/segments",
+            Some(&token),
+            Some(serde_json::json!({"name": "Everyone", "query": ""})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("segment")
+        .to_string();
+    let make = |callers: Vec<String>| {
+        let app = &app;
+        let s = &s;
+        let from = format!("segment:{segment}");
+        async move {
+            let mut form: Vec<(&str, &str)> = vec![
+                ("csrf", &s.csrf),
+                ("from", &from),
+                ("name", "Everyone"),
+                ("done_when", "reached"),
+            ];
+            for c in &callers {
+                form.push(("caller", c));
+            }
+            app.post("/calls", Some(s), &form).await
+        }
+    };
+    let refused = make(vec![caller.clone(), women_officer.clone()]).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("cannot see"), "{}", refused.body);
+    let made = make(vec![caller, membership]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+}
+
+crate::both!(
+    call_lists_share_people_between_callers_without_overlap,
+    work_is_only_given_to_people_who_may_see_who_it_is_about,
+);
