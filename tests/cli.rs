@@ -611,3 +611,19 @@ fn multi_line_addresses_import_as_lines_and_control_characters_are_named() {
         stderr(&refused)
     );
 }
+
+/// `--skip-invalid` counts rows skipped, not problems: a row with two is one row.
+#[test]
+fn skipped_rows_are_counted_as_rows() {
+    let env = Env::new();
+    let file = "membership_number,first_name,last_name,rate,joined_on\n\
+                L1,,Okafor,standard,bad\n\
+                L2,Bo,Large,standard,2024-01-02\n";
+    let out = env.import("two.csv", file.as_bytes(), &["--skip-invalid"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout).to_string() + &stderr(&out);
+    assert!(
+        said.contains("2 rows: 1 added") && said.contains("1 skipped as invalid"),
+        "{said}"
+    );
+}

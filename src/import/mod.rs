@@ -87,24 +87,35 @@ pub struct Summary {
     pub dry_run: bool,
 }
 
+impl Summary {
+    /// How many rows were skipped: a row with several problems is one row.
+    pub fn skipped_rows(&self) -> usize {
+        let mut rows: Vec<usize> = self.skipped.iter().map(|p| p.row).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows.len()
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}{} rows: {} added, {} updated ({} renewed, {} rejoined, {} left), {} unchanged, {} skipped as invalid",
+            "{}{} row{}: {} added, {} updated ({} renewed, {} rejoined, {} left), {} unchanged, {} skipped as invalid",
             if self.dry_run {
                 "dry run, nothing written: "
             } else {
                 ""
             },
             self.rows,
+            if self.rows == 1 { "" } else { "s" },
             self.added,
             self.updated,
             self.renewed,
             self.rejoined,
             self.left,
             self.unchanged,
-            self.skipped.len()
+            self.skipped_rows()
         )
     }
 }

@@ -22,6 +22,9 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
     if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
         return Err("this is an old Excel workbook (.xls), not CSV: save it as \"CSV UTF-8\" and import that".into());
     }
+    if is_utf16(bytes) {
+        return Err("the text is UTF-16 (Excel's \"Unicode Text\"), not UTF-8: save it as \"CSV UTF-8\" and import that".into());
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err("the file is empty: expected a header row, then one row per person".into());
@@ -73,6 +76,21 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
     Ok(Table { headers, rows })
 }
 
+/// UTF-16 text: a byte-order mark, or (without one) a NUL beside nearly every ASCII
+/// character of its first line.
+fn is_utf16(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    let head = &bytes[..bytes.len().min(200)];
+    let pairs = head.len() / 2;
+    let nul_halves = head
+        .chunks_exact(2)
+        .filter(|p| (p[0] == 0) != (p[1] == 0))
+        .count();
+    pairs >= 4 && nul_halves * 10 >= pairs * 9
+}
+
 /// The spreadsheet row number of each record the CSV reader will yield. A spreadsheet
 /// shows a record as one row however many lines its quoted cells span, and shows an empty
 /// line (which the reader skips) as an empty row, so both are counted that way here.
@@ -112,6 +130,24 @@ fn line_of(bytes: &[u8], at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_files_are_named_as_such() {
+        let text = "membership_number,first_name\nL1,Ada\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (what, bytes) in [
+            ("LE with a mark", [&b"\xFF\xFE"[..], &le].concat()),
+            ("BE with a mark", [&b"\xFE\xFF"[..], &be].concat()),
+            ("LE without one", le.clone()),
+            ("BE without one", be.clone()),
+        ] {
+            let e = read_table(&bytes).expect_err(what);
+            assert!(e.contains("UTF-16"), "{what}: {e}");
+        }
+        let e = read_table(b"a,b\n1,\x002\n").expect_err("a NUL in UTF-8 text");
+        assert!(e.contains("NUL"), "{e}");
+    }
 
     #[test]
     fn bom_and_crlf_are_accepted() {
