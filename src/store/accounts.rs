@@ -573,6 +573,25 @@ pub async fn clear_failures(tx: &mut Tx, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// Forgets every failure whose key starts with `prefix` (an account's, at every address).
+pub async fn clear_failures_starting(tx: &mut Tx, prefix: &str) -> Result<()> {
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    tx.execute(
+        &Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(
+                Expr::col(SignInFailures::Key)
+                    .like(sea_query::LikeExpr::new(format!("{escaped}%")).escape('\\')),
+            )
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Shares a person with a caller, who then sees them (and only such people).
 pub async fn share_with_caller(tx: &mut Tx, user_id: i64, person_id: i64) -> Result<()> {
     let held: Option<(i64,)> = tx

@@ -29,8 +29,12 @@ pub const SESSION_COOKIE: &str = "__Host-rosette";
 const PLAIN_SESSION_COOKIE: &str = "rosette-session";
 const IDLE: i64 = 30;
 const ABSOLUTE_HOURS: i64 = 12;
+/// Wrong passwords for one account from one address before that pair waits. Counted per
+/// pair, so nobody elsewhere can lock an officer out by guessing at their account.
 const ACCOUNT_FAILURES: i64 = 5;
-const ADDRESS_FAILURES: i64 = 20;
+/// Wrong passwords from one address, for any accounts, before it waits: high enough that
+/// a shared office mistyping is never stopped, low enough to slow guessing at scale.
+const ADDRESS_FAILURES: i64 = 100;
 const THROTTLE_MINUTES: i64 = 15;
 
 fn cookie_name(config: &WebConfig) -> &'static str {
@@ -280,6 +284,12 @@ pub struct NextQuery {
     done: String,
 }
 
+/// What wrong passwords are counted under: the account and the address they came from
+/// (with an empty address, the start of every such key for the account).
+fn failure_key(email: &str, address: &str) -> String {
+    format!("account:{email}|{address}")
+}
+
 /// The token of an `Authorization: Bearer TOKEN` header. The scheme's name is
 /// case-insensitive (RFC 9110, section 11.1), so `bearer` and `BEARER` do too.
 fn bearer_token(header: &str) -> Option<&str> {
@@ -366,7 +376,7 @@ pub async fn sign_in(
         .render()?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
-    let account_key = format!("account:{email}");
+    let account_key = failure_key(&email, &client);
     let address_key = format!("address:{client}");
     let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
     let mut tx = state.db.begin().await?;
@@ -566,7 +576,7 @@ async fn set_password(
     }
     accounts::set_password(&mut tx, user.id, &hash).await?;
     accounts::end_sessions_of(&mut tx, user.id).await?;
-    accounts::clear_failures(&mut tx, &format!("account:{}", user.email)).await?;
+    accounts::clear_failures_starting(&mut tx, &failure_key(&user.email, "")).await?;
     tx.commit().await?;
     Ok(Redirect::to("/sign-in?done=password").into_response())
 }

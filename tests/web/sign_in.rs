@@ -457,9 +457,61 @@ async fn a_new_password_cancels_older_links_and_sessions(t: TestDb) {
     assert!(page.body.contains("no longer works"));
 }
 
+/// Wrong passwords slow down whoever sends them without locking anyone else out: five
+/// for one account from one address make that address wait, but the officer still signs
+/// in from elsewhere, and a shared office's twenty slips on several accounts stop no one.
+async fn guessing_is_slowed_per_account_and_address(t: TestDb) {
+    let app = App::new(&t).await;
+    let from = |ip: [u8; 4], email: &str, password: &str| {
+        let mut req = axum::http::Request::post("/sign-in")
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(axum::body::Body::from(
+                serde_urlencoded::to_string([("email", email), ("password", password)])
+                    .expect("form"),
+            ))
+            .expect("request");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40_000,
+            ))));
+        app.send(req)
+    };
+    let attacker = [203, 0, 113, 9];
+    for _ in 0..5 {
+        let r = from(attacker, BRANCH, "a guess").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = from(attacker, BRANCH, demo::PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "the guesser waits");
+    let r = from([198, 51, 100, 7], BRANCH, demo::PASSWORD).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "the officer, elsewhere, does not"
+    );
+
+    let office = [192, 0, 2, 44];
+    for email in [MEMBERSHIP, WOMEN, CALLER, "caller2@example.org", SECRETARY] {
+        for _ in 0..4 {
+            let r = from(office, email, "mistyped").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{email}");
+        }
+    }
+    let r = from(office, SECRETARY, demo::PASSWORD).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "twenty slips in one office lock nobody out"
+    );
+}
+
 crate::both!(
     sign_in_is_throttled_and_invitations_set_passwords,
     two_step_sign_in_can_be_set_up_used_and_required,
     after_sign_in_nobody_is_sent_to_another_site,
     a_new_password_cancels_older_links_and_sessions,
+    guessing_is_slowed_per_account_and_address,
 );
