@@ -128,6 +128,10 @@ pub fn normalise_email(text: &str) -> Result<String, String> {
     let Some((local, domain)) = t.rsplit_once('@') else {
         return Err(bad("it has no @"));
     };
+    // Mail servers carry no longer address (RFC 5321's path limit, less the brackets).
+    if t.len() > 254 {
+        return Err(bad("it is longer than 254 characters"));
+    }
     if local.is_empty() || local.len() > 64 || local.contains('@') {
         return Err(bad(
             "the part before @ is empty, too long or has a second @",
@@ -232,6 +236,20 @@ mod tests {
             address_lines(Some("\n\n"), Some("x\ny")),
             (None, some("x, y"))
         );
+    }
+
+    #[test]
+    fn an_email_address_is_at_most_254_characters() {
+        let domain = format!(
+            "{}.{}.{}.org",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63)
+        );
+        let fits = format!("{}@{domain}", "x".repeat(254 - 1 - domain.len()));
+        assert_eq!(fits.len(), 254);
+        assert!(normalise_email(&fits).is_ok());
+        assert!(normalise_email(&format!("y{fits}")).is_err());
     }
 
     #[test]

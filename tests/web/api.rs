@@ -161,7 +161,71 @@ async fn a_taken_name_is_a_field_problem_even_in_a_race(t: TestDb) {
     );
 }
 
+/// The document states the limits the server enforces, and the server enforces them: an
+/// empty page size is an error, an unknown field is refused, a blank name is named.
+async fn the_documented_limits_are_the_enforced_ones(t: TestDb) {
+    let app = App::new(&t).await;
+    let doc = serde_json::to_value(rosette::web::api_document()).expect("document");
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["MemberPatch"]["properties"]["first_name"]["minLength"],
+        1
+    );
+    assert_eq!(
+        schemas["MemberPatch"]["properties"]["notes"]["maxLength"],
+        5000
+    );
+    for body in ["MemberPatch", "NewPayment", "NewSegment"] {
+        assert_eq!(
+            schemas[body]["additionalProperties"], false,
+            "{body} refuses unknown fields"
+        );
+    }
+    assert!(
+        schemas["NewPayment"]["properties"]["method"]["pattern"]
+            .as_str()
+            .expect("pattern")
+            .contains("bank_transfer")
+    );
+    let token = app.token(SECRETARY).await;
+    let r = app
+        .api("GET", "/api/v1/members?limit=", Some(&token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["problems"][0]["field"], "limit");
+    let id = app.all(&token, "").await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let r = app
+        .api(
+            "POST",
+            &format!("/api/v1/members/{id}/payments"),
+            Some(&token),
+            Some(serde_json::json!({"amount": "5", "method": "cash", "tip": "1"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .expect("message")
+            .contains("tip")
+    );
+    let r = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/members/{id}"),
+            Some(&token),
+            Some(serde_json::json!({"last_name": "   "})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["problems"][0]["field"], "last_name");
+}
+
 crate::both!(
     the_document_lists_exactly_what_is_served,
-    a_taken_name_is_a_field_problem_even_in_a_race
+    a_taken_name_is_a_field_problem_even_in_a_race,
+    the_documented_limits_are_the_enforced_ones,
 );

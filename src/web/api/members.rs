@@ -207,22 +207,43 @@ pub async fn get(
     Ok(Json(detail))
 }
 
-/// Fields a PATCH may change; absent fields keep their value, `null` clears one.
+/// Fields a PATCH may change; absent fields keep their value, `null` clears one. Any
+/// other field is refused (400). Each is checked as the edit page checks it (422 naming
+/// the field): no control characters, names not blank, and the lengths below.
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     last_name: Option<String>,
+    /// An email address (one @, a domain with a dot).
+    #[schema(format = Email, max_length = 254)]
     email: Option<Option<String>>,
+    /// A phone number: UK (07…, 01…, +44…) or international (+ and 8 to 15 digits).
+    #[schema(max_length = 40)]
     mobile: Option<Option<String>>,
+    #[schema(max_length = 40)]
     phone: Option<Option<String>>,
+    #[schema(max_length = 200)]
     address_line1: Option<Option<String>>,
+    #[schema(max_length = 200)]
     address_line2: Option<Option<String>>,
+    #[schema(max_length = 200)]
     town: Option<Option<String>>,
+    /// A UK postcode, in any spacing or case.
+    #[schema(max_length = 10)]
     postcode: Option<Option<String>>,
+    /// woman, man, non_binary or the person's own words.
+    #[schema(max_length = 60)]
     gender: Option<Option<String>>,
+    /// member, registered_supporter, affiliated_supporter, supporter or contact.
+    #[schema(max_length = 40)]
     kind: Option<String>,
+    /// Several lines allowed.
+    #[schema(max_length = 5000)]
     notes: Option<Option<String>>,
+    /// true (given), false (refused) or null (never asked).
     email_consent: Option<Option<bool>>,
     phone_consent: Option<Option<bool>>,
     sms_consent: Option<Option<bool>>,
@@ -327,15 +348,18 @@ pub async fn payments(
     )))
 }
 
-/// A payment to record.
+/// A payment to record. Any other field is refused (400).
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPayment {
-    /// Pounds, as 12.50, £12.50 or 12.
+    /// Pounds, as 12.50, £12.50, 1,200 or 12: more than £0.00, at most six digits of pounds.
+    #[schema(pattern = "^\\s*£?[0-9][0-9,]{0,8}(\\.[0-9]{1,2})?\\s*$")]
     amount: String,
     /// The day it was paid (YYYY-MM-DD or DD/MM/YYYY); today if left out.
     #[serde(default)]
     paid_on: Option<String>,
     /// direct_debit, card, bank_transfer, cash or cheque.
+    #[schema(pattern = "^(direct_debit|card|bank_transfer|cash|cheque)$")]
     method: String,
 }
 

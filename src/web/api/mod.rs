@@ -237,7 +237,11 @@ impl Paging {
                 .map(|(_, v)| v.trim())
                 .filter(|v| !v.is_empty())
         };
-        let limit = match value("limit") {
+        let given = pairs
+            .iter()
+            .find(|(k, _)| k == "limit")
+            .map(|(_, v)| v.trim());
+        let limit = match given {
             None => DEFAULT_LIMIT,
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,

@@ -55,6 +55,7 @@ pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Json
 #[serde(deny_unknown_fields)]
 pub struct NewSegment {
     /// 1 to 80 characters, not already used in the local party.
+    #[schema(min_length = 1, max_length = 80, pattern = "\\S")]
     name: String,
     /// The member list's filters as a query string, e.g. `status=lapsed&branch=riverside`.
     query: String,
