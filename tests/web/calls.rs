@@ -204,8 +204,17 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
             .body
             .contains(&format!("/members/{p2}"))
     );
-    // An officer gives a follow-up by hand from the member's page.
-    let member = app.get(&format!("/members/{p2}"), Some(&m)).await.body;
+    // An officer gives a follow-up by hand from the member's page, about someone in the
+    // Branch Secretary's branch (whom she may see), to her.
+    let branch_token = app.token(BRANCH).await;
+    let in_branch = app.all(&branch_token, "").await[0]["id"]
+        .as_str()
+        .expect("someone in the branch")
+        .to_string();
+    let member = app
+        .get(&format!("/members/{in_branch}"), Some(&m))
+        .await
+        .body;
     let branch_user = member
         .split("name=\"assignee\"")
         .nth(1)
@@ -219,7 +228,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
         .to_string();
     let r = app
         .post(
-            &format!("/members/{p2}/tasks"),
+            &format!("/members/{in_branch}/tasks"),
             Some(&m),
             &[
                 ("csrf", &m.csrf),
