@@ -3,7 +3,7 @@
 
 use super::{Principal, Result};
 use crate::store::roster::Listed;
-use crate::store::{Tx, audit};
+use crate::store::{Db, Tx, audit};
 
 /// One entry per local party concerned, naming that party's people in `rows`
 /// (`what` says which list it was: a search, a segment, "people shared with me").
@@ -31,6 +31,36 @@ pub async fn people(
     what: &str,
     named: &[(i64, i64)],
 ) -> Result<()> {
+    for entry in entries(who, action, what, named) {
+        audit::record(tx, entry.note()).await?;
+    }
+    Ok(())
+}
+
+/// An entry not yet written.
+struct Entry {
+    actor: String,
+    local_party_id: Option<i64>,
+    action: String,
+    subject: String,
+    detail: String,
+    people: Vec<i64>,
+}
+
+impl Entry {
+    fn note(&self) -> audit::Note<'_> {
+        audit::Note {
+            actor: &self.actor,
+            local_party_id: self.local_party_id,
+            action: &self.action,
+            subject: &self.subject,
+            detail: &self.detail,
+            people: &self.people,
+        }
+    }
+}
+
+fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> Vec<Entry> {
     let mut parties: Vec<i64> = named.iter().map(|(lp, _)| *lp).collect();
     parties.sort_unstable();
     parties.dedup();
@@ -40,26 +70,64 @@ pub async fn people(
     } else {
         parties.into_iter().map(Some).collect()
     };
-    for lp in filed_under {
-        let people: Vec<i64> = named
+    filed_under
+        .into_iter()
+        .map(|lp| Entry {
+            actor: who.actor().to_string(),
+            local_party_id: lp,
+            action: action.to_string(),
+            subject: what.to_string(),
+            detail: detail.clone(),
+            people: named
+                .iter()
+                .filter(|(party, _)| lp.is_none_or(|lp| *party == lp))
+                .map(|(_, person)| *person)
+                .collect(),
+        })
+        .collect()
+}
+
+/// What a read found, kept back until the audit log says who was shown. A list read on
+/// the read pool (which, on SQLite, runs beside other readers) becomes `Unaudited`, and
+/// only `audited` gives it up: its entries are written in one short write transaction
+/// first, so nothing is shown unrecorded, and the single writer is held for the insert
+/// alone, not for the whole read.
+#[must_use = "what was read is shown only after its audit entries are written"]
+pub struct Unaudited<T> {
+    value: T,
+    entries: Vec<Entry>,
+}
+
+impl<T> Unaudited<T> {
+    /// `rows` shown as `what`, to be audited as `action`.
+    pub fn listed(value: T, who: &Principal, action: &str, what: &str, rows: &[Listed]) -> Self {
+        let named: Vec<(i64, i64)> = rows
             .iter()
-            .filter(|(party, _)| lp.is_none_or(|lp| *party == lp))
-            .map(|(_, person)| *person)
+            .map(|r| (r.local_party_id, r.person_id))
             .collect();
-        audit::record(
-            tx,
-            audit::Note {
-                actor: who.actor(),
-                local_party_id: lp,
-                action,
-                subject: what,
-                detail: &detail,
-                people: &people,
-            },
-        )
-        .await?;
+        Unaudited {
+            value,
+            entries: entries(who, action, what, &named),
+        }
     }
-    Ok(())
+
+    /// The same entries, for another value (one built from the rows they name).
+    pub fn with<U>(self, value: U) -> Unaudited<U> {
+        Unaudited {
+            value,
+            entries: self.entries,
+        }
+    }
+
+    /// Writes the entries, commits, and gives back what was read.
+    pub async fn audited(self, db: &Db) -> Result<T> {
+        let mut tx = db.begin().await?;
+        for entry in &self.entries {
+            audit::record(&mut tx, entry.note()).await?;
+        }
+        tx.commit().await?;
+        Ok(self.value)
+    }
 }
 
 /// An entry by the principal about `subject` (a list, a report, a setting), naming the

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::audit::Unaudited;
 use super::{AppError, Principal, Result};
 use crate::domain::Rules;
 use crate::domain::filter::{Cursor, MemberFilter};
@@ -29,17 +30,17 @@ pub struct Found {
     pub total: i64,
 }
 
-/// The member list: a page of people (audited as a search, naming each one shown) and
-/// the count of all the filter finds.
+/// The member list: a page of people and the count of all the filter finds, read in
+/// `tx` (the read pool will do) and given up once audited as a search naming each one.
 pub async fn search(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     who: &Principal,
     rules: &Rules,
     today: NaiveDate,
     filter: &MemberFilter,
     from: Option<&Cursor>,
     limit: u64,
-) -> Result<Found> {
+) -> Result<Unaudited<Found>> {
     let q = roster::ListQuery {
         grants: &who.scope.read,
         user_id: who.user.id,
@@ -49,15 +50,9 @@ pub async fn search(
     let (rows, next) = roster::list(tx, &q, from, limit).await?;
     let total = roster::count(tx, &q).await?;
     let query = serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default();
-    super::audit::listed(
-        tx,
-        who,
-        "member.search",
-        &format!("member list ?{query}"),
-        &rows,
-    )
-    .await?;
-    Ok(Found { rows, next, total })
+    let what = format!("member list ?{query}");
+    let shown = Unaudited::listed((), who, "member.search", &what, &rows);
+    Ok(shown.with(Found { rows, next, total }))
 }
 
 /// A person in `who`'s write scope: `NotFound` if unseen, `Forbidden` if seen but not

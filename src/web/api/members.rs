@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiResult, ErrorBody, MemberListParams, Page, Paging, body, pairs_of};
+use crate::app::audit::Unaudited;
 use crate::app::{Principal, audit, members};
 use crate::domain::fields::consent_field;
 use crate::domain::filter::MemberFilter;
@@ -114,7 +115,7 @@ pub async fn page_of(
     what: &str,
 ) -> ApiResult<Json<Page<Member>>> {
     let paging = Paging::read(pairs)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let q = ListQuery {
         grants: &who.scope.read,
         user_id: who.user.id,
@@ -122,8 +123,10 @@ pub async fn page_of(
         bounds: state.rules.status.bounds((state.today)()),
     };
     let (rows, next) = roster::list(&mut tx, &q, paging.cursor.as_ref(), paging.limit).await?;
-    audit::listed(&mut tx, who, "api.member.list", what, &rows).await?;
     tx.commit().await?;
+    let rows = Unaudited::listed(rows.clone(), who, "api.member.list", what, &rows)
+        .audited(&state.db)
+        .await?;
     Ok(Json(Page {
         items: rows.iter().map(|l| Member::of(l, state, who)).collect(),
         next_cursor: next.map(|c| c.encode()),

@@ -169,7 +169,7 @@ pub async fn member_list(
         })?),
         None => None,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let found = members::search(
         &mut tx,
         &officer,
@@ -183,6 +183,7 @@ pub async fn member_list(
     let query = query_string(&filter.to_pairs());
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
     tx.commit().await?;
+    let found = found.audited(&state.db).await?;
     let with = |extra: Option<String>| {
         let mut p = filter.to_pairs();
         if let Some(c) = extra {
