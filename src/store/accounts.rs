@@ -416,27 +416,31 @@ pub async fn add_token(tx: &mut Tx, user_id: i64, token_hash: &str) -> Result<()
 }
 
 /// The user an API token belongs to, noting its use.
-pub async fn token_user(tx: &mut Tx, token_hash: &str) -> Result<Option<i64>> {
-    let found: Option<(i64,)> = tx
-        .fetch_optional(
-            &Query::select()
-                .column(ApiTokens::UserId)
-                .from(ApiTokens::Table)
-                .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
-                .to_owned(),
-        )
-        .await?;
-    if found.is_some() {
-        tx.execute(
-            &Query::update()
-                .table(ApiTokens::Table)
-                .value(ApiTokens::LastUsedAt, Utc::now())
-                .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
-                .to_owned(),
-        )
-        .await?;
-    }
-    Ok(found.map(|(id,)| id))
+/// The user a token belongs to, and when it was last used.
+pub async fn token_user(
+    tx: &mut Tx<impl Mode>,
+    token_hash: &str,
+) -> Result<Option<(i64, Option<DateTime<Utc>>)>> {
+    tx.fetch_optional(
+        &Query::select()
+            .columns([ApiTokens::UserId, ApiTokens::LastUsedAt])
+            .from(ApiTokens::Table)
+            .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
+            .to_owned(),
+    )
+    .await
+}
+
+pub async fn touch_token(tx: &mut Tx, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(ApiTokens::Table)
+            .value(ApiTokens::LastUsedAt, at)
+            .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a one-time link is for.

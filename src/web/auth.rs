@@ -252,12 +252,21 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(bearer_token)
             .ok_or_else(unauthorised)?;
         let load = async {
-            let mut tx = state.db.begin().await?;
-            let found = match accounts::token_user(&mut tx, &secrets::digest(token)).await? {
-                Some(id) => load_user(&mut tx, id).await?,
-                None => None,
+            let hash = secrets::digest(token);
+            let mut tx = state.db.begin_read().await?;
+            let Some((id, last_used)) = accounts::token_user(&mut tx, &hash).await? else {
+                return Ok(None);
             };
+            let found = load_user(&mut tx, id).await?;
             tx.commit().await?;
+            // As with sessions: a write per request would serialise the API on SQLite,
+            // and "last used" to the minute is plenty.
+            let now = Utc::now();
+            if found.is_some() && last_used.is_none_or(|at| now - at > Duration::minutes(1)) {
+                let mut tx = state.db.begin().await?;
+                accounts::touch_token(&mut tx, &hash, now).await?;
+                tx.commit().await?;
+            }
             Ok::<_, WebError>(found)
         };
         match load.await {
