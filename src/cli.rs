@@ -601,6 +601,7 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
         .run(),
     );
     let app = web::router(web::AppState {
+        audit: crate::app::audit::Appender::start(db.clone()),
         db,
         rules,
         today,

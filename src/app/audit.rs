@@ -3,6 +3,8 @@
 
 use super::{Principal, Result};
 use crate::store::roster::Listed;
+use tokio::sync::{mpsc, oneshot};
+
 use crate::store::{Db, Tx, audit};
 
 /// One entry per local party concerned, naming that party's people in `rows`
@@ -38,6 +40,7 @@ pub async fn people(
 }
 
 /// An entry not yet written.
+#[derive(Debug)]
 struct Entry {
     actor: String,
     local_party_id: Option<i64>,
@@ -119,15 +122,81 @@ impl<T> Unaudited<T> {
         }
     }
 
-    /// Writes the entries, commits, and gives back what was read.
-    pub async fn audited(self, db: &Db) -> Result<T> {
-        let mut tx = db.begin().await?;
-        for entry in &self.entries {
-            audit::record(&mut tx, entry.note()).await?;
-        }
-        tx.commit().await?;
+    /// Has the entries written (and committed) and gives back what was read.
+    pub async fn audited(self, log: &Appender) -> Result<T> {
+        log.append(self.entries).await?;
         Ok(self.value)
     }
+}
+
+/// How many requests' entries may share one transaction.
+const MOST_PER_COMMIT: usize = 256;
+
+/// Writes the audit entries of many requests in one transaction (a group commit): each
+/// request waits until the transaction holding its entries has committed, so nothing is
+/// shown unrecorded, while the single SQLite writer commits once for many readers instead
+/// of once each. One task owns the writing; requests queue their entries to it.
+#[derive(Clone, Debug)]
+pub struct Appender {
+    queue: mpsc::Sender<Batch>,
+}
+
+#[derive(Debug)]
+struct Batch {
+    entries: Vec<Entry>,
+    written: oneshot::Sender<bool>,
+}
+
+impl Appender {
+    /// Starts the writing task on the current runtime.
+    pub fn start(db: Db) -> Appender {
+        let (queue, mut waiting) = mpsc::channel::<Batch>(4 * MOST_PER_COMMIT);
+        tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut batches = vec![first];
+                while batches.len() < MOST_PER_COMMIT {
+                    match waiting.try_recv() {
+                        Ok(b) => batches.push(b),
+                        Err(_) => break,
+                    }
+                }
+                let written = write_all(&db, &batches).await;
+                if let Err(e) = &written {
+                    tracing::error!(error = %e, requests = batches.len(), "audit entries not written");
+                }
+                for b in batches {
+                    // A request that gave up waiting has nothing left to show.
+                    let _ = b.written.send(written.is_ok());
+                }
+            }
+        });
+        Appender { queue }
+    }
+
+    async fn append(&self, entries: Vec<Entry>) -> Result<()> {
+        let unwritten = || {
+            super::AppError::Store(crate::store::StoreError::Invalid(
+                "the audit log could not be written".into(),
+            ))
+        };
+        let (written, wait) = oneshot::channel();
+        self.queue
+            .send(Batch { entries, written })
+            .await
+            .map_err(|_| unwritten())?;
+        match wait.await {
+            Ok(true) => Ok(()),
+            _ => Err(unwritten()),
+        }
+    }
+}
+
+async fn write_all(db: &Db, batches: &[Batch]) -> crate::store::Result<()> {
+    let mut tx = db.begin().await?;
+    for entry in batches.iter().flat_map(|b| &b.entries) {
+        audit::record(&mut tx, entry.note()).await?;
+    }
+    tx.commit().await
 }
 
 /// An entry by the principal about `subject` (a list, a report, a setting), naming the

@@ -30,6 +30,8 @@ pub use auth::SESSION_COOKIE;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Where reads' audit entries are written, many requests to a transaction.
+    pub audit: crate::app::audit::Appender,
     pub rules: Arc<Rules>,
     /// Today's date in the local party's time zone, asked for on every request.
     pub today: fn() -> NaiveDate,

@@ -61,6 +61,7 @@ impl App {
             .expect("officers");
         let mail_dir = std::env::temp_dir().join(format!("rosette-mail-{}", uuid::Uuid::new_v4()));
         let state = AppState {
+            audit: rosette::app::audit::Appender::start(t.db.clone()),
             db: t.db.clone(),
             rules: Arc::new(rules),
             today,

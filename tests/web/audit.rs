@@ -276,4 +276,68 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
     }
 }
 
-crate::both!(every_route_that_shows_a_person_audits_them);
+/// Many lists read at once: every one is on the record before its reply, though their
+/// entries share transactions (the audit log's group commit).
+async fn lists_read_at_once_are_each_audited(t: TestDb) {
+    use tower::ServiceExt;
+    let app = App::new(&t).await;
+    let token = app.token(MEMBERSHIP).await;
+    let parties: Vec<i64> = {
+        let mut tx = t.db.begin_read().await.expect("tx");
+        units::list(&mut tx)
+            .await
+            .expect("units")
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
+    };
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let router = app.app.clone();
+        let token = token.clone();
+        requests.spawn(async move {
+            let request = axum::http::Request::get(format!("/api/v1/members?limit={}", 5 + i))
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .expect("request");
+            router.oneshot(request).await.expect("reply").status()
+        });
+    }
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.expect("task"), StatusCode::OK);
+    }
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let entries = audit::search(
+        &mut tx,
+        &audit::Search {
+            local_parties: parties,
+            action: Some("api.member.list".into()),
+            ..Default::default()
+        },
+        100,
+    )
+    .await
+    .expect("search");
+    assert_eq!(entries.len(), 40, "one entry for each list read");
+    let mut sizes: Vec<usize> = entries
+        .iter()
+        .map(|e| {
+            e.detail
+                .rsplit("; ")
+                .next()
+                .and_then(|n| n.trim_end_matches(" people").parse().ok())
+                .expect("a count of people")
+        })
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(
+        sizes,
+        (5..45).collect::<Vec<usize>>(),
+        "each names its own page"
+    );
+}
+
+crate::both!(
+    every_route_that_shows_a_person_audits_them,
+    lists_read_at_once_are_each_audited,
+);

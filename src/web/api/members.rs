@@ -125,7 +125,7 @@ pub async fn page_of(
     let (rows, next) = roster::list(&mut tx, &q, paging.cursor.as_ref(), paging.limit).await?;
     tx.commit().await?;
     let rows = Unaudited::listed(rows.clone(), who, "api.member.list", what, &rows)
-        .audited(&state.db)
+        .audited(&state.audit)
         .await?;
     Ok(Json(Page {
         items: rows.iter().map(|l| Member::of(l, state, who)).collect(),

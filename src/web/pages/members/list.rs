@@ -183,7 +183,7 @@ pub async fn member_list(
     let query = query_string(&filter.to_pairs());
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
     tx.commit().await?;
-    let found = found.audited(&state.db).await?;
+    let found = found.audited(&state.audit).await?;
     let with = |extra: Option<String>| {
         let mut p = filter.to_pairs();
         if let Some(c) = extra {
