@@ -339,7 +339,7 @@ pub async fn held(tx: &mut Tx, who: &Principal, id: &str) -> Result<(CallList, O
 }
 
 /// What a caller says happened.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// The public id of the person the caller holds.
     pub person: String,

@@ -418,7 +418,115 @@ async fn work_is_only_given_to_people_who_may_see_who_it_is_about(t: TestDb) {
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
 }
 
+/// The caller's loop: saving an outcome leads straight to the next person, the page says
+/// how many are left, and a mistake in the form keeps everything the caller typed.
+async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
+    let app = App::new(&t).await;
+    let m = app.sign_in(MEMBERSHIP).await;
+    let report = app
+        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
+        .await
+        .location;
+    let from = format!(
+        "report:{}:in_arrears",
+        report.trim_start_matches("/reports/")
+    );
+    let caller = {
+        let mut tx = t.db.begin_read().await.expect("tx");
+        rosette::store::accounts::user_by_email(&mut tx, CALLER)
+            .await
+            .expect("q")
+            .expect("caller")
+            .public_id
+    };
+    let list = app
+        .post(
+            "/calls",
+            Some(&m),
+            &[
+                ("csrf", &m.csrf),
+                ("from", &from),
+                ("name", "Arrears"),
+                ("caller", &caller),
+            ],
+        )
+        .await
+        .location;
+    let c = app.sign_in(CALLER).await;
+    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
+        .await;
+    let person_on = |body: &str| {
+        body.split("name=\"person\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(str::to_string)
+    };
+    let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
+    let first = person_on(&page).expect("someone to call");
+    assert!(page.contains("still to call"), "how many are left");
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c),
+            &[
+                ("csrf", &c.csrf),
+                ("person", &first),
+                ("outcome", "no_answer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get(&r.location, Some(&c)).await.body;
+    let second = person_on(&page).expect("the next person, without asking");
+    assert_ne!(second, first);
+
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c),
+            &[
+                ("csrf", &c.csrf),
+                ("person", &second),
+                ("outcome", "call_back"),
+                ("notes", "ring after six"),
+                ("needs_officer", "yes"),
+                ("call_back_on", "31/02/2027"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("not a real date"), "the problem is said");
+    assert!(
+        r.body.contains("value=\"call_back\" checked"),
+        "the outcome is kept"
+    );
+    assert!(
+        r.body.contains(">ring after six</textarea>"),
+        "the notes are kept"
+    );
+    assert!(
+        r.body.contains("value=\"31/02/2027\""),
+        "the date is kept to correct"
+    );
+    assert!(r.body.contains("value=\"yes\" checked"), "the flag is kept");
+    // The day as the date field sends it is taken.
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c),
+            &[
+                ("csrf", &c.csrf),
+                ("person", &second),
+                ("outcome", "call_back"),
+                ("call_back_on", "2026-11-28"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
 crate::both!(
     call_lists_share_people_between_callers_without_overlap,
     work_is_only_given_to_people_who_may_see_who_it_is_about,
+    the_callers_loop_goes_straight_on_and_keeps_what_was_typed,
 );

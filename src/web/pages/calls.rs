@@ -263,6 +263,10 @@ struct CallPage {
     person: Option<Callee>,
     earlier: Vec<EarlierCall>,
     outcomes: Vec<Choice>,
+    /// People on the list not yet done (held by anyone or waiting).
+    waiting: i64,
+    /// What the caller typed, kept when the form comes back with a problem.
+    typed: app_calls::Report,
     error: Option<String>,
 }
 
@@ -286,9 +290,11 @@ async fn call_page(
     officer: &Officer,
     id: &str,
     error: Option<String>,
+    typed: app_calls::Report,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
     let (list, held) = app_calls::held(&mut tx, officer, id).await?;
+    let (waiting, ..) = calls::progress(&mut tx, list.id).await?;
     let mut person = None;
     let mut earlier = Vec::new();
     if let Some(l) = held {
@@ -323,7 +329,16 @@ async fn call_page(
         script: list.script,
         person,
         earlier,
-        outcomes: Choice::options(Outcome::ALL.iter().map(|o| (o.as_str(), o.label()))),
+        outcomes: Outcome::ALL
+            .iter()
+            .map(|o| Choice {
+                value: o.as_str().into(),
+                label: o.label().into(),
+                picked: typed.outcome == o.as_str(),
+            })
+            .collect(),
+        waiting,
+        typed,
         error,
     };
     crate::web::render(&page, page.error.is_some())
@@ -334,7 +349,7 @@ pub async fn call(
     officer: Officer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    call_page(&state, &officer, &id, None).await
+    call_page(&state, &officer, &id, None, app_calls::Report::default()).await
 }
 
 #[derive(serde::Deserialize)]
@@ -362,16 +377,20 @@ pub async fn outcome(
         needs_officer: !form.needs_officer.is_empty(),
         call_back_on: form.call_back_on,
     };
+    let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    match app_calls::record(&mut tx, &officer, (state.today)(), &id, &report).await {
+    match app_calls::record(&mut tx, &officer, today, &id, &report).await {
         Ok(()) => {
+            // Straight on to the next person: a caller should never have to find a
+            // button to carry on, or think the list is finished when it is not.
+            app_calls::next(&mut tx, &officer, &state.rules, today, &id).await?;
             tx.commit().await?;
             Ok(Redirect::to(&format!("/calls/{id}/call")).into_response())
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
             let message = in_words(&problems);
-            call_page(&state, &officer, &id, Some(message)).await
+            call_page(&state, &officer, &id, Some(message), report).await
         }
         Err(e) => Err(e.into()),
     }
