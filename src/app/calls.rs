@@ -255,6 +255,31 @@ async fn hidden_from(tx: &mut Tx, user_id: i64, lp: i64, people: &[i64]) -> Resu
     Ok(people.len().saturating_sub(seen.len()))
 }
 
+/// A call list and how far its callers have got.
+pub struct Progress {
+    pub list: CallList,
+    pub waiting: i64,
+    pub done: i64,
+    /// People not to call after all (asked not to be, or no longer reachable).
+    pub blocked: i64,
+}
+
+/// The lists the principal organises, made, or calls on, with their progress.
+pub async fn lists(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Progress>> {
+    let found = calls::lists_for(tx, &who.scope.whole_parties(), who.actor(), who.user.id).await?;
+    let mut out = Vec::with_capacity(found.len());
+    for list in found {
+        let (waiting, done, blocked, _) = calls::progress(tx, list.id).await?;
+        out.push(Progress {
+            list,
+            waiting,
+            done,
+            blocked,
+        });
+    }
+    Ok(out)
+}
+
 /// A list the principal may see: they made it, organise its whole party, or call on it.
 pub struct Opened {
     pub list: CallList,

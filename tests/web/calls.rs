@@ -418,8 +418,9 @@ async fn work_is_only_given_to_people_who_may_see_who_it_is_about(t: TestDb) {
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
 }
 
-/// The caller's loop: saving an outcome leads straight to the next person, the page says
-/// how many are left, and a mistake in the form keeps everything the caller typed.
+/// The caller's loop: her home page shows her list, saving an outcome leads straight to
+/// the next person, the page says how many are left, and a mistake in the form keeps
+/// everything the caller typed.
 async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
     let app = App::new(&t).await;
     let m = app.sign_in(MEMBERSHIP).await;
@@ -453,6 +454,12 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
         .await
         .location;
     let c = app.sign_in(CALLER).await;
+    // The caller's home page shows the list given to her, and how many are waiting.
+    let home = app.get("/", Some(&c)).await.body;
+    assert!(
+        home.contains(&format!("href=\"{list}/call\"")) && home.contains("still to call"),
+        "{home}"
+    );
     app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
         .await;
     let person_on = |body: &str| {

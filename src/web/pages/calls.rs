@@ -18,16 +18,7 @@ use crate::web::{AppState, WebError};
 #[template(path = "calls.html")]
 struct CallsPage {
     nav: Nav,
-    lists: Vec<ListProgress>,
-}
-
-/// A call list and how far its callers have got.
-struct ListProgress {
-    id: String,
-    name: String,
-    waiting: i64,
-    done: i64,
-    blocked: i64,
+    lists: Vec<app_calls::Progress>,
 }
 
 pub async fn list(
@@ -35,24 +26,7 @@ pub async fn list(
     officer: Officer,
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin_read().await?;
-    let found = calls::lists_for(
-        &mut tx,
-        &officer.scope.whole_parties(),
-        officer.actor(),
-        officer.user.id,
-    )
-    .await?;
-    let mut lists = Vec::new();
-    for l in found {
-        let (waiting, done, blocked, _) = calls::progress(&mut tx, l.id).await?;
-        lists.push(ListProgress {
-            id: l.public_id,
-            name: l.name,
-            waiting,
-            done,
-            blocked,
-        });
-    }
+    let lists = app_calls::lists(&mut tx, &officer).await?;
     tx.commit().await?;
     Ok(Html(
         CallsPage {

@@ -41,6 +41,8 @@ struct Dashboard {
     todo: Vec<Todo>,
     mail_folder: Option<String>,
     assigned: Vec<Row>,
+    /// A caller's call lists, with how many are still to call.
+    call_lists: Vec<crate::app::calls::Progress>,
 }
 
 pub async fn dashboard(
@@ -102,7 +104,12 @@ pub async fn dashboard(
             n: lapse_count(&chart),
         },
     ];
-    // A caller's home page is the list of people shared with them.
+    // A caller's home page is their call lists and the people shared with them.
+    let call_lists = if officer.scope.is_officer() {
+        Vec::new()
+    } else {
+        crate::app::calls::lists(&mut tx, &officer).await?
+    };
     let assigned = if officer.scope.is_officer() {
         Vec::new()
     } else {
@@ -141,6 +148,7 @@ pub async fn dashboard(
         todo,
         mail_folder: mail_folder(&state),
         assigned,
+        call_lists,
     };
     Ok(Html(page.render()?))
 }
