@@ -96,7 +96,9 @@ pub async fn add_officer(
     )
     .await?;
     let invitation = if user.password_hash.is_none() {
-        Some(send_link(tx, public_url, &user, LinkPurpose::Invitation).await?)
+        let unit_name = &unit.name;
+        let why = format!("made {} for {unit_name}", role.label());
+        Some(send_link(tx, public_url, &user, LinkPurpose::Invitation, &why).await?)
     } else {
         None
     };
@@ -126,6 +128,7 @@ pub async fn send_link(
     public_url: &str,
     user: &User,
     purpose: LinkPurpose,
+    why: &str,
 ) -> Result<String, OfficerError> {
     let token = secrets::new_token();
     let (path, valid, subject, intro) = match purpose {
@@ -133,13 +136,16 @@ pub async fn send_link(
             "welcome",
             Duration::days(7),
             "You are invited to Rosette",
-            "You have been given a role in your local party's Rosette. Choose a password to start:",
+            format!(
+                "You have been {why} in Rosette, your local party's membership system. Choose a password to start:"
+            ),
         ),
         LinkPurpose::PasswordReset => (
             "reset",
             Duration::hours(1),
             "Reset your Rosette password",
-            "Someone (we hope you) asked to reset your Rosette password. Choose a new one here:",
+            "Someone (we hope you) asked to reset your Rosette password. Choose a new one here:"
+                .to_string(),
         ),
     };
     accounts::add_link(

@@ -663,6 +663,7 @@ pub async fn reset_request(
                 &state.config.public_url,
                 &user,
                 LinkPurpose::PasswordReset,
+                "",
             )
             .await?;
         }

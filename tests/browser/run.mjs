@@ -196,7 +196,7 @@ await step("the Secretary invites a Branch Secretary, who sees only their branch
   const [slug, label] = options.find(([v]) => v !== "local-party");
   await unit.selectOption(slug);
   await page.getByRole("button", { name: "Give role" }).click();
-  await page.getByText("sent an invitation").waitFor();
+  await page.getByText("invitation to choose a password is waiting in").waitFor();
   // The outbox is delivered by a worker every few seconds.
   let mail;
   for (let i = 0; i < 100 && !mail; i++) {

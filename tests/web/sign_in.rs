@@ -93,7 +93,14 @@ async fn sign_in_is_throttled_and_invitations_set_passwords(t: TestDb) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{branch}: {}", r.body);
-    assert!(r.body.contains("sent an invitation"));
+    // The test server writes mail to a folder: the page says so, and who to send it to.
+    assert!(
+        r.body
+            .contains("invitation to choose a password is waiting in")
+            && r.body.contains("send it to ada@example.org yourself"),
+        "{}",
+        r.body
+    );
     let mut tx = app.db.begin().await.expect("tx");
     let mail = outbox::recent(&mut tx, 5).await.expect("outbox");
     drop(tx);
@@ -101,6 +108,13 @@ async fn sign_in_is_throttled_and_invitations_set_passwords(t: TestDb) {
         .iter()
         .find(|m| m.to_address == "ada@example.org")
         .expect("invitation queued");
+    assert!(
+        invite
+            .body
+            .contains("You have been made Branch Secretary for "),
+        "the invitation names the role: {}",
+        invite.body
+    );
     let link = invite
         .body
         .split_whitespace()

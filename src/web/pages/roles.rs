@@ -117,14 +117,22 @@ pub async fn invite(
     match app_officers::invite(&mut tx, &officer, &invitee, &state.config.public_url).await {
         Ok((added, role)) => {
             tx.commit().await?;
-            let notice = if added.invitation.is_some() {
-                format!(
-                    "{} is now {} and has been sent an invitation to choose a password.",
+            // Say what really happened to the invitation: a server without a mail server
+            // only writes it to a folder, and someone has to pass it on.
+            let notice = match (&added.invitation, mail_folder(&state)) {
+                (Some(_), Some(folder)) => format!(
+                    "{} is now {}. No mail server is set up, so their invitation to choose a password is waiting in {folder}: send it to {} yourself.",
                     added.user.name,
-                    role.label()
-                )
-            } else {
-                format!("{} is now {} as well.", added.user.name, role.label())
+                    role.label(),
+                    added.user.email
+                ),
+                (Some(_), None) => format!(
+                    "{} is now {}, and an invitation to choose a password is on its way to {}.",
+                    added.user.name,
+                    role.label(),
+                    added.user.email
+                ),
+                (None, _) => format!("{} is now {} as well.", added.user.name, role.label()),
             };
             render_roles(&state, &officer, InviteForm::default(), None, Some(notice)).await
         }
