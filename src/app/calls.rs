@@ -432,6 +432,20 @@ pub async fn record(
     if !recorded {
         return Err(AppError::NotFound);
     }
+    // A flag reaches the officer who made the list, as a follow-up on their list of
+    // tasks, to be closed with what they did.
+    if flag && let Some(organiser) = accounts::user_by_email(tx, &list.created_by).await? {
+        super::tasks::open_for(
+            tx,
+            who,
+            &l,
+            TaskKind::NeedsOfficer,
+            organiser.id,
+            today,
+            notes,
+        )
+        .await?;
+    }
     if outcome == Outcome::CallBack {
         super::tasks::open_for(
             tx,

@@ -33,6 +33,7 @@ pub async fn give(
 ) -> Result<()> {
     let l = members::find_writable(tx, who, id).await?;
     let kind = TaskKind::parse(&new.kind)
+        .filter(|k| TaskKind::BY_HAND.contains(k))
         .ok_or_else(|| AppError::field("kind", "Choose what the follow-up is."))?;
     let assignee = accounts::role_holder(tx, l.local_party_id, &new.assignee)
         .await?
@@ -104,12 +105,20 @@ pub(super) async fn open_for(
     Ok(())
 }
 
-/// Marks one of the principal's own tasks done.
-pub async fn done(tx: &mut Tx, who: &Principal, id: &str) -> Result<()> {
-    let (person, lp) = tasks::complete(tx, id, who.user.id)
+/// Marks one of the principal's own tasks done, with what was done if they say.
+pub async fn done(tx: &mut Tx, who: &Principal, id: &str, note: &str) -> Result<()> {
+    check_text(note, true).map_err(|e| AppError::field("note", e))?;
+    if note.chars().count() > 1000 {
+        return Err(AppError::field(
+            "note",
+            "Keep the note to 1,000 characters.",
+        ));
+    }
+    let note = note.trim();
+    let (person, lp) = tasks::complete(tx, id, who.user.id, Some(note).filter(|n| !n.is_empty()))
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::note(tx, who, Some(lp), "task.done", id, "", &[person]).await
+    audit::note(tx, who, Some(lp), "task.done", id, note, &[person]).await
 }
 
 /// The principal's open tasks, soonest first (audited: each names a person).

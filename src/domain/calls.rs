@@ -144,10 +144,21 @@ pub enum TaskKind {
     SendRenewalLink,
     UpdateDetails,
     WelcomeOneToOne,
+    /// A caller flagged the person for an officer; made for the list's organiser.
+    NeedsOfficer,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 4] = [
+    pub const ALL: [TaskKind; 5] = [
+        TaskKind::CallBack,
+        TaskKind::SendRenewalLink,
+        TaskKind::UpdateDetails,
+        TaskKind::WelcomeOneToOne,
+        TaskKind::NeedsOfficer,
+    ];
+
+    /// What an officer may give by hand from a person's record.
+    pub const BY_HAND: [TaskKind; 4] = [
         TaskKind::CallBack,
         TaskKind::SendRenewalLink,
         TaskKind::UpdateDetails,
@@ -160,6 +171,7 @@ impl TaskKind {
             TaskKind::SendRenewalLink => "send_renewal_link",
             TaskKind::UpdateDetails => "update_details",
             TaskKind::WelcomeOneToOne => "welcome_one_to_one",
+            TaskKind::NeedsOfficer => "needs_officer",
         }
     }
 
@@ -169,6 +181,7 @@ impl TaskKind {
             TaskKind::SendRenewalLink => "Send a renewal link",
             TaskKind::UpdateDetails => "Update their details",
             TaskKind::WelcomeOneToOne => "Welcome one-to-one",
+            TaskKind::NeedsOfficer => "Needs an officer",
         }
     }
 

@@ -113,6 +113,11 @@ const MIGRATIONS: &[Migration] = &[
     (7, "report period per local party", report_period),
     (8, "job queue", job_queue),
     (9, "people named by each audit entry", audit_people),
+    (
+        10,
+        "what was done, when a task is closed",
+        task_closing_note,
+    ),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1007,4 +1012,13 @@ fn audit_people() -> Vec<Step> {
              JOIN people ON people.public_id = audit_log.subject",
         ),
     ]
+}
+
+fn task_closing_note() -> Vec<Step> {
+    vec![Step::Alter(Box::new(
+        Table::alter()
+            .table(Tasks::Table)
+            .add_column(ColumnDef::new(Tasks::ClosingNote).text().null())
+            .to_owned(),
+    ))]
 }

@@ -325,6 +325,8 @@ pub enum Tasks {
     DueOn,
     Notes,
     DoneAt,
+    /// What was done, said when the task was marked done.
+    ClosingNote,
     CreatedBy,
     CreatedAt,
 }

@@ -119,7 +119,12 @@ pub async fn for_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Op
 
 /// Marks a task done, if it is the user's own; returns the person's internal id and local
 /// party when it was.
-pub async fn complete(tx: &mut Tx, public_id: &str, user_id: i64) -> Result<Option<(i64, i64)>> {
+pub async fn complete(
+    tx: &mut Tx,
+    public_id: &str,
+    user_id: i64,
+    closing_note: Option<&str>,
+) -> Result<Option<(i64, i64)>> {
     let found: Option<(i64, i64)> = tx
         .fetch_optional(
             &Query::select()
@@ -132,14 +137,14 @@ pub async fn complete(tx: &mut Tx, public_id: &str, user_id: i64) -> Result<Opti
         )
         .await?;
     if found.is_some() {
-        tx.execute(
-            &Query::update()
-                .table(Tasks::Table)
-                .value(Tasks::DoneAt, Utc::now())
-                .and_where(Expr::col(Tasks::PublicId).eq(public_id))
-                .to_owned(),
-        )
-        .await?;
+        let mut done = Query::update();
+        done.table(Tasks::Table)
+            .value(Tasks::DoneAt, Utc::now())
+            .and_where(Expr::col(Tasks::PublicId).eq(public_id));
+        if let Some(note) = closing_note {
+            done.value(Tasks::ClosingNote, note);
+        }
+        tx.execute(&done).await?;
     }
     Ok(found)
 }

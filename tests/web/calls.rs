@@ -532,8 +532,101 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
 
+/// "Needs an officer" reaches the officer who made the list: on their home page and their
+/// tasks, and they close it with what they did.
+async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb) {
+    let app = App::new(&t).await;
+    let m = app.sign_in(MEMBERSHIP).await;
+    let report = app
+        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
+        .await
+        .location;
+    let from = format!(
+        "report:{}:in_arrears",
+        report.trim_start_matches("/reports/")
+    );
+    let caller = {
+        let mut tx = t.db.begin_read().await.expect("tx");
+        rosette::store::accounts::user_by_email(&mut tx, CALLER)
+            .await
+            .expect("q")
+            .expect("caller")
+            .public_id
+    };
+    let list = app
+        .post(
+            "/calls",
+            Some(&m),
+            &[
+                ("csrf", &m.csrf),
+                ("from", &from),
+                ("name", "Arrears"),
+                ("caller", &caller),
+            ],
+        )
+        .await
+        .location;
+    let home = app.get("/", Some(&m)).await.body;
+    assert!(home.contains("Follow-ups given to you"), "{home}");
+    let c = app.sign_in(CALLER).await;
+    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
+        .await;
+    let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
+    let person = page
+        .split("name=\"person\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("someone to call")
+        .to_string();
+    let r = app
+        .post(
+            &format!("{list}/outcome"),
+            Some(&c),
+            &[
+                ("csrf", &c.csrf),
+                ("person", &person),
+                ("outcome", "will_renew"),
+                ("notes", "wants to pay by cheque"),
+                ("needs_officer", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let tasks = app.get("/tasks", Some(&m)).await.body;
+    assert!(
+        tasks.contains("Needs an officer") && tasks.contains(&format!("/members/{person}")),
+        "the flag is on the organiser's tasks: {tasks}"
+    );
+    assert!(
+        tasks.contains("wants to pay by cheque"),
+        "with the caller's notes"
+    );
+    let task = tasks
+        .split("action=\"/tasks/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("a task to close")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/tasks/{task}/done"),
+            Some(&m),
+            &[("csrf", &m.csrf), ("note", "Sent the cheque address")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(!app.get("/tasks", Some(&m)).await.body.contains(&task));
+    let s = app.sign_in(SECRETARY).await;
+    let log = app.get("/audit?action=task.done", Some(&s)).await.body;
+    assert!(
+        log.contains("Sent the cheque address"),
+        "the note is on the record"
+    );
+}
+
 crate::both!(
     call_lists_share_people_between_callers_without_overlap,
     work_is_only_given_to_people_who_may_see_who_it_is_about,
     the_callers_loop_goes_straight_on_and_keeps_what_was_typed,
+    a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note,
 );

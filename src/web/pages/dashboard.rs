@@ -81,7 +81,14 @@ pub async fn dashboard(
         .map(|(_, n)| n)
         .sum();
     let good_standing = count_of(Status::New) + count_of(Status::Current);
+    // Only how many: the names are on the tasks page, which audits them.
+    let mine = crate::store::tasks::mine(&mut tx, uid).await?.len() as i64;
     let todo = vec![
+        Todo {
+            label: "Follow-ups given to you (flags from callers among them)",
+            href: "/tasks".to_string(),
+            n: mine,
+        },
         Todo {
             label: "Welcome new members",
             href: "/members?status=new&sort=-joined".to_string(),

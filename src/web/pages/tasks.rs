@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::app::tasks as app_tasks;
 use crate::domain::calls::TaskKind;
-use crate::web::auth::{NoFields, Officer, Posted};
+use crate::web::auth::{Officer, Posted};
 use crate::web::view::{Nav, uk_date};
 use crate::web::{AppState, WebError};
 
@@ -61,13 +61,19 @@ pub async fn my_tasks(
     ))
 }
 
+#[derive(serde::Deserialize)]
+pub struct DoneForm {
+    #[serde(default)]
+    note: String,
+}
+
 pub async fn task_done(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Posted { officer, .. }: Posted<NoFields>,
+    Posted { officer, form }: Posted<DoneForm>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    app_tasks::done(&mut tx, &officer, &id).await?;
+    app_tasks::done(&mut tx, &officer, &id, &form.note).await?;
     tx.commit().await?;
     Ok(Redirect::to("/tasks").into_response())
 }

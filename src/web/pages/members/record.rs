@@ -168,7 +168,7 @@ pub async fn member_page(
             })
             .collect(),
         assignees: Choice::options(r.assignees.clone()),
-        task_kinds: Choice::options(TaskKind::ALL.iter().map(|k| (k.as_str(), k.label()))),
+        task_kinds: Choice::options(TaskKind::BY_HAND.iter().map(|k| (k.as_str(), k.label()))),
         saved: !sq.saved.is_empty(),
     };
     Ok(Html(page.render()?))
