@@ -9,7 +9,7 @@ use crate::domain::dates::parse_date;
 use crate::domain::fields::check_text;
 use crate::store::roster::{self, Listed};
 use crate::store::tasks::{self, Open};
-use crate::store::{Tx, accounts};
+use crate::store::{Tx, accounts, calls};
 
 /// A follow-up as the form on a member's page describes it.
 #[derive(Debug, Clone, Default)]
@@ -115,9 +115,14 @@ pub async fn done(tx: &mut Tx, who: &Principal, id: &str, note: &str) -> Result<
         ));
     }
     let note = note.trim();
-    let (person, lp) = tasks::complete(tx, id, who.user.id, Some(note).filter(|n| !n.is_empty()))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (person, lp, kind) =
+        tasks::complete(tx, id, who.user.id, Some(note).filter(|n| !n.is_empty()))
+            .await?
+            .ok_or(AppError::NotFound)?;
+    // A flag from a caller is dealt with: the call lists stop showing it.
+    if TaskKind::parse(&kind) == Some(TaskKind::NeedsOfficer) {
+        calls::unflag(tx, person).await?;
+    }
     audit::note(tx, who, Some(lp), "task.done", id, note, &[person]).await
 }
 

@@ -343,6 +343,20 @@ pub async fn progress(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<(i64, i64,
     ))
 }
 
+/// Clears the "needs an officer" flag on a person, on every list: an officer has dealt
+/// with it.
+pub async fn unflag(tx: &mut Tx, person_id: i64) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(CallListPeople::Table)
+            .value(CallListPeople::NeedsOfficer, false)
+            .and_where(Expr::col(CallListPeople::PersonId).eq(person_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Someone a caller flagged for an officer.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Flagged {

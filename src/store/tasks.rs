@@ -117,18 +117,18 @@ pub async fn for_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Op
     tx.fetch_all(&q).await
 }
 
-/// Marks a task done, if it is the user's own; returns the person's internal id and local
-/// party when it was.
+/// Marks a task done, if it is the user's own; returns the person's internal id, local
+/// party and the task's kind when it was.
 pub async fn complete(
     tx: &mut Tx,
     public_id: &str,
     user_id: i64,
     closing_note: Option<&str>,
-) -> Result<Option<(i64, i64)>> {
-    let found: Option<(i64, i64)> = tx
+) -> Result<Option<(i64, i64, String)>> {
+    let found: Option<(i64, i64, String)> = tx
         .fetch_optional(
             &Query::select()
-                .columns([Tasks::PersonId, Tasks::LocalPartyId])
+                .columns([Tasks::PersonId, Tasks::LocalPartyId, Tasks::Kind])
                 .from(Tasks::Table)
                 .and_where(Expr::col(Tasks::PublicId).eq(public_id))
                 .and_where(Expr::col(Tasks::AssigneeId).eq(user_id))

@@ -616,6 +616,13 @@ async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb)
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(!app.get("/tasks", Some(&m)).await.body.contains(&task));
+    assert!(
+        !app.get(&list, Some(&m))
+            .await
+            .body
+            .contains(&format!("/members/{person}")),
+        "the list no longer shows the flag once it is dealt with"
+    );
     let s = app.sign_in(SECRETARY).await;
     let log = app.get("/audit?action=task.done", Some(&s)).await.body;
     assert!(
