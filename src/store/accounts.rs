@@ -119,6 +119,13 @@ pub struct RoleRow {
     pub unit_name: String,
 }
 
+impl RoleRow {
+    /// The role as people call it ("Branch Membership Secretary"), not its code.
+    pub fn role_label(&self) -> &str {
+        crate::domain::Role::parse(&self.role).map_or(self.role.as_str(), |r| r.label())
+    }
+}
+
 /// Gives `user` `role` for `unit`, unless they hold it already.
 pub async fn assign(tx: &mut Tx, user_id: i64, role: Role, unit_id: i64, by: &str) -> Result<()> {
     let held: Option<(i64,)> = tx

@@ -289,6 +289,11 @@ async fn roles_see_what_design_says(t: TestDb) {
     let sec_session = &sessions[0].1;
     let roles = app.get("/roles", Some(sec_session)).await;
     assert!(roles.body.contains("Dee Campbell"));
+    assert!(
+        roles.body.contains("<td>Branch Membership Secretary</td>")
+            && !roles.body.contains(">branch-membership-secretary<"),
+        "roles by the names people use, not their codes"
+    );
     let page = app.get(&member(man_id), Some(sec_session)).await;
     let caller_id = page
         .body
