@@ -231,7 +231,7 @@ pub async fn keep_due_reports(
     tx.commit().await?;
     let mut kept = 0;
     for (lp, period) in parties.iter().zip(periods) {
-        if report::keep(db, rules, lp, period, "scheduler", public_url)
+        if report::keep(db, rules, lp, period, report::BY_SCHEDULE, public_url)
             .await?
             .is_some()
         {

@@ -11,6 +11,9 @@ use crate::domain::{Role, Rules, UnitKind};
 use crate::store::roster;
 use crate::store::{Db, Mode, StoreError, Tx, accounts, audit, members, outbox, reports, units};
 
+/// Who a report kept by the recurring job is recorded as made by.
+pub const BY_SCHEDULE: &str = "scheduler";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]

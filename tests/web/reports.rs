@@ -15,6 +15,11 @@ async fn action_reports_show_each_officer_their_slice(t: TestDb) {
     assert!(path.starts_with("/reports/"));
     let again = app.post("/reports", Some(&s), &[("csrf", &s.csrf)]).await;
     assert_eq!(again.location, path, "the same period is kept once");
+    let listed = app.get("/reports", Some(&s)).await.body;
+    assert!(
+        listed.contains("made by Priya Natarajan") && !listed.contains("made by membership@"),
+        "who made it, by name: {listed}"
+    );
     let whole = app.get(&path, Some(&s)).await;
     assert_eq!(whole.status, StatusCode::OK);
     assert!(whole.body.contains("In arrears") && whole.body.contains("Entered arrears"));

@@ -13,7 +13,7 @@ use crate::domain::History;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::store::roster::{self, ListQuery};
-use crate::store::{Mode, Tx, calls, reports, units};
+use crate::store::{Mode, Tx, accounts, calls, reports, units};
 use crate::web::auth::{NoFields, Officer, Posted};
 use crate::web::view::chart::{self, Chart};
 use crate::web::view::{Nav, uk_date};
@@ -42,6 +42,18 @@ pub async fn list(
     officer_only(&officer)?;
     let mut tx = state.db.begin_read().await?;
     let kept = reports::list(&mut tx, &officer.scope.local_parties, 52).await?;
+    // Made by a person, named as people know them; or by the schedule.
+    let mut names: HashMap<String, String> = HashMap::new();
+    for k in &kept {
+        if !names.contains_key(&k.generated_by) {
+            let name = match accounts::user_by_email(&mut tx, &k.generated_by).await? {
+                Some(u) => u.name,
+                None if k.generated_by == report::BY_SCHEDULE => "the schedule".into(),
+                None => k.generated_by.clone(),
+            };
+            names.insert(k.generated_by.clone(), name);
+        }
+    }
     tx.commit().await?;
     Ok(Html(
         ReportsPage {
@@ -51,7 +63,10 @@ pub async fn list(
                 .map(|k| KeptReport {
                     id: k.public_id,
                     period: format!("{} to {}", uk_date(&k.period_from), uk_date(&k.period_to)),
-                    by: k.generated_by,
+                    by: names
+                        .get(&k.generated_by)
+                        .cloned()
+                        .unwrap_or(k.generated_by),
                 })
                 .collect(),
             can_make: !officer.scope.whole_parties().is_empty(),
