@@ -183,6 +183,42 @@ impl App {
         s
     }
 
+    /// A user's public id, as forms name them.
+    pub async fn user_id(&self, email: &str) -> String {
+        let mut tx = self.db.begin_read().await.expect("tx");
+        rosette::store::accounts::user_by_email(&mut tx, email)
+            .await
+            .expect("query")
+            .expect("user")
+            .public_id
+    }
+
+    /// `officer` keeps this fortnight's report and makes a call list called "Arrears"
+    /// from its arrears section for the callers with these emails; returns its path.
+    pub async fn arrears_call_list(&self, officer: &Session, callers: &[&str]) -> String {
+        let report = self
+            .post("/reports", Some(officer), &[("csrf", &officer.csrf)])
+            .await
+            .location;
+        let from = format!(
+            "report:{}:in_arrears",
+            report.trim_start_matches("/reports/")
+        );
+        let mut ids = Vec::new();
+        for email in callers {
+            ids.push(self.user_id(email).await);
+        }
+        let mut form = vec![
+            ("csrf", officer.csrf.as_str()),
+            ("from", from.as_str()),
+            ("name", "Arrears"),
+        ];
+        form.extend(ids.iter().map(|id| ("caller", id.as_str())));
+        let made = self.post("/calls", Some(officer), &form).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        made.location
+    }
+
     pub async fn token(&self, email: &str) -> String {
         officers::create_token(&self.db, email)
             .await
@@ -219,3 +255,12 @@ pub const MEMBERSHIP: &str = "membership@example.org";
 pub const WOMEN: &str = "women@example.org";
 pub const BRANCH: &str = "branch@example.org";
 pub const CALLER: &str = "caller@example.org";
+
+/// The person a caller's call page offers, if it offers anyone.
+pub fn person_on(call_page: &str) -> Option<String> {
+    call_page
+        .split("name=\"person\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(str::to_string)
+}

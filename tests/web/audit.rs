@@ -136,15 +136,9 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
     let hold = async |c: &Session| {
         app.post(&next, Some(c), &[("csrf", c.csrf.as_str())]).await;
     };
-    let person_on = |body: &str| {
-        body.split("name=\"person\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .map(str::to_string)
-            .expect("someone to call")
-    };
     hold(&c).await;
-    let first = person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body);
+    let first =
+        person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body).expect("someone to call");
     app.post(
         &format!("{list}/outcome"),
         Some(&c),
@@ -157,7 +151,8 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
     )
     .await;
     hold(&c).await;
-    let second = person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body);
+    let second =
+        person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body).expect("someone to call");
     let r = app
         .post(
             &format!("{list}/outcome"),

@@ -68,16 +68,10 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
         (a.status, b.status),
         (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
     );
-    let person_of = |body: &str| {
-        body.split("name=\"person\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .map(str::to_string)
-    };
-    let p1 = person_of(&app.get(&format!("{list}/call"), Some(&c1)).await.body)
+    let p1 = person_on(&app.get(&format!("{list}/call"), Some(&c1)).await.body)
         .expect("caller 1 has someone");
     let call2 = app.get(&format!("{list}/call"), Some(&c2)).await;
-    let p2 = person_of(&call2.body).expect("caller 2 has someone");
+    let p2 = person_on(&call2.body).expect("caller 2 has someone");
     assert_ne!(p1, p2, "two callers never get the same person");
     assert!(call2.body.contains("href=\"tel:+44"), "a tel: link");
     cannot_open(&app, &c2, &p1).await;
@@ -136,7 +130,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     assert_eq!(consent["consents"]["phone"], false);
     // The next person for caller 1 is someone new, never p1 or p2.
     app.post(&next, Some(&c1), &[("csrf", &c1.csrf)]).await;
-    let p3 = person_of(&app.get(&format!("{list}/call"), Some(&c1)).await.body)
+    let p3 = person_on(&app.get(&format!("{list}/call"), Some(&c1)).await.body)
         .expect("a third person to call");
     assert!(p3 != p1 && p3 != p2);
     // Caller 1 lets p3 go (no answer), so the second list may offer them.
@@ -274,7 +268,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     for _ in 0..40 {
         app.post(&format!("{list2}/next"), Some(&c2), &[("csrf", &c2.csrf)])
             .await;
-        let Some(p) = person_of(&app.get(&format!("{list2}/call"), Some(&c2)).await.body) else {
+        let Some(p) = person_on(&app.get(&format!("{list2}/call"), Some(&c2)).await.body) else {
             break;
         };
         assert!(!called.contains(&p), "{p} offered twice");
@@ -424,35 +418,7 @@ async fn work_is_only_given_to_people_who_may_see_who_it_is_about(t: TestDb) {
 async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
     let app = App::new(&t).await;
     let m = app.sign_in(MEMBERSHIP).await;
-    let report = app
-        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
-        .await
-        .location;
-    let from = format!(
-        "report:{}:in_arrears",
-        report.trim_start_matches("/reports/")
-    );
-    let caller = {
-        let mut tx = t.db.begin_read().await.expect("tx");
-        rosette::store::accounts::user_by_email(&mut tx, CALLER)
-            .await
-            .expect("q")
-            .expect("caller")
-            .public_id
-    };
-    let list = app
-        .post(
-            "/calls",
-            Some(&m),
-            &[
-                ("csrf", &m.csrf),
-                ("from", &from),
-                ("name", "Arrears"),
-                ("caller", &caller),
-            ],
-        )
-        .await
-        .location;
+    let list = app.arrears_call_list(&m, &[CALLER]).await;
     let c = app.sign_in(CALLER).await;
     // The caller's home page shows the list given to her, and how many are waiting.
     let home = app.get("/", Some(&c)).await.body;
@@ -462,12 +428,6 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
     );
     app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
         .await;
-    let person_on = |body: &str| {
-        body.split("name=\"person\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .map(str::to_string)
-    };
     let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
     let first = person_on(&page).expect("someone to call");
     assert!(page.contains("still to call"), "how many are left");
@@ -537,47 +497,14 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
 async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb) {
     let app = App::new(&t).await;
     let m = app.sign_in(MEMBERSHIP).await;
-    let report = app
-        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
-        .await
-        .location;
-    let from = format!(
-        "report:{}:in_arrears",
-        report.trim_start_matches("/reports/")
-    );
-    let caller = {
-        let mut tx = t.db.begin_read().await.expect("tx");
-        rosette::store::accounts::user_by_email(&mut tx, CALLER)
-            .await
-            .expect("q")
-            .expect("caller")
-            .public_id
-    };
-    let list = app
-        .post(
-            "/calls",
-            Some(&m),
-            &[
-                ("csrf", &m.csrf),
-                ("from", &from),
-                ("name", "Arrears"),
-                ("caller", &caller),
-            ],
-        )
-        .await
-        .location;
+    let list = app.arrears_call_list(&m, &[CALLER]).await;
     let home = app.get("/", Some(&m)).await.body;
     assert!(home.contains("Follow-ups given to you"), "{home}");
     let c = app.sign_in(CALLER).await;
     app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
         .await;
     let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
-    let person = page
-        .split("name=\"person\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("someone to call")
-        .to_string();
+    let person = person_on(&page).expect("someone to call");
     let r = app
         .post(
             &format!("{list}/outcome"),
