@@ -110,6 +110,13 @@ await step("the Secretary signs in and sees the dashboard", async () => {
   await signIn(page, "secretary@example.org");
   await page.getByRole("heading", { name: "Members by status" }).waitFor();
   await audit(page, "dashboard");
+  // Every menu item is a thumb-sized target on a phone.
+  for (const item of await page.locator(".top nav a, .top nav button").all()) {
+    const box = await item.boundingBox();
+    if (!box || box.height < 44) {
+      throw new Error(`menu item "${(await item.textContent()).trim()}" is ${box?.height}px tall`);
+    }
+  }
 });
 
 let memberUrl;
