@@ -114,14 +114,6 @@ impl<T> Unaudited<T> {
         }
     }
 
-    /// The same entries, for another value (one built from the rows they name).
-    pub fn with<U>(self, value: U) -> Unaudited<U> {
-        Unaudited {
-            value,
-            entries: self.entries,
-        }
-    }
-
     /// Has the entries written (and committed) and gives back what was read.
     pub async fn audited(self, log: &Appender) -> Result<T> {
         log.append(self.entries).await?;

@@ -302,6 +302,24 @@ pub async fn open(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<O
     })
 }
 
+/// The people flagged for an officer on a list, for its organiser (audited when it names
+/// anyone); callers see none.
+pub async fn flagged(tx: &mut Tx, who: &Principal, opened: &Opened) -> Result<Vec<calls::Flagged>> {
+    if !opened.organiser {
+        return Ok(Vec::new());
+    }
+    let flagged = calls::flagged(tx, opened.list.id).await?;
+    if !flagged.is_empty() {
+        let named: Vec<(i64, i64)> = flagged
+            .iter()
+            .map(|f| (opened.list.local_party_id, f.person_id))
+            .collect();
+        let what = format!("flagged on {}", opened.list.name);
+        audit::people(tx, who, "calls.view", &what, &named).await?;
+    }
+    Ok(flagged)
+}
+
 /// A list the principal calls on.
 async fn open_to_call(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<CallList> {
     let opened = open(tx, who, id).await?;

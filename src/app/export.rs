@@ -235,8 +235,8 @@ pub async fn list(
         bounds: rules.status.bounds(today),
     };
     let (rows, _) = roster::list(tx, &q, None, 1_000_000).await?;
-    let query = serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default();
-    crate::app::audit::listed(tx, who, "export", &format!("member export ?{query}"), &rows).await?;
+    let what = format!("member export ?{}", filter.to_query());
+    crate::app::audit::listed(tx, who, "export", &what, &rows).await?;
     Ok(rows
         .iter()
         .map(|l| {

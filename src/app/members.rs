@@ -49,10 +49,16 @@ pub async fn search(
     };
     let (rows, next) = roster::list(tx, &q, from, limit).await?;
     let total = roster::count(tx, &q).await?;
-    let query = serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default();
-    let what = format!("member list ?{query}");
-    let shown = Unaudited::listed((), who, "member.search", &what, &rows);
-    Ok(shown.with(Found { rows, next, total }))
+    let what = format!("member list ?{}", filter.to_query());
+    let shown = rows.clone();
+    let found = Found { rows, next, total };
+    Ok(Unaudited::listed(
+        found,
+        who,
+        "member.search",
+        &what,
+        &shown,
+    ))
 }
 
 /// A person in `who`'s write scope: `NotFound` if unseen, `Forbidden` if seen but not
@@ -82,17 +88,11 @@ pub async fn history(tx: &mut Tx<impl Mode>, who: &Principal, l: &Listed) -> Res
 
 /// A person's payments, newest first. Payments are outside a caller's scope, so for a
 /// caller they are not there, like any other record out of scope.
-pub async fn payments(
-    tx: &mut Tx<impl Mode>,
-    who: &Principal,
-    id: &str,
-) -> Result<(Listed, Vec<Payment>)> {
+pub async fn payments(tx: &mut Tx<impl Mode>, who: &Principal, l: &Listed) -> Result<Vec<Payment>> {
     if !who.scope.is_officer() {
         return Err(AppError::NotFound);
     }
-    let l = find(tx, who, id).await?;
-    let paid = roster::payments(tx, &who.scope.read, who.user.id, l.membership_id).await?;
-    Ok((l, paid))
+    Ok(roster::payments(tx, &who.scope.read, who.user.id, l.membership_id).await?)
 }
 
 /// One person's record as their page shows it, trimmed to what the principal may see:
@@ -173,7 +173,7 @@ pub async fn record(
         record.details.notes = None;
     } else {
         record.calls = calls::outcomes_for(tx, person_id).await?;
-        record.payments = payments(tx, who, id).await?.1;
+        record.payments = payments(tx, who, &record.person).await?;
         record.viewers = roster::viewers(tx, person_id, 10).await?;
         record.tags = tags(tx, who, &record.person).await?;
         record.tasks = tasks::for_person(tx, person_id).await?;

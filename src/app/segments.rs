@@ -26,9 +26,7 @@ pub async fn save(tx: &mut Tx, who: &Principal, name: &str, query: &str) -> Resu
                 .collect(),
         )
     })?;
-    let canonical = serde_urlencoded::to_string(filter.to_pairs())
-        .map_err(|_| AppError::field("query", "the filters cannot be written down"))?;
-    match segments::create(tx, lp, name, &canonical, who.actor()).await {
+    match segments::create(tx, lp, name, &filter.to_query(), who.actor()).await {
         Ok(s) => Ok(s),
         Err(StoreError::Invalid(m)) => Err(AppError::field("name", m)),
         Err(StoreError::Taken(_)) => Err(AppError::field(

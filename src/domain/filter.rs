@@ -322,6 +322,12 @@ impl MemberFilter {
         }
     }
 
+    /// `to_pairs` as query-string text (`status=lapsed&branch=riverside`).
+    pub fn to_query(&self) -> String {
+        // Text pairs always encode; an empty string would only widen what is named.
+        serde_urlencoded::to_string(self.to_pairs()).unwrap_or_default()
+    }
+
     /// The canonical query string: what a saved segment keeps and a link repeats.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut out: Vec<(&'static str, String)> = Vec::new();

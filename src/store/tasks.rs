@@ -110,6 +110,22 @@ pub async fn mine(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<Vec<Open>> {
     tx.fetch_all(&q).await
 }
 
+/// How many open tasks a user has.
+pub async fn count_mine(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<i64> {
+    let (n,): (i64,) = tx
+        .fetch_optional(
+            &Query::select()
+                .expr(Expr::col(Tasks::Id).count())
+                .from(Tasks::Table)
+                .and_where(Expr::col(Tasks::AssigneeId).eq(user_id))
+                .and_where(Expr::col(Tasks::DoneAt).is_null())
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or((0,));
+    Ok(n)
+}
+
 /// A person's open tasks.
 pub async fn for_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Open>> {
     let mut q = open_tasks();

@@ -152,10 +152,7 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Member>>> {
     let pairs = pairs_of(raw)?;
     let filter = MemberFilter::parse(&pairs).map_err(ApiError::Invalid)?;
-    let what = format!(
-        "members ?{}",
-        serde_urlencoded::to_string(filter.to_pairs()).unwrap_or_default()
-    );
+    let what = format!("members ?{}", filter.to_query());
     page_of(&state, &who, &pairs, &filter, &what).await
 }
 
@@ -333,7 +330,8 @@ pub async fn payments(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Page<Payment>>> {
     let mut tx = state.db.begin().await?;
-    let (l, payments) = members::payments(&mut tx, &who, &id).await?;
+    let l = members::find(&mut tx, &who, &id).await?;
+    let payments = members::payments(&mut tx, &who, &l).await?;
     audit::about(&mut tx, &who, &l, "payment.view", "via API").await?;
     tx.commit().await?;
     Ok(Json(Page::all(

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::app::{AppError, audit as app_audit, calls as app_calls};
+use crate::app::{AppError, calls as app_calls};
 use crate::domain::calls::Outcome;
 use crate::store::{Mode, accounts, calls};
 use crate::web::auth::{NoFields, Officer, Posted};
@@ -173,30 +173,15 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
+    let opened = app_calls::open(&mut tx, &officer, &id).await?;
+    let (waiting, done, blocked, _) = calls::progress(&mut tx, opened.list.id).await?;
+    let flagged = app_calls::flagged(&mut tx, &officer, &opened).await?;
+    tx.commit().await?;
     let app_calls::Opened {
         list,
         organiser,
         caller,
-    } = app_calls::open(&mut tx, &officer, &id).await?;
-    let (waiting, done, blocked, _) = calls::progress(&mut tx, list.id).await?;
-    let flagged = if organiser {
-        calls::flagged(&mut tx, list.id).await?
-    } else {
-        Vec::new()
-    };
-    let named: Vec<(i64, i64)> = flagged
-        .iter()
-        .map(|f| (list.local_party_id, f.person_id))
-        .collect();
-    app_audit::people(
-        &mut tx,
-        &officer,
-        "calls.view",
-        &format!("flagged on {}", list.name),
-        &named,
-    )
-    .await?;
-    tx.commit().await?;
+    } = opened;
     Ok(Html(
         CallListPage {
             nav: officer.nav(),

@@ -7,7 +7,7 @@ use axum::response::Html;
 use chrono::NaiveDate;
 
 use super::{Row, row};
-use crate::app::audit as app_audit;
+use crate::app::audit::Unaudited;
 use crate::domain::Status;
 use crate::domain::filter::MemberFilter;
 use crate::store::roster::{self, ListQuery};
@@ -53,7 +53,7 @@ pub async fn dashboard(
     let bounds = state.rules.status.bounds(today);
     let grants = &officer.scope.read;
     let uid = officer.user.id;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let counts = roster::status_counts(&mut tx, grants, uid, &bounds).await?;
     let months = chart::last_twelve_months(today);
     let since = months[0];
@@ -82,7 +82,7 @@ pub async fn dashboard(
         .sum();
     let good_standing = count_of(Status::New) + count_of(Status::Current);
     // Only how many: the names are on the tasks page, which audits them.
-    let mine = crate::store::tasks::mine(&mut tx, uid).await?.len() as i64;
+    let mine = crate::store::tasks::count_mine(&mut tx, uid).await?;
     let todo = vec![
         Todo {
             label: "Follow-ups given to you (flags from callers among them)",
@@ -117,8 +117,9 @@ pub async fn dashboard(
     } else {
         crate::app::calls::lists(&mut tx, &officer).await?
     };
-    let assigned = if officer.scope.is_officer() {
-        Vec::new()
+    // Only a caller's home names anyone; it is on the record before it is shown.
+    let shared = if officer.scope.is_officer() {
+        None
     } else {
         let filter = MemberFilter::default();
         let q = ListQuery {
@@ -128,17 +129,25 @@ pub async fn dashboard(
             bounds,
         };
         let (rows, _) = roster::list(&mut tx, &q, None, 100).await?;
-        app_audit::listed(
-            &mut tx,
+        let what = "people shared with me";
+        Some(Unaudited::listed(
+            rows.clone(),
             &officer,
             "member.list",
-            "people shared with me",
+            what,
             &rows,
-        )
-        .await?;
-        rows.iter().map(|l| row(l, &state, today)).collect()
+        ))
     };
     tx.commit().await?;
+    let assigned = match shared {
+        Some(shared) => shared
+            .audited(&state.audit)
+            .await?
+            .iter()
+            .map(|l| row(l, &state, today))
+            .collect(),
+        None => Vec::new(),
+    };
     let page = Dashboard {
         nav: officer.nav(),
         today: uk_date(&today),

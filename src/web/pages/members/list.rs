@@ -180,7 +180,7 @@ pub async fn member_list(
         PAGE_SIZE,
     )
     .await?;
-    let query = query_string(&filter.to_pairs());
+    let query = filter.to_query();
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
     tx.commit().await?;
     let found = found.audited(&state.audit).await?;
