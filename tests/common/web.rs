@@ -219,6 +219,26 @@ impl App {
         made.location
     }
 
+    /// `caller` records `outcome` for `person` on the call list at `list`, with any
+    /// further fields of the form.
+    pub async fn outcome(
+        &self,
+        list: &str,
+        caller: &Session,
+        person: &str,
+        outcome: &str,
+        more: &[(&str, &str)],
+    ) -> Reply {
+        let mut form = vec![
+            ("csrf", caller.csrf.as_str()),
+            ("person", person),
+            ("outcome", outcome),
+        ];
+        form.extend_from_slice(more);
+        self.post(&format!("{list}/outcome"), Some(caller), &form)
+            .await
+    }
+
     pub async fn token(&self, email: &str) -> String {
         officers::create_token(&self.db, email)
             .await

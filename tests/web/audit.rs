@@ -139,30 +139,24 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
     hold(&c).await;
     let first =
         person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body).expect("someone to call");
-    app.post(
-        &format!("{list}/outcome"),
-        Some(&c),
-        &[
-            ("csrf", &c.csrf),
-            ("person", &first),
-            ("outcome", "wrong_number"),
-            ("needs_officer", "yes"),
-        ],
+    app.outcome(
+        &list,
+        &c,
+        &first,
+        "wrong_number",
+        &[("needs_officer", "yes")],
     )
     .await;
     hold(&c).await;
     let second =
         person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body).expect("someone to call");
     let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c),
-            &[
-                ("csrf", &c.csrf),
-                ("person", &second),
-                ("outcome", "call_back"),
-                ("call_back_on", "2026-11-27"),
-            ],
+        .outcome(
+            &list,
+            &c,
+            &second,
+            "call_back",
+            &[("call_back_on", "2026-11-27")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);

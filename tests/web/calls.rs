@@ -77,37 +77,17 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     cannot_open(&app, &c2, &p1).await;
 
     // Recording for someone you do not hold is refused; your own is saved and timelined.
-    let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c2),
-            &[
-                ("csrf", &c2.csrf),
-                ("person", &p1),
-                ("outcome", "no_answer"),
-            ],
-        )
-        .await;
+    let r = app.outcome(&list, &c2, &p1, "no_answer", &[]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c1),
-            &[("csrf", &c1.csrf), ("person", &p1), ("outcome", "")],
-        )
-        .await;
+    let r = app.outcome(&list, &c1, &p1, "", &[]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c1),
-            &[
-                ("csrf", &c1.csrf),
-                ("person", &p1),
-                ("outcome", "do_not_call"),
-                ("notes", "asked politely"),
-                ("needs_officer", "yes"),
-            ],
+        .outcome(
+            &list,
+            &c1,
+            &p1,
+            "do_not_call",
+            &[("notes", "asked politely"), ("needs_officer", "yes")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -134,28 +114,15 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
         .expect("a third person to call");
     assert!(p3 != p1 && p3 != p2);
     // Caller 1 lets p3 go (no answer), so the second list may offer them.
-    app.post(
-        &format!("{list}/outcome"),
-        Some(&c1),
-        &[
-            ("csrf", &c1.csrf),
-            ("person", &p3),
-            ("outcome", "no_answer"),
-        ],
-    )
-    .await;
+    app.outcome(&list, &c1, &p3, "no_answer", &[]).await;
     // "Call back" makes a follow-up for the caller, due when the person asked.
     let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c2),
-            &[
-                ("csrf", &c2.csrf),
-                ("person", &p2),
-                ("outcome", "call_back"),
-                ("call_back_on", "2026-11-25"),
-                ("notes", "after work"),
-            ],
+        .outcome(
+            &list,
+            &c2,
+            &p2,
+            "call_back",
+            &[("call_back_on", "2026-11-25"), ("notes", "after work")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -272,12 +239,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
             break;
         };
         assert!(!called.contains(&p), "{p} offered twice");
-        app.post(
-            &format!("{list2}/outcome"),
-            Some(&c2),
-            &[("csrf", &c2.csrf), ("person", &p), ("outcome", "no_answer")],
-        )
-        .await;
+        app.outcome(&list2, &c2, &p, "no_answer", &[]).await;
         called.push(p);
     }
     assert!(!called.is_empty());
@@ -431,30 +393,19 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
     let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
     let first = person_on(&page).expect("someone to call");
     assert!(page.contains("still to call"), "how many are left");
-    let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c),
-            &[
-                ("csrf", &c.csrf),
-                ("person", &first),
-                ("outcome", "no_answer"),
-            ],
-        )
-        .await;
+    let r = app.outcome(&list, &c, &first, "no_answer", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = app.get(&r.location, Some(&c)).await.body;
     let second = person_on(&page).expect("the next person, without asking");
     assert_ne!(second, first);
 
     let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c),
+        .outcome(
+            &list,
+            &c,
+            &second,
+            "call_back",
             &[
-                ("csrf", &c.csrf),
-                ("person", &second),
-                ("outcome", "call_back"),
                 ("notes", "ring after six"),
                 ("needs_officer", "yes"),
                 ("call_back_on", "31/02/2027"),
@@ -478,15 +429,12 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
     assert!(r.body.contains("value=\"yes\" checked"), "the flag is kept");
     // The day as the date field sends it is taken.
     let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c),
-            &[
-                ("csrf", &c.csrf),
-                ("person", &second),
-                ("outcome", "call_back"),
-                ("call_back_on", "2026-11-28"),
-            ],
+        .outcome(
+            &list,
+            &c,
+            &second,
+            "call_back",
+            &[("call_back_on", "2026-11-28")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -506,13 +454,12 @@ async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb)
     let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
     let person = person_on(&page).expect("someone to call");
     let r = app
-        .post(
-            &format!("{list}/outcome"),
-            Some(&c),
+        .outcome(
+            &list,
+            &c,
+            &person,
+            "will_renew",
             &[
-                ("csrf", &c.csrf),
-                ("person", &person),
-                ("outcome", "will_renew"),
                 ("notes", "wants to pay by cheque"),
                 ("needs_officer", "yes"),
             ],
