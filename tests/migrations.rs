@@ -93,7 +93,7 @@ async fn a_register_kept_by_the_release_before_survives_the_upgrade(t: TestDb) {
     assert_eq!(people(&old.db).await, before);
     // "Who opened this record" now reads the people table alone: the old entry is in it.
     let mut tx = old.db.begin_read().await.unwrap();
-    let viewers = rosette::store::roster::viewers(&mut tx, person_id, 10)
+    let viewers = rosette::store::roster::noted(&mut tx, person_id, "member.view", 10)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -102,7 +102,10 @@ async fn a_register_kept_by_the_release_before_survives_the_upgrade(t: TestDb) {
         1,
         "the entry kept before the upgrade names them"
     );
-    assert_eq!(viewers[0].1, "membership@example.org");
+    assert_eq!(
+        viewers[0].by, "membership@example.org",
+        "no such user: as written"
+    );
     let mut tx = old.db.begin().await.unwrap();
     assert!(
         jobs::enqueue(

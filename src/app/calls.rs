@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate, Utc};
 
+use super::audit::Unaudited;
 use super::{AppError, Principal, Result, audit};
 use crate::app::report::ActionReport;
 use crate::domain::access::Reach;
@@ -12,6 +13,7 @@ use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
 use crate::domain::dates::parse_date;
 use crate::domain::fields::check_text;
 use crate::domain::filter::MemberFilter;
+use crate::domain::report::Section;
 use crate::domain::{Channel, Rules};
 use crate::store::calls::{self, CallList};
 use crate::store::roster::{self, ListQuery, Listed};
@@ -26,10 +28,23 @@ pub struct Source {
     pub local_party_id: i64,
     /// People in the principal's write scope with phone consent and a number.
     pub people: Vec<i64>,
-    /// What the source is, in words: "in arrears from the report 1 Nov to 14 Nov".
+    /// What the source is, in words: "the In arrears section of the report 1 Nov 2026 to
+    /// 14 Nov 2026".
     pub label: String,
-    /// People the source names who are left out for want of consent or a number.
-    pub left_out: usize,
+    /// A name for a list made from it: "In arrears, 1 Nov 2026 to 14 Nov 2026".
+    pub name: String,
+    /// People the source names who cannot be called, and why.
+    pub left_out: Vec<LeftOut>,
+    /// The member list's filter (a query string) for the source's people who have not
+    /// agreed to phone calls: another way to reach them, and a segment to save.
+    pub other_way: Option<String>,
+}
+
+/// Someone a call list leaves out.
+#[derive(Debug, Clone)]
+pub struct LeftOut {
+    pub person: Listed,
+    pub why: &'static str,
 }
 
 /// Reads a source: `report:ID:SECTION` or `segment:ID`.
@@ -44,31 +59,39 @@ pub async fn source(
         return Err(AppError::Forbidden);
     }
     check_text(text, false).map_err(|e| AppError::field("from", e))?;
-    let (lp, mut filter, only, label) = match text.split(':').collect::<Vec<_>>()[..] {
+    let (lp, mut filter, only, label, name, other_way) = match text.split(':').collect::<Vec<_>>()[..]
+    {
         ["report", id, section] => {
             let kept = reports::get(tx, id, &who.scope.local_parties)
                 .await?
                 .ok_or(AppError::NotFound)?;
+            let section = Section::parse(section).ok_or(AppError::NotFound)?;
             let report: ActionReport = serde_json::from_str(&kept.body)
                 .map_err(|e| AppError::field("from", format!("the report cannot be read: {e}")))?;
             let ids: HashSet<String> = report
                 .sections
-                .get(section)
-                .ok_or(AppError::NotFound)?
-                .iter()
+                .get(section.as_str())
+                .into_iter()
+                .flatten()
                 .map(|r| r.id.clone())
                 .collect();
-            let label = format!(
-                "{} from the report {} to {}",
-                section.replace('_', " "),
+            let period = format!(
+                "{} to {}",
                 kept.period_from.format("%-d %b %Y"),
                 kept.period_to.format("%-d %b %Y")
             );
+            let other_way = section.status_now().map(|status| MemberFilter {
+                statuses: vec![status],
+                consents: vec![(Channel::Phone, false)],
+                ..MemberFilter::default()
+            });
             (
                 kept.local_party_id,
                 MemberFilter::default(),
                 Some(ids),
-                label,
+                format!("the {} section of the report {period}", section.label()),
+                format!("{}, {period}", section.label()),
+                other_way,
             )
         }
         ["segment", id] => {
@@ -78,11 +101,16 @@ pub async fn source(
             let filter = super::segments::filter_of(&seg.query).map_err(|_| {
                 AppError::field("from", "this segment's filters are no longer valid")
             })?;
+            let mut other_way = filter.clone();
+            other_way.consents.retain(|(c, _)| *c != Channel::Phone);
+            other_way.consents.push((Channel::Phone, false));
             (
                 seg.local_party_id,
                 filter,
                 None,
                 format!("the segment {}", seg.name),
+                seg.name.clone(),
+                Some(other_way),
             )
         }
         _ => {
@@ -92,28 +120,56 @@ pub async fn source(
             ));
         }
     };
-    let named = |rows: &[Listed]| -> Vec<Listed> {
-        rows.iter()
+    let named = |rows: Vec<Listed>| -> Vec<Listed> {
+        rows.into_iter()
             .filter(|r| r.local_party_id == lp)
             .filter(|r| only.as_ref().is_none_or(|ids| ids.contains(&r.public_id)))
-            .cloned()
             .collect()
     };
-    let all_named = named(&in_write_scope(tx, who, rules, today, &filter).await?).len();
+    let everyone = named(in_write_scope(tx, who, rules, today, &filter).await?);
     // Only people who agreed to phone calls and have a number: consent comes first.
     filter.consents.retain(|(c, _)| *c != Channel::Phone);
     filter.consents.push((Channel::Phone, true));
-    let people: Vec<i64> = named(&in_write_scope(tx, who, rules, today, &filter).await?)
-        .iter()
-        .filter(|r| r.mobile.is_some() || r.phone.is_some())
+    let agreed: HashSet<i64> = named(in_write_scope(tx, who, rules, today, &filter).await?)
+        .into_iter()
         .map(|r| r.person_id)
         .collect();
+    let mut people = Vec::new();
+    let mut left_out = Vec::new();
+    for person in everyone {
+        let why = if !agreed.contains(&person.person_id) {
+            "has not agreed to phone calls"
+        } else if person.mobile.is_none() && person.phone.is_none() {
+            "has no phone number"
+        } else {
+            people.push(person.person_id);
+            continue;
+        };
+        left_out.push(LeftOut { person, why });
+    }
     Ok(Source {
         local_party_id: lp,
-        left_out: all_named.saturating_sub(people.len()),
         people,
         label,
+        name,
+        left_out,
+        other_way: other_way.map(|f| f.to_query()),
     })
+}
+
+/// A source as the officer's form shows it, naming the people it leaves out (so it is
+/// on the record before it is shown).
+pub async fn preview(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    text: &str,
+) -> Result<Unaudited<Source>> {
+    let from = source(tx, who, rules, today, text).await?;
+    let shown: Vec<Listed> = from.left_out.iter().map(|l| l.person.clone()).collect();
+    let what = format!("left out of a call list from {}", from.label);
+    Ok(Unaudited::listed(from, who, "member.list", &what, &shown))
 }
 
 async fn in_write_scope(
@@ -156,24 +212,7 @@ pub async fn build(
     let lp = from.local_party_id;
     let mut caller_ids = Vec::new();
     for p in &new.callers {
-        let Some(u) = accounts::role_holder(tx, lp, p).await? else {
-            return Err(AppError::field(
-                "caller",
-                "Choose callers from the local party's officers and callers.",
-            ));
-        };
-        let hidden = hidden_from(tx, u.id, lp, &from.people).await?;
-        if hidden > 0 {
-            return Err(AppError::field(
-                "caller",
-                format!(
-                    "{} cannot see {hidden} of the {} people on this list, and a call would show them their names and numbers. Give them the caller role, or choose another caller.",
-                    u.name,
-                    from.people.len()
-                ),
-            ));
-        }
-        caller_ids.push(u.id);
+        caller_ids.push(checked_caller(tx, lp, p, &from.people).await?.id);
     }
     let name = new.name.trim();
     check_text(name, false).map_err(|e| AppError::field("name", e))?;
@@ -302,22 +341,116 @@ pub async fn open(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<O
     })
 }
 
-/// The people flagged for an officer on a list, for its organiser (audited when it names
-/// anyone); callers see none.
-pub async fn flagged(tx: &mut Tx, who: &Principal, opened: &Opened) -> Result<Vec<calls::Flagged>> {
+/// Everyone on a list with the outcomes of their calls, for its organiser (audited when
+/// it names anyone); callers see none of it.
+pub async fn people(tx: &mut Tx, who: &Principal, opened: &Opened) -> Result<Vec<calls::OnList>> {
     if !opened.organiser {
         return Ok(Vec::new());
     }
-    let flagged = calls::flagged(tx, opened.list.id).await?;
-    if !flagged.is_empty() {
-        let named: Vec<(i64, i64)> = flagged
+    let people = calls::people(tx, opened.list.id).await?;
+    if !people.is_empty() {
+        let named: Vec<(i64, i64)> = people
             .iter()
-            .map(|f| (opened.list.local_party_id, f.person_id))
+            .map(|p| (opened.list.local_party_id, p.person_id))
             .collect();
-        let what = format!("flagged on {}", opened.list.name);
+        let what = format!("on the call list {}", opened.list.name);
         audit::people(tx, who, "calls.view", &what, &named).await?;
     }
-    Ok(flagged)
+    Ok(people)
+}
+
+/// Who calls on a list.
+pub async fn callers(tx: &mut Tx<impl Mode>, opened: &Opened) -> Result<Vec<calls::Caller>> {
+    Ok(calls::callers(tx, opened.list.id).await?)
+}
+
+/// A role holder in the list's local party who may be shown everyone on it: the one
+/// check for every way a caller is given a list.
+async fn checked_caller(
+    tx: &mut Tx,
+    lp: i64,
+    public_id: &str,
+    people: &[i64],
+) -> Result<accounts::User> {
+    let Some(u) = accounts::role_holder(tx, lp, public_id).await? else {
+        return Err(AppError::field(
+            "caller",
+            "Choose callers from the local party's officers and callers.",
+        ));
+    };
+    let hidden = hidden_from(tx, u.id, lp, people).await?;
+    if hidden > 0 {
+        return Err(AppError::field(
+            "caller",
+            format!(
+                "{} cannot see {hidden} of the {} people on this list, and a call would show them their names and numbers. Give them the caller role, or choose another caller.",
+                u.name,
+                people.len()
+            ),
+        ));
+    }
+    Ok(u)
+}
+
+/// The organiser of a list (and only they) changes its callers.
+async fn organised(tx: &mut Tx, who: &Principal, id: &str) -> Result<Opened> {
+    let opened = open(tx, who, id).await?;
+    if opened.organiser {
+        Ok(opened)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Gives the list to one more caller; returns their name.
+pub async fn add_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<String> {
+    let opened = organised(tx, who, id).await?;
+    let list = &opened.list;
+    let people: Vec<i64> = calls::people(tx, list.id)
+        .await?
+        .iter()
+        .map(|p| p.person_id)
+        .collect();
+    let u = checked_caller(tx, list.local_party_id, caller, &people).await?;
+    if calls::add_caller(tx, list.id, u.id).await? {
+        let detail = format!("{} now calls on {}", u.name, list.name);
+        audit::note(
+            tx,
+            who,
+            Some(list.local_party_id),
+            "calls.callers",
+            &list.public_id,
+            &detail,
+            &[],
+        )
+        .await?;
+    }
+    Ok(u.name)
+}
+
+/// Takes the list from a caller (anyone they held goes back to waiting); returns their
+/// name.
+pub async fn remove_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<String> {
+    let opened = organised(tx, who, id).await?;
+    let list = &opened.list;
+    let u = calls::callers(tx, list.id)
+        .await?
+        .into_iter()
+        .find(|c| c.public_id == caller)
+        .ok_or(AppError::NotFound)?;
+    calls::remove_caller(tx, list.id, u.user_id).await?;
+    let detail = format!("{} no longer calls on {}", u.name, list.name);
+    audit::note(
+        tx,
+        who,
+        Some(list.local_party_id),
+        "calls.callers",
+        &list.public_id,
+        &detail,
+        &[],
+    )
+    .await?;
+    Ok(u.name)
 }
 
 /// A list the principal calls on.
@@ -331,15 +464,15 @@ async fn open_to_call(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Resu
 }
 
 /// Gives the caller the next person due (or keeps the one they hold), and shares that
-/// person's name and phone with them. On a "done when renewed" list, people who renewed
-/// meanwhile are settled without a call.
+/// person's name and phone with them; false if nobody is free for them now. On a "done
+/// when renewed" list, people who renewed meanwhile are settled without a call.
 pub async fn next(
     tx: &mut Tx,
     who: &Principal,
     rules: &Rules,
     today: NaiveDate,
     id: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let list = open_to_call(tx, who, id).await?;
     let now = Utc::now();
     let renewed_counts = DoneWhen::parse(&list.done_when) == Some(DoneWhen::Renewed);
@@ -359,9 +492,9 @@ pub async fn next(
             continue;
         }
         accounts::share_with_caller(tx, who.user.id, person).await?;
-        break;
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// The person the caller holds on a list now, opened for the call (and audited).

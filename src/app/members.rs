@@ -2,7 +2,7 @@
 //! consents, recording a payment or their leaving. Each writes history and an audit entry
 //! in the caller's transaction.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::audit::Unaudited;
 use super::{AppError, Principal, Result};
@@ -110,14 +110,19 @@ pub struct Record {
     pub continuous_since: Option<NaiveDate>,
     pub calls: Vec<calls::CallNote>,
     pub payments: Vec<Payment>,
-    /// Who opened the record lately: when and who.
-    pub viewers: Vec<(DateTime<Utc>, String)>,
+    /// Who opened the record lately.
+    pub viewers: Vec<roster::Noted>,
+    /// Changes to their contact details and consents: when, by whom, which fields.
+    pub changes: Vec<roster::Noted>,
     pub tags: Vec<String>,
     pub tasks: Vec<tasks::Open>,
     /// Who a follow-up may be given to, and who the person may be shared with.
     pub assignees: Vec<(String, String)>,
     pub callers: Vec<(String, String)>,
 }
+
+/// The audit action of a change to someone's contact details, which their history shows.
+const CHANGED: &str = "member.update";
 
 /// Opens a person's record (audited as `member.view`).
 pub async fn record(
@@ -159,6 +164,7 @@ pub async fn record(
         calls: Vec::new(),
         payments: Vec::new(),
         viewers: Vec::new(),
+        changes: Vec::new(),
         tags: Vec::new(),
         tasks: Vec::new(),
         assignees: Vec::new(),
@@ -174,7 +180,8 @@ pub async fn record(
     } else {
         record.calls = calls::outcomes_for(tx, person_id).await?;
         record.payments = payments(tx, who, &record.person).await?;
-        record.viewers = roster::viewers(tx, person_id, 10).await?;
+        record.viewers = roster::noted(tx, person_id, "member.view", 10).await?;
+        record.changes = roster::noted(tx, person_id, CHANGED, 100).await?;
         record.tags = tags(tx, who, &record.person).await?;
         record.tasks = tasks::for_person(tx, person_id).await?;
     }
@@ -227,14 +234,15 @@ pub async fn save_contact(
         d.sms_consent,
         d.post_consent,
     ];
+    // In words, as the person's history and the audit log both show them.
     let before = [
-        ("first_name", Some(l.first_name.clone())),
-        ("last_name", Some(l.last_name.clone())),
+        ("first name", Some(l.first_name.clone())),
+        ("last name", Some(l.last_name.clone())),
         ("email", l.email.clone()),
         ("mobile", l.mobile.clone()),
         ("phone", l.phone.clone()),
-        ("address_line1", d.address_line1.clone()),
-        ("address_line2", d.address_line2.clone()),
+        ("address", d.address_line1.clone()),
+        ("address", d.address_line2.clone()),
         ("town", d.town.clone()),
         ("postcode", l.postcode.clone()),
         ("gender", l.gender.clone()),
@@ -262,10 +270,10 @@ pub async fn save_contact(
         .map(|((field, _), _)| *field)
         .collect();
     for (i, name) in [
-        "email_consent",
-        "phone_consent",
-        "sms_consent",
-        "post_consent",
+        "email consent",
+        "phone consent",
+        "text message consent",
+        "post consent",
     ]
     .into_iter()
     .enumerate()
@@ -274,6 +282,7 @@ pub async fn save_contact(
             changed.push(name);
         }
     }
+    changed.dedup();
     if changed.is_empty() {
         return Ok(());
     }
@@ -289,7 +298,7 @@ pub async fn save_contact(
         tx,
         who,
         l,
-        "member.update",
+        CHANGED,
         &format!("changed {}", changed.join(", ")),
     )
     .await?;

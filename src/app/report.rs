@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::access::{Grant, Reach};
 use crate::domain::report::{Period, Section, sections};
-use crate::domain::{Role, Rules, UnitKind};
+use crate::domain::{Role, Rules, Status, UnitKind};
 use crate::store::roster;
 use crate::store::{Db, Mode, StoreError, Tx, accounts, audit, members, outbox, reports, units};
 
@@ -130,7 +130,8 @@ pub async fn action_report(
     })
 }
 
-/// The report as CSV rows (a header, then one row per person per section).
+/// The report as CSV rows (a header, then one row per person per section): codes for
+/// scripts, and their names for people in the last columns.
 pub fn csv_rows(report: &ActionReport) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for section in Section::ALL {
@@ -145,6 +146,10 @@ pub fn csv_rows(report: &ActionReport) -> Vec<Vec<String>> {
                 r.mobile.clone().unwrap_or_default(),
                 r.phone.clone().unwrap_or_default(),
                 r.email.clone().unwrap_or_default(),
+                section.label().to_string(),
+                Status::parse(&r.status)
+                    .map_or("", Status::label)
+                    .to_string(),
             ]);
         }
     }
@@ -161,6 +166,9 @@ pub const CSV_COLUMNS: &[&str] = &[
     "mobile",
     "phone",
     "email",
+    // Added after the columns scripts already read by position.
+    "section_name",
+    "status_name",
 ];
 
 /// How many days a local party's report covers: its own setting, or the rules' default.
@@ -219,7 +227,7 @@ pub async fn keep(
                             .count()
                     })
                     .unwrap_or(0);
-                format!("  {:<16} {n}", s.as_str().replace('_', " "))
+                format!("  {:<18} {n}", s.label())
             })
             .collect();
         let scope = slice.map_or_else(|| local_party.name.clone(), |_| role.unit_name.clone());
@@ -244,8 +252,8 @@ pub async fn keep(
     Ok(Some(id))
 }
 
-/// An officer asks for the report of the period ending today (their own local party's);
-/// returns the kept report's id, whether this call kept it or an earlier one did.
+/// An officer asks for a report up to today (their own local party's), starting where
+/// the last kept one ended; returns the kept report's id, whether this call kept it or an earlier one did.
 pub async fn make(
     db: &Db,
     who: &crate::app::Principal,
@@ -265,7 +273,9 @@ pub async fn make(
         ReportError::Unit(m) => AppError::field("unit", m),
     };
     let mut tx = db.begin_read().await?;
-    let period = Period::ending(
+    let last_kept = reports::list(&mut tx, &[lp], 1).await?;
+    let period = Period::following(
+        last_kept.first().map(|k| k.period_to),
         today,
         period_days(&mut tx, rules, lp).await.map_err(unreadable)?,
     );

@@ -135,6 +135,43 @@ impl Scope {
         scope
     }
 
+    /// The units the read grants name (local parties and branches), for `in_words`.
+    pub fn units_named(&self) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for g in &self.read {
+            push_new(&mut ids, g.local_party_id);
+            if let Reach::Branch(b) = g.reach {
+                push_new(&mut ids, b);
+            }
+        }
+        ids
+    }
+
+    /// Who the user sees, in words, so every figure can say whom it counts: "everyone in
+    /// Anytown; women in Bigtown". `name` gives a unit's name by id.
+    pub fn in_words(&self, name: impl Fn(i64) -> String) -> String {
+        let words: Vec<String> = self
+            .read
+            .iter()
+            .map(|g| match g.reach {
+                Reach::Everyone => format!("everyone in {}", name(g.local_party_id)),
+                Reach::Women => format!("women in {}", name(g.local_party_id)),
+                Reach::Branch(b) => format!("the {} branch", name(b)),
+                Reach::AssignedToMe => {
+                    format!(
+                        "people shared with you to call in {}",
+                        name(g.local_party_id)
+                    )
+                }
+            })
+            .collect();
+        if words.is_empty() {
+            "nobody yet: you hold no role".into()
+        } else {
+            words.join("; ")
+        }
+    }
+
     /// Whether the user sees every person of some local party (the officers a local party
     /// may require a second factor of).
     pub fn sees_everyone(&self) -> bool {
@@ -211,6 +248,32 @@ mod tests {
             6
         ));
         assert!(!sees_branch(&[], 1, 6));
+    }
+
+    #[test]
+    fn a_scope_says_whom_it_sees_by_name() {
+        let name =
+            |id: i64| ["", "Anytown", "Bigtown", "", "", "Riverside"][id as usize].to_string();
+        let officer = Scope::of(
+            7,
+            &[at(Role::MembershipOfficer, 1, UnitKind::LocalParty, 1)],
+        );
+        assert_eq!(officer.in_words(name), "everyone in Anytown");
+        assert_eq!(officer.units_named(), [1]);
+        let mixed = Scope::of(
+            7,
+            &[
+                at(Role::WomensOfficer, 1, UnitKind::LocalParty, 1),
+                at(Role::BranchSecretary, 5, UnitKind::Branch, 2),
+                at(Role::Caller, 2, UnitKind::LocalParty, 2),
+            ],
+        );
+        assert_eq!(
+            mixed.in_words(name),
+            "women in Anytown; the Riverside branch; people shared with you to call in Bigtown"
+        );
+        assert_eq!(mixed.units_named(), [1, 2, 5]);
+        assert!(Scope::of(7, &[]).in_words(name).starts_with("nobody"));
     }
 
     #[test]

@@ -109,15 +109,13 @@ impl Outcome {
         Outcome::ALL.into_iter().find(|o| o.as_str() == text)
     }
 
-    /// Whether the caller talked to the person.
-    pub fn spoke(self) -> bool {
-        matches!(
+    /// Whether the person heard from us: spoken to (even just to ask for a call back) or
+    /// left a message. A call nobody answered, or a wrong number, is an attempt only; the
+    /// action report counts the two apart.
+    pub fn contacted(self) -> bool {
+        !matches!(
             self,
-            Outcome::WillRenew
-                | Outcome::HasRenewed
-                | Outcome::WantsToResign
-                | Outcome::HasMoved
-                | Outcome::DoNotCall
+            Outcome::NoAnswer | Outcome::Busy | Outcome::WrongNumber
         )
     }
 
@@ -195,11 +193,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn outcomes_round_trip_and_spoke_is_a_conversation() {
+    fn outcomes_round_trip_and_contact_is_more_than_an_attempt() {
         for o in Outcome::ALL {
             assert_eq!(Outcome::parse(o.as_str()), Some(o));
         }
-        assert!(!Outcome::LeftMessage.spoke() && Outcome::WillRenew.spoke());
+        use Outcome::*;
+        for o in [NoAnswer, Busy, WrongNumber] {
+            assert!(!o.contacted(), "{o:?} is an attempt");
+        }
+        for o in [
+            LeftMessage,
+            CallBack,
+            WillRenew,
+            HasRenewed,
+            WantsToResign,
+            HasMoved,
+        ] {
+            assert!(o.contacted(), "{o:?} reached them");
+        }
+        assert!(DoNotCall.contacted(), "they said so themselves");
         assert_eq!(Outcome::parse("maybe"), None);
     }
 

@@ -265,9 +265,13 @@ impl PaymentInput {
             .iter()
             .any(|(code, _)| *code == self.method.trim())
         {
+            let ways: Vec<String> = PAYMENT_METHODS
+                .iter()
+                .map(|(code, label)| format!("{label} ({code})"))
+                .collect();
             problems.push(problem(
                 "method",
-                "choose how it was paid: direct_debit, card, bank_transfer, cash or cheque",
+                format!("choose how it was paid: {}", ways.join(", ")),
             ));
         }
         let (Some(amount_pence), Some(paid_on)) = (amount, paid_on) else {

@@ -46,6 +46,56 @@ impl Section {
             Section::Deceased => "deceased",
         }
     }
+
+    /// The section named by its code (`in_arrears`), as links and call lists write it.
+    pub fn parse(code: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// Its heading, as officers say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::New => "New members",
+            Section::Rejoined => "Rejoined",
+            Section::TransferredIn => "Moved in",
+            Section::TransferredOut => "Moved away",
+            Section::EnteredArrears => "Newly in arrears",
+            Section::InArrears => "In arrears",
+            Section::Lapsed => "Lapsed",
+            Section::Resigned => "Resigned",
+            Section::Deceased => "Died",
+        }
+    }
+
+    /// The status its people have today if nothing changed since the report: the
+    /// member list's filter for them (sections of events, like joining, have none).
+    pub fn status_now(self) -> Option<Status> {
+        match self {
+            Section::EnteredArrears | Section::InArrears => Some(Status::InArrears),
+            Section::Lapsed => Some(Status::Lapsed),
+            Section::Resigned => Some(Status::Resigned),
+            _ => None,
+        }
+    }
+
+    /// Who is in it, in plain words that follow "People who", beside its count.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Section::New => "joined for the first time during the period",
+            Section::Rejoined => "came back after a gap in their membership",
+            Section::TransferredIn => "moved into the local party from another",
+            Section::TransferredOut => "moved to another local party",
+            Section::EnteredArrears => {
+                "fell behind with their payments during the period (they are in arrears too)"
+            }
+            Section::InArrears => {
+                "were behind with their payments on the period's last day, not yet lapsed"
+            }
+            Section::Lapsed => "stopped being members during the period for not paying",
+            Section::Resigned => "resigned during the period",
+            Section::Deceased => "died during the period",
+        }
+    }
 }
 
 /// A report period: both ends included.
@@ -69,6 +119,16 @@ impl Period {
 
     pub fn contains(&self, d: NaiveDate) -> bool {
         self.from <= d && d <= self.to
+    }
+
+    /// The period an officer's on-demand report covers: from the day after the last kept
+    /// report ended, up to `today`, so no one is counted in two reports; with no earlier
+    /// report, or one that ends today or later, the `days` days ending today.
+    pub fn following(last_kept_to: Option<NaiveDate>, today: NaiveDate, days: u32) -> Period {
+        match last_kept_to.and_then(|to| to.succ_opt()) {
+            Some(from) if from <= today => Period { from, to: today },
+            _ => Period::ending(today, days),
+        }
     }
 
     /// The last period of `days` days that has ended before `today`. Periods follow one
@@ -165,11 +225,41 @@ mod tests {
     }
 
     #[test]
+    fn every_section_reads_back_from_its_code_and_has_words() {
+        for s in Section::ALL {
+            assert_eq!(Section::parse(s.as_str()), Some(s));
+            assert!(!s.label().contains('_') && !s.meaning().is_empty());
+        }
+        assert_eq!(Section::parse("In arrears"), None);
+        assert_eq!(Section::parse(""), None);
+    }
+
+    #[test]
     fn a_period_has_its_days_both_ends_included() {
         let p = period();
         assert_eq!(p.from, d(2025, 3, 1));
         assert!(p.contains(d(2025, 3, 1)) && p.contains(d(2025, 3, 14)));
         assert!(!p.contains(d(2025, 2, 28)) && !p.contains(d(2025, 3, 15)));
+    }
+
+    #[test]
+    fn an_on_demand_period_starts_where_the_last_kept_one_ended() {
+        let today = d(2025, 3, 20);
+        let after = Period::following(Some(d(2025, 3, 14)), today, 14);
+        assert_eq!((after.from, after.to), (d(2025, 3, 15), today));
+        // Kept yesterday: today alone.
+        let one = Period::following(Some(d(2025, 3, 19)), today, 14);
+        assert_eq!((one.from, one.to), (today, today));
+        // Nothing kept, or kept up to today already: the usual length, ending today.
+        for last in [None, Some(today), Some(d(2025, 4, 1))] {
+            assert_eq!(
+                Period::following(last, today, 14),
+                Period::ending(today, 14)
+            );
+        }
+        // A long gap is covered whole, so nobody falls between two reports.
+        let long = Period::following(Some(d(2024, 12, 31)), today, 14);
+        assert_eq!(long.from, d(2025, 1, 1));
     }
 
     #[test]

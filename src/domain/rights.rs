@@ -101,9 +101,9 @@ impl RightRule {
             ));
         }
         if !status.is_some_and(|s| self.statuses.contains(&s)) {
-            let shown = status.map_or("no membership", Status::as_str);
+            let shown = status.map_or_else(|| "not a member".into(), |s| s.label().to_lowercase());
             return RightCheck::Refused(format!(
-                "{}: needs status {}, is {shown}",
+                "{}: needs the status {}; is {shown}",
                 self.label,
                 self.status_list()
             ));
@@ -132,7 +132,7 @@ impl RightRule {
     fn status_list(&self) -> String {
         self.statuses
             .iter()
-            .map(|s| s.as_str())
+            .map(|s| s.label().to_lowercase())
             .collect::<Vec<_>>()
             .join(" or ")
     }

@@ -56,9 +56,14 @@ impl Rate {
                 (None, Some(b)) => format!("aged {b} or under"),
                 (None, None) => String::new(),
             };
+            // "the Youth rate", but "the Trade union reduced rate", not "… rate rate".
+            let named = if self.name.to_lowercase().ends_with("rate") {
+                format!("the {}", self.name)
+            } else {
+                format!("the {} rate", self.name)
+            };
             return Err(format!(
-                "the {} rate is for people {range}; this person was {age} on {on}",
-                self.name
+                "{named} is for people {range}; this person was {age} on {on}"
             ));
         }
         Ok(())
@@ -161,6 +166,15 @@ impl Rules {
         rows()
             .find(|r| r.valid_on(on))
             .or_else(|| rows().max_by_key(|r| r.from))
+    }
+
+    /// A rate's name as people read it ("Reduced rate"), or its code if the rules no
+    /// longer have it.
+    pub fn rate_name(&self, code: &str) -> String {
+        self.rates
+            .iter()
+            .find(|r| r.code == code)
+            .map_or_else(|| code.to_string(), |r| r.name.clone())
     }
 
     pub fn rate_codes(&self) -> String {

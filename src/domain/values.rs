@@ -153,6 +153,28 @@ impl Status {
     }
 }
 
+impl EventKind {
+    /// The event as a person's history reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::Joined => "Joined",
+            EventKind::Renewed => "Renewed",
+            EventKind::EnteredArrears => "Fell into arrears",
+            EventKind::Lapsed => "Lapsed",
+            EventKind::Rejoined => "Rejoined",
+            EventKind::Resigned => "Resigned",
+            EventKind::TransferredIn => "Moved in from another local party",
+            EventKind::TransferredOut => "Moved to another local party",
+            EventKind::Died => "Died",
+            EventKind::Suspended => "Suspended",
+            EventKind::Reinstated => "Reinstated",
+            EventKind::Expelled => "Expelled",
+            EventKind::ChangedBranch => "Changed branch",
+            EventKind::ChangedRate => "Changed rate",
+        }
+    }
+}
+
 impl UnitKind {
     /// Whether a unit of this kind may sit under a unit of `parent` kind (`None`: at the top).
     pub fn may_sit_under(self, parent: Option<UnitKind>) -> bool {
@@ -200,6 +222,16 @@ impl Gender {
             "non_binary" | "nonbinary" | "nb" | "enby" => Gender::NonBinary,
             _ => Gender::OwnWords(t.to_string()),
         })
+    }
+
+    /// As a person's record shows it.
+    pub fn label(&self) -> &str {
+        match self {
+            Gender::Woman => "Woman",
+            Gender::Man => "Man",
+            Gender::NonBinary => "Non-binary",
+            Gender::OwnWords(words) => words,
+        }
     }
 
     pub fn as_str(&self) -> &str {

@@ -107,6 +107,145 @@ pub async fn create(tx: &mut Tx, new: &NewList<'_>) -> Result<String> {
     Ok(public_id)
 }
 
+/// Someone who calls on a list.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Caller {
+    pub user_id: i64,
+    pub public_id: String,
+    pub name: String,
+}
+
+/// A list's callers, by name.
+pub async fn callers(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Vec<Caller>> {
+    tx.fetch_all(
+        &Query::select()
+            .expr_as(Expr::col((Users::Table, Users::Id)), Alias::new("user_id"))
+            .column((Users::Table, Users::PublicId))
+            .column((Users::Table, Users::Name))
+            .from(CallListCallers::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id))
+                    .equals((CallListCallers::Table, CallListCallers::UserId)),
+            )
+            .and_where(Expr::col((CallListCallers::Table, CallListCallers::CallListId)).eq(list_id))
+            .order_by((Users::Table, Users::Name), Order::Asc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// Gives a list to one more caller; false if they call on it already.
+pub async fn add_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool> {
+    if is_caller(tx, list_id, user_id).await? {
+        return Ok(false);
+    }
+    tx.execute(
+        &Query::insert()
+            .into_table(CallListCallers::Table)
+            .columns([CallListCallers::CallListId, CallListCallers::UserId])
+            .values_panic([list_id.into(), user_id.into()])
+            .to_owned(),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Takes a list from a caller, and lets go of anyone they held on it, so another caller
+/// can have them at once; false if they were not a caller.
+pub async fn remove_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            &Query::delete()
+                .from_table(CallListCallers::Table)
+                .and_where(Expr::col(CallListCallers::CallListId).eq(list_id))
+                .and_where(Expr::col(CallListCallers::UserId).eq(user_id))
+                .to_owned(),
+        )
+        .await?;
+    tx.execute(
+        &Query::update()
+            .table(CallListPeople::Table)
+            .value(CallListPeople::ClaimedBy, Option::<i64>::None)
+            .value(CallListPeople::ClaimedUntil, Option::<DateTime<Utc>>::None)
+            .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+            .and_where(Expr::col(CallListPeople::ClaimedBy).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Someone on a list, where they are on it, and the calls made to them from it.
+#[derive(Debug, Clone)]
+pub struct OnList {
+    pub person_id: i64,
+    pub public_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// A `State` code.
+    pub state: String,
+    pub needs_officer: bool,
+    /// `Outcome` codes of the calls made from this list, oldest first.
+    pub outcomes: Vec<String>,
+}
+
+/// Everyone on a list, by name, with the outcomes of its calls to them.
+pub async fn people(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Vec<OnList>> {
+    type Row = (i64, String, String, String, String, bool);
+    let rows: Vec<Row> = tx
+        .fetch_all(
+            &Query::select()
+                .column((People::Table, People::Id))
+                .column((People::Table, People::PublicId))
+                .column((People::Table, People::FirstName))
+                .column((People::Table, People::LastName))
+                .column((CallListPeople::Table, CallListPeople::State))
+                .column((CallListPeople::Table, CallListPeople::NeedsOfficer))
+                .from(CallListPeople::Table)
+                .inner_join(
+                    People::Table,
+                    Expr::col((People::Table, People::Id))
+                        .equals((CallListPeople::Table, CallListPeople::PersonId)),
+                )
+                .and_where(
+                    Expr::col((CallListPeople::Table, CallListPeople::CallListId)).eq(list_id),
+                )
+                .order_by((People::Table, People::LastName), Order::Asc)
+                .order_by((People::Table, People::FirstName), Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    let calls: Vec<(i64, String)> = tx
+        .fetch_all(
+            &Query::select()
+                .columns([CallOutcomes::PersonId, CallOutcomes::Outcome])
+                .from(CallOutcomes::Table)
+                .and_where(Expr::col(CallOutcomes::CallListId).eq(list_id))
+                .order_by(CallOutcomes::Id, Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    let mut made: std::collections::HashMap<i64, Vec<String>> = Default::default();
+    for (person, outcome) in calls {
+        made.entry(person).or_default().push(outcome);
+    }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(person_id, public_id, first_name, last_name, state, needs_officer)| OnList {
+                outcomes: made.remove(&person_id).unwrap_or_default(),
+                person_id,
+                public_id,
+                first_name,
+                last_name,
+                state,
+                needs_officer,
+            },
+        )
+        .collect())
+}
+
 /// The lists a user organises (every list of local parties they see whole, and those they
 /// made) or calls for, newest first.
 pub async fn lists_for(
@@ -357,39 +496,6 @@ pub async fn unflag(tx: &mut Tx, person_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Someone a caller flagged for an officer.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Flagged {
-    pub person_id: i64,
-    pub public_id: String,
-    pub first_name: String,
-    pub last_name: String,
-}
-
-/// People flagged for an officer on one list.
-pub async fn flagged(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Vec<Flagged>> {
-    tx.fetch_all(
-        &Query::select()
-            .expr_as(
-                Expr::col((People::Table, People::Id)),
-                Alias::new("person_id"),
-            )
-            .column((People::Table, People::PublicId))
-            .column((People::Table, People::FirstName))
-            .column((People::Table, People::LastName))
-            .from(CallListPeople::Table)
-            .inner_join(
-                People::Table,
-                Expr::col((People::Table, People::Id))
-                    .equals((CallListPeople::Table, CallListPeople::PersonId)),
-            )
-            .and_where(Expr::col((CallListPeople::Table, CallListPeople::CallListId)).eq(list_id))
-            .and_where(Expr::col((CallListPeople::Table, CallListPeople::NeedsOfficer)).eq(true))
-            .to_owned(),
-    )
-    .await
-}
-
 /// One call made to a person.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CallNote {
@@ -424,35 +530,35 @@ pub async fn outcomes_for(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<
     .await
 }
 
-/// Of these people (public ids), those with a call recorded since `since`.
-pub async fn contacted_since(
+/// Calls made to these people (public ids) since `since`: each person with each
+/// `Outcome` code recorded for them, once.
+pub async fn outcomes_since(
     tx: &mut Tx<impl Mode>,
     public_ids: &[String],
     since: DateTime<Utc>,
-) -> Result<std::collections::HashSet<String>> {
+) -> Result<Vec<(String, String)>> {
     if public_ids.is_empty() {
-        return Ok(Default::default());
+        return Ok(Vec::new());
     }
-    let rows: Vec<(String,)> = tx
-        .fetch_all(
-            &Query::select()
-                .distinct()
-                .column((People::Table, People::PublicId))
-                .from(CallOutcomes::Table)
-                .inner_join(
-                    People::Table,
-                    Expr::col((People::Table, People::Id))
-                        .equals((CallOutcomes::Table, CallOutcomes::PersonId)),
-                )
-                .and_where(
-                    Expr::col((People::Table, People::PublicId))
-                        .is_in(public_ids.iter().map(String::as_str)),
-                )
-                .and_where(Expr::col((CallOutcomes::Table, CallOutcomes::At)).gte(since))
-                .to_owned(),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    tx.fetch_all(
+        &Query::select()
+            .distinct()
+            .column((People::Table, People::PublicId))
+            .column((CallOutcomes::Table, CallOutcomes::Outcome))
+            .from(CallOutcomes::Table)
+            .inner_join(
+                People::Table,
+                Expr::col((People::Table, People::Id))
+                    .equals((CallOutcomes::Table, CallOutcomes::PersonId)),
+            )
+            .and_where(
+                Expr::col((People::Table, People::PublicId))
+                    .is_in(public_ids.iter().map(String::as_str)),
+            )
+            .and_where(Expr::col((CallOutcomes::Table, CallOutcomes::At)).gte(since))
+            .to_owned(),
+    )
+    .await
 }
 
 /// Marks a person done without a call (they renewed meanwhile), releasing any claim.

@@ -10,7 +10,7 @@ use sea_query::{
 
 use super::schema::{
     AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, MembershipEvents,
-    Memberships, Payments, People, PersonTags, Units,
+    Memberships, Payments, People, PersonTags, Units, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
@@ -757,18 +757,39 @@ pub async fn payments(
     .await
 }
 
-/// Who opened a person's page, newest first.
-pub async fn viewers(
+/// An audit entry about one person, as their record shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Noted {
+    pub at: chrono::DateTime<Utc>,
+    /// The officer's name (or the actor as written, for an operator or the schedule).
+    pub by: String,
+    pub detail: String,
+}
+
+/// The latest audit entries of one kind (`member.view`, `member.update`) naming a
+/// person, newest first.
+pub async fn noted(
     tx: &mut Tx<impl Mode>,
     person_id: i64,
+    action: &str,
     limit: u64,
-) -> Result<Vec<(chrono::DateTime<Utc>, String)>> {
+) -> Result<Vec<Noted>> {
     tx.fetch_all(
         &Query::select()
-            .columns([AuditLog::At, AuditLog::Actor])
+            .column((AuditLog::Table, AuditLog::At))
+            .expr_as(
+                Expr::col((Users::Table, Users::Name))
+                    .if_null(Expr::col((AuditLog::Table, AuditLog::Actor))),
+                Alias::new("by"),
+            )
+            .column((AuditLog::Table, AuditLog::Detail))
             .from(AuditLog::Table)
+            .left_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Email)).equals((AuditLog::Table, AuditLog::Actor)),
+            )
             .and_where(
-                Expr::col(AuditLog::Id).in_subquery(
+                Expr::col((AuditLog::Table, AuditLog::Id)).in_subquery(
                     Query::select()
                         .column(AuditPeople::EntryId)
                         .from(AuditPeople::Table)
@@ -776,8 +797,8 @@ pub async fn viewers(
                         .to_owned(),
                 ),
             )
-            .and_where(Expr::col(AuditLog::Action).eq("member.view"))
-            .order_by(AuditLog::Id, Order::Desc)
+            .and_where(Expr::col((AuditLog::Table, AuditLog::Action)).eq(action))
+            .order_by((AuditLog::Table, AuditLog::Id), Order::Desc)
             .limit(limit)
             .to_owned(),
     )

@@ -66,6 +66,16 @@ pub async fn list(tx: &mut Tx<impl Mode>) -> Result<Vec<Unit>> {
     tx.fetch_all(&q).await
 }
 
+/// These units (by id), each with its name.
+pub async fn named(tx: &mut Tx<impl Mode>, ids: &[i64]) -> Result<Vec<Unit>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = select_units();
+    q.and_where(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied()));
+    tx.fetch_all(&q).await
+}
+
 pub async fn find(tx: &mut Tx<impl Mode>, slug: &str) -> Result<Option<Unit>> {
     let mut q = select_units();
     q.and_where(Expr::col((Units::Table, Units::Slug)).eq(slug));

@@ -229,6 +229,11 @@ pub fn router(state: AppState) -> Router {
         .route("/calls", get(pages::calls::list).post(pages::calls::create))
         .route("/calls/new", get(pages::calls::new_page))
         .route("/calls/{id}", get(pages::calls::show))
+        .route("/calls/{id}/callers", post(pages::calls::add_caller))
+        .route(
+            "/calls/{id}/callers/remove",
+            post(pages::calls::remove_caller),
+        )
         .route("/calls/{id}/next", post(pages::calls::next))
         .route("/calls/{id}/call", get(pages::calls::call))
         .route("/calls/{id}/outcome", post(pages::calls::outcome))

@@ -217,6 +217,9 @@ impl App {
         let made = self.post("/calls", Some(officer), &form).await;
         assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
         made.location
+            .strip_suffix("?made=1")
+            .expect("the list's page says it was made")
+            .to_string()
     }
 
     /// `caller` records `outcome` for `person` on the call list at `list`, with any

@@ -290,7 +290,9 @@ async fn roles_see_what_design_says(t: TestDb) {
     let roles = app.get("/roles", Some(sec_session)).await;
     assert!(roles.body.contains("Dee Campbell"));
     assert!(
-        roles.body.contains("<td>Branch Membership Secretary</td>")
+        roles
+            .body
+            .contains("<td data-label=\"Role\">Branch Membership Secretary</td>")
             && !roles.body.contains(">branch-membership-secretary<"),
         "roles by the names people use, not their codes"
     );

@@ -17,9 +17,16 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     let from = format!("report:{report_id}:in_arrears");
     let page = app.get(&format!("/calls/new?from={from}"), Some(&m)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // Who is left out is shown by name, with the way to reach them otherwise.
+    assert!(page.body.contains("Left out: "), "{}", page.body);
+    assert!(page.body.contains("has not agreed to phone calls"));
     assert!(
         page.body
-            .contains("left out for want of phone consent or a number")
+            .contains("/members?status=in_arrears&#38;consent=no_phone")
+    );
+    assert!(
+        page.body.contains("value=\"In arrears, "),
+        "the suggested name reads as words"
     );
     let callers: Vec<String> = page
         .body
@@ -53,7 +60,11 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     }
     let r = app.post("/calls", Some(&m), &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let list = r.location.clone();
+    let list = r
+        .location
+        .strip_suffix("?made=1")
+        .expect("made")
+        .to_string();
 
     // Two callers ask for the next person at the same moment: they get different people.
     let c1 = app.sign_in(CALLER).await;
@@ -98,7 +109,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     );
     let organiser = app.get(&list, Some(&m)).await.body;
     assert!(
-        organiser.contains(&format!("/members/{p1}")),
+        flagged_on(&organiser).contains(&format!("/members/{p1}")),
         "flagged for an officer"
     );
     // Asked not to be called: phone consent is withdrawn, so a new list leaves them out.
@@ -222,6 +233,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     ];
     form2.push(("caller", &users[1].1));
     let list2 = app.post("/calls", Some(&m), &form2).await.location;
+    let list2 = list2.strip_suffix("?made=1").expect("made").to_string();
     assert!(list2.starts_with("/calls/"), "{list2}");
     let r = app
         .post(
@@ -490,11 +502,10 @@ async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb)
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(!app.get("/tasks", Some(&m)).await.body.contains(&task));
+    let page = app.get(&list, Some(&m)).await.body;
     assert!(
-        !app.get(&list, Some(&m))
-            .await
-            .body
-            .contains(&format!("/members/{person}")),
+        !flagged_on(&page).contains(&format!("/members/{person}"))
+            && page.contains("Needs an officer: 0"),
         "the list no longer shows the flag once it is dealt with"
     );
     let s = app.sign_in(SECRETARY).await;
@@ -505,7 +516,133 @@ async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb)
     );
 }
 
+/// The "Needs an officer" part of a call list's page.
+fn flagged_on(page: &str) -> &str {
+    page.split("Needs an officer: ")
+        .nth(1)
+        .and_then(|r| r.split("<h2 id=\"callers\">").next())
+        .unwrap_or("")
+}
+
+/// A name as the store has it, for what pages say.
+async fn name_of(app: &App, email: &str) -> String {
+    let mut tx = app.db.begin_read().await.expect("tx");
+    rosette::store::accounts::user_by_email(&mut tx, email)
+        .await
+        .expect("query")
+        .expect("user")
+        .name
+}
+
+/// The organiser's page for a list says it was made, lists its callers (added and
+/// removed there, within scope) and everyone on it with how each call went.
+async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
+    let app = App::new(&t).await;
+    let m = app.sign_in(MEMBERSHIP).await;
+    let list = app.arrears_call_list(&m, &[CALLER]).await;
+    let caller = name_of(&app, CALLER).await;
+    let made = app.get(&format!("{list}?made=1"), Some(&m)).await.body;
+    assert!(
+        made.contains("The list is made: ") && made.contains(&format!("shared with {caller}.")),
+        "{made}"
+    );
+    let rows = |page: &str| page.matches("<td data-label=\"Now\">").count();
+    let total: usize = made
+        .split("People on the list: ")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count of people");
+    assert!(total > 0);
+    assert_eq!(rows(&made), total, "everyone on the list is listed");
+    assert_eq!(made.matches("not called yet").count(), total);
+
+    // A caller's call is on the organiser's page as it happened.
+    let c = app.sign_in(CALLER).await;
+    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
+        .await;
+    let first =
+        person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body).expect("someone to call");
+    app.outcome(&list, &c, &first, "no_answer", &[]).await;
+    let page = app.get(&list, Some(&m)).await.body;
+    assert_eq!(page.matches("not called yet").count(), total - 1);
+    assert!(page.contains("<td data-label=\"Calls\">No answer</td>"));
+
+    // Another caller is added; the Women's Officer cannot be, as she may not see the men.
+    let second = app.user_id("caller2@example.org").await;
+    let r = app
+        .post(
+            &format!("{list}/callers"),
+            Some(&m),
+            &[("csrf", &m.csrf), ("caller", &second)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let added = app.get(&r.location, Some(&m)).await.body;
+    assert!(added.contains("can now call on this list"), "{added}");
+    let women = app.user_id(WOMEN).await;
+    let r = app
+        .post(
+            &format!("{list}/callers"),
+            Some(&m),
+            &[("csrf", &m.csrf), ("caller", &women)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("cannot see"), "{}", r.body);
+    // Only the organiser changes callers.
+    let c2 = app.sign_in("caller2@example.org").await;
+    let r = app
+        .post(
+            &format!("{list}/callers"),
+            Some(&c2),
+            &[("csrf", &c2.csrf), ("caller", &second)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The first caller holds someone and is removed: the list is gone for them, and the
+    // person they held is free for the other caller at once.
+    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
+        .await;
+    let held = person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body)
+        .expect("the first caller holds someone");
+    let me = app.user_id(CALLER).await;
+    let r = app
+        .post(
+            &format!("{list}/callers/remove"),
+            Some(&m),
+            &[("csrf", &m.csrf), ("caller", &me)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        app.get(&r.location, Some(&m))
+            .await
+            .body
+            .contains("no longer calls on this list")
+    );
+    assert_eq!(
+        app.get(&format!("{list}/call"), Some(&c)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.post(&format!("{list}/next"), Some(&c2), &[("csrf", &c2.csrf)])
+        .await;
+    let call = app.get(&format!("{list}/call"), Some(&c2)).await.body;
+    assert_eq!(person_on(&call), Some(held), "released to the other caller");
+    // The call screen says what helps the conversation.
+    assert!(
+        call.contains("<dt>Membership</dt><dd>In arrears, paid until ")
+            && call.contains("<dt>Rate</dt>"),
+        "{call}"
+    );
+    let s = app.sign_in(SECRETARY).await;
+    let log = app.get("/audit?action=calls.callers", Some(&s)).await.body;
+    assert!(log.contains("no longer calls on") && log.contains("now calls on"));
+}
+
 crate::both!(
+    a_call_lists_page_shows_its_callers_and_people,
     call_lists_share_people_between_callers_without_overlap,
     work_is_only_given_to_people_who_may_see_who_it_is_about,
     the_callers_loop_goes_straight_on_and_keeps_what_was_typed,

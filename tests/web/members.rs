@@ -126,6 +126,12 @@ async fn edits_are_escaped_checked_protected_and_audited(t: TestDb) {
         page.contains("Renewed") && page.contains("£60.00"),
         "history and payments show it"
     );
+    // The new mobile is in the person's own history, by whom, in words.
+    assert!(
+        page.contains("Details changed") && page.contains("first name, last name, "),
+        "the change is in the history: {page}"
+    );
+    assert!(!page.contains("first_name"), "no field codes on the page");
     let audit = app.get(&format!("/audit?about={id}"), Some(&s)).await.body;
     for action in ["member.update", "payment.record", "member.view"] {
         assert!(audit.contains(action), "{action} in the audit log");

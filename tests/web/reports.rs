@@ -22,7 +22,7 @@ async fn action_reports_show_each_officer_their_slice(t: TestDb) {
     );
     let whole = app.get(&path, Some(&s)).await;
     assert_eq!(whole.status, StatusCode::OK);
-    assert!(whole.body.contains("In arrears") && whole.body.contains("Entered arrears"));
+    assert!(whole.body.contains("In arrears") && whole.body.contains("Newly in arrears"));
     let b = app.sign_in(BRANCH).await;
     let slice = app.get(&path, Some(&b)).await;
     assert_eq!(slice.status, StatusCode::OK);
@@ -46,7 +46,15 @@ async fn action_reports_show_each_officer_their_slice(t: TestDb) {
         .get(&format!("{path}/export?format=csv"), Some(&b))
         .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.body.starts_with("section,membership_number"));
+    assert!(
+        csv.body.starts_with("section,membership_number")
+            && csv
+                .body
+                .lines()
+                .next()
+                .unwrap_or("")
+                .ends_with(",section_name,status_name")
+    );
     assert_eq!(
         csv.body.lines().count() - 1,
         count(&slice.body),
@@ -68,4 +76,72 @@ async fn action_reports_show_each_officer_their_slice(t: TestDb) {
     );
 }
 
-crate::both!(action_reports_show_each_officer_their_slice);
+/// A count read from a page: the number in `<span class="count">` after `marker`.
+fn count_after(page: &str, marker: &str) -> usize {
+    page.split(marker)
+        .nth(1)
+        .and_then(|r| r.split("class=\"count\">").nth(1))
+        .and_then(|r| r.split('<').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count after {marker}"))
+}
+
+/// One figure, one definition: a report made up to today counts the people in arrears the
+/// home page counts, counts each person once, says what each section means, and an
+/// on-demand report starts the day after the last kept one ended.
+async fn report_and_home_page_agree_and_periods_do_not_overlap(t: TestDb) {
+    use rosette::domain::report::Period;
+    let app = App::new(&t).await;
+    let rules = rosette::domain::Rules::defaults().expect("rules");
+    let mut tx = app.db.begin_read().await.expect("tx");
+    let lp = rosette::store::units::get(&mut tx, "local-party")
+        .await
+        .expect("lp");
+    tx.commit().await.expect("commit");
+    let earlier = Period::ending(today() - chrono::Duration::days(6), 14);
+    rosette::app::report::keep(&app.db, &rules, &lp, earlier, "schedule", "http://x")
+        .await
+        .expect("kept");
+    let m = app.sign_in(MEMBERSHIP).await;
+    let path = app
+        .post("/reports", Some(&m), &[("csrf", &m.csrf)])
+        .await
+        .location;
+    let report = app.get(&path, Some(&m)).await.body;
+    let day = |d: chrono::NaiveDate| d.format("%-d %b %Y").to_string();
+    assert!(
+        report.contains(&format!(
+            "{} to {}",
+            day(earlier.to + chrono::Duration::days(1)),
+            day(today())
+        )),
+        "starts the day after the last kept report: {report}"
+    );
+    let home = app.get("/", Some(&m)).await.body;
+    let arrears_home = count_after(&home, "Remind members in arrears");
+    let arrears_report = count_after(&report, "<h2 id=\"in_arrears\">");
+    assert!(arrears_home > 0);
+    assert_eq!(arrears_home, arrears_report, "the same people in arrears");
+    assert!(
+        report.contains("People who fell behind with their payments during the period"),
+        "each section says what it counts"
+    );
+    assert!(!report.contains(">entered arrears<") && !report.contains(">Entered arrears<"));
+    // Each person once, though the newly in arrears are in arrears too.
+    let people: std::collections::BTreeSet<&str> = report
+        .split("<a href=\"/members/")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .collect();
+    assert!(
+        report.contains(&format!("{} people you can see", people.len())),
+        "{report}"
+    );
+    assert!(report.contains("Called, not reached"), "attempts apart");
+    assert!(!report.contains("made by membership@"));
+}
+
+crate::both!(
+    action_reports_show_each_officer_their_slice,
+    report_and_home_page_agree_and_periods_do_not_overlap,
+);

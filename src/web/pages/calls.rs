@@ -8,9 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::app::{AppError, calls as app_calls};
-use crate::domain::calls::Outcome;
+use crate::domain::calls::{DoneWhen, Outcome};
 use crate::store::{Mode, accounts, calls};
 use crate::web::auth::{NoFields, Officer, Posted};
+use crate::web::pages::{query_string, row};
 use crate::web::view::{Choice, Nav, in_words};
 use crate::web::{AppState, WebError};
 
@@ -42,10 +43,30 @@ pub async fn list(
 struct NewCallListPage {
     nav: Nav,
     source: String,
+    /// "60 people to call from …".
     source_label: String,
     name: String,
     callers: Vec<Choice>,
+    left_out: Vec<Missing>,
+    /// The member list, filtered to the source's people without phone consent.
+    other_way: Option<String>,
+    form: NewListForm,
     error: Option<String>,
+}
+
+/// What the officer typed, kept when the form comes back with a problem.
+#[derive(Default)]
+struct NewListForm {
+    script: String,
+    renewed: bool,
+    min_gap_hours: String,
+}
+
+/// Someone left out of the list, with a link to their record.
+struct Missing {
+    id: String,
+    name: String,
+    why: &'static str,
 }
 
 /// Who may be given a list to call: anyone holding a role in the local party.
@@ -70,36 +91,64 @@ pub struct NewQuery {
     from: String,
 }
 
+/// The form for a new list from `from`, with what was typed and what was wrong.
+async fn new_list_page(
+    state: &AppState,
+    officer: &Officer,
+    new: &app_calls::NewList,
+    error: Option<String>,
+) -> Result<NewCallListPage, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    let from = app_calls::preview(&mut tx, officer, &state.rules, (state.today)(), &new.from)
+        .await?
+        .audited(&state.audit)
+        .await?;
+    let callers = caller_choices(&mut tx, from.local_party_id, &new.callers).await?;
+    tx.commit().await?;
+    Ok(NewCallListPage {
+        nav: officer.nav(),
+        source: new.from.clone(),
+        source_label: format!("{} people to call from {}", from.people.len(), from.label),
+        name: if error.is_some() {
+            new.name.clone()
+        } else {
+            from.name.clone()
+        },
+        callers,
+        left_out: from
+            .left_out
+            .into_iter()
+            .map(|l| Missing {
+                id: l.person.public_id,
+                name: format!("{} {}", l.person.first_name, l.person.last_name),
+                why: l.why,
+            })
+            .collect(),
+        other_way: from.other_way.map(|q| format!("/members?{q}")),
+        form: NewListForm {
+            script: new.script.clone(),
+            renewed: new.done_when == DoneWhen::Renewed.as_str(),
+            min_gap_hours: new.min_gap_hours.clone(),
+        },
+        error,
+    })
+}
+
 pub async fn new_page(
     State(state): State<AppState>,
     officer: Officer,
     axum::extract::Query(q): axum::extract::Query<NewQuery>,
 ) -> Result<Html<String>, WebError> {
-    let mut tx = state.db.begin_read().await?;
-    let from = app_calls::source(&mut tx, &officer, &state.rules, (state.today)(), &q.from).await?;
-    let callers = caller_choices(&mut tx, from.local_party_id, &[]).await?;
-    tx.commit().await?;
+    let new = app_calls::NewList {
+        from: q.from,
+        min_gap_hours: "24".into(),
+        ..Default::default()
+    };
     Ok(Html(
-        NewCallListPage {
-            nav: officer.nav(),
-            source: q.from,
-            source_label: from_label(&from),
-            name: from.label,
-            callers,
-            error: None,
-        }
-        .render()?,
+        new_list_page(&state, &officer, &new, None)
+            .await?
+            .render()?,
     ))
-}
-
-/// What the form says of its source: how many will be called, how many are left out.
-fn from_label(from: &app_calls::Source) -> String {
-    format!(
-        "{} people to call from {}; {} left out for want of phone consent or a number",
-        from.people.len(),
-        from.label,
-        from.left_out
-    )
 }
 
 pub async fn create(
@@ -129,22 +178,11 @@ pub async fn create(
     match app_calls::build(&mut tx, &officer, &state.rules, today, &new).await {
         Ok(id) => {
             tx.commit().await?;
-            Ok(Redirect::to(&format!("/calls/{id}")).into_response())
+            Ok(Redirect::to(&format!("/calls/{id}?made=1")).into_response())
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            let mut tx = state.db.begin_read().await?;
-            let from = app_calls::source(&mut tx, &officer, &state.rules, today, &new.from).await?;
-            let callers = caller_choices(&mut tx, from.local_party_id, &new.callers).await?;
-            tx.commit().await?;
-            let page = NewCallListPage {
-                nav: officer.nav(),
-                source: new.from.clone(),
-                source_label: from_label(&from),
-                name: new.name.clone(),
-                callers,
-                error: Some(in_words(&problems)),
-            };
+            let page = new_list_page(&state, &officer, &new, Some(in_words(&problems))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
         Err(e) => Err(e.into()),
@@ -164,40 +202,222 @@ struct CallListPage {
     done: i64,
     blocked: i64,
     total: i64,
-    flagged: Vec<calls::Flagged>,
+    /// What just changed ("The list is made…"), said once at the top.
+    said: Option<String>,
+    /// Why a change to the callers was refused.
+    error: Option<String>,
+    callers: Vec<calls::Caller>,
+    /// Role holders who could be added as callers.
+    could_call: Vec<Choice>,
+    /// How many of `people` a caller flagged for an officer.
+    flagged: usize,
+    people: Vec<Person>,
+}
+
+/// Someone on the list, for its organiser: where they are on it and what the calls found.
+struct Person {
+    id: String,
+    name: String,
+    state: &'static str,
+    flagged: bool,
+    calls: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    made: String,
+    added: String,
+    removed: String,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     officer: Officer,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
 ) -> Result<Html<String>, WebError> {
+    let said = if !q.made.is_empty() {
+        Said::Made
+    } else if !q.added.is_empty() {
+        Said::Added(q.added)
+    } else if !q.removed.is_empty() {
+        Said::Removed(q.removed)
+    } else {
+        Said::Nothing
+    };
+    Ok(Html(
+        list_page(&state, &officer, &id, said, None)
+            .await?
+            .render()?,
+    ))
+}
+
+/// What the list's page says at its top, after a change.
+enum Said {
+    Nothing,
+    Made,
+    Added(String),
+    Removed(String),
+}
+
+async fn list_page(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    said: Said,
+    error: Option<String>,
+) -> Result<CallListPage, WebError> {
     let mut tx = state.db.begin().await?;
-    let opened = app_calls::open(&mut tx, &officer, &id).await?;
+    let opened = app_calls::open(&mut tx, officer, id).await?;
     let (waiting, done, blocked, _) = calls::progress(&mut tx, opened.list.id).await?;
-    let flagged = app_calls::flagged(&mut tx, &officer, &opened).await?;
+    let on_list = app_calls::people(&mut tx, officer, &opened).await?;
+    let callers = app_calls::callers(&mut tx, &opened).await?;
+    let could_call = if opened.organiser {
+        caller_choices(&mut tx, opened.list.local_party_id, &[])
+            .await?
+            .into_iter()
+            .filter(|c| !callers.iter().any(|x| x.public_id == c.value))
+            .collect()
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     let app_calls::Opened {
         list,
         organiser,
         caller,
     } = opened;
-    Ok(Html(
-        CallListPage {
-            nav: officer.nav(),
-            id,
-            name: list.name,
-            script: list.script,
-            organiser,
-            caller,
-            waiting,
-            done,
-            blocked,
-            total: waiting + done + blocked,
-            flagged,
+    let people: Vec<Person> = on_list
+        .iter()
+        .map(|p| Person {
+            id: p.public_id.clone(),
+            name: format!("{} {}", p.first_name, p.last_name),
+            state: match p.state.as_str() {
+                "done" => "done",
+                "blocked" => "not to call",
+                _ if p.needs_officer => "needs an officer",
+                _ => "waiting",
+            },
+            flagged: p.needs_officer,
+            calls: if p.outcomes.is_empty() {
+                "not called yet".into()
+            } else {
+                p.outcomes
+                    .iter()
+                    .map(|o| Outcome::parse(o).map_or("a call", Outcome::label))
+                    .collect::<Vec<_>>()
+                    .join(", then ")
+            },
+        })
+        .collect();
+    let said = match said {
+        Said::Nothing => None,
+        Said::Made => Some(format!(
+            "The list is made: {} people to call, shared with {}.",
+            waiting + done + blocked,
+            names(&callers)
+        )),
+        Said::Added(name) => Some(format!("{name} can now call on this list.")),
+        Said::Removed(name) => Some(format!(
+            "{name} no longer calls on this list; anyone they held is free for the others."
+        )),
+    };
+    Ok(CallListPage {
+        nav: officer.nav(),
+        id: id.to_string(),
+        name: list.name,
+        script: list.script,
+        organiser,
+        caller,
+        waiting,
+        done,
+        blocked,
+        total: waiting + done + blocked,
+        said,
+        error,
+        callers,
+        could_call,
+        flagged: people.iter().filter(|p| p.flagged).count(),
+        people,
+    })
+}
+
+/// "Ann, Bob and Cy".
+fn names(callers: &[calls::Caller]) -> String {
+    match callers {
+        [] => "nobody yet".into(),
+        [one] => one.name.clone(),
+        [rest @ .., last] => format!(
+            "{} and {}",
+            rest.iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.name
+        ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CallerForm {
+    caller: String,
+}
+
+/// The organiser gives the list to one more caller.
+pub async fn add_caller(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<CallerForm>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    match app_calls::add_caller(&mut tx, &officer, &id, &form.caller).await {
+        Ok(name) => {
+            tx.commit().await?;
+            Ok(
+                Redirect::to(&format!("/calls/{id}?{}", query_string(&[("added", name)])))
+                    .into_response(),
+            )
         }
-        .render()?,
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let page = list_page(
+                &state,
+                &officer,
+                &id,
+                Said::Nothing,
+                Some(in_words(&problems)),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The organiser takes the list from a caller.
+pub async fn remove_caller(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<CallerForm>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    let name = app_calls::remove_caller(&mut tx, &officer, &id, &form.caller).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/calls/{id}?{}",
+        query_string(&[("removed", name)])
     ))
+    .into_response())
+}
+
+/// The call page after asking for the next person: it says so if nobody was free.
+fn call_page_after(id: &str, someone: bool) -> String {
+    if someone {
+        format!("/calls/{id}/call")
+    } else {
+        format!("/calls/{id}/call?none=1")
+    }
 }
 
 /// Claims the next person (a change, so a POST) and goes to the call page.
@@ -207,9 +427,9 @@ pub async fn next(
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    app_calls::next(&mut tx, &officer, &state.rules, (state.today)(), &id).await?;
+    let someone = app_calls::next(&mut tx, &officer, &state.rules, (state.today)(), &id).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/calls/{id}/call")).into_response())
+    Ok(Redirect::to(&call_page_after(&id, someone)).into_response())
 }
 
 #[derive(Template)]
@@ -224,16 +444,23 @@ struct CallPage {
     outcomes: Vec<Choice>,
     /// People on the list not yet done (held by anyone or waiting).
     waiting: i64,
+    /// The caller asked for the next person and nobody was free for them.
+    none_free: bool,
     /// What the caller typed, kept when the form comes back with a problem.
     typed: app_calls::Report,
     error: Option<String>,
 }
 
-/// The person a caller holds.
+/// The person a caller holds, with what helps the conversation.
 struct Callee {
     id: String,
     name: String,
     number: String,
+    /// "In arrears", "Lapsed"…
+    status: &'static str,
+    paid_until: String,
+    rate: String,
+    branch: String,
 }
 
 /// A call made to them before.
@@ -250,6 +477,7 @@ async fn call_page(
     id: &str,
     error: Option<String>,
     typed: app_calls::Report,
+    none_free: bool,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
     let (list, held) = app_calls::held(&mut tx, officer, id).await?;
@@ -274,10 +502,15 @@ async fn call_page(
                 }
             })
             .collect();
+        let shown = row(&l, state, (state.today)());
         person = Some(Callee {
-            id: l.public_id.clone(),
-            name: format!("{} {}", l.first_name, l.last_name),
+            id: shown.id,
+            name: shown.name,
             number,
+            status: shown.status,
+            paid_until: shown.paid_until,
+            rate: state.rules.rate_name(&l.rate),
+            branch: shown.branch,
         });
     }
     tx.commit().await?;
@@ -297,18 +530,35 @@ async fn call_page(
             })
             .collect(),
         waiting,
+        none_free,
         typed,
         error,
     };
     crate::web::render(&page, page.error.is_some())
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CallQuery {
+    none: String,
+}
+
 pub async fn call(
     State(state): State<AppState>,
     officer: Officer,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<CallQuery>,
 ) -> Result<Response, WebError> {
-    call_page(&state, &officer, &id, None, app_calls::Report::default()).await
+    let asked = !q.none.is_empty();
+    call_page(
+        &state,
+        &officer,
+        &id,
+        None,
+        app_calls::Report::default(),
+        asked,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -342,14 +592,14 @@ pub async fn outcome(
         Ok(()) => {
             // Straight on to the next person: a caller should never have to find a
             // button to carry on, or think the list is finished when it is not.
-            app_calls::next(&mut tx, &officer, &state.rules, today, &id).await?;
+            let someone = app_calls::next(&mut tx, &officer, &state.rules, today, &id).await?;
             tx.commit().await?;
-            Ok(Redirect::to(&format!("/calls/{id}/call")).into_response())
+            Ok(Redirect::to(&call_page_after(&id, someone)).into_response())
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
             let message = in_words(&problems);
-            call_page(&state, &officer, &id, Some(message), report).await
+            call_page(&state, &officer, &id, Some(message), report, false).await
         }
         Err(e) => Err(e.into()),
     }

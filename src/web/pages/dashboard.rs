@@ -13,7 +13,7 @@ use crate::domain::filter::MemberFilter;
 use crate::store::roster::{self, ListQuery};
 use crate::web::auth::{Officer, mail_folder};
 use crate::web::view::chart::{self, Chart};
-use crate::web::view::{Nav, uk_date};
+use crate::web::view::{Nav, seen_by, uk_date};
 use crate::web::{AppState, WebError};
 
 /// How many people in scope have one status.
@@ -34,6 +34,8 @@ struct Todo {
 struct Dashboard {
     nav: Nav,
     today: String,
+    /// Whom the figures count: "everyone in Anytown", "the Riverside branch".
+    seen: String,
     counts: Vec<StatusCount>,
     members: i64,
     good_standing: i64,
@@ -55,6 +57,7 @@ pub async fn dashboard(
     let uid = officer.user.id;
     let mut tx = state.db.begin_read().await?;
     let counts = roster::status_counts(&mut tx, grants, uid, &bounds).await?;
+    let seen = seen_by(&mut tx, &officer.scope).await?;
     let months = chart::last_twelve_months(today);
     let since = months[0];
     let joins = roster::joins_by_month(&mut tx, grants, uid, since).await?;
@@ -151,6 +154,7 @@ pub async fn dashboard(
     let page = Dashboard {
         nav: officer.nav(),
         today: uk_date(&today),
+        seen,
         counts: counts
             .iter()
             .map(|(status, n)| StatusCount {

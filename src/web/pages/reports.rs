@@ -5,11 +5,12 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::app::audit as app_audit;
 use crate::app::report::{self, ActionReport};
 use crate::domain::History;
+use crate::domain::calls::Outcome;
 use crate::domain::filter::MemberFilter;
 use crate::domain::report::{Period, Section};
 use crate::store::roster::{self, ListQuery};
@@ -46,11 +47,7 @@ pub async fn list(
     let mut names: HashMap<String, String> = HashMap::new();
     for k in &kept {
         if !names.contains_key(&k.generated_by) {
-            let name = match accounts::user_by_email(&mut tx, &k.generated_by).await? {
-                Some(u) => u.name,
-                None if k.generated_by == report::BY_SCHEDULE => "the schedule".into(),
-                None => k.generated_by.clone(),
-            };
+            let name = maker(&mut tx, &k.generated_by).await?;
             names.insert(k.generated_by.clone(), name);
         }
     }
@@ -73,6 +70,15 @@ pub async fn list(
         }
         .render()?,
     ))
+}
+
+/// Who made a report, as people know them: an officer's name, or the schedule.
+async fn maker(tx: &mut Tx<impl Mode>, generated_by: &str) -> Result<String, WebError> {
+    Ok(match accounts::user_by_email(tx, generated_by).await? {
+        Some(u) => u.name,
+        None if generated_by == report::BY_SCHEDULE => "the schedule".into(),
+        None => generated_by.to_string(),
+    })
 }
 
 /// Makes (and keeps) the report for the period ending today, on demand.
@@ -112,20 +118,24 @@ pub struct ReportPerson {
     pub branch: String,
 }
 
-/// How many of a branch's people on a report have been contacted since it was made.
+/// How many of a branch's people on a report have been contacted since it was made, and
+/// how many more were called without being reached.
 struct BranchProgress {
     branch: String,
     contacted: usize,
+    tried: usize,
     n: usize,
 }
 
 /// A section as shown: its name, how many, and the people.
 pub struct ShownSection {
     pub code: &'static str,
-    pub title: String,
+    pub title: &'static str,
+    pub meaning: &'static str,
     pub rows: Vec<ReportPerson>,
     pub live: i64,
     pub contacted: usize,
+    pub tried: usize,
 }
 
 #[derive(Template)]
@@ -187,50 +197,51 @@ pub async fn show(
     .await
     .map_err(|e| WebError::BadRequest(e.to_string()))?;
     let visible = visible_on(&mut tx, &officer, &[&report, &live]).await?;
+    // Each person once, though they may be in two sections (newly in arrears are in
+    // arrears too).
     let shown_ids: Vec<String> = report
         .sections
         .values()
         .flatten()
         .filter(|r| visible.contains_key(&r.id))
         .map(|r| r.id.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let contacted = calls::contacted_since(&mut tx, &shown_ids, kept.generated_at).await?;
-    let mut by_branch: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-    let mut total = 0;
+    let mut contacted = HashSet::new();
+    let mut tried = HashSet::new();
+    for (id, outcome) in calls::outcomes_since(&mut tx, &shown_ids, kept.generated_at).await? {
+        if Outcome::parse(&outcome).is_some_and(Outcome::contacted) {
+            contacted.insert(id);
+        } else {
+            tried.insert(id);
+        }
+    }
+    // Tried: called, but not yet reached by any call.
+    tried.retain(|id| !contacted.contains(id));
+    let shown = |s: Section| -> Vec<ReportPerson> {
+        report
+            .sections
+            .get(s.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|r| visible.contains_key(&r.id))
+            .map(|r| ReportPerson {
+                id: r.id.clone(),
+                name: format!("{} {}", r.first_name, r.last_name),
+                number: r.membership_number.clone(),
+                branch: r.branch.clone().unwrap_or_default(),
+            })
+            .collect()
+    };
+    let mut branch_of: HashMap<String, String> = HashMap::new();
     let sections: Vec<ShownSection> = Section::ALL
         .iter()
         .map(|s| {
-            let rows: Vec<ReportPerson> = report
-                .sections
-                .get(s.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|r| visible.contains_key(&r.id))
-                .map(|r| ReportPerson {
-                    id: r.id.clone(),
-                    name: format!("{} {}", r.first_name, r.last_name),
-                    number: r.membership_number.clone(),
-                    branch: r.branch.clone().unwrap_or_default(),
-                })
-                .collect();
-            total += rows.len();
-            for ReportPerson {
-                id: rid, branch, ..
-            } in &rows
-            {
-                let e = by_branch
-                    .entry(if branch.is_empty() {
-                        "no branch".into()
-                    } else {
-                        branch.clone()
-                    })
-                    .or_default();
-                e.1 += 1;
-                if contacted.contains(rid) {
-                    e.0 += 1;
-                }
+            let rows = shown(*s);
+            for r in &rows {
+                branch_of.insert(r.id.clone(), r.branch.clone());
             }
-            let reached = rows.iter().filter(|r| contacted.contains(&r.id)).count();
             let live_n = live
                 .sections
                 .get(s.as_str())
@@ -238,19 +249,35 @@ pub async fn show(
                 .unwrap_or(0);
             ShownSection {
                 code: s.as_str(),
-                title: {
-                    let t = s.as_str().replace('_', " ");
-                    let mut c = t.chars();
-                    c.next()
-                        .map(|f| f.to_uppercase().chain(c).collect())
-                        .unwrap_or_default()
-                },
+                title: s.label(),
+                meaning: s.meaning(),
+                contacted: rows.iter().filter(|r| contacted.contains(&r.id)).count(),
+                tried: rows.iter().filter(|r| tried.contains(&r.id)).count(),
                 rows,
                 live: live_n as i64,
-                contacted: reached,
             }
         })
         .collect();
+    let total = shown_ids.len();
+    let mut by_branch: std::collections::BTreeMap<String, BranchProgress> = Default::default();
+    for id in &shown_ids {
+        let branch = branch_of
+            .get(id)
+            .filter(|b| !b.is_empty())
+            .cloned()
+            .unwrap_or_else(|| "No branch".into());
+        let e = by_branch
+            .entry(branch.clone())
+            .or_insert_with(|| BranchProgress {
+                branch,
+                contacted: 0,
+                tried: 0,
+                n: 0,
+            });
+        e.n += 1;
+        e.contacted += usize::from(contacted.contains(id));
+        e.tried += usize::from(tried.contains(id));
+    }
     app_audit::note(
         &mut tx,
         &officer,
@@ -264,18 +291,12 @@ pub async fn show(
             .collect::<Vec<_>>(),
     )
     .await?;
+    let made_by = maker(&mut tx, &kept.generated_by).await?;
     tx.commit().await?;
     let page = ReportPage {
         nav: officer.nav(),
         report_id: kept.public_id.clone(),
-        branches: by_branch
-            .into_iter()
-            .map(|(branch, (contacted, n))| BranchProgress {
-                branch,
-                contacted,
-                n,
-            })
-            .collect(),
+        branches: by_branch.into_values().collect(),
         period: format!(
             "{} to {}",
             uk_date(&kept.period_from),
@@ -284,7 +305,7 @@ pub async fn show(
         generated: format!(
             "{} by {}",
             kept.generated_at.format("%-d %b %Y %H:%M"),
-            kept.generated_by
+            made_by
         ),
         sections,
         total,
@@ -480,10 +501,10 @@ pub async fn trends(
     tx.commit().await?;
     let page = TrendsPage {
         nav: officer.nav(),
-        chart: chart::pairs(&labels, &gains, &losses),
+        chart: chart::pairs("Report ending", &labels, &gains, &losses),
         retention_chart: chart::joins_and_lapses(&months, &kept_counts, &lost_counts),
         rows,
-        columns: Section::ALL.iter().map(|s| s.as_str()).collect(),
+        columns: Section::ALL.iter().map(|s| s.label()).collect(),
         members_then: then,
         still_members: still,
         retention: if then == 0 {

@@ -1,35 +1,29 @@
-//! Bar charts drawn on the server as SVG geometry: the template writes the shapes and
-//! labels (escaped like everything else), so a chart needs no script and no library.
+//! Bar charts as tables: each row is a label (a month, a report) with two counts, each
+//! drawn as a bar beside its number. The words are HTML text at the page's own size, so
+//! they stay readable on a phone whatever the data; only the bars are SVG, stretched to
+//! their cell, so one row never becomes one giant bar. No script, no library, and the
+//! chart is its own accessible table.
 
 use chrono::{Datelike, NaiveDate};
 
 /// One label's pair of bars (joins and lapses, or gains and losses).
 pub struct MonthBars {
     pub label: String,
-    pub x: u32,
     pub joins: Bar,
     pub lapses: Bar,
 }
 
 pub struct Bar {
     pub value: usize,
-    pub x: u32,
-    pub y: u32,
-    pub height: u32,
+    /// Its length, as a share of the longest bar in the chart (0 to 100).
+    pub length: u32,
 }
 
 pub struct Chart {
-    pub width: u32,
-    pub height: u32,
-    /// The baseline's y.
-    pub base: u32,
+    /// What the rows are ("Month", "Report ending").
+    pub rows_are: &'static str,
     pub months: Vec<MonthBars>,
 }
-
-const PLOT_HEIGHT: u32 = 160;
-const TOP: u32 = 10;
-const MONTH_WIDTH: u32 = 44;
-const BAR_WIDTH: u32 = 16;
 
 /// The first days of the twelve months ending with `today`'s, oldest first.
 pub fn last_twelve_months(today: NaiveDate) -> Vec<NaiveDate> {
@@ -58,12 +52,20 @@ pub fn bucket(months: &[NaiveDate], dates: impl IntoIterator<Item = NaiveDate>) 
 }
 
 pub fn joins_and_lapses(months: &[NaiveDate], joins: &[usize], lapses: &[usize]) -> Chart {
-    let labels: Vec<String> = months.iter().map(|m| m.format("%b").to_string()).collect();
-    pairs(&labels, joins, lapses)
+    let labels: Vec<String> = months
+        .iter()
+        .map(|m| m.format("%b %Y").to_string())
+        .collect();
+    pairs("Month", &labels, joins, lapses)
 }
 
-/// Pairs of bars under `labels`, scaled so the tallest fills the plot.
-pub fn pairs(labels: &[String], joins: &[usize], lapses: &[usize]) -> Chart {
+/// Pairs of bars beside `labels`, scaled so the longest fills its cell.
+pub fn pairs(
+    rows_are: &'static str,
+    labels: &[String],
+    joins: &[usize],
+    lapses: &[usize],
+) -> Chart {
     let max = joins
         .iter()
         .chain(lapses)
@@ -71,34 +73,21 @@ pub fn pairs(labels: &[String], joins: &[usize], lapses: &[usize]) -> Chart {
         .max()
         .unwrap_or(0)
         .max(1);
-    let base = TOP + PLOT_HEIGHT;
-    let bar = |value: usize, x: u32| {
-        let height = (value as u64 * u64::from(PLOT_HEIGHT) / max as u64) as u32;
-        Bar {
-            value,
-            x,
-            y: base - height,
-            height,
-        }
+    let bar = |value: usize| Bar {
+        value,
+        length: (value as u64 * 100 / max as u64) as u32,
     };
-    let months = labels
-        .iter()
-        .enumerate()
-        .map(|(i, label)| {
-            let x = 8 + i as u32 * MONTH_WIDTH;
-            MonthBars {
-                label: label.clone(),
-                x: x + BAR_WIDTH,
-                joins: bar(joins.get(i).copied().unwrap_or(0), x),
-                lapses: bar(lapses.get(i).copied().unwrap_or(0), x + BAR_WIDTH + 2),
-            }
-        })
-        .collect::<Vec<_>>();
     Chart {
-        width: 16 + months.len() as u32 * MONTH_WIDTH,
-        height: base + 24,
-        base,
-        months,
+        rows_are,
+        months: labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| MonthBars {
+                label: label.clone(),
+                joins: bar(joins.get(i).copied().unwrap_or(0)),
+                lapses: bar(lapses.get(i).copied().unwrap_or(0)),
+            })
+            .collect(),
     }
 }
 
@@ -127,13 +116,16 @@ mod tests {
     }
 
     #[test]
-    fn the_tallest_bar_fills_the_plot() {
+    fn the_longest_bar_fills_its_cell() {
         let m = last_twelve_months(ymd(2025, 3, 31));
         let c = joins_and_lapses(&m, &[4; 12], &[2; 12]);
-        assert_eq!(c.months[0].joins.height, PLOT_HEIGHT);
-        assert_eq!(c.months[0].lapses.height, PLOT_HEIGHT / 2);
-        assert_eq!(c.months[0].joins.y, TOP);
+        assert_eq!(c.months[0].joins.length, 100);
+        assert_eq!(c.months[0].lapses.length, 50);
+        assert_eq!(c.months[0].label, "Apr 2024");
         let empty = joins_and_lapses(&m, &[0; 12], &[0; 12]);
-        assert_eq!(empty.months[3].joins.height, 0);
+        assert_eq!(empty.months[3].joins.length, 0);
+        // One row is one row: a single kept report draws bars no bigger than any other.
+        let one = pairs("Report ending", &["14 Nov".into()], &[3], &[1]);
+        assert_eq!((one.months.len(), one.months[0].joins.length), (1, 100));
     }
 }

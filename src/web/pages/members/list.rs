@@ -16,7 +16,7 @@ use crate::domain::{Channel, Kind, Status};
 use crate::store::{Mode, Tx, units};
 use crate::web::auth::Officer;
 use crate::web::pages::{Row, query_pairs, query_string, row};
-use crate::web::view::{Choice, Nav, Problems, channel_label, kind_label};
+use crate::web::view::{Choice, Nav, Problems, channel_label, kind_label, seen_by};
 use crate::web::{AppState, WebError};
 
 /// A date filter's field: its query key, its label and what was typed.
@@ -33,6 +33,8 @@ struct MemberList {
     q: String,
     rows: Vec<Row>,
     total: i64,
+    /// Whom the list is drawn from: "the Riverside branch".
+    seen: String,
     next: Option<String>,
     first_page: Option<String>,
     problems: Problems,
@@ -182,6 +184,7 @@ pub async fn member_list(
     .await?;
     let query = filter.to_query();
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
+    let seen = seen_by(&mut tx, &officer.scope).await?;
     tx.commit().await?;
     let found = found.audited(&state.audit).await?;
     let with = |extra: Option<String>| {
@@ -207,6 +210,7 @@ pub async fn member_list(
         },
         rows: found.rows.iter().map(|l| row(l, &state, today)).collect(),
         total: found.total,
+        seen,
         next: found.next.map(|c| with(Some(c.encode()))),
         first_page: cursor.map(|_| with(None)),
         choices: Choices::of(&filter, &state.rules, today),

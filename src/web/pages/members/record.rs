@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 
 use crate::app::members;
 use crate::domain::calls::TaskKind;
-use crate::domain::{EventKind, Kind};
+use crate::domain::forms::PAYMENT_METHODS;
+use crate::domain::{Gender, Kind};
 use crate::web::auth::{Officer, Posted};
 use crate::web::view::{Choice, Labelled, Nav, consent_text, kind_label, opt_date, uk_date};
 use crate::web::{AppState, WebError};
@@ -71,14 +72,6 @@ struct TaskLine {
     due: String,
     who: String,
     notes: String,
-}
-
-fn event_label(k: EventKind) -> String {
-    let s = k.as_str().replace('_', " ");
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -144,14 +137,17 @@ pub async fn member_page(
             .map(|p| PaymentLine {
                 on: uk_date(&p.paid_on),
                 amount: format!("£{}.{:02}", p.amount_pence / 100, p.amount_pence % 100),
-                method: p.method.replace('_', " "),
+                method: PAYMENT_METHODS
+                    .iter()
+                    .find(|(code, _)| *code == p.method)
+                    .map_or_else(|| p.method.clone(), |(_, label)| (*label).to_string()),
                 covers: format!("{} to {}", uk_date(&p.period_from), uk_date(&p.period_to)),
             })
             .collect(),
         viewers: r
             .viewers
             .iter()
-            .map(|(at, who)| Labelled::new(at.format("%-d %b %Y %H:%M").to_string(), who.clone()))
+            .map(|v| Labelled::new(v.at.format("%-d %b %Y %H:%M").to_string(), v.by.clone()))
             .collect(),
         callers: Choice::options(r.callers.clone()),
         tasks: r
@@ -197,16 +193,7 @@ fn fields(r: &members::Record, state: &AppState) -> Vec<Labelled> {
             "Branch",
             l.branch_name.clone().unwrap_or_else(|| "No branch".into()),
         ),
-        (
-            "Rate",
-            state
-                .rules
-                .rates
-                .iter()
-                .find(|rate| rate.code == l.rate)
-                .map(|rate| rate.name.clone())
-                .unwrap_or_else(|| l.rate.clone()),
-        ),
+        ("Rate", state.rules.rate_name(&l.rate)),
         (
             "Kind",
             Kind::parse(&l.kind)
@@ -217,9 +204,9 @@ fn fields(r: &members::Record, state: &AppState) -> Vec<Labelled> {
         (
             "Gender",
             l.gender
-                .clone()
-                .map(|g| g.replace('_', "-"))
-                .unwrap_or_else(|| "Not given".into()),
+                .as_deref()
+                .and_then(Gender::parse)
+                .map_or_else(|| "Not given".into(), |g| g.label().to_string()),
         ),
         ("Date of birth", opt_date(d.date_of_birth)),
         (
@@ -251,7 +238,7 @@ fn timeline(r: &members::Record) -> Vec<TimelineItem> {
                 e.on,
                 TimelineItem {
                     date: uk_date(&e.on),
-                    what: event_label(e.kind),
+                    what: e.kind.label().into(),
                     detail,
                     gap: false,
                 },
@@ -285,6 +272,19 @@ fn timeline(r: &members::Record) -> Vec<TimelineItem> {
                 date: uk_date(&on),
                 what: format!("Call: {label}"),
                 detail,
+                gap: false,
+            },
+        ));
+    }
+    for c in &r.changes {
+        let on = c.at.date_naive();
+        let which = c.detail.strip_prefix("changed ").unwrap_or(&c.detail);
+        dated.push((
+            on,
+            TimelineItem {
+                date: uk_date(&on),
+                what: "Details changed".into(),
+                detail: format!("{which}, by {}", c.by),
                 gap: false,
             },
         ));
