@@ -90,7 +90,7 @@ pub async fn add_officer(
             local_party_id,
             action: "role.assign",
             subject: &user.public_id,
-            detail: &format!("{} as {} for {unit_slug}", user.email, role.name()),
+            detail: &format!("{} as {} for {}", user.email, role.label(), unit.name),
             people: &[],
         },
     )
@@ -332,7 +332,12 @@ pub async fn remove_role(tx: &mut Tx, who: &Principal, id: &str) -> Result<(), A
         ));
     }
     accounts::unassign(tx, id, &who.scope.assigns_roles).await?;
-    let detail = format!("{} no longer {} for {}", row.email, row.role, row.unit_slug);
+    let detail = format!(
+        "{} no longer {} for {}",
+        row.email,
+        row.role_label(),
+        row.unit_name
+    );
     note(
         tx,
         who,

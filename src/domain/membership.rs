@@ -16,6 +16,26 @@ pub struct StatusRules {
 }
 
 impl StatusRules {
+    /// What a status means under these rules, in words that follow its name, so each
+    /// figure can say what it counts.
+    pub fn meaning(&self, status: Status) -> String {
+        let months = self.lapse_after_months;
+        match status {
+            Status::New => format!("joined in the last {} days and paid up", self.new_days),
+            Status::Current => "paid up".into(),
+            Status::InArrears => format!(
+                "members whose paid-until date has passed; they lapse after {months} months in arrears"
+            ),
+            Status::Lapsed => {
+                format!("in arrears for more than {months} months: no longer members")
+            }
+            Status::Resigned => "resigned".into(),
+            Status::Deceased => "died".into(),
+            Status::Expelled => "expelled".into(),
+            Status::Suspended => "suspended: still members, without the rights".into(),
+        }
+    }
+
     /// The brief's defaults: new for 90 days, lapsed after 6 months in arrears.
     pub const DEFAULT: StatusRules = StatusRules {
         new_days: 90,
@@ -352,6 +372,20 @@ mod tests {
         assert_eq!(status(joined, paid, d(2024, 4, 8)), Status::New); // day 89
         assert_eq!(status(joined, paid, d(2024, 4, 9)), Status::Current); // day 90
         assert_eq!(status(joined, paid, d(2025, 1, 9)), Status::Current); // last paid day
+    }
+
+    #[test]
+    fn each_status_says_what_it_means_under_the_rules() {
+        let r = StatusRules {
+            new_days: 30,
+            lapse_after_months: 3,
+        };
+        assert!(r.meaning(Status::New).contains("30 days"));
+        assert!(r.meaning(Status::InArrears).contains("after 3 months"));
+        assert!(r.meaning(Status::Lapsed).contains("more than 3 months"));
+        for s in Status::ALL {
+            assert!(!r.meaning(*s).is_empty() && !r.meaning(*s).contains('_'));
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! in by the caller, so a status is always computed for the moment it is read.
 
 pub mod access;
+pub mod actions;
 pub mod calls;
 pub mod cells;
 pub mod dates;

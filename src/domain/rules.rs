@@ -38,6 +38,16 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// The rate in a sentence: "the Youth rate", but "the Trade union reduced rate", not
+    /// "… rate rate".
+    pub fn called(&self) -> String {
+        if self.name.to_lowercase().ends_with("rate") {
+            format!("the {}", self.name)
+        } else {
+            format!("the {} rate", self.name)
+        }
+    }
+
     pub fn valid_on(&self, on: NaiveDate) -> bool {
         self.from.is_none_or(|f| f <= on) && self.until.is_none_or(|u| on <= u)
     }
@@ -56,14 +66,9 @@ impl Rate {
                 (None, Some(b)) => format!("aged {b} or under"),
                 (None, None) => String::new(),
             };
-            // "the Youth rate", but "the Trade union reduced rate", not "… rate rate".
-            let named = if self.name.to_lowercase().ends_with("rate") {
-                format!("the {}", self.name)
-            } else {
-                format!("the {} rate", self.name)
-            };
             return Err(format!(
-                "{named} is for people {range}; this person was {age} on {on}"
+                "{} is for people {range}; this person was {age} on {on}",
+                self.called()
             ));
         }
         Ok(())
@@ -226,6 +231,15 @@ mod tests {
             Some("trade_union")
         );
         assert_eq!(rules.rate_code("platinum"), None);
+        // Names as people read them, in a sentence too.
+        assert_eq!(rules.rate_name("trade_union"), "Trade union reduced rate");
+        assert_eq!(rules.rate_name("gone"), "gone");
+        let called = |code: &str| rules.rate(code, d(2026, 1, 1)).map(Rate::called);
+        assert_eq!(called("youth").as_deref(), Some("the Youth rate"));
+        assert_eq!(
+            called("trade_union").as_deref(),
+            Some("the Trade union reduced rate")
+        );
     }
 
     #[test]

@@ -72,6 +72,26 @@ pub async fn user_by_email(tx: &mut Tx<impl Mode>, email: &str) -> Result<Option
     tx.fetch_optional(&q).await
 }
 
+/// The names of the users with these emails (actors in the audit log), by email.
+pub async fn names_by_email(
+    tx: &mut Tx<impl Mode>,
+    emails: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    if emails.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String)> = tx
+        .fetch_all(
+            &Query::select()
+                .columns([Users::Email, Users::Name])
+                .from(Users::Table)
+                .and_where(Expr::col(Users::Email).is_in(emails.iter().copied()))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn user(tx: &mut Tx<impl Mode>, id: i64) -> Result<Option<User>> {
     let mut q = select_users();
     q.and_where(Expr::col(Users::Id).eq(id));

@@ -278,6 +278,30 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
     ] {
         assert!(showed.contains(&path), "{path} showed nobody: {showed:?}");
     }
+    // Every action the walk wrote has words for the Secretary's page.
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let all = audit::search(
+        &mut tx,
+        &audit::Search {
+            local_parties: parties.clone(),
+            ..Default::default()
+        },
+        100_000,
+    )
+    .await
+    .expect("search");
+    let codes: HashSet<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert!(codes.len() > 10, "{codes:?}");
+    for code in codes {
+        assert!(
+            rosette::domain::actions::ACTIONS
+                .iter()
+                .any(|(c, _)| *c == code),
+            "{code} has no words on the audit page"
+        );
+    }
+    let log = app.get("/audit", Some(&s)).await.body;
+    assert!(log.contains("Opened a record") && !log.contains("member.view</"));
 }
 
 /// Many lists read at once: every one is on the record before its reply, though their

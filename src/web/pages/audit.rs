@@ -4,21 +4,34 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 
+use crate::domain::actions::ACTIONS;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::check_text;
-use crate::store::audit;
+use crate::store::{accounts, audit};
 use crate::web::auth::Officer;
-use crate::web::view::Nav;
+use crate::web::view::{Choice, Nav};
 use crate::web::{AppState, WebError};
 
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
     nav: Nav,
-    entries: Vec<audit::Entry>,
+    entries: Vec<Line>,
+    actions: Vec<Choice>,
     form: AuditQuery,
     older: Option<String>,
     error: Option<String>,
+}
+
+/// An entry as the page shows it: the officer's name (their email beside it) and the
+/// action in words.
+struct Line {
+    at: String,
+    by: String,
+    actor: String,
+    what: String,
+    subject: String,
+    detail: String,
 }
 
 #[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
@@ -69,6 +82,10 @@ pub async fn audit_page(
     };
     let mut tx = state.db.begin().await?;
     let entries = audit::search(&mut tx, &search, 100).await?;
+    let mut actors: Vec<&str> = entries.iter().map(|e| e.actor.as_str()).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let names = accounts::names_by_email(&mut tx, &actors).await?;
     tx.commit().await?;
     let older = (entries.len() == 100).then(|| {
         let mut next = q.clone();
@@ -77,7 +94,28 @@ pub async fn audit_page(
     });
     let page = AuditPage {
         nav: officer.nav(),
-        entries,
+        entries: entries
+            .iter()
+            .map(|e| Line {
+                at: e.at.format("%-d %b %Y %H:%M:%S").to_string(),
+                by: names
+                    .get(&e.actor)
+                    .cloned()
+                    .unwrap_or_else(|| e.actor.clone()),
+                actor: e.actor.clone(),
+                what: crate::domain::actions::label(&e.action).to_string(),
+                subject: e.subject.clone(),
+                detail: e.detail.clone(),
+            })
+            .collect(),
+        actions: ACTIONS
+            .iter()
+            .map(|(code, words)| Choice {
+                value: (*code).into(),
+                label: (*words).into(),
+                picked: q.action.trim() == *code,
+            })
+            .collect(),
         form: q,
         older,
         error,

@@ -20,6 +20,8 @@ use crate::web::{AppState, WebError};
 struct StatusCount {
     status: Status,
     n: i64,
+    /// What the status means under the local rules.
+    meaning: String,
 }
 
 /// A job on the officer's list, with a link to the people it concerns.
@@ -160,6 +162,7 @@ pub async fn dashboard(
             .map(|(status, n)| StatusCount {
                 status: *status,
                 n: *n,
+                meaning: state.rules.status.meaning(*status),
             })
             .collect(),
         members,

@@ -156,9 +156,7 @@ fn payment_page_for(
         name: format!("{} {}", l.first_name, l.last_name),
         status: l.status(&state.rules.status, today).label(),
         paid_until: opt_date(l.paid_until),
-        rate: rate
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| l.rate.clone()),
+        rate: rate.map_or_else(|| format!("the {} rate", l.rate), |r| r.called()),
         suggested: rate
             .map(|r| format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100))
             .unwrap_or_default(),

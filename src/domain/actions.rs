@@ -1,0 +1,55 @@
+//! What the audit log calls each action, and how a person reads it. The codes are stable
+//! (filters, scripts and the log itself keep them); the words are for pages.
+
+/// Every action written to the audit log, with its words.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("member.view", "Opened a record"),
+    ("member.list", "Listed people"),
+    ("api.member.list", "Listed people through the API"),
+    ("member.search", "Searched for people"),
+    ("member.update", "Changed contact details"),
+    ("member.share", "Shared someone with a caller"),
+    ("member.leave", "Recorded a leaving"),
+    ("payment.record", "Recorded a payment"),
+    ("payment.view", "Read payments"),
+    ("export", "Exported people"),
+    ("import", "Imported a file"),
+    ("report.action", "Made an action report"),
+    ("report.view", "Read an action report"),
+    ("calls.create", "Made a call list"),
+    ("calls.callers", "Changed a call list's callers"),
+    ("calls.view", "Read a call list's people"),
+    ("calls.open", "Opened someone to call"),
+    ("calls.outcome", "Recorded a call"),
+    ("task.create", "Gave a follow-up"),
+    ("task.done", "Closed a follow-up"),
+    ("task.list", "Listed follow-ups"),
+    ("role.assign", "Gave a role"),
+    ("role.remove", "Took a role away"),
+    ("settings.report_period", "Changed the report period"),
+    ("settings.second_factor", "Changed two-step sign-in"),
+];
+
+/// An action's words, or its code if it is not one of `ACTIONS` (an entry written by an
+/// older release).
+pub fn label(code: &str) -> &str {
+    ACTIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(code, |(_, words)| words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_action_has_one_code_and_words_without_codes() {
+        for (i, (code, words)) in ACTIONS.iter().enumerate() {
+            assert!(!ACTIONS[..i].iter().any(|(c, _)| c == code), "{code} twice");
+            assert_eq!(label(code), *words);
+            assert!(!words.contains('.') && !words.contains('_'), "{words}");
+        }
+        assert_eq!(label("something.old"), "something.old");
+    }
+}
