@@ -138,6 +138,18 @@ fn a_spreadsheet_export_with_its_own_headers_imports() {
         String::from_utf8_lossy(&again.stdout)
             .contains("0 added, 0 updated (0 renewed, 0 rejoined, 0 left), 2 unchanged")
     );
+    // A bad value is reported against the file's own column, as well as its field.
+    let bad = "Membership Number,Forename,Surname,Date Joined,Membership Type\n\
+               B1,Bea,Bad,31/02/2024,Standard\n\
+               B2,Cy,Later,01/01/2099,Standard\n";
+    let out = env.import("bad.csv", bad.as_bytes(), &[]);
+    assert!(!out.status.success());
+    for expected in [
+        "row 2, Date Joined (joined_on): '31/02/2024' is not a real date",
+        "row 3, Date Joined (joined_on): 2099-01-01 is in the future",
+    ] {
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
 }
 
 #[test]

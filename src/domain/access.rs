@@ -156,7 +156,15 @@ impl Scope {
             .map(|g| match g.reach {
                 Reach::Everyone => format!("everyone in {}", name(g.local_party_id)),
                 Reach::Women => format!("women in {}", name(g.local_party_id)),
-                Reach::Branch(b) => format!("the {} branch", name(b)),
+                Reach::Branch(b) => {
+                    // "the Riverside branch", but "Ashford Branch", not "… Branch branch".
+                    let branch = name(b);
+                    if branch.to_lowercase().ends_with("branch") {
+                        branch
+                    } else {
+                        format!("the {branch} branch")
+                    }
+                }
                 Reach::AssignedToMe => {
                     format!(
                         "people shared with you to call in {}",
@@ -273,6 +281,8 @@ mod tests {
             "women in Anytown; the Riverside branch; people shared with you to call in Bigtown"
         );
         assert_eq!(mixed.units_named(), [1, 2, 5]);
+        let branch = Scope::of(7, &[at(Role::BranchSecretary, 5, UnitKind::Branch, 2)]);
+        assert_eq!(branch.in_words(|_| "Quay Branch".into()), "Quay Branch");
         assert!(Scope::of(7, &[]).in_words(name).starts_with("nobody"));
     }
 

@@ -287,9 +287,23 @@ impl Field {
 pub struct ColumnMap {
     pub index: HashMap<Field, usize>,
     pub ignored: Vec<String>,
+    /// The file's own headers, trimmed, to name columns as the file does.
+    headers: Vec<String>,
 }
 
 impl ColumnMap {
+    /// A problem's column as the file names it: "Date Joined (joined_on)", or just the
+    /// field's name where the file's header is that name (or it has no such column).
+    pub fn heading(&self, column: &str) -> String {
+        let header = Field::from_name(column)
+            .and_then(|f| self.index.get(&f))
+            .and_then(|&i| self.headers.get(i));
+        match header {
+            Some(h) if h != column => format!("{h} ({column})"),
+            _ => column.to_string(),
+        }
+    }
+
     /// The column of each field by `field as usize`, `None` where the file has none.
     pub fn slots(&self) -> [Option<usize>; Field::COUNT] {
         let mut slots = [None; Field::COUNT];
@@ -359,7 +373,11 @@ pub fn map_headers(
         }
     }
     if problems.is_empty() {
-        Ok(ColumnMap { index, ignored })
+        Ok(ColumnMap {
+            index,
+            ignored,
+            headers: headers.iter().map(|h| h.trim().to_string()).collect(),
+        })
     } else {
         Err(problems)
     }
@@ -420,6 +438,9 @@ mod tests {
         assert_eq!(map.index[&Field::Mobile], 8);
         assert_eq!(map.index[&Field::DateOfBirth], 9);
         assert_eq!(map.ignored, vec!["Favourite Colour"]);
+        // Problems name a column as the file does, beside the field's own name.
+        assert_eq!(map.heading("joined_on"), "Date Joined (joined_on)");
+        assert_eq!(map.heading("row"), "row");
     }
 
     #[test]

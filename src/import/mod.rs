@@ -299,7 +299,7 @@ pub async fn import_members(
         .collect();
     let mut summary = Summary {
         rows,
-        ignored_columns: map.ignored,
+        ignored_columns: map.ignored.clone(),
         dry_run: options.dry_run,
         ..Summary::default()
     };
@@ -361,6 +361,9 @@ pub async fn import_members(
         }
     }
     problems.sort_by_key(|p| p.row);
+    for p in &mut problems {
+        p.column = map.heading(&p.column);
+    }
     if !problems.is_empty() && !options.skip_invalid {
         return Err(ImportError::Invalid {
             file: file.to_string(),
