@@ -402,8 +402,8 @@ async fn organised(tx: &mut Tx, who: &Principal, id: &str) -> Result<Opened> {
     }
 }
 
-/// Gives the list to one more caller; returns their name.
-pub async fn add_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<String> {
+/// Gives the list to one more caller.
+pub async fn add_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<()> {
     let opened = organised(tx, who, id).await?;
     let list = &opened.list;
     let people: Vec<i64> = calls::people(tx, list.id)
@@ -425,12 +425,11 @@ pub async fn add_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) ->
         )
         .await?;
     }
-    Ok(u.name)
+    Ok(())
 }
 
-/// Takes the list from a caller (anyone they held goes back to waiting); returns their
-/// name.
-pub async fn remove_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<String> {
+/// Takes the list from a caller (anyone they held goes back to waiting).
+pub async fn remove_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<()> {
     let opened = organised(tx, who, id).await?;
     let list = &opened.list;
     let u = calls::callers(tx, list.id)
@@ -450,7 +449,7 @@ pub async fn remove_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str)
         &[],
     )
     .await?;
-    Ok(u.name)
+    Ok(())
 }
 
 /// A list the principal calls on.

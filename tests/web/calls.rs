@@ -579,7 +579,19 @@ async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let added = app.get(&r.location, Some(&m)).await.body;
-    assert!(added.contains("can now call on this list"), "{added}");
+    assert!(
+        added.contains(&format!(
+            "{} can now call on this list",
+            name_of(&app, "caller2@example.org").await
+        )),
+        "{added}"
+    );
+    // The notice names people from the list itself, not from whatever the address says.
+    let forged = app
+        .get(&format!("{list}?added=Your+bank&removed=x"), Some(&m))
+        .await
+        .body;
+    assert!(!forged.contains("Your bank") && !forged.contains("class=\"notice\""));
     let women = app.user_id(WOMEN).await;
     let r = app
         .post(

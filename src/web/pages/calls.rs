@@ -257,7 +257,9 @@ pub async fn show(
 enum Said {
     Nothing,
     Made,
+    /// A caller (their public id) was added.
     Added(String),
+    /// A caller (their public id) was removed.
     Removed(String),
 }
 
@@ -318,10 +320,18 @@ async fn list_page(
             waiting + done + blocked,
             names(&callers)
         )),
-        Said::Added(name) => Some(format!("{name} can now call on this list.")),
-        Said::Removed(name) => Some(format!(
-            "{name} no longer calls on this list; anyone they held is free for the others."
-        )),
+        // Named from the list's own callers, never from the address, which anyone
+        // could write.
+        Said::Added(user) => callers
+            .iter()
+            .find(|c| c.public_id == user)
+            .map(|c| format!("{} can now call on this list.", c.name)),
+        Said::Removed(user) => could_call.iter().find(|c| c.value == user).map(|c| {
+            format!(
+                "{} no longer calls on this list; anyone they held is free for the others.",
+                c.label
+            )
+        }),
     };
     Ok(CallListPage {
         nav: officer.nav(),
@@ -372,12 +382,10 @@ pub async fn add_caller(
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
     match app_calls::add_caller(&mut tx, &officer, &id, &form.caller).await {
-        Ok(name) => {
+        Ok(()) => {
             tx.commit().await?;
-            Ok(
-                Redirect::to(&format!("/calls/{id}?{}", query_string(&[("added", name)])))
-                    .into_response(),
-            )
+            let added = query_string(&[("added", form.caller)]);
+            Ok(Redirect::to(&format!("/calls/{id}?{added}")).into_response())
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
@@ -402,13 +410,10 @@ pub async fn remove_caller(
     Posted { officer, form }: Posted<CallerForm>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let name = app_calls::remove_caller(&mut tx, &officer, &id, &form.caller).await?;
+    app_calls::remove_caller(&mut tx, &officer, &id, &form.caller).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/calls/{id}?{}",
-        query_string(&[("removed", name)])
-    ))
-    .into_response())
+    let removed = query_string(&[("removed", form.caller)]);
+    Ok(Redirect::to(&format!("/calls/{id}?{removed}")).into_response())
 }
 
 /// The call page after asking for the next person: it says so if nobody was free.
