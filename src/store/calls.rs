@@ -5,7 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
-use super::schema::{CallListCallers, CallListPeople, CallLists, CallOutcomes, People, Users};
+use super::schema::{
+    CallListCallers, CallListPeople, CallLists, CallOutcomes, CallerAssignments, People, Users,
+};
 use super::{Mode, Result, Tx};
 use crate::domain::calls::{Outcome, State};
 
@@ -151,8 +153,9 @@ pub async fn add_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool>
     Ok(true)
 }
 
-/// Takes a list from a caller, and lets go of anyone they held on it, so another caller
-/// can have them at once; false if they were not a caller.
+/// Takes a list from a caller: lets go of anyone they held on it, so another caller can
+/// have them at once, and stops sharing its people with them, unless another list they
+/// still call on has them too. False if they were not a caller.
 pub async fn remove_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool> {
     let n = tx
         .execute(
@@ -170,6 +173,30 @@ pub async fn remove_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bo
             .value(CallListPeople::ClaimedUntil, Option::<DateTime<Utc>>::None)
             .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
             .and_where(Expr::col(CallListPeople::ClaimedBy).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    let on_this_list = Query::select()
+        .column(CallListPeople::PersonId)
+        .from(CallListPeople::Table)
+        .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+        .to_owned();
+    let still_called = Query::select()
+        .column((CallListPeople::Table, CallListPeople::PersonId))
+        .from(CallListPeople::Table)
+        .inner_join(
+            CallListCallers::Table,
+            Expr::col((CallListCallers::Table, CallListCallers::CallListId))
+                .equals((CallListPeople::Table, CallListPeople::CallListId)),
+        )
+        .and_where(Expr::col((CallListCallers::Table, CallListCallers::UserId)).eq(user_id))
+        .to_owned();
+    tx.execute(
+        &Query::delete()
+            .from_table(CallerAssignments::Table)
+            .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
+            .and_where(Expr::col(CallerAssignments::PersonId).in_subquery(on_this_list))
+            .and_where(Expr::col(CallerAssignments::PersonId).not_in_subquery(still_called))
             .to_owned(),
     )
     .await?;

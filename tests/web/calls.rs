@@ -638,6 +638,16 @@ async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
         app.get(&format!("{list}/call"), Some(&c)).await.status,
         StatusCode::NOT_FOUND
     );
+    // Nor does the removed caller still see the people the list shared with them.
+    for person in [&first, &held] {
+        assert_eq!(
+            app.get(&format!("/members/{person}"), Some(&c))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "{person} is no longer shared with a removed caller"
+        );
+    }
     app.post(&format!("{list}/next"), Some(&c2), &[("csrf", &c2.csrf)])
         .await;
     let call = app.get(&format!("{list}/call"), Some(&c2)).await.body;
