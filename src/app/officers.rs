@@ -187,10 +187,8 @@ pub async fn role_units(
     who: &Principal,
 ) -> Result<Vec<RoleUnit>, AppError> {
     let mut out = Vec::new();
-    for u in units::list(tx).await? {
-        if UnitKind::parse(&u.kind) != Some(UnitKind::LocalParty)
-            || !who.scope.assigns_roles.contains(&u.id)
-        {
+    for u in units::named(tx, &who.scope.assigns_roles).await? {
+        if UnitKind::parse(&u.kind) != Some(UnitKind::LocalParty) {
             continue;
         }
         let branches = units::branches(tx, u.id).await?;

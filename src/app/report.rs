@@ -279,10 +279,9 @@ pub async fn make(
         today,
         period_days(&mut tx, rules, lp).await.map_err(unreadable)?,
     );
-    let party = units::list(&mut tx)
+    let party = units::named(&mut tx, &[lp])
         .await?
-        .into_iter()
-        .find(|u| u.id == lp)
+        .pop()
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     if let Some(id) = keep(db, rules, &party, period, who.actor(), public_url)

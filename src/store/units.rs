@@ -66,13 +66,15 @@ pub async fn list(tx: &mut Tx<impl Mode>) -> Result<Vec<Unit>> {
     tx.fetch_all(&q).await
 }
 
-/// These units (by id), each with its name.
+/// These units (by id), parents before children: a few rows, where `list` would read
+/// every unit in the country.
 pub async fn named(tx: &mut Tx<impl Mode>, ids: &[i64]) -> Result<Vec<Unit>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut q = select_units();
-    q.and_where(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied()));
+    q.and_where(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied()))
+        .order_by((Units::Table, Units::Id), Order::Asc);
     tx.fetch_all(&q).await
 }
 

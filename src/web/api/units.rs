@@ -44,10 +44,7 @@ impl From<units::Unit> for Unit {
 pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Json<Page<Unit>>> {
     let mut tx = state.db.begin_read().await?;
     let mut items = Vec::new();
-    for u in units::list(&mut tx).await? {
-        if !who.scope.local_parties.contains(&u.id) {
-            continue;
-        }
+    for u in units::named(&mut tx, &who.scope.local_parties).await? {
         let id = u.id;
         items.push(Unit::from(u));
         for b in units::branches(&mut tx, id).await? {

@@ -179,10 +179,9 @@ pub async fn show(
     let report: ActionReport = serde_json::from_str(&kept.body)
         .map_err(|e| WebError::BadRequest(format!("this report cannot be read: {e}")))?;
     // Live: the same sections for the same period, computed now, within scope.
-    let party = units::list(&mut tx)
+    let party = units::named(&mut tx, &[kept.local_party_id])
         .await?
-        .into_iter()
-        .find(|u| u.id == kept.local_party_id)
+        .pop()
         .ok_or(WebError::NotFound)?;
     let live = report::action_report(
         &mut tx,
