@@ -8,7 +8,7 @@ use crate::domain::cells;
 use crate::domain::filter::MemberFilter;
 use crate::domain::membership::History;
 use crate::domain::record::{MembershipDetails, PersonDetails};
-use crate::domain::{Rules, Status};
+use crate::domain::{Kind, Rules, Status};
 use crate::store::members::StoredMember;
 use crate::store::roster::{self, ListQuery};
 use crate::store::{Tx, audit, members, units};
@@ -199,7 +199,9 @@ pub fn xlsx_bytes(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, Exp
 }
 
 /// The columns of a member list exported from the page: what an officer needs to act on
-/// a list, no more.
+/// a list, no more. Codes for scripts and re-imports, and after them the same values in
+/// words for people (named `…_label`, which the import passes over as no field of its
+/// own).
 pub const LIST_COLUMNS: &[&str] = &[
     "membership_number",
     "first_name",
@@ -215,6 +217,10 @@ pub const LIST_COLUMNS: &[&str] = &[
     "status",
     "joined_on",
     "paid_until",
+    "branch_label",
+    "rate_label",
+    "kind_label",
+    "status_label",
 ];
 
 /// The people in `who`'s export scope that `filter` finds, as rows of `LIST_COLUMNS`.
@@ -240,6 +246,7 @@ pub async fn list(
     Ok(rows
         .iter()
         .map(|l| {
+            let status = l.status(&rules.status, today);
             vec![
                 l.membership_number.clone(),
                 l.first_name.clone(),
@@ -252,9 +259,13 @@ pub async fn list(
                 l.rate.clone(),
                 l.kind.clone(),
                 l.gender.clone().unwrap_or_default(),
-                l.status(&rules.status, today).as_str().to_string(),
+                status.as_str().to_string(),
                 l.joined_on.to_string(),
                 l.paid_until.map(|d| d.to_string()).unwrap_or_default(),
+                l.branch_name.clone().unwrap_or_default(),
+                rules.rate_name(&l.rate),
+                Kind::parse(&l.kind).map_or("", Kind::label).to_string(),
+                status.label().to_string(),
             ]
         })
         .collect())

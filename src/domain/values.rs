@@ -153,6 +153,19 @@ impl Status {
     }
 }
 
+impl Kind {
+    /// The kind as a person reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Member => "Member",
+            Kind::RegisteredSupporter => "Registered supporter",
+            Kind::AffiliatedSupporter => "Affiliated supporter",
+            Kind::Supporter => "Supporter",
+            Kind::Contact => "Contact",
+        }
+    }
+}
+
 impl EventKind {
     /// The event as a person's history reads it.
     pub fn label(self) -> &'static str {

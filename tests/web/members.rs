@@ -172,6 +172,22 @@ async fn edits_are_escaped_checked_protected_and_audited(t: TestDb) {
         .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with("membership_number,"));
+    // Codes for scripts, and the same values in words beside them for people.
+    let header = csv.body.lines().next().unwrap_or_default();
+    assert!(
+        header.ends_with(
+            ",status,joined_on,paid_until,branch_label,rate_label,kind_label,status_label"
+        ),
+        "{header}"
+    );
+    assert!(
+        csv.body
+            .lines()
+            .skip(1)
+            .all(|l| l.contains(",resigned,") && l.ends_with(",Member,Resigned")),
+        "{}",
+        csv.body
+    );
     assert!(
         csv.body.contains("<script>alert(1)</script>"),
         "a CSV holds the name as written: {}",

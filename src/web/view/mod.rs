@@ -7,8 +7,8 @@ pub mod chart;
 use chrono::NaiveDate;
 
 use crate::app::Principal;
+use crate::domain::Channel;
 use crate::domain::filter::FieldProblem;
-use crate::domain::{Channel, Kind};
 
 /// Field problems, looked up by field name in templates.
 #[derive(Default)]
@@ -99,17 +99,6 @@ impl Labelled {
             label: label.into(),
             value: value.into(),
         }
-    }
-}
-
-/// A kind as a person reads it.
-pub fn kind_label(k: Kind) -> &'static str {
-    match k {
-        Kind::Member => "Member",
-        Kind::RegisteredSupporter => "Registered supporter",
-        Kind::AffiliatedSupporter => "Affiliated supporter",
-        Kind::Supporter => "Supporter",
-        Kind::Contact => "Contact",
     }
 }
 

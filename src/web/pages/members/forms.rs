@@ -11,7 +11,7 @@ use crate::domain::fields::consent_field;
 use crate::domain::forms::{ContactInput, LeavingInput, PAYMENT_METHODS, PaymentInput};
 use crate::store::roster::Listed;
 use crate::web::auth::{Officer, Posted};
-use crate::web::view::{Choice, Nav, Problems, kind_label, opt_date};
+use crate::web::view::{Choice, Nav, Problems, opt_date};
 use crate::web::{AppState, WebError};
 
 #[derive(Template)]
@@ -30,7 +30,7 @@ fn kind_choices(current: &str) -> Vec<Choice> {
         .iter()
         .map(|k| Choice {
             value: k.as_str().into(),
-            label: kind_label(*k).into(),
+            label: k.label().into(),
             picked: k.as_str() == current,
         })
         .collect()

@@ -16,7 +16,7 @@ use crate::domain::{Channel, Kind, Status};
 use crate::store::{Mode, Tx, units};
 use crate::web::auth::Officer;
 use crate::web::pages::{Row, query_pairs, query_string, row};
-use crate::web::view::{Choice, Nav, Problems, channel_label, kind_label, seen_by};
+use crate::web::view::{Choice, Nav, Problems, channel_label, seen_by};
 use crate::web::{AppState, WebError};
 
 /// A date filter's field: its query key, its label and what was typed.
@@ -105,7 +105,7 @@ impl Choices {
                 .iter()
                 .map(|k| Choice {
                     value: k.as_str().into(),
-                    label: kind_label(*k).into(),
+                    label: k.label().into(),
                     picked: filter.kinds.contains(k),
                 })
                 .collect(),

@@ -11,7 +11,7 @@ use crate::domain::calls::TaskKind;
 use crate::domain::forms::PAYMENT_METHODS;
 use crate::domain::{Gender, Kind};
 use crate::web::auth::{Officer, Posted};
-use crate::web::view::{Choice, Labelled, Nav, consent_text, kind_label, opt_date, uk_date};
+use crate::web::view::{Choice, Labelled, Nav, consent_text, opt_date, uk_date};
 use crate::web::{AppState, WebError};
 
 /// One line of the timeline.
@@ -197,7 +197,7 @@ fn fields(r: &members::Record, state: &AppState) -> Vec<Labelled> {
         (
             "Kind",
             Kind::parse(&l.kind)
-                .map(kind_label)
+                .map(Kind::label)
                 .unwrap_or("Unknown")
                 .to_string(),
         ),
