@@ -138,6 +138,29 @@ async fn report_and_home_page_agree_and_periods_do_not_overlap(t: TestDb) {
         "{report}"
     );
     assert!(report.contains("Called, not reached"), "attempts apart");
+    // Branches by name, not by their slugs.
+    let mut tx = app.db.begin_read().await.expect("tx");
+    let branches = rosette::store::units::branches(&mut tx, lp.id)
+        .await
+        .expect("branches");
+    tx.commit().await.expect("commit");
+    assert!(!branches.is_empty());
+    for b in &branches {
+        if b.slug != b.name {
+            assert!(
+                !report.contains(&format!("· {}</span>", b.slug))
+                    && !report.contains(&format!("<td>{}</td>", b.slug)),
+                "{} shows as its slug",
+                b.name
+            );
+        }
+    }
+    assert!(
+        branches
+            .iter()
+            .any(|b| report.contains(&format!("· {}</span>", b.name))),
+        "people's branches by name: {report}"
+    );
     assert!(!report.contains("made by membership@"));
 }
 

@@ -218,6 +218,12 @@ pub async fn show(
     }
     // Tried: called, but not yet reached by any call.
     tried.retain(|id| !contacted.contains(id));
+    // The report keeps branch slugs; people read branch names.
+    let branch_names: HashMap<String, String> = units::branches(&mut tx, kept.local_party_id)
+        .await?
+        .into_iter()
+        .map(|b| (b.slug, b.name))
+        .collect();
     let shown = |s: Section| -> Vec<ReportPerson> {
         report
             .sections
@@ -229,7 +235,11 @@ pub async fn show(
                 id: r.id.clone(),
                 name: format!("{} {}", r.first_name, r.last_name),
                 number: r.membership_number.clone(),
-                branch: r.branch.clone().unwrap_or_default(),
+                branch: r
+                    .branch
+                    .as_ref()
+                    .map(|slug| branch_names.get(slug).unwrap_or(slug).clone())
+                    .unwrap_or_default(),
             })
             .collect()
     };
