@@ -13,7 +13,7 @@ use crate::domain::calls::{DoneWhen, Outcome, TaskKind};
 use crate::domain::dates::parse_date;
 use crate::domain::fields::check_text;
 use crate::domain::filter::MemberFilter;
-use crate::domain::report::Section;
+use crate::domain::report::{Period, Section};
 use crate::domain::{Channel, Rules};
 use crate::store::calls::{self, CallList};
 use crate::store::roster::{self, ListQuery, Listed};
@@ -59,8 +59,7 @@ pub async fn source(
         return Err(AppError::Forbidden);
     }
     check_text(text, false).map_err(|e| AppError::field("from", e))?;
-    let (lp, mut filter, only, label, name, other_way) = match text.split(':').collect::<Vec<_>>()[..]
-    {
+    let (lp, filter, only, label, name, other_way) = match text.split(':').collect::<Vec<_>>()[..] {
         ["report", id, section] => {
             let kept = reports::get(tx, id, &who.scope.local_parties)
                 .await?
@@ -80,10 +79,9 @@ pub async fn source(
                 kept.period_from.format("%-d %b %Y"),
                 kept.period_to.format("%-d %b %Y")
             );
-            let other_way = section.status_now().map(|status| MemberFilter {
-                statuses: vec![status],
-                consents: vec![(Channel::Phone, false)],
-                ..MemberFilter::default()
+            let other_way = section.filter(Period {
+                from: kept.period_from,
+                to: kept.period_to,
             });
             (
                 kept.local_party_id,
@@ -101,16 +99,13 @@ pub async fn source(
             let filter = super::segments::filter_of(&seg.query).map_err(|_| {
                 AppError::field("from", "this segment's filters are no longer valid")
             })?;
-            let mut other_way = filter.clone();
-            other_way.consents.retain(|(c, _)| *c != Channel::Phone);
-            other_way.consents.push((Channel::Phone, false));
             (
                 seg.local_party_id,
-                filter,
+                filter.clone(),
                 None,
                 format!("the segment {}", seg.name),
                 seg.name.clone(),
-                Some(other_way),
+                Some(filter),
             )
         }
         _ => {
@@ -128,9 +123,8 @@ pub async fn source(
     };
     let everyone = named(in_write_scope(tx, who, rules, today, &filter).await?);
     // Only people who agreed to phone calls and have a number: consent comes first.
-    filter.consents.retain(|(c, _)| *c != Channel::Phone);
-    filter.consents.push((Channel::Phone, true));
-    let agreed: HashSet<i64> = named(in_write_scope(tx, who, rules, today, &filter).await?)
+    let with_consent = filter.with_consent(Channel::Phone, true);
+    let agreed: HashSet<i64> = named(in_write_scope(tx, who, rules, today, &with_consent).await?)
         .into_iter()
         .map(|r| r.person_id)
         .collect();
@@ -153,7 +147,8 @@ pub async fn source(
         label,
         name,
         left_out,
-        other_way: other_way.map(|f| f.to_query()),
+        // The others are reached another way: the same people, without phone consent.
+        other_way: other_way.map(|f| f.with_consent(Channel::Phone, false).to_query()),
     })
 }
 
@@ -295,28 +290,23 @@ async fn hidden_from(tx: &mut Tx, user_id: i64, lp: i64, people: &[i64]) -> Resu
 }
 
 /// A call list and how far its callers have got.
-pub struct Progress {
+pub struct ListProgress {
     pub list: CallList,
-    pub waiting: i64,
-    pub done: i64,
-    /// People not to call after all (asked not to be, or no longer reachable).
-    pub blocked: i64,
+    pub progress: calls::Progress,
 }
 
 /// The lists the principal organises, made, or calls on, with their progress.
-pub async fn lists(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Progress>> {
+pub async fn lists(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<ListProgress>> {
     let found = calls::lists_for(tx, &who.scope.whole_parties(), who.actor(), who.user.id).await?;
-    let mut out = Vec::with_capacity(found.len());
-    for list in found {
-        let (waiting, done, blocked, _) = calls::progress(tx, list.id).await?;
-        out.push(Progress {
+    let ids: Vec<i64> = found.iter().map(|l| l.id).collect();
+    let mut progress = calls::progress_of(tx, &ids).await?;
+    Ok(found
+        .into_iter()
+        .map(|list| ListProgress {
+            progress: progress.remove(&list.id).unwrap_or_default(),
             list,
-            waiting,
-            done,
-            blocked,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// A list the principal may see: they made it, organise its whole party, or call on it.
@@ -359,9 +349,39 @@ pub async fn people(tx: &mut Tx, who: &Principal, opened: &Opened) -> Result<Vec
     Ok(people)
 }
 
-/// Who calls on a list.
-pub async fn callers(tx: &mut Tx<impl Mode>, opened: &Opened) -> Result<Vec<calls::Caller>> {
-    Ok(calls::callers(tx, opened.list.id).await?)
+/// Who calls on a list, and, for its organiser only, the role holders who could be added:
+/// (public id, name) pairs.
+pub struct Callers {
+    pub on: Vec<calls::Caller>,
+    pub could: Vec<(String, String)>,
+}
+
+pub async fn callers(tx: &mut Tx<impl Mode>, opened: &Opened) -> Result<Callers> {
+    let on = calls::callers(tx, opened.list.id).await?;
+    let could = if opened.organiser {
+        accounts::role_holders(tx, opened.list.local_party_id)
+            .await?
+            .into_iter()
+            .filter(|(id, _)| !on.iter().any(|c| c.public_id == *id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Callers { on, could })
+}
+
+/// The audit entry for a change of a list's callers.
+async fn note_callers(tx: &mut Tx, who: &Principal, list: &CallList, detail: &str) -> Result<()> {
+    audit::note(
+        tx,
+        who,
+        Some(list.local_party_id),
+        "calls.callers",
+        &list.public_id,
+        detail,
+        &[],
+    )
+    .await
 }
 
 /// A role holder in the list's local party who may be shown everyone on it: the one
@@ -406,22 +426,14 @@ async fn organised(tx: &mut Tx, who: &Principal, id: &str) -> Result<Opened> {
 pub async fn add_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Result<()> {
     let opened = organised(tx, who, id).await?;
     let list = &opened.list;
-    let people: Vec<i64> = calls::people(tx, list.id)
-        .await?
-        .iter()
-        .map(|p| p.person_id)
-        .collect();
+    let people = calls::person_ids(tx, list.id).await?;
     let u = checked_caller(tx, list.local_party_id, caller, &people).await?;
     if calls::add_caller(tx, list.id, u.id).await? {
-        let detail = format!("{} now calls on {}", u.name, list.name);
-        audit::note(
+        note_callers(
             tx,
             who,
-            Some(list.local_party_id),
-            "calls.callers",
-            &list.public_id,
-            &detail,
-            &[],
+            list,
+            &format!("{} now calls on {}", u.name, list.name),
         )
         .await?;
     }
@@ -439,17 +451,7 @@ pub async fn remove_caller(tx: &mut Tx, who: &Principal, id: &str, caller: &str)
         .ok_or(AppError::NotFound)?;
     calls::remove_caller(tx, list.id, u.user_id).await?;
     let detail = format!("{} no longer calls on {}", u.name, list.name);
-    audit::note(
-        tx,
-        who,
-        Some(list.local_party_id),
-        "calls.callers",
-        &list.public_id,
-        &detail,
-        &[],
-    )
-    .await?;
-    Ok(())
+    note_callers(tx, who, list, &detail).await
 }
 
 /// A list the principal calls on.

@@ -48,6 +48,21 @@ pub async fn principal_of(
 }
 
 impl Principal {
+    /// Whom this user's figures count, with the units named: "everyone in Anytown", "the
+    /// Riverside branch".
+    pub async fn seen(
+        &self,
+        tx: &mut crate::store::Tx<impl crate::store::Mode>,
+    ) -> std::result::Result<String, StoreError> {
+        let units = crate::store::units::named(tx, &self.scope.units_named()).await?;
+        Ok(self.scope.in_words(|id| {
+            units
+                .iter()
+                .find(|u| u.id == id)
+                .map_or_else(|| "a unit".into(), |u| u.name.clone())
+        }))
+    }
+
     /// The name the audit log records for this user.
     pub fn actor(&self) -> &str {
         &self.user.email

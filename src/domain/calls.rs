@@ -37,11 +37,26 @@ pub enum State {
 }
 
 impl State {
+    const ALL: [State; 3] = [State::Waiting, State::Done, State::Blocked];
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Waiting => "waiting",
             State::Done => "done",
             State::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// As the list's organiser reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Waiting => "waiting",
+            State::Done => "done",
+            State::Blocked => "not to call",
         }
     }
 }
@@ -213,6 +228,15 @@ mod tests {
         }
         assert!(DoNotCall.contacted(), "they said so themselves");
         assert_eq!(Outcome::parse("maybe"), None);
+    }
+
+    #[test]
+    fn places_on_a_list_read_back_from_their_codes() {
+        for s in State::ALL {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(State::Blocked.label(), "not to call");
+        assert_eq!(State::parse("Blocked"), None);
     }
 
     #[test]

@@ -201,6 +201,14 @@ pub const KEYS: &[Key] = &[
 ];
 
 impl MemberFilter {
+    /// The same filter, wanting `channel`'s consent given (or not) instead of whatever it
+    /// asked of that channel before.
+    pub fn with_consent(mut self, channel: Channel, given: bool) -> MemberFilter {
+        self.consents.retain(|(c, _)| *c != channel);
+        self.consents.push((channel, given));
+        self
+    }
+
     /// Reads `pairs` (a query string). Blank values are ignored, as a form sends them;
     /// every bad value is reported against its field.
     pub fn parse(pairs: &[(String, String)]) -> Result<MemberFilter, Vec<FieldProblem>> {
@@ -425,6 +433,18 @@ mod tests {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_consent_wish_replaces_the_channels_earlier_one() {
+        let f = MemberFilter::parse(&pairs(&[("consent", "phone"), ("consent", "email")]))
+            .expect("valid")
+            .with_consent(Channel::Phone, false);
+        assert_eq!(
+            f.consents,
+            [(Channel::Email, true), (Channel::Phone, false)]
+        );
+        assert!(f.to_query().contains("consent=no_phone"));
     }
 
     #[test]

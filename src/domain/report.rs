@@ -3,6 +3,7 @@
 
 use chrono::{Days, NaiveDate};
 
+use super::filter::MemberFilter;
 use super::membership::{Ending, Event, History, StatusRules};
 use super::values::{EventKind, LeftReason, Status};
 
@@ -67,14 +68,27 @@ impl Section {
         }
     }
 
-    /// The status its people have today if nothing changed since the report: the
-    /// member list's filter for them (sections of events, like joining, have none).
-    pub fn status_now(self) -> Option<Status> {
+    /// The member list's filter that finds its people of `period` today, if nothing
+    /// changed since: a status, or for new members their joining dates. Moves, rejoinings
+    /// and deaths have none (the list does not keep what they were).
+    pub fn filter(self, period: Period) -> Option<MemberFilter> {
+        let status = |s: Status| MemberFilter {
+            statuses: vec![s],
+            ..MemberFilter::default()
+        };
         match self {
-            Section::EnteredArrears | Section::InArrears => Some(Status::InArrears),
-            Section::Lapsed => Some(Status::Lapsed),
-            Section::Resigned => Some(Status::Resigned),
-            _ => None,
+            Section::EnteredArrears | Section::InArrears => Some(status(Status::InArrears)),
+            Section::Lapsed => Some(status(Status::Lapsed)),
+            Section::Resigned => Some(status(Status::Resigned)),
+            Section::New => Some(MemberFilter {
+                joined_from: Some(period.from),
+                joined_to: Some(period.to),
+                ..MemberFilter::default()
+            }),
+            Section::Rejoined
+            | Section::TransferredIn
+            | Section::TransferredOut
+            | Section::Deceased => None,
         }
     }
 
@@ -232,6 +246,17 @@ mod tests {
         }
         assert_eq!(Section::parse("In arrears"), None);
         assert_eq!(Section::parse(""), None);
+    }
+
+    #[test]
+    fn sections_that_a_filter_can_find_say_which() {
+        let p = period();
+        let arrears = Section::EnteredArrears.filter(p).expect("a status");
+        assert_eq!(arrears.statuses, [Status::InArrears]);
+        let new = Section::New.filter(p).expect("joining dates");
+        assert_eq!((new.joined_from, new.joined_to), (Some(p.from), Some(p.to)));
+        assert!(new.statuses.is_empty());
+        assert!(Section::TransferredIn.filter(p).is_none());
     }
 
     #[test]

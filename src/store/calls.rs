@@ -155,17 +155,16 @@ pub async fn add_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool>
 
 /// Takes a list from a caller: lets go of anyone they held on it, so another caller can
 /// have them at once, and stops sharing its people with them, unless another list they
-/// still call on has them too. False if they were not a caller.
-pub async fn remove_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bool> {
-    let n = tx
-        .execute(
-            &Query::delete()
-                .from_table(CallListCallers::Table)
-                .and_where(Expr::col(CallListCallers::CallListId).eq(list_id))
-                .and_where(Expr::col(CallListCallers::UserId).eq(user_id))
-                .to_owned(),
-        )
-        .await?;
+/// still call on has them too.
+pub async fn remove_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<()> {
+    tx.execute(
+        &Query::delete()
+            .from_table(CallListCallers::Table)
+            .and_where(Expr::col(CallListCallers::CallListId).eq(list_id))
+            .and_where(Expr::col(CallListCallers::UserId).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
     tx.execute(
         &Query::update()
             .table(CallListPeople::Table)
@@ -200,7 +199,21 @@ pub async fn remove_caller(tx: &mut Tx, list_id: i64, user_id: i64) -> Result<bo
             .to_owned(),
     )
     .await?;
-    Ok(n == 1)
+    Ok(())
+}
+
+/// Everyone on a list, by internal id.
+pub async fn person_ids(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(CallListPeople::PersonId)
+                .from(CallListPeople::Table)
+                .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Someone on a list, where they are on it, and the calls made to them from it.
@@ -489,24 +502,57 @@ pub async fn record(
     Ok(true)
 }
 
-/// Waiting, done, blocked and flagged counts.
-pub async fn progress(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<(i64, i64, i64, i64)> {
-    let rows: Vec<(String, bool)> = tx
+/// How far a list's callers have got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub waiting: i64,
+    pub done: i64,
+    /// People not to call after all (asked not to be, or no longer reachable).
+    pub blocked: i64,
+}
+
+/// The progress of each of these lists (by internal id), counted in one query.
+pub async fn progress_of(
+    tx: &mut Tx<impl Mode>,
+    list_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Progress>> {
+    let mut out: std::collections::HashMap<i64, Progress> = list_ids
+        .iter()
+        .map(|id| (*id, Progress::default()))
+        .collect();
+    if list_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, String, i64)> = tx
         .fetch_all(
             &Query::select()
-                .columns([CallListPeople::State, CallListPeople::NeedsOfficer])
+                .columns([CallListPeople::CallListId, CallListPeople::State])
+                .expr(Expr::col(CallListPeople::PersonId).count())
                 .from(CallListPeople::Table)
-                .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+                .and_where(Expr::col(CallListPeople::CallListId).is_in(list_ids.iter().copied()))
+                .group_by_col(CallListPeople::CallListId)
+                .group_by_col(CallListPeople::State)
                 .to_owned(),
         )
         .await?;
-    let count = |s: State| rows.iter().filter(|(x, _)| x == s.as_str()).count() as i64;
-    Ok((
-        count(State::Waiting),
-        count(State::Done),
-        count(State::Blocked),
-        rows.iter().filter(|(_, f)| *f).count() as i64,
-    ))
+    for (list, state, n) in rows {
+        let p = out.entry(list).or_default();
+        match State::parse(&state) {
+            Some(State::Waiting) => p.waiting = n,
+            Some(State::Done) => p.done = n,
+            Some(State::Blocked) => p.blocked = n,
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// One list's progress.
+pub async fn progress(tx: &mut Tx<impl Mode>, list_id: i64) -> Result<Progress> {
+    Ok(progress_of(tx, &[list_id])
+        .await?
+        .remove(&list_id)
+        .unwrap_or_default())
 }
 
 /// Clears the "needs an officer" flag on a person, on every list: an officer has dealt

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::app::{AppError, calls as app_calls};
-use crate::domain::calls::{DoneWhen, Outcome};
+use crate::domain::calls::{self as rules, DoneWhen, Outcome};
 use crate::store::{Mode, accounts, calls};
 use crate::web::auth::{NoFields, Officer, Posted};
 use crate::web::pages::{query_string, row};
@@ -19,7 +19,7 @@ use crate::web::{AppState, WebError};
 #[template(path = "calls.html")]
 struct CallsPage {
     nav: Nav,
-    lists: Vec<app_calls::Progress>,
+    lists: Vec<app_calls::ListProgress>,
 }
 
 pub async fn list(
@@ -272,18 +272,14 @@ async fn list_page(
 ) -> Result<CallListPage, WebError> {
     let mut tx = state.db.begin().await?;
     let opened = app_calls::open(&mut tx, officer, id).await?;
-    let (waiting, done, blocked, _) = calls::progress(&mut tx, opened.list.id).await?;
+    let calls::Progress {
+        waiting,
+        done,
+        blocked,
+    } = calls::progress(&mut tx, opened.list.id).await?;
     let on_list = app_calls::people(&mut tx, officer, &opened).await?;
-    let callers = app_calls::callers(&mut tx, &opened).await?;
-    let could_call = if opened.organiser {
-        caller_choices(&mut tx, opened.list.local_party_id, &[])
-            .await?
-            .into_iter()
-            .filter(|c| !callers.iter().any(|x| x.public_id == c.value))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let app_calls::Callers { on: callers, could } = app_calls::callers(&mut tx, &opened).await?;
+    let could_call = Choice::options(could);
     tx.commit().await?;
     let app_calls::Opened {
         list,
@@ -295,11 +291,10 @@ async fn list_page(
         .map(|p| Person {
             id: p.public_id.clone(),
             name: format!("{} {}", p.first_name, p.last_name),
-            state: match p.state.as_str() {
-                "done" => "done",
-                "blocked" => "not to call",
-                _ if p.needs_officer => "needs an officer",
-                _ => "waiting",
+            state: match rules::State::parse(&p.state) {
+                Some(rules::State::Waiting) if p.needs_officer => "needs an officer",
+                Some(s) => s.label(),
+                None => "unknown",
             },
             flagged: p.needs_officer,
             calls: if p.outcomes.is_empty() {
@@ -486,7 +481,7 @@ async fn call_page(
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
     let (list, held) = app_calls::held(&mut tx, officer, id).await?;
-    let (waiting, ..) = calls::progress(&mut tx, list.id).await?;
+    let waiting = calls::progress(&mut tx, list.id).await?.waiting;
     let mut person = None;
     let mut earlier = Vec::new();
     if let Some(l) = held {

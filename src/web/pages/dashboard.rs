@@ -13,7 +13,7 @@ use crate::domain::filter::MemberFilter;
 use crate::store::roster::{self, ListQuery};
 use crate::web::auth::{Officer, mail_folder};
 use crate::web::view::chart::{self, Chart};
-use crate::web::view::{Nav, seen_by, uk_date};
+use crate::web::view::{Nav, uk_date};
 use crate::web::{AppState, WebError};
 
 /// How many people in scope have one status.
@@ -46,7 +46,7 @@ struct Dashboard {
     mail_folder: Option<String>,
     assigned: Vec<Row>,
     /// A caller's call lists, with how many are still to call.
-    call_lists: Vec<crate::app::calls::Progress>,
+    call_lists: Vec<crate::app::calls::ListProgress>,
 }
 
 pub async fn dashboard(
@@ -59,7 +59,7 @@ pub async fn dashboard(
     let uid = officer.user.id;
     let mut tx = state.db.begin_read().await?;
     let counts = roster::status_counts(&mut tx, grants, uid, &bounds).await?;
-    let seen = seen_by(&mut tx, &officer.scope).await?;
+    let seen = officer.seen(&mut tx).await?;
     let months = chart::last_twelve_months(today);
     let since = months[0];
     let joins = roster::joins_by_month(&mut tx, grants, uid, since).await?;

@@ -120,17 +120,3 @@ pub fn consent_text(v: Option<bool>) -> &'static str {
         None => "Not asked",
     }
 }
-
-/// Whom a scope's figures count, with its units named: "everyone in Anytown".
-pub async fn seen_by(
-    tx: &mut crate::store::Tx<impl crate::store::Mode>,
-    scope: &crate::domain::access::Scope,
-) -> Result<String, crate::store::StoreError> {
-    let units = crate::store::units::named(tx, &scope.units_named()).await?;
-    Ok(scope.in_words(|id| {
-        units
-            .iter()
-            .find(|u| u.id == id)
-            .map_or_else(|| "a unit".into(), |u| u.name.clone())
-    }))
-}

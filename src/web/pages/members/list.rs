@@ -16,7 +16,7 @@ use crate::domain::{Channel, Kind, Status};
 use crate::store::{Mode, Tx, units};
 use crate::web::auth::Officer;
 use crate::web::pages::{Row, query_pairs, query_string, row};
-use crate::web::view::{Choice, Nav, Problems, channel_label, seen_by};
+use crate::web::view::{Choice, Nav, Problems, channel_label};
 use crate::web::{AppState, WebError};
 
 /// A date filter's field: its query key, its label and what was typed.
@@ -184,7 +184,7 @@ pub async fn member_list(
     .await?;
     let query = filter.to_query();
     let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
-    let seen = seen_by(&mut tx, &officer.scope).await?;
+    let seen = officer.seen(&mut tx).await?;
     tx.commit().await?;
     let found = found.audited(&state.audit).await?;
     let with = |extra: Option<String>| {
