@@ -183,14 +183,32 @@ impl App {
         s
     }
 
-    /// A user's public id, as forms name them.
-    pub async fn user_id(&self, email: &str) -> String {
+    /// A user, by email.
+    pub async fn user(&self, email: &str) -> rosette::store::accounts::User {
         let mut tx = self.db.begin_read().await.expect("tx");
         rosette::store::accounts::user_by_email(&mut tx, email)
             .await
             .expect("query")
             .expect("user")
-            .public_id
+    }
+
+    /// A user's public id, as forms name them.
+    pub async fn user_id(&self, email: &str) -> String {
+        self.user(email).await.public_id
+    }
+
+    /// Saves a segment through the API; returns its id.
+    pub async fn segment(&self, token: &str, name: &str, query: &str) -> String {
+        let r = self
+            .api(
+                "POST",
+                "/api/v1/segments",
+                Some(token),
+                Some(serde_json::json!({"name": name, "query": query})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.json()["id"].as_str().expect("segment id").to_string()
     }
 
     /// `officer` keeps this fortnight's report and makes a call list called "Arrears"
@@ -278,6 +296,16 @@ pub const MEMBERSHIP: &str = "membership@example.org";
 pub const WOMEN: &str = "women@example.org";
 pub const BRANCH: &str = "branch@example.org";
 pub const CALLER: &str = "caller@example.org";
+
+/// The first follow-up a "My tasks" page offers to close.
+pub fn first_task(tasks_page: &str) -> String {
+    tasks_page
+        .split("action=\"/tasks/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("a task to close")
+        .to_string()
+}
 
 /// The person a caller's call page offers, if it offers anyone.
 pub fn person_on(call_page: &str) -> Option<String> {

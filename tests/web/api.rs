@@ -46,16 +46,7 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
         .as_str()
         .expect("id")
         .to_string();
-    let segment = app
-        .api(
-            "POST",
-            "/api/v1/segments",
-            Some(&token),
-            Some(serde_json::json!({"name": "Lapsed", "query": "status=lapsed"})),
-        )
-        .await;
-    assert_eq!(segment.status, StatusCode::CREATED, "{}", segment.body);
-    let segment = segment.json()["id"].as_str().expect("id").to_string();
+    let segment = app.segment(&token, "Lapsed", "status=lapsed").await;
 
     let ops = operations(&doc, &member, &segment);
     let mut listed: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();

@@ -108,26 +108,10 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         .location;
     assert!(report.starts_with("/reports/"), "{report}");
     let segment = app
-        .api(
-            "POST",
-            "/api/v1/segments",
-            Some(&sec_token),
-            Some(serde_json::json!({"name": "In arrears", "query": "status=in_arrears"})),
-        )
-        .await
-        .json()["id"]
-        .as_str()
-        .expect("segment")
-        .to_string();
+        .segment(&sec_token, "In arrears", "status=in_arrears")
+        .await;
     let from = format!("segment:{segment}");
-    let caller_id = {
-        let mut tx = t.db.begin_read().await.expect("tx");
-        rosette::store::accounts::user_by_email(&mut tx, CALLER)
-            .await
-            .expect("q")
-            .expect("caller")
-            .public_id
-    };
+    let caller_id = app.user_id(CALLER).await;
     let list = app
         .post(
             "/calls",

@@ -35,18 +35,10 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
         .filter_map(|r| r.split('"').next().map(str::to_string))
         .collect();
     assert!(callers.len() >= 2);
-    let users: Vec<(String, String)> = {
-        let mut tx = t.db.begin_read().await.expect("tx");
-        let mut out = Vec::new();
-        for email in [CALLER, "caller2@example.org"] {
-            let u = rosette::store::accounts::user_by_email(&mut tx, email)
-                .await
-                .expect("q")
-                .expect("user");
-            out.push((email.to_string(), u.public_id));
-        }
-        out
-    };
+    let mut users: Vec<(String, String)> = Vec::new();
+    for email in [CALLER, "caller2@example.org"] {
+        users.push((email.to_string(), app.user_id(email).await));
+    }
     let mut form: Vec<(&str, &str)> = vec![
         ("csrf", &m.csrf),
         ("from", &from),
@@ -144,12 +136,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
             && mine.contains("25 Nov 2026"),
         "{mine}"
     );
-    let task = mine
-        .split("action=\"/tasks/")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("task id")
-        .to_string();
+    let task = first_task(&mine);
     let r = app
         .post(
             &format!("/tasks/{task}/done"),
@@ -301,21 +288,10 @@ async fn work_is_only_given_to_people_who_may_see_who_it_is_about(t: TestDb) {
         .as_str()
         .expect("id")
         .to_string();
-    let user_id = |email: &'static str| {
-        let db = t.db.clone();
-        async move {
-            let mut tx = db.begin_read().await.expect("tx");
-            rosette::store::accounts::user_by_email(&mut tx, email)
-                .await
-                .expect("q")
-                .expect("user")
-                .public_id
-        }
-    };
     let (women_officer, caller, membership) = (
-        user_id(WOMEN).await,
-        user_id(CALLER).await,
-        user_id(MEMBERSHIP).await,
+        app.user_id(WOMEN).await,
+        app.user_id(CALLER).await,
+        app.user_id(MEMBERSHIP).await,
     );
     let s = app.sign_in(SECRETARY).await;
     let task = |person: &str, assignee: &str| {
@@ -345,18 +321,7 @@ async fn work_is_only_given_to_people_who_may_see_who_it_is_about(t: TestDb) {
     );
     assert_eq!(task(&man, &membership).await.status, StatusCode::SEE_OTHER);
 
-    let segment = app
-        .api(
-            "POST",
-            "/api/v1/segments",
-            Some(&token),
-            Some(serde_json::json!({"name": "Everyone", "query": ""})),
-        )
-        .await
-        .json()["id"]
-        .as_str()
-        .expect("segment")
-        .to_string();
+    let segment = app.segment(&token, "Everyone", "").await;
     let make = |callers: Vec<String>| {
         let app = &app;
         let s = &s;
@@ -487,12 +452,7 @@ async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb)
         tasks.contains("wants to pay by cheque"),
         "with the caller's notes"
     );
-    let task = tasks
-        .split("action=\"/tasks/")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("a task to close")
-        .to_string();
+    let task = first_task(&tasks);
     let r = app
         .post(
             &format!("/tasks/{task}/done"),
@@ -524,23 +484,13 @@ fn flagged_on(page: &str) -> &str {
         .unwrap_or("")
 }
 
-/// A name as the store has it, for what pages say.
-async fn name_of(app: &App, email: &str) -> String {
-    let mut tx = app.db.begin_read().await.expect("tx");
-    rosette::store::accounts::user_by_email(&mut tx, email)
-        .await
-        .expect("query")
-        .expect("user")
-        .name
-}
-
 /// The organiser's page for a list says it was made, lists its callers (added and
 /// removed there, within scope) and everyone on it with how each call went.
 async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
     let app = App::new(&t).await;
     let m = app.sign_in(MEMBERSHIP).await;
     let list = app.arrears_call_list(&m, &[CALLER]).await;
-    let caller = name_of(&app, CALLER).await;
+    let caller = app.user(CALLER).await.name;
     let made = app.get(&format!("{list}?made=1"), Some(&m)).await.body;
     assert!(
         made.contains("The list is made: ") && made.contains(&format!("shared with {caller}.")),
@@ -582,7 +532,7 @@ async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
     assert!(
         added.contains(&format!(
             "{} can now call on this list",
-            name_of(&app, "caller2@example.org").await
+            app.user("caller2@example.org").await.name
         )),
         "{added}"
     );
