@@ -240,6 +240,18 @@ impl App {
             .to_string()
     }
 
+    /// `caller` asks for the next person on the call list at `list`; returns the call
+    /// page they land on (`person_on` reads who it offers).
+    pub async fn next_call(&self, list: &str, caller: &Session) -> String {
+        self.post(
+            &format!("{list}/next"),
+            Some(caller),
+            &[("csrf", &caller.csrf)],
+        )
+        .await;
+        self.get(&format!("{list}/call"), Some(caller)).await.body
+    }
+
     /// `caller` records `outcome` for `person` on the call list at `list`, with any
     /// further fields of the form.
     pub async fn outcome(

@@ -232,9 +232,7 @@ async fn call_lists_share_people_between_callers_without_overlap(t: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let mut called = Vec::new();
     for _ in 0..40 {
-        app.post(&format!("{list2}/next"), Some(&c2), &[("csrf", &c2.csrf)])
-            .await;
-        let Some(p) = person_on(&app.get(&format!("{list2}/call"), Some(&c2)).await.body) else {
+        let Some(p) = person_on(&app.next_call(&list2, &c2).await) else {
             break;
         };
         assert!(!called.contains(&p), "{p} offered twice");
@@ -365,9 +363,7 @@ async fn the_callers_loop_goes_straight_on_and_keeps_what_was_typed(t: TestDb) {
         home.contains(&format!("href=\"{list}/call\"")) && home.contains("still to call"),
         "{home}"
     );
-    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
-        .await;
-    let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
+    let page = app.next_call(&list, &c).await;
     let first = person_on(&page).expect("someone to call");
     assert!(page.contains("still to call"), "how many are left");
     let r = app.outcome(&list, &c, &first, "no_answer", &[]).await;
@@ -426,10 +422,7 @@ async fn a_flag_for_an_officer_reaches_them_and_is_closed_with_a_note(t: TestDb)
     let home = app.get("/", Some(&m)).await.body;
     assert!(home.contains("Follow-ups given to you"), "{home}");
     let c = app.sign_in(CALLER).await;
-    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
-        .await;
-    let page = app.get(&format!("{list}/call"), Some(&c)).await.body;
-    let person = person_on(&page).expect("someone to call");
+    let person = person_on(&app.next_call(&list, &c).await).expect("someone to call");
     let r = app
         .outcome(
             &list,
@@ -509,10 +502,7 @@ async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
 
     // A caller's call is on the organiser's page as it happened.
     let c = app.sign_in(CALLER).await;
-    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
-        .await;
-    let first =
-        person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body).expect("someone to call");
+    let first = person_on(&app.next_call(&list, &c).await).expect("someone to call");
     app.outcome(&list, &c, &first, "no_answer", &[]).await;
     let page = app.get(&list, Some(&m)).await.body;
     assert_eq!(page.matches("not called yet").count(), total - 1);
@@ -565,10 +555,7 @@ async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
 
     // The first caller holds someone and is removed: the list is gone for them, and the
     // person they held is free for the other caller at once.
-    app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
-        .await;
-    let held = person_on(&app.get(&format!("{list}/call"), Some(&c)).await.body)
-        .expect("the first caller holds someone");
+    let held = person_on(&app.next_call(&list, &c).await).expect("the first caller holds someone");
     let me = app.user_id(CALLER).await;
     let r = app
         .post(
@@ -598,9 +585,7 @@ async fn a_call_lists_page_shows_its_callers_and_people(t: TestDb) {
             "{person} is no longer shared with a removed caller"
         );
     }
-    app.post(&format!("{list}/next"), Some(&c2), &[("csrf", &c2.csrf)])
-        .await;
-    let call = app.get(&format!("{list}/call"), Some(&c2)).await.body;
+    let call = app.next_call(&list, &c2).await;
     assert_eq!(person_on(&call), Some(held), "released to the other caller");
     // The call screen says what helps the conversation.
     assert!(

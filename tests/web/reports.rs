@@ -141,10 +141,7 @@ async fn report_and_home_page_agree_and_periods_do_not_overlap(t: TestDb) {
     let list = app.arrears_call_list(&m, &[CALLER]).await;
     let c = app.sign_in(CALLER).await;
     for outcome in ["no_answer", "left_message"] {
-        app.post(&format!("{list}/next"), Some(&c), &[("csrf", &c.csrf)])
-            .await;
-        let call = app.get(&format!("{list}/call"), Some(&c)).await.body;
-        let person = person_on(&call).expect("someone to call");
+        let person = person_on(&app.next_call(&list, &c).await).expect("someone to call");
         let r = app.outcome(&list, &c, &person, outcome, &[]).await;
         assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
     }
