@@ -22,9 +22,12 @@ pub const KEEP_REPORTS: &str = "keep_reports";
 /// Sends the outbox's due messages.
 pub const DELIVER_MAIL: &str = "deliver_mail";
 
+/// Sends members' emails: a round for every local party with one sending.
+pub const SEND_EMAILS: &str = "send_emails";
+
 /// Recurring jobs: each is one row, queued again for its next run when it finishes, under
 /// a unique key so that however many servers start, there is one of each.
-const RECURRING: &[(&str, i64)] = &[(KEEP_REPORTS, 600), (DELIVER_MAIL, 5)];
+const RECURRING: &[(&str, i64)] = &[(KEEP_REPORTS, 600), (DELIVER_MAIL, 5), (SEND_EMAILS, 2)];
 
 /// How long a worker holds a job before another may take it as abandoned. Longer than
 /// any job runs (a national report round takes seconds).
@@ -38,6 +41,8 @@ pub enum JobError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Mail(#[from] mail::MailError),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
     #[error("no worker knows jobs of kind '{0}'")]
     UnknownKind(String),
 }
@@ -172,6 +177,22 @@ impl Worker {
                 .await
                 .map(|_| ())
                 .map_err(JobError::from),
+            SEND_EMAILS => {
+                crate::app::emails::deliver(
+                    &self.db,
+                    &self.mailer,
+                    &self.rules,
+                    &self.public_url,
+                    (self.today)(),
+                )
+                .await
+                .map(|round| {
+                    if round != crate::app::emails::Round::default() {
+                        tracing::info!(?round, "sent members' emails");
+                    }
+                })
+                .map_err(JobError::from)
+            }
             other => Err(JobError::UnknownKind(other.to_string())),
         };
         Ran {

@@ -4,7 +4,8 @@
 //! files in a folder, which the pages mention so nobody waits for mail that never leaves.
 
 use chrono::{Duration, Utc};
-use lettre::message::Mailbox;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
@@ -82,6 +83,41 @@ impl Mailer {
             .message_id(Some(format!("<{}@rosette>", m.public_id)))
             .body(m.body.clone())
             .map_err(|e| Failure::Permanent(e.to_string()))?;
+        self.transmit(&m.public_id, email).await
+    }
+
+    /// Sends one member's copy of an email: text and HTML, from the local party's sender
+    /// name at Rosette's address, and for a campaign the RFC 8058 one-click unsubscribe
+    /// headers. The Message-ID names the recipient row, so a bounce can be traced to it.
+    pub async fn send_to_member(&self, m: &Outgoing<'_>) -> Result<(), Failure> {
+        let to: Mailbox = m
+            .to
+            .parse()
+            .map_err(|e| Failure::Permanent(format!("bad address: {e}")))?;
+        let from = Mailbox::new(Some(m.sender_name.to_string()), self.from.email.clone());
+        let mut builder = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(m.rendered.subject.as_str())
+            .message_id(Some(format!("<{}@rosette>", m.id)));
+        if let Some(reply) = m.reply_to.and_then(|r| r.parse::<Mailbox>().ok()) {
+            builder = builder.reply_to(reply);
+        }
+        if let Some(url) = m.unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+        }
+        let email = builder
+            .multipart(MultiPart::alternative_plain_html(
+                m.rendered.text.clone(),
+                m.rendered.html.clone(),
+            ))
+            .map_err(|e| Failure::Permanent(e.to_string()))?;
+        self.transmit(m.id, email).await
+    }
+
+    async fn transmit(&self, id: &str, email: Message) -> Result<(), Failure> {
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(email).await.map(drop).map_err(|e| {
                 if e.is_permanent() {
@@ -93,8 +129,7 @@ impl Mailer {
             Transport::Files(dir) => {
                 let write = async {
                     tokio::fs::create_dir_all(dir).await?;
-                    tokio::fs::write(dir.join(format!("{}.eml", m.public_id)), email.formatted())
-                        .await
+                    tokio::fs::write(dir.join(format!("{id}.eml")), email.formatted()).await
                 };
                 write.await.map_err(|e| Failure::Transient(e.to_string()))
             }
@@ -102,9 +137,63 @@ impl Mailer {
     }
 }
 
-enum Failure {
+/// One member's copy of an email, ready to go.
+pub struct Outgoing<'a> {
+    /// The recipient row's public id: the Message-ID, and the file name in a mail folder.
+    pub id: &'a str,
+    pub to: &'a str,
+    pub sender_name: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub rendered: &'a crate::domain::emails::Rendered,
+    /// The one-click unsubscribe link (campaigns).
+    pub unsubscribe: Option<&'a str>,
+}
+
+/// RFC 2369's `List-Unsubscribe`: where a mail client's unsubscribe button goes.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+/// RFC 8058's `List-Unsubscribe-Post`: the button may POST there, no page in between.
+#[derive(Clone)]
+struct ListUnsubscribePost(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.into()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost(s.into()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// Why a message did not go: `Permanent` is the server's 5xx (a hard bounce), anything
+/// else may work later.
+#[derive(Debug)]
+pub enum Failure {
     Transient(String),
     Permanent(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Transient(e) | Failure::Permanent(e) => f.write_str(e),
+        }
+    }
 }
 
 /// What one round of delivery did.

@@ -102,6 +102,31 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A link token that proves the server made it: `message` followed by the first 128 bits
+/// of its HMAC-SHA256 under `key`. Nothing is stored per token, so a message can carry
+/// one for each recipient however many there are.
+pub fn sign(key: &str, message: &str) -> String {
+    format!("{message}.{}", mac(key, message))
+}
+
+/// The message a token from `sign` carries, if the key made it unaltered.
+pub fn signed<'a>(key: &str, token: &'a str) -> Option<&'a str> {
+    let (message, tag) = token.rsplit_once('.')?;
+    let expected = mac(key, message);
+    (!expected.is_empty() && constant_time_eq(expected.as_bytes(), tag.as_bytes()))
+        .then_some(message)
+}
+
+fn mac(key: &str, message: &str) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC takes a key of any length, so this cannot fail.
+    let Ok(mut m) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
+        return String::new();
+    };
+    m.update(message.as_bytes());
+    hex(&m.finalize().into_bytes()[..16])
+}
+
 /// The `otpauth://` address an authenticator app reads (typed in, or from a QR code).
 pub fn totp_uri(secret: &str, account: &str) -> String {
     let label = serde_urlencoded::to_string([("", format!("Rosette:{account}"))])
@@ -122,6 +147,20 @@ pub fn decoy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signed_token_gives_back_its_message_only_when_unaltered() {
+        let t = sign("k1", "0190-abc");
+        assert_eq!(signed("k1", &t), Some("0190-abc"));
+        assert_eq!(signed("k2", &t), None);
+        assert_eq!(signed("k1", &t.replace("abc", "abd")), None);
+        let mut flipped = t.clone();
+        flipped.pop();
+        flipped.push(if t.ends_with('0') { '1' } else { '0' });
+        assert_eq!(signed("k1", &flipped), None);
+        assert_eq!(signed("k1", "no-dot"), None);
+        assert_eq!(signed("k1", ""), None);
+    }
 
     #[test]
     fn tokens_are_long_random_and_stored_as_digests() {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::schema::{MembershipEvents, Memberships, Payments, People, PersonTags, Units};
-use super::{Cell, Mode, Result, StoreError, Tx, bulk};
+use super::{Cell, Mode, Result, StoreError, Tx, bulk, idens};
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails};
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason};
 
@@ -370,10 +370,6 @@ pub(super) const CONSENT_COLUMNS: [[People; 3]; 4] = [
 
 fn consent_list(c: &Consents) -> [Option<bool>; 4] {
     [c.email, c.phone, c.sms, c.post]
-}
-
-fn idens<I: IntoIden>(cols: impl IntoIterator<Item = I>) -> Vec<DynIden> {
-    cols.into_iter().map(IntoIden::into_iden).collect()
 }
 
 /// Stores new people with their memberships, history, tags and payments. `branches` maps

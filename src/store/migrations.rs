@@ -118,6 +118,7 @@ const MIGRATIONS: &[Migration] = &[
         "what was done, when a task is closed",
         task_closing_note,
     ),
+    (11, "emails to members", emails),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1021,4 +1022,131 @@ fn task_closing_note() -> Vec<Step> {
             .add_column(ColumnDef::new(Tasks::ClosingNote).text().null())
             .to_owned(),
     ))]
+}
+
+/// Emails to members: one row per email, one per person in its audience (including those
+/// it skips, with the reason), and the local party's sending settings. A person is in an
+/// email's audience once (a unique key), so nobody is sent it twice.
+fn emails() -> Vec<Step> {
+    let mut steps: Vec<Step> = [
+        ColumnDef::new(Units::EmailImprint).text().null().to_owned(),
+        ColumnDef::new(Units::EmailSenderName).text().null().to_owned(),
+        ColumnDef::new(Units::EmailReplyTo).text().null().to_owned(),
+        ColumnDef::new(Units::EmailPerMinute).integer().null().to_owned(),
+    ]
+    .into_iter()
+    .map(|mut c| {
+        Step::Alter(Box::new(
+            Table::alter().table(Units::Table).add_column(&mut c).to_owned(),
+        ))
+    })
+    .collect();
+    steps.extend([
+        Step::Table(Box::new(
+            Table::create()
+                .table(Emails::Table)
+                .col(id(Emails::Id))
+                .col(text(Emails::PublicId).unique_key().to_owned())
+                .col(fk_col(Emails::LocalPartyId))
+                .col(fk_col(Emails::AuthorId))
+                .col(text(Emails::Subject))
+                .col(text(Emails::Body))
+                .col(text(Emails::Purpose))
+                .col(text(Emails::Audience))
+                .col(text(Emails::AudienceLabel))
+                .col(text(Emails::SenderName))
+                .col(text_null(Emails::ReplyTo))
+                .col(text(Emails::State))
+                .col(
+                    ColumnDef::new(Emails::SendAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .col(stamp(Emails::CreatedAt))
+                .col(
+                    ColumnDef::new(Emails::FinishedAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .foreign_key(&mut fk(
+                    (Emails::Table, Emails::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    (Emails::Table, Emails::AuthorId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Restrict,
+                ))
+                .to_owned(),
+        )),
+        index("emails_party", Emails::Table, &["local_party_id", "created_at"], false),
+        Step::Table(Box::new(
+            Table::create()
+                .table(EmailRecipients::Table)
+                .col(id(EmailRecipients::Id))
+                .col(text(EmailRecipients::PublicId).unique_key().to_owned())
+                .col(fk_col(EmailRecipients::EmailId))
+                .col(fk_col(EmailRecipients::PersonId))
+                .col(text_null(EmailRecipients::Address))
+                .col(text(EmailRecipients::State))
+                .col(text_null(EmailRecipients::Reason))
+                .col(ColumnDef::new(EmailRecipients::Attempts).integer().not_null())
+                .col(stamp(EmailRecipients::NextAttemptAt))
+                .col(text_null(EmailRecipients::ClaimedBy))
+                .col(
+                    ColumnDef::new(EmailRecipients::SentAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(EmailRecipients::UnsubscribedAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .foreign_key(&mut fk(
+                    (EmailRecipients::Table, EmailRecipients::EmailId),
+                    (Emails::Table, Emails::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (EmailRecipients::Table, EmailRecipients::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "email_recipients_once",
+            EmailRecipients::Table,
+            &["email_id", "person_id"],
+            true,
+        ),
+        index(
+            "email_recipients_due",
+            EmailRecipients::Table,
+            &["state", "next_attempt_at"],
+            false,
+        ),
+        index(
+            "email_recipients_person",
+            EmailRecipients::Table,
+            &["person_id"],
+            false,
+        ),
+        index(
+            "email_recipients_claim",
+            EmailRecipients::Table,
+            &["claimed_by"],
+            false,
+        ),
+        Step::Table(Box::new(
+            Table::create()
+                .table(ServerKeys::Table)
+                .col(text(ServerKeys::Name).primary_key().to_owned())
+                .col(text(ServerKeys::Secret))
+                .to_owned(),
+        )),
+    ]);
+    steps
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod calls;
+pub mod emails;
 pub mod jobs;
 pub mod members;
 mod migrations;
@@ -337,6 +338,11 @@ impl Tx<Write> {
         }
         Ok(())
     }
+}
+
+/// Column names for `Tx::insert_all`.
+pub(crate) fn idens<I: IntoIden>(cols: impl IntoIterator<Item = I>) -> Vec<DynIden> {
+    cols.into_iter().map(IntoIden::into_iden).collect()
 }
 
 /// One value of a bulk insert. Bound straight into the driver, so a large import does not

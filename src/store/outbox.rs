@@ -132,6 +132,12 @@ pub async fn retry_at(tx: &mut Tx, id: i64, at: DateTime<Utc>, error: &str) -> R
 /// queued to it until someone fixes it.
 pub async fn fail(tx: &mut Tx, id: i64, address: &str, error: &str) -> Result<()> {
     give_up(tx, id, error).await?;
+    suppress(tx, address, error).await
+}
+
+/// Puts an address on the suppression list (once), so nothing more is sent to it until
+/// an officer lifts it.
+pub async fn suppress(tx: &mut Tx, address: &str, error: &str) -> Result<()> {
     if !is_suppressed(tx, address).await? {
         tx.execute(
             &Query::insert()

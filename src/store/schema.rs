@@ -23,6 +23,10 @@ pub enum Units {
     CreatedAt,
     RequireSecondFactor,
     ReportPeriodDays,
+    EmailImprint,
+    EmailSenderName,
+    EmailReplyTo,
+    EmailPerMinute,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -347,4 +351,48 @@ pub enum Jobs {
     LastError,
     CreatedAt,
     FinishedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Emails {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    AuthorId,
+    Subject,
+    Body,
+    Purpose,
+    Audience,
+    AudienceLabel,
+    SenderName,
+    ReplyTo,
+    State,
+    SendAt,
+    CreatedAt,
+    FinishedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum EmailRecipients {
+    Table,
+    Id,
+    PublicId,
+    EmailId,
+    PersonId,
+    Address,
+    State,
+    Reason,
+    Attempts,
+    NextAttemptAt,
+    ClaimedBy,
+    SentAt,
+    UnsubscribedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ServerKeys {
+    Table,
+    Name,
+    Secret,
 }

@@ -6,6 +6,7 @@
 //! the typed bodies below, and each route is registered together with its document entry
 //! (`utoipa_axum::routes!`), so a route cannot be served without being described.
 
+mod emails;
 mod members;
 mod segments;
 mod units;
@@ -65,6 +66,9 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(units::list))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::members))
+        .routes(routes!(emails::create))
+        .routes(routes!(emails::get))
+        .routes(routes!(emails::send))
         .split_for_parts()
 }
 
