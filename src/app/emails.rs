@@ -175,6 +175,12 @@ async fn decide(
         })
         .collect();
     let entitled = entitled(tx, rules, today, &facts).await?;
+    let ids: Vec<i64> = people
+        .iter()
+        .filter(|p| p.email_consent != Some(true))
+        .map(|p| p.person_id)
+        .collect();
+    let unsubscribed: HashSet<i64> = emails::unsubscribed(tx, &ids).await?.into_iter().collect();
     let mut reach = Reach::default();
     let mut addressed = HashSet::new();
     for p in people {
@@ -183,6 +189,7 @@ async fn decide(
             &Facts {
                 address: p.email.as_deref(),
                 email_consent: p.email_consent,
+                unsubscribed: unsubscribed.contains(&p.person_id),
                 suppressed: p.email.as_ref().is_some_and(|a| suppressed.contains(a)),
                 entitled: entitled.contains(&p.membership_id),
             },
@@ -742,6 +749,15 @@ pub async fn deliver(
         .map(|c| (c.membership_id, Kind::parse(&c.kind), status_of(rules, c, today)))
         .collect();
     let entitled = entitled(&mut tx, rules, today, &facts).await?;
+    let mut email_ids: Vec<i64> = claimed.iter().map(|c| c.email_id).collect();
+    email_ids.sort_unstable();
+    email_ids.dedup();
+    // One copy per inbox, even when two people came to share an address after queueing.
+    let mut used: HashSet<(i64, String)> = emails::addresses_used(&mut tx, &email_ids, &claim)
+        .await?
+        .into_iter()
+        .map(|(e, a)| (e, a.trim().to_lowercase()))
+        .collect();
     tx.commit().await?;
 
     let mut round = Round::default();
@@ -749,7 +765,18 @@ pub async fn deliver(
     let mut sends = tokio::task::JoinSet::new();
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     for c in claimed {
-        match message(&c, &entitled, &key, public_url) {
+        let inbox = (
+            c.email_id,
+            c.address.as_deref().unwrap_or_default().trim().to_lowercase(),
+        );
+        let verdict = message(&c, &entitled, &key, public_url).and_then(|m| {
+            if used.insert(inbox) {
+                Ok(m)
+            } else {
+                Err(Delivery::Skipped(Skip::SameAddress.as_str()))
+            }
+        });
+        match verdict {
             Err(d) => outcomes.push((c.id, c.address.clone(), d)),
             Ok((rendered, unsubscribe)) => {
                 let mailer = mailer.clone();
@@ -835,6 +862,7 @@ fn message(
         &Facts {
             address: c.address.as_deref(),
             email_consent: c.email_consent,
+            unsubscribed: c.unsubscribed,
             suppressed: c.suppressed.is_some(),
             entitled: entitled.contains(&c.membership_id),
         },

@@ -82,7 +82,7 @@ impl Skip {
         match self {
             Skip::NoAddress => "no email address",
             Skip::NoConsent => "has not agreed to email",
-            Skip::Unsubscribed => "said no to email (unsubscribed)",
+            Skip::Unsubscribed => "unsubscribed through a link in an email",
             Skip::Bounced => "address bounced",
             Skip::NotEntitled => "not entitled to members' communications",
             Skip::SameAddress => "shares an address with someone who gets it",
@@ -96,15 +96,18 @@ pub struct Facts<'a> {
     pub address: Option<&'a str>,
     /// `None`: never asked; `Some(false)`: said no.
     pub email_consent: Option<bool>,
+    /// Has used an unsubscribe link in one of Rosette's emails.
+    pub unsubscribed: bool,
     /// The address is on the suppression list (a hard bounce, or repeated soft ones).
     pub suppressed: bool,
     /// Holds the right to members' communications today.
     pub entitled: bool,
 }
 
-/// Whether a person gets an email for `purpose`, and why not. An explicit "no" is
-/// honoured for every purpose except that a notice is a service message; a bounced or
-/// missing address never gets anything.
+/// Whether a person gets an email for `purpose`, and why not. A campaign needs consent
+/// given; a notice is a service message, sent whatever the marketing choice; a bounced or
+/// missing address never gets anything. "Unsubscribed" is told apart from never having
+/// agreed, so an officer sees how many their emails have lost.
 pub fn decide(purpose: Purpose, f: &Facts) -> Result<(), Skip> {
     if f.address.is_none_or(|a| a.trim().is_empty()) {
         return Err(Skip::NoAddress);
@@ -115,8 +118,8 @@ pub fn decide(purpose: Purpose, f: &Facts) -> Result<(), Skip> {
     match purpose {
         Purpose::Campaign => match f.email_consent {
             Some(true) => Ok(()),
-            Some(false) => Err(Skip::Unsubscribed),
-            None => Err(Skip::NoConsent),
+            _ if f.unsubscribed => Err(Skip::Unsubscribed),
+            _ => Err(Skip::NoConsent),
         },
         Purpose::Notice if f.entitled => Ok(()),
         Purpose::Notice => Err(Skip::NotEntitled),
@@ -363,6 +366,7 @@ mod tests {
         Facts {
             address,
             email_consent: consent,
+            unsubscribed: false,
             suppressed: false,
             entitled: true,
         }
@@ -378,8 +382,18 @@ mod tests {
         );
         assert_eq!(
             decide(Purpose::Campaign, &facts(a, Some(false))),
-            Err(Skip::Unsubscribed)
+            Err(Skip::NoConsent)
         );
+        let left = Facts {
+            unsubscribed: true,
+            ..facts(a, Some(false))
+        };
+        assert_eq!(decide(Purpose::Campaign, &left), Err(Skip::Unsubscribed));
+        let came_back = Facts {
+            unsubscribed: true,
+            ..facts(a, Some(true))
+        };
+        assert_eq!(decide(Purpose::Campaign, &came_back), Ok(()));
         assert_eq!(
             decide(Purpose::Campaign, &facts(None, Some(true))),
             Err(Skip::NoAddress)

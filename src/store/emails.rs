@@ -385,6 +385,7 @@ pub struct Claimed {
     pub imprint: Option<String>,
     pub address: Option<String>,
     pub email_consent: Option<bool>,
+    pub unsubscribed: bool,
     pub suppressed: Option<String>,
     pub kind: String,
     pub first_name: String,
@@ -430,6 +431,10 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
             // The address as it is now, not as it was when the email was queued.
             .expr_as(Expr::col((People::Table, People::Email)), Alias::new("address"))
             .column((People::Table, People::EmailConsent))
+            .expr_as(
+                Expr::exists(unsubscribed_through_a_link()),
+                Alias::new("unsubscribed"),
+            )
             .expr_as(
                 Expr::col((MailSuppressions::Table, MailSuppressions::Address)),
                 Alias::new("suppressed"),
@@ -492,6 +497,35 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
             .to_owned(),
     )
     .await
+}
+
+/// The addresses each of these emails has gone (or may have gone) to, outside `claim`.
+pub async fn addresses_used(
+    tx: &mut Tx<impl Mode>,
+    email_ids: &[i64],
+    claim: &str,
+) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in email_ids.chunks(super::members::ID_CHUNK) {
+        let rows: Vec<(i64, String)> = tx
+            .fetch_all(
+                &Query::select()
+                    .columns([R::EmailId, R::Address])
+                    .from(R::Table)
+                    .and_where(Expr::col(R::EmailId).is_in(chunk.iter().copied()))
+                    .and_where(Expr::col(R::State).is_in(["sent", "sending", "unknown"]))
+                    .and_where(Expr::col(R::Address).is_not_null())
+                    .and_where(
+                        Expr::col(R::ClaimedBy)
+                            .is_null()
+                            .or(Expr::col(R::ClaimedBy).ne(claim)),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// What became of one claimed recipient.
@@ -711,6 +745,37 @@ pub async fn set_consents(
         .await?;
     }
     Ok(changed)
+}
+
+/// Recipient rows of `people.id` with an unsubscribe recorded, for an `EXISTS`.
+fn unsubscribed_through_a_link() -> sea_query::SelectStatement {
+    let earlier = Alias::new("earlier");
+    Query::select()
+        .expr(Expr::val(1))
+        .from_as(R::Table, earlier.clone())
+        .and_where(Expr::col((earlier.clone(), R::PersonId)).equals((People::Table, People::Id)))
+        .and_where(Expr::col((earlier, R::UnsubscribedAt)).is_not_null())
+        .to_owned()
+}
+
+/// Of these people, those who have unsubscribed through a link in an email.
+pub async fn unsubscribed(tx: &mut Tx<impl Mode>, people: &[i64]) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in people.chunks(super::members::ID_CHUNK) {
+        let rows: Vec<(i64,)> = tx
+            .fetch_all(
+                &Query::select()
+                    .distinct()
+                    .column(R::PersonId)
+                    .from(R::Table)
+                    .and_where(Expr::col(R::PersonId).is_in(chunk.iter().copied()))
+                    .and_where(Expr::col(R::UnsubscribedAt).is_not_null())
+                    .to_owned(),
+            )
+            .await?;
+        out.extend(rows.into_iter().map(|(p,)| p));
+    }
+    Ok(out)
 }
 
 /// How many of an email's recipients unsubscribed through its link.

@@ -9,6 +9,7 @@ mod access;
 mod api;
 mod audit;
 mod calls;
+mod emails;
 mod input;
 mod layers;
 mod members;
