@@ -353,14 +353,19 @@ impl Figures {
     }
 }
 
-/// An email in the principal's scope, and who it reaches: for a draft, decided now (and
-/// the people it leaves out are named, so audited); afterwards, its figures.
+/// How many of a draft's recipients its page names (to preview the email as one of them).
+pub const RECIPIENTS_NAMED: usize = 200;
+
+/// An email in the principal's scope, and who it reaches: for a draft, decided now;
+/// afterwards, its figures. With `naming`, the draft's page will name the people it leaves
+/// out and the first `RECIPIENTS_NAMED` recipients, so they are audited.
 pub async fn show(
     tx: &mut Tx,
     who: &Principal,
     rules: &Rules,
     today: NaiveDate,
     id: &str,
+    naming: bool,
 ) -> Result<Shown> {
     let email = find(tx, who, id).await?;
     let purpose = purpose_of(&email.purpose)?;
@@ -370,15 +375,22 @@ pub async fn show(
     let (reach, figures) = if email.state == "draft" {
         let (_, _, people) = audience(tx, who, rules, today, &email.audience).await?;
         let reach = decide(tx, rules, today, purpose, people).await?;
-        let skipped_people: Vec<Listed> = reach.skipped.iter().map(|(p, _)| p.clone()).collect();
-        audit::listed(
-            tx,
-            who,
-            "member.list",
-            &format!("left out of the email '{}'", email.subject),
-            &skipped_people,
-        )
-        .await?;
+        if naming {
+            let named: Vec<Listed> = reach
+                .skipped
+                .iter()
+                .map(|(p, _)| p.clone())
+                .chain(reach.recipients.iter().take(RECIPIENTS_NAMED).cloned())
+                .collect();
+            audit::listed(
+                tx,
+                who,
+                "member.list",
+                &format!("the audience of the email '{}'", email.subject),
+                &named,
+            )
+            .await?;
+        }
         let figures = Figures {
             recipients: reach.recipients.len() as i64,
             queued: reach.recipients.len() as i64,

@@ -24,10 +24,16 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("task.create", "Gave a follow-up"),
     ("task.done", "Closed a follow-up"),
     ("task.list", "Listed follow-ups"),
+    ("email.create", "Drafted an email"),
+    ("email.preview", "Previewed an email as someone"),
+    ("email.send", "Sent an email"),
+    ("email.cancel", "Cancelled an email"),
+    ("consent.change", "Changed their own consent through an email link"),
     ("role.assign", "Gave a role"),
     ("role.remove", "Took a role away"),
     ("settings.report_period", "Changed the report period"),
     ("settings.second_factor", "Changed two-step sign-in"),
+    ("settings.email", "Changed the email settings"),
 ];
 
 /// An action's words, or its code if it is not one of `ACTIONS` (an entry written by an

@@ -211,6 +211,8 @@ async fn roles_see_what_design_says(t: TestDb) {
         ("reports", "/reports".into(), [ok, ok, ok, ok, no]),
         ("tasks", "/tasks".into(), [ok, ok, ok, ok, ok]),
         ("calls", "/calls".into(), [ok, ok, ok, ok, ok]),
+        ("emails", "/emails".into(), [ok, ok, ok, ok, no]),
+        ("compose", "/emails/new".into(), [ok, ok, ok, ok, no]),
         (
             "export",
             "/members/export?format=csv".into(),

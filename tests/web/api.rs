@@ -51,7 +51,10 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
     let ops = operations(&doc, &member, &segment);
     let mut listed: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();
     listed.sort();
-    let expected = [
+    let mut expected = [
+        format!("GET /api/v1/emails/{member}"),
+        "POST /api/v1/emails".to_string(),
+        format!("POST /api/v1/emails/{member}/send"),
         "GET /api/v1/members".to_string(),
         format!("GET /api/v1/members/{member}"),
         format!("GET /api/v1/members/{member}/payments"),
@@ -62,6 +65,7 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
         format!("POST /api/v1/members/{member}/payments"),
         "POST /api/v1/segments".to_string(),
     ];
+    expected.sort();
     assert_eq!(listed, expected, "the operations DESIGN.md names");
     for (method, path) in &ops {
         // Served: without a token the route itself answers 401, not 404 or 405.

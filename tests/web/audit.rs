@@ -161,6 +161,20 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     hold(&c).await;
 
+    let email = app
+        .api(
+            "POST",
+            "/api/v1/emails",
+            Some(&sec_token),
+            Some(serde_json::json!({"subject": "Hello {{ first_name }}", "body": "Dear {{ first_name }}", "purpose": "campaign", "filter": "status=in_arrears"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("email id")
+        .to_string();
+    let email = format!("/emails/{email}");
+
     let s = app.sign_in(SECRETARY).await;
     let someone = &people[7].id;
     let pages: Vec<(&Session, String)> = [
@@ -184,6 +198,9 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         &list,
         "/tasks",
         "/account/two-factor",
+        "/emails",
+        "/emails/new",
+        &email,
     ]
     .iter()
     .map(|p| (&s, p.to_string()))
@@ -257,6 +274,7 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         list.clone(),
         "/tasks".into(),
         format!("{list}/call"),
+        email.clone(),
         "/api/v1/members".into(),
         format!("/api/v1/segments/{segment}/members"),
     ] {

@@ -125,7 +125,7 @@ pub async fn create(
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
     let id = emails::create(&mut tx, &who, &state.rules, today, &draft).await?;
-    let shown_now = emails::show(&mut tx, &who, &state.rules, today, &id).await?;
+    let shown_now = emails::show(&mut tx, &who, &state.rules, today, &id, false).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -150,7 +150,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Email>> {
     let mut tx = state.db.begin().await?;
-    let s = emails::show(&mut tx, &who, &state.rules, (state.today)(), &id).await?;
+    let s = emails::show(&mut tx, &who, &state.rules, (state.today)(), &id, false).await?;
     tx.commit().await?;
     Ok(Json(shown(&s.email, &s.figures)))
 }

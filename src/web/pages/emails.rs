@@ -207,7 +207,7 @@ async fn email_page(
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
     let shown: Shown =
-        app_emails::show(&mut tx, officer, &state.rules, (state.today)(), id).await?;
+        app_emails::show(&mut tx, officer, &state.rules, (state.today)(), id, true).await?;
     let person = Some(q.person.as_str()).filter(|p| !p.is_empty());
     let (preview, chosen) = app_emails::preview(&mut tx, officer, &shown, person).await?;
     tx.commit().await?;
@@ -236,7 +236,7 @@ async fn email_page(
         recipients: reach
             .recipients
             .iter()
-            .take(200)
+            .take(app_emails::RECIPIENTS_NAMED)
             .map(|p| Choice {
                 picked: p.public_id == picked,
                 value: p.public_id.clone(),
@@ -328,7 +328,8 @@ pub async fn test(
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let shown = app_emails::show(&mut tx, &officer, &state.rules, (state.today)(), &id).await?;
+    let shown =
+        app_emails::show(&mut tx, &officer, &state.rules, (state.today)(), &id, false).await?;
     app_emails::send_test(&mut tx, &officer, &shown).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/emails/{id}?tested=1")).into_response())
