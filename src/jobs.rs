@@ -177,22 +177,20 @@ impl Worker {
                 .await
                 .map(|_| ())
                 .map_err(JobError::from),
-            SEND_EMAILS => {
-                crate::app::emails::deliver(
-                    &self.db,
-                    &self.mailer,
-                    &self.rules,
-                    &self.public_url,
-                    (self.today)(),
-                )
-                .await
-                .map(|round| {
-                    if round != crate::app::emails::Round::default() {
-                        tracing::info!(?round, "sent members' emails");
-                    }
-                })
-                .map_err(JobError::from)
-            }
+            SEND_EMAILS => crate::app::emails::deliver(
+                &self.db,
+                &self.mailer,
+                &self.rules,
+                &self.public_url,
+                (self.today)(),
+            )
+            .await
+            .map(|round| {
+                if round != crate::app::emails::Round::default() {
+                    tracing::info!(?round, "sent members' emails");
+                }
+            })
+            .map_err(JobError::from),
             other => Err(JobError::UnknownKind(other.to_string())),
         };
         Ran {

@@ -90,10 +90,9 @@ impl Mailer {
     /// name at Rosette's address, and for a campaign the RFC 8058 one-click unsubscribe
     /// headers. The Message-ID names the recipient row, so a bounce can be traced to it.
     pub async fn send_to_member(&self, m: &Outgoing<'_>) -> Result<(), Failure> {
-        let to: Mailbox = m
-            .to
-            .parse()
-            .map_err(|e| Failure::Permanent(format!("bad address: {e}")))?;
+        let to: Mailbox =
+            m.to.parse()
+                .map_err(|e| Failure::Permanent(format!("bad address: {e}")))?;
         let from = Mailbox::new(Some(m.sender_name.to_string()), self.from.email.clone());
         let mut builder = Message::builder()
             .from(from)

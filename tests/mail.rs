@@ -277,7 +277,176 @@ async fn report_emails_arrive_with_counts_and_no_names(t: TestDb) {
     }
 }
 
+/// A member's email through a real SMTP server: each person's own merge fields, the
+/// imprint, RFC 8058's headers, nobody without consent, nobody twice; a 5xx refusal is a
+/// hard bounce that suppresses the address, a 4xx is tried again later.
+async fn members_emails_arrive_personalised_once_each(t: TestDb) {
+    use axum::http::StatusCode;
+    use common::web::{App, MEMBERSHIP, SECRETARY};
+    use serde_json::json;
+
+    let smtp = Smtp::start();
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    let imprint = "Promoted by A. Agent on behalf of Anytown Party, 1 High Street, Anytown AN1 1AA";
+    let r = app
+        .post(
+            "/emails/settings",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("imprint", imprint),
+                ("sender_name", "Anytown Party"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let token = app.token(MEMBERSHIP).await;
+    let people: Vec<serde_json::Value> = app
+        .all(&token, "status=current&consent=email")
+        .await
+        .into_iter()
+        .filter(|p| p["email"].is_string())
+        .collect();
+    assert!(people.len() > 10);
+    // One address the server refuses for good, one it asks to try later.
+    for (p, address) in [
+        (&people[0], "bounce-1@example.org"),
+        (&people[1], "later-1@example.org"),
+    ] {
+        let r = app
+            .api(
+                "PATCH",
+                &format!("/api/v1/members/{}", p["id"].as_str().unwrap()),
+                Some(&token),
+                Some(json!({"email": address})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/emails",
+            Some(&token),
+            Some(json!({
+                "subject": "Thank you, {{ first_name }}",
+                "body": "Dear {{ first_name }} {{ last_name }},\n\nThank you for being member {{ membership_number }}.",
+                "purpose": "campaign",
+                "filter": "status=current",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(r.json()["recipients"], people.len() as i64);
+    let r = app
+        .api(
+            "POST",
+            &format!("/api/v1/emails/{id}/send"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+
+    let rules = rosette::domain::Rules::defaults().unwrap();
+    let round = rosette::app::emails::deliver(
+        &t.db,
+        &smtp.mailer(),
+        &rules,
+        "https://rosette.example",
+        common::web::today(),
+    )
+    .await
+    .expect("round");
+    assert_eq!(round.sent, people.len() - 2, "{round:?}");
+    assert_eq!((round.failed, round.retrying), (1, 1), "{round:?}");
+    let got = smtp.received();
+    assert_eq!(got.len(), people.len() - 2);
+    let mut seen = std::collections::HashSet::new();
+    for m in &got {
+        let to = m["to"][0].as_str().unwrap();
+        assert!(seen.insert(to.to_string()), "{to} got two copies");
+        let p = people
+            .iter()
+            .find(|p| p["email"].as_str() == Some(to))
+            .unwrap_or_else(|| panic!("{to} had not agreed to email"));
+        let data = m["data"]
+            .as_str()
+            .unwrap()
+            .replace("=\r\n", "")
+            .replace("=\n", "");
+        let first = p["first_name"].as_str().unwrap();
+        assert!(
+            data.contains(&format!("Subject: Thank you, {first}")),
+            "{data}"
+        );
+        assert!(
+            data.contains(&format!(
+                "member {}",
+                p["membership_number"].as_str().unwrap()
+            )),
+            "{data}"
+        );
+        assert!(data.contains(imprint), "the imprint");
+        assert!(data.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(data.contains("List-Unsubscribe: <https://rosette.example/email/u/"));
+        assert!(data.contains("Content-Type: text/html"));
+        assert!(
+            data.contains("From: \"Anytown Party\" <rosette@example.org>")
+                || data.contains("From: Anytown Party <rosette@example.org>"),
+            "{data}"
+        );
+    }
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(
+        outbox::is_suppressed(&mut tx, "bounce-1@example.org")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !outbox::is_suppressed(&mut tx, "later-1@example.org")
+            .await
+            .unwrap()
+    );
+    drop(tx);
+    let status = app
+        .api("GET", &format!("/api/v1/emails/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(
+        status["state"], "sending",
+        "one is waiting to be tried again: {status}"
+    );
+    assert_eq!(status["failed"], 1);
+    assert_eq!(status["queued"], 1);
+    // Another round sends nothing again (the one waiting is not due yet).
+    let again = rosette::app::emails::deliver(
+        &t.db,
+        &smtp.mailer(),
+        &rules,
+        "https://rosette.example",
+        common::web::today(),
+    )
+    .await
+    .expect("round");
+    assert_eq!(again, rosette::app::emails::Round::default());
+    assert_eq!(smtp.received().len(), got.len());
+    // The bounced address is left out of the next email, and says why.
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/emails",
+            Some(&token),
+            Some(json!({"subject": "S", "body": "B", "purpose": "campaign", "filter": "status=current"})),
+        )
+        .await;
+    assert_eq!(r.json()["skipped"]["bounced"], 1, "{}", r.body);
+}
+
 both!(
+    members_emails_arrive_personalised_once_each,
     each_message_goes_once,
     invitations_arrive_with_a_working_link,
     report_emails_arrive_with_counts_and_no_names

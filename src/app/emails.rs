@@ -239,7 +239,10 @@ pub async fn create(
     if let Err(e) = check_text(sender, false) {
         problems.push(field_problem("sender_name", e));
     } else if sender.chars().count() > 100 {
-        problems.push(field_problem("sender_name", "is longer than 100 characters".into()));
+        problems.push(field_problem(
+            "sender_name",
+            "is longer than 100 characters".into(),
+        ));
     }
     let reply_to = match draft.reply_to.trim() {
         "" => None,
@@ -523,7 +526,14 @@ pub async fn preview(
     )
     .map_err(|m| AppError::field("body", m))?;
     if let Some(p) = &chosen {
-        audit::about(tx, who, p, "email.preview", &format!("previewed '{}'", e.subject)).await?;
+        audit::about(
+            tx,
+            who,
+            p,
+            "email.preview",
+            &format!("previewed '{}'", e.subject),
+        )
+        .await?;
     }
     Ok((rendered, chosen))
 }
@@ -584,7 +594,11 @@ pub async fn send(
         skipped: Some(why.as_str()),
     }));
     emails::add_recipients(tx, email.id, later.unwrap_or(now), &rows).await?;
-    let to = if later.is_some() { "scheduled" } else { "sending" };
+    let to = if later.is_some() {
+        "scheduled"
+    } else {
+        "sending"
+    };
     if !emails::set_state(tx, email.id, &["draft"], to, Some(later.unwrap_or(now))).await? {
         return Err(AppError::field("state", "this email was sent already"));
     }
@@ -607,8 +621,14 @@ pub async fn send(
 /// Stops an email that is scheduled or still sending: whoever has not had it yet will not.
 pub async fn cancel(tx: &mut Tx, who: &Principal, id: &str) -> Result<()> {
     let email = find(tx, who, id).await?;
-    if !emails::set_state(tx, email.id, &["draft", "scheduled", "sending"], "cancelled", None)
-        .await?
+    if !emails::set_state(
+        tx,
+        email.id,
+        &["draft", "scheduled", "sending"],
+        "cancelled",
+        None,
+    )
+    .await?
     {
         return Err(AppError::field(
             "state",
@@ -758,7 +778,13 @@ pub async fn deliver(
     let claimed = emails::claimed(&mut tx, &claim).await?;
     let facts: Vec<(i64, Option<Kind>, Status)> = claimed
         .iter()
-        .map(|c| (c.membership_id, Kind::parse(&c.kind), status_of(rules, c, today)))
+        .map(|c| {
+            (
+                c.membership_id,
+                Kind::parse(&c.kind),
+                status_of(rules, c, today),
+            )
+        })
         .collect();
     let entitled = entitled(&mut tx, rules, today, &facts).await?;
     let mut email_ids: Vec<i64> = claimed.iter().map(|c| c.email_id).collect();
@@ -779,7 +805,11 @@ pub async fn deliver(
     for c in claimed {
         let inbox = (
             c.email_id,
-            c.address.as_deref().unwrap_or_default().trim().to_lowercase(),
+            c.address
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase(),
         );
         let verdict = message(&c, &entitled, &key, public_url).and_then(|m| {
             if used.insert(inbox) {
@@ -933,7 +963,13 @@ pub async fn link(tx: &mut Tx, token: &str) -> Result<(String, Link)> {
 /// nothing more.
 pub async fn unsubscribe(tx: &mut Tx, token: &str) -> Result<Link> {
     let (recipient, link) = link(tx, token).await?;
-    set_consents(tx, &recipient, &link, &[(crate::domain::Channel::Email, false)]).await?;
+    set_consents(
+        tx,
+        &recipient,
+        &link,
+        &[(crate::domain::Channel::Email, false)],
+    )
+    .await?;
     Ok(link)
 }
 

@@ -28,7 +28,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("email.preview", "Previewed an email as someone"),
     ("email.send", "Sent an email"),
     ("email.cancel", "Cancelled an email"),
-    ("consent.change", "Changed their own consent through an email link"),
+    (
+        "consent.change",
+        "Changed their own consent through an email link",
+    ),
     ("role.assign", "Gave a role"),
     ("role.remove", "Took a role away"),
     ("settings.report_period", "Changed the report period"),

@@ -135,7 +135,10 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("paid_until", "1 Jan 2027"),
     ("local_party", "Anytown"),
     ("unsubscribe_url", "https://example.org/email/u/sample"),
-    ("preferences_url", "https://example.org/email/u/sample/preferences"),
+    (
+        "preferences_url",
+        "https://example.org/email/u/sample/preferences",
+    ),
 ];
 
 /// One recipient's merge fields.
@@ -471,7 +474,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.subject, "Hello Ada");
-        assert!(r.text.starts_with("Dear Ada O'Neil,\n\n**Renew** by 1 Jan 2027."));
+        assert!(
+            r.text
+                .starts_with("Dear Ada O'Neil,\n\n**Renew** by 1 Jan 2027.")
+        );
         assert!(r.html.contains("<strong>Renew</strong>"), "{}", r.html);
         assert!(r.html.contains("Dear Ada O&#39;Neil") || r.html.contains("Dear Ada O'Neil"));
     }
@@ -517,7 +523,11 @@ mod tests {
 
     #[test]
     fn a_template_mistake_is_reported_with_its_field_and_line() {
-        let e = check("Hi", "Dear {{ first_name }},\n\nYour {{ membership_numbr }}").unwrap_err();
+        let e = check(
+            "Hi",
+            "Dear {{ first_name }},\n\nYour {{ membership_numbr }}",
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].field, "body");
         assert!(e[0].message.starts_with("line 3:"), "{}", e[0].message);
@@ -534,7 +544,10 @@ mod tests {
 
     #[test]
     fn every_field_is_known_and_text_rules_apply() {
-        let all: String = FIELDS.iter().map(|(n, _)| format!("{{{{ {n} }}}} ")).collect();
+        let all: String = FIELDS
+            .iter()
+            .map(|(n, _)| format!("{{{{ {n} }}}} "))
+            .collect();
         assert_eq!(check("S", &all), Ok(()));
         assert!(check("S\u{0}", "B").is_err());
         assert!(check("S", "line\nbreaks\tare fine").is_ok());

@@ -6,13 +6,13 @@
 //! resent) or `cancelled`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_query::{Alias, Expr, ExprTrait, Order, OnConflict, Query};
+use sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
 use uuid::Uuid;
 
+use super::members::CONSENT_COLUMNS;
 use super::schema::{
     EmailRecipients as R, Emails, MailSuppressions, Memberships, People, ServerKeys, Units,
 };
-use super::members::CONSENT_COLUMNS;
 use super::{Cell, Mode, Result, Tx, idens};
 use crate::domain::Channel;
 
@@ -153,7 +153,11 @@ pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
 }
 
 /// An email in one of these local parties.
-pub async fn get(tx: &mut Tx<impl Mode>, public_id: &str, parties: &[i64]) -> Result<Option<Email>> {
+pub async fn get(
+    tx: &mut Tx<impl Mode>,
+    public_id: &str,
+    parties: &[i64],
+) -> Result<Option<Email>> {
     let mut q = select();
     q.and_where(Expr::col(Emails::PublicId).eq(public_id))
         .and_where(Expr::col(Emails::LocalPartyId).is_in(parties.iter().copied()));
@@ -312,7 +316,11 @@ pub async fn sending_parties(tx: &mut Tx<impl Mode>) -> Result<Vec<(i64, Option<
 }
 
 /// How many of a local party's messages were handed over since `since`.
-pub async fn sent_since(tx: &mut Tx<impl Mode>, local_party_id: i64, since: DateTime<Utc>) -> Result<i64> {
+pub async fn sent_since(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    since: DateTime<Utc>,
+) -> Result<i64> {
     let (n,): (i64,) = tx
         .fetch_optional(
             &Query::select()
@@ -423,13 +431,19 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                 ]
                 .map(|c| (Emails::Table, c)),
             )
-            .expr_as(Expr::col((lp.clone(), Units::Name)), Alias::new("local_party"))
+            .expr_as(
+                Expr::col((lp.clone(), Units::Name)),
+                Alias::new("local_party"),
+            )
             .expr_as(
                 Expr::col((lp.clone(), Units::EmailImprint)),
                 Alias::new("imprint"),
             )
             // The address as it is now, not as it was when the email was queued.
-            .expr_as(Expr::col((People::Table, People::Email)), Alias::new("address"))
+            .expr_as(
+                Expr::col((People::Table, People::Email)),
+                Alias::new("address"),
+            )
             .column((People::Table, People::EmailConsent))
             .expr_as(
                 Expr::exists(unsubscribed_through_a_link()),
@@ -439,13 +453,18 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                 Expr::col((MailSuppressions::Table, MailSuppressions::Address)),
                 Alias::new("suppressed"),
             )
-            .columns([People::Kind, People::FirstName, People::LastName].map(|c| (People::Table, c)))
+            .columns(
+                [People::Kind, People::FirstName, People::LastName].map(|c| (People::Table, c)),
+            )
             .expr_as(
                 Expr::col((Memberships::Table, Memberships::Id)),
                 Alias::new("membership_id"),
             )
             .column((Memberships::Table, Memberships::MembershipNumber))
-            .expr_as(Expr::col((branch.clone(), Units::Name)), Alias::new("branch"))
+            .expr_as(
+                Expr::col((branch.clone(), Units::Name)),
+                Alias::new("branch"),
+            )
             .columns(
                 [
                     Memberships::JoinedOn,
@@ -612,7 +631,11 @@ pub struct Received {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn for_person(tx: &mut Tx<impl Mode>, person_id: i64, limit: u64) -> Result<Vec<Received>> {
+pub async fn for_person(
+    tx: &mut Tx<impl Mode>,
+    person_id: i64,
+    limit: u64,
+) -> Result<Vec<Received>> {
     tx.fetch_all(
         &Query::select()
             .expr_as(
@@ -803,9 +826,7 @@ pub async fn suppressed(tx: &mut Tx<impl Mode>, addresses: &[&str]) -> Result<Ve
                 &Query::select()
                     .column(MailSuppressions::Address)
                     .from(MailSuppressions::Table)
-                    .and_where(
-                        Expr::col(MailSuppressions::Address).is_in(chunk.iter().copied()),
-                    )
+                    .and_where(Expr::col(MailSuppressions::Address).is_in(chunk.iter().copied()))
                     .to_owned(),
             )
             .await?;

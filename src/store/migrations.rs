@@ -1030,14 +1030,23 @@ fn task_closing_note() -> Vec<Step> {
 fn emails() -> Vec<Step> {
     let mut steps: Vec<Step> = [
         ColumnDef::new(Units::EmailImprint).text().null().to_owned(),
-        ColumnDef::new(Units::EmailSenderName).text().null().to_owned(),
+        ColumnDef::new(Units::EmailSenderName)
+            .text()
+            .null()
+            .to_owned(),
         ColumnDef::new(Units::EmailReplyTo).text().null().to_owned(),
-        ColumnDef::new(Units::EmailPerMinute).integer().null().to_owned(),
+        ColumnDef::new(Units::EmailPerMinute)
+            .integer()
+            .null()
+            .to_owned(),
     ]
     .into_iter()
     .map(|mut c| {
         Step::Alter(Box::new(
-            Table::alter().table(Units::Table).add_column(&mut c).to_owned(),
+            Table::alter()
+                .table(Units::Table)
+                .add_column(&mut c)
+                .to_owned(),
         ))
     })
     .collect();
@@ -1080,7 +1089,12 @@ fn emails() -> Vec<Step> {
                 ))
                 .to_owned(),
         )),
-        index("emails_party", Emails::Table, &["local_party_id", "created_at"], false),
+        index(
+            "emails_party",
+            Emails::Table,
+            &["local_party_id", "created_at"],
+            false,
+        ),
         Step::Table(Box::new(
             Table::create()
                 .table(EmailRecipients::Table)
@@ -1091,7 +1105,11 @@ fn emails() -> Vec<Step> {
                 .col(text_null(EmailRecipients::Address))
                 .col(text(EmailRecipients::State))
                 .col(text_null(EmailRecipients::Reason))
-                .col(ColumnDef::new(EmailRecipients::Attempts).integer().not_null())
+                .col(
+                    ColumnDef::new(EmailRecipients::Attempts)
+                        .integer()
+                        .not_null(),
+                )
                 .col(stamp(EmailRecipients::NextAttemptAt))
                 .col(text_null(EmailRecipients::ClaimedBy))
                 .col(

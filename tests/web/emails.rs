@@ -89,7 +89,9 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
         "purpose": "campaign",
         "filter": "status=in_arrears",
     });
-    let r = app.api("POST", "/api/v1/emails", Some(&token), Some(draft.clone())).await;
+    let r = app
+        .api("POST", "/api/v1/emails", Some(&token), Some(draft.clone()))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let made = r.json();
     let id = made["id"].as_str().unwrap().to_string();
@@ -112,7 +114,12 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
 
     // A campaign does not go while the local party has no imprint.
     let r = app
-        .api("POST", &format!("/api/v1/emails/{id}/send"), Some(&token), None)
+        .api(
+            "POST",
+            &format!("/api/v1/emails/{id}/send"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("imprint"), "{}", r.body);
@@ -121,7 +128,12 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
     // Between queueing and delivery: one recipient withdraws consent, and another takes
     // the first one's address (two people, one inbox).
     let r = app
-        .api("POST", &format!("/api/v1/emails/{id}/send"), Some(&token), None)
+        .api(
+            "POST",
+            &format!("/api/v1/emails/{id}/send"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     assert_eq!(r.json()["queued"], expected.len() as i64);
@@ -171,18 +183,32 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
             Some("List-Unsubscribe=One-Click")
         );
         let link = header_of(m, "List-Unsubscribe").unwrap();
-        assert!(link.starts_with("<https://rosette.example/email/u/"), "{link}");
+        assert!(
+            link.starts_with("<https://rosette.example/email/u/"),
+            "{link}"
+        );
         assert!(m.contains("multipart/alternative"));
         // Drafted before the sender name was set: the local party's name, at Rosette's
         // own address.
         let from = header_of(m, "From").unwrap();
-        assert!(from.ends_with("<rosette@example.org>") && from.len() > 25, "{from}");
+        assert!(
+            from.ends_with("<rosette@example.org>") && from.len() > 25,
+            "{from}"
+        );
         let subject = header_of(m, "Subject").unwrap();
-        assert!(subject.starts_with("Hello ") && !subject.contains("{{"), "{subject}");
+        assert!(
+            subject.starts_with("Hello ") && !subject.contains("{{"),
+            "{subject}"
+        );
     }
     // The same email cannot be sent twice.
     let r = app
-        .api("POST", &format!("/api/v1/emails/{id}/send"), Some(&token), None)
+        .api(
+            "POST",
+            &format!("/api/v1/emails/{id}/send"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(deliver(&app, &dir).await.len() == sent.len());
@@ -195,9 +221,14 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
 }
 
 async fn email_consent(app: &App, token: &str, person: &str) -> Value {
-    app.api("GET", &format!("/api/v1/members/{person}"), Some(token), None)
-        .await
-        .json()["consents"]["email"]
+    app.api(
+        "GET",
+        &format!("/api/v1/members/{person}"),
+        Some(token),
+        None,
+    )
+    .await
+    .json()["consents"]["email"]
         .clone()
 }
 
@@ -215,15 +246,22 @@ async fn one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_link
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
-    app.api("POST", &format!("/api/v1/emails/{id}/send"), Some(&token), None)
-        .await;
+    app.api(
+        "POST",
+        &format!("/api/v1/emails/{id}/send"),
+        Some(&token),
+        None,
+    )
+    .await;
     let sent = deliver(&app, &mail_dir()).await;
     assert!(!sent.is_empty());
     let link = header_of(&sent[0], "List-Unsubscribe")
         .unwrap()
         .trim_matches(|c| c == '<' || c == '>')
         .to_string();
-    let path = link.trim_start_matches("https://rosette.example").to_string();
+    let path = link
+        .trim_start_matches("https://rosette.example")
+        .to_string();
     let address = header_of(&sent[0], "To").unwrap().to_string();
     let person = app
         .all(&token, "status=current&consent=email")
@@ -305,7 +343,12 @@ async fn one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_link
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let detail = app
-        .api("GET", &format!("/api/v1/members/{person_id}"), Some(&token), None)
+        .api(
+            "GET",
+            &format!("/api/v1/members/{person_id}"),
+            Some(&token),
+            None,
+        )
         .await
         .json();
     assert_eq!(detail["consents"]["post"], json!(true));
@@ -332,8 +375,15 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
         json!({"subject": "S", "body": "B", "purpose": "notice", "filter": "status=nonsense"}),
         json!({"subject": "S", "body": "B", "purpose": "notice", "segment": "no-such"}),
     ] {
-        let r = app.api("POST", "/api/v1/emails", Some(&token), Some(bad.clone())).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+        let r = app
+            .api("POST", "/api/v1/emails", Some(&token), Some(bad.clone()))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
     }
     // A caller sends nobody anything.
     let caller = app.token(CALLER).await;
@@ -360,7 +410,10 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let made = r.json();
     assert!(made["skipped"].get("no_consent").is_none(), "{made}");
-    assert!(made["skipped"]["not_entitled"].as_i64().unwrap() > 0, "{made}");
+    assert!(
+        made["skipped"]["not_entitled"].as_i64().unwrap() > 0,
+        "{made}"
+    );
     let mut entitled = 0;
     for status in ["new", "current", "in_arrears"] {
         entitled += app
@@ -400,7 +453,9 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
 
     // The page flow: compose, check, preview as a recipient, test, schedule, cancel.
     let m = app.sign_in(MEMBERSHIP).await;
-    let page = app.get("/emails/new?audience=status%3Din_arrears", Some(&m)).await;
+    let page = app
+        .get("/emails/new?audience=status%3Din_arrears", Some(&m))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("status=in_arrears"));
     let r = app
@@ -423,8 +478,15 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     let page = app.get(&email, Some(&m)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("will get it"), "{}", page.body);
-    assert!(page.body.contains("Subject:</strong> Renew, "), "{}", page.body);
-    assert!(!page.body.contains("Renew, Sam"), "previewed as a real recipient");
+    assert!(
+        page.body.contains("Subject:</strong> Renew, "),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Renew, Sam"),
+        "previewed as a real recipient"
+    );
     let r = app
         .post(&format!("{email}/test"), Some(&m), &[("csrf", &m.csrf)])
         .await;
@@ -447,7 +509,11 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = app.get(&email, Some(&m)).await;
-    assert!(page.body.contains("<strong>scheduled</strong>"), "{}", page.body);
+    assert!(
+        page.body.contains("<strong>scheduled</strong>"),
+        "{}",
+        page.body
+    );
     let dir = mail_dir();
     assert!(deliver(&app, &dir).await.is_empty(), "not before its time");
     let r = app

@@ -7,8 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, TimeZone};
 
-use crate::app::emails::{self as app_emails, Draft, Figures, Shown};
 use crate::app::AppError;
+use crate::app::emails::{self as app_emails, Draft, Figures, Shown};
 use crate::domain::Channel;
 use crate::domain::emails::{FIELDS, Purpose};
 use crate::store::emails::Email;
@@ -104,7 +104,8 @@ async fn compose_page(
         .map(|p| Choice {
             value: p.as_str().into(),
             label: p.label().into(),
-            picked: p.as_str() == form.purpose || (form.purpose.is_empty() && p == Purpose::Campaign),
+            picked: p.as_str() == form.purpose
+                || (form.purpose.is_empty() && p == Purpose::Campaign),
         })
         .collect();
     let page = ComposePage {
@@ -112,7 +113,10 @@ async fn compose_page(
         form,
         purposes,
         audiences,
-        fields: FIELDS.iter().map(|(n, _)| format!("{{{{ {n} }}}}")).collect(),
+        fields: FIELDS
+            .iter()
+            .map(|(n, _)| format!("{{{{ {n} }}}}"))
+            .collect(),
         error,
     };
     crate::web::render(&page, page.error.is_some())
@@ -255,12 +259,8 @@ async fn email_page(
             shown.settings.email_imprint.as_deref(),
         )
         .err(),
-        notice: (!q.tested.is_empty()).then(|| {
-            format!(
-                "A test copy is on its way to {}.",
-                officer.user.email
-            )
-        }),
+        notice: (!q.tested.is_empty())
+            .then(|| format!("A test copy is on its way to {}.", officer.user.email)),
         refresh: matches!(shown.email.state.as_str(), "sending" | "scheduled"),
         mail_folder: crate::web::auth::mail_folder(state),
         figures: shown.figures,
@@ -302,8 +302,14 @@ pub async fn send(
                 .map(|t| t.with_timezone(&chrono::Utc)),
             Err(_) => {
                 let error = "The time to send should be a date and time, like 2026-12-01 18:30.";
-                return email_page(&state, &officer, &id, ShowQuery::default(), Some(error.into()))
-                    .await;
+                return email_page(
+                    &state,
+                    &officer,
+                    &id,
+                    ShowQuery::default(),
+                    Some(error.into()),
+                )
+                .await;
             }
         },
     };
