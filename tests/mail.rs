@@ -443,6 +443,42 @@ async fn members_emails_arrive_personalised_once_each(t: TestDb) {
         )
         .await;
     assert_eq!(r.json()["skipped"]["bounced"], 1, "{}", r.body);
+
+    // Officers see the bounce on the person's page and in the list, and lift it there.
+    let m = app.sign_in(MEMBERSHIP).await;
+    let bounced_id = people[0]["id"].as_str().unwrap();
+    let list = app.get("/emails/bounced", Some(&m)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(bounced_id) && list.body.contains("bounce-1@example.org"));
+    let page = app.get(&format!("/members/{bounced_id}"), Some(&m)).await;
+    assert!(page.body.contains("bounced on"), "{}", page.body);
+    assert!(page.body.contains("not delivered: "), "{}", page.body);
+    let sent_to = people[5]["id"].as_str().unwrap();
+    let page = app.get(&format!("/members/{sent_to}"), Some(&m)).await;
+    assert!(
+        page.body.contains("Thank you, {{ first_name }}"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<span class=\"meta\">sent "),
+        "{}",
+        page.body
+    );
+    let r = app
+        .post(
+            &format!("/members/{bounced_id}/email-bounce"),
+            Some(&m),
+            &[("csrf", &m.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(
+        !outbox::is_suppressed(&mut tx, "bounce-1@example.org")
+            .await
+            .unwrap()
+    );
 }
 
 both!(

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::audit::Unaudited;
 use super::{AppError, Principal, Result, audit};
 use crate::domain::emails::{self as rules_of, Facts, Frame, Merge, Purpose, Rendered, Skip};
 use crate::domain::fields::{check_text, normalise_email};
@@ -160,9 +161,10 @@ async fn decide(
     people: Vec<Listed>,
 ) -> Result<Reach> {
     let addresses: Vec<&str> = people.iter().filter_map(|p| p.email.as_deref()).collect();
-    let suppressed: HashSet<String> = emails::suppressed(tx, &addresses)
+    let suppressed: HashSet<String> = outbox::suppressions(tx, &addresses)
         .await?
         .into_iter()
+        .map(|(a, _, _)| a)
         .collect();
     let facts: Vec<(i64, Option<Kind>, Status)> = people
         .iter()
@@ -649,6 +651,64 @@ pub async fn cancel(tx: &mut Tx, who: &Principal, id: &str) -> Result<()> {
         &[],
     )
     .await
+}
+
+/// Takes a person's address off the suppression list after an officer has fixed it (or
+/// checked it), so mail goes to it again. Audited.
+pub async fn lift_bounce(tx: &mut Tx, who: &Principal, person: &str) -> Result<()> {
+    let p = super::members::find_writable(tx, who, person).await?;
+    let address = p.email.clone().ok_or(AppError::NotFound)?;
+    if outbox::lift(tx, &address).await? {
+        audit::about(
+            tx,
+            who,
+            &p,
+            "email.lift",
+            "let mail go to their address again",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// People in the principal's write scope whose address bounced, with why and when.
+pub async fn bounced(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+) -> Result<Unaudited<Vec<(Listed, String, DateTime<Utc>)>>> {
+    if !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
+    let q = ListQuery {
+        grants: &who.scope.write,
+        user_id: who.user.id,
+        filter: &MemberFilter::default(),
+        bounds: rules.status.bounds(today),
+    };
+    let bounced = roster::bounced(tx, &q).await?;
+    let addresses: Vec<&str> = bounced.iter().filter_map(|p| p.email.as_deref()).collect();
+    let why: HashMap<String, (String, DateTime<Utc>)> = outbox::suppressions(tx, &addresses)
+        .await?
+        .into_iter()
+        .map(|(a, r, at)| (a, (r, at)))
+        .collect();
+    let rows: Vec<(Listed, String, DateTime<Utc>)> = bounced
+        .into_iter()
+        .filter_map(|p| {
+            let (r, at) = why.get(p.email.as_deref()?)?.clone();
+            Some((p, r, at))
+        })
+        .collect();
+    let shown: Vec<Listed> = rows.iter().map(|(p, _, _)| p.clone()).collect();
+    Ok(Unaudited::listed(
+        rows,
+        who,
+        "member.list",
+        "people whose email address bounced",
+        &shown,
+    ))
 }
 
 /// An email's state in words.

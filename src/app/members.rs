@@ -116,6 +116,10 @@ pub struct Record {
     pub changes: Vec<roster::Noted>,
     pub tags: Vec<String>,
     pub tasks: Vec<tasks::Open>,
+    /// Emails sent to them, newest first.
+    pub emails: Vec<crate::store::emails::Received>,
+    /// Why and since when mail is not sent to their address, if it bounced.
+    pub bounce: Option<(String, chrono::DateTime<chrono::Utc>)>,
     /// Who a follow-up may be given to, and who the person may be shared with.
     pub assignees: Vec<(String, String)>,
     pub callers: Vec<(String, String)>,
@@ -167,6 +171,8 @@ pub async fn record(
         changes: Vec::new(),
         tags: Vec::new(),
         tasks: Vec::new(),
+        emails: Vec::new(),
+        bounce: None,
         assignees: Vec::new(),
         callers: Vec::new(),
         details,
@@ -184,6 +190,10 @@ pub async fn record(
         record.changes = roster::noted(tx, person_id, CHANGED, 100).await?;
         record.tags = tags(tx, who, &record.person).await?;
         record.tasks = tasks::for_person(tx, person_id).await?;
+        record.emails = crate::store::emails::for_person(tx, person_id, 50).await?;
+        if let Some(address) = &record.person.email {
+            record.bounce = crate::store::outbox::suppression(tx, address).await?;
+        }
     }
     if can_write {
         record.assignees = accounts::role_holders(tx, lp).await?;

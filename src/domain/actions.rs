@@ -28,6 +28,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("email.preview", "Previewed an email as someone"),
     ("email.send", "Sent an email"),
     ("email.cancel", "Cancelled an email"),
+    ("email.lift", "Let mail go to a bounced address again"),
     (
         "consent.change",
         "Changed their own consent through an email link",

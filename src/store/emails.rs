@@ -817,24 +817,6 @@ pub async fn unsubscribed_through(tx: &mut Tx<impl Mode>, email_id: i64) -> Resu
     Ok(n)
 }
 
-/// Addresses on the suppression list among `addresses`.
-pub async fn suppressed(tx: &mut Tx<impl Mode>, addresses: &[&str]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for chunk in addresses.chunks(super::members::ID_CHUNK) {
-        let rows: Vec<(String,)> = tx
-            .fetch_all(
-                &Query::select()
-                    .column(MailSuppressions::Address)
-                    .from(MailSuppressions::Table)
-                    .and_where(Expr::col(MailSuppressions::Address).is_in(chunk.iter().copied()))
-                    .to_owned(),
-            )
-            .await?;
-        out.extend(rows.into_iter().map(|(a,)| a));
-    }
-    Ok(out)
-}
-
 /// A secret the server keeps for itself (e.g. the key that signs unsubscribe links),
 /// made the first time it is asked for. Two servers asking at once get the same one.
 pub async fn server_key(tx: &mut Tx, name: &str) -> Result<String> {

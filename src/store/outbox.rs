@@ -169,6 +169,59 @@ pub async fn give_up(tx: &mut Tx, id: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
+/// Why and when an address was suppressed, if it is.
+pub async fn suppression(
+    tx: &mut Tx<impl Mode>,
+    address: &str,
+) -> Result<Option<(String, DateTime<Utc>)>> {
+    tx.fetch_optional(
+        &Query::select()
+            .columns([MailSuppressions::Reason, MailSuppressions::At])
+            .from(MailSuppressions::Table)
+            .and_where(Expr::col(MailSuppressions::Address).eq(address))
+            .to_owned(),
+    )
+    .await
+}
+
+/// Takes an address off the suppression list; false if it was not on it.
+pub async fn lift(tx: &mut Tx, address: &str) -> Result<bool> {
+    let n = tx
+        .execute(
+            &Query::delete()
+                .from_table(MailSuppressions::Table)
+                .and_where(Expr::col(MailSuppressions::Address).eq(address))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Suppressed addresses with why and when, among `addresses`.
+pub async fn suppressions(
+    tx: &mut Tx<impl Mode>,
+    addresses: &[&str],
+) -> Result<Vec<(String, String, DateTime<Utc>)>> {
+    let mut out = Vec::new();
+    for chunk in addresses.chunks(super::members::ID_CHUNK) {
+        let rows: Vec<(String, String, DateTime<Utc>)> = tx
+            .fetch_all(
+                &Query::select()
+                    .columns([
+                        MailSuppressions::Address,
+                        MailSuppressions::Reason,
+                        MailSuppressions::At,
+                    ])
+                    .from(MailSuppressions::Table)
+                    .and_where(Expr::col(MailSuppressions::Address).is_in(chunk.iter().copied()))
+                    .to_owned(),
+            )
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 pub async fn is_suppressed(tx: &mut Tx<impl Mode>, address: &str) -> Result<bool> {
     let found: Option<(String,)> = tx
         .fetch_optional(

@@ -9,8 +9,8 @@ use sea_query::{
 };
 
 use super::schema::{
-    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, MembershipEvents,
-    Memberships, Payments, People, PersonTags, Units, Users,
+    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, MailSuppressions,
+    MembershipEvents, Memberships, Payments, People, PersonTags, Units, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
@@ -487,6 +487,24 @@ pub async fn visible(
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// The people in scope whose email address is on the suppression list, by name.
+pub async fn bounced(tx: &mut Tx<impl Mode>, q: &ListQuery<'_>) -> Result<Vec<Listed>> {
+    let mut s = select_listed(q.grants, q.user_id);
+    s.cond_where(filter_condition(q.filter, &q.bounds))
+        .and_where(
+            p(People::Email).in_subquery(
+                Query::select()
+                    .column(MailSuppressions::Address)
+                    .from(MailSuppressions::Table)
+                    .to_owned(),
+            ),
+        )
+        .order_by_expr(p(People::LastName), Order::Asc)
+        .order_by_expr(p(People::FirstName), Order::Asc)
+        .limit(5_000);
+    tx.fetch_all(&s).await
 }
 
 /// Which of these people (internal ids) are in scope.

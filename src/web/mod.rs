@@ -245,6 +245,11 @@ pub fn router(state: AppState) -> Router {
             get(pages::emails::list).post(pages::emails::create),
         )
         .route("/emails/new", get(pages::emails::new_page))
+        .route("/emails/bounced", get(pages::emails::bounced))
+        .route(
+            "/members/{id}/email-bounce",
+            post(pages::emails::lift_bounce),
+        )
         .route("/emails/settings", post(pages::emails::settings))
         .route("/emails/{id}", get(pages::emails::show))
         .route("/emails/{id}/send", post(pages::emails::send))

@@ -200,6 +200,7 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/account/two-factor",
         "/emails",
         "/emails/new",
+        "/emails/bounced",
         &email,
     ]
     .iter()

@@ -361,6 +361,51 @@ pub async fn cancel(
     }
 }
 
+/// An officer lifts a bounce from a person's address.
+pub async fn lift_bounce(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, .. }: Posted<NoFields>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    app_emails::lift_bounce(&mut tx, &officer, &id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/members/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "bounced.html")]
+struct BouncedPage {
+    nav: Nav,
+    people: Vec<(String, String, String, String)>,
+}
+
+/// Everyone in the officer's scope whose address bounced.
+pub async fn bounced(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    let rows = app_emails::bounced(&mut tx, &officer, &state.rules, (state.today)()).await?;
+    tx.commit().await?;
+    let rows = rows.audited(&state.audit).await?;
+    let page = BouncedPage {
+        nav: officer.nav(),
+        people: rows
+            .into_iter()
+            .map(|(p, why, at)| {
+                (
+                    p.public_id,
+                    format!("{} {}", p.first_name, p.last_name),
+                    p.email.unwrap_or_default(),
+                    format!("{}: {why}", at.format("%-d %b %Y")),
+                )
+            })
+            .collect(),
+    };
+    crate::web::render(&page, false)
+}
+
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct SettingsForm {

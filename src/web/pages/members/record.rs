@@ -50,6 +50,15 @@ struct MemberPage {
     assignees: Vec<Choice>,
     task_kinds: Vec<Choice>,
     saved: bool,
+    emails: Vec<EmailLine>,
+    bounce: Option<String>,
+}
+
+/// An email sent to the person, as their page lists it.
+struct EmailLine {
+    id: String,
+    subject: String,
+    what: String,
 }
 
 /// One channel's consent: given or not, and where that came from.
@@ -166,6 +175,28 @@ pub async fn member_page(
         assignees: Choice::options(r.assignees.clone()),
         task_kinds: Choice::options(TaskKind::BY_HAND.iter().map(|k| (k.as_str(), k.label()))),
         saved: !sq.saved.is_empty(),
+        emails: r
+            .emails
+            .iter()
+            .map(|e| EmailLine {
+                id: e.email_public_id.clone(),
+                subject: e.subject.clone(),
+                what: match (e.state.as_str(), e.sent_at) {
+                    ("sent", Some(at)) => format!("sent {}", at.format("%-d %b %Y %H:%M")),
+                    ("failed", _) => {
+                        format!("not delivered: {}", e.reason.clone().unwrap_or_default())
+                    }
+                    ("unknown", _) => "may have gone; the sender stopped mid-send".into(),
+                    _ => "waiting to be sent".into(),
+                },
+            })
+            .collect(),
+        bounce: r.bounce.as_ref().map(|(why, at)| {
+            format!(
+                "Mail to this address bounced on {} ({why}); nothing more is sent to it.",
+                at.format("%-d %b %Y")
+            )
+        }),
     };
     Ok(Html(page.render()?))
 }
