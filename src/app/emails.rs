@@ -723,6 +723,12 @@ pub fn state_words(state: &str) -> &'static str {
     }
 }
 
+/// The sending settings of the local party whose roles the principal assigns.
+pub async fn settings(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Settings> {
+    let lp = *who.scope.assigns_roles.first().ok_or(AppError::Forbidden)?;
+    Ok(emails::settings(tx, lp).await?.unwrap_or_default())
+}
+
 /// The local party's sending settings, as the Secretary sets them.
 pub async fn save_settings(
     tx: &mut Tx,

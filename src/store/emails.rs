@@ -715,6 +715,9 @@ pub async fn link(tx: &mut Tx<impl Mode>, recipient_public_id: &str) -> Result<O
     .await
 }
 
+/// Email, phone, SMS and post consent, as stored.
+type StoredConsents = (Option<bool>, Option<bool>, Option<bool>, Option<bool>);
+
 /// Sets a person's consents to their own choices through an email's link, with `source`
 /// and `at`, where they differ from what is stored; marks the recipient row when email
 /// consent is withdrawn. Returns what changed.
@@ -726,7 +729,7 @@ pub async fn set_consents(
     source: &str,
     at: DateTime<Utc>,
 ) -> Result<Vec<(Channel, bool)>> {
-    let now: Option<(Option<bool>, Option<bool>, Option<bool>, Option<bool>)> = tx
+    let now: Option<StoredConsents> = tx
         .fetch_optional(
             &Query::select()
                 .columns(CONSENT_COLUMNS.map(|[flag, _, _]| flag))

@@ -250,7 +250,10 @@ pub fn router(state: AppState) -> Router {
             "/members/{id}/email-bounce",
             post(pages::emails::lift_bounce),
         )
-        .route("/emails/settings", post(pages::emails::settings))
+        .route(
+            "/emails/settings",
+            get(pages::emails::settings_get).post(pages::emails::settings),
+        )
         .route("/emails/{id}", get(pages::emails::show))
         .route("/emails/{id}/send", post(pages::emails::send))
         .route("/emails/{id}/test", post(pages::emails::test))

@@ -391,6 +391,74 @@ await step("the Membership Officer's fortnight: report, call list, five calls, a
   await mo.context.close();
 });
 
+await step("the Membership Officer emails everyone in arrears, watches it go, and a member unsubscribes in one click", async () => {
+  // The Secretary sets the imprint that campaign emails must carry.
+  await page.goto(`${base}/emails/settings`);
+  await page.getByLabel("Imprint").fill("Promoted by A. Agent on behalf of Anytown Party, both at 1 High Street, Anytown AN1 1AA");
+  await page.getByRole("button", { name: "Save email settings" }).click();
+  await page.waitForURL(/saved=1/);
+  await audit(page, "email-settings");
+
+  const mo = await newPhone();
+  const p = mo.page;
+  await signIn(p, "membership@example.org");
+  await p.goto(`${base}/members?status=in_arrears`);
+  await p.getByRole("button", { name: "Email these people" }).click();
+  await p.getByRole("heading", { name: "Write an email" }).waitFor();
+  await audit(p, "email-compose");
+  await p.getByLabel("Subject").fill("Time to renew, {{ first_name }}");
+  await p.getByLabel("Message").fill("Dear {{ first_name }},\n\nYour membership ran out on {{ paid_untill }}.");
+  await p.getByRole("button", { name: "Check and preview" }).click();
+  const alert = (await p.getByRole("alert").textContent()).trim();
+  assert.match(alert, /line 3/, "the mistake is shown with its line");
+  assert.equal(await p.getByLabel("Subject").inputValue(), "Time to renew, {{ first_name }}", "what was typed is kept");
+  await audit(p, "email-compose-mistake");
+  await p.getByLabel("Message").fill("Dear {{ first_name }},\n\nYour membership ran out on {{ paid_until }}. **Renewing** keeps your vote.");
+  await p.getByRole("button", { name: "Check and preview" }).click();
+  await p.getByText(/will get it/).waitFor();
+  const subject = (await p.locator(".preview p").first().textContent()).trim();
+  assert.match(subject, /^Subject: Time to renew, \S+/);
+  assert.ok(!subject.includes("Sam"), "previewed as a real recipient");
+  await audit(p, "email-draft");
+  const recipients = Number(/Send to (\d+)/.exec(await p.getByRole("button", { name: /Send to/ }).textContent())[1]);
+  assert.ok(recipients > 0);
+  await p.getByRole("button", { name: "Send me a test" }).click();
+  await p.getByText(/A test copy is on its way/).waitFor();
+  await p.getByRole("button", { name: /Send to/ }).click();
+  // The page follows its progress by itself (a refresh, no script); wait for the end.
+  for (let i = 0; i < 60; i++) {
+    if ((await p.locator("main strong").first().textContent()).trim() === "sent") break;
+    await p.waitForTimeout(1000);
+    await p.reload();
+  }
+  assert.equal((await p.locator("main strong").first().textContent()).trim(), "sent");
+  const sent = Number((await p.locator("dt", { hasText: /^Sent$/ }).locator("xpath=following-sibling::dd[1]").textContent()).trim());
+  assert.equal(sent, recipients, "everyone shown as getting it got it");
+  await audit(p, "email-sent");
+  await mo.context.close();
+
+  // A member opens the unsubscribe link from their copy, without an account.
+  const copy = readdirSync(mailDir)
+    .map((f) => readFileSync(join(mailDir, f), "utf8"))
+    .find((m) => m.includes("List-Unsubscribe: <"));
+  assert.ok(copy, "the members' copies are in the mail folder");
+  const link = new URL(/List-Unsubscribe: <([^>]+)>/.exec(copy)[1]);
+  const member = await newPhone();
+  await member.page.goto(`${base}${link.pathname}`);
+  await member.page.getByRole("heading", { name: "Unsubscribe from emails" }).waitFor();
+  await audit(member.page, "unsubscribe");
+  await member.page.getByRole("button", { name: "Unsubscribe me" }).click();
+  await member.page.getByRole("heading", { name: "You are unsubscribed" }).waitFor();
+  await audit(member.page, "unsubscribed");
+  await member.page.getByRole("link", { name: "Choose how we may contact you" }).click();
+  await member.page.getByLabel("Post").check();
+  await member.page.getByRole("button", { name: "Save my choices" }).click();
+  await member.page.getByText(/Saved/).waitFor();
+  assert.equal(await member.page.getByLabel("Email").isChecked(), false);
+  await audit(member.page, "email-choices");
+  await member.context.close();
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);

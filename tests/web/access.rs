@@ -214,6 +214,12 @@ async fn roles_see_what_design_says(t: TestDb) {
         ("emails", "/emails".into(), [ok, ok, ok, ok, no]),
         ("compose", "/emails/new".into(), [ok, ok, ok, ok, no]),
         (
+            "email settings",
+            "/emails/settings".into(),
+            [ok, no, no, no, no],
+        ),
+        ("bounced", "/emails/bounced".into(), [ok, ok, ok, ok, no]),
+        (
             "export",
             "/members/export?format=csv".into(),
             [ok, ok, ok, ok, no],

@@ -415,7 +415,60 @@ pub struct SettingsForm {
     per_minute: String,
 }
 
-/// The Secretary's email settings (on the roles page).
+#[derive(Template)]
+#[template(path = "email_settings.html")]
+struct SettingsPage {
+    nav: Nav,
+    party: String,
+    form: SettingsForm,
+    saved: bool,
+    error: Option<String>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    officer: &Officer,
+    form: Option<SettingsForm>,
+    saved: bool,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    let current = app_emails::settings(&mut tx, officer).await?;
+    tx.commit().await?;
+    let form = form.unwrap_or_else(|| SettingsForm {
+        imprint: current.email_imprint.clone().unwrap_or_default(),
+        sender_name: current.email_sender_name.clone().unwrap_or_default(),
+        reply_to: current.email_reply_to.clone().unwrap_or_default(),
+        per_minute: current
+            .email_per_minute
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    });
+    let page = SettingsPage {
+        nav: officer.nav(),
+        party: current.name,
+        form,
+        saved,
+        error,
+    };
+    crate::web::render(&page, page.error.is_some())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: String,
+}
+
+/// The Secretary's email settings: imprint, sender, replies, sending rate.
+pub async fn settings_get(
+    State(state): State<AppState>,
+    officer: Officer,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, WebError> {
+    settings_page(&state, &officer, None, !q.saved.is_empty(), None).await
+}
+
 pub async fn settings(
     State(state): State<AppState>,
     Posted { officer, form }: Posted<SettingsForm>,
@@ -433,14 +486,12 @@ pub async fn settings(
     {
         Ok(()) => {
             tx.commit().await?;
-            Ok(Redirect::to("/roles?saved=email#email").into_response())
+            Ok(Redirect::to("/emails/settings?saved=1").into_response())
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            Err(WebError::BadRequest(format!(
-                "The email settings were not saved: {}",
-                in_words(&problems)
-            )))
+            let error = Some(in_words(&problems));
+            settings_page(&state, &officer, Some(form), false, error).await
         }
         Err(e) => Err(e.into()),
     }

@@ -20,7 +20,6 @@ struct RolesPage {
     roles: Vec<accounts::RoleRow>,
     second_factor_required: bool,
     report_days: u32,
-    email: crate::store::emails::Settings,
     role_choices: Vec<Choice>,
     units: Vec<Choice>,
     error: Option<String>,
@@ -57,12 +56,6 @@ async fn render_roles(
             .map_err(|e| WebError::BadRequest(e.to_string()))?,
         None => state.rules.report.period_days,
     };
-    let email = match parties.first() {
-        Some(lp) => crate::store::emails::settings(&mut tx, *lp)
-            .await?
-            .unwrap_or_default(),
-        None => Default::default(),
-    };
     let units = app_officers::role_units(&mut tx, officer).await?;
     tx.commit().await?;
     let page = RolesPage {
@@ -70,7 +63,6 @@ async fn render_roles(
         roles,
         second_factor_required,
         report_days,
-        email,
         role_choices: Role::ALL
             .iter()
             .map(|r| Choice {
