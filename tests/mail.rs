@@ -314,27 +314,16 @@ async fn members_emails_arrive_personalised_once_each(t: TestDb) {
         (&people[0], "bounce-1@example.org"),
         (&people[1], "later-1@example.org"),
     ] {
-        let r = app
-            .api(
-                "PATCH",
-                &format!("/api/v1/members/{}", p["id"].as_str().unwrap()),
-                Some(&token),
-                Some(json!({"email": address})),
-            )
+        app.patch_member(&token, p["id"].as_str().unwrap(), json!({"email": address}))
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     let r = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&token),
-            Some(json!({
+        .draft_email(&token, json!({
                 "subject": "Thank you, {{ first_name }}",
                 "body": "Dear {{ first_name }} {{ last_name }},\n\nThank you for being member {{ membership_number }}.",
                 "purpose": "campaign",
                 "filter": "status=current",
-            })),
+            }),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -435,11 +424,9 @@ async fn members_emails_arrive_personalised_once_each(t: TestDb) {
     assert_eq!(smtp.received().len(), got.len());
     // The bounced address is left out of the next email, and says why.
     let r = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&token),
-            Some(json!({"subject": "S", "body": "B", "purpose": "campaign", "filter": "status=current"})),
+        .draft_email(
+            &token,
+            json!({"subject": "S", "body": "B", "purpose": "campaign", "filter": "status=current"}),
         )
         .await;
     assert_eq!(r.json()["skipped"]["bounced"], 1, "{}", r.body);

@@ -278,6 +278,25 @@ impl App {
             .expect("token")
     }
 
+    /// Drafts an email through the API.
+    pub async fn draft_email(&self, token: &str, body: Value) -> Reply {
+        self.api("POST", "/api/v1/emails", Some(token), Some(body))
+            .await
+    }
+
+    /// Changes a person through the API, expecting success.
+    pub async fn patch_member(&self, token: &str, id: &str, body: Value) {
+        let r = self
+            .api(
+                "PATCH",
+                &format!("/api/v1/members/{id}"),
+                Some(token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
     /// Every member the token can list, following cursors.
     pub async fn all(&self, token: &str, query: &str) -> Vec<Value> {
         let mut items = Vec::new();

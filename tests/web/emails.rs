@@ -89,9 +89,7 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
         "purpose": "campaign",
         "filter": "status=in_arrears",
     });
-    let r = app
-        .api("POST", "/api/v1/emails", Some(&token), Some(draft.clone()))
-        .await;
+    let r = app.draft_email(&token, draft.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let made = r.json();
     let id = made["id"].as_str().unwrap().to_string();
@@ -138,25 +136,12 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     assert_eq!(r.json()["queued"], expected.len() as i64);
     let withdrawn = expected[0]["id"].as_str().unwrap();
-    let r = app
-        .api(
-            "PATCH",
-            &format!("/api/v1/members/{withdrawn}"),
-            Some(&token),
-            Some(json!({"email_consent": false})),
-        )
+    app.patch_member(&token, withdrawn, json!({"email_consent": false}))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let shared = expected[1]["email"].as_str().unwrap();
-    let r = app
-        .api(
-            "PATCH",
-            &format!("/api/v1/members/{}", expected[2]["id"].as_str().unwrap()),
-            Some(&token),
-            Some(json!({"email": shared})),
-        )
+    let third = expected[2]["id"].as_str().unwrap();
+    app.patch_member(&token, third, json!({"email": shared}))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     let dir = mail_dir();
     let sent = deliver(&app, &dir).await;
@@ -237,11 +222,7 @@ async fn one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_link
     set_imprint(&app).await;
     let token = app.token(MEMBERSHIP).await;
     let r = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&token),
-            Some(json!({"subject": "News", "body": "Hello {{ first_name }}", "purpose": "campaign", "filter": "status=current"})),
+        .draft_email(&token, json!({"subject": "News", "body": "Hello {{ first_name }}", "purpose": "campaign", "filter": "status=current"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -311,11 +292,7 @@ async fn one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_link
     assert_eq!(got["unsubscribed"], 1, "{got}");
     // The next campaign says why they are left out.
     let again = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&token),
-            Some(json!({"subject": "More news", "body": "Hello", "purpose": "campaign", "filter": "status=current"})),
+        .draft_email(&token, json!({"subject": "More news", "body": "Hello", "purpose": "campaign", "filter": "status=current"}),
         )
         .await
         .json();
@@ -360,11 +337,7 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     let token = app.token(MEMBERSHIP).await;
     // A template mistake is reported against its field with its line.
     let r = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&token),
-            Some(json!({"subject": "AGM", "body": "Dear {{ first_name }},\n\n{{ membership_numbr }}", "purpose": "notice", "filter": ""})),
+        .draft_email(&token, json!({"subject": "AGM", "body": "Dear {{ first_name }},\n\n{{ membership_numbr }}", "purpose": "notice", "filter": ""}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -375,9 +348,7 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
         json!({"subject": "S", "body": "B", "purpose": "notice", "filter": "status=nonsense"}),
         json!({"subject": "S", "body": "B", "purpose": "notice", "segment": "no-such"}),
     ] {
-        let r = app
-            .api("POST", "/api/v1/emails", Some(&token), Some(bad.clone()))
-            .await;
+        let r = app.draft_email(&token, bad.clone()).await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -388,11 +359,9 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     // A caller sends nobody anything.
     let caller = app.token(CALLER).await;
     let r = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&caller),
-            Some(json!({"subject": "S", "body": "B", "purpose": "notice", "filter": ""})),
+        .draft_email(
+            &caller,
+            json!({"subject": "S", "body": "B", "purpose": "notice", "filter": ""}),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
@@ -400,11 +369,7 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     // A notice needs no marketing consent and no imprint, but only members entitled to
     // members' communications get it.
     let r = app
-        .api(
-            "POST",
-            "/api/v1/emails",
-            Some(&token),
-            Some(json!({"subject": "AGM notice", "body": "The AGM is on Thursday.", "purpose": "notice", "filter": ""})),
+        .draft_email(&token, json!({"subject": "AGM notice", "body": "The AGM is on Thursday.", "purpose": "notice", "filter": ""}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -430,11 +395,9 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     for (who, check) in [(WOMEN, "gender"), (BRANCH, "branch")] {
         let t = app.token(who).await;
         let r = app
-            .api(
-                "POST",
-                "/api/v1/emails",
-                Some(&t),
-                Some(json!({"subject": "S", "body": "B", "purpose": "notice", "filter": ""})),
+            .draft_email(
+                &t,
+                json!({"subject": "S", "body": "B", "purpose": "notice", "filter": ""}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{who}: {}", r.body);

@@ -314,7 +314,19 @@ pub async fn send(
         },
     };
     let mut tx = state.db.begin().await?;
-    match app_emails::send(&mut tx, &officer, &state.rules, (state.today)(), &id, at).await {
+    let sent = app_emails::send(&mut tx, &officer, &state.rules, (state.today)(), &id, at).await;
+    back_to_email(&state, &officer, &id, tx, sent).await
+}
+
+/// Back to the email's page after a change, or the page again saying why it was refused.
+async fn back_to_email<T>(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    tx: crate::store::Tx,
+    result: crate::app::Result<T>,
+) -> Result<Response, WebError> {
+    match result {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/emails/{id}")).into_response())
@@ -322,7 +334,7 @@ pub async fn send(
         Err(AppError::Invalid(problems)) => {
             drop(tx);
             let error = Some(in_words(&problems));
-            email_page(&state, &officer, &id, ShowQuery::default(), error).await
+            email_page(state, officer, id, ShowQuery::default(), error).await
         }
         Err(e) => Err(e.into()),
     }
@@ -347,18 +359,8 @@ pub async fn cancel(
     Posted { officer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    match app_emails::cancel(&mut tx, &officer, &id).await {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/emails/{id}")).into_response())
-        }
-        Err(AppError::Invalid(problems)) => {
-            drop(tx);
-            let error = Some(in_words(&problems));
-            email_page(&state, &officer, &id, ShowQuery::default(), error).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let cancelled = app_emails::cancel(&mut tx, &officer, &id).await;
+    back_to_email(&state, &officer, &id, tx, cancelled).await
 }
 
 /// An officer lifts a bounce from a person's address.
