@@ -183,6 +183,7 @@ impl Worker {
                 &self.rules,
                 &self.public_url,
                 (self.today)(),
+                Utc::now(),
             )
             .await
             .map(|round| {

@@ -89,7 +89,7 @@ impl Mailer {
     /// Sends one member's copy of an email: text and HTML, from the local party's sender
     /// name at Rosette's address, and for a campaign the RFC 8058 one-click unsubscribe
     /// headers. The Message-ID names the recipient row, so a bounce can be traced to it.
-    pub async fn send_to_member(&self, m: &Outgoing<'_>) -> Result<(), Failure> {
+    pub async fn send_to_member(&self, m: Outgoing<'_>) -> Result<(), Failure> {
         let to: Mailbox =
             m.to.parse()
                 .map_err(|e| Failure::Permanent(format!("bad address: {e}")))?;

@@ -431,7 +431,7 @@ pub async fn figures(tx: &mut Tx<impl Mode>, email_id: i64) -> Result<Figures> {
                 }
                 continue;
             }
-            "queued" | "sending" => f.queued += row.n,
+            "queued" | "claimed" | "sending" => f.queued += row.n,
             "sent" => f.sent += row.n,
             "failed" => f.failed += row.n,
             "unknown" => f.unknown += row.n,
@@ -796,8 +796,10 @@ pub async fn save_settings(
 
 /// Messages a minute when a local party sets none: well inside common providers' limits.
 pub const DEFAULT_PER_MINUTE: i64 = 600;
-/// How many messages one round hands to SMTP at once.
+/// How many messages one round hands to SMTP at once (over as many pooled connections).
 const IN_FLIGHT: usize = 8;
+/// The most one round claims, so a round ends well inside its job's lease.
+const ROUND_MAX: u64 = 2_000;
 /// A recipient claimed longer ago than this by a round that never finished is `unknown`.
 const STALE_MINUTES: i64 = 10;
 /// Temporary failures are tried this many times in all.
@@ -812,19 +814,21 @@ pub struct Round {
     pub failed: usize,
 }
 
-/// One round of delivery for every local party with an email sending: claims each
-/// party's due recipients (up to its per-minute rate) in one committed update, checks
-/// consent and suppression again as they are now, sends, and records each outcome. A
-/// crash after the claim leaves the claimed rows `sending`, which a later round marks
-/// `unknown`: nobody gets a second copy.
+/// One round of delivery for every local party with an email sending, as at `now`:
+/// claims each party's due recipients (up to its per-minute rate) in one committed update,
+/// checks consent, suppression and addresses again as they are now, and sends them
+/// `IN_FLIGHT` at a time. Each group is marked as being handed over (committed) just
+/// before it goes and its outcomes are written as soon as it is done, so a crash leaves at
+/// most one group `sending`, which a later round marks `unknown`, never resent; what the
+/// round had claimed but not begun goes back in the queue.
 pub async fn deliver(
     db: &Db,
     mailer: &Mailer,
     rules: &Rules,
     public_url: &str,
     today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<Round> {
-    let now = Utc::now();
     let claim = uuid::Uuid::now_v7().to_string();
     let mut tx = db.begin().await?;
     emails::mark_interrupted(&mut tx, now, Duration::minutes(STALE_MINUTES)).await?;
@@ -833,7 +837,7 @@ pub async fn deliver(
     for (lp, per_minute) in emails::sending_parties(&mut tx).await? {
         let rate = per_minute.map_or(DEFAULT_PER_MINUTE, i64::from);
         let used = emails::sent_since(&mut tx, lp, now - Duration::minutes(1)).await?;
-        let room = u64::try_from(rate - used).unwrap_or(0);
+        let room = u64::try_from(rate - used).unwrap_or(0).min(ROUND_MAX);
         if room > 0 {
             emails::claim(&mut tx, lp, &claim, now, room).await?;
         }
@@ -865,78 +869,78 @@ pub async fn deliver(
     tx.commit().await?;
 
     let mut round = Round::default();
-    let mut outcomes: Vec<(i64, Option<String>, Delivery)> = Vec::with_capacity(claimed.len());
-    let mut sends = tokio::task::JoinSet::new();
-    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
-    for c in claimed {
-        let inbox = (
-            c.email_id,
-            c.address
-                .as_deref()
-                .unwrap_or_default()
-                .trim()
-                .to_lowercase(),
-        );
-        let verdict = message(&c, &entitled, &key, public_url).and_then(|m| {
-            if used.insert(inbox) {
-                Ok(m)
-            } else {
-                Err(Delivery::Skipped(Skip::SameAddress.as_str()))
-            }
-        });
-        match verdict {
-            Err(d) => outcomes.push((c.id, c.address.clone(), d)),
-            Ok((rendered, unsubscribe)) => {
-                let mailer = mailer.clone();
-                let permits = permits.clone();
-                sends.spawn(async move {
-                    let _held = permits.acquire_owned().await;
-                    let result = mailer
-                        .send_to_member(&Outgoing {
-                            id: &c.public_id,
-                            to: c.address.as_deref().unwrap_or_default(),
-                            sender_name: &c.sender_name,
-                            reply_to: c.reply_to.as_deref(),
-                            rendered: &rendered,
-                            unsubscribe: unsubscribe.as_deref(),
-                        })
-                        .await;
-                    (c, result)
-                });
+    for group in claimed.chunks(IN_FLIGHT) {
+        let mut outcomes: Vec<(i64, Option<String>, Delivery)> = Vec::new();
+        let mut ready = Vec::new();
+        for c in group {
+            let inbox = (
+                c.email_id,
+                c.address
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_lowercase(),
+            );
+            let verdict = message(c, &entitled, &key, public_url).and_then(|m| {
+                if used.insert(inbox) {
+                    Ok(m)
+                } else {
+                    Err(Delivery::Skipped(Skip::SameAddress.as_str()))
+                }
+            });
+            match verdict {
+                Err(d) => outcomes.push((c.id, c.address.clone(), d)),
+                Ok(m) => ready.push((c, m)),
             }
         }
-    }
-    let mut hard_bounces = Vec::new();
-    while let Some(done) = sends.join_next().await {
-        let Ok((c, result)) = done else { continue };
-        let d = match result {
-            Ok(()) => Delivery::Sent,
-            Err(Failure::Permanent(e)) => {
-                if let Some(a) = &c.address {
-                    hard_bounces.push((a.clone(), e.clone()));
+        let ids: Vec<i64> = ready.iter().map(|(c, _)| c.id).collect();
+        let mut tx = db.begin().await?;
+        emails::handing_over(&mut tx, &ids, Utc::now()).await?;
+        tx.commit().await?;
+        let sends = ready.iter().map(|(c, (rendered, unsubscribe))| {
+            mailer.send_to_member(Outgoing {
+                id: &c.public_id,
+                to: c.address.as_deref().unwrap_or_default(),
+                sender_name: &c.sender_name,
+                reply_to: c.reply_to.as_deref(),
+                rendered,
+                unsubscribe: unsubscribe.as_deref(),
+            })
+        });
+        let results = futures_util::future::join_all(sends).await;
+        let mut hard_bounces = Vec::new();
+        for ((c, _), result) in ready.iter().zip(results) {
+            let d = match result {
+                Ok(()) => Delivery::Sent,
+                Err(Failure::Permanent(e)) => {
+                    if let Some(a) = &c.address {
+                        hard_bounces.push((a.clone(), e.clone()));
+                    }
+                    Delivery::Failed(e)
                 }
-                Delivery::Failed(e)
+                Err(Failure::Transient(e)) if c.attempts >= MAX_ATTEMPTS => Delivery::Failed(e),
+                Err(Failure::Transient(e)) => {
+                    Delivery::Retry(Utc::now() + crate::mail::backoff(c.attempts), e)
+                }
+            };
+            outcomes.push((c.id, c.address.clone(), d));
+        }
+        let mut tx = db.begin().await?;
+        for (id, address, d) in &outcomes {
+            match d {
+                Delivery::Sent => round.sent += 1,
+                Delivery::Skipped(_) => round.skipped += 1,
+                Delivery::Retry(..) => round.retrying += 1,
+                Delivery::Failed(_) => round.failed += 1,
             }
-            Err(Failure::Transient(e)) if c.attempts >= MAX_ATTEMPTS => Delivery::Failed(e),
-            Err(Failure::Transient(e)) => {
-                Delivery::Retry(Utc::now() + crate::mail::backoff(c.attempts), e)
-            }
-        };
-        outcomes.push((c.id, c.address.clone(), d));
+            emails::finish(&mut tx, *id, address.as_deref(), d).await?;
+        }
+        for (address, error) in &hard_bounces {
+            outbox::suppress(&mut tx, address, error).await?;
+        }
+        tx.commit().await?;
     }
     let mut tx = db.begin().await?;
-    for (id, address, d) in &outcomes {
-        match d {
-            Delivery::Sent => round.sent += 1,
-            Delivery::Skipped(_) => round.skipped += 1,
-            Delivery::Retry(..) => round.retrying += 1,
-            Delivery::Failed(_) => round.failed += 1,
-        }
-        emails::finish(&mut tx, *id, address.as_deref(), d).await?;
-    }
-    for (address, error) in &hard_bounces {
-        outbox::suppress(&mut tx, address, error).await?;
-    }
     emails::finish_sent(&mut tx).await?;
     tx.commit().await?;
     Ok(round)

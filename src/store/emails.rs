@@ -1,9 +1,9 @@
 //! Emails to members and their recipients. An email is `draft` until it is sent or
 //! scheduled; `scheduled` until its time; `sending` while recipients are `queued`; then
 //! `sent` (or `cancelled`). A recipient row is written for everyone in the audience, and
-//! is `queued`, `skipped` (with the reason), `sending` (claimed by one delivery round),
-//! `sent`, `failed` (with the error), `unknown` (the sender stopped mid-handover: never
-//! resent) or `cancelled`.
+//! is `queued`, `skipped` (with the reason), `claimed` (held by one delivery round, not
+//! yet handed over), `sending` (being handed to the mail server), `sent`, `failed` (with
+//! the error), `unknown` (the sender stopped mid-handover: never resent) or `cancelled`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
@@ -340,7 +340,7 @@ pub async fn sent_since(
 }
 
 /// Claims up to `limit` of a local party's due recipients for one delivery round, marking
-/// them `sending` under `claim` in one conditional update: a row is claimed once.
+/// them `claimed` under `claim` in one conditional update: a row is claimed once.
 pub async fn claim(
     tx: &mut Tx,
     local_party_id: i64,
@@ -365,7 +365,7 @@ pub async fn claim(
     tx.execute(
         &Query::update()
             .table(R::Table)
-            .value(R::State, "sending")
+            .value(R::State, "claimed")
             .value(R::ClaimedBy, claim)
             .value(R::NextAttemptAt, now)
             .value(R::Attempts, Expr::col(R::Attempts).add(1))
@@ -374,6 +374,25 @@ pub async fn claim(
             .to_owned(),
     )
     .await
+}
+
+/// Marks claimed recipients as being handed over, just before they are: from here, a
+/// crash leaves them `sending`, and they are never sent again.
+pub async fn handing_over(tx: &mut Tx, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        &Query::update()
+            .table(R::Table)
+            .value(R::State, "sending")
+            .value(R::NextAttemptAt, now)
+            .and_where(Expr::col(R::Id).is_in(ids.iter().copied()))
+            .and_where(Expr::col(R::State).eq("claimed"))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A claimed recipient with what their message and its checks need, read at send time.
@@ -511,7 +530,7 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                     .equals((People::Table, People::Email)),
             )
             .and_where(Expr::col((R::Table, R::ClaimedBy)).eq(claim))
-            .and_where(Expr::col((R::Table, R::State)).eq("sending"))
+            .and_where(Expr::col((R::Table, R::State)).eq("claimed"))
             .order_by((R::Table, R::Id), Order::Asc)
             .to_owned(),
     )
@@ -581,10 +600,20 @@ pub async fn finish(tx: &mut Tx, id: i64, address: Option<&str>, d: &Delivery) -
     Ok(())
 }
 
-/// Recipients claimed more than `stale` ago and never finished: the round that held them
-/// stopped mid-handover, so each may or may not have gone. They become `unknown`, for a
-/// person to check, and are never sent again.
+/// Recipients held longer than `stale` by a round that never finished: those it had not
+/// begun to hand over go back in the queue; those it was handing over may or may not have
+/// gone, so they become `unknown`, for a person to check, and are never sent again.
 pub async fn mark_interrupted(tx: &mut Tx, now: DateTime<Utc>, stale: Duration) -> Result<u64> {
+    tx.execute(
+        &Query::update()
+            .table(R::Table)
+            .value(R::State, "queued")
+            .value(R::ClaimedBy, Option::<String>::None)
+            .and_where(Expr::col(R::State).eq("claimed"))
+            .and_where(Expr::col(R::NextAttemptAt).lt(now - stale))
+            .to_owned(),
+    )
+    .await?;
     tx.execute(
         &Query::update()
             .table(R::Table)
@@ -606,7 +635,7 @@ pub async fn finish_sent(tx: &mut Tx) -> Result<u64> {
     let open = Query::select()
         .column(R::EmailId)
         .from(R::Table)
-        .and_where(Expr::col(R::State).is_in(["queued", "sending"]))
+        .and_where(Expr::col(R::State).is_in(["queued", "claimed", "sending"]))
         .to_owned();
     tx.execute(
         &Query::update()

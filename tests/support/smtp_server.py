@@ -2,9 +2,12 @@
 
 Prints the port it listens on, then writes one JSON line per accepted message to the
 file named by its first argument. Recipients starting with "bounce" are refused with a
-permanent 550; those starting with "later" with a temporary 451.
+permanent 550; those starting with "later" with a temporary 451. SMTP_DELAY (seconds)
+slows each message down, so a test can stop a sender mid-send.
 """
+import asyncio
 import json
+import os
 import socket
 import sys
 
@@ -24,6 +27,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(float(os.environ.get("SMTP_DELAY", "0")))
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps({
                 "from": envelope.mail_from,

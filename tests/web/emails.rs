@@ -46,6 +46,7 @@ async fn deliver(app: &App, dir: &Path) -> Vec<String> {
             &rules,
             "https://rosette.example",
             today(),
+            chrono::Utc::now(),
         )
         .await
         .expect("delivery round");
