@@ -123,9 +123,7 @@ async fn run(engine: &str) {
             audience: String::new(),
             ..Default::default()
         };
-        let id = emails::create(&mut tx, &officer, &rules, today(), &draft)
-            .await
-            .unwrap();
+        let id = emails::create(&mut tx, &officer, &draft).await.unwrap();
         let f = emails::send(&mut tx, &officer, &rules, today(), &id, None)
             .await
             .unwrap();

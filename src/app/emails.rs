@@ -59,6 +59,30 @@ async fn audience(
     today: NaiveDate,
     text: &str,
 ) -> Result<(i64, String, Vec<Listed>)> {
+    let (lp, label, filter) = audience_of(tx, who, text).await?;
+    let q = ListQuery {
+        grants: &who.scope.write,
+        user_id: who.user.id,
+        filter: &filter,
+        bounds: rules.status.bounds(today),
+    };
+    let mut seen = HashSet::new();
+    let people = roster::list(tx, &q, None, 10_000_000)
+        .await?
+        .0
+        .into_iter()
+        .filter(|r| r.local_party_id == lp && seen.insert(r.person_id))
+        .collect();
+    Ok((lp, label, people))
+}
+
+/// What an audience names: its local party, itself in words, and its filter. Checked, so
+/// a draft is refused before anyone is listed.
+async fn audience_of(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    text: &str,
+) -> Result<(i64, String, MemberFilter)> {
     if who.scope.write.is_empty() || !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
@@ -97,20 +121,7 @@ async fn audience(
             (lp, label, filter)
         }
     };
-    let q = ListQuery {
-        grants: &who.scope.write,
-        user_id: who.user.id,
-        filter: &filter,
-        bounds: rules.status.bounds(today),
-    };
-    let mut seen = HashSet::new();
-    let people = roster::list(tx, &q, None, 10_000_000)
-        .await?
-        .0
-        .into_iter()
-        .filter(|r| r.local_party_id == lp && seen.insert(r.person_id))
-        .collect();
-    Ok((lp, label, people))
+    Ok((lp, label, filter))
 }
 
 /// The memberships among `rows` that hold the notice right today.
@@ -222,13 +233,7 @@ fn purpose_of(text: &str) -> Result<Purpose> {
 }
 
 /// Saves a draft after checking every field; returns its public id.
-pub async fn create(
-    tx: &mut Tx,
-    who: &Principal,
-    rules: &Rules,
-    today: NaiveDate,
-    draft: &Draft,
-) -> Result<String> {
+pub async fn create(tx: &mut Tx, who: &Principal, draft: &Draft) -> Result<String> {
     let mut problems = Vec::new();
     if let Err(mut p) = rules_of::check(&draft.subject, &draft.body) {
         problems.append(&mut p);
@@ -256,7 +261,7 @@ pub async fn create(
             }
         },
     };
-    let audience = audience(tx, who, rules, today, &draft.audience).await;
+    let audience = audience_of(tx, who, &draft.audience).await;
     let (lp, label, _) = match audience {
         Ok(a) => a,
         Err(AppError::Invalid(mut p)) => {

@@ -124,7 +124,7 @@ pub async fn create(
     };
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
-    let id = emails::create(&mut tx, &who, &state.rules, today, &draft).await?;
+    let id = emails::create(&mut tx, &who, &draft).await?;
     let shown_now = emails::show(&mut tx, &who, &state.rules, today, &id, false).await?;
     tx.commit().await?;
     Ok((

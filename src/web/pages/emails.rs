@@ -153,7 +153,7 @@ pub async fn create(
         reply_to: form.reply_to.clone(),
     };
     let mut tx = state.db.begin().await?;
-    match app_emails::create(&mut tx, &officer, &state.rules, (state.today)(), &draft).await {
+    match app_emails::create(&mut tx, &officer, &draft).await {
         Ok(id) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/emails/{id}")).into_response())
