@@ -283,6 +283,20 @@ async fn report_emails_arrive_with_counts_and_no_names(t: TestDb) {
     }
 }
 
+/// One delivery round of members' emails, now, to `smtp`.
+async fn emails_round(t: &TestDb, smtp: &Smtp) -> rosette::app::emails::Round {
+    rosette::app::emails::deliver(
+        &t.db,
+        &smtp.mailer(),
+        &rosette::domain::Rules::defaults().unwrap(),
+        "https://rosette.example",
+        common::web::today(),
+        Utc::now(),
+    )
+    .await
+    .expect("round")
+}
+
 /// A member's email through a real SMTP server: each person's own merge fields, the
 /// imprint, RFC 8058's headers, nobody without consent, nobody twice; a 5xx refusal is a
 /// hard bounce that suppresses the address, a 4xx is tried again later.
@@ -335,27 +349,10 @@ async fn members_emails_arrive_personalised_once_each(t: TestDb) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(r.json()["recipients"], people.len() as i64);
-    let r = app
-        .api(
-            "POST",
-            &format!("/api/v1/emails/{id}/send"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let r = app.send_email(&token, &id).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
 
-    let rules = rosette::domain::Rules::defaults().unwrap();
-    let round = rosette::app::emails::deliver(
-        &t.db,
-        &smtp.mailer(),
-        &rules,
-        "https://rosette.example",
-        common::web::today(),
-        Utc::now(),
-    )
-    .await
-    .expect("round");
+    let round = emails_round(&t, &smtp).await;
     assert_eq!(round.sent, people.len() - 2, "{round:?}");
     assert_eq!((round.failed, round.retrying), (1, 1), "{round:?}");
     let got = smtp.received();
@@ -418,16 +415,7 @@ async fn members_emails_arrive_personalised_once_each(t: TestDb) {
     assert_eq!(status["failed"], 1);
     assert_eq!(status["queued"], 1);
     // Another round sends nothing again (the one waiting is not due yet).
-    let again = rosette::app::emails::deliver(
-        &t.db,
-        &smtp.mailer(),
-        &rules,
-        "https://rosette.example",
-        common::web::today(),
-        Utc::now(),
-    )
-    .await
-    .expect("round");
+    let again = emails_round(&t, &smtp).await;
     assert_eq!(again, rosette::app::emails::Round::default());
     assert_eq!(smtp.received().len(), got.len());
     // The bounced address is left out of the next email, and says why.
@@ -496,13 +484,7 @@ async fn a_sender_killed_mid_send_never_sends_twice(t: TestDb) {
     let id = r.json()["id"].as_str().unwrap().to_string();
     let recipients = r.json()["recipients"].as_i64().unwrap() as usize;
     assert!(recipients > 100, "{}", r.body);
-    app.api(
-        "POST",
-        &format!("/api/v1/emails/{id}/send"),
-        Some(&token),
-        None,
-    )
-    .await;
+    app.send_email(&token, &id).await;
 
     let mut worker = Command::new(env!("CARGO_BIN_EXE_rosette"))
         .arg("worker")

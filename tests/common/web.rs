@@ -284,6 +284,17 @@ impl App {
             .await
     }
 
+    /// Sends a drafted email now through the API.
+    pub async fn send_email(&self, token: &str, id: &str) -> Reply {
+        self.api(
+            "POST",
+            &format!("/api/v1/emails/{id}/send"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
     /// Changes a person through the API, expecting success.
     pub async fn patch_member(&self, token: &str, id: &str, body: Value) {
         let r = self

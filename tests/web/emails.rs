@@ -112,28 +112,14 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
     assert_eq!(skipped as usize + expected.len(), all.len());
 
     // A campaign does not go while the local party has no imprint.
-    let r = app
-        .api(
-            "POST",
-            &format!("/api/v1/emails/{id}/send"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let r = app.send_email(&token, &id).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("imprint"), "{}", r.body);
     set_imprint(&app).await;
 
     // Between queueing and delivery: one recipient withdraws consent, and another takes
     // the first one's address (two people, one inbox).
-    let r = app
-        .api(
-            "POST",
-            &format!("/api/v1/emails/{id}/send"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let r = app.send_email(&token, &id).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     assert_eq!(r.json()["queued"], expected.len() as i64);
     let withdrawn = expected[0]["id"].as_str().unwrap();
@@ -188,14 +174,7 @@ async fn a_campaign_reaches_only_people_who_agreed_and_each_address_once(t: Test
         );
     }
     // The same email cannot be sent twice.
-    let r = app
-        .api(
-            "POST",
-            &format!("/api/v1/emails/{id}/send"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let r = app.send_email(&token, &id).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(deliver(&app, &dir).await.len() == sent.len());
 
@@ -228,13 +207,7 @@ async fn one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_link
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
-    app.api(
-        "POST",
-        &format!("/api/v1/emails/{id}/send"),
-        Some(&token),
-        None,
-    )
-    .await;
+    app.send_email(&token, &id).await;
     let sent = deliver(&app, &mail_dir()).await;
     assert!(!sent.is_empty());
     let link = header_of(&sent[0], "List-Unsubscribe")

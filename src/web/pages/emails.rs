@@ -518,12 +518,20 @@ pub async fn unsubscribe_page(
     let mut tx = state.db.begin().await?;
     let (_, link) = app_emails::link(&mut tx, &token).await?;
     tx.commit().await?;
+    unsubscribe_view(token, link, false)
+}
+
+fn unsubscribe_view(
+    token: String,
+    link: app_emails::Link,
+    done: bool,
+) -> Result<Response, WebError> {
     crate::web::render(
         &UnsubscribePage {
             token,
             first_name: link.first_name,
             subject: link.subject,
-            done: false,
+            done,
             email_consent: link.email_consent,
         },
         false,
@@ -540,16 +548,7 @@ pub async fn unsubscribe(
     let mut tx = state.db.begin().await?;
     let link = app_emails::unsubscribe(&mut tx, &token).await?;
     tx.commit().await?;
-    crate::web::render(
-        &UnsubscribePage {
-            token,
-            first_name: link.first_name,
-            subject: link.subject,
-            done: true,
-            email_consent: Some(false),
-        },
-        false,
-    )
+    unsubscribe_view(token, link, true)
 }
 
 #[derive(Template)]
