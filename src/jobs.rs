@@ -25,9 +25,17 @@ pub const DELIVER_MAIL: &str = "deliver_mail";
 /// Sends members' emails: a round for every local party with one sending.
 pub const SEND_EMAILS: &str = "send_emails";
 
+/// Reads bounces from the mailbox `ROSETTE_IMAP_URL` names, when it names one.
+pub const READ_BOUNCES: &str = "read_bounces";
+
 /// Recurring jobs: each is one row, queued again for its next run when it finishes, under
 /// a unique key so that however many servers start, there is one of each.
-const RECURRING: &[(&str, i64)] = &[(KEEP_REPORTS, 600), (DELIVER_MAIL, 5), (SEND_EMAILS, 2)];
+const RECURRING: &[(&str, i64)] = &[
+    (KEEP_REPORTS, 600),
+    (DELIVER_MAIL, 5),
+    (SEND_EMAILS, 2),
+    (READ_BOUNCES, 60),
+];
 
 /// How long a worker holds a job before another may take it as abandoned. Longer than
 /// any job runs (a national report round takes seconds).
@@ -43,6 +51,8 @@ pub enum JobError {
     Mail(#[from] mail::MailError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Bounces(#[from] crate::bounces::BounceError),
     #[error("no worker knows jobs of kind '{0}'")]
     UnknownKind(String),
 }
@@ -131,6 +141,8 @@ pub struct Worker {
     pub db: Db,
     pub rules: Arc<Rules>,
     pub mailer: Mailer,
+    /// Where bounces arrive, if anywhere.
+    pub bounces: Option<crate::bounces::Mailbox>,
     pub public_url: String,
     pub today: fn() -> NaiveDate,
     /// Names this worker in the jobs it holds (host and process).
@@ -192,6 +204,17 @@ impl Worker {
                 }
             })
             .map_err(JobError::from),
+            READ_BOUNCES => match &self.bounces {
+                Some(mailbox) => crate::bounces::read(&self.db, mailbox)
+                    .await
+                    .map(|read| {
+                        if read.hard + read.soft > 0 {
+                            tracing::info!(?read, "read bounces");
+                        }
+                    })
+                    .map_err(JobError::from),
+                None => Ok(()),
+            },
             other => Err(JobError::UnknownKind(other.to_string())),
         };
         Ran {

@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the map of the code.
 
 pub mod app;
+pub mod bounces;
 pub mod cli;
 pub mod demo;
 pub mod domain;

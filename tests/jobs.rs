@@ -239,6 +239,7 @@ async fn recurring_jobs_are_one_row_each_however_many_workers_start(t: TestDb) {
         db: t.db.clone(),
         rules: Arc::new(Rules::defaults().unwrap()),
         mailer: Mailer::new(None, "rosette@example.org", dir.path().to_path_buf()).unwrap(),
+        bounces: None,
         public_url: "https://rosette.example".into(),
         today: rosette::cli::today,
         name: name.into(),

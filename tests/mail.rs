@@ -83,6 +83,232 @@ impl Drop for Smtp {
     }
 }
 
+/// A real IMAP server (Debian's dovecot) for one test, with one user whose Maildir the
+/// test fills directly.
+struct Dovecot {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Dovecot {
+    fn start() -> Dovecot {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        for d in [
+            "run",
+            "state",
+            "home/bounces/Maildir/new",
+            "home/bounces/Maildir/cur",
+            "home/bounces/Maildir/tmp",
+        ] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        // Mail is read and written as nobody, as dovecot will not act as root.
+        for d in [
+            "home",
+            "home/bounces",
+            "home/bounces/Maildir",
+            "home/bounces/Maildir/new",
+            "home/bounces/Maildir/cur",
+            "home/bounces/Maildir/tmp",
+        ] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(root.join(d), std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        std::fs::write(root.join("users"), "bounces:{PLAIN}secret\n").unwrap();
+        let r = root.display();
+        let conf = format!(
+            "base_dir = {r}/run\nstate_dir = {r}/state\nlog_path = {r}/dovecot.log\nprotocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain\nfirst_valid_uid = 1\nmail_location = maildir:{r}/home/%u/Maildir\npassdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {r}/users\n}}\nuserdb {{\n  driver = static\n  args = uid=65534 gid=65534 home={r}/home/%u\n}}\nservice imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+        );
+        std::fs::write(root.join("dovecot.conf"), conf).unwrap();
+        let mut child = Command::new("dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(root.join("dovecot.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start dovecot (apt-get install dovecot-imapd; ./scripts/test does): {e}"
+                )
+            });
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Dovecot { child, port, dir };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("dovecot did not start listening on {port}");
+    }
+
+    fn maildir(&self) -> PathBuf {
+        self.dir.path().join("home/bounces/Maildir")
+    }
+
+    /// Delivers a message into the mailbox, as the mail server would.
+    fn deliver(&self, name: &str, text: &str) {
+        std::fs::write(self.maildir().join("new").join(name), text).unwrap();
+    }
+
+    /// Every message still in the mailbox.
+    fn held(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in ["new", "cur"] {
+            for e in std::fs::read_dir(self.maildir().join(d)).unwrap() {
+                out.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+            }
+        }
+        out
+    }
+
+    fn mailbox(&self) -> rosette::bounces::Mailbox {
+        rosette::bounces::Mailbox::from_url(&format!(
+            "imap://bounces:secret@127.0.0.1:{}/INBOX",
+            self.port
+        ))
+        .unwrap()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // SIGTERM, so dovecot takes its own processes down with it.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A delivery status notification as a mail server sends it back.
+fn dsn(to: &str, message_id: &str, action: &str, status: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mx.example\r\nTo: bounces@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{}@mx.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"BB\"\r\n\r\n--BB\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--BB\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; {to}\r\nAction: {action}\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {status} mailbox trouble\r\n--BB\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Anytown Party <rosette@example.org>\r\nTo: {to}\r\nMessage-ID: {message_id}\r\nSubject: Thank you\r\n--BB--\r\n",
+        uuid::Uuid::new_v4()
+    )
+}
+
+/// Bounces that come back later, read over IMAP from a real dovecot: a hard one suppresses
+/// the address at once, three soft ones in a row do, and only the messages Rosette
+/// recognises are taken out of the mailbox.
+async fn bounces_are_read_from_a_mailbox_and_suppress_addresses(t: TestDb) {
+    use axum::http::StatusCode;
+    use common::web::{App, MEMBERSHIP};
+    use serde_json::json;
+
+    let smtp = Smtp::start();
+    let imap = Dovecot::start();
+    let app = App::new(&t).await;
+    let token = app.token(MEMBERSHIP).await;
+    let r = app
+        .draft_email(
+            &token,
+            json!({"subject": "Thank you", "body": "Dear {{ first_name }}", "purpose": "notice", "filter": "status=current"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    app.send_email(&token, &id).await;
+    emails_round(&t, &smtp).await;
+    let sent: Vec<(String, String)> = smtp
+        .received()
+        .iter()
+        .filter_map(|m| {
+            let data = m["data"].as_str()?;
+            let mid = data
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))?
+                .trim()
+                .to_string();
+            Some((m["to"][0].as_str()?.to_string(), mid))
+        })
+        .collect();
+    assert!(sent.len() >= 4);
+    let (hard, soft, fine) = (&sent[0], &sent[1], &sent[2]);
+    imap.deliver("1.eml", &dsn(&hard.0, &hard.1, "failed", "5.1.1"));
+    for i in 0..2 {
+        imap.deliver(
+            &format!("s{i}.eml"),
+            &dsn(&soft.0, &soft.1, "delayed", "4.2.2"),
+        );
+    }
+    // Not ours, and not a bounce: both stay for a person.
+    imap.deliver(
+        "x.eml",
+        &dsn("someone@else.example", "<abc@elsewhere>", "failed", "5.1.1"),
+    );
+    imap.deliver(
+        "y.eml",
+        "From: a member <m@example.org>\r\nSubject: Re: Thank you\r\n\r\nThanks!\r\n",
+    );
+
+    let read = rosette::bounces::read(&t.db, &imap.mailbox())
+        .await
+        .expect("read");
+    assert_eq!(
+        read,
+        rosette::bounces::Read {
+            hard: 1,
+            soft: 2,
+            suppressed: 1,
+            left: 2
+        }
+    );
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(outbox::is_suppressed(&mut tx, &hard.0).await.unwrap());
+    assert!(
+        !outbox::is_suppressed(&mut tx, &soft.0).await.unwrap(),
+        "two soft bounces are not enough"
+    );
+    drop(tx);
+    let held = imap.held();
+    assert_eq!(held.len(), 2, "only the recognised bounces are removed");
+    assert!(held.iter().any(|m| m.contains("Thanks!")));
+
+    // The third soft bounce in a row suppresses the address; reading again changes nothing.
+    imap.deliver("s2.eml", &dsn(&soft.0, &soft.1, "delayed", "4.2.2"));
+    let read = rosette::bounces::read(&t.db, &imap.mailbox())
+        .await
+        .expect("read");
+    assert_eq!((read.soft, read.suppressed, read.left), (1, 1, 2));
+    let again = rosette::bounces::read(&t.db, &imap.mailbox())
+        .await
+        .expect("read");
+    assert_eq!(
+        again,
+        rosette::bounces::Read {
+            left: 2,
+            ..Default::default()
+        }
+    );
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(outbox::is_suppressed(&mut tx, &soft.0).await.unwrap());
+    assert!(!outbox::is_suppressed(&mut tx, &fine.0).await.unwrap());
+    drop(tx);
+    // The email's figures count the bounce the server gave up on as a failure; a delay is
+    // not one (the server is still trying).
+    let f = app
+        .api("GET", &format!("/api/v1/emails/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(f["failed"], 1, "{f}");
+    // A wrong password is an error that says where, not a panic.
+    let wrong = rosette::bounces::Mailbox::from_url(&format!(
+        "imap://bounces:nope@127.0.0.1:{}",
+        imap.port
+    ))
+    .unwrap();
+    assert!(rosette::bounces::read(&t.db, &wrong).await.is_err());
+}
+
 async fn states(t: &TestDb) -> Vec<(String, String)> {
     let mut tx = t.db.begin().await.expect("tx");
     let mut list: Vec<(String, String)> = outbox::recent(&mut tx, 50)
@@ -576,6 +802,7 @@ async fn a_sender_killed_mid_send_never_sends_twice(t: TestDb) {
 }
 
 both!(
+    bounces_are_read_from_a_mailbox_and_suppress_addresses,
     a_sender_killed_mid_send_never_sends_twice,
     members_emails_arrive_personalised_once_each,
     each_message_goes_once,

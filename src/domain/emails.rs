@@ -361,9 +361,124 @@ pub fn check_imprint(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What a delivery status notification (RFC 3464) says of the messages it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dsn {
+    /// Permanent (a 5.x.x status, or `Action: failed` without a 4.x.x one): the address is
+    /// suppressed at once. Otherwise temporary: three in a row suppress it.
+    pub hard: bool,
+    /// The server gave up (`Action: failed`); otherwise it is still trying (`delayed`).
+    pub failed: bool,
+    /// The status code and the server's words, for the record.
+    pub reason: String,
+    /// Rosette's own Message-IDs it names (`<ID@rosette>`): the recipient rows it is about.
+    pub message_ids: Vec<String>,
+}
+
+/// Reads a message as a DSN of a failed or delayed delivery; `None` for anything else
+/// (a reply, an out-of-office, a delivery success), which is left alone.
+pub fn read_dsn(text: &str) -> Option<Dsn> {
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    };
+    let action = field("Action")?.to_ascii_lowercase();
+    let status = field("Status")?;
+    let code = status.split_whitespace().next().unwrap_or_default();
+    let parts: Vec<&str> = code.split('.').collect();
+    if parts.len() != 3
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    let hard = match (action.as_str(), parts[0]) {
+        (_, "5") => true,
+        (_, "4") => false,
+        ("failed", _) => true,
+        ("delayed", _) => false,
+        _ => return None,
+    };
+    if !matches!(action.as_str(), "failed" | "delayed") {
+        return None;
+    }
+    let mut message_ids = Vec::new();
+    for (i, _) in text.match_indices("@rosette>") {
+        let Some(start) = text[..i].rfind('<') else {
+            continue;
+        };
+        let id = &text[start + 1..i];
+        if id.len() == 36
+            && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            && !message_ids.iter().any(|m| m == id)
+        {
+            message_ids.push(id.to_string());
+        }
+    }
+    if message_ids.is_empty() {
+        return None;
+    }
+    let diagnostic = field("Diagnostic-Code").unwrap_or_default();
+    Some(Dsn {
+        hard,
+        failed: action == "failed",
+        reason: format!("{code} {diagnostic}").trim().to_string(),
+        message_ids,
+    })
+}
+
+/// Temporary failures in a row that suppress an address.
+pub const SOFT_BOUNCES: i32 = 3;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ID: &str = "01a20a91-830f-77aa-8284-ae1ff9036e75";
+
+    fn dsn(action: &str, status: &str) -> String {
+        format!(
+            "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\nMessage-ID: <abc@mx.example>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; ada@example.org\r\nAction: {action}\r\nStatus: {status}\r\nDiagnostic-Code: smtp; 550 5.1.1 No such user\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{ID}@rosette>\r\nSubject: Renew\r\n--b--\r\n"
+        )
+    }
+
+    #[test]
+    fn a_dsn_is_read_as_hard_or_soft_and_names_our_message() {
+        let hard = read_dsn(&dsn("failed", "5.1.1")).unwrap();
+        assert!(hard.hard);
+        assert_eq!(hard.message_ids, vec![ID.to_string()]);
+        assert!(
+            hard.reason.starts_with("5.1.1 smtp; 550"),
+            "{}",
+            hard.reason
+        );
+        assert!(hard.failed);
+        let delayed = read_dsn(&dsn("delayed", "4.2.2")).unwrap();
+        assert!(!delayed.hard && !delayed.failed);
+        assert!(!read_dsn(&dsn("failed", "4.4.7")).unwrap().hard);
+        assert!(read_dsn(&dsn("failed", "5.0.0")).unwrap().hard);
+    }
+
+    #[test]
+    fn anything_but_a_failure_naming_our_message_is_left_alone() {
+        assert_eq!(read_dsn(&dsn("delivered", "2.0.0")), None);
+        assert_eq!(read_dsn(&dsn("failed", "five")), None);
+        assert_eq!(
+            read_dsn(&dsn("failed", "5.1.1").replace("@rosette>", "@elsewhere>")),
+            None
+        );
+        assert_eq!(read_dsn("Subject: Out of office\r\n\r\nI am away."), None);
+        assert_eq!(read_dsn(""), None);
+        assert_eq!(
+            read_dsn("Action: failed\nStatus: 5.1.1\nMessage-ID: <short@rosette>"),
+            None
+        );
+    }
 
     fn facts(address: Option<&str>, consent: Option<bool>) -> Facts<'_> {
         Facts {

@@ -630,6 +630,43 @@ pub async fn mark_interrupted(tx: &mut Tx, now: DateTime<Utc>, stale: Duration) 
     .await
 }
 
+/// A recipient's message came back as a bounce; when the server gave up (`failed`), it
+/// failed, whatever was thought before. Returns the address it went to, or `None` for an
+/// id that is not a recipient's.
+pub async fn bounced(
+    tx: &mut Tx,
+    recipient_public_id: &str,
+    reason: &str,
+    failed: bool,
+) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(R::Address)
+                .from(R::Table)
+                .and_where(Expr::col(R::PublicId).eq(recipient_public_id))
+                .to_owned(),
+        )
+        .await?;
+    let Some((address,)) = row else {
+        return Ok(None);
+    };
+    if !failed {
+        return Ok(Some(address.unwrap_or_default()));
+    }
+    tx.execute(
+        &Query::update()
+            .table(R::Table)
+            .value(R::State, "failed")
+            .value(R::Reason, format!("bounced: {reason}"))
+            .and_where(Expr::col(R::PublicId).eq(recipient_public_id))
+            .and_where(Expr::col(R::State).is_in(["sent", "unknown", "sending"]))
+            .to_owned(),
+    )
+    .await?;
+    Ok(Some(address.unwrap_or_default()))
+}
+
 /// Sending emails with nobody left queued or being sent are sent.
 pub async fn finish_sent(tx: &mut Tx) -> Result<u64> {
     let open = Query::select()

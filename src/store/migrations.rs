@@ -1158,6 +1158,15 @@ fn emails() -> Vec<Step> {
             &["claimed_by"],
             false,
         ),
+        // Temporary failures in a row per address, until they suppress it.
+        Step::Table(Box::new(
+            Table::create()
+                .table(MailSoftBounces::Table)
+                .col(text(MailSoftBounces::Address).primary_key().to_owned())
+                .col(ColumnDef::new(MailSoftBounces::Count).integer().not_null())
+                .col(stamp(MailSoftBounces::LastAt))
+                .to_owned(),
+        )),
         Step::Table(Box::new(
             Table::create()
                 .table(ServerKeys::Table)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
-use super::schema::{MailSuppressions, Outbox};
+use super::schema::{MailSoftBounces, MailSuppressions, Outbox};
 use super::{Mode, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -184,8 +184,63 @@ pub async fn suppression(
     .await
 }
 
-/// Takes an address off the suppression list; false if it was not on it.
+/// Counts a temporary failure (a soft bounce) against an address, and suppresses it once
+/// there have been `limit` in a row. True when this one suppressed it.
+pub async fn soft_bounce(tx: &mut Tx, address: &str, reason: &str, limit: i32) -> Result<bool> {
+    let now = Utc::now();
+    tx.execute(
+        &Query::insert()
+            .into_table(MailSoftBounces::Table)
+            .columns([
+                MailSoftBounces::Address,
+                MailSoftBounces::Count,
+                MailSoftBounces::LastAt,
+            ])
+            .values_panic([address.into(), 1.into(), now.into()])
+            .on_conflict(
+                sea_query::OnConflict::column(MailSoftBounces::Address)
+                    .value(
+                        MailSoftBounces::Count,
+                        Expr::col((MailSoftBounces::Table, MailSoftBounces::Count)).add(1),
+                    )
+                    .value(MailSoftBounces::LastAt, now)
+                    .to_owned(),
+            )
+            .to_owned(),
+    )
+    .await?;
+    let (count,): (i32,) = tx
+        .fetch_optional(
+            &Query::select()
+                .column(MailSoftBounces::Count)
+                .from(MailSoftBounces::Table)
+                .and_where(Expr::col(MailSoftBounces::Address).eq(address))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or((0,));
+    if count >= limit && !is_suppressed(tx, address).await? {
+        suppress(
+            tx,
+            address,
+            &format!("{count} temporary failures in a row; the last: {reason}"),
+        )
+        .await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Takes an address off the suppression list (and forgets its soft bounces); false if it
+/// was not on it.
 pub async fn lift(tx: &mut Tx, address: &str) -> Result<bool> {
+    tx.execute(
+        &Query::delete()
+            .from_table(MailSoftBounces::Table)
+            .and_where(Expr::col(MailSoftBounces::Address).eq(address))
+            .to_owned(),
+    )
+    .await?;
     let n = tx
         .execute(
             &Query::delete()
@@ -251,6 +306,20 @@ pub async fn mark_interrupted(tx: &mut Tx, now: DateTime<Utc>, stale: Duration) 
             .to_owned(),
     )
     .await
+}
+
+/// The address an outbox message went to, by its public id (a bounce names it).
+pub async fn address_of(tx: &mut Tx<impl Mode>, public_id: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(Outbox::ToAddress)
+                .from(Outbox::Table)
+                .and_where(Expr::col(Outbox::PublicId).eq(public_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.map(|(a,)| a))
 }
 
 /// The newest messages, for the outbox page and tests.

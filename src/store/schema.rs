@@ -396,3 +396,11 @@ pub enum ServerKeys {
     Name,
     Secret,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub enum MailSoftBounces {
+    Table,
+    Address,
+    Count,
+    LastAt,
+}
