@@ -900,8 +900,10 @@ pub async fn deliver(
         }
         let ids: Vec<i64> = ready.iter().map(|(c, _)| c.id).collect();
         let mut tx = db.begin().await?;
-        emails::handing_over(&mut tx, &ids, Utc::now()).await?;
+        let held = emails::handing_over(&mut tx, &claim, &ids, Utc::now()).await?;
         tx.commit().await?;
+        // Rows another round has taken over since this one claimed them are theirs now.
+        ready.retain(|(c, _)| held.contains(&c.id));
         let sends = ready.iter().map(|(c, (rendered, unsubscribe))| {
             mailer.send_to_member(Outgoing {
                 id: &c.public_id,
@@ -938,7 +940,7 @@ pub async fn deliver(
                 Delivery::Retry(..) => round.retrying += 1,
                 Delivery::Failed(_) => round.failed += 1,
             }
-            emails::finish(&mut tx, *id, address.as_deref(), d).await?;
+            emails::finish(&mut tx, &claim, *id, address.as_deref(), d).await?;
         }
         for (address, error) in &hard_bounces {
             outbox::suppress(&mut tx, address, error).await?;

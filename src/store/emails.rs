@@ -377,22 +377,44 @@ pub async fn claim(
 }
 
 /// Marks claimed recipients as being handed over, just before they are: from here, a
-/// crash leaves them `sending`, and they are never sent again.
-pub async fn handing_over(tx: &mut Tx, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+/// crash leaves them `sending`, and they are never sent again. Only rows `claim` still
+/// holds move (a round too slow for its claims may have lost some to another round);
+/// returns those, and only those may be sent.
+pub async fn handing_over(
+    tx: &mut Tx,
+    claim: &str,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let mine = || {
+        Expr::col(R::Id)
+            .is_in(ids.iter().copied())
+            .and(Expr::col(R::ClaimedBy).eq(claim))
+    };
     tx.execute(
         &Query::update()
             .table(R::Table)
             .value(R::State, "sending")
             .value(R::NextAttemptAt, now)
-            .and_where(Expr::col(R::Id).is_in(ids.iter().copied()))
+            .and_where(mine())
             .and_where(Expr::col(R::State).eq("claimed"))
             .to_owned(),
     )
     .await?;
-    Ok(())
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(R::Id)
+                .from(R::Table)
+                .and_where(mine())
+                .and_where(Expr::col(R::State).eq("sending"))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// A claimed recipient with what their message and its checks need, read at send time.
@@ -578,12 +600,21 @@ pub enum Delivery {
     Retry(DateTime<Utc>, String),
 }
 
-pub async fn finish(tx: &mut Tx, id: i64, address: Option<&str>, d: &Delivery) -> Result<()> {
+/// Records what became of a recipient the round `claim` held; nothing if it no longer
+/// holds it.
+pub async fn finish(
+    tx: &mut Tx,
+    claim: &str,
+    id: i64,
+    address: Option<&str>,
+    d: &Delivery,
+) -> Result<()> {
     let mut q = Query::update();
     q.table(R::Table)
         .value(R::ClaimedBy, Option::<String>::None)
         .value(R::Address, address.map(str::to_string))
-        .and_where(Expr::col(R::Id).eq(id));
+        .and_where(Expr::col(R::Id).eq(id))
+        .and_where(Expr::col(R::ClaimedBy).eq(claim));
     match d {
         Delivery::Sent => q
             .value(R::State, "sent")

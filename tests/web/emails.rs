@@ -464,7 +464,87 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+/// A round too slow for its claims loses them to the next round, and then can neither
+/// send them nor record anything against them: each person still gets one copy.
+async fn a_round_that_lost_its_claim_sends_nothing(t: TestDb) {
+    use rosette::store::emails as stored;
+    let app = App::new(&t).await;
+    let token = app.token(MEMBERSHIP).await;
+    let r = app
+        .draft_email(
+            &token,
+            json!({"subject": "S", "body": "B", "purpose": "notice", "filter": "status=current"}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let recipients = r.json()["recipients"].as_u64().unwrap() as usize;
+    let r = app.send_email(&token, &id).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let mut tx = app.db.begin().await.unwrap();
+    let lp = app.user(MEMBERSHIP).await;
+    let lp = rosette::app::principal_of(&mut tx, lp.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .home_party()
+        .unwrap();
+    let n = stored::claim(&mut tx, lp, "slow", chrono::Utc::now(), 5)
+        .await
+        .unwrap();
+    assert_eq!(n, 5);
+    let slow: Vec<i64> = stored::claimed(&mut tx, "slow")
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    tx.commit().await.unwrap();
+    // Half an hour on, the next round finds the slow one's claims stale, takes them back
+    // and sends everything.
+    let dir = mail_dir();
+    let mailer = Mailer::new(None, "Rosette <rosette@example.org>", dir.clone()).unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::minutes(30);
+    for _ in 0..5 {
+        rosette::app::emails::deliver(
+            &app.db,
+            &mailer,
+            &Rules::defaults().unwrap(),
+            "https://rosette.example",
+            today(),
+            later,
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), recipients);
+    let mut tx = app.db.begin().await.unwrap();
+    let held = stored::handing_over(&mut tx, "slow", &slow, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(held.is_empty(), "the slow round holds nothing any more");
+    stored::finish(
+        &mut tx,
+        "slow",
+        slow[0],
+        None,
+        &stored::Delivery::Failed("late".into()),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let f = app
+        .api("GET", &format!("/api/v1/emails/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(
+        (f["sent"].as_u64(), f["failed"].as_u64()),
+        (Some(recipients as u64), Some(0)),
+        "{f}"
+    );
+}
+
 crate::both!(
+    a_round_that_lost_its_claim_sends_nothing,
     a_campaign_reaches_only_people_who_agreed_and_each_address_once,
     one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_link,
     a_notice_goes_to_everyone_entitled_and_drafts_are_checked,
