@@ -76,13 +76,19 @@ impl Mailer {
             .to_address
             .parse()
             .map_err(|e| Failure::Permanent(format!("bad address: {e}")))?;
-        let email = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.as_str())
-            .message_id(Some(format!("<{}@rosette>", m.public_id)))
-            .body(m.body.clone())
-            .map_err(|e| Failure::Permanent(e.to_string()))?;
+            .message_id(Some(format!("<{}@rosette>", m.public_id)));
+        let email = match &m.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                m.body.clone(),
+                html.clone(),
+            )),
+            None => builder.body(m.body.clone()),
+        }
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
         self.transmit(&m.public_id, email).await
     }
 

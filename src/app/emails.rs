@@ -545,15 +545,16 @@ pub async fn preview(
     Ok((rendered, chosen))
 }
 
-/// Sends the author a copy, as the sample recipient would get it, through the ordinary
-/// outbox (as text).
+/// Sends the author a copy, text and HTML, as the sample recipient would get it, through
+/// the officers' outbox.
 pub async fn send_test(tx: &mut Tx, who: &Principal, shown: &Shown) -> Result<()> {
     let (rendered, _) = preview(tx, who, shown, Some("")).await?;
-    outbox::enqueue(
+    outbox::enqueue_with_html(
         tx,
         &who.user.email,
         &format!("[Test] {}", rendered.subject),
         &rendered.text,
+        Some(&rendered.html),
     )
     .await?;
     Ok(())

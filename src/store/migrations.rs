@@ -1050,6 +1050,13 @@ fn emails() -> Vec<Step> {
         ))
     })
     .collect();
+    // An officer's own copy of a member's email (a test) goes as text and HTML.
+    steps.push(Step::Alter(Box::new(
+        Table::alter()
+            .table(Outbox::Table)
+            .add_column(ColumnDef::new(Outbox::Html).text().null())
+            .to_owned(),
+    )));
     steps.extend([
         Step::Table(Box::new(
             Table::create()

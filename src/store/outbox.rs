@@ -17,6 +17,8 @@ pub struct Message {
     pub to_address: String,
     pub subject: String,
     pub body: String,
+    /// An HTML part beside the text, for a copy of a member's email.
+    pub html: Option<String>,
     pub state: String,
     pub attempts: i32,
     pub last_error: Option<String>,
@@ -30,6 +32,7 @@ fn select() -> sea_query::SelectStatement {
             Outbox::ToAddress,
             Outbox::Subject,
             Outbox::Body,
+            Outbox::Html,
             Outbox::State,
             Outbox::Attempts,
             Outbox::LastError,
@@ -41,6 +44,17 @@ fn select() -> sea_query::SelectStatement {
 /// Queues a message in the caller's transaction, so it is sent only if the change that
 /// caused it is committed. Returns its public id.
 pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result<String> {
+    enqueue_with_html(tx, to, subject, body, None).await
+}
+
+/// `enqueue`, with an HTML part beside the text.
+pub async fn enqueue_with_html(
+    tx: &mut Tx,
+    to: &str,
+    subject: &str,
+    body: &str,
+    html: Option<&str>,
+) -> Result<String> {
     let public_id = Uuid::now_v7().to_string();
     let now = Utc::now();
     tx.execute(
@@ -51,6 +65,7 @@ pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result
                 Outbox::ToAddress,
                 Outbox::Subject,
                 Outbox::Body,
+                Outbox::Html,
                 Outbox::State,
                 Outbox::Attempts,
                 Outbox::NextAttemptAt,
@@ -61,6 +76,7 @@ pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result
                 to.into(),
                 subject.into(),
                 body.into(),
+                html.map(str::to_string).into(),
                 "queued".into(),
                 0.into(),
                 now.into(),

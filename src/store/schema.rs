@@ -242,6 +242,7 @@ pub enum Outbox {
     ToAddress,
     Subject,
     Body,
+    Html,
     State,
     Attempts,
     NextAttemptAt,

@@ -432,9 +432,9 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     let outbox = rosette::store::outbox::recent(&mut tx, 5).await.unwrap();
     drop(tx);
     assert!(
-        outbox
-            .iter()
-            .any(|o| o.to_address == MEMBERSHIP && o.subject.starts_with("[Test] Renew, ")),
+        outbox.iter().any(|o| o.to_address == MEMBERSHIP
+            && o.subject.starts_with("[Test] Renew, ")
+            && o.html.as_deref().is_some_and(|h| h.contains("<p>Dear "))),
         "{outbox:?}"
     );
     let r = app
