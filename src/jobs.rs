@@ -37,9 +37,12 @@ const RECURRING: &[(&str, i64)] = &[
     (READ_BOUNCES, 60),
 ];
 
-/// How long a worker holds a job before another may take it as abandoned. Longer than
-/// any job runs (a national report round takes seconds).
-const LEASE_MINUTES: i64 = 15;
+/// How long a worker holds a job before another may take it as abandoned, so a crashed
+/// worker's jobs (sending members' email among them) resume within minutes. Longer than
+/// jobs take (a national report round takes seconds; an email round is at most 2,000
+/// messages), and safe when one does run over: report keeping stores under a unique key,
+/// and mail is claimed per message, handed over only by the round that still holds it.
+const LEASE_MINUTES: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {

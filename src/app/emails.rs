@@ -345,6 +345,8 @@ pub struct Figures {
     pub queued: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Refused by the recipient's server (at send time, or in a bounce read later).
+    pub bounced: i64,
     pub unknown: i64,
     pub cancelled: i64,
     pub skipped: Vec<(Skip, i64)>,
@@ -438,6 +440,14 @@ pub async fn figures(tx: &mut Tx<impl Mode>, email_id: i64) -> Result<Figures> {
             }
             "queued" | "claimed" | "sending" => f.queued += row.n,
             "sent" => f.sent += row.n,
+            "failed"
+                if row
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with(BOUNCED)) =>
+            {
+                f.bounced += row.n
+            }
             "failed" => f.failed += row.n,
             "unknown" => f.unknown += row.n,
             "cancelled" => f.cancelled += row.n,
@@ -807,7 +817,7 @@ const IN_FLIGHT: usize = 8;
 /// The most one round claims, so a round ends well inside its job's lease.
 const ROUND_MAX: u64 = 2_000;
 /// A recipient claimed longer ago than this by a round that never finished is `unknown`.
-const STALE_MINUTES: i64 = 10;
+const STALE_MINUTES: i64 = 3;
 /// Temporary failures are tried this many times in all.
 const MAX_ATTEMPTS: i32 = 6;
 
@@ -924,7 +934,7 @@ pub async fn deliver(
                     if let Some(a) = &c.address {
                         hard_bounces.push((a.clone(), e.clone()));
                     }
-                    Delivery::Failed(e)
+                    Delivery::Failed(format!("{BOUNCED}{e}"))
                 }
                 Err(Failure::Transient(e)) if c.attempts >= MAX_ATTEMPTS => Delivery::Failed(e),
                 Err(Failure::Transient(e)) => {
@@ -953,6 +963,9 @@ pub async fn deliver(
     tx.commit().await?;
     Ok(round)
 }
+
+/// How a failure's reason begins when the recipient's server refused the message.
+pub const BOUNCED: &str = "bounced: ";
 
 /// The name of the key that signs unsubscribe links.
 pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";

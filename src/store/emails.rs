@@ -689,7 +689,10 @@ pub async fn bounced(
         &Query::update()
             .table(R::Table)
             .value(R::State, "failed")
-            .value(R::Reason, format!("bounced: {reason}"))
+            .value(
+                R::Reason,
+                format!("{}{reason}", crate::app::emails::BOUNCED),
+            )
             .and_where(Expr::col(R::PublicId).eq(recipient_public_id))
             .and_where(Expr::col(R::State).is_in(["sent", "unknown", "sending"]))
             .to_owned(),

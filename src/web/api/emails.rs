@@ -55,7 +55,10 @@ pub struct Email {
     skipped: BTreeMap<String, i64>,
     queued: i64,
     sent: i64,
+    /// Could not be delivered, for a reason other than a bounce.
     failed: i64,
+    /// Refused by the recipient's server, at once or in a bounce read later.
+    bounced: i64,
     /// Handed over when the sender stopped, so not known to have gone; never resent.
     unknown: i64,
     cancelled: i64,
@@ -78,6 +81,7 @@ fn shown(e: &crate::store::emails::Email, f: &Figures) -> Email {
         queued: f.queued,
         sent: f.sent,
         failed: f.failed,
+        bounced: f.bounced,
         unknown: f.unknown,
         cancelled: f.cancelled,
         unsubscribed: f.unsubscribed,
