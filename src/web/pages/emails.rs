@@ -504,7 +504,6 @@ pub async fn settings(
 struct UnsubscribePage {
     token: String,
     first_name: String,
-    subject: String,
     done: bool,
     email_consent: Option<bool>,
 }
@@ -530,7 +529,6 @@ fn unsubscribe_view(
         &UnsubscribePage {
             token,
             first_name: link.first_name,
-            subject: link.subject,
             done,
             email_consent: link.email_consent,
         },
