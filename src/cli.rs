@@ -98,6 +98,25 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value = "csv")]
         format: ReportFormat,
     },
+    /// Who in a unit may exercise a right from the rules file (attend_meetings,
+    /// vote_at_meetings, vote_in_selections, …), and why not:
+    /// membership_number,first_name,last_name,eligible,reason.
+    Eligibility {
+        /// The right's name in the rules file.
+        #[arg(long)]
+        right: String,
+        /// The day statuses are read on (YYYY-MM-DD or DD/MM/YYYY; default today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// The freeze date continuous membership is measured at (default --as-of).
+        #[arg(long)]
+        freeze: Option<String>,
+        /// A local party, or a branch.
+        #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+        unit: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -389,6 +408,45 @@ pub async fn run(cli: Cli) -> Result<()> {
                 ReportFormat::Csv => {
                     export::write_csv(&mut out, report::CSV_COLUMNS, &report::csv_rows(&report))?
                 }
+            }
+        }
+        Command::Report(ReportCommand::Eligibility {
+            right,
+            as_of,
+            freeze,
+            unit,
+            format,
+        }) => {
+            let date = |flag: &str, text: Option<String>| -> Result<Option<NaiveDate>> {
+                text.map(|t| {
+                    crate::domain::dates::parse_date(&t).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+                })
+                .transpose()
+            };
+            let as_of = date("--as-of", as_of)?.unwrap_or_else(today);
+            let freeze = date("--freeze", freeze)?;
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let rows = crate::app::eligibility::list(
+                &mut tx,
+                &rules,
+                &unit,
+                &right,
+                as_of,
+                freeze,
+                &actor(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+                ReportFormat::Csv => export::write_csv(
+                    &mut out,
+                    crate::app::eligibility::CSV_COLUMNS,
+                    &rows.iter().map(|r| r.csv_row()).collect::<Vec<_>>(),
+                )?,
             }
         }
         Command::Token(TokenCommand::Create { email }) => {

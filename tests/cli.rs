@@ -639,3 +639,95 @@ fn skipped_rows_are_counted_as_rows() {
         "{said}"
     );
 }
+
+#[test]
+fn eligibility_lists_who_may_and_why_not_at_a_freeze_date() {
+    let env = Env::new();
+    env.ok(&["unit", "add", "--name", "Riverside"]);
+    env.ok(&["unit", "add", "--name", "Docks"]);
+    let file = "membership_number,first_name,last_name,kind,branch,rate,joined_on,paid_until\n\
+        E1,Ada,Long,member,riverside,standard,2025-01-01,2026-01-01\n\
+        E2,Ben,New,member,riverside,standard,2025-05-01,2026-05-01\n\
+        E3,Cat,Lapsed,member,docks,standard,2022-01-01,2023-01-01\n\
+        E4,Dan,Friend,supporter,docks,standard,2024-01-01,2026-01-01\n";
+    let out = env.import("eligibility.csv", file.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = env.ok(&[
+        "report",
+        "eligibility",
+        "--right",
+        "attend_meetings",
+        "--as-of",
+        "2025-06-01",
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "membership_number,first_name,last_name,eligible,reason"
+    );
+    assert_eq!(lines.len(), 5, "{csv}");
+    let row = |n: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(n))
+            .unwrap_or_else(|| panic!("{n} in {csv}"))
+    };
+    assert!(row("E1,").starts_with("E1,Ada,Long,yes,"), "{csv}");
+    assert!(
+        row("E2,").contains(",no,") && row("E2,").contains("8 weeks"),
+        "{csv}"
+    );
+    assert!(
+        row("E2,").contains("2025-06-26"),
+        "when they will reach it: {csv}"
+    );
+    assert!(
+        row("E3,").contains(",no,") && row("E3,").contains("lapsed"),
+        "{csv}"
+    );
+    assert!(
+        row("E4,").contains(",no,") && row("E4,").contains("supporter"),
+        "{csv}"
+    );
+
+    // Measured at an earlier freeze date, the long-standing member still qualifies and
+    // the new one is further away; a six-month right refuses both.
+    let json = env.ok(&[
+        "report",
+        "eligibility",
+        "--right",
+        "vote_in_selections",
+        "--as-of",
+        "2025-06-01",
+        "--freeze",
+        "2025-05-15",
+        "--unit",
+        "riverside",
+        "--format",
+        "json",
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "only the branch: {json}");
+    assert!(rows.iter().all(|r| r["eligible"] == false), "{json}");
+    assert!(
+        rows[0]["reason"].as_str().unwrap().contains("6 months"),
+        "{json}"
+    );
+
+    // A right the rules file does not have is named, with the ones it does.
+    let err = env.fails(&["report", "eligibility", "--right", "fly"]);
+    assert!(
+        err.contains("'fly' is not a right") && err.contains("vote_at_meetings"),
+        "{err}"
+    );
+    let err = env.fails(&[
+        "report",
+        "eligibility",
+        "--right",
+        "attend_meetings",
+        "--unit",
+        "nowhere",
+    ]);
+    assert!(err.contains("nowhere"), "{err}");
+}

@@ -116,6 +116,8 @@ pub struct Record {
     pub changes: Vec<roster::Noted>,
     pub tags: Vec<String>,
     pub tasks: Vec<tasks::Open>,
+    /// Each right in the rules file: its label, and why not when they may not today.
+    pub rights: Vec<(String, Option<String>)>,
     /// Emails sent to them, newest first.
     pub emails: Vec<crate::store::emails::Received>,
     /// Why and since when mail is not sent to their address, if it bounced.
@@ -171,6 +173,7 @@ pub async fn record(
         changes: Vec::new(),
         tags: Vec::new(),
         tasks: Vec::new(),
+        rights: Vec::new(),
         emails: Vec::new(),
         bounce: None,
         assignees: Vec::new(),
@@ -191,6 +194,21 @@ pub async fn record(
         record.tags = tags(tx, who, &record.person).await?;
         record.tasks = tasks::for_person(tx, person_id).await?;
         record.emails = crate::store::emails::for_person(tx, person_id, 50).await?;
+        if let Some(kind) = crate::domain::Kind::parse(&record.person.kind) {
+            record.rights = rules
+                .rights
+                .iter()
+                .map(|r| {
+                    let check =
+                        r.check_history(&rules.status, kind, record.status, &record.events, today);
+                    let why = match check {
+                        crate::domain::RightCheck::Allowed => None,
+                        crate::domain::RightCheck::Refused(why) => Some(why),
+                    };
+                    (r.label.clone(), why)
+                })
+                .collect();
+        }
         if let Some(address) = &record.person.email {
             record.bounce = crate::store::outbox::suppression(tx, address).await?;
         }

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod calls;
+pub mod eligibility;
 pub mod emails;
 pub mod export;
 pub mod members;

@@ -16,6 +16,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("import", "Imported a file"),
     ("report.action", "Made an action report"),
     ("report.view", "Read an action report"),
+    ("report.eligibility", "Listed who may exercise a right"),
     ("calls.create", "Made a call list"),
     ("calls.callers", "Changed a call list's callers"),
     ("calls.view", "Read a call list's people"),

@@ -84,6 +84,20 @@ pub enum RightCheck {
 }
 
 impl RightRule {
+    /// Checks the right for a person with this history: status on `on`, continuous
+    /// membership measured at `freeze` (a meeting's freeze date; `on` when there is none).
+    pub fn check_history(
+        &self,
+        rules: &crate::domain::StatusRules,
+        kind: Kind,
+        status: Status,
+        events: &[crate::domain::Event],
+        freeze: NaiveDate,
+    ) -> RightCheck {
+        let since = crate::domain::History::at(rules, events, freeze).continuous_since(freeze);
+        self.check(kind, Some(status), since, freeze)
+    }
+
     /// Checks the right for a person of `kind` whose status now is `status` and whose
     /// unbroken membership at `freeze` began on `continuous_since`.
     pub fn check(

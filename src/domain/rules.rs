@@ -175,6 +175,24 @@ impl Rules {
 
     /// A rate's name as people read it ("Reduced rate"), or its code if the rules no
     /// longer have it.
+    /// A right by its name in the rules file.
+    pub fn right(&self, name: &str) -> Result<&crate::domain::rights::RightRule, String> {
+        self.rights
+            .iter()
+            .find(|r| r.right == name.trim())
+            .ok_or_else(|| {
+                format!(
+                    "'{}' is not a right in the rules file; the rights are {}",
+                    name.trim(),
+                    self.rights
+                        .iter()
+                        .map(|r| r.right.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
     pub fn rate_name(&self, code: &str) -> String {
         self.rates
             .iter()

@@ -211,4 +211,51 @@ async fn edits_are_escaped_checked_protected_and_audited(t: TestDb) {
     );
 }
 
-crate::both!(edits_are_escaped_checked_protected_and_audited);
+/// Each member's page says what they may do today under the rules file's rights, and
+/// why not.
+async fn a_member_page_says_what_they_may_do_and_why_not(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    let lapsed = app.all(&token, "status=lapsed&kind=member").await;
+    let page = app
+        .get(
+            &format!("/members/{}", lapsed[0]["id"].as_str().unwrap()),
+            Some(&s),
+        )
+        .await;
+    assert!(
+        page.body.contains("What they may do today"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<strong>No:</strong> Attend members&#39; meetings: needs the status")
+            || page
+                .body
+                .contains("<strong>No:</strong> Attend members' meetings: needs the status"),
+        "{}",
+        page.body
+    );
+    let current = app
+        .all(&token, "status=current&kind=member&joined_to=2024-01-01")
+        .await;
+    let page = app
+        .get(
+            &format!("/members/{}", current[0]["id"].as_str().unwrap()),
+            Some(&s),
+        )
+        .await;
+    assert!(
+        page.body
+            .contains("<strong>Yes:</strong> Vote in selections"),
+        "{}",
+        page.body
+    );
+}
+
+crate::both!(
+    edits_are_escaped_checked_protected_and_audited,
+    a_member_page_says_what_they_may_do_and_why_not,
+);

@@ -52,6 +52,8 @@ struct MemberPage {
     saved: bool,
     emails: Vec<EmailLine>,
     bounce: Option<String>,
+    /// Each right with why not, when not.
+    rights: Vec<(String, Option<String>)>,
 }
 
 /// An email sent to the person, as their page lists it.
@@ -191,6 +193,7 @@ pub async fn member_page(
                 },
             })
             .collect(),
+        rights: r.rights.clone(),
         bounce: r.bounce.as_ref().map(|(why, at)| {
             format!(
                 "Mail to this address bounced on {} ({why}); nothing more is sent to it.",
