@@ -427,17 +427,15 @@ pub async fn run(cli: Cli) -> Result<()> {
             let freeze = date("--freeze", freeze)?;
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
-            let rows = crate::app::eligibility::list(
-                &mut tx,
-                &rules,
-                &unit,
-                &right,
+            let asked = crate::app::eligibility::Asked {
+                unit: &unit,
+                right: &right,
                 as_of,
                 freeze,
-                &actor(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            };
+            let rows = crate::app::eligibility::list(&mut tx, &rules, &asked, &actor())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             tx.commit().await?;
             let mut out = std::io::stdout().lock();
             match format {

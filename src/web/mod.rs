@@ -224,6 +224,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::reports::list).post(pages::reports::make),
         )
         .route("/reports/trends", get(pages::reports::trends))
+        .route("/reports/eligibility", get(pages::eligibility::page))
         .route("/reports/{id}", get(pages::reports::show))
         .route("/reports/{id}/export", get(pages::reports::export))
         .route("/calls", get(pages::calls::list).post(pages::calls::create))

@@ -54,6 +54,7 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
     let mut expected = [
         format!("GET /api/v1/emails/{member}"),
         "POST /api/v1/emails".to_string(),
+        "GET /api/v1/eligibility".to_string(),
         format!("POST /api/v1/emails/{member}/send"),
         "GET /api/v1/members".to_string(),
         format!("GET /api/v1/members/{member}"),

@@ -202,6 +202,7 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/emails/new",
         "/emails/bounced",
         &email,
+        "/reports/eligibility?right=attend_meetings",
     ]
     .iter()
     .map(|p| (&s, p.to_string()))
@@ -241,6 +242,7 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/api/v1/units".into(),
         "/api/v1/segments".into(),
         format!("/api/v1/segments/{segment}/members"),
+        "/api/v1/eligibility?right=attend_meetings".into(),
     ]
     .into_iter()
     .map(|p| (sec_token.as_str(), p))
@@ -276,6 +278,7 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/tasks".into(),
         format!("{list}/call"),
         email.clone(),
+        "/reports/eligibility?right=attend_meetings".into(),
         "/api/v1/members".into(),
         format!("/api/v1/segments/{segment}/members"),
     ] {

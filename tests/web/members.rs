@@ -255,7 +255,49 @@ async fn a_member_page_says_what_they_may_do_and_why_not(t: TestDb) {
     );
 }
 
+/// The door list: a right checked for everyone an officer may see in a unit.
+async fn the_eligibility_list_shows_each_officer_their_own_people(t: TestDb) {
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    let all = app
+        .get(
+            "/reports/eligibility?right=vote_at_meetings&freeze=2026-11-01",
+            Some(&s),
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let everyone = app.all(&app.token(SECRETARY).await, "").await.len();
+    let rows = all.body.matches("<td data-label=\"May?\">").count();
+    assert_eq!(
+        rows, everyone,
+        "the Secretary sees everyone in the local party"
+    );
+    assert!(all.body.contains(">Yes<") && all.body.contains(">No<"));
+    assert!(all.body.contains("needs the status"), "reasons are given");
+    let b = app.sign_in(BRANCH).await;
+    let theirs = app
+        .get("/reports/eligibility?right=vote_at_meetings", Some(&b))
+        .await;
+    let branch_people = app.all(&app.token(BRANCH).await, "").await.len();
+    assert_eq!(
+        theirs.body.matches("<td data-label=\"May?\">").count(),
+        branch_people,
+        "a Branch Secretary sees their branch only"
+    );
+    let bad = app.get("/reports/eligibility?right=fly", Some(&s)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("is not a right"));
+    let c = app.sign_in(CALLER).await;
+    assert_eq!(
+        app.get("/reports/eligibility?right=vote_at_meetings", Some(&c))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 crate::both!(
+    the_eligibility_list_shows_each_officer_their_own_people,
     edits_are_escaped_checked_protected_and_audited,
     a_member_page_says_what_they_may_do_and_why_not,
 );

@@ -6,6 +6,7 @@
 //! the typed bodies below, and each route is registered together with its document entry
 //! (`utoipa_axum::routes!`), so a route cannot be served without being described.
 
+mod eligibility;
 mod emails;
 mod members;
 mod segments;
@@ -66,6 +67,7 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(units::list))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::members))
+        .routes(routes!(eligibility::list))
         .routes(routes!(emails::create))
         .routes(routes!(emails::get))
         .routes(routes!(emails::send))

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod calls;
 pub mod dashboard;
+pub mod eligibility;
 pub mod emails;
 pub mod members;
 pub mod reports;
