@@ -16,6 +16,11 @@ use super::schema::{
 use super::{Cell, Mode, Result, Tx, idens};
 use crate::domain::Channel;
 
+/// Joins a recipient row to its email.
+fn recipient_email() -> Expr {
+    Expr::col((Emails::Table, Emails::Id)).equals((R::Table, R::EmailId))
+}
+
 /// A local party's sending settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Settings {
@@ -326,10 +331,7 @@ pub async fn sent_since(
             &Query::select()
                 .expr(Expr::col((R::Table, R::Id)).count())
                 .from(R::Table)
-                .inner_join(
-                    Emails::Table,
-                    Expr::col((Emails::Table, Emails::Id)).equals((R::Table, R::EmailId)),
-                )
+                .inner_join(Emails::Table, recipient_email())
                 .and_where(Expr::col((Emails::Table, Emails::LocalPartyId)).eq(local_party_id))
                 .and_where(Expr::col((R::Table, R::SentAt)).gte(since))
                 .to_owned(),
@@ -351,10 +353,7 @@ pub async fn claim(
     let due = Query::select()
         .column((R::Table, R::Id))
         .from(R::Table)
-        .inner_join(
-            Emails::Table,
-            Expr::col((Emails::Table, Emails::Id)).equals((R::Table, R::EmailId)),
-        )
+        .inner_join(Emails::Table, recipient_email())
         .and_where(Expr::col((Emails::Table, Emails::State)).eq("sending"))
         .and_where(Expr::col((Emails::Table, Emails::LocalPartyId)).eq(local_party_id))
         .and_where(Expr::col((R::Table, R::State)).eq("queued"))
@@ -517,10 +516,7 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                 .map(|c| (Memberships::Table, c)),
             )
             .from(R::Table)
-            .inner_join(
-                Emails::Table,
-                Expr::col((Emails::Table, Emails::Id)).equals((R::Table, R::EmailId)),
-            )
+            .inner_join(Emails::Table, recipient_email())
             .join_as(
                 sea_query::JoinType::InnerJoin,
                 Units::Table,
@@ -748,10 +744,7 @@ pub async fn for_person(
             .column((R::Table, R::SentAt))
             .column((Emails::Table, Emails::CreatedAt))
             .from(R::Table)
-            .inner_join(
-                Emails::Table,
-                Expr::col((Emails::Table, Emails::Id)).equals((R::Table, R::EmailId)),
-            )
+            .inner_join(Emails::Table, recipient_email())
             .and_where(Expr::col((R::Table, R::PersonId)).eq(person_id))
             .and_where(Expr::col((R::Table, R::State)).is_not_in(["skipped", "cancelled"]))
             .order_by((R::Table, R::Id), Order::Desc)
@@ -801,10 +794,7 @@ pub async fn link(tx: &mut Tx<impl Mode>, recipient_public_id: &str) -> Result<O
                 .map(|c| (People::Table, c)),
             )
             .from(R::Table)
-            .inner_join(
-                Emails::Table,
-                Expr::col((Emails::Table, Emails::Id)).equals((R::Table, R::EmailId)),
-            )
+            .inner_join(Emails::Table, recipient_email())
             .inner_join(
                 People::Table,
                 Expr::col((People::Table, People::Id)).equals((R::Table, R::PersonId)),
