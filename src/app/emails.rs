@@ -116,7 +116,7 @@ async fn audience_of(
             let label = if filter == MemberFilter::default() {
                 "everyone you can write to".to_string()
             } else {
-                format!("the member list filtered by {}", filter.to_query())
+                format!("the member list: {}", filter.in_words())
             };
             (lp, label, filter)
         }

@@ -382,6 +382,71 @@ impl MemberFilter {
         out
     }
 
+    /// The filter as a person would say it: "status in arrears or lapsed; kind member;
+    /// joined from 1 Jan 2024". Codes stay only where the filter holds nothing else (branch
+    /// slugs, rate codes, tags).
+    pub fn in_words(&self) -> String {
+        let or = |items: Vec<String>| items.join(" or ");
+        let lower = |s: &str| s.to_lowercase();
+        let mut parts = Vec::new();
+        if !self.q.is_empty() {
+            parts.push(format!("matching '{}'", self.q));
+        }
+        let lists: [(&str, Vec<String>); 5] = [
+            (
+                "status",
+                self.statuses.iter().map(|s| lower(s.label())).collect(),
+            ),
+            ("branch", self.branches.clone()),
+            ("rate", self.rates.clone()),
+            (
+                "kind",
+                self.kinds.iter().map(|k| lower(k.label())).collect(),
+            ),
+            (
+                "gender",
+                self.genders.iter().map(|g| lower(g.label())).collect(),
+            ),
+        ];
+        for (name, items) in lists {
+            if !items.is_empty() {
+                parts.push(format!("{name} {}", or(items)));
+            }
+        }
+        let day = |d: NaiveDate| d.format("%-d %b %Y").to_string();
+        for (words, date) in [
+            ("joined from", self.joined_from),
+            ("joined up to", self.joined_to),
+            ("paid until from", self.paid_from),
+            ("paid until up to", self.paid_to),
+        ] {
+            if let Some(d) = date {
+                parts.push(format!("{words} {}", day(d)));
+            }
+        }
+        if !self.tags.is_empty() {
+            parts.push(format!("tagged {}", self.tags.join(" and ")));
+        }
+        for (channel, given) in &self.consents {
+            let how = match channel {
+                Channel::Email => "email",
+                Channel::Phone => "phone calls",
+                Channel::Sms => "text messages",
+                Channel::Post => "post",
+            };
+            parts.push(if *given {
+                format!("agreed to {how}")
+            } else {
+                format!("not agreed to {how}")
+            });
+        }
+        if parts.is_empty() {
+            "everyone".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.to_pairs().iter().all(|(k, _)| *k == "sort")
     }
@@ -427,6 +492,23 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filter_reads_as_words() {
+        let parse = |q: &str| {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).unwrap();
+            MemberFilter::parse(&pairs).unwrap()
+        };
+        assert_eq!(MemberFilter::default().in_words(), "everyone");
+        assert_eq!(
+            parse("status=in_arrears&status=lapsed&kind=member").in_words(),
+            "status in arrears or lapsed; kind member"
+        );
+        assert_eq!(
+            parse("q=smith&branch=riverside&gender=woman&joined_from=2024-01-01&tag=driver&consent=email&consent=no_phone").in_words(),
+            "matching 'smith'; branch riverside; gender woman; joined from 1 Jan 2024; tagged driver; agreed to email; not agreed to phone calls"
+        );
+    }
     use crate::domain::dates::ymd;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

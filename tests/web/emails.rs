@@ -416,6 +416,11 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("will get it"), "{}", page.body);
     assert!(
+        page.body.contains("to the member list: status in arrears,"),
+        "the audience in words, not a query string: {}",
+        page.body
+    );
+    assert!(
         page.body.contains("Subject:</strong> Renew, "),
         "{}",
         page.body
