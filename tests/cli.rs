@@ -731,3 +731,18 @@ fn eligibility_lists_who_may_and_why_not_at_a_freeze_date() {
     ]);
     assert!(err.contains("nowhere"), "{err}");
 }
+
+#[test]
+fn timestamps_from_other_systems_import_as_their_day() {
+    let env = Env::new();
+    let file = "membership_number,first_name,last_name,rate,joined_on,paid_until\n\
+        T1,Ada,Stamp,standard,2021-05-02T14:03:11+01:00,2027-05-01 09:00:00\n";
+    let out = env.import("stamps.csv", file.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exported = env.exported();
+    let row = exported.lines().find(|l| l.starts_with("T1,")).expect("T1");
+    assert!(
+        row.contains("2021-05-02") && row.contains("2027-05-01"),
+        "{row}"
+    );
+}

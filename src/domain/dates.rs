@@ -34,9 +34,14 @@ pub enum DateError {
 }
 
 /// Reads ISO dates (`2024-02-29`) and UK dates (`29/02/2024`, `29-02-2024`, `1/3/2024`).
-/// US order is never guessed: `03/04/2024` is 3 April.
+/// US order is never guessed: `03/04/2024` is 3 April. An ISO 8601 timestamp, as other
+/// systems export them (`2021-05-02T14:03:11+01:00`, `2021-05-02 14:03:11`), is the day
+/// written in it.
 pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
     let t = text.trim();
+    if let Some(day) = timestamp_day(t) {
+        return day;
+    }
     let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
     if parts.len() != 3
         || parts
@@ -62,6 +67,39 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::NoSuchDay(t.to_string()))
 }
 
+/// The written day of an ISO 8601 timestamp; `None` when `t` is not shaped like one.
+fn timestamp_day(t: &str) -> Option<Result<NaiveDate, DateError>> {
+    let (date, rest) = (t.get(..10)?, t.get(10..)?);
+    if !matches!(rest.as_bytes().first(), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let whole = |d: NaiveDate| Some(Ok(d));
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)) {
+        // The day as the exporting system wrote it, in its own offset.
+        return whole(at.date_naive());
+    }
+    for format in ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S %:z"] {
+        if let Ok(at) = chrono::DateTime::parse_from_str(t, format) {
+            return whole(at.date_naive());
+        }
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(at) = chrono::NaiveDateTime::parse_from_str(t, format) {
+            return whole(at.date());
+        }
+    }
+    // The day itself may be fine and the time garbled: say which.
+    Some(match parse_date(date) {
+        Ok(_) => Err(DateError::Format(t.to_string())),
+        Err(e) => Err(e),
+    })
+}
+
 /// A date known to exist, for tests.
 #[cfg(test)]
 pub fn ymd(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -73,6 +111,39 @@ mod tests {
     use super::*;
 
     use crate::domain::dates::ymd as d;
+
+    #[test]
+    fn timestamps_from_other_systems_are_read_as_their_day() {
+        for t in [
+            "2021-05-02T14:03:11+01:00",
+            "2021-05-02T00:30:00+01:00",
+            "2021-05-02T14:03:11Z",
+            "2021-05-02 14:03:11",
+            "2021-05-02T14:03:11.250",
+            "2021-05-02 14:03",
+            "2021-05-02 14:03:11 +01:00",
+            "2021-05-02 14:03:11 +0100",
+        ] {
+            assert_eq!(parse_date(t), Ok(d(2021, 5, 2)), "{t}");
+        }
+        assert!(matches!(
+            parse_date("2021-05-02T25:00:00"),
+            Err(DateError::Format(_))
+        ));
+        assert!(matches!(
+            parse_date("2021-02-30T10:00:00"),
+            Err(DateError::NoSuchDay(_))
+        ));
+        assert!(parse_date("2021-05-02Tnonsense").is_err());
+        assert!(
+            parse_date("2021-05-02 ").is_ok(),
+            "trailing space is trimmed"
+        );
+        assert!(
+            parse_date("ééééééééééé").is_err(),
+            "no byte slicing of text"
+        );
+    }
 
     #[test]
     fn months_clamp_to_month_end() {
