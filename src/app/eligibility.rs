@@ -168,11 +168,14 @@ async fn checked(tx: &mut Tx, rules: &Rules, asked: &Asked<'_>) -> Result<(i64, 
 }
 
 /// The units an officer may list: each of their local parties and its branches, as
-/// (slug, name).
+/// (slug, name). Callers list nobody's rights.
 pub async fn units_for(
     tx: &mut Tx<impl crate::store::Mode>,
     who: &super::Principal,
 ) -> Result<Vec<(String, String)>> {
+    if !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
     let mut out = Vec::new();
     for lp in units::named(tx, &who.scope.local_parties).await? {
         let branches = units::branches(tx, lp.id).await?;

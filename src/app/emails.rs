@@ -11,7 +11,7 @@ use super::{AppError, Principal, Result, audit};
 use crate::domain::emails::{self as rules_of, Facts, Frame, Merge, Purpose, Rendered, Skip};
 use crate::domain::fields::{check_text, normalise_email};
 use crate::domain::filter::MemberFilter;
-use crate::domain::{History, Kind, Rules, Status};
+use crate::domain::{Kind, Rules, Status};
 use crate::mail::{Failure, Mailer, Outgoing};
 use crate::store::emails::{self, Claimed, Delivery, Email, NewRecipient, Settings};
 use crate::store::roster::{self, ListQuery, Listed};
@@ -83,9 +83,7 @@ async fn audience_of(
     who: &Principal,
     text: &str,
 ) -> Result<(i64, String, MemberFilter)> {
-    if who.scope.write.is_empty() || !who.scope.is_officer() {
-        return Err(AppError::Forbidden);
-    }
+    may_send(who)?;
     check_text(text, false).map_err(|e| AppError::field("audience", e))?;
     let (lp, label, filter) = match text.trim().strip_prefix("segment:") {
         Some(id) => {
@@ -135,18 +133,9 @@ async fn entitled(
         return Ok(HashSet::new());
     };
     // Continuous membership is read from history only when the rules ask for it.
-    let since: HashMap<i64, Option<NaiveDate>> = if rule.min_continuous.is_some() {
+    let histories = if rule.min_continuous.is_some() {
         let ids: Vec<i64> = rows.iter().map(|(m, _, _)| *m).collect();
-        members::histories_of(tx, &ids)
-            .await?
-            .into_iter()
-            .map(|(m, events)| {
-                (
-                    m,
-                    History::at(&rules.status, &events, today).continuous_since(today),
-                )
-            })
-            .collect()
+        members::histories_of(tx, &ids).await?
     } else {
         HashMap::new()
     };
@@ -154,7 +143,8 @@ async fn entitled(
         .iter()
         .filter(|(m, kind, status)| {
             kind.is_some_and(|k| {
-                rule.check(k, Some(*status), since.get(m).copied().flatten(), today)
+                let events = histories.get(m).map_or(&[][..], Vec::as_slice);
+                rule.check_history(&rules.status, k, *status, events, today)
                     == crate::domain::RightCheck::Allowed
             })
         })
@@ -239,8 +229,8 @@ pub async fn create(tx: &mut Tx, who: &Principal, draft: &Draft) -> Result<Strin
         problems.append(&mut p);
     }
     let purpose = purpose_of(&draft.purpose);
-    if let Err(AppError::Invalid(mut p)) = purpose_of(&draft.purpose) {
-        problems.append(&mut p);
+    if let Err(AppError::Invalid(p)) = &purpose {
+        problems.extend(p.iter().cloned());
     }
     let sender = draft.sender_name.trim();
     if let Err(e) = check_text(sender, false) {
@@ -473,28 +463,31 @@ pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<E
         .ok_or(AppError::NotFound)
 }
 
-/// The principal's local parties' emails, newest first.
+/// The principal's local parties' emails, newest first; callers have none to see.
 pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Email>> {
     if !who.scope.is_officer() {
-        return Ok(Vec::new());
+        return Err(AppError::Forbidden);
     }
     Ok(emails::list(tx, &who.scope.local_parties, 200).await?)
 }
 
+/// Whether the principal may send email at all: officers who may change someone's
+/// record; a caller, or an officer who only reads, may not.
+pub fn may_send(who: &Principal) -> Result<()> {
+    if who.scope.write.is_empty() || !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 /// One recipient's merge fields. Links are made by `links`.
 fn merge_of(p: &Listed, local_party: &str) -> Merge {
-    Merge {
-        first_name: p.first_name.clone(),
-        last_name: p.last_name.clone(),
-        membership_number: p.membership_number.clone(),
-        branch: p.branch_name.clone().unwrap_or_default(),
-        paid_until: p
-            .paid_until
-            .map(|d| d.format("%-d %b %Y").to_string())
-            .unwrap_or_default(),
-        local_party: local_party.to_string(),
-        ..Merge::default()
-    }
+    Merge::of(
+        [&p.first_name, &p.last_name, &p.membership_number],
+        p.branch_name.as_deref(),
+        p.paid_until,
+        local_party,
+    )
 }
 
 /// A recipient's unsubscribe and preferences links, signed so that only Rosette makes them.
@@ -522,26 +515,14 @@ pub async fn preview(
             .find(|p| person.is_none_or(|id| p.public_id == id))
             .cloned()
     });
-    let mut merge = match &chosen {
+    let merge = match &chosen {
         Some(p) => merge_of(p, &shown.settings.name),
         None => Merge {
             local_party: shown.settings.name.clone(),
             ..Merge::sample()
         },
     };
-    merge.unsubscribe_url = "(a link made for each recipient)".into();
-    merge.preferences_url = "(a link made for each recipient)".into();
-    let rendered = rules_of::render(
-        &e.subject,
-        &e.body,
-        &merge,
-        &Frame {
-            purpose: shown.purpose,
-            imprint: shown.settings.email_imprint.as_deref(),
-            local_party: &shown.settings.name,
-        },
-    )
-    .map_err(|m| AppError::field("body", m))?;
+    let rendered = as_previewed(e, shown.purpose, &shown.settings, merge)?;
     if let Some(p) = &chosen {
         audit::about(
             tx,
@@ -555,10 +536,41 @@ pub async fn preview(
     Ok((rendered, chosen))
 }
 
+/// An email as `merge`'s person would get it, its links shown as placeholders (each
+/// recipient's are made as their message goes).
+fn as_previewed(
+    e: &Email,
+    purpose: Purpose,
+    settings: &Settings,
+    mut merge: Merge,
+) -> Result<Rendered> {
+    merge.unsubscribe_url = "(a link made for each recipient)".into();
+    merge.preferences_url = "(a link made for each recipient)".into();
+    rules_of::render(
+        &e.subject,
+        &e.body,
+        &merge,
+        &Frame {
+            purpose,
+            imprint: settings.email_imprint.as_deref(),
+            local_party: &settings.name,
+        },
+    )
+    .map_err(|m| AppError::field("body", m))
+}
+
 /// Sends the author a copy, text and HTML, as the sample recipient would get it, through
-/// the officers' outbox.
-pub async fn send_test(tx: &mut Tx, who: &Principal, shown: &Shown) -> Result<()> {
-    let (rendered, _) = preview(tx, who, shown, Some("")).await?;
+/// the officers' outbox. Nobody's record is read: the sample stands in for them.
+pub async fn send_test(tx: &mut Tx, who: &Principal, id: &str) -> Result<()> {
+    let email = find(tx, who, id).await?;
+    let settings = emails::settings(tx, email.local_party_id)
+        .await?
+        .unwrap_or_default();
+    let sample = Merge {
+        local_party: settings.name.clone(),
+        ..Merge::sample()
+    };
+    let rendered = as_previewed(&email, purpose_of(&email.purpose)?, &settings, sample)?;
     outbox::enqueue_with_html(
         tx,
         &who.user.email,
@@ -868,7 +880,13 @@ pub async fn deliver(
             (
                 c.membership_id,
                 Kind::parse(&c.kind),
-                status_of(rules, c, today),
+                rules.status.status_recorded(
+                    c.joined_on,
+                    c.paid_until,
+                    (c.left_reason.as_deref(), c.left_on),
+                    c.suspended,
+                    today,
+                ),
             )
         })
         .collect();
@@ -970,17 +988,6 @@ pub const BOUNCED: &str = "bounced: ";
 /// The name of the key that signs unsubscribe links.
 pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";
 
-fn status_of(rules: &Rules, c: &Claimed, today: NaiveDate) -> Status {
-    let left = c
-        .left_reason
-        .as_deref()
-        .and_then(crate::domain::LeftReason::parse)
-        .zip(c.left_on);
-    rules
-        .status
-        .status(c.joined_on, c.paid_until, left, c.suspended, today)
-}
-
 /// One claimed recipient's message, or why it does not go after all.
 fn message(
     c: &Claimed,
@@ -1006,17 +1013,14 @@ fn message(
     }
     let (unsubscribe_url, preferences_url) = links(key, public_url, &c.public_id);
     let merge = Merge {
-        first_name: c.first_name.clone(),
-        last_name: c.last_name.clone(),
-        membership_number: c.membership_number.clone(),
-        branch: c.branch.clone().unwrap_or_default(),
-        paid_until: c
-            .paid_until
-            .map(|d| d.format("%-d %b %Y").to_string())
-            .unwrap_or_default(),
-        local_party: c.local_party.clone(),
         unsubscribe_url: unsubscribe_url.clone(),
         preferences_url,
+        ..Merge::of(
+            [&c.first_name, &c.last_name, &c.membership_number],
+            c.branch.as_deref(),
+            c.paid_until,
+            &c.local_party,
+        )
     };
     let rendered = rules_of::render(
         &c.subject,

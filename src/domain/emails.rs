@@ -155,6 +155,27 @@ pub struct Merge {
 }
 
 impl Merge {
+    /// A recipient's fields, links left to be filled: first name, last name and
+    /// membership number, their branch, when they are paid until, their local party.
+    pub fn of(
+        [first_name, last_name, number]: [&str; 3],
+        branch: Option<&str>,
+        paid_until: Option<chrono::NaiveDate>,
+        local_party: &str,
+    ) -> Merge {
+        Merge {
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            membership_number: number.into(),
+            branch: branch.unwrap_or_default().into(),
+            paid_until: paid_until
+                .map(|d| d.format("%-d %b %Y").to_string())
+                .unwrap_or_default(),
+            local_party: local_party.into(),
+            ..Merge::default()
+        }
+    }
+
     /// The sample recipient of `FIELDS`.
     pub fn sample() -> Merge {
         let v = |name: &str| {

@@ -59,6 +59,20 @@ impl StatusRules {
         )
     }
 
+    /// `status` of a membership as it is stored: its end state by its code and date (an
+    /// unknown code reads as not ended, as an import would never write one).
+    pub fn status_recorded(
+        &self,
+        start: NaiveDate,
+        paid_until: Option<NaiveDate>,
+        left: (Option<&str>, Option<NaiveDate>),
+        suspended: bool,
+        on: NaiveDate,
+    ) -> Status {
+        let left = left.0.and_then(LeftReason::parse).zip(left.1);
+        self.status(start, paid_until, left, suspended, on)
+    }
+
     /// Status on `on` of a membership whose current span began on `start`, recorded as
     /// ended (`left`, effective on its date) or not.
     pub fn status(

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
 use uuid::Uuid;
 
-use super::members::CONSENT_COLUMNS;
+use super::members::{CONSENT_COLUMNS, STANDING_COLUMNS};
 use super::schema::{
     EmailRecipients as R, Emails, MailSuppressions, Memberships, People, ServerKeys, Units,
 };
@@ -505,16 +505,7 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                 Expr::col((branch.clone(), Units::Name)),
                 Alias::new("branch"),
             )
-            .columns(
-                [
-                    Memberships::JoinedOn,
-                    Memberships::PaidUntil,
-                    Memberships::LeftOn,
-                    Memberships::LeftReason,
-                    Memberships::Suspended,
-                ]
-                .map(|c| (Memberships::Table, c)),
-            )
+            .columns(STANDING_COLUMNS.map(|c| (Memberships::Table, c)))
             .from(R::Table)
             .inner_join(Emails::Table, recipient_email())
             .join_as(

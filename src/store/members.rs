@@ -135,22 +135,22 @@ impl MemberRow {
 
 /// The memberships of a local party with their branch slug and the dates status is
 /// derived from; queries that need more add to it.
+/// What a membership's status is read from (`StatusRules::status_recorded`).
+pub(super) const STANDING_COLUMNS: [Memberships; 5] = [
+    Memberships::JoinedOn,
+    Memberships::PaidUntil,
+    Memberships::LeftOn,
+    Memberships::LeftReason,
+    Memberships::Suspended,
+];
+
 fn memberships_of(local_party_id: i64) -> sea_query::SelectStatement {
     Query::select()
         .expr_as(
             Expr::col((Units::Table, Units::Slug)),
             sea_query::Alias::new("branch_slug"),
         )
-        .columns(
-            [
-                Memberships::JoinedOn,
-                Memberships::PaidUntil,
-                Memberships::LeftOn,
-                Memberships::LeftReason,
-                Memberships::Suspended,
-            ]
-            .map(|c| (Memberships::Table, c)),
-        )
+        .columns(STANDING_COLUMNS.map(|c| (Memberships::Table, c)))
         .from(Memberships::Table)
         .left_join(
             Units::Table,
@@ -694,14 +694,10 @@ pub async fn standings(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let left = r
-                .left_reason
-                .as_deref()
-                .and_then(LeftReason::parse)
-                .zip(r.left_on);
+            let left = (r.left_reason.as_deref(), r.left_on);
             (
                 r.branch_slug,
-                rules.status(r.joined_on, r.paid_until, left, r.suspended, on),
+                rules.status_recorded(r.joined_on, r.paid_until, left, r.suspended, on),
             )
         })
         .collect())

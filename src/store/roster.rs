@@ -8,6 +8,7 @@ use sea_query::{
     Alias, Cond, Condition, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
 };
 
+use super::members::STANDING_COLUMNS;
 use super::schema::{
     AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, MailSuppressions,
     MembershipEvents, Memberships, Payments, People, PersonTags, Units, Users,
@@ -48,12 +49,13 @@ pub struct Listed {
 
 impl Listed {
     pub fn status(&self, rules: &StatusRules, on: NaiveDate) -> Status {
-        let left = self
-            .left_reason
-            .as_deref()
-            .and_then(LeftReason::parse)
-            .zip(self.left_on);
-        rules.status(self.joined_on, self.paid_until, left, self.suspended, on)
+        rules.status_recorded(
+            self.joined_on,
+            self.paid_until,
+            (self.left_reason.as_deref(), self.left_on),
+            self.suspended,
+            on,
+        )
     }
 
     fn cursor(&self, sort: Sort) -> Cursor {
@@ -348,16 +350,7 @@ fn listed_columns(mut q: SelectStatement) -> SelectStatement {
             Expr::col((Units::Table, Units::Name)),
             Alias::new("branch_name"),
         )
-        .columns(
-            [
-                Memberships::JoinedOn,
-                Memberships::PaidUntil,
-                Memberships::LeftOn,
-                Memberships::LeftReason,
-                Memberships::Suspended,
-            ]
-            .map(|c| (Memberships::Table, c)),
-        );
+        .columns(STANDING_COLUMNS.map(|c| (Memberships::Table, c)));
     q
 }
 

@@ -464,7 +464,7 @@ async fn a_notice_goes_to_everyone_entitled_and_drafts_are_checked(t: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = app.get(&email, Some(&m)).await;
     assert!(page.body.contains("<strong>cancelled</strong>"));
-    // Someone else's local party's email is not found.
+    // A caller sees no emails: the page is not found for them, as an id out of scope is.
     let r = app.get(&email, Some(&app.sign_in(CALLER).await)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
