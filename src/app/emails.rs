@@ -861,15 +861,24 @@ pub async fn deliver(
     let mut tx = db.begin().await?;
     emails::mark_interrupted(&mut tx, now, Duration::minutes(STALE_MINUTES)).await?;
     emails::start_due(&mut tx, now).await?;
-    let key = emails::server_key(&mut tx, UNSUBSCRIBE_KEY).await?;
+    // An email whose audience was all skipped, or whose last group went in an earlier
+    // round, is sent now.
+    emails::finish_sent(&mut tx).await?;
+    let mut claims = 0;
     for (lp, per_minute) in emails::sending_parties(&mut tx).await? {
         let rate = per_minute.map_or(DEFAULT_PER_MINUTE, i64::from);
         let used = emails::sent_since(&mut tx, lp, now - Duration::minutes(1)).await?;
         let room = u64::try_from(rate - used).unwrap_or(0).min(ROUND_MAX);
         if room > 0 {
-            emails::claim(&mut tx, lp, &claim, now, room).await?;
+            claims += emails::claim(&mut tx, lp, &claim, now, room).await?;
         }
     }
+    if claims == 0 {
+        // Nothing to send: the round ends without reading anything more.
+        tx.commit().await?;
+        return Ok(Round::default());
+    }
+    let key = emails::server_key(&mut tx, UNSUBSCRIBE_KEY).await?;
     tx.commit().await?;
 
     let mut tx = db.begin_read().await?;
