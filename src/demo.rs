@@ -416,7 +416,8 @@ async fn add_members(
         list.into_iter().map(|u| (u.slug, u.id)).collect()
     };
     let batch = people(rules, rng, branches, number_base, count, today);
-    members::insert(tx, local_party_id, &branch_ids, &batch, source, &|_| {}).await
+    members::insert(tx, local_party_id, &branch_ids, &batch, source, &|_| {}).await?;
+    Ok(())
 }
 
 /// `count` synthetic people spread over `branches` (slug, wards), numbered from

@@ -393,7 +393,7 @@ async fn a_later_file_renews_rejoins_moves_and_resigns(t: TestDb) {
     assert!(
         kinds
             .iter()
-            .any(|k| k.contains(&EventKind::Renewed) && k.contains(&EventKind::ChangedBranch)),
+            .any(|k| k.contains(&EventKind::Renewed) && k.contains(&EventKind::Moved)),
         "{kinds:?}"
     );
     drop(tx);

@@ -15,6 +15,7 @@ pub mod emails;
 pub mod export;
 pub mod members;
 pub mod officers;
+pub mod people;
 pub mod report;
 pub mod segments;
 pub mod tasks;
@@ -89,6 +90,9 @@ pub enum AppError {
     /// The input was checked and found wrong, field by field.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldProblem>),
+    /// A new person looks like someone already recorded; nothing was saved.
+    #[error("this looks like {} already recorded", if .0.len() == 1 { "someone" } else { "people" })]
+    Duplicate(Vec<people::Likely>),
 }
 
 impl AppError {

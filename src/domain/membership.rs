@@ -255,7 +255,7 @@ impl History {
                 EventKind::TransferredOut => h.close(e.on, Ending::TransferredOut),
                 EventKind::Suspended => h.suspended = open,
                 EventKind::Reinstated => h.suspended = false,
-                EventKind::EnteredArrears | EventKind::ChangedBranch | EventKind::ChangedRate => {}
+                EventKind::EnteredArrears | EventKind::Moved | EventKind::RateChanged => {}
             }
         }
         h.close_if_lapsed(rules, on);

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod calls;
 pub mod cells;
 pub mod dates;
+pub mod duplicates;
 pub mod emails;
 pub mod fields;
 pub mod filter;

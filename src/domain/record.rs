@@ -147,11 +147,11 @@ pub fn membership_changes(
             old.branch.as_deref().unwrap_or("none"),
             new.branch.as_deref().unwrap_or("none")
         );
-        events.push(Event::new(EventKind::ChangedBranch, today, None).with_detail(detail));
+        events.push(Event::new(EventKind::Moved, today, None).with_detail(detail));
     }
     if new.rate != old.rate {
         events.push(
-            Event::new(EventKind::ChangedRate, today, None)
+            Event::new(EventKind::RateChanged, today, None)
                 .with_detail(format!("rate {} to {}", old.rate, new.rate)),
         );
     }
@@ -309,7 +309,7 @@ mod tests {
         let events = membership_changes(&R, &membership(), &new, d(2024, 6, 2)).expect("moves");
         assert_eq!(
             events.iter().map(|e| e.kind).collect::<Vec<_>>(),
-            vec![EventKind::ChangedBranch, EventKind::ChangedRate]
+            vec![EventKind::Moved, EventKind::RateChanged]
         );
         assert_eq!(
             events[0].detail.as_deref(),

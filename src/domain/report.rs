@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(sections(&R, &out, period()), [Section::TransferredOut]);
         let came = [ev(TransferredIn, d(2025, 3, 2), Some(d(2025, 12, 31)))];
         assert_eq!(sections(&R, &came, period()), [Section::TransferredIn]);
-        let moved = [base, ev(ChangedBranch, d(2025, 3, 2), None)];
+        let moved = [base, ev(Moved, d(2025, 3, 2), None)];
         assert!(
             sections(&R, &moved, period()).is_empty(),
             "a branch move is not a section"

@@ -173,8 +173,6 @@ impl Rules {
             .or_else(|| rows().max_by_key(|r| r.from))
     }
 
-    /// A rate's name as people read it ("Reduced rate"), or its code if the rules no
-    /// longer have it.
     /// A right by its name in the rules file.
     pub fn right(&self, name: &str) -> Result<&crate::domain::rights::RightRule, String> {
         self.rights
@@ -193,6 +191,8 @@ impl Rules {
             })
     }
 
+    /// A rate's name as people read it ("Reduced rate"), or its code if the rules no
+    /// longer have it.
     pub fn rate_name(&self, code: &str) -> String {
         self.rates
             .iter()

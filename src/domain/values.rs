@@ -109,8 +109,8 @@ vocabulary!(
         Suspended => "suspended",
         Reinstated => "reinstated",
         Expelled => "expelled",
-        ChangedBranch => "changed_branch",
-        ChangedRate => "changed_rate",
+        Moved => "moved" | "changed_branch",
+        RateChanged => "rate_changed" | "changed_rate",
     }
 );
 
@@ -182,8 +182,8 @@ impl EventKind {
             EventKind::Suspended => "Suspended",
             EventKind::Reinstated => "Reinstated",
             EventKind::Expelled => "Expelled",
-            EventKind::ChangedBranch => "Changed branch",
-            EventKind::ChangedRate => "Changed rate",
+            EventKind::Moved => "Moved branch",
+            EventKind::RateChanged => "Rate changed",
         }
     }
 }

@@ -121,7 +121,7 @@ impl fmt::Display for Summary {
 }
 
 /// Told how far the import has got, for a progress bar.
-pub trait Progress {
+pub trait Progress: Sync {
     fn start(&self, total: usize);
     fn advance(&self, done: usize);
     fn finish(&self);
@@ -498,6 +498,21 @@ fn overlay_membership(
         paid_until: pick(has(Field::PaidUntil), &new.paid_until, &old.paid_until),
         left: pick(has(Field::LeftOn), &new.left, &old.left),
     }
+}
+
+/// One person as a form or the API describes them (text by field, absent fields blank),
+/// checked by exactly the rules a file's row is: problems name the field.
+pub fn check_person(
+    ctx: &Context,
+    values: &[(Field, &str)],
+) -> Result<(PersonDetails, MembershipDetails), Vec<Problem>> {
+    let slots: [Option<usize>; Field::COUNT] = std::array::from_fn(Some);
+    let mut cells = [""; Field::COUNT];
+    for (field, value) in values {
+        cells[*field as usize] = value;
+    }
+    let record = csv::StringRecord::from(cells.to_vec());
+    check_row(ctx, &slots, 0, &record, Field::COUNT).map(|c| (c.person, c.membership))
 }
 
 /// Checks every row, in file order. Rows are independent, so the work is shared among the

@@ -42,7 +42,7 @@ pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
                          FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
                          AND tbl_name = ?1 ORDER BY name",
                     )
-                    .bind(table)
+                    .bind(table.clone())
                     .fetch_all(&mut **t)
                     .await?,
                 );
@@ -50,7 +50,8 @@ pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
             pairs
         }
         Conn::Postgres(t) => {
-            sqlx::raw_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
+                .persistent(false)
                 .execute(&mut **t)
                 .await?;
             // Indexes come first, so each foreign key is checked with them already built.
@@ -72,7 +73,7 @@ pub async fn set_aside(tx: &mut Tx, tables: &[DynIden]) -> Result<SetAside> {
                      AND r.relname = ANY($1) \
                  ) s ORDER BY step, drop_sql",
             )
-            .bind(&tables)
+            .bind(tables.clone())
             .fetch_all(&mut **t)
             .await?
         }

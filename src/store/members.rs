@@ -372,16 +372,17 @@ fn consent_list(c: &Consents) -> [Option<bool>; 4] {
     [c.email, c.phone, c.sms, c.post]
 }
 
-/// Stores new people with their memberships, history, tags and payments. `branches` maps
-/// branch slugs to ids; `progress` is told roughly how many members are stored so far.
+/// Stores new people with their memberships, history, tags and payments, and returns
+/// the people's public ids in order. `branches` maps branch slugs to ids; `progress` is
+/// told roughly how many members are stored so far.
 pub async fn insert(
     tx: &mut Tx,
     local_party_id: i64,
     branches: &HashMap<String, i64>,
     members: &[NewMember],
     source: &ConsentSource,
-    progress: &dyn Fn(usize),
-) -> Result<()> {
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<String>> {
     let now = source.at;
     let bulk = if bulk::worth_it(members.len(), count(tx, None).await?) {
         Some(bulk::set_aside(tx, &bulk_tables()).await?)
@@ -481,7 +482,7 @@ pub async fn insert(
         bulk::restore(tx, aside).await?;
         tracing::debug!("indexes and references restored");
     }
-    Ok(())
+    Ok(person_public)
 }
 
 /// The tables `insert` writes, whose indexes a bulk load sets aside.
@@ -660,6 +661,76 @@ pub async fn update_membership(
     )
     .await?;
     Ok(())
+}
+
+/// Moves a membership to another branch and rate (its history is written separately).
+pub async fn set_place(
+    tx: &mut Tx,
+    membership_id: i64,
+    branch_id: Option<i64>,
+    rate: &str,
+) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Memberships::Table)
+            .value(Memberships::BranchId, branch_id)
+            .value(Memberships::Rate, rate)
+            .value(Memberships::UpdatedAt, Utc::now())
+            .and_where(Expr::col(Memberships::Id).eq(membership_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a membership number is already used in the local party.
+pub async fn number_taken(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    number: &str,
+) -> Result<bool> {
+    let found: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(Memberships::Id)
+                .from(Memberships::Table)
+                .and_where(Expr::col(Memberships::LocalPartyId).eq(local_party_id))
+                .and_where(Expr::col(Memberships::MembershipNumber).eq(number))
+                .limit(1)
+                .to_owned(),
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The prefix of the numbers a local party gives people added by hand, who have no
+/// number from the national membership system yet.
+pub const LOCAL_PREFIX: &str = "R";
+const LOCAL_DIGITS: usize = 7;
+
+/// The next free number in the local party's own series: R0000001, R0000002, …
+pub async fn next_local_number(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<String> {
+    let pattern = format!("{LOCAL_PREFIX}{}", "_".repeat(LOCAL_DIGITS));
+    let rows: Vec<(String,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(Memberships::MembershipNumber)
+                .from(Memberships::Table)
+                .and_where(Expr::col(Memberships::LocalPartyId).eq(local_party_id))
+                .and_where(Expr::col(Memberships::MembershipNumber).like(pattern))
+                .to_owned(),
+        )
+        .await?;
+    let last = rows
+        .iter()
+        .filter_map(|(n,)| n.get(LOCAL_PREFIX.len()..)?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    Ok(format!(
+        "{LOCAL_PREFIX}{:0width$}",
+        last + 1,
+        width = LOCAL_DIGITS
+    ))
 }
 
 /// How many people a local party has, for "is this database already populated?".

@@ -119,6 +119,11 @@ const MIGRATIONS: &[Migration] = &[
         task_closing_note,
     ),
     (11, "emails to members", emails),
+    (
+        12,
+        "history names a move as moved and rate_changed",
+        event_names,
+    ),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1183,4 +1188,15 @@ fn emails() -> Vec<Step> {
         )),
     ]);
     steps
+}
+
+/// A branch move and a change of rate were stored as `changed_branch` and `changed_rate`;
+/// the history now says `moved` and `rate_changed`, the names the interface documents.
+fn event_names() -> Vec<Step> {
+    vec![
+        Step::Fill("UPDATE membership_events SET kind = 'moved' WHERE kind = 'changed_branch'"),
+        Step::Fill(
+            "UPDATE membership_events SET kind = 'rate_changed' WHERE kind = 'changed_rate'",
+        ),
+    ]
 }

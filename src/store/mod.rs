@@ -326,14 +326,23 @@ impl Tx<Write> {
         })
     }
 
-    /// Runs schema statements (DDL), already rendered for this backend by the caller.
+    /// Runs one schema statement (DDL), already rendered for this backend by the caller,
+    /// never with user data in it. Sent as an
+    /// unnamed statement: `raw_sql`'s future cannot be proven `Send` by rustc, and a web
+    /// handler may reach a bulk load, which drops and rebuilds indexes through here.
     async fn execute_raw(&mut self, sql: &str) -> Result<()> {
         match &mut self.conn {
             Conn::Sqlite(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+                sqlx::query(sql)
+                    .persistent(false)
+                    .execute(&mut **tx)
+                    .await?;
             }
             Conn::Postgres(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+                sqlx::query(sql)
+                    .persistent(false)
+                    .execute(&mut **tx)
+                    .await?;
             }
         }
         Ok(())

@@ -500,6 +500,19 @@ pub async fn bounced(tx: &mut Tx<impl Mode>, q: &ListQuery<'_>) -> Result<Vec<Li
     tx.fetch_all(&s).await
 }
 
+/// Everyone in scope, by name: what likely duplicates are looked for among.
+pub async fn everyone(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+) -> Result<Vec<Listed>> {
+    let mut s = select_listed(grants, user_id);
+    s.order_by_expr(p(People::LastName), Order::Asc)
+        .order_by_expr(p(People::FirstName), Order::Asc)
+        .order_by_expr(p(People::Id), Order::Asc);
+    tx.fetch_all(&s).await
+}
+
 /// Which of these people (internal ids) are in scope.
 pub async fn visible_people(
     tx: &mut Tx<impl Mode>,

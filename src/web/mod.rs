@@ -99,7 +99,9 @@ impl From<crate::app::AppError> for WebError {
             AppError::Forbidden => WebError::Forbidden,
             // A form handler shows these beside its fields; one that reaches here is a
             // request no form of Rosette's makes.
-            invalid @ AppError::Invalid(_) => WebError::BadRequest(invalid.to_string()),
+            shown @ (AppError::Invalid(_) | AppError::Duplicate(_)) => {
+                WebError::BadRequest(shown.to_string())
+            }
         }
     }
 }
@@ -191,6 +193,14 @@ pub fn router(state: AppState) -> Router {
         .route("/reset/{token}", get(auth::reset_page).post(auth::reset))
         .route("/members", get(pages::members::list::member_list))
         .route("/members/export", get(pages::members::list::export))
+        .route(
+            "/members/new",
+            get(pages::members::add::add_page).post(pages::members::add::add),
+        )
+        .route(
+            "/members/{id}/move",
+            get(pages::members::forms::move_page).post(pages::members::forms::move_member),
+        )
         .route("/members/{id}", get(pages::members::record::member_page))
         .route(
             "/members/{id}/edit",

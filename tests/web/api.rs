@@ -64,6 +64,8 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
         "GET /api/v1/units".to_string(),
         format!("PATCH /api/v1/members/{member}"),
         format!("POST /api/v1/members/{member}/payments"),
+        "POST /api/v1/members".to_string(),
+        format!("POST /api/v1/members/{member}/move"),
         "POST /api/v1/segments".to_string(),
     ];
     expected.sort();

@@ -13,5 +13,6 @@ mod emails;
 mod input;
 mod layers;
 mod members;
+mod people;
 mod reports;
 mod sign_in;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{ApiError, ApiResult, ErrorBody, MemberListParams, Page, Paging, body, pairs_of};
 use crate::app::audit::Unaudited;
+use crate::app::people::{self, MoveInput, NewPerson};
 use crate::app::{Principal, audit, members};
 use crate::domain::fields::consent_field;
 use crate::domain::filter::MemberFilter;
@@ -411,4 +412,162 @@ pub async fn add_payment(
             member: Member::of(&updated, &state, &who),
         }),
     ))
+}
+
+/// A person to add, checked exactly as a row of `rosette import members` is. Every field
+/// is text as an import file has it; only the names are required (and a rate for a
+/// member). Any other field is refused (400).
+#[derive(Deserialize, Serialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    /// Left out, the local party's own next number (R0000001, …) is given.
+    #[schema(max_length = 32)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    membership_number: Option<String>,
+    first_name: String,
+    last_name: String,
+    /// member (the default), registered_supporter, affiliated_supporter, supporter or
+    /// contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mobile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address_line1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address_line2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    town: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postcode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ward: Option<String>,
+    /// A branch's slug or name; the ward's branch when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
+    /// A rate code (standard, reduced, …): required for a member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate: Option<String>,
+    /// Today when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    joined_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paid_until: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_on: Option<String>,
+    /// resigned, deceased or expelled, with left_on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_reason: Option<String>,
+    /// woman, man, non_binary or the person's own words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_of_birth: Option<String>,
+    /// The organisation an affiliated supporter comes through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affiliate: Option<String>,
+    /// yes, no or blank (never asked), as in an import file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_consent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_consent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms_consent: Option<String>,
+    /// Separated by semicolons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<String>,
+    /// Add them even though they look like someone already recorded (409 otherwise).
+    #[serde(default, skip_serializing)]
+    allow_duplicate: bool,
+}
+
+/// Adds a person: 201 with the person, 422 naming each field that is wrong, or 409 with
+/// the people they look like (same email; same name and postcode; same phone and
+/// surname) unless `allow_duplicate` is true. Nothing is saved unless 201.
+#[utoipa::path(
+    post,
+    path = "/members",
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added", body = Member),
+        (status = 400, description = "The body is not a JSON object of these fields", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown", body = ErrorBody),
+        (status = 403, description = "You may not add people", body = ErrorBody),
+        (status = 409, description = "They look like someone already recorded", body = ErrorBody),
+        (status = 422, description = "A field is not valid; nothing was saved", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    who: ApiUser,
+    new: Result<Json<NewMember>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Member>)> {
+    let new = body(new)?;
+    let fields = serde_json::to_value(&new).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let pairs = fields
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)));
+    let mut input = NewPerson::from_pairs(pairs).map_err(ApiError::Invalid)?;
+    input.allow_duplicate = new.allow_duplicate;
+    let mut tx = state.db.begin().await?;
+    let added = people::add(&mut tx, &who, &state.rules, (state.today)(), input).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(Member::of(&added, &state, &who))))
+}
+
+/// A move to another branch or rate. Any other field is refused (400).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Move {
+    /// The branch's slug; null or left out for none.
+    #[serde(default)]
+    branch: Option<String>,
+    /// The rate code; a member needs one.
+    #[serde(default)]
+    rate: Option<String>,
+    /// When it took effect (YYYY-MM-DD or DD/MM/YYYY); today if left out.
+    #[serde(default)]
+    on: Option<String>,
+}
+
+/// Moves a member to another branch or rate, recorded in their history (`moved`,
+/// `rate_changed`) on the day given.
+#[utoipa::path(
+    post,
+    path = "/members/{id}/move",
+    params(("id" = String, Path, description = "The person's public id")),
+    request_body = Move,
+    responses(
+        (status = 200, description = "The person as they stand after it", body = Member),
+        (status = 400, description = "The body is not a JSON object of these fields", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown", body = ErrorBody),
+        (status = 403, description = "Seen, but not yours to change", body = ErrorBody),
+        (status = 404, description = "No such person in your scope", body = ErrorBody),
+        (status = 422, description = "A field is not valid; nothing was saved", body = ErrorBody),
+    )
+)]
+pub async fn move_member(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(id): Path<String>,
+    asked: Result<Json<Move>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Member>> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &who, &id).await?;
+    let asked = body(asked)?;
+    let input = MoveInput {
+        branch: asked.branch.unwrap_or_default(),
+        rate: asked.rate.unwrap_or_default(),
+        on: asked.on.unwrap_or_default(),
+    };
+    let moved =
+        people::move_member(&mut tx, &who, &state.rules, (state.today)(), &l, &input).await?;
+    tx.commit().await?;
+    Ok(Json(Member::of(&moved, &state, &who)))
 }

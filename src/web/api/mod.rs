@@ -61,7 +61,8 @@ impl Modify for Bearer {
 /// The API's routes and the document that describes them, built from one list.
 fn parts() -> (Router<AppState>, Document) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(members::list))
+        .routes(routes!(members::list, members::create))
+        .routes(routes!(members::move_member))
         .routes(routes!(members::get, members::update))
         .routes(routes!(members::payments, members::add_payment))
         .routes(routes!(units::list))
@@ -109,6 +110,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("invalid")]
     Invalid(Vec<FieldProblem>),
+    #[error("duplicate")]
+    Duplicate(Vec<crate::app::people::Likely>),
     #[error(transparent)]
     Web(#[from] WebError),
 }
@@ -123,6 +126,7 @@ impl From<crate::app::AppError> for ApiError {
     fn from(e: crate::app::AppError) -> Self {
         match e {
             crate::app::AppError::Invalid(problems) => ApiError::Invalid(problems),
+            crate::app::AppError::Duplicate(likely) => ApiError::Duplicate(likely),
             other => ApiError::Web(other.into()),
         }
     }
@@ -131,13 +135,27 @@ impl From<crate::app::AppError> for ApiError {
 /// Every error the API answers with.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `not_found`, `forbidden`, `bad_request`, `unauthorized`, `invalid` or `internal`.
+    /// `not_found`, `forbidden`, `bad_request`, `unauthorized`, `invalid`, `duplicate` or `internal`.
     error: &'static str,
     /// What went wrong, for a person to read.
     message: String,
     /// With `invalid`: each field that was wrong and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<Problem>,
+    /// With `duplicate`: who the new person looks like.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    duplicates: Vec<Duplicate>,
+}
+
+/// Someone already recorded whom a new person looks like. Id, number and name are null
+/// when they are outside your scope.
+#[derive(Serialize, ToSchema)]
+pub struct Duplicate {
+    id: Option<String>,
+    membership_number: Option<String>,
+    name: Option<String>,
+    /// same_email, same_name_and_postcode or same_phone_and_surname.
+    why: Vec<&'static str>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -152,6 +170,7 @@ impl ErrorBody {
             error,
             message: message.into(),
             problems: Vec::new(),
+            duplicates: Vec::new(),
         }
     }
 }
@@ -180,6 +199,27 @@ impl IntoResponse for ApiError {
                         .map(|p| Problem {
                             field: p.field,
                             message: p.message,
+                        })
+                        .collect(),
+                    duplicates: Vec::new(),
+                },
+            ),
+            ApiError::Duplicate(likely) => (
+                StatusCode::CONFLICT,
+                ErrorBody {
+                    error: "duplicate",
+                    message: "this looks like someone already recorded; nothing was saved. Send allow_duplicate: true if it is someone else".into(),
+                    problems: Vec::new(),
+                    duplicates: likely
+                        .into_iter()
+                        .map(|l| {
+                            let (id, name) = l.seen.unzip();
+                            Duplicate {
+                                id,
+                                name,
+                                membership_number: l.membership_number,
+                                why: l.why.iter().map(|w| w.code()).collect(),
+                            }
                         })
                         .collect(),
                 },

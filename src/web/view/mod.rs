@@ -72,6 +72,25 @@ pub struct Choice {
 }
 
 impl Choice {
+    /// Options from (value, label) pairs with `current` picked, after a blank option
+    /// labelled `blank` when one is given.
+    pub fn among(
+        pairs: impl IntoIterator<Item = (String, String)>,
+        current: &str,
+        blank: Option<&str>,
+    ) -> Vec<Choice> {
+        blank
+            .map(|label| (String::new(), label.to_string()))
+            .into_iter()
+            .chain(pairs)
+            .map(|(value, label)| Choice {
+                picked: value == current,
+                value,
+                label,
+            })
+            .collect()
+    }
+
     /// Options of a select, none picked, from (value, label) pairs.
     pub fn options<V: Into<String>, L: Into<String>>(
         pairs: impl IntoIterator<Item = (V, L)>,

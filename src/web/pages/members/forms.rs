@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::app::people::{self, MoveInput};
 use crate::app::{AppError, audit as app_audit, members};
 use crate::domain::Kind;
 use crate::domain::fields::consent_field;
@@ -271,6 +272,89 @@ pub async fn leaving(
                 form: form.leaving,
                 problems: Problems(problems),
             };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member_move.html")]
+struct MovePage {
+    nav: Nav,
+    id: String,
+    name: String,
+    now: String,
+    branches: Vec<Choice>,
+    rates: Vec<Choice>,
+    on: String,
+    problems: Problems,
+}
+
+async fn move_page_for(
+    state: &AppState,
+    officer: &Officer,
+    l: &Listed,
+    form: MoveInput,
+    problems: Problems,
+) -> Result<MovePage, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    let places = people::places(&mut tx, officer, &state.rules, Some(l.local_party_id)).await?;
+    tx.commit().await?;
+    Ok(MovePage {
+        nav: officer.nav(),
+        id: l.public_id.clone(),
+        name: format!("{} {}", l.first_name, l.last_name),
+        now: format!(
+            "{}, {}",
+            l.branch_name.as_deref().unwrap_or("no branch"),
+            if l.rate.is_empty() {
+                "no rate".to_string()
+            } else {
+                state.rules.rate_name(&l.rate)
+            }
+        ),
+        branches: Choice::among(places.branches, &form.branch, Some("No branch")),
+        rates: Choice::among(places.rates, &form.rate, Some("No rate")),
+        on: form.on,
+        problems,
+    })
+}
+
+pub async fn move_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    app_audit::about(&mut tx, &officer, &l, "member.view", "move form").await?;
+    tx.commit().await?;
+    let form = MoveInput {
+        branch: l.branch_slug.clone().unwrap_or_default(),
+        rate: l.rate.clone(),
+        on: String::new(),
+    };
+    let page = move_page_for(&state, &officer, &l, form, Problems::default()).await?;
+    Ok(Html(page.render()?))
+}
+
+pub async fn move_member(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<MoveInput>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let today = (state.today)();
+    match people::move_member(&mut tx, &officer, &state.rules, today, &l, &form).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/members/{id}?saved=moved")).into_response())
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let page = move_page_for(&state, &officer, &l, form, Problems(problems)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
         Err(e) => Err(e.into()),

@@ -44,6 +44,7 @@ struct MemberList {
     tags: String,
     query: String,
     can_export: bool,
+    can_add: bool,
     filtered: bool,
 }
 
@@ -230,6 +231,7 @@ pub async fn member_list(
         .collect(),
         tags: filter.tags.join(", "),
         can_export: !officer.scope.export.is_empty(),
+        can_add: !officer.scope.write.is_empty(),
         filtered: !filter.is_empty(),
         query,
         problems,

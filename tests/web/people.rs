@@ -1,0 +1,306 @@
+//! People added and moved by hand, through pages and the API, within scope.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+/// The demo's geographic branches, by slug.
+async fn branches(app: &App, token: &str) -> Vec<String> {
+    app.api("GET", "/api/v1/units", Some(token), None)
+        .await
+        .json()["items"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .filter(|u| u["kind"] == "branch" && !u["name"].as_str().unwrap_or("").contains("Women"))
+        .map(|u| u["slug"].as_str().expect("slug").to_string())
+        .collect()
+}
+
+fn problem_fields(reply: &Value) -> Vec<String> {
+    reply["problems"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| p["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn people_are_added_by_hand_with_the_imports_checks(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let all = branches(&app, &token).await;
+    let post = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.api("POST", "/api/v1/members", Some(token), Some(body))
+                .await
+        }
+    };
+
+    // Every field that is wrong is named, and nothing is saved.
+    let before = app.all(&token, "").await.len();
+    let r = post(json!({
+        "first_name": "Ada", "last_name": " ", "email": "not an address",
+        "joined_on": "2099-01-01", "branch": "atlantis"
+    }))
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields = problem_fields(&r.json());
+    for f in ["last_name", "email", "joined_on", "branch", "rate"] {
+        assert!(fields.contains(&f.to_string()), "{f} in {fields:?}");
+    }
+    let r = post(json!({"first_name": "Ada", "last_name": "Quist", "colour": "blue"})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "an unknown field: {}",
+        r.body
+    );
+    assert_eq!(app.all(&token, "").await.len(), before, "nothing saved");
+
+    // A member with the fields a volunteer has to hand: a local number, joined today.
+    let r = post(json!({
+        "first_name": "Ada", "last_name": "Quist", "email": "Ada.Quist@Example.org",
+        "rate": "standard", "branch": all[0], "email_consent": "yes", "gender": "woman"
+    }))
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ada = r.json();
+    assert_eq!(ada["membership_number"], "R0000001");
+    assert_eq!(ada["email"], "Ada.Quist@example.org");
+    assert_eq!(ada["joined_on"], today().to_string());
+    assert_eq!(ada["branch"]["slug"], all[0].as_str());
+    let ada_id = ada["id"].as_str().expect("id").to_string();
+
+    // The same address again is probably the same person: shown, not saved.
+    let twin = json!({
+        "first_name": "Adaline", "last_name": "Quist", "email": "ada.quist@example.org",
+        "kind": "supporter"
+    });
+    let r = post(twin.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let dup = r.json();
+    assert_eq!(dup["error"], "duplicate");
+    assert_eq!(dup["duplicates"][0]["id"], ada_id.as_str());
+    assert_eq!(dup["duplicates"][0]["why"][0], "same_email");
+    let mut anyway = twin.clone();
+    anyway["allow_duplicate"] = json!(true);
+    let r = post(anyway).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["membership_number"], "R0000002");
+    assert_eq!(r.json()["kind"], "supporter");
+    // A number already in use is refused against its field.
+    let r = post(json!({
+        "first_name": "Bo", "last_name": "Ng", "membership_number": "R0000001", "kind": "contact"
+    }))
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(problem_fields(&r.json()), vec!["membership_number"]);
+
+    // Within scope only: a Branch Secretary adds to their own branch, the Women's Officer
+    // adds women, a caller adds nobody. A refusal saves nothing.
+    let b = app.token(BRANCH).await;
+    let own = app.all(&b, "").await[0]["branch"]["slug"]
+        .as_str()
+        .expect("branch")
+        .to_string();
+    let other = all.iter().find(|s| **s != own).expect("another branch");
+    let mine = app.all(&b, "").await.len();
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/members",
+            Some(&b),
+            Some(
+                json!({"first_name": "Cy", "last_name": "Dove", "rate": "youth", "branch": other}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(problem_fields(&r.json()), vec!["branch"]);
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/members",
+            Some(&b),
+            Some(json!({"first_name": "Cy", "last_name": "Dove", "rate": "youth", "branch": own})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(app.all(&b, "").await.len(), mine + 1);
+    let w = app.token(WOMEN).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/members",
+            Some(&w),
+            Some(json!({"first_name": "Ed", "last_name": "Fry", "rate": "standard", "gender": "man"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(problem_fields(&r.json()), vec!["gender"]);
+    let c = app.token(CALLER).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/members",
+            Some(&c),
+            Some(json!({"first_name": "Ed", "last_name": "Fry", "kind": "contact"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(app.all(&token, "").await.len(), before + 3);
+
+    // The page: a form reached from the member list, messages beside the fields, the
+    // duplicate warning with a way through, and the new person's page after.
+    let s = app.sign_in(SECRETARY).await;
+    let list = app.get("/members", Some(&s)).await;
+    assert!(list.body.contains("href=\"/members/new\""));
+    let form = app.get("/members/new", Some(&s)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(&format!("value=\"{}\"", all[0])));
+    let r = app
+        .post(
+            "/members/new",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("first_name", "Gil"),
+                ("last_name", ""),
+                ("rate", "standard"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"e-last_name\""), "{}", r.body);
+    assert!(r.body.contains("value=\"Gil\""), "what was typed is kept");
+    let gil = [
+        ("csrf", s.csrf.as_str()),
+        ("kind", "member"),
+        ("first_name", "Gil"),
+        ("last_name", "Quist"),
+        ("mobile", "07700 900999"),
+        ("rate", "standard"),
+        ("joined_on", "01/11/2026"),
+    ];
+    let r = app.post("/members/new", Some(&s), &gil).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&r.location, Some(&s)).await;
+    assert!(page.body.contains("Gil Quist"));
+    let mut again = gil.to_vec();
+    again.retain(|(k, _)| *k != "first_name");
+    again.push(("first_name", "Gilbert"));
+    let r = app.post("/members/new", Some(&s), &again).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("same phone number and surname"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("name=\"allow_duplicate\""));
+    again.push(("allow_duplicate", "yes"));
+    let r = app.post("/members/new", Some(&s), &again).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let audit = app.get("/audit", Some(&s)).await;
+    assert!(audit.body.contains("added by hand"), "audited");
+}
+
+async fn a_member_moves_branch_and_rate_with_the_dates_in_their_history(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let all = branches(&app, &token).await;
+    let someone = app
+        .all(&token, "status=current&kind=member")
+        .await
+        .into_iter()
+        .find(|m| m["rate"] == "standard" && m["branch"]["slug"] != all[1].as_str())
+        .expect("a current member");
+    let id = someone["id"].as_str().expect("id").to_string();
+    let url = format!("/api/v1/members/{id}/move");
+    let mv = |body: Value| {
+        let (app, token, url) = (&app, &token, &url);
+        async move { app.api("POST", url, Some(token), Some(body)).await }
+    };
+
+    let r = mv(json!({"branch": someone["branch"]["slug"], "rate": "standard"})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no change: {}",
+        r.body
+    );
+    let r = mv(json!({"branch": "atlantis", "rate": "gold", "on": "2099-01-01"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = problem_fields(&r.json());
+    assert_eq!(fields, vec!["branch", "rate", "on"]);
+
+    let r = mv(json!({"branch": all[1], "rate": "reduced", "on": "2026-10-01"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let moved = r.json();
+    assert_eq!(moved["branch"]["slug"], all[1].as_str());
+    assert_eq!(moved["rate"], "reduced");
+    let s = app.sign_in(SECRETARY).await;
+    let page = app.get(&format!("/members/{id}"), Some(&s)).await;
+    assert!(page.body.contains("Moved branch"), "{}", page.body);
+    assert!(page.body.contains("Rate changed"));
+    assert!(
+        page.body.contains("1 Oct 2026"),
+        "the move is dated as asked"
+    );
+
+    // A Branch Secretary may not move their member out of their reach.
+    let b = app.token(BRANCH).await;
+    let theirs = &app.all(&b, "kind=member").await[0];
+    let own = theirs["branch"]["slug"].as_str().expect("branch");
+    let other = all.iter().find(|s| *s != own).expect("another branch");
+    let r = app
+        .api(
+            "POST",
+            &format!(
+                "/api/v1/members/{}/move",
+                theirs["id"].as_str().expect("id")
+            ),
+            Some(&b),
+            Some(json!({"branch": other, "rate": theirs["rate"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let still = app.all(&b, "kind=member").await;
+    assert!(
+        still.iter().any(|m| m["id"] == theirs["id"]),
+        "nothing moved"
+    );
+
+    // The page.
+    let form = app.get(&format!("/members/{id}/move"), Some(&s)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let r = app
+        .post(
+            &format!("/members/{id}/move"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("branch", &all[0]),
+                ("rate", "reduced"),
+                ("on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let back = app
+        .api("GET", &format!("/api/v1/members/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(back["branch"]["slug"], all[0].as_str());
+}
+
+crate::both!(
+    people_are_added_by_hand_with_the_imports_checks,
+    a_member_moves_branch_and_rate_with_the_dates_in_their_history,
+);
