@@ -73,6 +73,8 @@ async fn rosette_import(db: &Db, rules: &Rules, path: &Path) -> anyhow::Result<f
         dry_run: false,
         skip_invalid: false,
         maps: vec![],
+        value_maps: vec![],
+        date_order: None,
         today: today(),
         actor: "bench".into(),
     };

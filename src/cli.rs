@@ -174,6 +174,14 @@ pub struct ImportMembers {
     /// Read a column as a field: --map "Member Ref=membership_number" (repeatable).
     #[arg(long = "map", value_name = "HEADER=FIELD")]
     pub maps: Vec<String>,
+    /// Read another system's value as Rosette's: --map-value "rate:General=standard",
+    /// --map-value "status:Cancelled=resigned" (repeatable; any case).
+    #[arg(long = "map-value", value_name = "FIELD:VALUE=CODE")]
+    pub value_maps: Vec<String>,
+    /// How dates written with slashes are read: dmy (29/02/2024), mdy (02/29/2024) or ymd.
+    /// Without it the file must show which, by a day above 12.
+    #[arg(long, value_name = "dmy|mdy|ymd", value_parser = parse_date_order)]
+    pub date_order: Option<crate::domain::dates::DateOrder>,
     /// The local party to import into.
     #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
     pub unit: String,
@@ -589,7 +597,30 @@ impl import::Progress for Bar {
     }
 }
 
+fn parse_date_order(text: &str) -> std::result::Result<crate::domain::dates::DateOrder, String> {
+    crate::domain::dates::DateOrder::parse(text)
+        .ok_or_else(|| format!("'{text}' is not an order: use dmy, mdy or ymd"))
+}
+
 async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result<()> {
+    let mut value_maps = Vec::new();
+    for m in &args.value_maps {
+        let parsed = m
+            .split_once(':')
+            .and_then(|(field, rest)| rest.split_once('=').map(|(v, c)| (field, v, c)));
+        let Some((field, value, code)) =
+            parsed.filter(|(f, v, _)| !f.trim().is_empty() && !v.trim().is_empty())
+        else {
+            bail!(
+                "--map-value '{m}' should be FIELD:VALUE=CODE, e.g. --map-value \"rate:General=standard\""
+            );
+        };
+        value_maps.push((
+            field.trim().to_string(),
+            value.to_string(),
+            code.to_string(),
+        ));
+    }
     let mut maps = Vec::new();
     for m in &args.maps {
         let Some((header, field)) = m.split_once('=') else {
@@ -607,6 +638,8 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
         dry_run: args.dry_run,
         skip_invalid: args.skip_invalid,
         maps,
+        value_maps,
+        date_order: args.date_order,
         today: today(),
         actor: actor(),
     };

@@ -153,6 +153,56 @@ fn a_spreadsheet_export_with_its_own_headers_imports() {
 }
 
 #[test]
+fn the_sample_files_import_as_their_readme_says() {
+    let env = Env::new();
+    let sample = |name: &str| format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+    let civi = sample("civicrm-contacts.csv");
+    let out = env.run(&[
+        "import",
+        "members",
+        &civi,
+        "--date-order",
+        "mdy",
+        "--map-value",
+        "kind:Individual=member",
+        "--map-value",
+        "rate:General=standard",
+        "--map-value",
+        "rate:Student=youth",
+        "--map-value",
+        "rate:Concession=reduced",
+        "--map-value",
+        "status:Cancelled=resigned",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("8 rows: 8 added"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr(&out).contains("columns not imported: Contact ID, Membership Start Date"));
+    let nb = sample("nationbuilder-people.csv");
+    let out = env.run(&[
+        "import",
+        "members",
+        &nb,
+        "--map-value",
+        "rate:Student=youth",
+        "--map-value",
+        "status:canceled=resigned",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("5 rows: 5 added"));
+    // Malformed flags are refused with the form they should take.
+    let err = env.fails(&["import", "members", &nb, "--map-value", "rate=standard"]);
+    assert!(err.contains("FIELD:VALUE=CODE"), "{err}");
+    let err = env.fails(&["import", "members", &nb, "--map-value", "colour:Red=blue"]);
+    assert!(err.contains("'colour', which is not a field"), "{err}");
+    let err = env.fails(&["import", "members", &nb, "--date-order", "us"]);
+    assert!(err.contains("use dmy, mdy or ymd"), "{err}");
+}
+
+#[test]
 fn map_names_columns_nobody_could_guess() {
     let env = Env::new();
     let csv = b"Ref,First,Last,Start,Band\nR1,Ada,Lovelace,2024-01-01,youth\n";

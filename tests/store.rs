@@ -6,6 +6,7 @@ mod common;
 use chrono::NaiveDate;
 use common::TestDb;
 use rosette::app::export;
+use rosette::domain::dates::DateOrder;
 use rosette::domain::{EventKind, Rules, Status, UnitKind};
 use rosette::import::{self, ImportError, Options, Quiet, Summary};
 use rosette::store::units::{self, NewUnit};
@@ -24,6 +25,8 @@ fn options() -> Options {
         dry_run: false,
         skip_invalid: false,
         maps: vec![],
+        value_maps: vec![],
+        date_order: None,
         today: d(TODAY.0, TODAY.1, TODAY.2),
         actor: "test".into(),
     }
@@ -267,6 +270,211 @@ async fn a_valid_file_is_stored_in_full(t: TestDb) {
         log.iter()
             .any(|e| e.action == "export" && e.detail.contains("3 people")),
         "{log:?}"
+    );
+}
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR")))
+        .expect("sample file")
+}
+
+fn value_maps(pairs: &[&str]) -> Vec<(String, String, String)> {
+    pairs
+        .iter()
+        .map(|p| {
+            let (field, rest) = p.split_once(':').expect("field");
+            let (value, code) = rest.split_once('=').expect("value");
+            (field.into(), value.into(), code.into())
+        })
+        .collect()
+}
+
+/// A row of the export by membership number, as a map of column to value.
+async fn exported(t: &TestDb) -> HashMap<String, HashMap<&'static str, String>> {
+    export_rows(t, None)
+        .await
+        .into_iter()
+        .map(|row| {
+            let by_col: HashMap<&'static str, String> =
+                export::COLUMNS.iter().copied().zip(row).collect();
+            (by_col["membership_number"].clone(), by_col)
+        })
+        .collect()
+}
+
+async fn a_civicrm_export_imports_with_value_maps_and_no_hand_edits(t: TestDb) {
+    let csv = sample("civicrm-contacts.csv");
+    // US dates are never guessed: the file shows month first, and the import says so.
+    let err = run(&t, &csv, &options()).await.expect_err("month first");
+    let text = err.to_string();
+    assert!(text.contains("--date-order mdy"), "{text}");
+    assert!(
+        text.contains("row 2, Member Since (joined_on): '03/14/2016'"),
+        "{text}"
+    );
+    // Told the order but not what its own words mean: every such row is listed, with the
+    // columns nobody reads.
+    let told = Options {
+        date_order: Some(DateOrder::Mdy),
+        ..options()
+    };
+    let Err(ImportError::Invalid {
+        problems, ignored, ..
+    }) = run(&t, &csv, &told).await
+    else {
+        panic!("the CiviCRM words are not Rosette's");
+    };
+    assert!(ignored.contains(&"Contact ID".to_string()), "{ignored:?}");
+    assert!(
+        problems.iter().any(|p| p.row == 5
+            && p.column == "Membership Status (status)"
+            && p.message
+                .contains("--map-value \"status:Cancelled=resigned\"")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.column == "Membership Type (rate)" && p.message.contains("'General'")),
+        "{problems:?}"
+    );
+    assert_eq!(count(&t).await, 0, "nothing written");
+
+    let mapped = Options {
+        date_order: Some(DateOrder::Mdy),
+        value_maps: value_maps(&[
+            "kind:individual=member",
+            "rate:General=standard",
+            "rate:STUDENT=youth",
+            "rate:Concession=reduced",
+            "status:Cancelled=resigned",
+        ]),
+        ..options()
+    };
+    let summary = run(&t, &csv, &mapped).await.expect("imports");
+    assert_eq!((summary.rows, summary.added), (8, 8), "{summary}");
+    assert_eq!(
+        summary.ignored_columns,
+        vec!["Contact ID", "Membership Start Date"]
+    );
+    let rows = exported(&t).await;
+    let status = |n: &str| rows[n]["status"].as_str();
+    assert_eq!(status("C1001"), "current");
+    assert_eq!(status("C1002"), "in_arrears", "Grace");
+    assert_eq!(status("C1003"), "lapsed", "Expired");
+    assert_eq!(status("C1004"), "resigned", "Cancelled, as mapped");
+    assert_eq!(
+        rows["C1004"]["left_on"], "2025-06-16",
+        "dated by its end date"
+    );
+    assert_eq!(status("C1005"), "deceased");
+    assert_eq!(rows["C1005"]["left_on"], "2023-10-31");
+    assert_eq!(status("C1006"), "new");
+    assert_eq!(
+        rows["C1001"]["joined_on"], "2016-03-14",
+        "Member Since, month first"
+    );
+    assert_eq!(rows["C1001"]["paid_until"], "2027-03-13");
+    assert_eq!(rows["C1001"]["date_of_birth"], "1961-07-21");
+    assert_eq!(rows["C1001"]["rate"], "standard");
+    assert_eq!(rows["C1002"]["rate"], "youth");
+    assert_eq!(rows["C1003"]["rate"], "reduced");
+    assert_eq!(rows["C1001"]["gender"], "woman");
+    assert_eq!(rows["C1001"]["tags"], "leafleter;volunteer");
+    assert_eq!(rows["C1002"]["address_line2"], "4 Station Road");
+    // The history says when each left.
+    let mut tx = t.db.begin().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let histories = members::histories(&mut tx, lp.id).await.expect("histories");
+    tx.commit().await.expect("commit");
+    let kinds: Vec<Vec<EventKind>> = histories
+        .values()
+        .map(|h| h.iter().map(|e| e.kind).collect())
+        .collect();
+    assert!(kinds.contains(&vec![EventKind::Joined, EventKind::Resigned]));
+    assert!(kinds.contains(&vec![EventKind::Joined, EventKind::Died]));
+    // The same file again changes nothing.
+    let again = run(&t, &csv, &mapped).await.expect("again");
+    assert_eq!(again.unchanged, 8, "{again}");
+}
+
+async fn a_nationbuilder_export_imports_with_its_timestamps_and_words(t: TestDb) {
+    let csv = sample("nationbuilder-people.csv");
+    let mapped = Options {
+        value_maps: value_maps(&["rate:Student=youth", "status:canceled=resigned"]),
+        ..options()
+    };
+    let summary = run(&t, &csv, &mapped).await.expect("imports");
+    assert_eq!((summary.rows, summary.added), (5, 5), "{summary}");
+    assert_eq!(summary.ignored_columns, vec!["nationbuilder_id"]);
+    let rows = exported(&t).await;
+    assert_eq!(
+        rows["N2001"]["joined_on"], "2021-05-02",
+        "the day in the timestamp"
+    );
+    assert_eq!(rows["N2002"]["joined_on"], "2024-10-01");
+    assert_eq!(rows["N2003"]["joined_on"], "2019-01-20");
+    assert_eq!(rows["N2001"]["status"], "current");
+    assert_eq!(rows["N2002"]["status"], "lapsed");
+    assert_eq!(rows["N2003"]["status"], "in_arrears");
+    assert_eq!(rows["N2004"]["status"], "resigned");
+    assert_eq!(rows["N2004"]["left_on"], "2025-07-06");
+    assert_eq!(rows["N2005"]["rate"], "youth");
+    assert_eq!(rows["N2001"]["tags"], "canvasser;driver");
+    assert_eq!(rows["N2001"]["postcode"], "AT4 1JJ");
+    assert_eq!(rows["N2004"]["address_line2"], "Garden Flat");
+    // A rules file's [import.values] does what --map-value does.
+    let rules = Rules::from_toml(
+        "test.toml",
+        &format!(
+            "{}\n[import.values.rate]\nStudent = \"youth\"\n[import.values.status]\ncanceled = \"resigned\"\n",
+            include_str!("../rules/default.toml")
+        ),
+    )
+    .expect("rules");
+    let again = import::import_members(&t.db, &rules, "nb.csv", csv.as_bytes(), &options(), &Quiet)
+        .await
+        .expect("with the rules file's maps");
+    assert_eq!(again.unchanged, 5, "{again}");
+}
+
+async fn ambiguous_dates_are_refused_until_the_order_is_given(t: TestDb) {
+    let csv = file(&["L001,Ada,Lovelace,,,,,,standard,05/02/2021,,,,,,,,"]);
+    let err = run(&t, &csv, &options()).await.expect_err("ambiguous");
+    assert!(
+        err.to_string().contains("could be day/month or month/day"),
+        "{err}"
+    );
+    for (order, number, joined) in [
+        (DateOrder::Dmy, "L001", "2021-02-05"),
+        (DateOrder::Mdy, "L002", "2021-05-02"),
+    ] {
+        let given = Options {
+            date_order: Some(order),
+            ..options()
+        };
+        let csv = csv.replace("L001", number);
+        run(&t, &csv, &given).await.expect("the order is given");
+        assert_eq!(exported(&t).await[number]["joined_on"], joined);
+    }
+    // A date the order given cannot read says so against its row.
+    let us = file(&["L003,Ada,Lovelace,,,,,,standard,25/02/2021,,,,,,,,"]);
+    let Err(ImportError::Invalid { problems, .. }) = run(
+        &t,
+        &us,
+        &Options {
+            date_order: Some(DateOrder::Mdy),
+            ..options()
+        },
+    )
+    .await
+    else {
+        panic!("25 is no month");
+    };
+    assert_eq!(problems[0].row, 2);
+    assert!(
+        problems[0].message.contains("looks day first"),
+        "{problems:?}"
     );
 }
 
@@ -687,6 +895,9 @@ both!(
     units_form_a_tree_with_wards,
     a_valid_file_is_stored_in_full,
     strict_import_writes_nothing_and_lists_every_problem,
+    a_civicrm_export_imports_with_value_maps_and_no_hand_edits,
+    a_nationbuilder_export_imports_with_its_timestamps_and_words,
+    ambiguous_dates_are_refused_until_the_order_is_given,
     reimporting_the_same_file_changes_nothing,
     a_later_file_renews_rejoins_moves_and_resigns,
     a_file_without_a_column_leaves_that_field_alone,

@@ -31,6 +31,68 @@ pub enum DateError {
     Format(String),
     #[error("'{0}' is not a real date (no such day in that month)")]
     NoSuchDay(String),
+    #[error("'{0}' is not {1}, the order the dates are read in")]
+    Order(String, &'static str),
+    #[error("'{0}' has no month {month}: it looks month first (MM/DD/YYYY); if the file's dates are, import it with --date-order mdy", month = .0.split(['-', '/', '.']).nth(1).unwrap_or("?"))]
+    MonthFirst(String),
+    #[error("'{0}' has no month {month}: it looks day first (DD/MM/YYYY), not MM/DD/YYYY as --date-order mdy says", month = .0.split(['-', '/', '.']).next().unwrap_or("?"))]
+    DayFirst(String),
+}
+
+/// The order of day, month and year in a file's dates written with slashes or dots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// 29/02/2024: how the UK writes dates, and what a form means.
+    #[default]
+    Dmy,
+    /// 02/29/2024: how the US writes them (and systems set up there export them).
+    Mdy,
+    /// 2024/02/29.
+    Ymd,
+}
+
+impl DateOrder {
+    pub fn parse(text: &str) -> Option<DateOrder> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "dmy" => Some(DateOrder::Dmy),
+            "mdy" => Some(DateOrder::Mdy),
+            "ymd" => Some(DateOrder::Ymd),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+            DateOrder::Ymd => "ymd",
+        }
+    }
+
+    fn pattern(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "DD/MM/YYYY",
+            DateOrder::Mdy => "MM/DD/YYYY",
+            DateOrder::Ymd => "YYYY/MM/DD",
+        }
+    }
+}
+
+/// The first two numbers of a date written with the year last (`05/02/2021` gives
+/// (5, 2)), which say nothing of the order unless one of them is above 12.
+pub fn year_last_parts(text: &str) -> Option<(u32, u32)> {
+    let parts: Vec<&str> = text.trim().split(['-', '/', '.']).collect();
+    match parts.as_slice() {
+        [a, b, y]
+            if y.len() == 4
+                && (1..=2).contains(&a.len())
+                && (1..=2).contains(&b.len())
+                && y.bytes().all(|c| c.is_ascii_digit()) =>
+        {
+            Some((a.parse().ok()?, b.parse().ok()?))
+        }
+        _ => None,
+    }
 }
 
 /// Reads ISO dates (`2024-02-29`) and UK dates (`29/02/2024`, `29-02-2024`, `1/3/2024`).
@@ -38,6 +100,13 @@ pub enum DateError {
 /// systems export them (`2021-05-02T14:03:11+01:00`, `2021-05-02 14:03:11`), is the day
 /// written in it.
 pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
+    parse_date_as(text, DateOrder::Dmy)
+}
+
+/// `parse_date` for a file whose dates with slashes or dots are in `order`. ISO dates
+/// and timestamps (year first, with dashes) read the same in every order; a date that
+/// cannot be in `order` says so.
+pub fn parse_date_as(text: &str, order: DateOrder) -> Result<NaiveDate, DateError> {
     let t = text.trim();
     if let Some(day) = timestamp_day(t) {
         return day;
@@ -50,19 +119,29 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
     {
         return Err(DateError::Format(t.to_string()));
     }
-    let (y, m, d) = if parts[0].len() == 4 && t.as_bytes()[4] == b'-' {
-        (parts[0], parts[1], parts[2])
-    } else if parts[2].len() == 4 && parts[0].len() <= 2 && parts[1].len() <= 2 {
-        (parts[2], parts[1], parts[0])
-    } else {
-        return Err(DateError::Format(t.to_string()));
+    let iso = parts[0].len() == 4 && t.as_bytes().get(4) == Some(&b'-');
+    let year_first = parts[0].len() == 4 && parts[1].len() <= 2 && parts[2].len() <= 2;
+    let year_last = parts[2].len() == 4 && parts[0].len() <= 2 && parts[1].len() <= 2;
+    let (y, m, d) = match order {
+        _ if iso => (parts[0], parts[1], parts[2]),
+        DateOrder::Ymd if year_first => (parts[0], parts[1], parts[2]),
+        DateOrder::Dmy if year_last => (parts[2], parts[1], parts[0]),
+        DateOrder::Mdy if year_last => (parts[2], parts[0], parts[1]),
+        _ if year_first || year_last => {
+            return Err(DateError::Order(t.to_string(), order.pattern()));
+        }
+        _ => return Err(DateError::Format(t.to_string())),
     };
     let (y, m, d): (i32, u32, u32) = match (y.parse(), m.parse(), d.parse()) {
         (Ok(y), Ok(m), Ok(d)) => (y, m, d),
         _ => return Err(DateError::Format(t.to_string())),
     };
     if !(1..=12).contains(&m) {
-        return Err(DateError::Format(t.to_string()));
+        return Err(match order {
+            DateOrder::Dmy if year_last && d <= 12 => DateError::MonthFirst(t.to_string()),
+            DateOrder::Mdy if year_last && d <= 12 => DateError::DayFirst(t.to_string()),
+            _ => DateError::Format(t.to_string()),
+        });
     }
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::NoSuchDay(t.to_string()))
 }
@@ -164,6 +243,57 @@ mod tests {
     }
 
     #[test]
+    fn a_date_order_reads_slashed_dates_and_refuses_what_cannot_be_in_it() {
+        use DateOrder::*;
+        assert_eq!(parse_date_as("05/02/2021", Mdy), Ok(d(2021, 5, 2)));
+        assert_eq!(parse_date_as("05/02/2021", Dmy), Ok(d(2021, 2, 5)));
+        assert_eq!(parse_date_as("2021/05/02", Ymd), Ok(d(2021, 5, 2)));
+        // ISO dates and timestamps read alike in every order.
+        for order in [Dmy, Mdy, Ymd] {
+            assert_eq!(parse_date_as("2021-05-02", order), Ok(d(2021, 5, 2)));
+            assert_eq!(
+                parse_date_as("2021-05-02T14:03:11+01:00", order),
+                Ok(d(2021, 5, 2))
+            );
+        }
+        assert_eq!(
+            parse_date_as("05/25/2021", Dmy),
+            Err(DateError::MonthFirst("05/25/2021".into()))
+        );
+        assert!(
+            DateError::MonthFirst("05/25/2021".into())
+                .to_string()
+                .contains("no month 25")
+        );
+        assert_eq!(
+            parse_date_as("25/05/2021", Mdy),
+            Err(DateError::DayFirst("25/05/2021".into()))
+        );
+        assert_eq!(
+            parse_date_as("02/05/2021", Ymd),
+            Err(DateError::Order("02/05/2021".into(), "YYYY/MM/DD"))
+        );
+        assert_eq!(
+            parse_date_as("2021/05/02", Dmy),
+            Err(DateError::Order("2021/05/02".into(), "DD/MM/YYYY"))
+        );
+        assert_eq!(
+            parse_date_as("31/31/2021", Dmy),
+            Err(DateError::Format("31/31/2021".into()))
+        );
+        assert_eq!(DateOrder::parse(" MDY"), Some(Mdy));
+        assert_eq!(DateOrder::parse("us"), None);
+    }
+
+    #[test]
+    fn year_last_parts_are_the_two_small_numbers() {
+        assert_eq!(year_last_parts("05/25/2021"), Some((5, 25)));
+        assert_eq!(year_last_parts("1.2.2021"), Some((1, 2)));
+        assert_eq!(year_last_parts("2021-05-02"), None);
+        assert_eq!(year_last_parts("5/2/21"), None);
+    }
+
+    #[test]
     fn iso_and_uk_dates_parse() {
         assert_eq!(parse_date("2024-02-29"), Ok(d(2024, 2, 29)));
         assert_eq!(parse_date(" 29/02/2024 "), Ok(d(2024, 2, 29)));
@@ -191,7 +321,7 @@ mod tests {
         assert!(matches!(parse_date(""), Err(DateError::Format(_))));
         assert!(matches!(
             parse_date("2024/02/01"),
-            Err(DateError::Format(_))
+            Err(DateError::Order(_, "DD/MM/YYYY"))
         ));
         assert!(matches!(parse_date("24/02/01"), Err(DateError::Format(_))));
         assert!(matches!(parse_date("2024-02"), Err(DateError::Format(_))));

@@ -90,6 +90,16 @@ pub struct ReportRules {
     pub period_days: u32,
 }
 
+/// How member files from other systems are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRules {
+    /// By field name (`rate`, `status`, `kind`, …): another system's value, in any case,
+    /// and what Rosette reads it as. `--map-value` adds to these.
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
@@ -97,6 +107,8 @@ pub struct Rules {
     pub report: ReportRules,
     pub rates: Vec<Rate>,
     pub rights: Vec<RightRule>,
+    #[serde(default)]
+    pub import: ImportRules,
 }
 
 impl Rules {

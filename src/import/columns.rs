@@ -30,6 +30,9 @@ pub enum Field {
     PhoneConsent,
     SmsConsent,
     Tags,
+    /// A membership status as another system records it; only an ending (resigned,
+    /// deceased, expelled) is kept, since Rosette works the rest out from the dates.
+    Status,
 }
 
 /// Each field with its canonical name and the header spellings it also answers to,
@@ -46,6 +49,8 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
             "membershipid",
             "memberid",
             "number",
+            "externalidentifier",
+            "externalid",
         ],
     ),
     (
@@ -93,22 +98,29 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
             "address",
             "street",
             "streetaddress",
+            "primaryaddress1",
         ],
     ),
     (
         Field::AddressLine2,
         "address_line2",
-        &["addressline2", "address2", "locality"],
+        &[
+            "addressline2",
+            "address2",
+            "locality",
+            "supplementaladdress1",
+            "primaryaddress2",
+        ],
     ),
     (
         Field::Town,
         "town",
-        &["town", "city", "towncity", "posttown"],
+        &["town", "city", "towncity", "posttown", "primarycity"],
     ),
     (
         Field::Postcode,
         "postcode",
-        &["postcode", "postalcode", "zip", "zipcode"],
+        &["postcode", "postalcode", "zip", "zipcode", "primaryzip"],
     ),
     (Field::Ward, "ward", &["ward", "wardname", "electoralward"]),
     (Field::Branch, "branch", &["branch", "branchname"]),
@@ -122,6 +134,7 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
             "ratecode",
             "membershipratecode",
             "subscriptiontype",
+            "membershipname",
         ],
     ),
     (
@@ -136,6 +149,7 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
             "startdate",
             "memberssince",
             "membersince",
+            "membershipstartedat",
         ],
     ),
     (
@@ -151,6 +165,9 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
             "membershipexpiry",
             "membershipexpirydate",
             "renewaldate",
+            "membershipenddate",
+            "membershipexpireson",
+            "membershipexpiresat",
         ],
     ),
     (
@@ -167,12 +184,12 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
     (
         Field::DateOfBirth,
         "date_of_birth",
-        &["dateofbirth", "dob", "birthdate", "birthday"],
+        &["dateofbirth", "dob", "birthdate", "birthday", "bornat"],
     ),
     (
         Field::Kind,
         "kind",
-        &["kind", "persontype", "recordtype", "type"],
+        &["kind", "persontype", "recordtype", "type", "contacttype"],
     ),
     (
         Field::Affiliate,
@@ -214,8 +231,17 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
             "cantext",
         ],
     ),
-    (Field::Tags, "tags", &["tags", "labels", "tag"]),
+    (Field::Tags, "tags", &["tags", "labels", "tag", "taglist"]),
+    (Field::Status, "status", &["status", "membershipstatus"]),
 ];
+
+/// Headers read as a field only when no other column is: CiviCRM exports both "Member
+/// Since" (the first day) and "Membership Start Date" (the current term's), and the first
+/// is the joining date when both are there.
+const FALLBACK: &[(Field, &[&str])] = &[(
+    Field::JoinedOn,
+    &["membershipstartdate", "membershipstart", "startedat"],
+)];
 
 /// Fields a member file must have.
 pub const REQUIRED: &[Field] = &[
@@ -330,7 +356,11 @@ pub fn map_headers(
             ));
             continue;
         };
-        match headers.iter().position(|h| h.trim() == header.trim()) {
+        // People type headers as they read them; "membership type" is "Membership Type".
+        match headers
+            .iter()
+            .position(|h| h.trim().to_lowercase() == header.trim().to_lowercase())
+        {
             Some(i) => {
                 forced.insert(i, field);
             }
@@ -360,6 +390,19 @@ pub fn map_headers(
             }
             None if header.trim().is_empty() => {}
             None => ignored.push(header.trim().to_string()),
+        }
+    }
+    for (field, spellings) in FALLBACK {
+        if index.contains_key(field) || forced.values().any(|f| f == field) {
+            continue;
+        }
+        if let Some(n) = ignored
+            .iter()
+            .position(|h| spellings.contains(&fold(h).as_str()))
+            && let Some(i) = headers.iter().position(|h| h.trim() == ignored[n])
+        {
+            index.insert(*field, i);
+            ignored.remove(n);
         }
     }
     for f in REQUIRED {
@@ -441,6 +484,77 @@ mod tests {
         // Problems name a column as the file does, beside the field's own name.
         assert_eq!(map.heading("joined_on"), "Date Joined (joined_on)");
         assert_eq!(map.heading("row"), "row");
+    }
+
+    #[test]
+    fn civicrm_and_nationbuilder_headers_are_recognised() {
+        let civi = headers(&[
+            "Contact ID",
+            "Contact Type",
+            "External Identifier",
+            "First Name",
+            "Last Name",
+            "Supplemental Address 1",
+            "Membership Type",
+            "Member Since",
+            "Membership Start Date",
+            "Membership End Date",
+            "Membership Status",
+        ]);
+        let map = map_headers(&civi, &[]).expect("maps");
+        assert_eq!(map.index[&Field::Kind], 1);
+        assert_eq!(map.index[&Field::MembershipNumber], 2);
+        assert_eq!(map.index[&Field::AddressLine2], 5);
+        assert_eq!(map.index[&Field::Rate], 6);
+        assert_eq!(map.index[&Field::JoinedOn], 7, "Member Since wins");
+        assert_eq!(map.index[&Field::PaidUntil], 9);
+        assert_eq!(map.index[&Field::Status], 10);
+        assert_eq!(map.ignored, vec!["Contact ID", "Membership Start Date"]);
+        // Without "Member Since", the term's start is the joining date.
+        let mut no_since = civi.clone();
+        no_since.remove(7);
+        let map = map_headers(&no_since, &[]).expect("maps");
+        assert_eq!(map.index[&Field::JoinedOn], 7);
+        assert_eq!(map.ignored, vec!["Contact ID"]);
+
+        let nb = headers(&[
+            "nationbuilder_id",
+            "external_id",
+            "first_name",
+            "last_name",
+            "primary_address1",
+            "primary_city",
+            "primary_zip",
+            "born_at",
+            "tag_list",
+            "membership_name",
+            "membership_started_at",
+            "membership_expires_on",
+            "membership_status",
+        ]);
+        let map = map_headers(&nb, &[]).expect("maps");
+        for (field, i) in [
+            (Field::MembershipNumber, 1),
+            (Field::AddressLine1, 4),
+            (Field::Town, 5),
+            (Field::Postcode, 6),
+            (Field::DateOfBirth, 7),
+            (Field::Tags, 8),
+            (Field::Rate, 9),
+            (Field::JoinedOn, 10),
+            (Field::PaidUntil, 11),
+            (Field::Status, 12),
+        ] {
+            assert_eq!(map.index[&field], i, "{field:?}");
+        }
+        assert_eq!(map.ignored, vec!["nationbuilder_id"]);
+    }
+
+    #[test]
+    fn a_map_finds_its_header_in_any_case() {
+        let h = headers(&["REF", "First", "Last", "Joined"]);
+        let map = map_headers(&h, &[("ref".into(), "membership_number".into())]).expect("maps");
+        assert_eq!(map.index[&Field::MembershipNumber], 0);
     }
 
     #[test]

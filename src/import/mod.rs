@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::domain::cells::restore;
-use crate::domain::dates::parse_date;
+use crate::domain::dates::{DateOrder, parse_date_as, year_last_parts};
 use crate::domain::fields::{
     address_lines, check_text, normalise_email, normalise_phone, normalise_postcode, parse_consent,
     parse_tags, slugify,
 };
 use crate::domain::record::{Consents, MembershipDetails, PersonDetails, membership_changes};
 use crate::domain::values::ward_key;
-use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules};
+use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules, Status};
 use crate::store::members::{self, ConsentSource, NewMember, StoredMember};
 use crate::store::{Db, StoreError, audit, units};
 pub use columns::Field;
@@ -41,13 +41,31 @@ impl fmt::Display for Problem {
 pub enum ImportError {
     #[error("{file}: {message}")]
     Unreadable { file: String, message: String },
-    #[error("{file}: nothing was imported, because of {} problem{}:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
+    #[error("{file}: nothing was imported, because of {} problem{} in {} row{}:\n{}{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, rows_of(problems), if rows_of(problems) == 1 { "" } else { "s" }, list(problems), not_imported(ignored))]
     Invalid {
         file: String,
         problems: Vec<Problem>,
+        /// Columns no field reads, listed even when nothing is imported.
+        ignored: Vec<String>,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How many rows the problems are in: a row with several problems is one row.
+pub fn rows_of(problems: &[Problem]) -> usize {
+    let mut rows: Vec<usize> = problems.iter().map(|p| p.row).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows.len()
+}
+
+fn not_imported(ignored: &[String]) -> String {
+    if ignored.is_empty() {
+        String::new()
+    } else {
+        format!("\ncolumns not imported: {}", ignored.join(", "))
+    }
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -66,6 +84,12 @@ pub struct Options {
     pub skip_invalid: bool,
     /// `--map` pairs: header text, canonical field name.
     pub maps: Vec<(String, String)>,
+    /// `--map-value` triples: field name, the file's value, what Rosette reads it as.
+    /// They add to (and win over) the rules file's `[import.values]`.
+    pub value_maps: Vec<(String, String, String)>,
+    /// `--date-order`: how dates written with slashes are read; found from the file when
+    /// `None`, and never guessed when the file does not say.
+    pub date_order: Option<DateOrder>,
     /// The date changes are learnt on (renewals are dated by it).
     pub today: NaiveDate,
     /// Who is importing, for the audit log.
@@ -90,10 +114,7 @@ pub struct Summary {
 impl Summary {
     /// How many rows were skipped: a row with several problems is one row.
     pub fn skipped_rows(&self) -> usize {
-        let mut rows: Vec<usize> = self.skipped.iter().map(|p| p.row).collect();
-        rows.sort_unstable();
-        rows.dedup();
-        rows.len()
+        rows_of(&self.skipped)
     }
 }
 
@@ -172,7 +193,11 @@ pub fn check_file(
     let mut candidates = Vec::new();
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     let slots = map.slots();
-    let checked = check_rows(ctx, &slots, &table.rows, table.headers.len());
+    let order = match ctx.date_order {
+        Some(order) => order,
+        None => date_order_of(&table.rows, &slots, &map).map_err(unreadable)?,
+    };
+    let checked = check_rows(ctx, order, &slots, &table.rows, table.headers.len());
     for ((row, cells), checked) in table.rows.iter().zip(checked) {
         // Repeats are found on the raw number, so a repeat of an invalid row is reported too.
         let number = slots[Field::MembershipNumber as usize]
@@ -208,6 +233,97 @@ pub fn check_file(
     })
 }
 
+/// The fields whose cells are dates.
+const DATE_FIELDS: [Field; 4] = [
+    Field::JoinedOn,
+    Field::PaidUntil,
+    Field::LeftOn,
+    Field::DateOfBirth,
+];
+
+/// The order the file's slashed dates are in, from the file alone: a first number above
+/// 12 shows day first, a second above 12 month first. A file with only small numbers, or
+/// one that shows month first without being told, is refused with the way to say which.
+fn date_order_of(
+    rows: &[(usize, csv::StringRecord)],
+    slots: &[Option<usize>; Field::COUNT],
+    map: &ColumnMap,
+) -> Result<DateOrder, String> {
+    let mut example: Option<(usize, Field, &str)> = None;
+    let mut day_first = false;
+    let mut month_first: Option<(usize, Field, &str)> = None;
+    for (row, cells) in rows {
+        for field in DATE_FIELDS {
+            let Some(cell) = slots[field as usize].and_then(|i| cells.get(i)) else {
+                continue;
+            };
+            let Some((a, b)) = year_last_parts(cell) else {
+                continue;
+            };
+            example.get_or_insert((*row, field, cell));
+            day_first |= a > 12;
+            if b > 12 && a <= 12 {
+                month_first.get_or_insert((*row, field, cell));
+            }
+        }
+        if day_first {
+            // Rows written month first in a day-first file are each reported as they are
+            // checked.
+            return Ok(DateOrder::Dmy);
+        }
+    }
+    let at = |(row, field, cell): (usize, Field, &str)| {
+        format!(
+            "row {row}, {}: '{}'",
+            map.heading(field.name()),
+            cell.trim()
+        )
+    };
+    match (month_first, example) {
+        (Some(seen), _) => Err(format!(
+            "the dates are written month first ({}); import with --date-order mdy to read them so",
+            at(seen)
+        )),
+        (None, Some(seen)) => Err(format!(
+            "every date written with slashes could be day/month or month/day ({}); say which with --date-order dmy or --date-order mdy",
+            at(seen)
+        )),
+        (None, None) => Ok(DateOrder::Dmy),
+    }
+}
+
+/// `[import.values]` from the rules file and then `--map-value` (field, value, code), as
+/// one lookup: (field, folded value) to what it is read as.
+pub fn value_maps(
+    rules: &Rules,
+    extra: &[(String, String, String)],
+) -> Result<HashMap<(Field, String), String>, String> {
+    let mut out = HashMap::new();
+    let from_rules = rules.import.values.iter().flat_map(|(field, pairs)| {
+        pairs.iter().map(move |(value, code)| {
+            (
+                field.as_str(),
+                value.as_str(),
+                code.as_str(),
+                "the rules file's [import.values]",
+            )
+        })
+    });
+    let from_cli = extra
+        .iter()
+        .map(|(f, v, c)| (f.as_str(), v.as_str(), c.as_str(), "--map-value"));
+    for (field, value, code, source) in from_rules.chain(from_cli) {
+        let f = Field::from_name(field).ok_or_else(|| {
+            format!(
+                "{source} names '{field}', which is not a field; the fields are {}",
+                Field::all_names()
+            )
+        })?;
+        out.insert((f, value.trim().to_lowercase()), code.trim().to_string());
+    }
+    Ok(out)
+}
+
 /// Everything a row is checked against.
 pub struct Context<'a> {
     rules: &'a Rules,
@@ -216,6 +332,10 @@ pub struct Context<'a> {
     /// Branch slug by ward key.
     wards: HashMap<String, String>,
     today: NaiveDate,
+    /// What a file's values are read as, by (field, lower-case value).
+    values: HashMap<(Field, String), String>,
+    /// How slashed dates are read; `None` to find it from the file.
+    date_order: Option<DateOrder>,
 }
 
 impl<'a> Context<'a> {
@@ -236,7 +356,21 @@ impl<'a> Context<'a> {
             branches: by_name,
             wards: wards.into_iter().collect(),
             today,
+            values: HashMap::new(),
+            date_order: None,
         }
+    }
+
+    /// Reads a file's values through these maps (from `value_maps`).
+    pub fn with_values(mut self, values: HashMap<(Field, String), String>) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// Reads slashed dates in this order instead of finding it from the file.
+    pub fn with_date_order(mut self, order: Option<DateOrder>) -> Self {
+        self.date_order = order;
+        self
     }
 }
 
@@ -274,6 +408,7 @@ pub async fn import_members(
     let branch_units = units::branches(&mut read, party.id).await?;
     let wards = units::wards(&mut read, party.id).await?;
     read.commit().await?;
+    let values = value_maps(rules, &options.value_maps).map_err(unreadable)?;
     let ctx = Context::new(
         rules,
         branch_units
@@ -281,7 +416,9 @@ pub async fn import_members(
             .map(|b| (b.slug.as_str(), b.name.as_str())),
         wards,
         options.today,
-    );
+    )
+    .with_values(values)
+    .with_date_order(options.date_order);
     let CheckedFile {
         rows,
         map,
@@ -368,6 +505,7 @@ pub async fn import_members(
         return Err(ImportError::Invalid {
             file: file.to_string(),
             problems,
+            ignored: map.ignored.clone(),
         });
     }
     summary.skipped = problems;
@@ -512,13 +650,34 @@ pub fn check_person(
         cells[*field as usize] = value;
     }
     let record = csv::StringRecord::from(cells.to_vec());
-    check_row(ctx, &slots, 0, &record, Field::COUNT).map(|c| (c.person, c.membership))
+    let order = ctx.date_order.unwrap_or_default();
+    check_row(ctx, order, &slots, 0, &record, Field::COUNT).map(|c| (c.person, c.membership))
+}
+
+/// The ending a status records, if any. Statuses Rosette works out from the dates (and
+/// the words other systems use for them) record none; any other word must be mapped.
+fn ending_of(status: &str) -> Result<Option<LeftReason>, String> {
+    if let Some(reason) = LeftReason::parse(status) {
+        return Ok(Some(reason));
+    }
+    let folded = status.trim().to_lowercase().replace([' ', '-'], "_");
+    if Status::parse(&folded).is_some()
+        || ["active", "grace", "grace_period", "expired", "pending"].contains(&folded.as_str())
+    {
+        return Ok(None);
+    }
+    Err(format!(
+        "'{}' is not a status Rosette reads; say what it means with --map-value \"status:{}=resigned\" (or deceased, expelled; current or lapsed when it records no ending)",
+        status.trim(),
+        status.trim()
+    ))
 }
 
 /// Checks every row, in file order. Rows are independent, so the work is shared among the
 /// machine's cores: checking is a third of a national import on one core.
 fn check_rows(
     ctx: &Context,
+    order: DateOrder,
     slots: &[Option<usize>; Field::COUNT],
     rows: &[(usize, csv::StringRecord)],
     width: usize,
@@ -531,7 +690,7 @@ fn check_rows(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|(row, cells)| check_row(ctx, slots, *row, cells, width))
+                        .map(|(row, cells)| check_row(ctx, order, slots, *row, cells, width))
                         .collect::<Vec<_>>()
                 })
             })
@@ -547,6 +706,7 @@ fn check_rows(
 /// problem in it at once.
 fn check_row(
     ctx: &Context,
+    order: DateOrder,
     slots: &[Option<usize>; Field::COUNT],
     row: usize,
     cells: &csv::StringRecord,
@@ -594,7 +754,11 @@ fn check_row(
         ) {
             problem(field, e);
         } else {
-            text[field as usize] = Some(cell);
+            // Another system's word for a value ("General" for a rate) as the maps say.
+            let mapped = (!ctx.values.is_empty())
+                .then(|| ctx.values.get(&(field, cell.to_lowercase())))
+                .flatten();
+            text[field as usize] = Some(mapped.map_or(cell, String::as_str));
         }
     }
     let get = |f: Field| text[f as usize].unwrap_or("");
@@ -622,7 +786,7 @@ fn check_row(
         if value.is_empty() {
             return None;
         }
-        match parse_date(value) {
+        match parse_date_as(value, order) {
             Ok(d) if d > ctx.today && f != Field::PaidUntil => {
                 problem(f, format!("{d} is in the future"));
                 None
@@ -667,6 +831,13 @@ fn check_row(
             None
         }),
     };
+    let status_ending = match get(Field::Status) {
+        "" => None,
+        s => ending_of(s).unwrap_or_else(|why| {
+            problem(Field::Status, why);
+            None
+        }),
+    };
     let left = match (
         left_reason,
         left_on,
@@ -674,6 +845,23 @@ fn check_row(
         get(Field::LeftOn).is_empty(),
     ) {
         (Some(r), Some(on), _, _) => Some((r, on)),
+        (None, Some(on), true, _) if status_ending.is_some() => status_ending.map(|r| (r, on)),
+        (None, None, true, true) if status_ending.is_some() => {
+            // Another system's end state, dated by the end of the membership it ended.
+            match (status_ending, paid_until) {
+                (Some(r), Some(end)) => Some((r, end.min(ctx.today))),
+                _ => {
+                    problem(
+                        Field::Status,
+                        format!(
+                            "'{}' needs the day they left: add a left_on column or the membership's end date",
+                            get(Field::Status)
+                        ),
+                    );
+                    None
+                }
+            }
+        }
         (None, Some(_), true, _) => {
             problem(
                 Field::LeftReason,
