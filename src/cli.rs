@@ -83,6 +83,24 @@ pub enum Command {
     /// Reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// People across the register.
+    #[command(subcommand)]
+    People(PeopleCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeopleCommand {
+    /// Likely duplicate people (same email; same name and postcode; same phone and
+    /// surname), for an officer to merge in the web app:
+    /// membership_number,first_name,last_name,other_membership_number,other_first_name,
+    /// other_last_name,why.
+    Duplicates {
+        /// The local party.
+        #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+        unit: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -418,6 +436,49 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::People(PeopleCommand::Duplicates { unit, format }) => {
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin().await?;
+            let party = units::get(&mut tx, &unit).await?;
+            if party.kind != crate::domain::UnitKind::LocalParty.as_str() {
+                bail!("'{unit}' is a {}, not a local party", party.kind);
+            }
+            let pairs = crate::app::people::duplicates_in(&mut tx, party.id, &actor())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
+            let rows: Vec<Vec<String>> = pairs
+                .iter()
+                .map(|(a, b, why)| {
+                    vec![
+                        a.membership_number.clone(),
+                        a.first_name.clone(),
+                        a.last_name.clone(),
+                        b.membership_number.clone(),
+                        b.first_name.clone(),
+                        b.last_name.clone(),
+                        why.iter().map(|w| w.code()).collect::<Vec<_>>().join(";"),
+                    ]
+                })
+                .collect();
+            let mut out = std::io::stdout().lock();
+            match format {
+                ReportFormat::Csv => export::write_csv(&mut out, DUPLICATE_COLUMNS, &rows)?,
+                ReportFormat::Json => {
+                    let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                        .into_iter()
+                        .map(|row| {
+                            DUPLICATE_COLUMNS
+                                .iter()
+                                .map(|c| c.to_string())
+                                .zip(row.into_iter().map(serde_json::Value::String))
+                                .collect()
+                        })
+                        .collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&objects)?)?
+                }
+            }
+        }
         Command::Report(ReportCommand::Eligibility {
             right,
             as_of,
@@ -602,6 +663,17 @@ fn parse_date_order(text: &str) -> std::result::Result<crate::domain::dates::Dat
         .ok_or_else(|| format!("'{text}' is not an order: use dmy, mdy or ymd"))
 }
 
+/// The columns of `rosette people duplicates`.
+const DUPLICATE_COLUMNS: &[&str] = &[
+    "membership_number",
+    "first_name",
+    "last_name",
+    "other_membership_number",
+    "other_first_name",
+    "other_last_name",
+    "why",
+];
+
 async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result<()> {
     let mut value_maps = Vec::new();
     for m in &args.value_maps {
@@ -654,6 +726,9 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
     }
     for p in &summary.skipped {
         eprintln!("skipped {p}");
+    }
+    for d in &summary.duplicates {
+        eprintln!("possible duplicate, added and not merged: {d}");
     }
     writeln!(std::io::stdout(), "{summary}")?;
     Ok(())

@@ -203,6 +203,72 @@ fn the_sample_files_import_as_their_readme_says() {
 }
 
 #[test]
+fn likely_duplicates_are_reported_on_import_and_listed() {
+    let env = Env::new();
+    let csv = "membership_number,first_name,last_name,email,mobile,postcode,rate,joined_on\n\
+               D1,Ann,Okafor,ann@example.org,,,standard,2024-01-15\n\
+               D2,Bo,Lind,,07700 900300,AB1 2CD,standard,2024-02-15\n\
+               D3,Cal,Moss,,,,standard,2024-03-15\n";
+    let out = env.import("first.csv", csv.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("possible duplicate"),
+        "{}",
+        stderr(&out)
+    );
+    let later = "membership_number,first_name,last_name,email,mobile,postcode,rate,joined_on\n\
+                 D4,Annie,Okafor,ANN@example.org,,,standard,2025-01-15\n\
+                 D5,Bo,Lind,,,ab12cd,standard,2025-02-15\n\
+                 D6,Cal,Moss,cal@example.org,,,standard,2025-03-15\n";
+    let out = env.import("later.csv", later.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("row 2 (Annie Okafor, D4) looks like Ann Okafor (D1), already stored: same email address"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3 (Bo Lind, D5) looks like Bo Lind (D2)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("D6"),
+        "a shared name alone is no match: {err}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 added"),
+        "reported, not merged"
+    );
+
+    let listed = env.ok(&["people", "duplicates", "--format", "csv"]);
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "membership_number,first_name,last_name,other_membership_number,other_first_name,other_last_name,why"
+        )
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("D1") && r.contains("D4") && r.ends_with(",same_email")),
+        "{listed}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("D2")
+            && r.contains("D5")
+            && r.ends_with(",same_name_and_postcode")),
+        "{listed}"
+    );
+    let json = env.ok(&["people", "duplicates", "--format", "json"]);
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(parsed.as_array().map(Vec::len), Some(2));
+    let err = env.fails(&["people", "duplicates", "--unit", "nowhere"]);
+    assert!(err.contains("nowhere"), "{err}");
+}
+
+#[test]
 fn map_names_columns_nobody_could_guess() {
     let env = Env::new();
     let csv = b"Ref,First,Last,Start,Band\nR1,Ada,Lovelace,2024-01-01,youth\n";
@@ -722,9 +788,9 @@ fn eligibility_lists_who_may_and_why_not_at_a_freeze_date() {
             .find(|l| l.starts_with(n))
             .unwrap_or_else(|| panic!("{n} in {csv}"))
     };
-    assert!(row("E1,").starts_with("E1,Ada,Long,yes,"), "{csv}");
+    assert!(row("E1,").starts_with("E1,Ada,Long,true,"), "{csv}");
     assert!(
-        row("E2,").contains(",no,") && row("E2,").contains("8 weeks"),
+        row("E2,").contains(",false,") && row("E2,").contains("8 weeks"),
         "{csv}"
     );
     assert!(
@@ -732,11 +798,11 @@ fn eligibility_lists_who_may_and_why_not_at_a_freeze_date() {
         "when they will reach it: {csv}"
     );
     assert!(
-        row("E3,").contains(",no,") && row("E3,").contains("lapsed"),
+        row("E3,").contains(",false,") && row("E3,").contains("lapsed"),
         "{csv}"
     );
     assert!(
-        row("E4,").contains(",no,") && row("E4,").contains("supporter"),
+        row("E4,").contains(",false,") && row("E4,").contains("supporter"),
         "{csv}"
     );
 

@@ -37,7 +37,7 @@ impl Eligible {
             self.membership_number.clone(),
             self.first_name.clone(),
             self.last_name.clone(),
-            if self.eligible { "yes" } else { "no" }.into(),
+            self.eligible.to_string(),
             self.reason.clone(),
         ]
     }

@@ -439,3 +439,124 @@ pub async fn move_member(
     super::audit::about(tx, who, &moved, "member.move", &detail).await?;
     Ok(moved)
 }
+
+/// Two records in scope that look like one person.
+pub struct Duplicate {
+    pub a: Listed,
+    pub b: Listed,
+    pub why: Vec<Why>,
+    /// Both are the officer's to change, so they may merge them.
+    pub mergeable: bool,
+}
+
+fn pairs_of(people: Vec<Listed>) -> Vec<(Listed, Listed, Vec<Why>)> {
+    let found = duplicates::pairs(&people.iter().map(someone).collect::<Vec<_>>());
+    found
+        .into_iter()
+        .map(|p| (people[p.a].clone(), people[p.b].clone(), p.why))
+        .collect()
+}
+
+/// The likely duplicates among the people `who` sees, audited naming each one listed.
+pub async fn duplicates_for(tx: &mut Tx, who: &Principal) -> Result<Vec<Duplicate>> {
+    if !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
+    let seen = roster::everyone(tx, &who.scope.read, who.user.id).await?;
+    let pairs = pairs_of(seen);
+    let ids: Vec<i64> = pairs
+        .iter()
+        .flat_map(|(a, b, _)| [a.person_id, b.person_id])
+        .collect();
+    let writable = roster::visible_people(tx, &who.scope.write, who.user.id, &ids).await?;
+    let named: Vec<Listed> = pairs
+        .iter()
+        .flat_map(|(a, b, _)| [a.clone(), b.clone()])
+        .collect();
+    super::audit::listed(tx, who, "member.duplicates", "possible duplicates", &named).await?;
+    Ok(pairs
+        .into_iter()
+        .map(|(a, b, why)| Duplicate {
+            mergeable: writable.contains(&a.person_id) && writable.contains(&b.person_id),
+            a,
+            b,
+            why,
+        })
+        .collect())
+}
+
+/// Every likely duplicate in a local party, for `rosette people duplicates`: the
+/// operator's list, unscoped, audited as a report by `actor` naming everyone listed.
+pub async fn duplicates_in(
+    tx: &mut Tx,
+    local_party_id: i64,
+    actor: &str,
+) -> Result<Vec<(Listed, Listed, Vec<Why>)>> {
+    let all = [Grant {
+        local_party_id,
+        reach: Reach::Everyone,
+    }];
+    let pairs = pairs_of(roster::everyone(tx, &all, 0).await?);
+    let named: Vec<i64> = pairs
+        .iter()
+        .flat_map(|(a, b, _)| [a.person_id, b.person_id])
+        .collect();
+    crate::store::audit::record(
+        tx,
+        crate::store::audit::Note {
+            actor,
+            local_party_id: Some(local_party_id),
+            action: "member.duplicates",
+            subject: "possible duplicates",
+            detail: &format!("{} pairs", pairs.len()),
+            people: &named,
+        },
+    )
+    .await?;
+    Ok(pairs)
+}
+
+/// Merges `other` into `keep`, both people `who` may change in one local party: their
+/// history, payments, consents (the most recent wins, with its source), tags, calls,
+/// tasks, emails and audit references follow the kept record, the merge is on its
+/// timeline, and the other record is gone. One transaction, the caller's.
+pub async fn merge(
+    tx: &mut Tx,
+    who: &Principal,
+    today: NaiveDate,
+    keep: &str,
+    other: &str,
+) -> Result<Listed> {
+    let k = super::members::find_writable(tx, who, keep).await?;
+    let o = super::members::find_writable(tx, who, other).await?;
+    if k.person_id == o.person_id {
+        return Err(AppError::field(
+            "other",
+            "choose two different people to merge",
+        ));
+    }
+    if k.local_party_id != o.local_party_id {
+        return Err(AppError::field(
+            "other",
+            "these two are in different local parties; a transfer, not a merge, moves someone between them",
+        ));
+    }
+    let said = format!("{} {} ({})", o.first_name, o.last_name, o.membership_number);
+    let event = Event::new(EventKind::Merged, today, None).with_detail(format!("with {said}"));
+    crate::store::merge::merge(
+        tx,
+        crate::store::merge::Record {
+            person_id: k.person_id,
+            membership_id: k.membership_id,
+        },
+        crate::store::merge::Record {
+            person_id: o.person_id,
+            membership_id: o.membership_id,
+        },
+        &event,
+    )
+    .await?;
+    let kept = super::members::find(tx, who, keep).await?;
+    super::audit::about(tx, who, &kept, "member.merge", &format!("merged in {said}")).await?;
+    Ok(kept)
+}

@@ -3,7 +3,10 @@
 //! numbers, a typo'd import, someone added by hand who was already there). They are shown
 //! to an officer to decide; nothing here merges anyone.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
+
+use super::values::LeftReason;
 
 /// What a person is matched on.
 #[derive(Debug, Clone, Copy, Default)]
@@ -148,6 +151,54 @@ pub fn matches(new: &Someone, people: &[Someone]) -> Vec<(usize, Vec<Why>)> {
         .collect()
 }
 
+/// A consent as stored: the answer, where it came from and when it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Consent {
+    pub given: Option<bool>,
+    pub source: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Of two records' consents for one channel, the one given most recently, with its
+/// source: an answer beats none, a dated answer an undated one, and the kept record's wins
+/// a tie. A person who said no last must not be messaged because an older record says yes.
+pub fn newer_consent(keep: Consent, other: Consent) -> Consent {
+    match (keep.given, other.given) {
+        (_, None) => keep,
+        (None, Some(_)) => other,
+        _ if other.at > keep.at => other,
+        _ => keep,
+    }
+}
+
+/// What merging keeps of a membership's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub joined_on: NaiveDate,
+    pub paid_until: Option<NaiveDate>,
+    pub left: Option<(LeftReason, NaiveDate)>,
+}
+
+/// One membership from two records of one person: the record paid furthest says where
+/// they stand (an ending too), and it counts from the other's joining date when the two
+/// overlap, so a person entered twice keeps their whole continuous membership.
+pub fn merge_standing(keep: Standing, other: Standing) -> Standing {
+    let (base, older) = if other.paid_until > keep.paid_until {
+        (other, keep)
+    } else {
+        (keep, other)
+    };
+    let overlaps = older.paid_until.is_some_and(|p| p >= base.joined_on);
+    Standing {
+        joined_on: if overlaps {
+            base.joined_on.min(older.joined_on)
+        } else {
+            base.joined_on
+        },
+        ..base
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +319,68 @@ mod tests {
             ..person("", "")
         };
         assert!(pairs(&[a, a]).is_empty());
+    }
+
+    fn consent(given: Option<bool>, source: &str, at: Option<i64>) -> Consent {
+        Consent {
+            given,
+            source: Some(source.into()),
+            at: at.and_then(|s| DateTime::from_timestamp(s, 0)),
+        }
+    }
+
+    #[test]
+    fn the_most_recent_consent_wins_with_its_source() {
+        let old_yes = consent(Some(true), "import", Some(1_000));
+        let new_no = consent(Some(false), "unsubscribe link", Some(2_000));
+        assert_eq!(newer_consent(old_yes.clone(), new_no.clone()), new_no);
+        assert_eq!(newer_consent(new_no.clone(), old_yes.clone()), new_no);
+        let never = consent(None, "", None);
+        assert_eq!(newer_consent(never.clone(), old_yes.clone()), old_yes);
+        assert_eq!(newer_consent(old_yes.clone(), never), old_yes);
+        let undated = consent(Some(false), "form", None);
+        assert_eq!(newer_consent(undated.clone(), old_yes.clone()), old_yes);
+        let same_time = consent(Some(false), "other", Some(1_000));
+        assert_eq!(
+            newer_consent(old_yes.clone(), same_time),
+            old_yes,
+            "a tie keeps the kept"
+        );
+    }
+
+    fn standing(joined: (i32, u32, u32), paid: Option<(i32, u32, u32)>) -> Standing {
+        use crate::domain::dates::ymd;
+        Standing {
+            joined_on: ymd(joined.0, joined.1, joined.2),
+            paid_until: paid.map(|(y, m, d)| ymd(y, m, d)),
+            left: None,
+        }
+    }
+
+    #[test]
+    fn the_record_paid_furthest_says_where_they_stand() {
+        use crate::domain::dates::ymd;
+        let current = standing((2024, 3, 1), Some((2026, 2, 28)));
+        let old = Standing {
+            left: Some((LeftReason::Resigned, ymd(2019, 6, 1))),
+            ..standing((2015, 1, 1), Some((2019, 12, 31)))
+        };
+        // A gap between them: the current span counts from its own start.
+        assert_eq!(merge_standing(old, current), current);
+        assert_eq!(merge_standing(current, old), current);
+        // Entered twice for one membership: the earlier joining date stands.
+        let twin = standing((2023, 6, 1), Some((2025, 5, 31)));
+        let merged = merge_standing(current, twin);
+        assert_eq!(merged.joined_on, ymd(2023, 6, 1));
+        assert_eq!(merged.paid_until, current.paid_until);
+        // An ending recorded on the record paid furthest is kept; an older one is not.
+        let resigned = Standing {
+            left: Some((LeftReason::Resigned, ymd(2026, 1, 1))),
+            ..standing((2020, 1, 1), Some((2026, 12, 31)))
+        };
+        assert_eq!(merge_standing(current, resigned).left, resigned.left);
+        let never_paid = standing((2025, 1, 1), None);
+        assert_eq!(merge_standing(never_paid, current), current);
     }
 
     #[test]

@@ -255,7 +255,10 @@ impl History {
                 EventKind::TransferredOut => h.close(e.on, Ending::TransferredOut),
                 EventKind::Suspended => h.suspended = open,
                 EventKind::Reinstated => h.suspended = false,
-                EventKind::EnteredArrears | EventKind::Moved | EventKind::RateChanged => {}
+                EventKind::EnteredArrears
+                | EventKind::Moved
+                | EventKind::RateChanged
+                | EventKind::Merged => {}
             }
         }
         h.close_if_lapsed(rules, on);

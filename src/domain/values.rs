@@ -111,6 +111,7 @@ vocabulary!(
         Expelled => "expelled",
         Moved => "moved" | "changed_branch",
         RateChanged => "rate_changed" | "changed_rate",
+        Merged => "merged",
     }
 );
 
@@ -184,6 +185,7 @@ impl EventKind {
             EventKind::Expelled => "Expelled",
             EventKind::Moved => "Moved branch",
             EventKind::RateChanged => "Rate changed",
+            EventKind::Merged => "Merged with a duplicate record",
         }
     }
 }

@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::domain::cells::restore;
 use crate::domain::dates::{DateOrder, parse_date_as, year_last_parts};
+use crate::domain::duplicates::{self, Someone};
 use crate::domain::fields::{
     address_lines, check_text, normalise_email, normalise_phone, normalise_postcode, parse_consent,
     parse_tags, slugify,
@@ -108,6 +109,9 @@ pub struct Summary {
     pub left: usize,
     pub skipped: Vec<Problem>,
     pub ignored_columns: Vec<String>,
+    /// New rows that look like someone already stored or another new row, in words:
+    /// reported, never merged.
+    pub duplicates: Vec<String>,
     pub dry_run: bool,
 }
 
@@ -441,6 +445,7 @@ pub async fn import_members(
         ..Summary::default()
     };
     let mut inserts = Vec::new();
+    let mut insert_rows = Vec::new();
     let mut updates = Vec::new();
     for c in candidates {
         let Some(old) = stored.get(&c.membership.number) else {
@@ -453,6 +458,7 @@ pub async fn import_members(
                 continue;
             }
             let events = c.membership.opening_events();
+            insert_rows.push(c.row);
             inserts.push(NewMember {
                 person: c.person,
                 membership: c.membership,
@@ -510,6 +516,7 @@ pub async fn import_members(
     }
     summary.skipped = problems;
     summary.added = inserts.len();
+    summary.duplicates = likely_duplicates(&stored, &inserts, &insert_rows);
     summary.updated = updates.len();
     if options.dry_run {
         return Ok(summary);
@@ -559,6 +566,65 @@ pub async fn import_members(
     db.analyze().await?;
     progress.finish();
     Ok(summary)
+}
+
+fn someone(p: &PersonDetails) -> Someone<'_> {
+    Someone {
+        first_name: &p.first_name,
+        last_name: &p.last_name,
+        email: p.email.as_deref(),
+        mobile: p.mobile.as_deref(),
+        phone: p.phone.as_deref(),
+        postcode: p.postcode.as_deref(),
+    }
+}
+
+/// The new rows that look like a stored person or another new row, each in words.
+fn likely_duplicates(
+    stored: &HashMap<String, StoredMember>,
+    inserts: &[NewMember],
+    rows: &[usize],
+) -> Vec<String> {
+    if inserts.is_empty() {
+        return Vec::new();
+    }
+    let old: Vec<&StoredMember> = stored.values().collect();
+    let people: Vec<Someone> = old
+        .iter()
+        .map(|m| someone(&m.person))
+        .chain(inserts.iter().map(|m| someone(&m.person)))
+        .collect();
+    let said = |i: usize| match i.checked_sub(old.len()) {
+        Some(n) => format!(
+            "row {} ({} {}, {})",
+            rows[n],
+            inserts[n].person.first_name,
+            inserts[n].person.last_name,
+            inserts[n].membership.number
+        ),
+        None => format!(
+            "{} {} ({}), already stored",
+            old[i].person.first_name, old[i].person.last_name, old[i].membership.number
+        ),
+    };
+    let mut out: Vec<(usize, String)> = duplicates::pairs(&people)
+        .into_iter()
+        .filter(|p| p.b >= old.len())
+        .map(|p| {
+            // Stored people come first, so `b` is always the newer of the two.
+            (
+                rows[p.b - old.len()],
+                format!(
+                    "{} looks like {}: {}",
+                    said(p.b),
+                    said(p.a),
+                    duplicates::in_words(&p.why)
+                ),
+            )
+        })
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, s)| s).collect()
 }
 
 fn pick<T: Clone>(has: bool, new: &T, old: &T) -> T {

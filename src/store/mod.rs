@@ -9,6 +9,7 @@ pub mod calls;
 pub mod emails;
 pub mod jobs;
 pub mod members;
+pub mod merge;
 mod migrations;
 pub mod outbox;
 pub mod reports;

@@ -197,6 +197,11 @@ pub fn router(state: AppState) -> Router {
             "/members/new",
             get(pages::members::add::add_page).post(pages::members::add::add),
         )
+        .route("/people/duplicates", get(pages::members::duplicates::list))
+        .route(
+            "/people/merge",
+            get(pages::members::duplicates::merge_page).post(pages::members::duplicates::merge),
+        )
         .route(
             "/members/{id}/move",
             get(pages::members::forms::move_page).post(pages::members::forms::move_member),

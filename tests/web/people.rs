@@ -300,7 +300,167 @@ async fn a_member_moves_branch_and_rate_with_the_dates_in_their_history(t: TestD
     assert_eq!(back["branch"]["slug"], all[0].as_str());
 }
 
+async fn duplicates_are_listed_in_scope_and_merged_with_everything_following(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let add = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let r = app
+                .api("POST", "/api/v1/members", Some(token), Some(body))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.json()["id"].as_str().expect("id").to_string()
+        }
+    };
+    let kept = add(json!({
+        "first_name": "Zora", "last_name": "Ng", "email": "zora.ng@example.org",
+        "rate": "standard", "email_consent": "yes", "tags": "driver",
+        "joined_on": "2025-01-10", "paid_until": "2025-12-31"
+    }))
+    .await;
+    let other = add(json!({
+        "first_name": "Zora", "last_name": "Ng", "email": "zora.ng@example.org",
+        "mobile": "07700 900777", "rate": "standard", "email_consent": "no",
+        "tags": "leafleter", "allow_duplicate": true, "joined_on": "2024-06-01",
+        "paid_until": "2027-05-31"
+    }))
+    .await;
+    let paid = app
+        .api(
+            "POST",
+            &format!("/api/v1/members/{other}/payments"),
+            Some(&token),
+            Some(json!({"amount": "60.00", "method": "cash", "paid_on": "2026-11-01"})),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+
+    // Listed for the Secretary, with a way to merge; not for the Branch Secretary, who
+    // sees neither; a caller may not ask.
+    let s = app.sign_in(SECRETARY).await;
+    let list = app.get("/people/duplicates", Some(&s)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("same email address"), "{}", list.body);
+    assert!(
+        list.body
+            .contains(&format!("/people/merge?a={kept}&amp;b={other}"))
+    );
+    let b = app.sign_in(BRANCH).await;
+    let theirs = app.get("/people/duplicates", Some(&b)).await;
+    assert!(!theirs.body.contains("Zora"), "outside their branch");
+    let c = app.sign_in(CALLER).await;
+    assert_eq!(
+        app.get("/people/duplicates", Some(&c)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let compare = app
+        .get(&format!("/people/merge?a={kept}&b={other}"), Some(&s))
+        .await;
+    assert_eq!(compare.status, StatusCode::OK);
+    assert!(compare.body.contains("+447700900777"));
+    // Keeping a record that is neither of the two is refused.
+    let r = app
+        .post(
+            "/people/merge",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("a", &kept),
+                ("b", &other),
+                ("keep", "someone-else"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .post(
+            "/people/merge",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("a", &kept),
+                ("b", &other),
+                ("keep", &kept),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("/members/{kept}?saved=merged"));
+
+    // The other record is gone; everything it had is on the kept one.
+    let gone = app
+        .api(
+            "GET",
+            &format!("/api/v1/members/{other}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let now = app
+        .api(
+            "GET",
+            &format!("/api/v1/members/{kept}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(now["mobile"], "+447700900777", "a blank filled");
+    assert_eq!(now["consents"]["email"], false, "the most recent answer");
+    assert_eq!(
+        now["paid_until"], "2028-05-31",
+        "paid to the later date, payment and all"
+    );
+    assert_eq!(now["joined_on"], "2024-06-01", "the two overlapped");
+    let tags: Vec<&str> = now["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    assert_eq!(tags, vec!["driver", "leafleter"]);
+    let payments = app
+        .api(
+            "GET",
+            &format!("/api/v1/members/{kept}/payments"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(payments["items"].as_array().map(Vec::len), Some(1));
+    let page = app.get(&format!("/members/{kept}"), Some(&s)).await;
+    assert!(
+        page.body.contains("Merged with a duplicate record"),
+        "on the timeline"
+    );
+    assert!(page.body.contains("with Zora Ng (R0000002)"));
+    let audit = app.get("/audit", Some(&s)).await;
+    assert!(audit.body.contains("Merged two records of one person"));
+    // No longer a pair.
+    let list = app.get("/people/duplicates", Some(&s)).await;
+    assert!(!list.body.contains("Zora"), "{}", list.body);
+    // A record cannot be merged into itself.
+    let r = app
+        .post(
+            "/people/merge",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("a", &kept),
+                ("b", &kept),
+                ("keep", &kept),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 crate::both!(
+    duplicates_are_listed_in_scope_and_merged_with_everything_following,
     people_are_added_by_hand_with_the_imports_checks,
     a_member_moves_branch_and_rate_with_the_dates_in_their_history,
 );

@@ -2,6 +2,7 @@
 //! and the forms that change it.
 
 pub mod add;
+pub mod duplicates;
 pub mod forms;
 pub mod list;
 pub mod record;
