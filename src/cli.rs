@@ -245,6 +245,10 @@ pub enum UnitCommand {
         /// A forum branch (such as a women's branch) that covers no wards.
         #[arg(long)]
         forum: bool,
+        /// Who a forum branch holds by rule, kept up as people change: "gender = woman",
+        /// "age < 27" or "kind = member". People may also opt in.
+        #[arg(long, requires = "forum")]
+        rule: Option<String>,
     },
     /// List every unit.
     List {
@@ -335,6 +339,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     bar.set_position(done as u64)
                 })
                 .await?;
+                demo::women_by_rule(&db, &rules, today()).await?;
                 db.analyze().await?;
                 bar.finish_and_clear();
                 eprintln!(
@@ -569,6 +574,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             parent,
             wards,
             forum,
+            rule,
         }) => {
             let kind = UnitKind::parse(&kind).with_context(|| {
                 format!("--kind '{kind}' is not one of {}", UnitKind::expected())
@@ -594,6 +600,13 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
             )
             .await?;
+            if let Some(rule) = rule {
+                let (joined, _) =
+                    crate::app::forums::set_rule(&mut tx, &rules, today(), &unit.slug, &rule)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("--rule: {e}"))?;
+                eprintln!("{joined} people are in it by its rule");
+            }
             tx.commit().await?;
             writeln!(std::io::stdout(), "{}", unit.slug)?;
         }

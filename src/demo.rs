@@ -239,6 +239,29 @@ pub async fn add_officers(
     Ok(party)
 }
 
+/// Gives every local party's women's branch the rule `gender = woman` and puts the women
+/// in it. Apart from `generate`, which writes only what the oldest schema the upgrade
+/// tests start from can hold.
+pub async fn women_by_rule(db: &Db, rules: &Rules, today: NaiveDate) -> Result<()> {
+    let rule = crate::domain::forums::ForumRule::Gender(Gender::Woman);
+    let mut read = db.begin_read().await?;
+    let forums: Vec<units::Unit> = units::list(&mut read)
+        .await?
+        .into_iter()
+        .filter(|u| u.branch_type.as_deref() == Some("forum") && u.name.ends_with("Women's Branch"))
+        .collect();
+    read.commit().await?;
+    // A local party a transaction, as a national demo has 650.
+    for unit in forums {
+        let mut tx = db.begin().await?;
+        crate::store::forums::set_rule(&mut tx, unit.id, Some(&rule)).await?;
+        let party = units::parent_id(&mut tx, unit.id).await?.unwrap_or(unit.id);
+        crate::store::forums::follow_rules(&mut tx, rules, party, None, today).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 /// Fills an empty database: one local party (the default `local-party`) for small
 /// numbers, 650 local parties in 12 regions for a national data set.
 pub async fn generate(

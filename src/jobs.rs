@@ -28,6 +28,9 @@ pub const SEND_EMAILS: &str = "send_emails";
 /// Reads bounces from the mailbox `ROSETTE_IMAP_URL` names, when it names one.
 pub const READ_BOUNCES: &str = "read_bounces";
 
+/// Puts people in and out of forum branches by their rules as statuses and ages change.
+pub const FORUM_RULES: &str = "forum_rules";
+
 /// Recurring jobs: each is one row, queued again for its next run when it finishes, under
 /// a unique key so that however many servers start, there is one of each.
 const RECURRING: &[(&str, i64)] = &[
@@ -35,6 +38,7 @@ const RECURRING: &[(&str, i64)] = &[
     (DELIVER_MAIL, 5),
     (SEND_EMAILS, 2),
     (READ_BOUNCES, 60),
+    (FORUM_RULES, 3_600),
 ];
 
 /// How long a worker holds a job before another may take it as abandoned, so a crashed
@@ -218,6 +222,14 @@ impl Worker {
                     .map_err(JobError::from),
                 None => Ok(()),
             },
+            FORUM_RULES => follow_forum_rules(&self.db, &self.rules, (self.today)())
+                .await
+                .map(|(joined, left)| {
+                    if joined + left > 0 {
+                        tracing::info!(joined, left, "forum branches follow their rules");
+                    }
+                })
+                .map_err(JobError::from),
             other => Err(JobError::UnknownKind(other.to_string())),
         };
         Ran {
@@ -253,6 +265,32 @@ impl Worker {
 pub fn worker_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
     format!("{host}:{}", std::process::id())
+}
+
+/// Brings every local party's forum branches in line with their rules, a local party a
+/// transaction. Returns how many joined and left in all.
+pub async fn follow_forum_rules(
+    db: &Db,
+    rules: &Rules,
+    today: NaiveDate,
+) -> Result<(usize, usize), StoreError> {
+    let mut tx = db.begin_read().await?;
+    let parties: Vec<i64> = units::list(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == UnitKind::LocalParty.as_str())
+        .map(|u| u.id)
+        .collect();
+    tx.commit().await?;
+    let (mut joined, mut left) = (0, 0);
+    for lp in parties {
+        let mut tx = db.begin().await?;
+        let (j, l) = crate::store::forums::follow_rules(&mut tx, rules, lp, None, today).await?;
+        tx.commit().await?;
+        joined += j;
+        left += l;
+    }
+    Ok((joined, left))
 }
 
 /// Keeps the Membership Action Report of every local party for the last completed period,

@@ -122,6 +122,10 @@ pub struct Record {
     pub emails: Vec<crate::store::emails::Received>,
     /// Why and since when mail is not sent to their address, if it bounced.
     pub bounce: Option<(String, chrono::DateTime<chrono::Utc>)>,
+    /// Their stints in forum branches, the current first.
+    pub forums: Vec<crate::store::forums::Stint>,
+    /// The forum branches they may be put in now: (slug, name).
+    pub forum_choices: Vec<(String, String)>,
     /// Who a follow-up may be given to, and who the person may be shared with.
     pub assignees: Vec<(String, String)>,
     pub callers: Vec<(String, String)>,
@@ -176,6 +180,8 @@ pub async fn record(
         rights: Vec::new(),
         emails: Vec::new(),
         bounce: None,
+        forums: Vec::new(),
+        forum_choices: Vec::new(),
         assignees: Vec::new(),
         callers: Vec::new(),
         details,
@@ -212,8 +218,21 @@ pub async fn record(
         if let Some(address) = &record.person.email {
             record.bounce = crate::store::outbox::suppression(tx, address).await?;
         }
+        record.forums = crate::store::forums::of_person(tx, person_id).await?;
     }
     if can_write {
+        let current: Vec<&str> = record
+            .forums
+            .iter()
+            .filter(|s| s.left_on.is_none())
+            .map(|s| s.slug.as_str())
+            .collect();
+        record.forum_choices = crate::store::forums::of_party(tx, lp)
+            .await?
+            .into_iter()
+            .filter(|f| !current.contains(&f.slug.as_str()))
+            .map(|f| (f.slug, f.name))
+            .collect();
         record.assignees = accounts::role_holders(tx, lp).await?;
         record.callers = accounts::callers_in(tx, lp)
             .await?
@@ -252,6 +271,8 @@ pub async fn share(tx: &mut Tx, who: &Principal, id: &str, caller: &str) -> Resu
 pub async fn save_contact(
     tx: &mut Tx,
     who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
     l: &Listed,
     contact: &Contact,
 ) -> Result<()> {
@@ -330,6 +351,9 @@ pub async fn save_contact(
         &format!("changed {}", changed.join(", ")),
     )
     .await?;
+    // A changed gender, kind or age may put them in or out of a forum branch.
+    crate::store::forums::follow_rules(tx, rules, l.local_party_id, Some(&[l.person_id]), today)
+        .await?;
     Ok(())
 }
 

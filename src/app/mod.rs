@@ -13,6 +13,7 @@ pub mod calls;
 pub mod eligibility;
 pub mod emails;
 pub mod export;
+pub mod forums;
 pub mod members;
 pub mod officers;
 pub mod people;

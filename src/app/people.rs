@@ -156,13 +156,18 @@ pub async fn places(
     Ok(Places { branches, rates })
 }
 
+/// A grant of everyone in a local party: what the service layer reads with before it
+/// decides what the officer may see of it.
+fn whole(local_party_id: i64) -> [Grant; 1] {
+    [Grant {
+        local_party_id,
+        reach: Reach::Everyone,
+    }]
+}
+
 /// Everyone in the local party, for matching.
 async fn whole_party(tx: &mut Tx<impl Mode>, who: &Principal, lp: i64) -> Result<Vec<Listed>> {
-    let all = [Grant {
-        local_party_id: lp,
-        reach: Reach::Everyone,
-    }];
-    Ok(roster::everyone(tx, &all, who.user.id).await?)
+    Ok(roster::everyone(tx, &whole(lp), who.user.id).await?)
 }
 
 fn someone(l: &Listed) -> Someone<'_> {
@@ -280,6 +285,9 @@ pub async fn add(
     }
     let ids = members::insert(tx, lp, &branch_ids, &[new], &source, &|_| {}).await?;
     let public_id = ids.first().cloned().unwrap_or_default();
+    if let Some(listed) = roster::get(tx, &whole(lp), who.user.id, &public_id).await? {
+        crate::store::forums::follow_rules(tx, rules, lp, Some(&[listed.person_id]), today).await?;
+    }
     // The store's scope is the check: a person the officer could not change afterwards
     // was never theirs to add, and the caller's transaction is not committed.
     let Some(added) = roster::get(tx, &who.scope.write, who.user.id, &public_id).await? else {
@@ -492,11 +500,7 @@ pub async fn duplicates_in(
     local_party_id: i64,
     actor: &str,
 ) -> Result<Vec<(Listed, Listed, Vec<Why>)>> {
-    let all = [Grant {
-        local_party_id,
-        reach: Reach::Everyone,
-    }];
-    let pairs = pairs_of(roster::everyone(tx, &all, 0).await?);
+    let pairs = pairs_of(roster::everyone(tx, &whole(local_party_id), 0).await?);
     let named: Vec<i64> = pairs
         .iter()
         .flat_map(|(a, b, _)| [a.person_id, b.person_id])

@@ -14,6 +14,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("member.move", "Moved someone to another branch or rate"),
     ("member.duplicates", "Listed possible duplicates"),
     ("member.merge", "Merged two records of one person"),
+    ("forum.join", "Put someone in a forum branch"),
+    ("forum.leave", "Took someone out of a forum branch"),
     ("payment.record", "Recorded a payment"),
     ("payment.view", "Read payments"),
     ("export", "Exported people"),

@@ -12,6 +12,7 @@ pub mod emails;
 pub mod fields;
 pub mod filter;
 pub mod forms;
+pub mod forums;
 pub mod membership;
 pub mod password;
 pub mod record;

@@ -409,7 +409,12 @@ pub async fn import_members(
             party.slug, party.kind
         )));
     }
-    let branch_units = units::branches(&mut read, party.id).await?;
+    // A person's branch is a geographic one; forum branches are joined alongside it.
+    let branch_units: Vec<units::Unit> = units::branches(&mut read, party.id)
+        .await?
+        .into_iter()
+        .filter(|b| b.branch_type.as_deref() != Some("forum"))
+        .collect();
     let wards = units::wards(&mut read, party.id).await?;
     read.commit().await?;
     let values = value_maps(rules, &options.value_maps).map_err(unreadable)?;
@@ -549,6 +554,8 @@ pub async fn import_members(
         progress.advance(inserts.len() + i + 1);
     }
     members::add_events(&mut tx, &history).await?;
+    // People the file added or changed may now belong to a forum branch by its rule.
+    crate::store::forums::follow_rules(&mut tx, rules, party.id, None, options.today).await?;
     audit::record(
         &mut tx,
         audit::Note {

@@ -97,7 +97,8 @@ enum Step {
     Table(Box<TableCreateStatement>),
     Index(Box<IndexCreateStatement>),
     Alter(Box<TableAlterStatement>),
-    /// Rows carried over from what earlier versions kept (an `INSERT … SELECT`).
+    /// Rows carried over from what earlier versions kept (an `INSERT … SELECT` or an
+    /// `UPDATE`).
     Fill(&'static str),
 }
 
@@ -124,6 +125,7 @@ const MIGRATIONS: &[Migration] = &[
         "history names a move as moved and rate_changed",
         event_names,
     ),
+    (13, "forum branches", forum_branches),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1197,6 +1199,51 @@ fn event_names() -> Vec<Step> {
         Step::Fill("UPDATE membership_events SET kind = 'moved' WHERE kind = 'changed_branch'"),
         Step::Fill(
             "UPDATE membership_events SET kind = 'rate_changed' WHERE kind = 'changed_rate'",
+        ),
+    ]
+}
+
+fn forum_branches() -> Vec<Step> {
+    vec![
+        Step::Alter(Box::new(
+            Table::alter()
+                .table(Units::Table)
+                .add_column(ColumnDef::new(Units::ForumRule).text().null())
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(ForumMembers::Table)
+                .col(id(ForumMembers::Id))
+                .col(fk_col(ForumMembers::UnitId))
+                .col(fk_col(ForumMembers::PersonId))
+                .col(ColumnDef::new(ForumMembers::JoinedOn).date().not_null())
+                .col(ColumnDef::new(ForumMembers::LeftOn).date().null())
+                .col(text(ForumMembers::How))
+                .col(stamp(ForumMembers::CreatedAt))
+                .foreign_key(&mut fk(
+                    (ForumMembers::Table, ForumMembers::UnitId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (ForumMembers::Table, ForumMembers::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "forum_members_unit",
+            ForumMembers::Table,
+            &["unit_id", "left_on"],
+            false,
+        ),
+        index(
+            "forum_members_person",
+            ForumMembers::Table,
+            &["person_id"],
+            false,
         ),
     ]
 }

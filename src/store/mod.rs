@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bulk;
 pub mod calls;
 pub mod emails;
+pub mod forums;
 pub mod jobs;
 pub mod members;
 pub mod merge;

@@ -10,8 +10,8 @@ use sea_query::{
 
 use super::members::STANDING_COLUMNS;
 use super::schema::{
-    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, MailSuppressions,
-    MembershipEvents, Memberships, Payments, People, PersonTags, Units, Users,
+    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, ForumMembers,
+    MailSuppressions, MembershipEvents, Memberships, Payments, People, PersonTags, Units, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
@@ -79,22 +79,38 @@ fn p(c: People) -> Expr {
     Expr::col((People::Table, c))
 }
 
+/// The people in the forums `which` picks now.
+fn forum_members(which: Expr) -> SelectStatement {
+    Query::select()
+        .column(ForumMembers::PersonId)
+        .from(ForumMembers::Table)
+        .and_where(which)
+        .and_where(Expr::col(ForumMembers::LeftOn).is_null())
+        .to_owned()
+}
+
 /// The people `grants` cover, for a user with this id.
 fn scope_condition(grants: &[Grant], user_id: i64) -> Condition {
     let mut any = Cond::any();
     for g in grants {
-        let reach: Expr = match g.reach {
-            Reach::Everyone => Expr::val(true).eq(true),
-            Reach::Branch(b) => m(Memberships::BranchId).eq(b),
-            Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
-            Reach::AssignedToMe => p(People::Id).in_subquery(
-                Query::select()
-                    .column(CallerAssignments::PersonId)
-                    .from(CallerAssignments::Table)
-                    .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
-                    .to_owned(),
-            ),
-        };
+        let reach: Expr =
+            match g.reach {
+                Reach::Everyone => Expr::val(true).eq(true),
+                // A branch's officers see its members; a forum branch's members are in the
+                // forum (now), whatever their geographic branch.
+                Reach::Branch(b) => {
+                    m(Memberships::BranchId).eq(b).or(p(People::Id)
+                        .in_subquery(forum_members(Expr::col(ForumMembers::UnitId).eq(b))))
+                }
+                Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
+                Reach::AssignedToMe => p(People::Id).in_subquery(
+                    Query::select()
+                        .column(CallerAssignments::PersonId)
+                        .from(CallerAssignments::Table)
+                        .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
+                        .to_owned(),
+                ),
+            };
         any = any.add(
             Cond::all()
                 .add(m(Memberships::LocalPartyId).eq(g.local_party_id))
@@ -222,7 +238,18 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
             .map(String::as_str)
             .filter(|s| *s != "none")
             .collect();
-        let mut any = Cond::any().add(Expr::col((Units::Table, Units::Slug)).is_in(slugs));
+        let in_forum = forum_members(
+            Expr::col(ForumMembers::UnitId).in_subquery(
+                Query::select()
+                    .column(Units::Id)
+                    .from(Units::Table)
+                    .and_where(Expr::col(Units::Slug).is_in(slugs.iter().copied()))
+                    .to_owned(),
+            ),
+        );
+        let mut any = Cond::any()
+            .add(Expr::col((Units::Table, Units::Slug)).is_in(slugs))
+            .add(p(People::Id).in_subquery(in_forum));
         if f.branches.iter().any(|s| s == "none") {
             any = any.add(m(Memberships::BranchId).is_null());
         }

@@ -27,6 +27,22 @@ pub enum Units {
     EmailSenderName,
     EmailReplyTo,
     EmailPerMinute,
+    /// A forum branch's rule (`gender = woman`), if people join it by one.
+    ForumRule,
+}
+
+/// People in forum branches, a row for each time they were in one.
+#[derive(Iden, Clone, Copy)]
+pub enum ForumMembers {
+    Table,
+    Id,
+    UnitId,
+    PersonId,
+    JoinedOn,
+    LeftOn,
+    /// `opted_in` or `rule`.
+    How,
+    CreatedAt,
 }
 
 #[derive(Iden, Clone, Copy)]

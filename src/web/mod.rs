@@ -202,6 +202,7 @@ pub fn router(state: AppState) -> Router {
             "/people/merge",
             get(pages::members::duplicates::merge_page).post(pages::members::duplicates::merge),
         )
+        .route("/members/{id}/forums", post(pages::members::forms::forum))
         .route(
             "/members/{id}/move",
             get(pages::members::forms::move_page).post(pages::members::forms::move_member),

@@ -56,6 +56,9 @@ impl App {
         demo::generate(&t.db, &rules, 400, 7, today(), &|_| {})
             .await
             .expect("demo");
+        demo::women_by_rule(&t.db, &rules, today())
+            .await
+            .expect("the women's branch");
         demo::add_officers(&t.db, public_url)
             .await
             .expect("officers");

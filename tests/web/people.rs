@@ -459,7 +459,126 @@ async fn duplicates_are_listed_in_scope_and_merged_with_everything_following(t: 
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn forum_branches_hold_members_alongside_their_ward_branch(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let units = app
+        .api("GET", "/api/v1/units", Some(&token), None)
+        .await
+        .json();
+    let forum = units["items"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .find(|u| u["name"].as_str().unwrap_or("").contains("Women"))
+        .expect("the demo's women's branch")["slug"]
+        .as_str()
+        .expect("slug")
+        .to_string();
+
+    // By its rule, the women's branch holds the demo's women, each still in a ward branch.
+    let held = app.all(&token, &format!("branch={forum}")).await;
+    assert!(held.len() > 20, "{} in the women's branch", held.len());
+    for m in &held {
+        assert_eq!(m["gender"], "woman");
+        assert!(
+            m["branch"]["slug"] != forum.as_str(),
+            "a ward branch too: {m}"
+        );
+    }
+    let woman = held[0]["id"].as_str().expect("id").to_string();
+    let s = app.sign_in(SECRETARY).await;
+    let page = app.get(&format!("/members/{woman}"), Some(&s)).await;
+    assert!(page.body.contains("Forum branches"));
+    assert!(
+        page.body.contains("by the branch&#39;s rule")
+            || page.body.contains("by the branch's rule"),
+        "{}",
+        page.body
+    );
+    // Taking her out of a forum she is in by its rule is refused: the rule would put her back.
+    let r = app
+        .post(
+            &format!("/members/{woman}/forums"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("forum", &forum), ("action", "leave")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
+    // A man opts in, and is in its list until he opts out; the dates stay on his record.
+    let man = app.all(&token, "gender=man&status=current").await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/members/{man}/forums"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("forum", &forum), ("action", "join")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let listed = |id: String| {
+        let (app, token, forum) = (&app, &token, &forum);
+        async move {
+            app.all(token, &format!("branch={forum}"))
+                .await
+                .iter()
+                .any(|m| m["id"] == id.as_str())
+        }
+    };
+    assert!(listed(man.clone()).await);
+    let page = app.get(&format!("/members/{man}"), Some(&s)).await;
+    assert!(page.body.contains("opted in"));
+    let r = app
+        .post(
+            &format!("/members/{man}/forums"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("forum", &forum), ("action", "leave")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(!listed(man.clone()).await);
+    let page = app.get(&format!("/members/{man}"), Some(&s)).await;
+    assert!(
+        page.body
+            .contains(&format!("{} to {}", "20 Nov 2026", "20 Nov 2026")),
+        "the stint's dates"
+    );
+
+    // A record changed so the rule no longer matches leaves the forum by it.
+    app.patch_member(&token, &woman, json!({"gender": "man"}))
+        .await;
+    assert!(!listed(woman.clone()).await);
+
+    // The forum's own officer sees its members, and only them.
+    let mut tx = app.db.begin().await.expect("tx");
+    rosette::app::officers::add_officer(
+        &mut tx,
+        "forum.secretary@example.org",
+        "Fay Forum",
+        rosette::domain::Role::BranchSecretary,
+        &forum,
+        Some("a long demo password 1"),
+        "https://rosette.example",
+        "test",
+    )
+    .await
+    .expect("officer");
+    tx.commit().await.expect("commit");
+    let f = app.token("forum.secretary@example.org").await;
+    let theirs = app.all(&f, "").await;
+    assert_eq!(
+        theirs.len(),
+        held.len() - 1,
+        "the women's branch, less the one who left"
+    );
+    assert!(theirs.iter().all(|m| m["gender"] == "woman"));
+}
+
 crate::both!(
+    forum_branches_hold_members_alongside_their_ward_branch,
     duplicates_are_listed_in_scope_and_merged_with_everything_following,
     people_are_added_by_hand_with_the_imports_checks,
     a_member_moves_branch_and_rate_with_the_dates_in_their_history,

@@ -297,7 +297,7 @@ pub async fn update(
         post_consent: consent(patch.post_consent, d.post_consent),
     };
     let contact = input.check().map_err(ApiError::Invalid)?;
-    members::save_contact(&mut tx, &who, &l, &contact).await?;
+    members::save_contact(&mut tx, &who, &state.rules, (state.today)(), &l, &contact).await?;
     let updated = members::find(&mut tx, &who, &id).await?;
     tx.commit().await?;
     Ok(Json(Member::of(&updated, &state, &who)))

@@ -92,7 +92,10 @@ pub async fn edit(
     let mut tx = state.db.begin().await?;
     let l = members::find_writable(&mut tx, &officer, &id).await?;
     let saved = match form.contact.check() {
-        Ok(contact) => members::save_contact(&mut tx, &officer, &l, &contact).await,
+        Ok(contact) => {
+            let today = (state.today)();
+            members::save_contact(&mut tx, &officer, &state.rules, today, &l, &contact).await
+        }
         Err(problems) => Err(AppError::Invalid(problems)),
     };
     match saved {
@@ -359,4 +362,37 @@ pub async fn move_member(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ForumForm {
+    #[serde(default)]
+    forum: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Puts a person in a forum branch, or takes them out of one they opted into.
+pub async fn forum(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<ForumForm>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, &officer, &id).await?;
+    let today = (state.today)();
+    match form.action.as_str() {
+        "join" => crate::app::forums::opt_in(&mut tx, &officer, today, &l, &form.forum).await?,
+        "leave" => {
+            crate::app::forums::opt_out(&mut tx, &officer, &state.rules, today, &l, &form.forum)
+                .await?
+        }
+        _ => {
+            return Err(WebError::BadRequest(
+                "Choose to put them in or take them out.".into(),
+            ));
+        }
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/members/{id}?saved=forum")).into_response())
 }

@@ -54,6 +54,19 @@ struct MemberPage {
     bounce: Option<String>,
     /// Each right with why not, when not.
     rights: Vec<(String, Option<String>)>,
+    forums: Vec<ForumLine>,
+    forum_choices: Vec<Choice>,
+}
+
+/// A stint in a forum branch, as the member page lists it.
+struct ForumLine {
+    slug: String,
+    name: String,
+    /// "since 3 Mar 2025", or "3 Mar 2025 to 1 Jun 2026".
+    when: String,
+    how: &'static str,
+    current: bool,
+    opted_in: bool,
 }
 
 /// An email sent to the person, as their page lists it.
@@ -121,7 +134,27 @@ pub async fn member_page(
         source: src.clone().unwrap_or_default(),
     })
     .collect();
+    let forums = r
+        .forums
+        .iter()
+        .map(|f| {
+            let how = crate::domain::forums::How::parse(&f.how);
+            ForumLine {
+                slug: f.slug.clone(),
+                name: f.name.clone(),
+                when: match f.left_on {
+                    None => format!("since {}", uk_date(&f.joined_on)),
+                    Some(left) => format!("{} to {}", uk_date(&f.joined_on), uk_date(&left)),
+                },
+                how: how.map_or("", |h| h.label()),
+                current: f.left_on.is_none(),
+                opted_in: how == Some(crate::domain::forums::How::OptedIn),
+            }
+        })
+        .collect();
     let page = MemberPage {
+        forums,
+        forum_choices: Choice::options(r.forum_choices.clone()),
         nav: officer.nav(),
         id: l.public_id.clone(),
         name: format!("{} {}", l.first_name, l.last_name),
