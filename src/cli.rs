@@ -189,7 +189,8 @@ pub struct ImportMembers {
     /// Write the valid rows and list the invalid ones instead of writing nothing.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// Read a column as a field: --map "Member Ref=membership_number" (repeatable).
+    /// Read a column as a field: --map "Member Ref=membership_number", or leave it out:
+    /// --map "Notes=-" (repeatable).
     #[arg(long = "map", value_name = "HEADER=FIELD")]
     pub maps: Vec<String>,
     /// Read another system's value as Rosette's: --map-value "rate:General=standard",
@@ -688,33 +689,16 @@ const DUPLICATE_COLUMNS: &[&str] = &[
 ];
 
 async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result<()> {
-    let mut value_maps = Vec::new();
-    for m in &args.value_maps {
-        let parsed = m
-            .split_once(':')
-            .and_then(|(field, rest)| rest.split_once('=').map(|(v, c)| (field, v, c)));
-        let Some((field, value, code)) =
-            parsed.filter(|(f, v, _)| !f.trim().is_empty() && !v.trim().is_empty())
-        else {
-            bail!(
-                "--map-value '{m}' should be FIELD:VALUE=CODE, e.g. --map-value \"rate:General=standard\""
-            );
-        };
-        value_maps.push((
-            field.trim().to_string(),
-            value.to_string(),
-            code.to_string(),
-        ));
-    }
-    let mut maps = Vec::new();
-    for m in &args.maps {
-        let Some((header, field)) = m.split_once('=') else {
-            bail!(
-                "--map '{m}' should be HEADER=FIELD, e.g. --map \"Member Ref=membership_number\""
-            );
-        };
-        maps.push((header.to_string(), field.to_string()));
-    }
+    let value_maps = args
+        .value_maps
+        .iter()
+        .map(|m| import::parse_value_map(m).map_err(|e| anyhow::anyhow!("--map-value {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let maps = args
+        .maps
+        .iter()
+        .map(|m| import::parse_map(m).map_err(|e| anyhow::anyhow!("--map {e}")))
+        .collect::<Result<Vec<_>>>()?;
     let file = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
     let db = open(url).await?;

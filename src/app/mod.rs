@@ -14,6 +14,7 @@ pub mod eligibility;
 pub mod emails;
 pub mod export;
 pub mod forums;
+pub mod imports;
 pub mod members;
 pub mod officers;
 pub mod people;

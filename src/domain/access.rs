@@ -94,6 +94,9 @@ pub struct Scope {
     pub assigns_roles: Vec<i64>,
     /// Local parties whose audit log this user reads.
     pub reads_audit: Vec<i64>,
+    /// Local parties this user imports member files into (the Secretary and the
+    /// Membership Officer: an import can add, change and end anyone's membership).
+    pub imports: Vec<i64>,
     /// The local parties the user works in, for dashboards and unit lists.
     pub local_parties: Vec<i64>,
 }
@@ -120,6 +123,9 @@ impl Scope {
             if a.role == Role::Secretary {
                 push_new(&mut scope.assigns_roles, a.local_party_id);
                 push_new(&mut scope.reads_audit, a.local_party_id);
+            }
+            if matches!(a.role, Role::Secretary | Role::MembershipOfficer) {
+                push_new(&mut scope.imports, a.local_party_id);
             }
             push_new(&mut scope.local_parties, a.local_party_id);
         }
@@ -311,8 +317,24 @@ mod tests {
         );
         assert_eq!(s.assigns_roles, vec![1]);
         assert_eq!(s.reads_audit, vec![1]);
+        assert_eq!(s.imports, vec![1]);
         assert!(s.sees_everyone() && s.is_officer());
         assert_eq!(s.whole_parties(), vec![1]);
+    }
+
+    #[test]
+    fn only_the_secretary_and_membership_officer_import() {
+        for (role, kind, imports) in [
+            (Role::Secretary, UnitKind::LocalParty, true),
+            (Role::MembershipOfficer, UnitKind::LocalParty, true),
+            (Role::Chair, UnitKind::LocalParty, false),
+            (Role::WomensOfficer, UnitKind::LocalParty, false),
+            (Role::BranchMembershipSecretary, UnitKind::Branch, false),
+            (Role::Caller, UnitKind::LocalParty, false),
+        ] {
+            let s = Scope::of(7, &[at(role, 3, kind, 1)]);
+            assert_eq!(s.imports == vec![1], imports, "{role:?}");
+        }
     }
 
     #[test]

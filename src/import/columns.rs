@@ -346,12 +346,43 @@ pub fn map_headers(
     headers: &[String],
     overrides: &[(String, String)],
 ) -> Result<ColumnMap, Vec<String>> {
+    let (map, problems) = map_partly(headers, overrides);
+    if problems.is_empty() {
+        Ok(map)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The field each header is read as (`None`: not imported), as `map_headers` reads them,
+/// and every problem with the header row: what the import page shows before a run.
+pub fn preview(
+    headers: &[String],
+    overrides: &[(String, String)],
+) -> (Vec<Option<Field>>, Vec<String>) {
+    let (map, problems) = map_partly(headers, overrides);
+    let mut fields = vec![None; headers.len()];
+    for (field, i) in map.index {
+        fields[i] = Some(field);
+    }
+    (fields, problems)
+}
+
+/// What `--map Header=-` says: leave the column out.
+pub const LEAVE_OUT: &str = "-";
+
+fn map_partly(headers: &[String], overrides: &[(String, String)]) -> (ColumnMap, Vec<String>) {
     let mut problems = Vec::new();
-    let mut forced: HashMap<usize, Field> = HashMap::new();
+    // By column: the field a --map gives it, or `None` for a column it leaves out.
+    let mut forced: HashMap<usize, Option<Field>> = HashMap::new();
     for (header, name) in overrides {
-        let Some(field) = Field::from_name(name) else {
+        let field = if name.trim() == LEAVE_OUT {
+            None
+        } else if let Some(field) = Field::from_name(name) {
+            Some(field)
+        } else {
             problems.push(format!(
-                "--map {header}={name}: '{name}' is not a field; the fields are {}",
+                "--map {header}={name}: '{name}' is not a field; the fields are {} (or {LEAVE_OUT} to leave the column out)",
                 Field::all_names()
             ));
             continue;
@@ -374,8 +405,9 @@ pub fn map_headers(
     for (i, header) in headers.iter().enumerate() {
         // A header --map sends elsewhere does not also claim the field by its name.
         let field = match forced.get(&i) {
-            Some(f) => Some(*f),
-            None => Field::from_header(header).filter(|f| !forced.values().any(|taken| taken == f)),
+            Some(f) => *f,
+            None => Field::from_header(header)
+                .filter(|f| !forced.values().any(|taken| *taken == Some(*f))),
         };
         match field {
             Some(f) => {
@@ -393,13 +425,14 @@ pub fn map_headers(
         }
     }
     for (field, spellings) in FALLBACK {
-        if index.contains_key(field) || forced.values().any(|f| f == field) {
+        if index.contains_key(field) || forced.values().any(|f| *f == Some(*field)) {
             continue;
         }
         if let Some(n) = ignored
             .iter()
             .position(|h| spellings.contains(&fold(h).as_str()))
             && let Some(i) = headers.iter().position(|h| h.trim() == ignored[n])
+            && !forced.contains_key(&i)
         {
             index.insert(*field, i);
             ignored.remove(n);
@@ -415,15 +448,12 @@ pub fn map_headers(
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(ColumnMap {
-            index,
-            ignored,
-            headers: headers.iter().map(|h| h.trim().to_string()).collect(),
-        })
-    } else {
-        Err(problems)
-    }
+    let map = ColumnMap {
+        index,
+        ignored,
+        headers: headers.iter().map(|h| h.trim().to_string()).collect(),
+    };
+    (map, problems)
 }
 
 #[cfg(test)]
@@ -548,6 +578,37 @@ mod tests {
             assert_eq!(map.index[&field], i, "{field:?}");
         }
         assert_eq!(map.ignored, vec!["nationbuilder_id"]);
+    }
+
+    #[test]
+    fn a_map_to_a_dash_leaves_a_column_out() {
+        let h = headers(&[
+            "Number",
+            "First",
+            "Last",
+            "Joined",
+            "Email",
+            "Membership Start Date",
+        ]);
+        let map = map_headers(
+            &h,
+            &[
+                ("Email".into(), LEAVE_OUT.into()),
+                ("Joined".into(), LEAVE_OUT.into()),
+                ("Membership Start Date".into(), LEAVE_OUT.into()),
+            ],
+        );
+        // Left out, joined_on has no column at all (not even the fallback one).
+        let problems = map.expect_err("no joined_on");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("no column for joined_on")),
+            "{problems:?}"
+        );
+        let map = map_headers(&h, &[("Email".into(), LEAVE_OUT.into())]).expect("maps");
+        assert!(!map.index.contains_key(&Field::Email));
+        assert_eq!(map.ignored, vec!["Email", "Membership Start Date"]);
     }
 
     #[test]

@@ -20,12 +20,52 @@ use crate::domain::values::ward_key;
 use crate::domain::{Event, EventKind, Gender, Kind, LeftReason, Rules, Status};
 use crate::store::members::{self, ConsentSource, NewMember, StoredMember};
 use crate::store::{Db, StoreError, audit, units};
-pub use columns::Field;
+pub use columns::{Field, LEAVE_OUT};
+
+/// Each header of a file with the field it is read as (`None`: not imported).
+pub type Headers = Vec<(String, Option<Field>)>;
+
+/// A file's header row as the import would read it, and any problem with the header
+/// row. An unreadable file says why.
+pub fn preview(bytes: &[u8], maps: &[(String, String)]) -> Result<(Headers, Vec<String>), String> {
+    let table = read_table(bytes)?;
+    let (fields, problems) = columns::preview(&table.headers, maps);
+    Ok((table.headers.into_iter().zip(fields).collect(), problems))
+}
 use columns::{ColumnMap, map_headers};
 use read::{MAX_FIELD_CHARS, read_table};
 
+/// Reads a header map as `--map` takes it: `Header=field`.
+pub fn parse_map(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((header, field)) if !header.trim().is_empty() && !field.trim().is_empty() => {
+            Ok((header.trim().to_string(), field.trim().to_string()))
+        }
+        _ => Err(format!(
+            "'{text}' should be HEADER=FIELD, e.g. \"Member Ref=membership_number\""
+        )),
+    }
+}
+
+/// Reads a value map as `--map-value` takes it: `field:Value=code`.
+pub fn parse_value_map(text: &str) -> Result<(String, String, String), String> {
+    let parsed = text
+        .split_once(':')
+        .and_then(|(field, rest)| rest.split_once('=').map(|(v, c)| (field, v, c)));
+    match parsed {
+        Some((field, value, code)) if !field.trim().is_empty() && !value.trim().is_empty() => Ok((
+            field.trim().to_string(),
+            value.trim().to_string(),
+            code.trim().to_string(),
+        )),
+        _ => Err(format!(
+            "'{text}' should be FIELD:VALUE=CODE, e.g. \"rate:General=standard\""
+        )),
+    }
+}
+
 /// One thing wrong with the file, where a spreadsheet user will find it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub row: usize,
     pub column: String,
@@ -927,7 +967,7 @@ fn check_row(
                     problem(
                         Field::Status,
                         format!(
-                            "'{}' needs the day they left: add a left_on column or the membership's end date",
+                            "'{}' ends the membership, so it needs the day they left: add a left_on column or the membership's end date",
                             get(Field::Status)
                         ),
                     );

@@ -126,6 +126,7 @@ const MIGRATIONS: &[Migration] = &[
         event_names,
     ),
     (13, "forum branches", forum_branches),
+    (14, "member files uploaded through the web", web_imports),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1243,6 +1244,46 @@ fn forum_branches() -> Vec<Step> {
             "forum_members_person",
             ForumMembers::Table,
             &["person_id"],
+            false,
+        ),
+    ]
+}
+
+fn web_imports() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Imports::Table)
+                .col(id(Imports::Id))
+                .col(text(Imports::PublicId).unique_key().to_owned())
+                .col(fk_col(Imports::LocalPartyId))
+                .col(fk_col(Imports::UserId))
+                .col(text(Imports::FileName))
+                .col(ColumnDef::new(Imports::Bytes).blob().not_null())
+                .col(text(Imports::Maps))
+                .col(text(Imports::ValueMaps))
+                .col(text_null(Imports::DateOrder))
+                .col(text(Imports::State))
+                .col(text_null(Imports::Outcome))
+                .col(text_null(Imports::Problems))
+                .col(stamp(Imports::CreatedAt))
+                .col(stamp(Imports::UpdatedAt))
+                .foreign_key(&mut fk(
+                    (Imports::Table, Imports::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (Imports::Table, Imports::UserId),
+                    (Users::Table, Users::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "imports_party",
+            Imports::Table,
+            &["local_party_id", "created_at"],
             false,
         ),
     ]

@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod calls;
 pub mod emails;
 pub mod forums;
+pub mod imports;
 pub mod jobs;
 pub mod members;
 pub mod merge;

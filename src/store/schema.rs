@@ -421,3 +421,29 @@ pub enum MailSoftBounces {
     Count,
     LastAt,
 }
+
+/// Member files uploaded through the web, with the choices made for reading them and
+/// what their last check or import found.
+#[derive(Iden, Clone, Copy)]
+pub enum Imports {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    UserId,
+    FileName,
+    Bytes,
+    /// `--map` lines: `Header=field`.
+    Maps,
+    /// `--map-value` lines: `field:Value=code`.
+    ValueMaps,
+    DateOrder,
+    /// `uploaded`, `checked`, `imported` or `failed`.
+    State,
+    /// What the last run said, in words.
+    Outcome,
+    /// The last run's problems, as JSON: `[{"row", "column", "message"}]`.
+    Problems,
+    CreatedAt,
+    UpdatedAt,
+}

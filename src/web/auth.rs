@@ -162,6 +162,65 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Posted<T> {
     }
 }
 
+/// A file posted by a signed-in officer from a `multipart/form-data` form, its CSRF
+/// token checked like `Posted`'s. The token field must come before the file, as the
+/// page's form puts it, so a file is never read for a request that will be refused.
+pub struct Uploaded {
+    pub officer: Officer,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl FromRequest<AppState> for Uploaded {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, WebError> {
+        let (mut parts, body) = request.into_parts();
+        let officer = Officer::signed_in(&mut parts, state).await?;
+        let unreadable = |why: &str| {
+            WebError::BadRequest(format!(
+                "The upload could not be read ({why}). Go back, reload the page and try again."
+            ))
+        };
+        let mut form =
+            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|_| unreadable("it is not a file upload"))?;
+        let mut checked = false;
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|_| unreadable("it was cut short or is too large"))?
+        {
+            match field.name() {
+                Some("csrf") => {
+                    let token = field.text().await.map_err(|_| unreadable("no token"))?;
+                    officer.check_csrf(&token)?;
+                    checked = true;
+                }
+                Some("file") if checked => {
+                    let file_name = field.file_name().unwrap_or_default().to_string();
+                    let bytes = field
+                        .bytes()
+                        .await
+                        .map_err(|_| unreadable("it was cut short or is too large"))?;
+                    return Ok(Uploaded {
+                        officer,
+                        file_name,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if !checked {
+            // No token at all: refused as any form without one is.
+            officer.check_csrf("")?;
+        }
+        Err(unreadable("no file was chosen"))
+    }
+}
+
 /// The CSRF token every page form carries.
 #[derive(serde::Deserialize)]
 struct Token {

@@ -204,6 +204,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/members/{id}/forums", post(pages::members::forms::forum))
         .route(
+            "/import",
+            get(pages::imports::page)
+                .post(pages::imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::app::imports::MAX_BYTES,
+                )),
+        )
+        .route(
+            "/import/{id}",
+            get(pages::imports::show).post(pages::imports::act),
+        )
+        .route(
             "/members/{id}/move",
             get(pages::members::forms::move_page).post(pages::members::forms::move_member),
         )

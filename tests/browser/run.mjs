@@ -197,7 +197,7 @@ await step("the Secretary invites a Branch Secretary, who sees only their branch
   await page.goto(`${base}/roles`);
   await audit(page, "roles");
   await page.getByLabel("Name").fill("Bea Branchley");
-  await page.getByLabel("Email").fill("bea@example.org");
+  await page.getByLabel("Email", { exact: true }).fill("bea@example.org");
   await page.getByLabel("Role", { exact: true }).selectOption("branch-secretary");
   const unit = page.getByLabel("For");
   const options = await unit.locator("option").evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
@@ -457,6 +457,81 @@ await step("the Membership Officer emails everyone in arrears, watches it go, an
   assert.equal(await member.page.getByLabel("Email").isChecked(), false);
   await audit(member.page, "email-choices");
   await member.context.close();
+});
+
+await step("the Secretary adds a person, moves them, merges a duplicate and puts them in a forum", async () => {
+  await page.goto(`${base}/members`);
+  await page.getByRole("link", { name: "Add a person" }).click();
+  await page.getByRole("heading", { name: "Add a person" }).waitFor();
+  await audit(page, "member-add");
+  await page.getByLabel("First name").fill("Wren");
+  await page.getByLabel("Email", { exact: true }).fill("not an address");
+  await page.getByRole("button", { name: "Add" }).click();
+  await page.getByText("Nothing has been saved").waitFor();
+  assert.equal(await page.getByLabel("First name").inputValue(), "Wren", "what was typed is kept");
+  await audit(page, "member-add-mistakes");
+  await page.getByLabel("Last name").fill("Okonkwo-Hale");
+  await page.getByLabel("Email", { exact: true }).fill("wren.oh@example.org");
+  await page.getByLabel("Branch").selectOption({ index: 1 });
+  await page.getByRole("button", { name: "Add" }).click();
+  await page.getByRole("heading", { name: /Wren Okonkwo-Hale/ }).waitFor();
+  const wren = page.url().split("?")[0];
+  await page.getByRole("link", { name: "Move branch or rate" }).click();
+  await audit(page, "member-move");
+  await page.getByLabel("Branch").selectOption({ index: 2 });
+  await page.getByLabel("Rate").selectOption("reduced");
+  await page.getByRole("button", { name: "Move" }).click();
+  await page.getByText("Moved branch").waitFor();
+  await page.getByText("Rate changed").waitFor();
+  // The same person again: the form says who they look like, and adds them only when told.
+  await page.goto(`${base}/members/new`);
+  await page.getByLabel("First name").fill("Wren");
+  await page.getByLabel("Last name").fill("Okonkwo-Hale");
+  await page.getByLabel("Email", { exact: true }).fill("wren.oh@example.org");
+  await page.getByRole("button", { name: "Add" }).click();
+  await page.getByText(/looks like someone already recorded/).waitFor();
+  await audit(page, "member-add-duplicate");
+  await page.getByLabel(/This is someone else/).check();
+  await page.getByRole("button", { name: "Add" }).click();
+  await page.getByRole("heading", { name: /Wren Okonkwo-Hale/ }).waitFor();
+  await page.goto(`${base}/people/duplicates`);
+  await audit(page, "duplicates");
+  await page.getByRole("link", { name: "Compare and merge" }).first().click();
+  await page.getByRole("heading", { name: "Merge two records of one person" }).waitFor();
+  await audit(page, "merge");
+  await page.getByRole("button", { name: "Merge" }).click();
+  await page.getByText("Merged with a duplicate record").waitFor();
+  await page.goto(wren);
+  await page.getByLabel("Put in a forum branch").selectOption({ index: 0 });
+  await page.getByRole("button", { name: "Put in", exact: true }).click();
+  await page.getByText("opted in").waitFor();
+  await audit(page, "member-forums");
+});
+
+await step("the Membership Officer imports a file from another system in the browser", async () => {
+  const mo = await newPhone();
+  const p = mo.page;
+  await signIn(p, "membership@example.org");
+  await p.getByRole("link", { name: "Import" }).click();
+  await audit(p, "import");
+  const csv = "Contact Type,External Identifier,First Name,Last Name,Email,Member Since,Membership End Date,Membership Type,Membership Status\n" +
+    "Individual,B9001,Tamsin,Achebe,tamsin.a@example.org,14/02/2019,13/02/2027,General,Current\n" +
+    "Individual,B9002,Idris,Lowe,,20/06/2018,19/06/2025,General,Cancelled\n";
+  await p.getByLabel("File").setInputFiles({ name: "civicrm.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await p.getByRole("button", { name: "Upload" }).click();
+  await p.getByRole("heading", { name: "civicrm.csv" }).waitFor();
+  await audit(p, "import-columns");
+  await p.getByRole("button", { name: "Check the file" }).click();
+  await p.getByText(/The check found/).waitFor({ timeout: 20000 });
+  await audit(p, "import-problems");
+  await p.getByLabel("Values to read as Rosette's").fill("kind:Individual=member\nrate:General=standard\nstatus:Cancelled=resigned");
+  await p.getByRole("button", { name: "Check the file" }).click();
+  await p.getByRole("button", { name: "Import now" }).waitFor({ timeout: 20000 });
+  await audit(p, "import-checked");
+  await p.getByRole("button", { name: "Import now" }).click();
+  await p.getByText(/2 rows: 2 added/).waitFor({ timeout: 20000 });
+  await audit(p, "import-done");
+  await mo.context.close();
 });
 
 await browser.close();

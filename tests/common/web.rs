@@ -117,6 +117,47 @@ impl App {
         self.send(r.body(Body::from(body)).expect("request")).await
     }
 
+    /// Posts a file as a page's `multipart/form-data` form does, with `csrf` first.
+    pub async fn upload(
+        &self,
+        path: &str,
+        s: &Session,
+        csrf: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Reply {
+        let boundary = "rosette-test-boundary-7d1f";
+        let mut body = format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             content-type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::COOKIE, &s.cookie)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(r).await
+    }
+
+    /// A page that refreshes itself while a run is under way, once the run is over.
+    pub async fn settled(&self, path: &str, s: &Session) -> Reply {
+        for _ in 0..400 {
+            let r = self.get(path, Some(s)).await;
+            if !r.body.contains("http-equiv=\"refresh\"") {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("{path} is still running");
+    }
+
     pub async fn api(
         &self,
         method: &str,

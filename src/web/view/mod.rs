@@ -50,6 +50,8 @@ pub struct Nav {
     pub csrf: String,
     pub officer: bool,
     pub secretary: bool,
+    /// May import member files.
+    pub imports: bool,
 }
 
 impl Nav {
@@ -60,6 +62,7 @@ impl Nav {
             csrf: csrf.to_string(),
             officer: who.scope.is_officer(),
             secretary: !who.scope.assigns_roles.is_empty(),
+            imports: !who.scope.imports.is_empty(),
         }
     }
 }
