@@ -91,16 +91,20 @@ async fn party_for(tx: &mut Tx, who: &Principal, branch: &str) -> Result<i64> {
         .ok_or(AppError::Forbidden)
 }
 
-/// The field to blame when a new or moved person would fall outside what `who` may
-/// change, and why, in words.
-fn outside_scope(who: &Principal, local_party_id: i64) -> AppError {
-    let reaches: Vec<Reach> = who
-        .scope
+/// Whom `who` may change in a local party.
+fn write_reaches(who: &Principal, local_party_id: i64) -> Vec<Reach> {
+    who.scope
         .write
         .iter()
         .filter(|g| g.local_party_id == local_party_id)
         .map(|g| g.reach)
-        .collect();
+        .collect()
+}
+
+/// The field to blame when a new or moved person would fall outside what `who` may
+/// change, and why, in words.
+fn outside_scope(who: &Principal, local_party_id: i64) -> AppError {
+    let reaches = write_reaches(who, local_party_id);
     if reaches.iter().all(|r| *r == Reach::Women) && !reaches.is_empty() {
         AppError::field(
             "gender",
@@ -130,13 +134,7 @@ pub async fn places(
     let lp = local_party_id
         .or_else(|| who.scope.write.first().map(|g| g.local_party_id))
         .ok_or(AppError::Forbidden)?;
-    let grants: Vec<Reach> = who
-        .scope
-        .write
-        .iter()
-        .filter(|g| g.local_party_id == lp)
-        .map(|g| g.reach)
-        .collect();
+    let grants = write_reaches(who, lp);
     let all = grants
         .iter()
         .any(|r| matches!(r, Reach::Everyone | Reach::Women));

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use crate::app::{AppError, imports};
 use crate::import::{Field, LEAVE_OUT, Problem};
 use crate::web::auth::{Officer, Posted, Uploaded};
-use crate::web::view::{Choice, Nav, uk_date};
+use crate::web::view::{Choice, Nav, Problems, uk_date};
 use crate::web::{AppState, WebError};
 
 /// Problems shown on the page; the rest are counted.
@@ -85,11 +85,7 @@ pub async fn upload(
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            let said = problems
-                .into_iter()
-                .map(|p| p.message)
-                .collect::<Vec<_>>()
-                .join("; ");
+            let said = Problems(problems).in_one_line();
             let page = upload_page(&state, &officer, Some(said)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
@@ -259,11 +255,7 @@ pub async fn act(
     match started {
         Ok(()) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
         Err(AppError::Invalid(problems)) => {
-            let said = problems
-                .into_iter()
-                .map(|p| p.message)
-                .collect::<Vec<_>>()
-                .join("; ");
+            let said = Problems(problems).in_one_line();
             let page = file_page(&state, &officer, &id, Some(said)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }

@@ -25,6 +25,15 @@ impl Problems {
     pub fn any(&self) -> bool {
         !self.0.is_empty()
     }
+
+    /// Every message in one line, for a page that shows them together, not by field.
+    pub fn in_one_line(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Problems as one message, for a page that shows them above its form.

@@ -9,7 +9,7 @@ use crate::app::{AppError, audit as app_audit, members, people};
 use crate::domain::duplicates::in_words;
 use crate::store::roster::Listed;
 use crate::web::auth::{Officer, Posted};
-use crate::web::view::{Nav, opt_date, uk_date};
+use crate::web::view::{Nav, Problems, opt_date, uk_date};
 use crate::web::{AppState, WebError};
 
 struct PairLine {
@@ -184,11 +184,7 @@ pub async fn merge(
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            let said = problems
-                .into_iter()
-                .map(|p| p.message)
-                .collect::<Vec<_>>()
-                .join("; ");
+            let said = Problems(problems).in_one_line();
             let page = compare(&state, &officer, a, b, Some(said)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }

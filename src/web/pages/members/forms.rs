@@ -15,6 +15,20 @@ use crate::web::auth::{Officer, Posted};
 use crate::web::view::{Choice, Nav, Problems, opt_date};
 use crate::web::{AppState, WebError};
 
+/// A person `officer` may change, for a form about them, audited as opened for it.
+async fn opened(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    form: &str,
+) -> Result<Listed, WebError> {
+    let mut tx = state.db.begin().await?;
+    let l = members::find_writable(&mut tx, officer, id).await?;
+    app_audit::about(&mut tx, officer, &l, "member.view", form).await?;
+    tx.commit().await?;
+    Ok(l)
+}
+
 #[derive(Template)]
 #[template(path = "edit.html")]
 struct EditPage {
@@ -175,10 +189,7 @@ pub async fn payment_page(
     officer: Officer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let mut tx = state.db.begin().await?;
-    let l = members::find_writable(&mut tx, &officer, &id).await?;
-    app_audit::about(&mut tx, &officer, &l, "member.view", "payment form").await?;
-    tx.commit().await?;
+    let l = opened(&state, &officer, &id, "payment form").await?;
     let mut form = PaymentInput::default();
     if let Some(r) = state.rules.rate(&l.rate, (state.today)()) {
         form.amount = format!("{}.{:02}", r.price_pence / 100, r.price_pence % 100);
@@ -231,10 +242,7 @@ pub async fn leaving_page(
     officer: Officer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let mut tx = state.db.begin().await?;
-    let l = members::find_writable(&mut tx, &officer, &id).await?;
-    app_audit::about(&mut tx, &officer, &l, "member.view", "leaving form").await?;
-    tx.commit().await?;
+    let l = opened(&state, &officer, &id, "leaving form").await?;
     Ok(Html(
         LeavingPage {
             nav: officer.nav(),
@@ -329,10 +337,7 @@ pub async fn move_page(
     officer: Officer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let mut tx = state.db.begin().await?;
-    let l = members::find_writable(&mut tx, &officer, &id).await?;
-    app_audit::about(&mut tx, &officer, &l, "member.view", "move form").await?;
-    tx.commit().await?;
+    let l = opened(&state, &officer, &id, "move form").await?;
     let form = MoveInput {
         branch: l.branch_slug.clone().unwrap_or_default(),
         rate: l.rate.clone(),
