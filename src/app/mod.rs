@@ -12,6 +12,7 @@ pub mod audit;
 pub mod calls;
 pub mod eligibility;
 pub mod emails;
+pub mod events;
 pub mod export;
 pub mod forums;
 pub mod imports;

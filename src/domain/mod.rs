@@ -9,6 +9,7 @@ pub mod cells;
 pub mod dates;
 pub mod duplicates;
 pub mod emails;
+pub mod events;
 pub mod fields;
 pub mod filter;
 pub mod forms;

@@ -1,12 +1,12 @@
 //! Two records of one person made one, in the caller's transaction: the other record's
-//! history, payments, consents, tags, calls, tasks, emails and audit references follow
+//! history, payments, consents, tags, calls, tasks, emails, events and audit references follow
 //! the kept one, and then it is gone.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, Query, Value};
 
 use super::schema::{
-    AuditPeople, CallListPeople, CallOutcomes, CallerAssignments, EmailRecipients,
+    AuditPeople, CallListPeople, CallOutcomes, CallerAssignments, EmailRecipients, EventPeople,
     MembershipEvents, Memberships, Payments, People, PersonTags, Tasks,
 };
 use super::{Result, StoreError, Tx};
@@ -302,6 +302,15 @@ pub async fn merge(tx: &mut Tx, keep: Record, other: Record, merged: &Event) -> 
         AuditPeople::Table,
         AuditPeople::PersonId,
         Some(AuditPeople::EntryId),
+        kp,
+        op,
+    )
+    .await?;
+    follow(
+        tx,
+        EventPeople::Table,
+        EventPeople::PersonId,
+        Some(EventPeople::EventId),
         kp,
         op,
     )

@@ -127,6 +127,7 @@ const MIGRATIONS: &[Migration] = &[
     ),
     (13, "forum branches", forum_branches),
     (14, "member files uploaded through the web", web_imports),
+    (15, "events and who comes to them", events),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1284,6 +1285,82 @@ fn web_imports() -> Vec<Step> {
             "imports_party",
             Imports::Table,
             &["local_party_id", "created_at"],
+            false,
+        ),
+    ]
+}
+
+fn events() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Events::Table)
+                .col(id(Events::Id))
+                .col(text(Events::PublicId).unique_key().to_owned())
+                .col(fk_col(Events::LocalPartyId))
+                .col(fk_col(Events::UnitId))
+                .col(text(Events::Kind))
+                .col(text(Events::Title))
+                .col(text_null(Events::Description))
+                .col(text_null(Events::Place))
+                .col(stamp(Events::StartsAt))
+                .col(stamp(Events::EndsAt))
+                .col(text(Events::TimeZone))
+                .col(ColumnDef::new(Events::Capacity).integer().null())
+                .col(text(Events::Audience))
+                .col(text_null(Events::VoteRight))
+                .col(ColumnDef::new(Events::FreezeDate).date().null())
+                .col(text(Events::CreatedBy))
+                .col(stamp(Events::CreatedAt))
+                .col(stamp(Events::UpdatedAt))
+                .foreign_key(&mut fk(
+                    (Events::Table, Events::UnitId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "events_party_start",
+            Events::Table,
+            &["local_party_id", "starts_at"],
+            false,
+        ),
+        Step::Table(Box::new(
+            Table::create()
+                .table(EventPeople::Table)
+                .col(id(EventPeople::Id))
+                .col(fk_col(EventPeople::EventId))
+                .col(fk_col(EventPeople::PersonId))
+                .col(text(EventPeople::State))
+                .col(stamp(EventPeople::SignedUpAt))
+                .col(
+                    ColumnDef::new(EventPeople::CheckedInAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .foreign_key(&mut fk(
+                    (EventPeople::Table, EventPeople::EventId),
+                    (Events::Table, Events::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (EventPeople::Table, EventPeople::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "event_people_once",
+            EventPeople::Table,
+            &["event_id", "person_id"],
+            true,
+        ),
+        index(
+            "event_people_person",
+            EventPeople::Table,
+            &["person_id", "state"],
             false,
         ),
     ]

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bulk;
 pub mod calls;
 pub mod emails;
+pub mod events;
 pub mod forums;
 pub mod imports;
 pub mod jobs;

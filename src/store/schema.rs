@@ -447,3 +447,41 @@ pub enum Imports {
     CreatedAt,
     UpdatedAt,
 }
+
+/// Meetings, socials, training, stalls, canvasses.
+#[derive(Iden, Clone, Copy)]
+pub enum Events {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    UnitId,
+    Kind,
+    Title,
+    Description,
+    Place,
+    StartsAt,
+    EndsAt,
+    /// The IANA time zone the times were written in.
+    TimeZone,
+    Capacity,
+    Audience,
+    /// The right from the rules file that decides who may vote, if not the usual one.
+    VoteRight,
+    FreezeDate,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Each person's place at an event.
+#[derive(Iden, Clone, Copy)]
+pub enum EventPeople {
+    Table,
+    Id,
+    EventId,
+    PersonId,
+    State,
+    SignedUpAt,
+    CheckedInAt,
+}

@@ -203,6 +203,16 @@ pub fn router(state: AppState) -> Router {
             get(pages::members::duplicates::merge_page).post(pages::members::duplicates::merge),
         )
         .route("/members/{id}/forums", post(pages::members::forms::forum))
+        .route("/events", get(pages::events::list))
+        .route(
+            "/events/new",
+            get(pages::events::new_page).post(pages::events::create),
+        )
+        .route("/events/{id}", get(pages::events::show))
+        .route(
+            "/events/{id}/door",
+            get(pages::events::door).post(pages::events::sign_in),
+        )
         .route(
             "/import",
             get(pages::imports::page)

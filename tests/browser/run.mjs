@@ -534,6 +534,30 @@ await step("the Membership Officer imports a file from another system in the bro
   await mo.context.close();
 });
 
+await step("the Secretary creates a members' meeting and signs people in at the door on a phone", async () => {
+  await page.getByRole("link", { name: "Events" }).first().click();
+  await audit(page, "events");
+  await page.getByRole("link", { name: "Create an event" }).click();
+  await page.getByLabel("Title").fill("December members' meeting");
+  await page.getByLabel("Kind").selectOption("members_meeting");
+  await page.getByLabel("Starts").fill("2030-12-03 19:30");
+  await page.getByLabel("Ends").fill("2030-12-03 19:00");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByText("Nothing has been saved").waitFor();
+  await audit(page, "event-new-mistakes");
+  await page.getByLabel("Ends").fill("2030-12-03 21:00");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByRole("heading", { name: "December members' meeting" }).waitFor();
+  await audit(page, "event");
+  await page.getByRole("link", { name: "Open the door sign-in" }).click();
+  await page.goto(`${page.url()}?q=Okonkwo`);
+  await audit(page, "event-door");
+  await page.getByRole("button", { name: /Sign in Wren/ }).first().click();
+  await page.getByText("is signed in").waitFor();
+  await page.getByText(/May not vote|May vote/).first().waitFor();
+  await audit(page, "event-door-signed-in");
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);

@@ -65,6 +65,11 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
         format!("PATCH /api/v1/members/{member}"),
         format!("POST /api/v1/members/{member}/payments"),
         "POST /api/v1/members".to_string(),
+        "POST /api/v1/events".to_string(),
+        "GET /api/v1/events".to_string(),
+        format!("GET /api/v1/events/{member}/people"),
+        format!("POST /api/v1/events/{member}/signups"),
+        format!("POST /api/v1/events/{member}/check-ins"),
         format!("POST /api/v1/members/{member}/move"),
         "POST /api/v1/segments".to_string(),
     ];

@@ -10,6 +10,7 @@ mod api;
 mod audit;
 mod calls;
 mod emails;
+mod events;
 mod imports;
 mod input;
 mod layers;

@@ -8,6 +8,7 @@
 
 mod eligibility;
 mod emails;
+mod events;
 mod members;
 mod segments;
 mod units;
@@ -72,6 +73,10 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(emails::create))
         .routes(routes!(emails::get))
         .routes(routes!(emails::send))
+        .routes(routes!(events::create, events::list))
+        .routes(routes!(events::people))
+        .routes(routes!(events::sign_up))
+        .routes(routes!(events::check_in))
         .split_for_parts()
 }
 

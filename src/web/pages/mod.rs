@@ -7,6 +7,7 @@ pub mod calls;
 pub mod dashboard;
 pub mod eligibility;
 pub mod emails;
+pub mod events;
 pub mod imports;
 pub mod members;
 pub mod reports;

@@ -1,0 +1,312 @@
+//! Events: members' meetings, socials, training, street stalls, canvasses. Their kinds and
+//! audiences, local times read in the local party's time zone, places and waiting lists,
+//! and what the door needs to know about each person who arrives.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::rights::{RightCheck, RightRule};
+use super::values::{Kind, Status};
+use super::{Event, StatusRules};
+
+/// The time zone events are written in unless a local party says otherwise.
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::London;
+
+/// How long after joining a member is shown as new at the door.
+pub const NEW_MEMBER_DAYS: i64 = 90;
+
+macro_rules! words {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal, $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                let t = text.trim().to_lowercase().replace([' ', '-'], "_");
+                Self::ALL.iter().copied().find(|v| v.as_str() == t)
+            }
+
+            pub fn expected() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+words!(
+    /// What sort of event it is.
+    EventType {
+        MembersMeeting => "members_meeting", "Members' meeting",
+        Agm => "agm", "Annual general meeting",
+        Social => "social", "Social",
+        Training => "training", "Training",
+        StreetStall => "street_stall", "Street stall",
+        Canvass => "canvass", "Canvass or campaign day",
+        PhoneBank => "phone_bank", "Phone bank",
+        OnlineMeeting => "online_meeting", "Online meeting",
+    }
+);
+
+words!(
+    /// Who may come.
+    Audience {
+        Public => "public", "Anyone",
+        Members => "members", "Members only",
+        Invited => "invited", "By invitation",
+    }
+);
+
+words!(
+    /// Where a person stands with one event.
+    Attendance {
+        SignedUp => "signed_up", "Signed up",
+        Waiting => "waiting", "On the waiting list",
+        Attended => "attended", "Came",
+        NoShow => "no_show", "Did not come",
+        Cancelled => "cancelled", "Cancelled",
+    }
+);
+
+impl EventType {
+    /// A meeting where members' rights (to attend, to vote) decide who may take part.
+    pub fn is_members_meeting(self) -> bool {
+        matches!(self, EventType::MembersMeeting | EventType::Agm)
+    }
+}
+
+/// A local date and time (`2026-03-29T10:30`, or with a space) in `tz` as an instant. A
+/// time the clocks skip (the hour they go forward) is refused; one they pass twice (the
+/// hour they go back) is the first.
+pub fn local_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    let naive = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .ok_or_else(|| format!("'{t}' is not a date and time: write it like 2026-03-29 19:30"))?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| format!("{t} does not happen in {tz}: the clocks go forward over it"))
+}
+
+/// Where a new sign-up goes: a place while there are places, else the waiting list.
+pub fn place_for(capacity: Option<u32>, taken: u32) -> Attendance {
+    match capacity {
+        Some(c) if taken >= c => Attendance::Waiting,
+        _ => Attendance::SignedUp,
+    }
+}
+
+/// What the door shows for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorCheck {
+    /// Never at any event before.
+    pub first_time: bool,
+    /// A member who joined in the last `NEW_MEMBER_DAYS`.
+    pub new_member: bool,
+    pub may_attend: bool,
+    pub may_vote: bool,
+    /// Why not, in words, when they may not attend or vote.
+    pub reason: Option<String>,
+}
+
+/// What is known of a person at the door.
+pub struct Arrival<'a> {
+    pub kind: Kind,
+    pub status: Status,
+    pub joined_on: NaiveDate,
+    pub history: &'a [Event],
+    /// Events they came to before.
+    pub attended_before: usize,
+}
+
+/// The door's answer for a person arriving at an event on `on`, with rights measured at
+/// `freeze`. Outside members' meetings, anyone may attend and there is no vote.
+pub fn at_the_door(
+    rules: &StatusRules,
+    event: EventType,
+    attend: Option<&RightRule>,
+    vote: Option<&RightRule>,
+    who: &Arrival,
+    on: NaiveDate,
+    freeze: NaiveDate,
+) -> DoorCheck {
+    let check = |right: Option<&RightRule>| match right {
+        Some(r) => r.check_history(rules, who.kind, who.status, who.history, freeze),
+        None => RightCheck::Allowed,
+    };
+    let (attend, vote) = if event.is_members_meeting() {
+        (check(attend), check(vote))
+    } else {
+        (
+            RightCheck::Allowed,
+            RightCheck::Refused("no vote is taken".into()),
+        )
+    };
+    let reason = match (&attend, &vote) {
+        (RightCheck::Refused(why), _) => Some(why.clone()),
+        (_, RightCheck::Refused(why)) if event.is_members_meeting() => Some(why.clone()),
+        _ => None,
+    };
+    DoorCheck {
+        first_time: who.attended_before == 0,
+        new_member: who.kind == Kind::Member
+            && who.joined_on <= on
+            && (on - who.joined_on).num_days() <= NEW_MEMBER_DAYS,
+        may_attend: attend == RightCheck::Allowed,
+        may_vote: event.is_members_meeting() && vote == RightCheck::Allowed,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dates::ymd as d;
+    use crate::domain::{EventKind, Rules};
+
+    #[test]
+    fn local_times_cross_the_clock_changes() {
+        let london = DEFAULT_TIME_ZONE;
+        // Winter is GMT, summer BST.
+        assert_eq!(
+            local_time("2026-01-15 19:30", london).map(|t| t.to_rfc3339()),
+            Ok("2026-01-15T19:30:00+00:00".into())
+        );
+        assert_eq!(
+            local_time("2026-07-15T19:30", london).map(|t| t.to_rfc3339()),
+            Ok("2026-07-15T18:30:00+00:00".into())
+        );
+        // 01:30 on 29 March 2026 never happens; on 25 October it happens twice.
+        assert!(
+            local_time("2026-03-29 01:30", london)
+                .expect_err("skipped")
+                .contains("clocks go forward")
+        );
+        assert_eq!(
+            local_time("2026-10-25 01:30", london).map(|t| t.to_rfc3339()),
+            Ok("2026-10-25T00:30:00+00:00".into()),
+            "the first of the two"
+        );
+        assert!(local_time("next Tuesday", london).is_err());
+    }
+
+    #[test]
+    fn a_full_event_puts_people_on_the_waiting_list() {
+        assert_eq!(place_for(None, 500), Attendance::SignedUp);
+        assert_eq!(place_for(Some(2), 1), Attendance::SignedUp);
+        assert_eq!(place_for(Some(2), 2), Attendance::Waiting);
+        assert_eq!(place_for(Some(0), 0), Attendance::Waiting);
+    }
+
+    #[test]
+    fn words_read_back() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(*t));
+        }
+        assert_eq!(
+            EventType::parse("Street stall"),
+            Some(EventType::StreetStall)
+        );
+        assert_eq!(Audience::parse("members"), Some(Audience::Members));
+        assert_eq!(Attendance::parse("no-show"), Some(Attendance::NoShow));
+        assert!(EventType::parse("rave").is_none());
+    }
+
+    fn joined(on: NaiveDate, paid: NaiveDate) -> Vec<Event> {
+        vec![Event::new(EventKind::Joined, on, Some(paid))]
+    }
+
+    #[test]
+    fn the_door_says_who_is_new_who_may_attend_and_vote_and_why_not() {
+        let rules = Rules::defaults().expect("rules");
+        let attend = rules.right("attend_meetings").ok();
+        let vote = rules.right("vote_at_meetings").ok();
+        let on = d(2026, 11, 20);
+        let door = |kind, status, joined_on, history: &[Event], before| {
+            at_the_door(
+                &rules.status,
+                EventType::MembersMeeting,
+                attend,
+                vote,
+                &Arrival {
+                    kind,
+                    status,
+                    joined_on,
+                    history,
+                    attended_before: before,
+                },
+                on,
+                on,
+            )
+        };
+        let long = joined(d(2020, 1, 1), d(2027, 1, 1));
+        let ok = door(Kind::Member, Status::Current, d(2020, 1, 1), &long, 3);
+        assert_eq!(
+            ok,
+            DoorCheck {
+                first_time: false,
+                new_member: false,
+                may_attend: true,
+                may_vote: true,
+                reason: None
+            }
+        );
+        // Five weeks in: new, here for the first time, not yet entitled.
+        let recent = joined(d(2026, 10, 16), d(2027, 10, 15));
+        let new = door(Kind::Member, Status::New, d(2026, 10, 16), &recent, 0);
+        assert!(new.first_time && new.new_member && !new.may_vote);
+        assert!(
+            new.reason.as_deref().unwrap_or("").contains("weeks"),
+            "{new:?}"
+        );
+        // Lapsed: neither, and said why.
+        let lapsed = joined(d(2019, 1, 1), d(2025, 1, 1));
+        let gone = door(Kind::Member, Status::Lapsed, d(2019, 1, 1), &lapsed, 1);
+        assert!(!gone.may_attend && !gone.may_vote);
+        assert!(
+            gone.reason.as_deref().unwrap_or("").contains("lapsed"),
+            "{gone:?}"
+        );
+        // A supporter may not attend a members' meeting.
+        let s = door(Kind::Supporter, Status::Current, d(2024, 1, 1), &[], 0);
+        assert!(!s.may_attend && !s.new_member);
+        assert!(
+            s.reason.as_deref().unwrap_or("").contains("supporter"),
+            "{s:?}"
+        );
+        // A social is open to anyone, with no vote.
+        let social = at_the_door(
+            &rules.status,
+            EventType::Social,
+            attend,
+            vote,
+            &Arrival {
+                kind: Kind::Supporter,
+                status: Status::Current,
+                joined_on: on,
+                history: &[],
+                attended_before: 0,
+            },
+            on,
+            on,
+        );
+        assert!(social.may_attend && !social.may_vote && social.reason.is_none());
+    }
+}

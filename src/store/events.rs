@@ -1,0 +1,332 @@
+//! Events and the people at each: who signed up, who is waiting, who came.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use uuid::Uuid;
+
+use super::schema::{EventPeople, Events, People, Units};
+use super::{Mode, Result, StoreError, Tx};
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Stored {
+    pub id: i64,
+    pub public_id: String,
+    pub local_party_id: i64,
+    pub unit_id: i64,
+    pub unit_slug: String,
+    pub unit_name: String,
+    pub kind: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub place: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub capacity: Option<i32>,
+    pub audience: String,
+    pub vote_right: Option<String>,
+    pub freeze_date: Option<NaiveDate>,
+}
+
+/// An event to store.
+pub struct New<'a> {
+    pub local_party_id: i64,
+    pub unit_id: i64,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub place: Option<&'a str>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: &'a str,
+    pub capacity: Option<i32>,
+    pub audience: &'a str,
+    pub vote_right: Option<&'a str>,
+    pub freeze_date: Option<NaiveDate>,
+    pub created_by: &'a str,
+}
+
+/// Stores an event; returns its public id.
+pub async fn create(tx: &mut Tx, e: &New<'_>) -> Result<String> {
+    let public_id = Uuid::now_v7().to_string();
+    let now = Utc::now();
+    tx.execute(
+        &Query::insert()
+            .into_table(Events::Table)
+            .columns([
+                Events::PublicId,
+                Events::LocalPartyId,
+                Events::UnitId,
+                Events::Kind,
+                Events::Title,
+                Events::Description,
+                Events::Place,
+                Events::StartsAt,
+                Events::EndsAt,
+                Events::TimeZone,
+                Events::Capacity,
+                Events::Audience,
+                Events::VoteRight,
+                Events::FreezeDate,
+                Events::CreatedBy,
+                Events::CreatedAt,
+                Events::UpdatedAt,
+            ])
+            .values_panic([
+                public_id.clone().into(),
+                e.local_party_id.into(),
+                e.unit_id.into(),
+                e.kind.into(),
+                e.title.into(),
+                e.description.into(),
+                e.place.into(),
+                e.starts_at.into(),
+                e.ends_at.into(),
+                e.time_zone.into(),
+                e.capacity.into(),
+                e.audience.into(),
+                e.vote_right.into(),
+                e.freeze_date.into(),
+                e.created_by.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(public_id)
+}
+
+fn select() -> sea_query::SelectStatement {
+    Query::select()
+        .columns(
+            [
+                Events::Id,
+                Events::PublicId,
+                Events::LocalPartyId,
+                Events::UnitId,
+                Events::Kind,
+                Events::Title,
+                Events::Description,
+                Events::Place,
+                Events::StartsAt,
+                Events::EndsAt,
+                Events::TimeZone,
+                Events::Capacity,
+                Events::Audience,
+                Events::VoteRight,
+                Events::FreezeDate,
+            ]
+            .map(|c| (Events::Table, c)),
+        )
+        .expr_as(
+            Expr::col((Units::Table, Units::Slug)),
+            Alias::new("unit_slug"),
+        )
+        .expr_as(
+            Expr::col((Units::Table, Units::Name)),
+            Alias::new("unit_name"),
+        )
+        .from(Events::Table)
+        .inner_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id)).equals((Events::Table, Events::UnitId)),
+        )
+        .to_owned()
+}
+
+/// An event of one of `parties`, by public id.
+pub async fn get(
+    tx: &mut Tx<impl Mode>,
+    parties: &[i64],
+    public_id: &str,
+) -> Result<Option<Stored>> {
+    let mut q = select();
+    q.and_where(Expr::col((Events::Table, Events::PublicId)).eq(public_id))
+        .and_where(Expr::col((Events::Table, Events::LocalPartyId)).is_in(parties.iter().copied()));
+    tx.fetch_optional(&q).await
+}
+
+/// The events of `parties`, from `from` on (or before it, latest first, when `past`),
+/// after the event with id `after` in that order.
+pub async fn list(
+    tx: &mut Tx<impl Mode>,
+    parties: &[i64],
+    from: DateTime<Utc>,
+    past: bool,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> Result<Vec<Stored>> {
+    let mut q = select();
+    let starts = Expr::col((Events::Table, Events::StartsAt));
+    q.and_where(Expr::col((Events::Table, Events::LocalPartyId)).is_in(parties.iter().copied()));
+    let (order, cmp_from) = if past {
+        (Order::Desc, starts.clone().lt(from))
+    } else {
+        (Order::Asc, starts.clone().gte(from))
+    };
+    q.and_where(cmp_from);
+    if let Some((at, id)) = after {
+        let id_col = Expr::col((Events::Table, Events::Id));
+        q.and_where(if past {
+            starts
+                .clone()
+                .lt(at)
+                .or(starts.clone().eq(at).and(id_col.lt(id)))
+        } else {
+            starts
+                .clone()
+                .gt(at)
+                .or(starts.clone().eq(at).and(id_col.gt(id)))
+        });
+    }
+    q.order_by((Events::Table, Events::StartsAt), order.clone())
+        .order_by((Events::Table, Events::Id), order)
+        .limit(limit);
+    tx.fetch_all(&q).await
+}
+
+/// One person's place at an event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Place {
+    pub person_id: i64,
+    pub public_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub state: String,
+    pub signed_up_at: DateTime<Utc>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+/// Everyone with a place at an event, by name.
+pub async fn people(tx: &mut Tx<impl Mode>, event_id: i64) -> Result<Vec<Place>> {
+    tx.fetch_all(
+        &Query::select()
+            .expr_as(
+                Expr::col((People::Table, People::Id)),
+                Alias::new("person_id"),
+            )
+            .columns([
+                (People::Table, People::PublicId),
+                (People::Table, People::FirstName),
+                (People::Table, People::LastName),
+            ])
+            .columns([
+                (EventPeople::Table, EventPeople::State),
+                (EventPeople::Table, EventPeople::SignedUpAt),
+                (EventPeople::Table, EventPeople::CheckedInAt),
+            ])
+            .from(EventPeople::Table)
+            .inner_join(
+                People::Table,
+                Expr::col((People::Table, People::Id))
+                    .equals((EventPeople::Table, EventPeople::PersonId)),
+            )
+            .and_where(Expr::col((EventPeople::Table, EventPeople::EventId)).eq(event_id))
+            .order_by((People::Table, People::LastName), Order::Asc)
+            .order_by((People::Table, People::FirstName), Order::Asc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// A person's state at an event, if they have a place.
+pub async fn state_of(
+    tx: &mut Tx<impl Mode>,
+    event_id: i64,
+    person_id: i64,
+) -> Result<Option<String>> {
+    let row: Option<(String,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(EventPeople::State)
+                .from(EventPeople::Table)
+                .and_where(Expr::col(EventPeople::EventId).eq(event_id))
+                .and_where(Expr::col(EventPeople::PersonId).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.map(|(s,)| s))
+}
+
+/// How many hold a place (signed up or came) at an event.
+pub async fn places_taken(tx: &mut Tx<impl Mode>, event_id: i64) -> Result<u32> {
+    let (n,): (i64,) = tx
+        .fetch_optional(
+            &Query::select()
+                .expr(Expr::col(EventPeople::Id).count())
+                .from(EventPeople::Table)
+                .and_where(Expr::col(EventPeople::EventId).eq(event_id))
+                .and_where(Expr::col(EventPeople::State).is_in(["signed_up", "attended"]))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or((0,));
+    u32::try_from(n).map_err(|_| StoreError::Invalid(format!("{n} places")))
+}
+
+/// Gives a person a place (or changes the one they have) at an event.
+pub async fn set_state(
+    tx: &mut Tx,
+    event_id: i64,
+    person_id: i64,
+    state: &str,
+    checked_in: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let changed = tx
+        .execute(
+            &Query::update()
+                .table(EventPeople::Table)
+                .value(EventPeople::State, state)
+                .value(EventPeople::CheckedInAt, checked_in)
+                .and_where(Expr::col(EventPeople::EventId).eq(event_id))
+                .and_where(Expr::col(EventPeople::PersonId).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
+    if changed == 0 {
+        tx.execute(
+            &Query::insert()
+                .into_table(EventPeople::Table)
+                .columns([
+                    EventPeople::EventId,
+                    EventPeople::PersonId,
+                    EventPeople::State,
+                    EventPeople::SignedUpAt,
+                    EventPeople::CheckedInAt,
+                ])
+                .values_panic([
+                    event_id.into(),
+                    person_id.into(),
+                    state.into(),
+                    Utc::now().into(),
+                    checked_in.into(),
+                ])
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// How many events a person came to, other than `except`.
+pub async fn attended_elsewhere(
+    tx: &mut Tx<impl Mode>,
+    person_id: i64,
+    except: i64,
+) -> Result<usize> {
+    let (n,): (i64,) = tx
+        .fetch_optional(
+            &Query::select()
+                .expr(Expr::col(EventPeople::Id).count())
+                .from(EventPeople::Table)
+                .and_where(Expr::col(EventPeople::PersonId).eq(person_id))
+                .and_where(Expr::col(EventPeople::EventId).ne(except))
+                .and_where(Expr::col(EventPeople::State).eq("attended"))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or((0,));
+    Ok(usize::try_from(n).unwrap_or(0))
+}

@@ -1,0 +1,300 @@
+//! Events: created within scope, sign-ups with a waiting list, and the door's answers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+fn fields(reply: &Value) -> Vec<String> {
+    reply["problems"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| p["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let api = |method: &'static str, path: String, body: Option<Value>| {
+        let (app, token) = (&app, &token);
+        async move { app.api(method, &path, Some(token), body).await }
+    };
+    let meeting = json!({
+        "title": "Branch AGM", "kind": "members_meeting", "unit": "local-party",
+        "starts_at": "2026-12-03 19:30", "ends_at": "2026-12-03 21:00", "capacity": 3
+    });
+    // Mistakes are named; a time the clocks skip is refused.
+    let r = api(
+        "POST",
+        "/api/v1/events".into(),
+        Some(json!({
+            "title": " ", "kind": "rave", "unit": "local-party",
+            "starts_at": "2027-03-28 01:30", "ends_at": "2027-03-28 01:00"
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        fields(&r.json()),
+        vec!["title", "kind", "starts_at", "ends_at"]
+    );
+    let r = api("POST", "/api/v1/events".into(), Some(meeting.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let event = r.json();
+    assert_eq!(event["audience"], "members");
+    assert_eq!(event["time_zone"], "Europe/London");
+    assert_eq!(
+        event["starts_at"], "2026-12-03T19:30:00Z",
+        "GMT in December"
+    );
+    let id = event["id"].as_str().expect("id").to_string();
+    let summer = api(
+        "POST",
+        "/api/v1/events".into(),
+        Some(json!({
+            "title": "Summer social", "kind": "social", "unit": "local-party",
+            "starts_at": "2027-07-01 18:00", "ends_at": "2027-07-01 22:00"
+        })),
+    )
+    .await
+    .json();
+    assert_eq!(summer["starts_at"], "2027-07-01T17:00:00Z", "BST in July");
+    assert_eq!(summer["audience"], "public");
+
+    // Within scope: a Branch Secretary for their branch, not the whole party; a caller never.
+    let b = app.token(BRANCH).await;
+    let own = app.all(&b, "").await[0]["branch"]["slug"]
+        .as_str()
+        .expect("branch")
+        .to_string();
+    let mut theirs = meeting.clone();
+    let r = app
+        .api("POST", "/api/v1/events", Some(&b), Some(theirs.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&r.json()), vec!["unit"]);
+    theirs["unit"] = json!(own);
+    let r = app
+        .api("POST", "/api/v1/events", Some(&b), Some(theirs))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let c = app.token(CALLER).await;
+    let r = app
+        .api("POST", "/api/v1/events", Some(&c), Some(meeting.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // People to meet at the door.
+    let add = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let r = app
+                .api("POST", "/api/v1/members", Some(token), Some(body))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.json()["id"].as_str().expect("id").to_string()
+        }
+    };
+    let long = add(
+        json!({"first_name": "Lena", "last_name": "Longstanding", "rate": "standard",
+        "joined_on": "2020-01-01", "paid_until": "2027-06-30"}),
+    )
+    .await;
+    let five_weeks = add(
+        json!({"first_name": "Fay", "last_name": "Fiveweeks", "rate": "standard",
+        "joined_on": "2026-10-29", "paid_until": "2027-10-28"}),
+    )
+    .await;
+    let lapsed = add(
+        json!({"first_name": "Lou", "last_name": "Lapsedd", "rate": "standard",
+        "joined_on": "2018-01-01", "paid_until": "2025-01-01"}),
+    )
+    .await;
+    let supporter =
+        add(json!({"first_name": "Sid", "last_name": "Supporter", "kind": "supporter"})).await;
+
+    // Three places: the fourth waits. Someone new by name and email becomes a supporter.
+    let mut states = Vec::new();
+    for p in [&long, &five_weeks, &lapsed, &supporter] {
+        let r = api(
+            "POST",
+            format!("/api/v1/events/{id}/signups"),
+            Some(json!({"person": p})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        states.push(r.json()["state"].as_str().unwrap_or("").to_string());
+    }
+    assert_eq!(states, ["signed_up", "signed_up", "signed_up", "waiting"]);
+    let r = api(
+        "POST",
+        format!("/api/v1/events/{id}/signups"),
+        Some(json!({"name": "Nia Newcomer", "email": "nia.newcomer@example.org"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["state"], "waiting");
+    let nia = r.json()["person"].as_str().expect("person").to_string();
+    // The same address again is the same person, not a second one.
+    let again = api(
+        "POST",
+        format!("/api/v1/events/{id}/signups"),
+        Some(json!({"name": "Nia N", "email": "NIA.newcomer@example.org"})),
+    )
+    .await;
+    assert_eq!(again.json()["person"], nia.as_str(), "{}", again.body);
+
+    let door = |person: String| {
+        let api = &api;
+        let id = id.clone();
+        async move {
+            let r = api(
+                "POST",
+                format!("/api/v1/events/{id}/check-ins"),
+                Some(json!({"person": person})),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.json()
+        }
+    };
+    let l = door(long.clone()).await;
+    assert_eq!(
+        (
+            l["first_time"].as_bool(),
+            l["new_member"].as_bool(),
+            l["may_attend"].as_bool(),
+            l["may_vote"].as_bool()
+        ),
+        (Some(true), Some(false), Some(true), Some(true)),
+        "{l}"
+    );
+    assert!(l["reason"].is_null());
+    let f = door(five_weeks.clone()).await;
+    assert_eq!(f["new_member"], true);
+    assert_eq!(f["may_vote"], false);
+    assert!(f["reason"].as_str().unwrap_or("").contains("weeks"), "{f}");
+    let g = door(lapsed.clone()).await;
+    assert_eq!(
+        (g["may_attend"].as_bool(), g["may_vote"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert!(g["reason"].as_str().unwrap_or("").contains("lapsed"), "{g}");
+    let s = door(supporter.clone()).await;
+    assert_eq!(s["may_attend"], false);
+    assert!(
+        s["reason"].as_str().unwrap_or("").contains("supporter"),
+        "{s}"
+    );
+
+    // Here before: not a first-timer at the next event.
+    let next = api(
+        "POST",
+        "/api/v1/events".into(),
+        Some(json!({
+        "title": "Winter social", "kind": "social", "unit": "local-party",
+        "starts_at": "2026-12-10 19:00", "ends_at": "2026-12-10 22:00"})),
+    )
+    .await
+    .json();
+    let r = api(
+        "POST",
+        format!(
+            "/api/v1/events/{}/check-ins",
+            next["id"].as_str().expect("id")
+        ),
+        Some(json!({"person": long})),
+    )
+    .await
+    .json();
+    assert_eq!(r["first_time"], false);
+    assert_eq!(r["may_vote"], false, "no vote at a social");
+
+    let people = api("GET", format!("/api/v1/events/{id}/people"), None)
+        .await
+        .json();
+    let attended = people["items"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .filter(|p| p["state"] == "attended")
+        .count();
+    assert_eq!(attended, 4);
+    let listed = api("GET", "/api/v1/events?limit=2".into(), None)
+        .await
+        .json();
+    assert_eq!(listed["items"][0]["id"], id.as_str(), "soonest first");
+    let cursor = listed["next_cursor"].as_str().expect("more").to_string();
+    let rest = api("GET", format!("/api/v1/events?cursor={cursor}"), None)
+        .await
+        .json();
+    assert!(
+        !rest["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|e| e["id"] == id.as_str())
+    );
+
+    // The pages: the list, the event with its counts, and the door on a phone.
+    let s = app.sign_in(SECRETARY).await;
+    assert!(
+        app.get("/events", Some(&s))
+            .await
+            .body
+            .contains("Branch AGM")
+    );
+    let page = app.get(&format!("/events/{id}"), Some(&s)).await;
+    assert!(
+        page.body.contains("<dt>Came</dt><dd>4</dd>"),
+        "{}",
+        page.body
+    );
+    let found = app
+        .get(&format!("/events/{id}/door?q=Fiveweeks"), Some(&s))
+        .await;
+    assert!(
+        found.body.contains("Sign in Fay Fiveweeks"),
+        "{}",
+        found.body
+    );
+    let r = app
+        .post(
+            &format!("/events/{id}/door"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("person", &five_weeks)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("New member") && r.body.contains("May not vote"),
+        "{}",
+        r.body
+    );
+    let form = app.get("/events/new", Some(&s)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let r = app
+        .post(
+            "/events/new",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("title", "Stall on the high street"),
+                ("kind", "street_stall"),
+                ("unit", "local-party"),
+                ("starts_at", "2026-12-05 10:00"),
+                ("ends_at", "2026-12-05 09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"e-ends_at\""));
+}
+
+crate::both!(a_meeting_takes_sign_ups_and_the_door_says_who_may_vote);
