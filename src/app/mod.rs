@@ -4,9 +4,9 @@
 //! `WHERE`), writes history and the audit log, and returns plain values or an `AppError`.
 //! Handlers parse the request, call one function here and render what it returns.
 //!
-//! A new feature (say, events) adds `app/events.rs` for its actions, `store/events.rs`
-//! for its SQL, `domain/events.rs` for its pure rules, and `web/pages/events.rs` and
-//! `web/api/events.rs` for its handlers.
+//! A new feature (say, surveys) adds `app/surveys.rs` for its actions, `store/surveys.rs`
+//! for its SQL, `domain/surveys.rs` for its pure rules, and `web/pages/surveys.rs` and
+//! `web/api/surveys.rs` for its handlers.
 
 pub mod audit;
 pub mod calls;
