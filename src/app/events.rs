@@ -442,3 +442,48 @@ pub async fn door_search(
     .await?;
     Ok((event, rows))
 }
+
+fn entry(e: &Stored) -> crate::domain::events::CalendarEntry<'_> {
+    crate::domain::events::CalendarEntry {
+        uid: &e.public_id,
+        title: &e.title,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        time_zone: e.time_zone.parse().unwrap_or(DEFAULT_TIME_ZONE),
+        place: e.place.as_deref(),
+        description: e.description.as_deref(),
+        updated_at: e.updated_at,
+    }
+}
+
+/// How far back a public feed still lists events, so a subscriber sees what just passed.
+const FEED_DAYS_BACK: i64 = 30;
+
+/// The public calendar of a unit (a local party's includes its branches'): its public
+/// events from a month ago on, as iCalendar text. No personal data, so no account.
+pub async fn public_calendar(
+    tx: &mut Tx<impl Mode>,
+    slug: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let unit = units::find(tx, slug).await?.ok_or(AppError::NotFound)?;
+    let mut ids = vec![unit.id];
+    if unit.kind == UnitKind::LocalParty.as_str() {
+        ids.extend(units::branches(tx, unit.id).await?.iter().map(|b| b.id));
+    }
+    let since = now - chrono::Duration::days(FEED_DAYS_BACK);
+    let found = events::public_of(tx, &ids, since).await?;
+    let entries: Vec<_> = found.iter().map(entry).collect();
+    Ok(crate::domain::events::calendar(&unit.name, &entries, now))
+}
+
+/// One event of `who`'s as an iCalendar file.
+pub async fn event_calendar(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let e = find(tx, who, id).await?;
+    Ok(crate::domain::events::calendar(&e.title, &[entry(&e)], now))
+}

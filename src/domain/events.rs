@@ -175,6 +175,106 @@ pub fn at_the_door(
     }
 }
 
+/// One event as a calendar shows it.
+pub struct CalendarEntry<'a> {
+    /// Stable across updates: the event's public id.
+    pub uid: &'a str,
+    pub title: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: Tz,
+    pub place: Option<&'a str>,
+    pub description: Option<&'a str>,
+    /// When it last changed, so subscribers take the latest.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Europe/London's rules since 1996 (clocks forward the last Sunday of March, back the
+/// last Sunday of October), for calendars that read times with their zone.
+const LONDON: &str = "BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\nTZNAME:BST\r\nDTSTART:19810329T010000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nTZNAME:GMT\r\nDTSTART:19961027T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+
+/// Text as an iCalendar value: backslashes, semicolons, commas and line breaks escaped.
+fn ics_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A content line folded at 75 octets, never inside a character, ended by CRLF.
+fn fold_line(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        if width + c.len_utf8() > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += c.len_utf8();
+    }
+    out.push_str("\r\n");
+}
+
+/// An iCalendar (RFC 5545) calendar of `entries` named `name`. Times carry their zone
+/// (Europe/London with its rules; any other zone is written in UTC).
+pub fn calendar(name: &str, entries: &[CalendarEntry], now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Rosette//Events//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ] {
+        fold_line(&mut out, line);
+    }
+    fold_line(&mut out, &format!("X-WR-CALNAME:{}", ics_text(name)));
+    let london = entries.iter().any(|e| e.time_zone == DEFAULT_TIME_ZONE);
+    if london {
+        out.push_str(LONDON);
+    }
+    let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let when = |field: &str, t: DateTime<Utc>, tz: Tz| {
+        if tz == DEFAULT_TIME_ZONE {
+            format!(
+                "{field};TZID=Europe/London:{}",
+                t.with_timezone(&tz).format("%Y%m%dT%H%M%S")
+            )
+        } else {
+            format!("{field}:{}", stamp(t))
+        }
+    };
+    for e in entries {
+        fold_line(&mut out, "BEGIN:VEVENT");
+        fold_line(&mut out, &format!("UID:{}@rosette", ics_text(e.uid)));
+        fold_line(&mut out, &format!("DTSTAMP:{}", stamp(now)));
+        fold_line(&mut out, &format!("LAST-MODIFIED:{}", stamp(e.updated_at)));
+        // Seconds since 2020 only go up, so each change supersedes the one before.
+        let sequence = (e.updated_at.timestamp() - 1_577_836_800).max(0);
+        fold_line(&mut out, &format!("SEQUENCE:{sequence}"));
+        fold_line(&mut out, &when("DTSTART", e.starts_at, e.time_zone));
+        fold_line(&mut out, &when("DTEND", e.ends_at, e.time_zone));
+        fold_line(&mut out, &format!("SUMMARY:{}", ics_text(e.title)));
+        if let Some(place) = e.place {
+            fold_line(&mut out, &format!("LOCATION:{}", ics_text(place)));
+        }
+        if let Some(text) = e.description {
+            fold_line(&mut out, &format!("DESCRIPTION:{}", ics_text(text)));
+        }
+        fold_line(&mut out, "END:VEVENT");
+    }
+    fold_line(&mut out, "END:VCALENDAR");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +305,41 @@ mod tests {
             "the first of the two"
         );
         assert!(local_time("next Tuesday", london).is_err());
+    }
+
+    #[test]
+    fn a_calendar_carries_zoned_times_escaped_text_and_folded_lines() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        let long = "A very long description, with commas; semicolons and a\nsecond line, that goes on well past seventy-five octets — with a dash";
+        let entries = [CalendarEntry {
+            uid: "01a2",
+            title: "AGM, with votes",
+            starts_at: at("2026-07-01T17:00:00Z"),
+            ends_at: at("2026-07-01T19:00:00Z"),
+            time_zone: DEFAULT_TIME_ZONE,
+            place: Some("Hall; back room"),
+            description: Some(long),
+            updated_at: at("2026-06-01T09:00:00Z"),
+        }];
+        let ics = calendar("Anytown events", &entries, at("2026-06-02T10:00:00Z"));
+        assert!(
+            ics.contains("DTSTART;TZID=Europe/London:20260701T180000\r\n"),
+            "BST: {ics}"
+        );
+        assert!(ics.contains("SUMMARY:AGM\\, with votes\r\n"));
+        assert!(ics.contains("LOCATION:Hall\\; back room\r\n"));
+        assert!(ics.contains("UID:01a2@rosette\r\n"));
+        assert!(ics.contains("BEGIN:VTIMEZONE"));
+        for line in ics.split("\r\n") {
+            assert!(line.len() <= 75, "{line}");
+        }
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains("a\\nsecond line"), "{unfolded}");
+        assert!(ics.ends_with("END:VCALENDAR\r\n"));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub struct Stored {
     pub audience: String,
     pub vote_right: Option<String>,
     pub freeze_date: Option<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// An event to store.
@@ -117,6 +118,7 @@ fn select() -> sea_query::SelectStatement {
                 Events::Audience,
                 Events::VoteRight,
                 Events::FreezeDate,
+                Events::UpdatedAt,
             ]
             .map(|c| (Events::Table, c)),
         )
@@ -184,6 +186,21 @@ pub async fn list(
     q.order_by((Events::Table, Events::StartsAt), order.clone())
         .order_by((Events::Table, Events::Id), order)
         .limit(limit);
+    tx.fetch_all(&q).await
+}
+
+/// The public events of these units that end after `since`, soonest first.
+pub async fn public_of(
+    tx: &mut Tx<impl Mode>,
+    unit_ids: &[i64],
+    since: DateTime<Utc>,
+) -> Result<Vec<Stored>> {
+    let mut q = select();
+    q.and_where(Expr::col((Events::Table, Events::UnitId)).is_in(unit_ids.iter().copied()))
+        .and_where(Expr::col((Events::Table, Events::Audience)).eq("public"))
+        .and_where(Expr::col((Events::Table, Events::EndsAt)).gte(since))
+        .order_by((Events::Table, Events::StartsAt), Order::Asc)
+        .limit(500);
     tx.fetch_all(&q).await
 }
 

@@ -209,6 +209,8 @@ pub fn router(state: AppState) -> Router {
             get(pages::events::new_page).post(pages::events::create),
         )
         .route("/events/{id}", get(pages::events::show))
+        .route("/events/{id}/calendar.ics", get(pages::events::event_file))
+        .route("/calendar/{file}", get(pages::events::public_feed))
         .route(
             "/events/{id}/door",
             get(pages::events::door).post(pages::events::sign_in),

@@ -297,4 +297,115 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
     assert!(r.body.contains("id=\"e-ends_at\""));
 }
 
-crate::both!(a_meeting_takes_sign_ups_and_the_door_says_who_may_vote);
+/// The events in an iCalendar feed as Python's `icalendar` library reads them: each
+/// one's summary and start as a UTC instant, one a line.
+fn read_with_icalendar(ics: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("rosette-ics-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("feed.ics");
+    std::fs::write(&file, ics).expect("write");
+    let python = std::env::var("ROSETTE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = "import sys, datetime, icalendar\n\
+                  cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\n\
+                  for e in cal.walk('VEVENT'):\n\
+                  \x20   start = e.decoded('DTSTART')\n\
+                  \x20   print(e.get('SUMMARY'), start.astimezone(datetime.timezone.utc).isoformat(), start.tzinfo is not None)\n";
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock_change(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    for (title, kind, starts, ends) in [
+        (
+            "Winter stall",
+            "street_stall",
+            "2027-03-27 10:00",
+            "2027-03-27 12:00",
+        ),
+        (
+            "Spring stall",
+            "street_stall",
+            "2027-03-28 10:00",
+            "2027-03-28 12:00",
+        ),
+        (
+            "Members only",
+            "members_meeting",
+            "2027-03-29 19:00",
+            "2027-03-29 21:00",
+        ),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/events",
+                Some(&token),
+                Some(json!({"title": title, "kind": kind, "unit": "local-party",
+                    "starts_at": starts, "ends_at": ends, "place": "Market Square, by the clock"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // No account needed; no members-only event in it.
+    let feed = app.get("/calendar/local-party.ics", None).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(
+        feed.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/calendar; charset=utf-8")
+    );
+    assert!(!feed.body.contains("Members only"));
+    let read = read_with_icalendar(&feed.body);
+    assert!(
+        read.contains("Winter stall 2027-03-27T10:00:00+00:00 True"),
+        "10:00 GMT: {read}"
+    );
+    assert!(
+        read.contains("Spring stall 2027-03-28T09:00:00+00:00 True"),
+        "10:00 BST, the day the clocks go forward: {read}"
+    );
+    assert_eq!(
+        app.get("/calendar/nowhere.ics", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/calendar/local-party", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // One event's file, for an officer.
+    let events = app
+        .api("GET", "/api/v1/events", Some(&token), None)
+        .await
+        .json();
+    let id = events["items"][0]["id"].as_str().expect("id").to_string();
+    let s = app.sign_in(SECRETARY).await;
+    let one = app
+        .get(&format!("/events/{id}/calendar.ics"), Some(&s))
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(read_with_icalendar(&one.body).lines().count(), 1);
+    assert_ne!(
+        app.get(&format!("/events/{id}/calendar.ics"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+crate::both!(
+    a_meeting_takes_sign_ups_and_the_door_says_who_may_vote,
+    the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock_change,
+);

@@ -334,3 +334,38 @@ pub async fn sign_in(
     let page = door_page(&state, &officer, &id, "", Some(checked)).await?;
     Ok(Html(page.render()?).into_response())
 }
+
+fn ics(body: String) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/calendar; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `/calendar/{unit}.ics`: a unit's public events, for anyone's calendar to subscribe to.
+pub async fn public_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, WebError> {
+    let slug = file.strip_suffix(".ics").ok_or(WebError::NotFound)?;
+    let mut tx = state.db.begin_read().await?;
+    let body = events::public_calendar(&mut tx, slug, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(ics(body))
+}
+
+/// One event as an `.ics` file, for the officer's own calendar.
+pub async fn event_file(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    let body = events::event_calendar(&mut tx, &officer, &id, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(ics(body))
+}
