@@ -487,3 +487,24 @@ pub async fn event_calendar(
     let e = find(tx, who, id).await?;
     Ok(crate::domain::events::calendar(&e.title, &[entry(&e)], now))
 }
+
+/// The next few events of `who`'s local parties with how many are signed up and waiting.
+pub async fn coming_up(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Stored, i64, i64)>> {
+    if !who.scope.is_officer() {
+        return Ok(Vec::new());
+    }
+    let next = events::list(tx, &who.scope.local_parties, now, false, None, 5).await?;
+    let ids: Vec<i64> = next.iter().map(|e| e.id).collect();
+    let counts = events::sign_up_counts(tx, &ids).await?;
+    Ok(next
+        .into_iter()
+        .map(|e| {
+            let (signed_up, waiting) = counts.get(&e.id).copied().unwrap_or_default();
+            (e, signed_up, waiting)
+        })
+        .collect())
+}

@@ -122,6 +122,8 @@ pub struct Record {
     pub emails: Vec<crate::store::emails::Received>,
     /// Why and since when mail is not sent to their address, if it bounced.
     pub bounce: Option<(String, chrono::DateTime<chrono::Utc>)>,
+    /// Events they signed up for or came to, latest first.
+    pub occasions: Vec<crate::store::events::Attended>,
     /// Their stints in forum branches, the current first.
     pub forums: Vec<crate::store::forums::Stint>,
     /// The forum branches they may be put in now: (slug, name).
@@ -180,6 +182,7 @@ pub async fn record(
         rights: Vec::new(),
         emails: Vec::new(),
         bounce: None,
+        occasions: Vec::new(),
         forums: Vec::new(),
         forum_choices: Vec::new(),
         assignees: Vec::new(),
@@ -219,6 +222,7 @@ pub async fn record(
             record.bounce = crate::store::outbox::suppression(tx, address).await?;
         }
         record.forums = crate::store::forums::of_person(tx, person_id).await?;
+        record.occasions = crate::store::events::of_person(tx, person_id, 50).await?;
     }
     if can_write {
         let current: Vec<&str> = record

@@ -347,3 +347,70 @@ pub async fn attended_elsewhere(
         .unwrap_or((0,));
     Ok(usize::try_from(n).unwrap_or(0))
 }
+
+/// How many are signed up and waiting at each of these events, by event id.
+pub async fn sign_up_counts(
+    tx: &mut Tx<impl Mode>,
+    event_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, String, i64)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(EventPeople::EventId)
+                .column(EventPeople::State)
+                .expr(Expr::col(EventPeople::Id).count())
+                .from(EventPeople::Table)
+                .and_where(Expr::col(EventPeople::EventId).is_in(event_ids.iter().copied()))
+                .and_where(Expr::col(EventPeople::State).is_in(["signed_up", "waiting"]))
+                .group_by_col(EventPeople::EventId)
+                .group_by_col(EventPeople::State)
+                .to_owned(),
+        )
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for (event, state, n) in rows {
+        let entry: &mut (i64, i64) = out.entry(event).or_default();
+        if state == "waiting" {
+            entry.1 = n;
+        } else {
+            entry.0 = n;
+        }
+    }
+    Ok(out)
+}
+
+/// A person's places at events, latest first.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attended {
+    pub public_id: String,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub state: String,
+}
+
+pub async fn of_person(
+    tx: &mut Tx<impl Mode>,
+    person_id: i64,
+    limit: u64,
+) -> Result<Vec<Attended>> {
+    tx.fetch_all(
+        &Query::select()
+            .columns([
+                (Events::Table, Events::PublicId),
+                (Events::Table, Events::Title),
+                (Events::Table, Events::StartsAt),
+            ])
+            .column((EventPeople::Table, EventPeople::State))
+            .from(EventPeople::Table)
+            .inner_join(
+                Events::Table,
+                Expr::col((Events::Table, Events::Id))
+                    .equals((EventPeople::Table, EventPeople::EventId)),
+            )
+            .and_where(Expr::col((EventPeople::Table, EventPeople::PersonId)).eq(person_id))
+            .order_by((Events::Table, Events::StartsAt), Order::Desc)
+            .limit(limit)
+            .to_owned(),
+    )
+    .await
+}

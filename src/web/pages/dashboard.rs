@@ -47,6 +47,8 @@ struct Dashboard {
     assigned: Vec<Row>,
     /// A caller's call lists, with how many are still to call.
     call_lists: Vec<crate::app::calls::ListProgress>,
+    /// The next events: (id, title, when, signed up, waiting).
+    coming_up: Vec<(String, String, String, i64, i64)>,
 }
 
 pub async fn dashboard(
@@ -116,6 +118,19 @@ pub async fn dashboard(
             n: lapse_count(&chart),
         },
     ];
+    let coming_up = crate::app::events::coming_up(&mut tx, &officer, chrono::Utc::now())
+        .await?
+        .into_iter()
+        .map(|(e, signed_up, waiting)| {
+            (
+                e.public_id.clone(),
+                e.title.clone(),
+                crate::web::view::event_when(&e),
+                signed_up,
+                waiting,
+            )
+        })
+        .collect();
     // A caller's home page is their call lists and the people shared with them.
     let call_lists = if officer.scope.is_officer() {
         Vec::new()
@@ -154,6 +169,7 @@ pub async fn dashboard(
         None => Vec::new(),
     };
     let page = Dashboard {
+        coming_up,
         nav: officer.nav(),
         today: uk_date(&today),
         seen,

@@ -6,33 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
-use chrono_tz::Tz;
 
 use crate::app::AppError;
 use crate::app::events::{self, Counts, EventInput};
-use crate::domain::events::{Attendance, Audience, DEFAULT_TIME_ZONE, EventType};
-use crate::store::events::Stored;
+use crate::domain::events::{Attendance, Audience, EventType};
 use crate::web::auth::{Officer, Posted};
-use crate::web::view::{Choice, Nav, Problems};
+use crate::web::view::{Choice, Nav, Problems, event_when as when};
 use crate::web::{AppState, WebError};
-
-fn when(e: &Stored) -> String {
-    let tz: Tz = e.time_zone.parse().unwrap_or(DEFAULT_TIME_ZONE);
-    let (s, end) = (e.starts_at.with_timezone(&tz), e.ends_at.with_timezone(&tz));
-    if s.date_naive() == end.date_naive() {
-        format!(
-            "{} to {}",
-            s.format("%a %-d %b %Y, %H:%M"),
-            end.format("%H:%M")
-        )
-    } else {
-        format!(
-            "{} to {}",
-            s.format("%a %-d %b %Y, %H:%M"),
-            end.format("%a %-d %b %Y, %H:%M")
-        )
-    }
-}
 
 fn kind_words(code: &str) -> &'static str {
     EventType::parse(code).map_or("Event", EventType::label)

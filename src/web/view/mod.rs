@@ -49,6 +49,21 @@ pub fn uk_date(d: &NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
 
+/// When an event is, in its own time zone: "Thu 3 Dec 2026, 19:30 to 21:00".
+pub fn event_when(e: &crate::store::events::Stored) -> String {
+    let tz: chrono_tz::Tz = e
+        .time_zone
+        .parse()
+        .unwrap_or(crate::domain::events::DEFAULT_TIME_ZONE);
+    let (s, end) = (e.starts_at.with_timezone(&tz), e.ends_at.with_timezone(&tz));
+    let day = "%a %-d %b %Y, %H:%M";
+    if s.date_naive() == end.date_naive() {
+        format!("{} to {}", s.format(day), end.format("%H:%M"))
+    } else {
+        format!("{} to {}", s.format(day), end.format(day))
+    }
+}
+
 pub fn opt_date(d: Option<NaiveDate>) -> String {
     d.as_ref().map(uk_date).unwrap_or_default()
 }

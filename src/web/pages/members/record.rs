@@ -56,6 +56,8 @@ struct MemberPage {
     rights: Vec<(String, Option<String>)>,
     forums: Vec<ForumLine>,
     forum_choices: Vec<Choice>,
+    /// Events: (id, title, day, what became of them).
+    occasions: Vec<(String, String, String, &'static str)>,
 }
 
 /// A stint in a forum branch, as the member page lists it.
@@ -152,7 +154,21 @@ pub async fn member_page(
             }
         })
         .collect();
+    let occasions = r
+        .occasions
+        .iter()
+        .map(|e| {
+            (
+                e.public_id.clone(),
+                e.title.clone(),
+                uk_date(&e.starts_at.date_naive()),
+                crate::domain::events::Attendance::parse(&e.state)
+                    .map_or("", crate::domain::events::Attendance::label),
+            )
+        })
+        .collect();
     let page = MemberPage {
+        occasions,
         forums,
         forum_choices: Choice::options(r.forum_choices.clone()),
         nav: officer.nav(),
