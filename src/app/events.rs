@@ -508,3 +508,57 @@ pub async fn coming_up(
         })
         .collect())
 }
+
+/// After an event has started, marks everyone who signed up and was not signed in as not
+/// having come. Returns how many.
+pub async fn close_register(
+    tx: &mut Tx,
+    who: &Principal,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let event = find(tx, who, id).await?;
+    if event.starts_at > now {
+        return Err(AppError::field(
+            "event",
+            "it has not started yet: close the register once the door has shut",
+        ));
+    }
+    let n = events::mark_no_shows(tx, event.id).await?;
+    super::audit::note(
+        tx,
+        who,
+        Some(event.local_party_id),
+        "event.close",
+        &event.title,
+        &format!("{n} did not come"),
+        &[],
+    )
+    .await?;
+    Ok(n)
+}
+
+/// Someone at the door who is not on the register: added (a supporter unless the form
+/// says otherwise, with the consents they give there) with the checks every new person
+/// gets, then signed in. A likely duplicate is refused so the volunteer finds them instead.
+pub async fn walk_in(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    id: &str,
+    mut person: super::people::NewPerson,
+) -> Result<(Listed, DoorCheck)> {
+    find(tx, who, id).await?;
+    if !person
+        .values
+        .iter()
+        .any(|(f, v)| *f == crate::import::Field::Kind && !v.trim().is_empty())
+    {
+        person
+            .values
+            .push((crate::import::Field::Kind, Kind::Supporter.as_str().into()));
+    }
+    let added = super::people::add(tx, who, rules, today, person).await?;
+    check_in(tx, who, rules, id, &added.public_id).await
+}

@@ -18,6 +18,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("event.people", "Read who is coming to an event"),
     ("event.signup", "Signed someone up for an event"),
     ("event.checkin", "Signed someone in at an event"),
+    ("event.close", "Marked who did not come to an event"),
     ("forum.join", "Put someone in a forum branch"),
     ("forum.leave", "Took someone out of a forum branch"),
     ("payment.record", "Recorded a payment"),

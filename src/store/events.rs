@@ -414,3 +414,16 @@ pub async fn of_person(
     )
     .await
 }
+
+/// Marks everyone still signed up as not having come; returns how many.
+pub async fn mark_no_shows(tx: &mut Tx, event_id: i64) -> Result<u64> {
+    tx.execute(
+        &Query::update()
+            .table(EventPeople::Table)
+            .value(EventPeople::State, "no_show")
+            .and_where(Expr::col(EventPeople::EventId).eq(event_id))
+            .and_where(Expr::col(EventPeople::State).eq("signed_up"))
+            .to_owned(),
+    )
+    .await
+}

@@ -210,6 +210,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/events/{id}", get(pages::events::show))
         .route("/events/{id}/calendar.ics", get(pages::events::event_file))
+        .route("/events/{id}/walk-in", post(pages::events::walk_in))
+        .route("/events/{id}/close", post(pages::events::close))
         .route("/calendar/{file}", get(pages::events::public_feed))
         .route(
             "/events/{id}/door",

@@ -277,6 +277,86 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
         "{}",
         r.body
     );
+    // Someone not on the list is added as a supporter and signed in; a near match is not.
+    let r = app
+        .post(
+            &format!("/events/{id}/walk-in"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("first_name", "Wally"),
+                ("last_name", "Walkin"),
+                ("email", "wally.walkin@example.org"),
+                ("email_consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Wally Walkin") && r.body.contains("First time at any event"));
+    let wally = app.all(&token, "q=Walkin").await;
+    assert_eq!(wally[0]["kind"], "supporter");
+    let r = app
+        .post(
+            &format!("/events/{id}/walk-in"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("first_name", "W"),
+                ("last_name", "Walkin"),
+                ("email", "wally.walkin@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("find them by name instead"));
+    // The register closes only once the event has begun; then who did not come is marked.
+    let r = app
+        .post(
+            &format!("/events/{id}/close"),
+            Some(&s),
+            &[("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "not begun yet");
+    let past = api(
+        "POST",
+        "/api/v1/events".into(),
+        Some(json!({
+        "title": "Last month's social", "kind": "social", "unit": "local-party",
+        "starts_at": "2026-10-01 19:00", "ends_at": "2026-10-01 22:00"})),
+    )
+    .await
+    .json();
+    let past = past["id"].as_str().expect("id").to_string();
+    for p in [&long, &five_weeks] {
+        api(
+            "POST",
+            format!("/api/v1/events/{past}/signups"),
+            Some(json!({"person": p})),
+        )
+        .await;
+    }
+    api(
+        "POST",
+        format!("/api/v1/events/{past}/check-ins"),
+        Some(json!({"person": long})),
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/events/{past}/close"),
+            Some(&s),
+            &[("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&format!("/events/{past}"), Some(&s)).await;
+    assert!(
+        page.body.contains("<dt>Did not come</dt><dd>1</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<dt>Came</dt><dd>1</dd>"));
     let form = app.get("/events/new", Some(&s)).await;
     assert_eq!(form.status, StatusCode::OK);
     let r = app

@@ -169,6 +169,8 @@ struct EventPage {
     right: String,
     counts: Counts,
     people: Vec<Person>,
+    /// It has begun, so the register may be closed.
+    started: bool,
 }
 
 pub async fn show(
@@ -180,6 +182,7 @@ pub async fn show(
     let (e, shown, counts) = events::people(&mut tx, &officer, &id).await?;
     tx.commit().await?;
     let page = EventPage {
+        started: e.starts_at <= Utc::now(),
         nav: officer.nav(),
         id: e.public_id.clone(),
         title: e.title.clone(),
@@ -235,6 +238,7 @@ struct DoorPage {
     q: String,
     found: Vec<Found>,
     checked: Option<Checked>,
+    error: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -249,6 +253,7 @@ async fn door_page(
     id: &str,
     q: &str,
     checked: Option<Checked>,
+    error: Option<String>,
 ) -> Result<DoorPage, WebError> {
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
@@ -269,6 +274,7 @@ async fn door_page(
             })
             .collect(),
         checked,
+        error,
     })
 }
 
@@ -279,7 +285,7 @@ pub async fn door(
     Query(q): Query<DoorQuery>,
 ) -> Result<Html<String>, WebError> {
     Ok(Html(
-        door_page(&state, &officer, &id, &q.q, None)
+        door_page(&state, &officer, &id, &q.q, None, None)
             .await?
             .render()?,
     ))
@@ -300,6 +306,18 @@ pub async fn sign_in(
     let (l, c) = events::check_in(&mut tx, &officer, &state.rules, &id, &form.person).await?;
     let e = events::find(&mut tx, &officer, &id).await?;
     tx.commit().await?;
+    signed_in(&state, &officer, &id, &e, &l, c).await
+}
+
+/// The door page after someone is signed in, with what the door should know of them.
+async fn signed_in(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    e: &crate::store::events::Stored,
+    l: &crate::store::roster::Listed,
+    c: crate::domain::events::DoorCheck,
+) -> Result<Response, WebError> {
     let meeting = EventType::parse(&e.kind).is_some_and(EventType::is_members_meeting);
     let checked = Checked {
         name: format!("{} {}", l.first_name, l.last_name),
@@ -311,8 +329,59 @@ pub async fn sign_in(
         may: c.may_attend && (c.may_vote || !meeting),
         reason: c.reason.unwrap_or_default(),
     };
-    let page = door_page(&state, &officer, &id, "", Some(checked)).await?;
+    let page = door_page(state, officer, id, "", Some(checked), None).await?;
     Ok(Html(page.render()?).into_response())
+}
+
+/// Someone not on the register, added and signed in.
+pub async fn walk_in(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let pairs = form
+        .iter()
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let today = (state.today)();
+    let mut tx = state.db.begin().await?;
+    let done = match crate::app::people::NewPerson::from_pairs(pairs) {
+        Ok(person) => events::walk_in(&mut tx, &officer, &state.rules, today, &id, person).await,
+        Err(problems) => Err(AppError::Invalid(problems)),
+    };
+    match done {
+        Ok((l, c)) => {
+            let e = events::find(&mut tx, &officer, &id).await?;
+            tx.commit().await?;
+            signed_in(&state, &officer, &id, &e, &l, c).await
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let said = Problems(problems).in_one_line();
+            let page = door_page(&state, &officer, &id, "", None, Some(said)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(AppError::Duplicate(_)) => {
+            drop(tx);
+            let said =
+                "This looks like someone already recorded: find them by name instead.".to_string();
+            let page = door_page(&state, &officer, &id, "", None, Some(said)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks who signed up and did not come.
+pub async fn close(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, .. }: Posted<crate::web::auth::NoFields>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    events::close_register(&mut tx, &officer, &id, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
 }
 
 fn ics(body: String) -> Response {
