@@ -384,6 +384,18 @@ pub const BRANCH: &str = "branch@example.org";
 pub const CALLER: &str = "caller@example.org";
 
 /// The first follow-up a "My tasks" page offers to close.
+/// The fields an API reply of 422 names, in order.
+pub fn problem_fields(reply: &Value) -> Vec<String> {
+    reply["problems"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| p["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn first_task(tasks_page: &str) -> String {
     tasks_page
         .split("action=\"/tasks/")

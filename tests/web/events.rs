@@ -7,17 +7,6 @@ use serde_json::{Value, json};
 use crate::common::TestDb;
 use crate::common::web::*;
 
-fn fields(reply: &Value) -> Vec<String> {
-    reply["problems"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| p["field"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
     let app = App::new(&t).await;
     let token = app.token(SECRETARY).await;
@@ -41,7 +30,7 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(
-        fields(&r.json()),
+        problem_fields(&r.json()),
         vec!["title", "kind", "starts_at", "ends_at"]
     );
     let r = api("POST", "/api/v1/events".into(), Some(meeting.clone())).await;
@@ -78,7 +67,7 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
         .api("POST", "/api/v1/events", Some(&b), Some(theirs.clone()))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(fields(&r.json()), vec!["unit"]);
+    assert_eq!(problem_fields(&r.json()), vec!["unit"]);
     theirs["unit"] = json!(own);
     let r = app
         .api("POST", "/api/v1/events", Some(&b), Some(theirs))

@@ -20,17 +20,6 @@ async fn branches(app: &App, token: &str) -> Vec<String> {
         .collect()
 }
 
-fn problem_fields(reply: &Value) -> Vec<String> {
-    reply["problems"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| p["field"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn people_are_added_by_hand_with_the_imports_checks(t: TestDb) {
     let app = App::new(&t).await;
     let token = app.token(SECRETARY).await;
