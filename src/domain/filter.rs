@@ -147,7 +147,42 @@ pub struct MemberFilter {
     pub tags: Vec<String>,
     /// Consent wanted per channel: given (`true`) or refused/not asked (`false`).
     pub consents: Vec<(Channel, bool)>,
+    /// Whether they came to events.
+    pub attended: Option<Attended>,
+    /// Came to an event starting on or after this day.
+    pub attended_since: Option<NaiveDate>,
+    /// Came to this event (its public id).
+    pub event: Option<String>,
     pub sort: Sort,
+}
+
+/// People by whether they came to events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attended {
+    /// Came to at least one.
+    Ever,
+    /// Never came to one.
+    Never,
+    /// Signed up for one and did not come.
+    NoShow,
+}
+
+impl Attended {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attended::Ever => "yes",
+            Attended::Never => "never",
+            Attended::NoShow => "no_show",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Attended::Ever => "came to an event",
+            Attended::Never => "never came to an event",
+            Attended::NoShow => "signed up for an event and did not come",
+        }
+    }
 }
 
 /// One query key the filter reads: its name, whether it may be given more than once (each
@@ -197,6 +232,17 @@ pub const KEYS: &[Key] = &[
         true,
         "email, phone, sms or post (consent given), or no_email and so on",
     ),
+    key(
+        "attended",
+        false,
+        "yes (came to an event), never, or no_show (signed up and did not come)",
+    ),
+    key(
+        "attended_since",
+        false,
+        "A date: came to an event starting on or after it",
+    ),
+    key("event", false, "An event's id: came to it"),
     key("sort", false, "name, number, joined or -joined"),
 ];
 
@@ -303,6 +349,29 @@ impl MemberFilter {
                         ),
                     }
                 }
+                "attended" => {
+                    match [Attended::Ever, Attended::Never, Attended::NoShow]
+                        .into_iter()
+                        .find(|a| a.as_str() == v)
+                    {
+                        Some(a) => f.attended = Some(a),
+                        None => bad(
+                            "attended",
+                            format!("'{v}' is not an attendance filter: use yes, never or no_show"),
+                        ),
+                    }
+                }
+                "attended_since" => match parse_date(v) {
+                    Ok(d) => f.attended_since = Some(d),
+                    Err(e) => bad(key, e.to_string()),
+                },
+                "event" => {
+                    if v.len() > 64 || !v.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                        bad("event", format!("'{v}' is not an event's id"));
+                    } else {
+                        f.event = Some(v.to_lowercase());
+                    }
+                }
                 "sort" => match Sort::ALL.iter().find(|s| s.as_str() == v) {
                     Some(s) => f.sort = *s,
                     None => bad(
@@ -376,6 +445,15 @@ impl MemberFilter {
                 },
             )
         }));
+        if let Some(a) = self.attended {
+            out.push(("attended", a.as_str().to_string()));
+        }
+        if let Some(d) = self.attended_since {
+            out.push(("attended_since", d.to_string()));
+        }
+        if let Some(e) = &self.event {
+            out.push(("event", e.clone()));
+        }
         if self.sort != Sort::Name {
             out.push(("sort", self.sort.as_str().to_string()));
         }
@@ -439,6 +517,15 @@ impl MemberFilter {
             } else {
                 format!("not agreed to {how}")
             });
+        }
+        if let Some(a) = self.attended {
+            parts.push(a.words().to_string());
+        }
+        if let Some(d) = self.attended_since {
+            parts.push(format!("came to an event since {}", day(d)));
+        }
+        if self.event.is_some() {
+            parts.push("came to one event".to_string());
         }
         if parts.is_empty() {
             "everyone".into()
@@ -544,10 +631,26 @@ mod tests {
             ("tag", "canvasser; driver"),
             ("consent", "email"),
             ("consent", "no_phone"),
+            ("attended", "no_show"),
+            ("attended_since", "01/09/2026"),
+            ("event", "01A2B3C4-0000-7000-8000-000000000001"),
             ("sort", "-joined"),
             ("limit", "20"),
         ]))
         .expect("valid");
+        assert_eq!(f.attended, Some(Attended::NoShow));
+        assert_eq!(f.attended_since, Some(ymd(2026, 9, 1)));
+        assert_eq!(
+            f.event.as_deref(),
+            Some("01a2b3c4-0000-7000-8000-000000000001")
+        );
+        assert!(
+            f.in_words().contains(
+                "signed up for an event and did not come; came to an event since 1 Sep 2026"
+            ),
+            "{}",
+            f.in_words()
+        );
         assert_eq!(f.q, "Okafor");
         assert_eq!(f.statuses, vec![Status::InArrears, Status::Lapsed]);
         assert_eq!(f.branches, vec!["riverside"]);
@@ -596,6 +699,9 @@ mod tests {
             ("paid_to", "2024-01-04"),
             ("tag", "t"),
             ("consent", "email"),
+            ("attended", "yes"),
+            ("attended_since", "2024-01-05"),
+            ("event", "01a2"),
             ("sort", "-joined"),
         ]))
         .expect("valid");

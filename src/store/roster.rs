@@ -10,12 +10,13 @@ use sea_query::{
 
 use super::members::STANDING_COLUMNS;
 use super::schema::{
-    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, ForumMembers,
-    MailSuppressions, MembershipEvents, Memberships, Payments, People, PersonTags, Units, Users,
+    AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, EventPeople, Events,
+    ForumMembers, MailSuppressions, MembershipEvents, Memberships, Payments, People, PersonTags,
+    Units, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
-use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
+use crate::domain::filter::{Attended, Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{
     Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules,
 };
@@ -257,6 +258,48 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
     }
     if !f.rates.is_empty() {
         all = all.add(m(Memberships::Rate).is_in(f.rates.iter().map(String::as_str)));
+    }
+    let came = |also: Option<Expr>| {
+        let mut q = Query::select();
+        q.column((EventPeople::Table, EventPeople::PersonId))
+            .from(EventPeople::Table)
+            .inner_join(
+                Events::Table,
+                Expr::col((Events::Table, Events::Id))
+                    .equals((EventPeople::Table, EventPeople::EventId)),
+            )
+            .and_where(Expr::col((EventPeople::Table, EventPeople::State)).eq("attended"));
+        if let Some(e) = also {
+            q.and_where(e);
+        }
+        q
+    };
+    match f.attended {
+        Some(Attended::Ever) => all = all.add(p(People::Id).in_subquery(came(None))),
+        Some(Attended::Never) => all = all.add(p(People::Id).not_in_subquery(came(None))),
+        Some(Attended::NoShow) => {
+            all = all.add(
+                p(People::Id).in_subquery(
+                    Query::select()
+                        .column(EventPeople::PersonId)
+                        .from(EventPeople::Table)
+                        .and_where(Expr::col(EventPeople::State).eq("no_show"))
+                        .to_owned(),
+                ),
+            )
+        }
+        None => {}
+    }
+    if let Some(since) = f.attended_since {
+        let from = since.and_time(chrono::NaiveTime::MIN).and_utc();
+        all = all.add(p(People::Id).in_subquery(came(Some(
+            Expr::col((Events::Table, Events::StartsAt)).gte(from),
+        ))));
+    }
+    if let Some(event) = &f.event {
+        all = all.add(p(People::Id).in_subquery(came(Some(
+            Expr::col((Events::Table, Events::PublicId)).eq(event.as_str()),
+        ))));
     }
     if !f.kinds.is_empty() {
         all = all.add(p(People::Kind).is_in(f.kinds.iter().map(|k| k.as_str())));

@@ -346,6 +346,42 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
         page.body
     );
     assert!(page.body.contains("<dt>Came</dt><dd>1</dd>"));
+    // Attendance in the member list, and so in segments.
+    let ids = |found: Vec<Value>| -> Vec<String> {
+        found
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let no_show = ids(app.all(&token, "attended=no_show").await);
+    assert_eq!(
+        no_show,
+        vec![five_weeks.clone()],
+        "signed up and did not come"
+    );
+    let at_past = ids(app.all(&token, &format!("event={past}")).await);
+    assert_eq!(at_past, vec![long.clone()]);
+    let never = ids(app.all(&token, "attended=never").await);
+    assert!(!never.contains(&long) && !never.contains(&supporter), "they came");
+    assert!(
+        never.len() > 300,
+        "the demo's people have come to nothing yet"
+    );
+    let since = ids(app.all(&token, "attended_since=2026-11-01").await);
+    assert!(since.contains(&lapsed) && !since.is_empty());
+    let segment = app
+        .segment(&token, "Did not come", "attended=no_show")
+        .await;
+    let listed = app
+        .api(
+            "GET",
+            &format!("/api/v1/segments/{segment}/members"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["items"][0]["id"], five_weeks.as_str());
     let form = app.get("/events/new", Some(&s)).await;
     assert_eq!(form.status, StatusCode::OK);
     let r = app
