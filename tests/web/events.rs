@@ -362,7 +362,10 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
     let at_past = ids(app.all(&token, &format!("event={past}")).await);
     assert_eq!(at_past, vec![long.clone()]);
     let never = ids(app.all(&token, "attended=never").await);
-    assert!(!never.contains(&long) && !never.contains(&supporter), "they came");
+    assert!(
+        !never.contains(&long) && !never.contains(&supporter),
+        "they came"
+    );
     assert!(
         never.len() > 300,
         "the demo's people have come to nothing yet"
