@@ -406,6 +406,9 @@ pub async fn check_in(
     )
     .await?;
     super::audit::about(tx, who, &l, "event.checkin", &event.title).await?;
+    if check.first_time {
+        welcome(tx, who, &l, &event, on).await?;
+    }
     Ok((l, check))
 }
 
@@ -561,4 +564,62 @@ pub async fn walk_in(
     }
     let added = super::people::add(tx, who, rules, today, person).await?;
     check_in(tx, who, rules, id, &added.public_id).await
+}
+
+/// How long after their first event a first-timer's welcome is due.
+const WELCOME_WITHIN_DAYS: u64 = 7;
+
+/// A follow-up to welcome someone at their first event, for their branch: its Branch
+/// Membership Secretary or Branch Secretary, else the local party's Membership Officer.
+/// Nobody holding those roles, no follow-up.
+async fn welcome(
+    tx: &mut Tx,
+    who: &Principal,
+    l: &Listed,
+    event: &Stored,
+    on: NaiveDate,
+) -> Result<()> {
+    let roles = crate::store::accounts::roles_in(tx, &[l.local_party_id]).await?;
+    let branch = l.branch_slug.as_deref();
+    let pick = |role: &str, unit: Option<&str>| {
+        roles
+            .iter()
+            .find(|r| r.role == role && unit.is_none_or(|u| r.unit_slug == u))
+    };
+    use crate::domain::Role;
+    let holder = branch
+        .and_then(|b| {
+            pick(Role::BranchMembershipSecretary.name(), Some(b))
+                .or_else(|| pick(Role::BranchSecretary.name(), Some(b)))
+        })
+        .or_else(|| pick(Role::MembershipOfficer.name(), None));
+    let Some(holder) = holder else {
+        return Ok(());
+    };
+    let Some(user) = crate::store::accounts::user_by_public_id(tx, &holder.user_public_id).await?
+    else {
+        return Ok(());
+    };
+    let due = on
+        .checked_add_days(chrono::Days::new(WELCOME_WITHIN_DAYS))
+        .unwrap_or(on);
+    let note = format!("First time at an event: {}", event.title);
+    super::tasks::open_for(
+        tx,
+        who,
+        l,
+        crate::domain::calls::TaskKind::WelcomeOneToOne,
+        user.id,
+        due,
+        Some(&note),
+    )
+    .await?;
+    super::audit::about(
+        tx,
+        who,
+        l,
+        "task.create",
+        &format!("welcome_one_to_one for {} by {due}", user.email),
+    )
+    .await
 }

@@ -182,6 +182,11 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
         "{s}"
     );
 
+    // A first-timer's welcome is a follow-up: with no branch, the Membership Officer's.
+    let mo = app.sign_in(MEMBERSHIP).await;
+    let tasks = app.get("/tasks", Some(&mo)).await;
+    assert!(tasks.body.contains("Lena Longstanding"), "{}", tasks.body);
+    assert!(tasks.body.contains("First time at an event: Branch AGM"));
     // Here before: not a first-timer at the next event.
     let next = api(
         "POST",
