@@ -117,6 +117,9 @@ async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Uploa
 
 /// An upload of `who`'s local party, with its headers read through its choices.
 pub async fn show(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Shown> {
+    // Asked before the row is read: a run ends by storing its outcome and only then
+    // leaving `RUNNING`, so a run not found here has its outcome in the row read below.
+    let counter = running(id);
     let upload = find(tx, who, id).await?;
     let bytes = imports::bytes(tx, upload.id).await?;
     let choices = Choices::of(&upload);
@@ -130,7 +133,7 @@ pub async fn show(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<S
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default();
     Ok(Shown {
-        progress: running(&upload.public_id).map(|c| {
+        progress: counter.map(|c| {
             (
                 c.dry_run,
                 c.done.load(Ordering::Relaxed),
