@@ -354,8 +354,7 @@ pub async fn sign_up(tx: &mut Tx, who: &Principal, id: &str, person: &str) -> Re
 
 /// The local date an event starts on, in its own time zone.
 pub fn local_date(event: &Stored) -> NaiveDate {
-    let tz: Tz = event.time_zone.parse().unwrap_or(DEFAULT_TIME_ZONE);
-    event.starts_at.with_timezone(&tz).date_naive()
+    event.starts_at.with_timezone(&event.zone()).date_naive()
 }
 
 /// Signs a person `who` may see in at the door, and says what the door should know:
@@ -452,7 +451,7 @@ fn entry(e: &Stored) -> crate::domain::events::CalendarEntry<'_> {
         title: &e.title,
         starts_at: e.starts_at,
         ends_at: e.ends_at,
-        time_zone: e.time_zone.parse().unwrap_or(DEFAULT_TIME_ZONE),
+        time_zone: e.zone(),
         place: e.place.as_deref(),
         description: e.description.as_deref(),
         updated_at: e.updated_at,

@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 
+use super::fields::fold_alphanumeric;
 use super::values::LeftReason;
 
 /// What a person is matched on.
@@ -50,14 +51,6 @@ pub fn in_words(why: &[Why]) -> String {
     why.iter().map(|w| w.label()).collect::<Vec<_>>().join("; ")
 }
 
-/// Letters and digits only, lower case: "O'Brien" and "obrien " are one surname.
-fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 fn keys(p: &Someone) -> Vec<(Why, String)> {
     let mut out = Vec::new();
     if let Some(email) = p
@@ -67,8 +60,11 @@ fn keys(p: &Someone) -> Vec<(Why, String)> {
     {
         out.push((Why::SameEmail, email));
     }
-    let (first, last) = (fold(p.first_name), fold(p.last_name));
-    if let Some(postcode) = p.postcode.map(fold).filter(|p| !p.is_empty())
+    let (first, last) = (
+        fold_alphanumeric(p.first_name),
+        fold_alphanumeric(p.last_name),
+    );
+    if let Some(postcode) = p.postcode.map(fold_alphanumeric).filter(|p| !p.is_empty())
         && !first.is_empty()
         && !last.is_empty()
     {

@@ -15,68 +15,7 @@ pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::London;
 /// How long after joining a member is shown as new at the door.
 pub const NEW_MEMBER_DAYS: i64 = 90;
 
-macro_rules! words {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal, $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                let t = text.trim().to_lowercase().replace([' ', '-'], "_");
-                Self::ALL.iter().copied().find(|v| v.as_str() == t)
-            }
-
-            pub fn expected() -> String {
-                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
-            }
-        }
-    };
-}
-
-words!(
-    /// What sort of event it is.
-    EventType {
-        MembersMeeting => "members_meeting", "Members' meeting",
-        Agm => "agm", "Annual general meeting",
-        Social => "social", "Social",
-        Training => "training", "Training",
-        StreetStall => "street_stall", "Street stall",
-        Canvass => "canvass", "Canvass or campaign day",
-        PhoneBank => "phone_bank", "Phone bank",
-        OnlineMeeting => "online_meeting", "Online meeting",
-    }
-);
-
-words!(
-    /// Who may come.
-    Audience {
-        Public => "public", "Anyone",
-        Members => "members", "Members only",
-        Invited => "invited", "By invitation",
-    }
-);
-
-words!(
-    /// Where a person stands with one event.
-    Attendance {
-        SignedUp => "signed_up", "Signed up",
-        Waiting => "waiting", "On the waiting list",
-        Attended => "attended", "Came",
-        NoShow => "no_show", "Did not come",
-        Cancelled => "cancelled", "Cancelled",
-    }
-);
+pub use super::values::{Attendance, Audience, EventType};
 
 impl EventType {
     /// A meeting where members' rights (to attend, to vote) decide who may take part.

@@ -195,6 +195,15 @@ pub fn parse_tags(text: &str) -> Vec<String> {
     tags
 }
 
+/// Letters and digits only, lower case: how headers ("Date Joined") and names ("O'Brien")
+/// are compared when spacing, case and punctuation should not matter.
+pub fn fold_alphanumeric(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// A URL- and file-safe name for a unit, from its display name.
 pub fn slugify(name: &str) -> String {
     let mut slug = String::new();

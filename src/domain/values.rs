@@ -138,6 +138,77 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// What sort of event it is.
+    EventType {
+        MembersMeeting => "members_meeting",
+        Agm => "agm",
+        Social => "social",
+        Training => "training",
+        StreetStall => "street_stall",
+        Canvass => "canvass",
+        PhoneBank => "phone_bank",
+        OnlineMeeting => "online_meeting",
+    }
+);
+
+vocabulary!(
+    /// Who may come to an event.
+    Audience {
+        Public => "public",
+        Members => "members",
+        Invited => "invited",
+    }
+);
+
+vocabulary!(
+    /// Where a person stands with one event.
+    Attendance {
+        SignedUp => "signed_up",
+        Waiting => "waiting",
+        Attended => "attended",
+        NoShow => "no_show",
+        Cancelled => "cancelled",
+    }
+);
+
+impl EventType {
+    pub fn label(self) -> &'static str {
+        match self {
+            EventType::MembersMeeting => "Members' meeting",
+            EventType::Agm => "Annual general meeting",
+            EventType::Social => "Social",
+            EventType::Training => "Training",
+            EventType::StreetStall => "Street stall",
+            EventType::Canvass => "Canvass or campaign day",
+            EventType::PhoneBank => "Phone bank",
+            EventType::OnlineMeeting => "Online meeting",
+        }
+    }
+}
+
+impl Audience {
+    pub fn label(self) -> &'static str {
+        match self {
+            Audience::Public => "Anyone",
+            Audience::Members => "Members only",
+            Audience::Invited => "By invitation",
+        }
+    }
+}
+
+impl Attendance {
+    pub fn label(self) -> &'static str {
+        match self {
+            Attendance::SignedUp => "Signed up",
+            Attendance::Waiting => "On the waiting list",
+            Attendance::Attended => "Came",
+            Attendance::NoShow => "Did not come",
+            Attendance::Cancelled => "Cancelled",
+        }
+    }
+}
+
 impl Status {
     /// The status as a person reads it on a page.
     pub fn label(self) -> &'static str {

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::domain::fields::fold_alphanumeric;
+
 /// A canonical column of the member file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
@@ -251,14 +253,6 @@ pub const REQUIRED: &[Field] = &[
     Field::JoinedOn,
 ];
 
-fn fold(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 impl Field {
     /// How many fields there are: `field as usize` is below it, so a row's values can sit
     /// in an array instead of a hashed map (a national file has half a million rows).
@@ -284,10 +278,12 @@ impl Field {
 
     /// The field a header stands for, by canonical name or a known alias.
     pub fn from_header(header: &str) -> Option<Field> {
-        let folded = fold(header);
+        let folded = fold_alphanumeric(header);
         FIELDS
             .iter()
-            .find(|(_, name, aliases)| fold(name) == folded || aliases.contains(&folded.as_str()))
+            .find(|(_, name, aliases)| {
+                fold_alphanumeric(name) == folded || aliases.contains(&folded.as_str())
+            })
             .map(|(f, _, _)| *f)
     }
 
@@ -430,7 +426,7 @@ fn map_partly(headers: &[String], overrides: &[(String, String)]) -> (ColumnMap,
         }
         if let Some(n) = ignored
             .iter()
-            .position(|h| spellings.contains(&fold(h).as_str()))
+            .position(|h| spellings.contains(&fold_alphanumeric(h).as_str()))
             && let Some(i) = headers.iter().position(|h| h.trim() == ignored[n])
             && !forced.contains_key(&i)
         {

@@ -30,6 +30,15 @@ pub struct Stored {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Stored {
+    /// The time zone its times were written in (the default if the name is unknown).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone
+            .parse()
+            .unwrap_or(crate::domain::events::DEFAULT_TIME_ZONE)
+    }
+}
+
 /// An event to store.
 pub struct New<'a> {
     pub local_party_id: i64,

@@ -51,10 +51,7 @@ pub fn uk_date(d: &NaiveDate) -> String {
 
 /// When an event is, in its own time zone: "Thu 3 Dec 2026, 19:30 to 21:00".
 pub fn event_when(e: &crate::store::events::Stored) -> String {
-    let tz: chrono_tz::Tz = e
-        .time_zone
-        .parse()
-        .unwrap_or(crate::domain::events::DEFAULT_TIME_ZONE);
+    let tz = e.zone();
     let (s, end) = (e.starts_at.with_timezone(&tz), e.ends_at.with_timezone(&tz));
     let day = "%a %-d %b %Y, %H:%M";
     if s.date_naive() == end.date_naive() {
