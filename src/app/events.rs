@@ -357,6 +357,13 @@ pub fn local_date(event: &Stored) -> NaiveDate {
     event.starts_at.with_timezone(&event.zone()).date_naive()
 }
 
+/// Someone signed in at an event, and what the door should know of them.
+pub struct SignedIn {
+    pub event: Stored,
+    pub person: Listed,
+    pub door: DoorCheck,
+}
+
 /// Signs a person `who` may see in at the door, and says what the door should know:
 /// first time at any event, a new member, and at a members' meeting whether they may
 /// attend and vote at its freeze date, and why not.
@@ -366,7 +373,7 @@ pub async fn check_in(
     rules: &Rules,
     id: &str,
     person: &str,
-) -> Result<(Listed, DoorCheck)> {
+) -> Result<SignedIn> {
     let event = find(tx, who, id).await?;
     let l = super::members::find(tx, who, person).await?;
     if l.local_party_id != event.local_party_id {
@@ -408,7 +415,11 @@ pub async fn check_in(
     if check.first_time {
         welcome(tx, who, &l, &event, on).await?;
     }
-    Ok((l, check))
+    Ok(SignedIn {
+        event,
+        person: l,
+        door: check,
+    })
 }
 
 /// People in `who`'s scope whose name or number starts with `q`, for the door: a few,
@@ -550,7 +561,7 @@ pub async fn walk_in(
     today: NaiveDate,
     id: &str,
     mut person: super::people::NewPerson,
-) -> Result<(Listed, DoorCheck)> {
+) -> Result<SignedIn> {
     find(tx, who, id).await?;
     if !person
         .values

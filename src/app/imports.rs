@@ -121,11 +121,14 @@ pub async fn show(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<S
     // leaving `RUNNING`, so a run not found here has its outcome in the row read below.
     let counter = running(id);
     let upload = find(tx, who, id).await?;
-    let bytes = imports::bytes(tx, upload.id).await?;
     let choices = Choices::of(&upload);
-    let (headers, header_problems) = match import::preview(&bytes, &choices.maps) {
-        Ok(found) => found,
-        Err(why) => (Vec::new(), vec![why]),
+    // While a run is under way the page shows only its progress, and refreshes every two
+    // seconds: the file (up to a national register) is not read again for it.
+    let (headers, header_problems) = if counter.is_some() {
+        (Vec::new(), Vec::new())
+    } else {
+        let bytes = imports::bytes(tx, upload.id).await?;
+        import::preview(&bytes, &choices.maps).unwrap_or_else(|why| (Vec::new(), vec![why]))
     };
     let problems = upload
         .problems

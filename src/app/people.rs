@@ -282,10 +282,9 @@ pub async fn add(
         ));
     }
     let ids = members::insert(tx, lp, &branch_ids, &[new], &source, &|_| {}).await?;
-    let public_id = ids.first().cloned().unwrap_or_default();
-    if let Some(listed) = roster::get(tx, &whole(lp), who.user.id, &public_id).await? {
-        crate::store::forums::follow_rules(tx, rules, lp, Some(&[listed.person_id]), today).await?;
-    }
+    let (person_id, public_id) = ids.into_iter().next().unwrap_or_default();
+    // Before the scope check: a forum's rule may be what puts them in the officer's reach.
+    crate::store::forums::follow_rules(tx, rules, lp, Some(&[person_id]), today).await?;
     // The store's scope is the check: a person the officer could not change afterwards
     // was never theirs to add, and the caller's transaction is not committed.
     let Some(added) = roster::get(tx, &who.scope.write, who.user.id, &public_id).await? else {

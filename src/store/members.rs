@@ -373,7 +373,7 @@ fn consent_list(c: &Consents) -> [Option<bool>; 4] {
 }
 
 /// Stores new people with their memberships, history, tags and payments, and returns
-/// the people's public ids in order. `branches` maps branch slugs to ids; `progress` is
+/// each person's (id, public id) in order. `branches` maps branch slugs to ids; `progress` is
 /// told roughly how many members are stored so far.
 pub async fn insert(
     tx: &mut Tx,
@@ -382,7 +382,7 @@ pub async fn insert(
     members: &[NewMember],
     source: &ConsentSource,
     progress: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<String>> {
+) -> Result<Vec<(i64, String)>> {
     let now = source.at;
     let bulk = if bulk::worth_it(members.len(), count(tx, None).await?) {
         Some(bulk::set_aside(tx, &bulk_tables()).await?)
@@ -482,7 +482,7 @@ pub async fn insert(
         bulk::restore(tx, aside).await?;
         tracing::debug!("indexes and references restored");
     }
-    Ok(person_public)
+    Ok(person_ids.into_iter().zip(person_public).collect())
 }
 
 /// The tables `insert` writes, whose indexes a bulk load sets aside.

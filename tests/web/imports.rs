@@ -150,7 +150,9 @@ async fn an_unreadable_upload_says_why(t: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let shown = app.get(&r.location, Some(&s)).await;
     assert!(
-        shown.body.contains("save it as &#34;CSV UTF-8&#34;") || shown.body.contains("CSV UTF-8"),
+        shown
+            .body
+            .contains("this is a spreadsheet workbook (.xlsx), not CSV"),
         "{}",
         shown.body
     );

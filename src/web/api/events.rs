@@ -370,7 +370,9 @@ pub async fn check_in(
 ) -> ApiResult<Json<CheckedIn>> {
     let asked = body(asked)?;
     let mut tx = state.db.begin().await?;
-    let (l, door) = events::check_in(&mut tx, &who, &state.rules, &id, &asked.person).await?;
+    let events::SignedIn {
+        person: l, door, ..
+    } = events::check_in(&mut tx, &who, &state.rules, &id, &asked.person).await?;
     tx.commit().await?;
     Ok(Json(CheckedIn {
         first_time: door.first_time,

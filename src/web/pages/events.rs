@@ -303,10 +303,9 @@ pub async fn sign_in(
     Posted { officer, form }: Posted<DoorForm>,
 ) -> Result<Response, WebError> {
     let mut tx = state.db.begin().await?;
-    let (l, c) = events::check_in(&mut tx, &officer, &state.rules, &id, &form.person).await?;
-    let e = events::find(&mut tx, &officer, &id).await?;
+    let done = events::check_in(&mut tx, &officer, &state.rules, &id, &form.person).await?;
     tx.commit().await?;
-    signed_in(&state, &officer, &id, &e, &l, c).await
+    signed_in(&state, &officer, &id, done).await
 }
 
 /// The door page after someone is signed in, with what the door should know of them.
@@ -314,10 +313,9 @@ async fn signed_in(
     state: &AppState,
     officer: &Officer,
     id: &str,
-    e: &crate::store::events::Stored,
-    l: &crate::store::roster::Listed,
-    c: crate::domain::events::DoorCheck,
+    done: events::SignedIn,
 ) -> Result<Response, WebError> {
+    let (e, l, c) = (done.event, done.person, done.door);
     let meeting = EventType::parse(&e.kind).is_some_and(EventType::is_members_meeting);
     let checked = Checked {
         name: format!("{} {}", l.first_name, l.last_name),
@@ -350,10 +348,9 @@ pub async fn walk_in(
         Err(problems) => Err(AppError::Invalid(problems)),
     };
     match done {
-        Ok((l, c)) => {
-            let e = events::find(&mut tx, &officer, &id).await?;
+        Ok(done) => {
             tx.commit().await?;
-            signed_in(&state, &officer, &id, &e, &l, c).await
+            signed_in(&state, &officer, &id, done).await
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
