@@ -403,29 +403,22 @@ pub async fn move_member(
     let (Some(on), true) = (on, problems.is_empty()) else {
         return Err(AppError::Invalid(problems));
     };
-    let mut events = Vec::new();
-    if new_slug != l.branch_slug {
-        let name = |n: Option<&str>| n.unwrap_or("no branch").to_string();
-        events.push(Event::new(EventKind::Moved, on, None).with_detail(format!(
-            "from {} to {}",
-            name(l.branch_name.as_deref()),
-            name(branch.map(|b| b.name.as_str()))
-        )));
-    }
-    if rate != l.rate {
-        let called = |code: &str| {
-            rules
-                .rate(code, on)
-                .map_or_else(|| code.to_string(), |r| r.called())
-        };
-        events.push(
-            Event::new(EventKind::RateChanged, on, None).with_detail(format!(
-                "from {} to {}",
-                called(&l.rate),
-                called(&rate)
-            )),
-        );
-    }
+    let name = |n: Option<&str>| n.unwrap_or("no branch").to_string();
+    let called = |code: &str| {
+        rules
+            .rate(code, on)
+            .map_or_else(|| code.to_string(), |r| r.called())
+    };
+    let events = crate::domain::record::moves(
+        (new_slug != l.branch_slug).then(|| {
+            (
+                name(l.branch_name.as_deref()),
+                name(branch.map(|b| b.name.as_str())),
+            )
+        }),
+        (rate != l.rate).then(|| (called(&l.rate), called(&rate))),
+        on,
+    );
     members::set_place(tx, l.membership_id, branch.map(|b| b.id), &rate).await?;
     let history: Vec<(i64, &Event)> = events.iter().map(|e| (l.membership_id, e)).collect();
     members::add_events(tx, &history).await?;

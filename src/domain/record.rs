@@ -141,21 +141,30 @@ pub fn membership_changes(
     {
         events.push(leaving(reason, on));
     }
-    if new.branch != old.branch {
-        let detail = format!(
-            "branch {} to {}",
-            old.branch.as_deref().unwrap_or("none"),
-            new.branch.as_deref().unwrap_or("none")
-        );
-        events.push(Event::new(EventKind::Moved, today, None).with_detail(detail));
-    }
-    if new.rate != old.rate {
-        events.push(
-            Event::new(EventKind::RateChanged, today, None)
-                .with_detail(format!("rate {} to {}", old.rate, new.rate)),
-        );
-    }
+    let branch = |b: &Option<String>| b.clone().unwrap_or_else(|| "no branch".into());
+    events.extend(moves(
+        (new.branch != old.branch).then(|| (branch(&old.branch), branch(&new.branch))),
+        (new.rate != old.rate).then(|| (old.rate.clone(), new.rate.clone())),
+        today,
+    ));
     Ok(events)
+}
+
+/// The history of a move on `on`: to another branch, to another rate, or both, each
+/// given as (from, to) in the words the history should show.
+pub fn moves(
+    branch: Option<(String, String)>,
+    rate: Option<(String, String)>,
+    on: NaiveDate,
+) -> Vec<Event> {
+    [(EventKind::Moved, branch), (EventKind::RateChanged, rate)]
+        .into_iter()
+        .filter_map(|(kind, change)| {
+            change.map(|(from, to)| {
+                Event::new(kind, on, None).with_detail(format!("from {from} to {to}"))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -313,7 +322,7 @@ mod tests {
         );
         assert_eq!(
             events[0].detail.as_deref(),
-            Some("branch riverside to hillside")
+            Some("from riverside to hillside")
         );
     }
 
