@@ -31,6 +31,9 @@ pub const READ_BOUNCES: &str = "read_bounces";
 /// Puts people in and out of forum branches by their rules as statuses and ages change.
 pub const FORUM_RULES: &str = "forum_rules";
 
+/// Reminds everyone signed up for an event, once each, when its reminder time comes.
+pub const EVENT_REMINDERS: &str = "event_reminders";
+
 /// Recurring jobs: each is one row, queued again for its next run when it finishes, under
 /// a unique key so that however many servers start, there is one of each.
 const RECURRING: &[(&str, i64)] = &[
@@ -39,6 +42,7 @@ const RECURRING: &[(&str, i64)] = &[
     (SEND_EMAILS, 2),
     (READ_BOUNCES, 60),
     (FORUM_RULES, 3_600),
+    (EVENT_REMINDERS, 60),
 ];
 
 /// How long a worker holds a job before another may take it as abandoned, so a crashed
@@ -227,6 +231,14 @@ impl Worker {
                 .map(|(joined, left)| {
                     if joined + left > 0 {
                         tracing::info!(joined, left, "forum branches follow their rules");
+                    }
+                })
+                .map_err(JobError::from),
+            EVENT_REMINDERS => crate::app::signups::remind_due(&self.db, Utc::now())
+                .await
+                .map(|sent| {
+                    if sent > 0 {
+                        tracing::info!(sent, "event reminders queued");
                     }
                 })
                 .map_err(JobError::from),

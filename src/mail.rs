@@ -4,8 +4,9 @@
 //! files in a folder, which the pages mention so nobody waits for mail that never leaves.
 
 use chrono::{Duration, Utc};
+use lettre::message::header::ContentType;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
@@ -81,12 +82,19 @@ impl Mailer {
             .to(to)
             .subject(m.subject.as_str())
             .message_id(Some(format!("<{}@rosette>", m.public_id)));
-        let email = match &m.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+        let email = match (&m.html, &m.calendar) {
+            (_, Some(ics)) => builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(m.body.clone()))
+                    .singlepart(
+                        Attachment::new("event.ics".into()).body(ics.clone(), calendar_type()),
+                    ),
+            ),
+            (Some(html), None) => builder.multipart(MultiPart::alternative_plain_html(
                 m.body.clone(),
                 html.clone(),
             )),
-            None => builder.body(m.body.clone()),
+            (None, None) => builder.body(m.body.clone()),
         }
         .map_err(|e| Failure::Permanent(e.to_string()))?;
         self.transmit(&m.public_id, email).await
@@ -140,6 +148,12 @@ impl Mailer {
             }
         }
     }
+}
+
+/// An event's calendar file as mail clients offer to add it.
+fn calendar_type() -> ContentType {
+    ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+        .unwrap_or(ContentType::TEXT_PLAIN)
 }
 
 /// One member's copy of an email, ready to go.

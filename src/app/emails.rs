@@ -30,6 +30,9 @@ pub struct Draft {
     pub audience: String,
     pub sender_name: String,
     pub reply_to: String,
+    /// The event it invites people to (internal id): each copy carries its recipient's
+    /// own sign-up link as `event_url`.
+    pub event: Option<i64>,
 }
 
 /// Everyone an email's audience names, and whether each gets it.
@@ -283,6 +286,7 @@ pub async fn create(tx: &mut Tx, who: &Principal, draft: &Draft) -> Result<Strin
             audience_label: &label,
             sender_name: &sender,
             reply_to: reply_to.as_deref(),
+            event_id: draft.event,
         },
     )
     .await?;
@@ -571,12 +575,15 @@ pub async fn send_test(tx: &mut Tx, who: &Principal, id: &str) -> Result<()> {
         ..Merge::sample()
     };
     let rendered = as_previewed(&email, purpose_of(&email.purpose)?, &settings, sample)?;
-    outbox::enqueue_with_html(
+    outbox::enqueue_with(
         tx,
         &who.user.email,
         &format!("[Test] {}", rendered.subject),
         &rendered.text,
-        Some(&rendered.html),
+        outbox::Extras {
+            html: Some(&rendered.html),
+            calendar: None,
+        },
     )
     .await?;
     Ok(())
@@ -879,6 +886,7 @@ pub async fn deliver(
         return Ok(Round::default());
     }
     let key = emails::server_key(&mut tx, UNSUBSCRIBE_KEY).await?;
+    let event_key = emails::server_key(&mut tx, super::signups::LINK_KEY).await?;
     tx.commit().await?;
 
     let mut tx = db.begin_read().await?;
@@ -924,7 +932,7 @@ pub async fn deliver(
                     .trim()
                     .to_lowercase(),
             );
-            let verdict = message(c, &entitled, &key, public_url).and_then(|m| {
+            let verdict = message(c, &entitled, [&key, &event_key], public_url).and_then(|m| {
                 if used.insert(inbox) {
                     Ok(m)
                 } else {
@@ -1001,7 +1009,7 @@ pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";
 fn message(
     c: &Claimed,
     entitled: &HashSet<i64>,
-    key: &str,
+    [key, event_key]: [&str; 2],
     public_url: &str,
 ) -> std::result::Result<(Rendered, Option<String>), Delivery> {
     let purpose = Purpose::parse(&c.purpose)
@@ -1021,9 +1029,15 @@ fn message(
         rules_of::ready(purpose, c.imprint.as_deref()).map_err(Delivery::Failed)?;
     }
     let (unsubscribe_url, preferences_url) = links(key, public_url, &c.public_id);
+    let event_url = c
+        .event_public_id
+        .as_deref()
+        .map(|event| super::signups::invitation_url(event_key, public_url, event, &c.public_id))
+        .unwrap_or_default();
     let merge = Merge {
         unsubscribe_url: unsubscribe_url.clone(),
         preferences_url,
+        event_url,
         ..Merge::of(
             [&c.first_name, &c.last_name, &c.membership_number],
             c.branch.as_deref(),
@@ -1088,8 +1102,15 @@ pub async fn set_consents(
         "their own choice, through the link in the email '{}'",
         link.subject
     );
-    let changed =
-        emails::set_consents(tx, link.person_id, recipient, choices, &source, Utc::now()).await?;
+    let changed = emails::set_consents(
+        tx,
+        link.person_id,
+        Some(recipient),
+        choices,
+        &source,
+        Utc::now(),
+    )
+    .await?;
     if changed.is_empty() {
         return Ok(());
     }

@@ -38,6 +38,36 @@ pub struct EventInput {
     /// The right that decides who may vote (a right's name in the rules file).
     pub right: String,
     pub freeze_date: String,
+    /// Whom to ask about it, shown on its public page.
+    pub contact: String,
+    /// Hours before the start that the reminder goes; blank for the rules file's.
+    pub remind_hours: String,
+}
+
+impl EventInput {
+    /// The form as it was filled in for an event, to change it.
+    pub fn of(e: &Stored) -> EventInput {
+        let local = |t: DateTime<Utc>| {
+            t.with_timezone(&e.zone())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        };
+        EventInput {
+            title: e.title.clone(),
+            kind: e.kind.clone(),
+            unit: e.unit_slug.clone(),
+            starts_at: local(e.starts_at),
+            ends_at: local(e.ends_at),
+            place: e.place.clone().unwrap_or_default(),
+            description: e.description.clone().unwrap_or_default(),
+            capacity: e.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            audience: e.audience.clone(),
+            right: e.vote_right.clone().unwrap_or_default(),
+            freeze_date: e.freeze_date.map(|d| d.to_string()).unwrap_or_default(),
+            contact: e.contact.clone().unwrap_or_default(),
+            remind_hours: e.remind_hours.to_string(),
+        }
+    }
 }
 
 fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
@@ -97,13 +127,50 @@ async fn organised_by(tx: &mut Tx, who: &Principal, unit: &units::Unit) -> Resul
     }
 }
 
-/// Creates an event, every field checked at once.
-pub async fn create(
-    tx: &mut Tx,
-    who: &Principal,
-    rules: &Rules,
-    input: &EventInput,
-) -> Result<Stored> {
+/// An event's fields, each checked.
+struct Valid {
+    party: i64,
+    unit: units::Unit,
+    kind: EventType,
+    title: String,
+    description: Option<String>,
+    place: Option<String>,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    tz: Tz,
+    capacity: Option<i32>,
+    audience: Audience,
+    right: Option<String>,
+    freeze_date: Option<NaiveDate>,
+    contact: Option<String>,
+    remind_hours: i32,
+}
+
+impl Valid {
+    fn to_store<'a>(&'a self, created_by: &'a str) -> events::New<'a> {
+        events::New {
+            local_party_id: self.party,
+            unit_id: self.unit.id,
+            kind: self.kind.as_str(),
+            title: &self.title,
+            description: self.description.as_deref(),
+            place: self.place.as_deref(),
+            starts_at: self.starts,
+            ends_at: self.ends,
+            time_zone: self.tz.name(),
+            capacity: self.capacity,
+            audience: self.audience.as_str(),
+            vote_right: self.right.as_deref(),
+            freeze_date: self.freeze_date,
+            contact: self.contact.as_deref(),
+            remind_hours: self.remind_hours,
+            created_by,
+        }
+    }
+}
+
+/// Checks every field of an event at once, for a unit `who` organises events for.
+async fn check(tx: &mut Tx, who: &Principal, rules: &Rules, input: &EventInput) -> Result<Valid> {
     if !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
@@ -112,6 +179,7 @@ pub async fn create(
         ("title", &input.title, false),
         ("place", &input.place, false),
         ("description", &input.description, true),
+        ("contact", &input.contact, false),
     ] {
         if let Err(e) = check_text(text, lines) {
             problems.push(problem(field, e));
@@ -157,6 +225,20 @@ pub async fn create(
                 None
             }
         },
+    };
+    let remind_hours = match input.remind_hours.trim() {
+        "" => i32::try_from(rules.events.remind_hours).unwrap_or(24),
+        h => h
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (0..=168).contains(n))
+            .unwrap_or_else(|| {
+                problems.push(problem(
+                    "remind_hours",
+                    "give the hours before the start to send the reminder (0 to 168), or leave it blank",
+                ));
+                0
+            }),
     };
     let audience = match input.audience.trim() {
         "" if kind.is_some_and(EventType::is_members_meeting) => Some(Audience::Members),
@@ -215,38 +297,185 @@ pub async fn create(
         return Err(AppError::Invalid(problems));
     };
     let optional = |t: &str| Some(t.trim()).filter(|t| !t.is_empty()).map(str::to_string);
-    let id = events::create(
-        tx,
-        &events::New {
-            local_party_id: party,
-            unit_id: unit.id,
-            kind: kind.as_str(),
-            title: &title,
-            description: optional(&input.description).as_deref(),
-            place: optional(&input.place).as_deref(),
-            starts_at: starts,
-            ends_at: ends,
-            time_zone: tz.name(),
-            capacity,
-            audience: audience.as_str(),
-            vote_right: right.as_deref(),
-            freeze_date,
-            created_by: who.actor(),
-        },
-    )
-    .await?;
+    Ok(Valid {
+        party,
+        unit,
+        kind,
+        title,
+        description: optional(&input.description),
+        place: optional(&input.place),
+        starts,
+        ends,
+        tz,
+        capacity,
+        audience,
+        right,
+        freeze_date,
+        contact: optional(&input.contact),
+        remind_hours,
+    })
+}
+
+/// Creates an event, every field checked at once.
+pub async fn create(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    input: &EventInput,
+) -> Result<Stored> {
+    let valid = check(tx, who, rules, input).await?;
+    let id = events::create(tx, &valid.to_store(who.actor())).await?;
     let stored = find(tx, who, &id).await?;
     super::audit::note(
         tx,
         who,
-        Some(party),
+        Some(valid.party),
         "event.create",
         &stored.title,
-        &format!("{} for {}", kind.label(), unit.name),
+        &format!("{} for {}", valid.kind.label(), valid.unit.name),
         &[],
     )
     .await?;
     Ok(stored)
+}
+
+/// An event `who` organises: of a unit they may organise events for.
+pub async fn find_to_organise(tx: &mut Tx, who: &Principal, id: &str) -> Result<Stored> {
+    let event = find(tx, who, id).await?;
+    let unit = units::find(tx, &event.unit_slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if organises(who, event.local_party_id, &unit) {
+        Ok(event)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Changes an event `who` organises, every field checked as when it was made. Everyone
+/// with a place is told by email, with the new version as a calendar file, when its
+/// time or place changes; every calendar that holds it takes the new version.
+pub async fn update(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    id: &str,
+    input: &EventInput,
+    now: DateTime<Utc>,
+) -> Result<Stored> {
+    let before = find_to_organise(tx, who, id).await?;
+    if before.cancelled_at.is_some() {
+        return Err(AppError::field("event", "it has been cancelled"));
+    }
+    let valid = check(tx, who, rules, input).await?;
+    events::update(tx, before.id, &valid.to_store(who.actor())).await?;
+    let after = find(tx, who, id).await?;
+    let moved = (before.starts_at, before.ends_at, &before.place)
+        != (after.starts_at, after.ends_at, &after.place);
+    let told = if moved && after.starts_at > now {
+        tell_everyone(
+            tx,
+            &after,
+            &format!("Changed: {}", after.title),
+            "The time or place of an event you have a place at has changed. Here it is as it is now; the attached file updates your calendar.",
+            now,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    super::audit::note(
+        tx,
+        who,
+        Some(after.local_party_id),
+        "event.update",
+        &after.title,
+        &format!("changed; {} told by email", told.len()),
+        &told,
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Cancels an event `who` organises. Everyone with a place (or waiting for one) is told
+/// by email with a calendar file that removes it, and feeds show it cancelled.
+pub async fn cancel(tx: &mut Tx, who: &Principal, id: &str, now: DateTime<Utc>) -> Result<Stored> {
+    let event = find_to_organise(tx, who, id).await?;
+    if !events::cancel(tx, event.id, now).await? {
+        return Ok(event);
+    }
+    let event = find(tx, who, id).await?;
+    let told = if event.starts_at > now {
+        tell_everyone(
+            tx,
+            &event,
+            &format!("Cancelled: {}", event.title),
+            "Sorry: this event has been cancelled. The attached file takes it out of your calendar.",
+            now,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    super::audit::note(
+        tx,
+        who,
+        Some(event.local_party_id),
+        "event.cancel",
+        &event.title,
+        &format!("cancelled; {} told by email", told.len()),
+        &told,
+    )
+    .await?;
+    Ok(event)
+}
+
+/// Emails everyone signed up or waiting for an event (whose address has not bounced) the
+/// event as it is now, with its calendar file. Returns the people told.
+async fn tell_everyone(
+    tx: &mut Tx,
+    event: &Stored,
+    subject: &str,
+    opening: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let people = events::attendees(
+        tx,
+        event.id,
+        &[Attendance::SignedUp.as_str(), Attendance::Waiting.as_str()],
+        None,
+    )
+    .await?;
+    let ics = super::signups::event_file(event, now);
+    let when = crate::domain::events::when_in_words(event.starts_at, event.ends_at, event.zone());
+    let mut told = Vec::new();
+    for p in &people {
+        let Some(to) = p.email.as_deref().filter(|a| !a.trim().is_empty()) else {
+            continue;
+        };
+        if crate::store::outbox::is_suppressed(tx, to).await? {
+            continue;
+        }
+        let body = format!(
+            "Hello {},\n\n{opening}\n\n{}\n{when}\n{}\n",
+            p.first_name,
+            event.title,
+            event.place.as_deref().unwrap_or("Place to be confirmed")
+        );
+        crate::store::outbox::enqueue_with(
+            tx,
+            to,
+            subject,
+            &body,
+            crate::store::outbox::Extras {
+                html: None,
+                calendar: Some(&ics),
+            },
+        )
+        .await?;
+        told.push(p.person_id);
+    }
+    Ok(told)
 }
 
 /// An event of one of `who`'s local parties.
@@ -340,7 +569,7 @@ pub async fn sign_up(tx: &mut Tx, who: &Principal, id: &str, person: &str) -> Re
     let taken = events::places_taken(tx, event.id).await?;
     let capacity = event.capacity.and_then(|c| u32::try_from(c).ok());
     let state = place_for(capacity, taken);
-    events::set_state(tx, event.id, l.person_id, state.as_str(), None).await?;
+    events::set_state(tx, event.id, l.person_id, state.as_str(), None, "officer").await?;
     super::audit::about(
         tx,
         who,
@@ -409,11 +638,21 @@ pub async fn check_in(
         l.person_id,
         Attendance::Attended.as_str(),
         Some(Utc::now()),
+        "door",
     )
     .await?;
     super::audit::about(tx, who, &l, "event.checkin", &event.title).await?;
     if check.first_time {
-        welcome(tx, who, &l, &event, on).await?;
+        let note = format!("First time at an event: {}", event.title);
+        follow_up(
+            tx,
+            who,
+            &l,
+            crate::domain::calls::TaskKind::WelcomeOneToOne,
+            on,
+            &note,
+        )
+        .await?;
     }
     Ok(SignedIn {
         event,
@@ -456,7 +695,8 @@ pub async fn door_search(
     Ok((event, rows))
 }
 
-fn entry(e: &Stored) -> crate::domain::events::CalendarEntry<'_> {
+/// An event as a calendar file holds it.
+pub fn calendar_entry(e: &Stored) -> crate::domain::events::CalendarEntry<'_> {
     crate::domain::events::CalendarEntry {
         uid: &e.public_id,
         title: &e.title,
@@ -466,6 +706,8 @@ fn entry(e: &Stored) -> crate::domain::events::CalendarEntry<'_> {
         place: e.place.as_deref(),
         description: e.description.as_deref(),
         updated_at: e.updated_at,
+        sequence: e.sequence,
+        cancelled: e.cancelled_at.is_some(),
     }
 }
 
@@ -486,7 +728,7 @@ pub async fn public_calendar(
     }
     let since = now - chrono::Duration::days(FEED_DAYS_BACK);
     let found = events::public_of(tx, &ids, since).await?;
-    let entries: Vec<_> = found.iter().map(entry).collect();
+    let entries: Vec<_> = found.iter().map(calendar_entry).collect();
     Ok(crate::domain::events::calendar(&unit.name, &entries, now))
 }
 
@@ -498,7 +740,11 @@ pub async fn event_calendar(
     now: DateTime<Utc>,
 ) -> Result<String> {
     let e = find(tx, who, id).await?;
-    Ok(crate::domain::events::calendar(&e.title, &[entry(&e)], now))
+    Ok(crate::domain::events::calendar(
+        &e.title,
+        &[calendar_entry(&e)],
+        now,
+    ))
 }
 
 /// The next few events of `who`'s local parties with how many are signed up and waiting.
@@ -576,18 +822,20 @@ pub async fn walk_in(
     check_in(tx, who, rules, id, &added.public_id).await
 }
 
-/// How long after their first event a first-timer's welcome is due.
-const WELCOME_WITHIN_DAYS: u64 = 7;
+/// How long after an event its follow-ups (a first-timer's welcome, asking someone met
+/// at a stall to join) are due.
+const FOLLOW_UP_WITHIN_DAYS: u64 = 7;
 
-/// A follow-up to welcome someone at their first event, for their branch: its Branch
-/// Membership Secretary or Branch Secretary, else the local party's Membership Officer.
-/// Nobody holding those roles, no follow-up.
-async fn welcome(
+/// A follow-up after an event for the person's branch: its Branch Membership Secretary
+/// or Branch Secretary, else the local party's Membership Officer. Nobody holding those
+/// roles, no follow-up.
+async fn follow_up(
     tx: &mut Tx,
     who: &Principal,
     l: &Listed,
-    event: &Stored,
+    kind: crate::domain::calls::TaskKind,
     on: NaiveDate,
+    note: &str,
 ) -> Result<()> {
     let roles = crate::store::accounts::roles_in(tx, &[l.local_party_id]).await?;
     let branch = l.branch_slug.as_deref();
@@ -611,25 +859,280 @@ async fn welcome(
         return Ok(());
     };
     let due = on
-        .checked_add_days(chrono::Days::new(WELCOME_WITHIN_DAYS))
+        .checked_add_days(chrono::Days::new(FOLLOW_UP_WITHIN_DAYS))
         .unwrap_or(on);
-    let note = format!("First time at an event: {}", event.title);
-    super::tasks::open_for(
-        tx,
-        who,
-        l,
-        crate::domain::calls::TaskKind::WelcomeOneToOne,
-        user.id,
-        due,
-        Some(&note),
-    )
-    .await?;
+    super::tasks::open_for(tx, who, l, kind, user.id, due, Some(note)).await?;
     super::audit::about(
         tx,
         who,
         l,
         "task.create",
-        &format!("welcome_one_to_one for {} by {due}", user.email),
+        &format!("{} for {} by {due}", kind.as_str(), user.email),
     )
     .await
+}
+
+/// Someone met at a street stall or on a canvass, as the quick form records them.
+#[derive(Debug, Clone, Default)]
+pub struct Met {
+    pub person: super::people::NewPerson,
+    /// Said they might join: a recruitment follow-up for their branch.
+    pub interested: bool,
+}
+
+/// What became of someone recorded at a stall.
+pub struct MetOutcome {
+    /// Their name as recorded, or `None` when they matched someone outside the
+    /// officer's reach (who is tied to the event, and not shown).
+    pub name: Option<String>,
+    /// Matched to someone already recorded, by email address.
+    pub known: bool,
+    pub follow_up: bool,
+}
+
+/// Records someone met at a stall or canvass: matched to the person with that email
+/// address if there is one (given the issues they raised as tags and any consent they
+/// gave), else added as a supporter; tied to the event as having come; with a
+/// recruitment follow-up when they are interested in joining.
+pub async fn met(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    id: &str,
+    mut met: Met,
+) -> Result<MetOutcome> {
+    let event = find(tx, who, id).await?;
+    let value = |f: crate::import::Field| {
+        met.person
+            .values
+            .iter()
+            .rev()
+            .find(|(g, _)| *g == f)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let email = crate::domain::fields::normalise_email(&value(crate::import::Field::Email)).ok();
+    let known = match &email {
+        Some(e) => roster::by_email(tx, event.local_party_id, e)
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    let (listed, is_known) = match known {
+        Some(k) => match roster::get(tx, &who.scope.write, who.user.id, &k.public_id).await? {
+            Some(l) => {
+                let tags = crate::domain::fields::parse_tags(&value(crate::import::Field::Tags));
+                crate::store::members::add_tags_to(tx, l.person_id, &tags).await?;
+                super::audit::about(tx, who, &l, "event.met", &format!("met at {}", event.title))
+                    .await?;
+                (Some(l), true)
+            }
+            None => {
+                events::set_state(
+                    tx,
+                    event.id,
+                    k.person_id,
+                    Attendance::Attended.as_str(),
+                    Some(Utc::now()),
+                    "stall",
+                )
+                .await?;
+                super::audit::note(
+                    tx,
+                    who,
+                    Some(event.local_party_id),
+                    "event.met",
+                    &event.title,
+                    "met someone already recorded, outside the recorder's reach",
+                    &[k.person_id],
+                )
+                .await?;
+                return Ok(MetOutcome {
+                    name: None,
+                    known: true,
+                    follow_up: false,
+                });
+            }
+        },
+        None => {
+            if value(crate::import::Field::Kind).is_empty() {
+                met.person
+                    .values
+                    .push((crate::import::Field::Kind, Kind::Supporter.as_str().into()));
+            }
+            met.person.allow_duplicate = true;
+            let added = super::people::add(tx, who, rules, today, met.person.clone()).await?;
+            (Some(added), false)
+        }
+    };
+    let Some(l) = listed else {
+        return Err(AppError::NotFound);
+    };
+    events::set_state(
+        tx,
+        event.id,
+        l.person_id,
+        Attendance::Attended.as_str(),
+        Some(Utc::now()),
+        "stall",
+    )
+    .await?;
+    if met.interested {
+        let note = format!("Interested in joining: met at {}", event.title);
+        follow_up(
+            tx,
+            who,
+            &l,
+            crate::domain::calls::TaskKind::Recruit,
+            today,
+            &note,
+        )
+        .await?;
+    }
+    Ok(MetOutcome {
+        name: Some(format!("{} {}", l.first_name, l.last_name)),
+        known: is_known,
+        follow_up: met.interested,
+    })
+}
+
+/// Drafts an invitation to an event for an email audience (a segment or a filter): a
+/// members' notice for a members' meeting, a campaign email (which needs consent) for
+/// anything else; each copy carries its recipient's own sign-up link. Returns the draft's
+/// id, and a warning when a members' meeting is closer than the notice members are owed.
+pub async fn invite(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    id: &str,
+    audience: &str,
+) -> Result<(String, Option<String>)> {
+    let event = find_to_organise(tx, who, id).await?;
+    if event.cancelled_at.is_some() {
+        return Err(AppError::field("event", "it has been cancelled"));
+    }
+    let kind = EventType::parse(&event.kind).unwrap_or(EventType::Social);
+    let purpose = if kind.is_members_meeting() {
+        crate::domain::emails::Purpose::Notice
+    } else {
+        crate::domain::emails::Purpose::Campaign
+    };
+    let when = crate::domain::events::when_in_words(event.starts_at, event.ends_at, event.zone());
+    let mut body = format!(
+        "Dear {{{{ first_name }}}},\n\nYou are invited to **{}**.\n\n**When:** {when}  \n**Where:** {}\n",
+        event.title.replace(['{', '}'], ""),
+        event
+            .place
+            .as_deref()
+            .unwrap_or("to be confirmed")
+            .replace(['{', '}'], ""),
+    );
+    if let Some(d) = &event.description {
+        body.push_str(&format!("\n{}\n", d.replace(['{', '}'], "")));
+    }
+    body.push_str("\n[Sign up here]({{ event_url }}): one click, no password.\n");
+    let draft = super::emails::Draft {
+        subject: format!("Invitation: {}", event.title),
+        body,
+        purpose: purpose.as_str().to_string(),
+        audience: audience.to_string(),
+        event: Some(event.id),
+        ..Default::default()
+    };
+    let email = super::emails::create(tx, who, &draft).await?;
+    let warning =
+        crate::domain::events::short_notice(kind, &rules.events, local_date(&event), today);
+    Ok((email, warning))
+}
+
+/// The events of `who`'s local parties that start in one month, in its own order.
+pub async fn month(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    first: NaiveDate,
+) -> Result<Vec<Stored>> {
+    if !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    let at = |d: NaiveDate| {
+        local_time(&format!("{d} 00:00"), DEFAULT_TIME_ZONE).unwrap_or_else(|_| {
+            d.and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_default()
+        })
+    };
+    Ok(events::between(tx, &who.scope.local_parties, at(first), at(next)).await?)
+}
+
+/// A new address for `who`'s private calendar feed; the one before stops working.
+pub async fn new_feed(tx: &mut Tx, who: &Principal, public_url: &str) -> Result<String> {
+    if !who.scope.is_officer() {
+        return Err(AppError::Forbidden);
+    }
+    let token = crate::secrets::new_token();
+    crate::store::accounts::set_calendar_token(
+        tx,
+        who.user.id,
+        Some(&crate::secrets::digest(&token)),
+    )
+    .await?;
+    super::audit::note(
+        tx,
+        who,
+        None,
+        "calendar.feed",
+        &who.user.public_id,
+        "a new private feed address",
+        &[],
+    )
+    .await?;
+    Ok(format!(
+        "{}/calendar/private/{token}.ics",
+        public_url.trim_end_matches('/')
+    ))
+}
+
+/// Turns `who`'s private calendar feed off.
+pub async fn stop_feed(tx: &mut Tx, who: &Principal) -> Result<()> {
+    crate::store::accounts::set_calendar_token(tx, who.user.id, None).await?;
+    super::audit::note(
+        tx,
+        who,
+        None,
+        "calendar.feed",
+        &who.user.public_id,
+        "private feed turned off",
+        &[],
+    )
+    .await
+}
+
+/// The private feed a token opens: every event (of any audience) of the local parties
+/// its officer sees, from a month ago on. The token is the proof, as a calendar app
+/// cannot sign in; an officer who leaves (disabled) or makes a new one closes it.
+pub async fn private_calendar(tx: &mut Tx, token: &str, now: DateTime<Utc>) -> Result<String> {
+    let user = crate::store::accounts::user_by_calendar_token(tx, &crate::secrets::digest(token))
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(AppError::NotFound)?;
+    let who = super::principal_of(tx, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !who.scope.is_officer() {
+        return Err(AppError::NotFound);
+    }
+    let since = now - chrono::Duration::days(FEED_DAYS_BACK);
+    let found = events::list(tx, &who.scope.local_parties, since, false, None, 500).await?;
+    let entries: Vec<_> = found.iter().map(calendar_entry).collect();
+    Ok(crate::domain::events::calendar(
+        &format!("Rosette: {}", who.user.name),
+        &entries,
+        now,
+    ))
 }

@@ -21,6 +21,7 @@ pub mod officers;
 pub mod people;
 pub mod report;
 pub mod segments;
+pub mod signups;
 pub mod tasks;
 
 use crate::domain::access::Scope;
@@ -96,6 +97,9 @@ pub enum AppError {
     /// A new person looks like someone already recorded; nothing was saved.
     #[error("this looks like {} already recorded", if .0.len() == 1 { "someone" } else { "people" })]
     Duplicate(Vec<people::Likely>),
+    /// Too many attempts from one place in a short time (public forms).
+    #[error("too many attempts: wait an hour and try again")]
+    Throttled,
 }
 
 impl AppError {

@@ -179,18 +179,23 @@ fn someone(l: &Listed) -> Someone<'_> {
     }
 }
 
-/// Adds a person by hand, checked exactly as an imported row is, within `who`'s write
-/// scope. A person who looks like someone already recorded is refused with
-/// `AppError::Duplicate` unless `allow_duplicate` says the officer has looked. Returns the
-/// new person as the list shows them.
-pub async fn add(
+/// A person checked exactly as an imported row is, ready to go into local party `lp`.
+struct Checked {
+    new: NewMember,
+    branch_ids: HashMap<String, i64>,
+    /// They were given the local party's next local number.
+    numbered: bool,
+}
+
+/// Checks a new person with the import's row check, giving them today as their joining
+/// date and the next local number where the input has none.
+async fn check(
     tx: &mut Tx,
-    who: &Principal,
     rules: &Rules,
     today: NaiveDate,
-    mut input: NewPerson,
-) -> Result<Listed> {
-    let lp = party_for(tx, who, input.get(Field::Branch)).await?;
+    lp: i64,
+    input: &mut NewPerson,
+) -> Result<Checked> {
     if input.get(Field::JoinedOn).is_empty() {
         input.set(Field::JoinedOn, today.to_string());
     }
@@ -224,10 +229,86 @@ pub async fn add(
                 .collect(),
         )
     })?;
+    let events = membership.opening_events();
+    Ok(Checked {
+        new: NewMember {
+            person,
+            membership,
+            events,
+            payments: Vec::new(),
+        },
+        branch_ids: branches.iter().map(|b| (b.slug.clone(), b.id)).collect(),
+        numbered,
+    })
+}
 
+/// Stores a checked person, their consents recorded as given through `source`, and
+/// puts them in the forum branches whose rules they meet. Returns their ids.
+async fn insert(
+    tx: &mut Tx,
+    rules: &Rules,
+    today: NaiveDate,
+    lp: i64,
+    checked: Checked,
+    source: String,
+) -> Result<(i64, String)> {
+    let number = checked.new.membership.number.clone();
+    if members::number_taken(tx, lp, &number).await? {
+        return Err(AppError::field(
+            "membership_number",
+            format!("{number} already belongs to someone in this local party"),
+        ));
+    }
+    let source = ConsentSource {
+        source,
+        at: Utc::now(),
+    };
+    let ids = members::insert(
+        tx,
+        lp,
+        &checked.branch_ids,
+        &[checked.new],
+        &source,
+        &|_| {},
+    )
+    .await?;
+    let (person_id, public_id) = ids.into_iter().next().unwrap_or_default();
+    crate::store::forums::follow_rules(tx, rules, lp, Some(&[person_id]), today).await?;
+    Ok((person_id, public_id))
+}
+
+/// Adds someone who came in without an officer (a public sign-up page): checked as an
+/// imported row is, with no likely-duplicate refusal (a near match shows up among the
+/// likely duplicates for an officer to merge). Returns their ids.
+pub async fn add_unattended(
+    tx: &mut Tx,
+    rules: &Rules,
+    today: NaiveDate,
+    lp: i64,
+    mut input: NewPerson,
+    source: String,
+) -> Result<(i64, String)> {
+    let checked = check(tx, rules, today, lp, &mut input).await?;
+    insert(tx, rules, today, lp, checked, source).await
+}
+
+/// Adds a person by hand, checked exactly as an imported row is, within `who`'s write
+/// scope. A person who looks like someone already recorded is refused with
+/// `AppError::Duplicate` unless `allow_duplicate` says the officer has looked. Returns the
+/// new person as the list shows them.
+pub async fn add(
+    tx: &mut Tx,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+    mut input: NewPerson,
+) -> Result<Listed> {
+    let lp = party_for(tx, who, input.get(Field::Branch)).await?;
+    let checked = check(tx, rules, today, lp, &mut input).await?;
     if !input.allow_duplicate {
         let everyone = whole_party(tx, who, lp).await?;
         let people: Vec<Someone> = everyone.iter().map(someone).collect();
+        let person = &checked.new.person;
         let new = Someone {
             first_name: &person.first_name,
             last_name: &person.last_name,
@@ -260,33 +341,19 @@ pub async fn add(
             return Err(AppError::Duplicate(likely));
         }
     }
-
-    let branch_ids: HashMap<String, i64> =
-        branches.iter().map(|b| (b.slug.clone(), b.id)).collect();
-    let events = membership.opening_events();
-    let number = membership.number.clone();
-    let new = NewMember {
-        person,
-        membership,
-        events,
-        payments: Vec::new(),
-    };
-    let source = ConsentSource {
-        source: format!("added by {}", who.actor()),
-        at: Utc::now(),
-    };
-    if members::number_taken(tx, lp, &number).await? {
-        return Err(AppError::field(
-            "membership_number",
-            format!("{number} already belongs to someone in this local party"),
-        ));
-    }
-    let ids = members::insert(tx, lp, &branch_ids, &[new], &source, &|_| {}).await?;
-    let (person_id, public_id) = ids.into_iter().next().unwrap_or_default();
-    // Before the scope check: a forum's rule may be what puts them in the officer's reach.
-    crate::store::forums::follow_rules(tx, rules, lp, Some(&[person_id]), today).await?;
+    let numbered = checked.numbered;
+    let (_, public_id) = insert(
+        tx,
+        rules,
+        today,
+        lp,
+        checked,
+        format!("added by {}", who.actor()),
+    )
+    .await?;
     // The store's scope is the check: a person the officer could not change afterwards
-    // was never theirs to add, and the caller's transaction is not committed.
+    // was never theirs to add, and the caller's transaction is not committed. It comes
+    // after the forum rules, as a forum's rule may be what puts them in the officer's reach.
     let Some(added) = roster::get(tx, &who.scope.write, who.user.id, &public_id).await? else {
         return Err(outside_scope(who, lp));
     };

@@ -159,23 +159,27 @@ pub enum TaskKind {
     WelcomeOneToOne,
     /// A caller flagged the person for an officer; made for the list's organiser.
     NeedsOfficer,
+    /// Someone met at a stall or on the doorstep said they might join.
+    Recruit,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 5] = [
+    pub const ALL: [TaskKind; 6] = [
         TaskKind::CallBack,
         TaskKind::SendRenewalLink,
         TaskKind::UpdateDetails,
         TaskKind::WelcomeOneToOne,
         TaskKind::NeedsOfficer,
+        TaskKind::Recruit,
     ];
 
     /// What an officer may give by hand from a person's record.
-    pub const BY_HAND: [TaskKind; 4] = [
+    pub const BY_HAND: [TaskKind; 5] = [
         TaskKind::CallBack,
         TaskKind::SendRenewalLink,
         TaskKind::UpdateDetails,
         TaskKind::WelcomeOneToOne,
+        TaskKind::Recruit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -185,6 +189,7 @@ impl TaskKind {
             TaskKind::UpdateDetails => "update_details",
             TaskKind::WelcomeOneToOne => "welcome_one_to_one",
             TaskKind::NeedsOfficer => "needs_officer",
+            TaskKind::Recruit => "recruit",
         }
     }
 
@@ -195,6 +200,7 @@ impl TaskKind {
             TaskKind::UpdateDetails => "Update their details",
             TaskKind::WelcomeOneToOne => "Welcome one-to-one",
             TaskKind::NeedsOfficer => "Needs an officer",
+            TaskKind::Recruit => "Ask them to join",
         }
     }
 

@@ -139,6 +139,8 @@ pub const FIELDS: &[(&str, &str)] = &[
         "preferences_url",
         "https://example.org/email/u/sample/preferences",
     ),
+    // An invitation's own sign-up link (blank in an email that is not an invitation).
+    ("event_url", "https://example.org/e/sample?i=sample"),
 ];
 
 /// One recipient's merge fields.
@@ -152,6 +154,7 @@ pub struct Merge {
     pub local_party: String,
     pub unsubscribe_url: String,
     pub preferences_url: String,
+    pub event_url: String,
 }
 
 impl Merge {
@@ -194,6 +197,7 @@ impl Merge {
             local_party: v("local_party"),
             unsubscribe_url: v("unsubscribe_url"),
             preferences_url: v("preferences_url"),
+            event_url: v("event_url"),
         }
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::rights::{RightCheck, RightRule};
+use super::rules::EventRules;
 use super::values::{Kind, Status};
 use super::{Event, StatusRules};
 
@@ -44,11 +45,79 @@ pub fn local_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("{t} does not happen in {tz}: the clocks go forward over it"))
 }
 
+/// When an event is, in its own time zone: "Thu 3 Dec 2026, 19:30 to 21:00".
+pub fn when_in_words(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, tz: Tz) -> String {
+    let (s, end) = (starts_at.with_timezone(&tz), ends_at.with_timezone(&tz));
+    let day = "%a %-d %b %Y, %H:%M";
+    if s.date_naive() == end.date_naive() {
+        format!("{} to {}", s.format(day), end.format("%H:%M"))
+    } else {
+        format!("{} to {}", s.format(day), end.format(day))
+    }
+}
+
 /// Where a new sign-up goes: a place while there are places, else the waiting list.
 pub fn place_for(capacity: Option<u32>, taken: u32) -> Attendance {
     match capacity {
         Some(c) if taken >= c => Attendance::Waiting,
         _ => Attendance::SignedUp,
+    }
+}
+
+/// Days of notice members are owed of an event of this kind, if any.
+pub fn notice_owed(kind: EventType, rules: &EventRules) -> Option<u32> {
+    match kind {
+        EventType::Agm => Some(rules.agm_notice_days),
+        EventType::MembersMeeting => Some(rules.notice_days),
+        _ => None,
+    }
+}
+
+/// A warning when inviting people to a meeting on `meeting` now (`today`) gives members
+/// less notice than the rules owe them; `None` when the notice is enough.
+pub fn short_notice(
+    kind: EventType,
+    rules: &EventRules,
+    meeting: NaiveDate,
+    today: NaiveDate,
+) -> Option<String> {
+    let owed = notice_owed(kind, rules)?;
+    let given = (meeting - today).num_days();
+    (given < i64::from(owed)).then(|| {
+        let days = |n: i64| {
+            if n == 1 {
+                "1 day".to_string()
+            } else {
+                format!("{n} days")
+            }
+        };
+        format!(
+            "Short notice: members are owed {} of {}, and an invitation sent today gives {}.",
+            days(i64::from(owed)),
+            if kind == EventType::Agm {
+                "an annual general meeting"
+            } else {
+                "a members' meeting"
+            },
+            days(given.max(0))
+        )
+    })
+}
+
+/// When the automatic reminder of an event starting at `starts_at` is due.
+pub fn reminder_due(starts_at: DateTime<Utc>, remind_hours: i32) -> DateTime<Utc> {
+    starts_at - chrono::Duration::hours(i64::from(remind_hours.max(0)))
+}
+
+/// The words a person agrees to on a public sign-up page, stored with their consent.
+pub fn consent_wording(channel: super::Channel, party: &str) -> String {
+    match channel {
+        super::Channel::Email => {
+            format!("{party} may email me about its campaigns, events and news.")
+        }
+        super::Channel::Phone => format!("{party} may phone me about its campaigns and events."),
+        super::Channel::Sms => format!("{party} may text me about its campaigns and events."),
+        super::Channel::Post => format!("{party} may write to me about its campaigns and events."),
     }
 }
 
@@ -124,8 +193,12 @@ pub struct CalendarEntry<'a> {
     pub time_zone: Tz,
     pub place: Option<&'a str>,
     pub description: Option<&'a str>,
-    /// When it last changed, so subscribers take the latest.
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// How many times it has changed, so subscribers take the latest (RFC 5545 `SEQUENCE`).
+    pub sequence: i32,
+    /// A cancelled event stays in the feed, marked so, so calendars drop it.
+    pub cancelled: bool,
 }
 
 /// Europe/London's rules since 1996 (clocks forward the last Sunday of March, back the
@@ -196,9 +269,12 @@ pub fn calendar(name: &str, entries: &[CalendarEntry], now: DateTime<Utc>) -> St
         fold_line(&mut out, &format!("UID:{}@rosette", ics_text(e.uid)));
         fold_line(&mut out, &format!("DTSTAMP:{}", stamp(now)));
         fold_line(&mut out, &format!("LAST-MODIFIED:{}", stamp(e.updated_at)));
-        // Seconds since 2020 only go up, so each change supersedes the one before.
-        let sequence = (e.updated_at.timestamp() - 1_577_836_800).max(0);
-        fold_line(&mut out, &format!("SEQUENCE:{sequence}"));
+        fold_line(&mut out, &format!("SEQUENCE:{}", e.sequence.max(0)));
+        if e.cancelled {
+            fold_line(&mut out, "STATUS:CANCELLED");
+        } else {
+            fold_line(&mut out, "STATUS:CONFIRMED");
+        }
         fold_line(&mut out, &when("DTSTART", e.starts_at, e.time_zone));
         fold_line(&mut out, &when("DTEND", e.ends_at, e.time_zone));
         fold_line(&mut out, &format!("SUMMARY:{}", ics_text(e.title)));
@@ -263,8 +339,18 @@ mod tests {
             place: Some("Hall; back room"),
             description: Some(long),
             updated_at: at("2026-06-01T09:00:00Z"),
+            sequence: 2,
+            cancelled: false,
         }];
         let ics = calendar("Anytown events", &entries, at("2026-06-02T10:00:00Z"));
+        assert!(ics.contains("SEQUENCE:2\r\nSTATUS:CONFIRMED\r\n"), "{ics}");
+        let gone = [CalendarEntry {
+            cancelled: true,
+            sequence: 3,
+            ..entries[0]
+        }];
+        let ics_gone = calendar("Anytown events", &gone, at("2026-06-02T10:00:00Z"));
+        assert!(ics_gone.contains("SEQUENCE:3\r\nSTATUS:CANCELLED\r\n"));
         assert!(
             ics.contains("DTSTART;TZID=Europe/London:20260701T180000\r\n"),
             "BST: {ics}"
@@ -279,6 +365,47 @@ mod tests {
         let unfolded = ics.replace("\r\n ", "");
         assert!(unfolded.contains("a\\nsecond line"), "{unfolded}");
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    #[test]
+    fn a_members_meeting_called_late_is_short_notice() {
+        let rules = EventRules::default();
+        let meeting = d(2026, 12, 10);
+        assert_eq!(
+            short_notice(EventType::MembersMeeting, &rules, meeting, d(2026, 12, 3)),
+            None,
+            "7 days is enough"
+        );
+        assert_eq!(
+            short_notice(EventType::MembersMeeting, &rules, meeting, d(2026, 12, 5)).as_deref(),
+            Some(
+                "Short notice: members are owed 7 days of a members' meeting, and an invitation sent today gives 5 days."
+            )
+        );
+        assert!(
+            short_notice(EventType::Agm, &rules, meeting, d(2026, 12, 1))
+                .is_some_and(|w| w.contains("14 days of an annual general meeting")),
+        );
+        assert_eq!(
+            short_notice(EventType::Agm, &rules, meeting, d(2026, 11, 26)),
+            None
+        );
+        assert!(
+            short_notice(EventType::MembersMeeting, &rules, meeting, d(2026, 12, 11))
+                .is_some_and(|w| w.ends_with("gives 0 days.")),
+            "a meeting already past"
+        );
+        assert_eq!(
+            short_notice(EventType::Social, &rules, meeting, d(2026, 12, 9)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_reminder_is_due_its_hours_before_the_start() {
+        let start = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        assert_eq!(reminder_due(start, 24), start - chrono::Duration::hours(24));
+        assert_eq!(reminder_due(start, -3), start);
     }
 
     #[test]

@@ -100,6 +100,28 @@ pub struct ImportRules {
     pub values: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
+/// Notice periods and reminders for events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventRules {
+    /// Days of notice members are owed of a members' meeting.
+    pub notice_days: u32,
+    /// Days of notice of an annual general meeting.
+    pub agm_notice_days: u32,
+    /// Hours before an event that its reminder goes, unless the event says otherwise.
+    pub remind_hours: u32,
+}
+
+impl Default for EventRules {
+    fn default() -> Self {
+        EventRules {
+            notice_days: 7,
+            agm_notice_days: 14,
+            remind_hours: 24,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
@@ -109,6 +131,8 @@ pub struct Rules {
     pub rights: Vec<RightRule>,
     #[serde(default)]
     pub import: ImportRules,
+    #[serde(default)]
+    pub events: EventRules,
 }
 
 impl Rules {

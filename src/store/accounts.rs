@@ -104,6 +104,27 @@ pub async fn user_by_public_id(tx: &mut Tx<impl Mode>, public_id: &str) -> Resul
     tx.fetch_optional(&q).await
 }
 
+/// The user whose private calendar feed has this token (its digest).
+pub async fn user_by_calendar_token(tx: &mut Tx<impl Mode>, digest: &str) -> Result<Option<User>> {
+    let mut q = select_users();
+    q.and_where(Expr::col(Users::CalendarToken).eq(digest));
+    tx.fetch_optional(&q).await
+}
+
+/// Sets (or with `None` removes) the digest of a user's private calendar feed token; the
+/// one before stops working.
+pub async fn set_calendar_token(tx: &mut Tx, user_id: i64, digest: Option<&str>) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Users::Table)
+            .value(Users::CalendarToken, digest)
+            .and_where(Expr::col(Users::Id).eq(user_id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Sets a user's password and cancels every emailed link still outstanding for them: an
 /// older reset link must not work once a newer one, or any other change, set a password.
 pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<()> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::members::{CONSENT_COLUMNS, STANDING_COLUMNS};
 use super::schema::{
-    EmailRecipients as R, Emails, MailSuppressions, Memberships, People, ServerKeys, Units,
+    EmailRecipients as R, Emails, Events, MailSuppressions, Memberships, People, ServerKeys, Units,
 };
 use super::{Cell, Mode, Result, Tx, idens};
 use crate::domain::Channel;
@@ -80,6 +80,8 @@ pub struct Email {
     pub send_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The event an invitation is for.
+    pub event_id: Option<i64>,
 }
 
 fn select() -> sea_query::SelectStatement {
@@ -100,6 +102,7 @@ fn select() -> sea_query::SelectStatement {
             Emails::SendAt,
             Emails::CreatedAt,
             Emails::FinishedAt,
+            Emails::EventId,
         ])
         .from(Emails::Table)
         .to_owned()
@@ -116,6 +119,7 @@ pub struct NewEmail<'a> {
     pub audience_label: &'a str,
     pub sender_name: &'a str,
     pub reply_to: Option<&'a str>,
+    pub event_id: Option<i64>,
 }
 
 pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
@@ -136,6 +140,7 @@ pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
                 Emails::ReplyTo,
                 Emails::State,
                 Emails::CreatedAt,
+                Emails::EventId,
             ])
             .values_panic([
                 public_id.clone().into(),
@@ -150,6 +155,7 @@ pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
                 new.reply_to.map(str::to_string).into(),
                 "draft".into(),
                 Utc::now().into(),
+                new.event_id.into(),
             ])
             .to_owned(),
     )
@@ -446,6 +452,8 @@ pub struct Claimed {
     pub left_on: Option<NaiveDate>,
     pub left_reason: Option<String>,
     pub suspended: bool,
+    /// For an invitation, its event: the recipient's own sign-up link goes to it.
+    pub event_public_id: Option<String>,
 }
 
 pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>> {
@@ -506,8 +514,16 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                 Alias::new("branch"),
             )
             .columns(STANDING_COLUMNS.map(|c| (Memberships::Table, c)))
+            .expr_as(
+                Expr::col((Events::Table, Events::PublicId)),
+                Alias::new("event_public_id"),
+            )
             .from(R::Table)
             .inner_join(Emails::Table, recipient_email())
+            .left_join(
+                Events::Table,
+                Expr::col((Events::Table, Events::Id)).equals((Emails::Table, Emails::EventId)),
+            )
             .join_as(
                 sea_query::JoinType::InnerJoin,
                 Units::Table,
@@ -753,6 +769,7 @@ pub struct Link {
     pub local_party_id: i64,
     pub email_public_id: String,
     pub subject: String,
+    pub event_id: Option<i64>,
     pub first_name: String,
     pub email_consent: Option<bool>,
     pub phone_consent: Option<bool>,
@@ -774,6 +791,7 @@ pub async fn link(tx: &mut Tx<impl Mode>, recipient_public_id: &str) -> Result<O
                 Alias::new("email_public_id"),
             )
             .column((Emails::Table, Emails::Subject))
+            .column((Emails::Table, Emails::EventId))
             .columns(
                 [
                     People::FirstName,
@@ -799,13 +817,14 @@ pub async fn link(tx: &mut Tx<impl Mode>, recipient_public_id: &str) -> Result<O
 /// Email, phone, SMS and post consent, as stored.
 type StoredConsents = (Option<bool>, Option<bool>, Option<bool>, Option<bool>);
 
-/// Sets a person's consents to their own choices through an email's link, with `source`
-/// and `at`, where they differ from what is stored; marks the recipient row when email
-/// consent is withdrawn. Returns what changed.
+/// Sets a person's consents to their own choices (through an email's link, or a public
+/// sign-up page), with `source` and `at`, where they differ from what is stored; marks
+/// the email's recipient row, if there is one, when email consent is withdrawn. Returns
+/// what changed.
 pub async fn set_consents(
     tx: &mut Tx,
     person_id: i64,
-    recipient_public_id: &str,
+    recipient_public_id: Option<&str>,
     choices: &[(Channel, bool)],
     source: &str,
     at: DateTime<Utc>,
@@ -841,7 +860,9 @@ pub async fn set_consents(
     q.value(People::UpdatedAt, at)
         .and_where(Expr::col(People::Id).eq(person_id));
     tx.execute(&q).await?;
-    if changed.contains(&(Channel::Email, false)) {
+    if let Some(recipient_public_id) = recipient_public_id
+        && changed.contains(&(Channel::Email, false))
+    {
         tx.execute(
             &Query::update()
                 .table(R::Table)

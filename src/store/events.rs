@@ -27,6 +27,10 @@ pub struct Stored {
     pub audience: String,
     pub vote_right: Option<String>,
     pub freeze_date: Option<NaiveDate>,
+    pub contact: Option<String>,
+    pub remind_hours: i32,
+    pub sequence: i32,
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -54,6 +58,8 @@ pub struct New<'a> {
     pub audience: &'a str,
     pub vote_right: Option<&'a str>,
     pub freeze_date: Option<NaiveDate>,
+    pub contact: Option<&'a str>,
+    pub remind_hours: i32,
     pub created_by: &'a str,
 }
 
@@ -79,6 +85,8 @@ pub async fn create(tx: &mut Tx, e: &New<'_>) -> Result<String> {
                 Events::Audience,
                 Events::VoteRight,
                 Events::FreezeDate,
+                Events::Contact,
+                Events::RemindHours,
                 Events::CreatedBy,
                 Events::CreatedAt,
                 Events::UpdatedAt,
@@ -98,6 +106,8 @@ pub async fn create(tx: &mut Tx, e: &New<'_>) -> Result<String> {
                 e.audience.into(),
                 e.vote_right.into(),
                 e.freeze_date.into(),
+                e.contact.into(),
+                e.remind_hours.into(),
                 e.created_by.into(),
                 now.into(),
                 now.into(),
@@ -127,6 +137,10 @@ fn select() -> sea_query::SelectStatement {
                 Events::Audience,
                 Events::VoteRight,
                 Events::FreezeDate,
+                Events::Contact,
+                Events::RemindHours,
+                Events::Sequence,
+                Events::CancelledAt,
                 Events::UpdatedAt,
             ]
             .map(|c| (Events::Table, c)),
@@ -145,6 +159,77 @@ fn select() -> sea_query::SelectStatement {
             Expr::col((Units::Table, Units::Id)).equals((Events::Table, Events::UnitId)),
         )
         .to_owned()
+}
+
+/// Changes an event to `e` (all but who made it), bumping its sequence so calendars
+/// that hold it take the new version.
+pub async fn update(tx: &mut Tx, id: i64, e: &New<'_>) -> Result<()> {
+    tx.execute(
+        &Query::update()
+            .table(Events::Table)
+            .value(Events::UnitId, e.unit_id)
+            .value(Events::Kind, e.kind)
+            .value(Events::Title, e.title)
+            .value(Events::Description, e.description)
+            .value(Events::Place, e.place)
+            .value(Events::StartsAt, e.starts_at)
+            .value(Events::EndsAt, e.ends_at)
+            .value(Events::TimeZone, e.time_zone)
+            .value(Events::Capacity, e.capacity)
+            .value(Events::Audience, e.audience)
+            .value(Events::VoteRight, e.vote_right)
+            .value(Events::FreezeDate, e.freeze_date)
+            .value(Events::Contact, e.contact)
+            .value(Events::RemindHours, e.remind_hours)
+            .value(Events::Sequence, Expr::col(Events::Sequence).add(1))
+            .value(Events::UpdatedAt, Utc::now())
+            .and_where(Expr::col(Events::Id).eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks an event cancelled (a new sequence, so calendars show it cancelled). False if
+/// it already was.
+pub async fn cancel(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> Result<bool> {
+    let n = tx
+        .execute(
+            &Query::update()
+                .table(Events::Table)
+                .value(Events::CancelledAt, at)
+                .value(Events::Sequence, Expr::col(Events::Sequence).add(1))
+                .value(Events::UpdatedAt, at)
+                .and_where(Expr::col(Events::Id).eq(id))
+                .and_where(Expr::col(Events::CancelledAt).is_null())
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Any event by public id, whoever asks: for its public page, which decides what to show.
+pub async fn by_public_id(tx: &mut Tx<impl Mode>, public_id: &str) -> Result<Option<Stored>> {
+    let mut q = select();
+    q.and_where(Expr::col((Events::Table, Events::PublicId)).eq(public_id));
+    tx.fetch_optional(&q).await
+}
+
+/// The events of `parties` that start in `[from, to)`, in order: a month's view.
+pub async fn between(
+    tx: &mut Tx<impl Mode>,
+    parties: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Stored>> {
+    let mut q = select();
+    q.and_where(Expr::col((Events::Table, Events::LocalPartyId)).is_in(parties.iter().copied()))
+        .and_where(Expr::col((Events::Table, Events::StartsAt)).gte(from))
+        .and_where(Expr::col((Events::Table, Events::StartsAt)).lt(to))
+        .order_by((Events::Table, Events::StartsAt), Order::Asc)
+        .order_by((Events::Table, Events::Id), Order::Asc)
+        .limit(1_000);
+    tx.fetch_all(&q).await
 }
 
 /// An event of one of `parties`, by public id.
@@ -292,13 +377,15 @@ pub async fn places_taken(tx: &mut Tx<impl Mode>, event_id: i64) -> Result<u32> 
     u32::try_from(n).map_err(|_| StoreError::Invalid(format!("{n} places")))
 }
 
-/// Gives a person a place (or changes the one they have) at an event.
+/// Gives a person a place (or changes the one they have) at an event; `source` says how
+/// a new place came (`officer`, `public`, `invitation`, `stall`).
 pub async fn set_state(
     tx: &mut Tx,
     event_id: i64,
     person_id: i64,
     state: &str,
     checked_in: Option<DateTime<Utc>>,
+    source: &str,
 ) -> Result<()> {
     let changed = tx
         .execute(
@@ -321,6 +408,7 @@ pub async fn set_state(
                     EventPeople::State,
                     EventPeople::SignedUpAt,
                     EventPeople::CheckedInAt,
+                    EventPeople::Source,
                 ])
                 .values_panic([
                     event_id.into(),
@@ -328,6 +416,7 @@ pub async fn set_state(
                     state.into(),
                     Utc::now().into(),
                     checked_in.into(),
+                    source.into(),
                 ])
                 .to_owned(),
         )
@@ -435,4 +524,112 @@ pub async fn mark_no_shows(tx: &mut Tx, event_id: i64) -> Result<u64> {
             .to_owned(),
     )
     .await
+}
+
+/// The person longest on an event's waiting list, if anyone is waiting.
+pub async fn first_waiting(tx: &mut Tx<impl Mode>, event_id: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(EventPeople::PersonId)
+                .from(EventPeople::Table)
+                .and_where(Expr::col(EventPeople::EventId).eq(event_id))
+                .and_where(Expr::col(EventPeople::State).eq("waiting"))
+                .order_by(EventPeople::SignedUpAt, Order::Asc)
+                .order_by(EventPeople::Id, Order::Asc)
+                .limit(1)
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.map(|(p,)| p))
+}
+
+/// Events not cancelled that start in `[from, to)`, for the reminder round.
+pub async fn starting_between(
+    tx: &mut Tx<impl Mode>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Stored>> {
+    let mut q = select();
+    q.and_where(Expr::col((Events::Table, Events::StartsAt)).gte(from))
+        .and_where(Expr::col((Events::Table, Events::StartsAt)).lt(to))
+        .and_where(Expr::col((Events::Table, Events::CancelledAt)).is_null())
+        .order_by((Events::Table, Events::StartsAt), Order::Asc);
+    tx.fetch_all(&q).await
+}
+
+/// Someone with a place at an event whom a message about it may reach.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attendee {
+    pub place_id: i64,
+    pub person_id: i64,
+    pub public_id: String,
+    pub first_name: String,
+    pub email: Option<String>,
+    pub state: String,
+}
+
+/// The people with a place in one of `states` at an event; with `not_reminded_since`,
+/// only those not reminded since then.
+pub async fn attendees(
+    tx: &mut Tx<impl Mode>,
+    event_id: i64,
+    states: &[&str],
+    not_reminded_since: Option<DateTime<Utc>>,
+) -> Result<Vec<Attendee>> {
+    let mut q = Query::select()
+        .expr_as(
+            Expr::col((EventPeople::Table, EventPeople::Id)),
+            Alias::new("place_id"),
+        )
+        .expr_as(
+            Expr::col((People::Table, People::Id)),
+            Alias::new("person_id"),
+        )
+        .columns([
+            (People::Table, People::PublicId),
+            (People::Table, People::FirstName),
+            (People::Table, People::Email),
+        ])
+        .column((EventPeople::Table, EventPeople::State))
+        .from(EventPeople::Table)
+        .inner_join(
+            People::Table,
+            Expr::col((People::Table, People::Id))
+                .equals((EventPeople::Table, EventPeople::PersonId)),
+        )
+        .and_where(Expr::col((EventPeople::Table, EventPeople::EventId)).eq(event_id))
+        .and_where(
+            Expr::col((EventPeople::Table, EventPeople::State)).is_in(states.iter().copied()),
+        )
+        .order_by((EventPeople::Table, EventPeople::Id), Order::Asc)
+        .to_owned();
+    if let Some(since) = not_reminded_since {
+        q.and_where(not_reminded(since));
+    }
+    tx.fetch_all(&q).await
+}
+
+fn not_reminded(since: DateTime<Utc>) -> sea_query::SimpleExpr {
+    let at = Expr::col((EventPeople::Table, EventPeople::RemindedAt));
+    at.clone().is_null().or(at.lt(since))
+}
+
+/// Takes a place's reminder: true for exactly one caller however many workers ask, when
+/// nobody has reminded them since `since`.
+pub async fn claim_reminder(
+    tx: &mut Tx,
+    place_id: i64,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut q = Query::update()
+        .table(EventPeople::Table)
+        .value(EventPeople::RemindedAt, now)
+        .and_where(Expr::col((EventPeople::Table, EventPeople::Id)).eq(place_id))
+        .to_owned();
+    if let Some(since) = since {
+        q.and_where(not_reminded(since));
+    }
+    Ok(tx.execute(&q).await? == 1)
 }

@@ -561,6 +561,26 @@ async fn add_tags(tx: &mut Tx, tags: &[(i64, &str)]) -> Result<()> {
     .await
 }
 
+/// Adds tags to a person, keeping those they have.
+pub async fn add_tags_to(tx: &mut Tx, person_id: i64, tags: &[String]) -> Result<()> {
+    let have: Vec<(String,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column(PersonTags::Tag)
+                .from(PersonTags::Table)
+                .and_where(Expr::col(PersonTags::PersonId).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
+    let mut rows: Vec<(i64, &str)> = Vec::new();
+    for t in tags {
+        if !have.iter().any(|(h,)| h == t) && !rows.iter().any(|(_, r)| r == t) {
+            rows.push((person_id, t.as_str()));
+        }
+    }
+    add_tags(tx, &rows).await
+}
+
 /// Appends history events, each `(membership id, event)`.
 pub async fn add_events(tx: &mut Tx, events: &[(i64, &Event)]) -> Result<()> {
     add_events_at(tx, events, Utc::now()).await

@@ -128,6 +128,11 @@ const MIGRATIONS: &[Migration] = &[
     (13, "forum branches", forum_branches),
     (14, "member files uploaded through the web", web_imports),
     (15, "events and who comes to them", events),
+    (
+        16,
+        "event sign-ups, reminders, changes and calendar feeds",
+        event_sign_ups,
+    ),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1363,5 +1368,44 @@ fn events() -> Vec<Step> {
             &["person_id", "state"],
             false,
         ),
+    ]
+}
+
+fn add_column(table: impl sea_query::IntoTableRef, mut col: ColumnDef) -> Step {
+    Step::Alter(Box::new(
+        Table::alter().table(table).add_column(&mut col).to_owned(),
+    ))
+}
+
+fn event_sign_ups() -> Vec<Step> {
+    fn stamp_null(c: impl sea_query::IntoIden) -> ColumnDef {
+        ColumnDef::new(c)
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned()
+    }
+    fn counter(c: impl sea_query::IntoIden, default: i32) -> ColumnDef {
+        ColumnDef::new(c)
+            .integer()
+            .not_null()
+            .default(default)
+            .to_owned()
+    }
+    vec![
+        add_column(Events::Table, text_null(Events::Contact)),
+        add_column(Events::Table, counter(Events::RemindHours, 24)),
+        add_column(Events::Table, counter(Events::Sequence, 0)),
+        add_column(Events::Table, stamp_null(Events::CancelledAt)),
+        add_column(EventPeople::Table, stamp_null(EventPeople::RemindedAt)),
+        add_column(EventPeople::Table, text_null(EventPeople::Source)),
+        add_column(Outbox::Table, text_null(Outbox::Calendar)),
+        add_column(
+            Emails::Table,
+            ColumnDef::new(Emails::EventId)
+                .big_integer()
+                .null()
+                .to_owned(),
+        ),
+        add_column(Users::Table, text_null(Users::CalendarToken)),
     ]
 }

@@ -19,6 +19,8 @@ pub struct Message {
     pub body: String,
     /// An HTML part beside the text, for a copy of a member's email.
     pub html: Option<String>,
+    /// An iCalendar file sent with it as an attachment.
+    pub calendar: Option<String>,
     pub state: String,
     pub attempts: i32,
     pub last_error: Option<String>,
@@ -33,6 +35,7 @@ fn select() -> sea_query::SelectStatement {
             Outbox::Subject,
             Outbox::Body,
             Outbox::Html,
+            Outbox::Calendar,
             Outbox::State,
             Outbox::Attempts,
             Outbox::LastError,
@@ -44,16 +47,24 @@ fn select() -> sea_query::SelectStatement {
 /// Queues a message in the caller's transaction, so it is sent only if the change that
 /// caused it is committed. Returns its public id.
 pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result<String> {
-    enqueue_with_html(tx, to, subject, body, None).await
+    enqueue_with(tx, to, subject, body, Extras::default()).await
 }
 
-/// `enqueue`, with an HTML part beside the text.
-pub async fn enqueue_with_html(
+/// What a message may carry beside its text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    pub html: Option<&'a str>,
+    /// An event's iCalendar file, attached.
+    pub calendar: Option<&'a str>,
+}
+
+/// `enqueue`, with an HTML part or a calendar file beside the text.
+pub async fn enqueue_with(
     tx: &mut Tx,
     to: &str,
     subject: &str,
     body: &str,
-    html: Option<&str>,
+    extras: Extras<'_>,
 ) -> Result<String> {
     let public_id = Uuid::now_v7().to_string();
     let now = Utc::now();
@@ -66,6 +77,7 @@ pub async fn enqueue_with_html(
                 Outbox::Subject,
                 Outbox::Body,
                 Outbox::Html,
+                Outbox::Calendar,
                 Outbox::State,
                 Outbox::Attempts,
                 Outbox::NextAttemptAt,
@@ -76,7 +88,8 @@ pub async fn enqueue_with_html(
                 to.into(),
                 subject.into(),
                 body.into(),
-                html.map(str::to_string).into(),
+                extras.html.map(str::to_string).into(),
+                extras.calendar.map(str::to_string).into(),
                 "queued".into(),
                 0.into(),
                 now.into(),

@@ -644,6 +644,40 @@ pub async fn get(
     tx.fetch_optional(&s).await
 }
 
+/// The people of a local party with this (normalised) email address, oldest record
+/// first: how someone who signs up on a public page is recognised.
+pub async fn by_email(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    email: &str,
+) -> Result<Vec<Listed>> {
+    let grants = [Grant {
+        local_party_id,
+        reach: Reach::Everyone,
+    }];
+    let mut s = select_listed(&grants, 0);
+    s.and_where(p(People::Email).eq(email))
+        .order_by_expr(p(People::Id), Order::Asc)
+        .limit(20);
+    tx.fetch_all(&s).await
+}
+
+/// People of a local party by public id, whoever asks: for links that are their own
+/// proof (an invitation's, a cancellation's), never for an officer's request.
+pub async fn by_public_ids(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    public_ids: &[&str],
+) -> Result<Vec<Listed>> {
+    let grants = [Grant {
+        local_party_id,
+        reach: Reach::Everyone,
+    }];
+    let mut s = select_listed(&grants, 0);
+    s.and_where(p(People::PublicId).is_in(public_ids.iter().copied()));
+    tx.fetch_all(&s).await
+}
+
 /// The person `user_id` holds on call list `list_id` now. The claim on the list is the
 /// access check here: a caller may ring someone outside their own scope while they hold
 /// them, and no one else.

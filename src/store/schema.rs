@@ -176,6 +176,8 @@ pub enum Users {
     TotpSecret,
     TotpPending,
     TotpLastStep,
+    /// The digest of the token in the user's private calendar feed's address.
+    CalendarToken,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -259,6 +261,8 @@ pub enum Outbox {
     Subject,
     Body,
     Html,
+    /// An event's iCalendar file, attached as `text/calendar` (a sign-up's confirmation).
+    Calendar,
     State,
     Attempts,
     NextAttemptAt,
@@ -388,6 +392,9 @@ pub enum Emails {
     SendAt,
     CreatedAt,
     FinishedAt,
+    /// The event an invitation is for: its merge field `event_url` is each recipient's
+    /// own sign-up link.
+    EventId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -469,6 +476,13 @@ pub enum Events {
     /// The right from the rules file that decides who may vote, if not the usual one.
     VoteRight,
     FreezeDate,
+    /// Whom to ask about it: a name, an address or a number, shown on its public page.
+    Contact,
+    /// How many hours before the start the reminder goes.
+    RemindHours,
+    /// Bumped by every change, so calendars replace their copy (RFC 5545 `SEQUENCE`).
+    Sequence,
+    CancelledAt,
     CreatedBy,
     CreatedAt,
     UpdatedAt,
@@ -484,4 +498,8 @@ pub enum EventPeople {
     State,
     SignedUpAt,
     CheckedInAt,
+    /// When the last reminder went, so each person gets the automatic one once.
+    RemindedAt,
+    /// How they came: `officer`, `public` (the sign-up page), `invitation` or `stall`.
+    Source,
 }

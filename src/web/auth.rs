@@ -410,7 +410,7 @@ pub struct SignInForm {
 
 /// The peer's IP address, for throttling; "unknown" where the server was not given one
 /// (in-process tests).
-pub struct ClientAddr(String);
+pub struct ClientAddr(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;

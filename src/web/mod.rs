@@ -81,6 +81,8 @@ pub enum WebError {
     EnrolSecondFactor,
     #[error("a request handler panicked")]
     Panicked,
+    #[error("too many attempts")]
+    TooMany,
 }
 
 #[derive(Template)]
@@ -97,6 +99,7 @@ impl From<crate::app::AppError> for WebError {
             AppError::Store(e) => WebError::Store(e),
             AppError::NotFound => WebError::NotFound,
             AppError::Forbidden => WebError::Forbidden,
+            AppError::Throttled => WebError::TooMany,
             // A form handler shows these beside its fields; one that reaches here is a
             // request no form of Rosette's makes.
             shown @ (AppError::Invalid(_) | AppError::Duplicate(_)) => {
@@ -120,6 +123,12 @@ impl IntoResponse for WebError {
                 "Your role does not let you do this. Ask your local party's Secretary if you need it.".to_string(),
             ),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Please check", m.clone()),
+            WebError::TooMany => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "There have been too many attempts from here. Wait an hour and try again."
+                    .to_string(),
+            ),
             WebError::SignIn(next) => {
                 let to = format!("/sign-in?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
@@ -212,7 +221,32 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{id}/calendar.ics", get(pages::events::event_file))
         .route("/events/{id}/walk-in", post(pages::events::walk_in))
         .route("/events/{id}/close", post(pages::events::close))
+        .route(
+            "/events/{id}/edit",
+            get(pages::events::edit_page).post(pages::events::edit),
+        )
+        .route("/events/{id}/cancel", post(pages::events::cancel))
+        .route("/events/{id}/remind", post(pages::events::remind))
+        .route("/events/{id}/invite", post(pages::events::invite))
+        .route(
+            "/events/{id}/met",
+            get(pages::events::met_form).post(pages::events::met),
+        )
         .route("/calendar/{file}", get(pages::events::public_feed))
+        .route("/calendar/private/{file}", get(pages::events::private_feed))
+        .route(
+            "/account/calendar",
+            get(pages::events::feed_page).post(pages::events::feed),
+        )
+        .route(
+            "/e/{id}",
+            get(pages::signups::page).post(pages::signups::sign_up),
+        )
+        .route("/e/{id}/calendar.ics", get(pages::signups::calendar_file))
+        .route(
+            "/e/{id}/cancel/{token}",
+            get(pages::signups::cancel_page).post(pages::signups::cancel),
+        )
         .route(
             "/events/{id}/door",
             get(pages::events::door).post(pages::events::sign_in),

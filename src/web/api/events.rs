@@ -48,6 +48,14 @@ pub struct NewEvent {
     place: Option<String>,
     #[serde(default)]
     description: Option<String>,
+    /// Whom to ask about it: a name, an address or a number, shown on its public page.
+    #[serde(default)]
+    contact: Option<String>,
+    /// Hours before the start that each person signed up is reminded (the rules file's,
+    /// 24 by default, when left out).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 168)]
+    remind_hours: Option<i64>,
 }
 
 /// An event.
@@ -65,11 +73,18 @@ pub struct EventOut {
     right: Option<String>,
     freeze_date: Option<NaiveDate>,
     place: Option<String>,
+    contact: Option<String>,
+    remind_hours: i32,
+    /// When it was cancelled, if it was.
+    cancelled_at: Option<DateTime<Utc>>,
+    /// Its public page, where anyone may sign up to a public event.
+    page: String,
 }
 
 impl From<Stored> for EventOut {
     fn from(e: Stored) -> EventOut {
         EventOut {
+            page: format!("/e/{}", e.public_id),
             id: e.public_id,
             title: e.title,
             kind: e.kind,
@@ -82,6 +97,9 @@ impl From<Stored> for EventOut {
             right: e.vote_right,
             freeze_date: e.freeze_date,
             place: e.place,
+            contact: e.contact,
+            remind_hours: e.remind_hours,
+            cancelled_at: e.cancelled_at,
         }
     }
 }
@@ -117,6 +135,8 @@ pub async fn create(
         audience: new.audience.unwrap_or_default(),
         right: new.right.unwrap_or_default(),
         freeze_date: new.freeze_date.unwrap_or_default(),
+        contact: new.contact.unwrap_or_default(),
+        remind_hours: new.remind_hours.map(|h| h.to_string()).unwrap_or_default(),
     };
     let mut tx = state.db.begin().await?;
     let event = events::create(&mut tx, &who, &state.rules, &input).await?;

@@ -140,7 +140,8 @@ impl From<crate::app::AppError> for ApiError {
 /// Every error the API answers with.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `not_found`, `forbidden`, `bad_request`, `unauthorized`, `invalid`, `duplicate` or `internal`.
+    /// `not_found`, `forbidden`, `bad_request`, `unauthorized`, `invalid`, `duplicate`,
+    /// `too_many` or `internal`.
     error: &'static str,
     /// What went wrong, for a person to read.
     message: String,
@@ -190,6 +191,10 @@ impl IntoResponse for ApiError {
             ApiError::Web(WebError::Forbidden) => (
                 StatusCode::FORBIDDEN,
                 ErrorBody::new("forbidden", "your role does not allow this"),
+            ),
+            ApiError::Web(WebError::TooMany) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorBody::new("too_many", "too many attempts: wait an hour and try again"),
             ),
             ApiError::BadRequest(m) | ApiError::Web(WebError::BadRequest(m)) => {
                 (StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", m))

@@ -13,6 +13,7 @@ pub mod members;
 pub mod reports;
 pub mod roles;
 pub mod segments;
+pub mod signups;
 pub mod tasks;
 
 use chrono::NaiveDate;

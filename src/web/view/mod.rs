@@ -51,14 +51,20 @@ pub fn uk_date(d: &NaiveDate) -> String {
 
 /// When an event is, in its own time zone: "Thu 3 Dec 2026, 19:30 to 21:00".
 pub fn event_when(e: &crate::store::events::Stored) -> String {
-    let tz = e.zone();
-    let (s, end) = (e.starts_at.with_timezone(&tz), e.ends_at.with_timezone(&tz));
-    let day = "%a %-d %b %Y, %H:%M";
-    if s.date_naive() == end.date_naive() {
-        format!("{} to {}", s.format(day), end.format("%H:%M"))
-    } else {
-        format!("{} to {}", s.format(day), end.format(day))
-    }
+    crate::domain::events::when_in_words(e.starts_at, e.ends_at, e.zone())
+}
+
+/// An iCalendar file as a response.
+pub fn ics(body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/calendar; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 pub fn opt_date(d: Option<NaiveDate>) -> String {
