@@ -644,8 +644,9 @@ pub async fn get(
     tx.fetch_optional(&s).await
 }
 
-/// The people of a local party with this (normalised) email address, oldest record
-/// first: how someone who signs up on a public page is recognised.
+/// The people of a local party with this email address in any case, oldest record
+/// first: how someone who signs up on a public page is recognised (the `lower(email)`
+/// index answers it).
 pub async fn by_email(
     tx: &mut Tx<impl Mode>,
     local_party_id: i64,
@@ -656,7 +657,7 @@ pub async fn by_email(
         reach: Reach::Everyone,
     }];
     let mut s = select_listed(&grants, 0);
-    s.and_where(p(People::Email).eq(email))
+    s.and_where(lower(p(People::Email)).eq(email.to_lowercase()))
         .order_by_expr(p(People::Id), Order::Asc)
         .limit(20);
     tx.fetch_all(&s).await

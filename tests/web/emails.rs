@@ -36,7 +36,7 @@ async fn set_imprint(app: &App) {
 }
 
 /// Runs delivery rounds into a folder until none is left; returns the messages by file.
-async fn deliver(app: &App, dir: &Path) -> Vec<String> {
+pub(crate) async fn deliver(app: &App, dir: &Path) -> Vec<String> {
     let mailer = Mailer::new(None, "Rosette <rosette@example.org>", dir.to_path_buf()).unwrap();
     let rules = Rules::defaults().unwrap();
     for _ in 0..20 {
@@ -70,7 +70,7 @@ fn header_of<'a>(message: &'a str, name: &str) -> Option<&'a str> {
         .find_map(|l| l.strip_prefix(&format!("{name}: ")))
 }
 
-fn mail_dir() -> PathBuf {
+pub(crate) fn mail_dir() -> PathBuf {
     std::env::temp_dir().join(format!("rosette-emails-{}", uuid::Uuid::new_v4()))
 }
 

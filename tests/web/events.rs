@@ -518,7 +518,311 @@ async fn the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock
     );
 }
 
+/// A local date `days` from now with a time: how the event forms take it.
+fn days_ahead(days: i64, time: &str) -> String {
+    let day = (chrono::Utc::now() + chrono::Duration::days(days))
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    format!("{day} {time}")
+}
+
+/// Creates an event through the API as the Secretary; returns its id.
+async fn event(app: &App, token: &str, body: Value) -> String {
+    let r = app
+        .api("POST", "/api/v1/events", Some(token), Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_str().expect("id").to_string()
+}
+
+async fn party(app: &App) -> i64 {
+    let mut tx = app.db.begin_read().await.unwrap();
+    let id = rosette::store::units::get(&mut tx, "local-party")
+        .await
+        .unwrap()
+        .id;
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Everyone in the local party with this email address.
+async fn by_email(app: &App, email: &str) -> Vec<rosette::store::roster::Listed> {
+    let lp = party(app).await;
+    let mut tx = app.db.begin_read().await.unwrap();
+    let found = rosette::store::roster::by_email(&mut tx, lp, email)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    found
+}
+
+/// The messages waiting in the outbox, newest first.
+async fn outbox(app: &App) -> Vec<rosette::store::outbox::Message> {
+    let mut tx = app.db.begin_read().await.unwrap();
+    let found = rosette::store::outbox::recent(&mut tx, 500).await.unwrap();
+    tx.commit().await.unwrap();
+    found
+}
+
+/// The path (and query) of the first link in `text` that starts with `prefix`, after
+/// undoing quoted-printable encoding.
+fn link_in(text: &str, prefix: &str) -> String {
+    let plain = text
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let at = plain
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {plain}"));
+    let link: String = plain[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ')' | '"' | '<' | '>'))
+        .collect();
+    link.trim_start_matches("https://rosette.example")
+        .to_string()
+}
+
+fn state_of(people: &Value, person: &str) -> String {
+    people["items"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .find(|p| p["id"] == person)
+        .map(|p| p["state"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+async fn a_public_social_takes_sign_ups_without_an_account(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let id = event(
+        &app,
+        &token,
+        json!({"title": "Winter social", "kind": "social", "unit": "local-party",
+            "starts_at": days_ahead(20, "19:00"), "ends_at": days_ahead(20, "22:00"),
+            "capacity": 2, "place": "The Red Lion", "contact": "Wendy, women@example.org"}),
+    )
+    .await;
+    let page = app.get(&format!("/e/{id}"), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "Winter social",
+        "The Red Lion",
+        "Wendy, women@example.org",
+        "may email me about its campaigns, events and news.",
+        "name=\"website\"",
+    ] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    // Every mistake named, nothing stored.
+    let r = app
+        .post(&format!("/e/{id}"), None, &[("email", "not an address")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["first_name", "last_name", "email"] {
+        assert!(r.body.contains(&format!("id=\"e-{field}\"")), "{field}");
+    }
+    let sign_up = |first: &'static str, last: &'static str, email: &'static str| {
+        let (app, id) = (&app, &id);
+        async move {
+            app.post(
+                &format!("/e/{id}"),
+                None,
+                &[
+                    ("first_name", first),
+                    ("last_name", last),
+                    ("email", email),
+                    ("phone", ""),
+                    ("agree_email", "yes"),
+                    ("website", ""),
+                ],
+            )
+            .await
+        }
+    };
+    let r = sign_up("Zed", "Public", "zed.public@example.net").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("You are signed up"), "{}", r.body);
+    let zed = by_email(&app, "zed.public@example.net").await;
+    assert_eq!(zed.len(), 1);
+    assert_eq!(zed[0].kind, "supporter");
+    assert_eq!(zed[0].email_consent, Some(true));
+    // The consent's source keeps the words the page showed.
+    let mut tx = app.db.begin_read().await.unwrap();
+    let source: Option<(Option<String>,)> = tx
+        .fetch_optional(
+            &sea_query::Query::select()
+                .column(sea_query::Alias::new("email_consent_source"))
+                .from(sea_query::Alias::new("people"))
+                .and_where(sea_query::ExprTrait::eq(
+                    sea_query::Expr::col(sea_query::Alias::new("id")),
+                    zed[0].person_id,
+                ))
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let source = source.and_then(|(s,)| s).unwrap_or_default();
+    assert!(
+        source.contains("Winter social") && source.contains("may email me about"),
+        "{source}"
+    );
+    // The confirmation: the event as a calendar file, and a link to cancel.
+    let sent = outbox(&app).await;
+    let confirmation = sent
+        .iter()
+        .find(|m| m.to_address == "zed.public@example.net")
+        .expect("a confirmation");
+    assert_eq!(confirmation.subject, "You're signed up: Winter social");
+    let ics = confirmation.calendar.as_deref().expect("a calendar file");
+    assert!(
+        read_with_icalendar(ics).starts_with("Winter social "),
+        "{ics}"
+    );
+    let cancel = link_in(&confirmation.body, "https://rosette.example/e/");
+    assert!(cancel.contains("/cancel/"), "{cancel}");
+
+    // The same address again is the same person; a member's address is the member.
+    let r = sign_up("Zeddy", "P", "ZED.public@example.net").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(by_email(&app, "zed.public@example.net").await.len(), 1);
+    let member = app
+        .all(&token, "kind=member")
+        .await
+        .into_iter()
+        .find(|m| m["email"].as_str().is_some_and(|e| !e.is_empty()))
+        .expect("a member with an address");
+    let address = member["email"].as_str().unwrap().to_string();
+    let before = by_email(&app, &address).await.len();
+    let r = app
+        .post(
+            &format!("/e/{id}"),
+            None,
+            &[
+                ("first_name", "Someone"),
+                ("last_name", "Else"),
+                ("email", &address),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        by_email(&app, &address).await.len(),
+        before,
+        "not entered twice"
+    );
+    let people = app
+        .api(
+            "GET",
+            &format!("/api/v1/events/{id}/people"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        state_of(&people, member["id"].as_str().unwrap()),
+        "signed_up",
+        "{people}"
+    );
+    // Two places: the third waits.
+    let r = sign_up("Wyn", "Waiting", "wyn.waiting@example.net").await;
+    assert!(r.body.contains("You are on the waiting list"), "{}", r.body);
+    let wyn = by_email(&app, "wyn.waiting@example.net").await[0]
+        .public_id
+        .clone();
+
+    // A bot that fills the hidden field is thanked and forgotten.
+    let r = app
+        .post(
+            &format!("/e/{id}"),
+            None,
+            &[
+                ("first_name", "Bot"),
+                ("last_name", "Bot"),
+                ("email", "bot@example.net"),
+                ("website", "https://spam.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("You are signed up"));
+    assert!(by_email(&app, "bot@example.net").await.is_empty());
+    assert!(
+        !outbox(&app)
+            .await
+            .iter()
+            .any(|m| m.to_address == "bot@example.net")
+    );
+
+    // Cancelling through the link: a button first (a mail scanner cancels nothing), then
+    // the place goes to whoever waited longest, who is told.
+    let r = app.get(&cancel, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Cancel my place"));
+    let r = app.post(&cancel, None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Your place is cancelled, Zed"));
+    let people = app
+        .api(
+            "GET",
+            &format!("/api/v1/events/{id}/people"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(state_of(&people, &zed[0].public_id), "cancelled");
+    assert_eq!(state_of(&people, &wyn), "signed_up");
+    assert!(
+        outbox(&app)
+            .await
+            .iter()
+            .any(|m| m.to_address == "wyn.waiting@example.net"
+                && m.subject == "You're signed up: Winter social")
+    );
+    let forged = cancel.replace("/cancel/", "/cancel/x");
+    assert_eq!(app.get(&forged, None).await.status, StatusCode::NOT_FOUND);
+
+    // A members' meeting has no public page; nor has an event that is not there.
+    let meeting = event(
+        &app,
+        &token,
+        json!({"title": "Members' meeting", "kind": "members_meeting", "unit": "local-party",
+            "starts_at": days_ahead(21, "19:00"), "ends_at": days_ahead(21, "21:00")}),
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/e/{meeting}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/e/nothing", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = sign_up("Zed", "Public", "zed.public@example.net").await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "signing up again after cancelling"
+    );
+
+    // Too many tries from one address are refused for an hour.
+    let mut refused = None;
+    for n in 0..25 {
+        let r = app.post(&format!("/e/{id}"), None, &[("email", "x")]).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(n);
+            assert!(r.body.contains("too many sign-ups from here"), "{}", r.body);
+            break;
+        }
+    }
+    assert!(refused.is_some(), "a script is stopped");
+}
+
 crate::both!(
     a_meeting_takes_sign_ups_and_the_door_says_who_may_vote,
     the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock_change,
+    a_public_social_takes_sign_ups_without_an_account,
 );
