@@ -821,7 +821,403 @@ async fn a_public_social_takes_sign_ups_without_an_account(t: TestDb) {
     assert!(refused.is_some(), "a script is stopped");
 }
 
+async fn a_members_meeting_is_invited_changed_and_cancelled(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    let id = event(
+        &app,
+        &token,
+        json!({"title": "General meeting", "kind": "members_meeting", "unit": "local-party",
+            "starts_at": days_ahead(30, "19:30"), "ends_at": days_ahead(30, "21:00"),
+            "place": "Community Hall"}),
+    )
+    .await;
+    for first in ["Ivy", "Ian"] {
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/members",
+                Some(&token),
+                Some(
+                    json!({"first_name": first, "last_name": "Invitee", "rate": "standard",
+                    "email": format!("{}.invitee@example.net", first.to_lowercase()),
+                    "joined_on": "2020-01-01", "paid_until": "2027-12-31"}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let segment = app.segment(&token, "Invitees", "q=Invitee").await;
+    let r = app
+        .post(
+            &format!("/events/{id}/invite"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("audience", &format!("segment:{segment}")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("The invitation is drafted"), "{}", r.body);
+    assert!(
+        !r.body.contains("Short notice"),
+        "a month ahead is notice enough"
+    );
+    let draft = link_in(&r.body, "/emails/")
+        .trim_start_matches("/emails/")
+        .to_string();
+    let r = app.send_email(&token, &draft).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let sent = crate::emails::deliver(&app, &crate::emails::mail_dir()).await;
+    assert_eq!(sent.len(), 2, "a members' notice to both");
+    let ivy_mail = sent
+        .iter()
+        .find(|m| m.contains("ivy.invitee@example.net"))
+        .expect("Ivy's invitation");
+    let link = link_in(ivy_mail, "https://rosette.example/e/");
+    assert!(link.contains("?i="), "{link}");
+    // Her own link: a page that knows her, one button, no form.
+    let page = app.get(&link, None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Hello Ivy"), "{}", page.body);
+    let invitation = link.split("?i=").nth(1).expect("token").to_string();
+    let r = app
+        .post(&format!("/e/{id}"), None, &[("invitation", &invitation)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("You are signed up"));
+    let ivy = by_email(&app, "ivy.invitee@example.net").await[0]
+        .public_id
+        .clone();
+    let people = app
+        .api(
+            "GET",
+            &format!("/api/v1/events/{id}/people"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(state_of(&people, &ivy), "signed_up");
+    // Without the link, or with one for another event, the meeting has no page.
+    assert_eq!(
+        app.get(&format!("/e/{id}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let other = event(
+        &app,
+        &token,
+        json!({"title": "Other meeting", "kind": "members_meeting", "unit": "local-party",
+            "starts_at": days_ahead(31, "19:30"), "ends_at": days_ahead(31, "21:00")}),
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/e/{other}?i={invitation}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Inviting too late for the notice members are owed warns the officer.
+    let user = app.user(SECRETARY).await;
+    let mut tx = app.db.begin().await.unwrap();
+    let who = rosette::app::principal_of(&mut tx, user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let rules = rosette::domain::Rules::defaults().unwrap();
+    let meeting_day = chrono::NaiveDate::parse_from_str(&days_ahead(30, ""), "%Y-%m-%d ").unwrap();
+    let (_, warning) = rosette::app::events::invite(
+        &mut tx,
+        &who,
+        &rules,
+        meeting_day - chrono::Days::new(5),
+        &id,
+        &format!("segment:{segment}"),
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    assert_eq!(
+        warning.as_deref(),
+        Some(
+            "Short notice: members are owed 7 days of a members' meeting, and an invitation sent today gives 5 days."
+        )
+    );
+
+    // Changed: everyone with a place is told, and calendars take the new version.
+    let before = app
+        .get(&format!("/events/{id}/calendar.ics"), Some(&s))
+        .await
+        .body;
+    assert!(before.contains("SEQUENCE:0"), "{before}");
+    let edit = app.get(&format!("/events/{id}/edit"), Some(&s)).await;
+    assert!(
+        edit.body.contains("Community Hall"),
+        "the form comes filled in"
+    );
+    let r = app
+        .post(
+            &format!("/events/{id}/edit"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("title", "General meeting"),
+                ("kind", "members_meeting"),
+                ("unit", "local-party"),
+                ("starts_at", &days_ahead(30, "18:30")),
+                ("ends_at", &days_ahead(30, "20:00")),
+                ("place", "Library, upstairs"),
+                ("audience", "members"),
+                ("remind_hours", "48"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = app
+        .get(&format!("/events/{id}/calendar.ics"), Some(&s))
+        .await
+        .body;
+    assert!(
+        after.contains("SEQUENCE:1") && after.contains("Library"),
+        "{after}"
+    );
+    let changed = outbox(&app).await;
+    let told = changed
+        .iter()
+        .find(|m| m.subject == "Changed: General meeting")
+        .expect("Ivy is told");
+    assert_eq!(told.to_address, "ivy.invitee@example.net");
+    assert!(
+        told.calendar
+            .as_deref()
+            .is_some_and(|c| c.contains("SEQUENCE:1"))
+    );
+
+    // Cancelled: told again, and the calendar file says so.
+    let r = app
+        .post(
+            &format!("/events/{id}/cancel"),
+            Some(&s),
+            &[("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let gone = app
+        .get(&format!("/events/{id}/calendar.ics"), Some(&s))
+        .await
+        .body;
+    assert!(
+        gone.contains("STATUS:CANCELLED") && gone.contains("SEQUENCE:2"),
+        "{gone}"
+    );
+    assert!(outbox(&app).await.iter().any(|m| {
+        m.subject == "Cancelled: General meeting"
+            && m.calendar
+                .as_deref()
+                .is_some_and(|c| c.contains("STATUS:CANCELLED"))
+    }));
+    let page = app.get(&format!("/events/{id}"), Some(&s)).await;
+    assert!(page.body.contains("This event is cancelled"));
+    let r = app
+        .post(
+            &format!("/events/{id}/invite"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("audience", &format!("segment:{segment}")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The month's view lists it, crossed out.
+    let month = &days_ahead(30, "")[..7];
+    let view = app.get(&format!("/events?month={month}"), Some(&s)).await;
+    assert!(view.body.contains("Cancelled · "), "{}", view.body);
+    assert_eq!(
+        app.get("/events?month=2026-13", Some(&s)).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // A Branch Secretary may see the meeting but not change or cancel the party's.
+    let b = app.sign_in(BRANCH).await;
+    assert_eq!(
+        app.get(&format!("/events/{other}/edit"), Some(&b))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            &format!("/events/{other}/cancel"),
+            Some(&b),
+            &[("csrf", &b.csrf)]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn a_stall_records_people_met_and_an_officer_has_a_private_feed(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    let stall = event(
+        &app,
+        &token,
+        json!({"title": "High street stall", "kind": "street_stall", "unit": "local-party",
+            "starts_at": days_ahead(3, "10:00"), "ends_at": days_ahead(3, "12:00")}),
+    )
+    .await;
+    let form = app.get(&format!("/events/{stall}/met"), Some(&s)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let r = app
+        .post(
+            &format!("/events/{stall}/met"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("first_name", "Mo"),
+                ("last_name", "Passerby"),
+                ("email", "mo.passerby@example.net"),
+                ("mobile", "07700 900123"),
+                ("tags", "housing, buses"),
+                ("email_consent", "yes"),
+                ("interested", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Mo Passerby is recorded as a supporter, with a follow-up"),
+        "{}",
+        r.body
+    );
+    let mo = &by_email(&app, "mo.passerby@example.net").await[0];
+    assert_eq!(mo.kind, "supporter");
+    let record = app
+        .api(
+            "GET",
+            &format!("/api/v1/members/{}", mo.public_id),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(record["tags"], json!(["buses", "housing"]), "{record}");
+    let people = app
+        .api(
+            "GET",
+            &format!("/api/v1/events/{stall}/people"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(state_of(&people, &mo.public_id), "attended");
+    let mo_tasks = app
+        .get("/tasks", Some(&app.sign_in(MEMBERSHIP).await))
+        .await;
+    assert!(
+        mo_tasks
+            .body
+            .contains("Interested in joining: met at High street stall"),
+        "{}",
+        mo_tasks.body
+    );
+    // Met again, by the same address: the same record, with the new issue added.
+    let r = app
+        .post(
+            &format!("/events/{stall}/met"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("first_name", "Mo"),
+                ("last_name", "P"),
+                ("email", "MO.passerby@example.net"),
+                ("tags", "parks"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("already known"), "{}", r.body);
+    assert_eq!(by_email(&app, "mo.passerby@example.net").await.len(), 1);
+    let record = app
+        .api(
+            "GET",
+            &format!("/api/v1/members/{}", mo.public_id),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(record["tags"], json!(["buses", "housing", "parks"]));
+    let r = app
+        .post(
+            &format!("/events/{stall}/met"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("first_name", "No"), ("email", "nope")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"e-email\""), "{}", r.body);
+
+    // A private feed: members-only events too, a secret address, revoked by a new one.
+    event(
+        &app,
+        &token,
+        json!({"title": "Members only evening", "kind": "members_meeting", "unit": "local-party",
+            "starts_at": days_ahead(10, "19:00"), "ends_at": days_ahead(10, "21:00")}),
+    )
+    .await;
+    let made = app
+        .post(
+            "/account/calendar",
+            Some(&s),
+            &[("csrf", &s.csrf), ("action", "new")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let feed = link_in(&made.body, "https://rosette.example/calendar/private/");
+    let read = app.get(&feed, None).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let events = read_with_icalendar(&read.body);
+    assert!(
+        events.contains("Members only evening") && events.contains("High street stall"),
+        "{events}"
+    );
+    let again = app
+        .post(
+            "/account/calendar",
+            Some(&s),
+            &[("csrf", &s.csrf), ("action", "new")],
+        )
+        .await;
+    let newer = link_in(&again.body, "https://rosette.example/calendar/private/");
+    assert_eq!(app.get(&feed, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&newer, None).await.status, StatusCode::OK);
+    app.post(
+        "/account/calendar",
+        Some(&s),
+        &[("csrf", &s.csrf), ("action", "stop")],
+    )
+    .await;
+    assert_eq!(app.get(&newer, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/calendar/private/not-a-token.ics", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 crate::both!(
+    a_members_meeting_is_invited_changed_and_cancelled,
+    a_stall_records_people_met_and_an_officer_has_a_private_feed,
     a_meeting_takes_sign_ups_and_the_door_says_who_may_vote,
     the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock_change,
     a_public_social_takes_sign_ups_without_an_account,
