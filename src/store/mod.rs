@@ -164,12 +164,16 @@ impl Db {
     }
 
     /// Starts a transaction that may write. On SQLite it runs on the one writer
-    /// connection, so it never meets another writer of this process half-way (which would
-    /// fail at once with SQLITE_BUSY_SNAPSHOT); another process's writer is waited for.
+    /// connection, so it never meets another writer of this process half-way, and takes
+    /// the write lock as it begins (`BEGIN IMMEDIATE`): a transaction that read first and
+    /// wrote after another process's commit would fail at once with SQLITE_BUSY_SNAPSHOT,
+    /// where one that waits for the lock (the busy timeout) reads what that commit wrote.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(Tx {
             conn: match self {
-                Db::Sqlite { write, .. } => Conn::Sqlite(write.begin().await?),
+                Db::Sqlite { write, .. } => {
+                    Conn::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+                }
                 Db::Postgres(pool) => Conn::Postgres(pool.begin().await?),
             },
             mode: PhantomData,

@@ -1215,7 +1215,122 @@ async fn a_stall_records_people_met_and_an_officer_has_a_private_feed(t: TestDb)
     );
 }
 
+async fn reminders_go_once_to_each_person_however_many_workers_run(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .with_timezone(&chrono_tz::Europe::London)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let id = event(
+        &app,
+        &token,
+        json!({"title": "Soon social", "kind": "social", "unit": "local-party",
+            "starts_at": soon, "ends_at": days_ahead(2, "23:00")}),
+    )
+    .await;
+    let later = event(
+        &app,
+        &token,
+        json!({"title": "Later social", "kind": "social", "unit": "local-party",
+            "starts_at": days_ahead(4, "19:00"), "ends_at": days_ahead(4, "22:00")}),
+    )
+    .await;
+    let sign_up = |event: String, body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let r = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/events/{event}/signups"),
+                    Some(token),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+    };
+    for (name, email) in [
+        ("Rita Remind", "rita@example.net"),
+        ("Rex Remind", "rex@example.net"),
+    ] {
+        sign_up(id.clone(), json!({"name": name, "email": email})).await;
+        sign_up(later.clone(), json!({"name": name, "email": email})).await;
+    }
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/members",
+            Some(&token),
+            Some(json!({"first_name": "Noel", "last_name": "Noaddress", "kind": "supporter"})),
+        )
+        .await;
+    let noel = r.json()["id"].as_str().expect("id").to_string();
+    sign_up(id.clone(), json!({"person": noel})).await;
+
+    // Two servers, each with its own pool and its own rounds, at once.
+    let other = rosette::store::Db::connect(&t.url).await.unwrap();
+    let rounds = |db: rosette::store::Db| async move {
+        let mut queued = 0;
+        for _ in 0..4 {
+            queued += rosette::app::signups::remind_due(&db, chrono::Utc::now())
+                .await
+                .expect("a reminder round");
+        }
+        queued
+    };
+    let (a, b) = tokio::join!(rounds(app.db.clone()), rounds(other.clone()));
+    assert_eq!(a + b, 2, "one each for the two with an address");
+    let reminders = |subject: &'static str| {
+        let app = &app;
+        async move {
+            let mut to: Vec<String> = outbox(app)
+                .await
+                .into_iter()
+                .filter(|m| m.subject == subject)
+                .map(|m| m.to_address)
+                .collect();
+            to.sort();
+            to
+        }
+    };
+    assert_eq!(
+        reminders("Reminder: Soon social").await,
+        ["rex@example.net", "rita@example.net"]
+    );
+    assert!(
+        reminders("Reminder: Later social").await.is_empty(),
+        "not due yet"
+    );
+    // A late sign-up is reminded too, once.
+    sign_up(
+        id.clone(),
+        json!({"name": "Lottie Late", "email": "lottie@example.net"}),
+    )
+    .await;
+    let (a, b) = tokio::join!(rounds(app.db.clone()), rounds(other));
+    assert_eq!(a + b, 1);
+    assert_eq!(reminders("Reminder: Soon social").await.len(), 3);
+    // An officer may remind everyone again by hand; the automatic one does not follow it.
+    let s = app.sign_in(SECRETARY).await;
+    let r = app
+        .post(
+            &format!("/events/{id}/remind"),
+            Some(&s),
+            &[("csrf", &s.csrf)],
+        )
+        .await;
+    assert!(
+        r.body.contains("A reminder is on its way to 3 people."),
+        "{}",
+        r.body
+    );
+    assert_eq!(reminders("Reminder: Soon social").await.len(), 6);
+    assert_eq!(rounds(app.db.clone()).await, 0);
+}
+
 crate::both!(
+    reminders_go_once_to_each_person_however_many_workers_run,
     a_members_meeting_is_invited_changed_and_cancelled,
     a_stall_records_people_met_and_an_officer_has_a_private_feed,
     a_meeting_takes_sign_ups_and_the_door_says_who_may_vote,
