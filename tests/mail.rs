@@ -808,7 +808,89 @@ async fn a_sender_killed_mid_send_never_sends_twice(t: TestDb) {
     );
 }
 
+/// The calendar file attached to a message as Python's `email` and `icalendar` read it:
+/// the summary, the start as a UTC instant and the status of each event.
+fn attached_calendar(message: &str) -> String {
+    let python = std::env::var("ROSETTE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = "import sys, email, datetime, icalendar\n\
+                  msg = email.message_from_string(sys.stdin.read())\n\
+                  for part in msg.walk():\n\
+                  \x20   if part.get_content_type() == 'text/calendar':\n\
+                  \x20       cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))\n\
+                  \x20       for e in cal.walk('VEVENT'):\n\
+                  \x20           start = e.decoded('DTSTART').astimezone(datetime.timezone.utc)\n\
+                  \x20           print(e.get('SUMMARY'), start.isoformat(), e.get('STATUS'), part.get_filename())\n";
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(message.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn a_sign_up_is_confirmed_with_the_event_for_a_calendar(t: TestDb) {
+    use axum::http::StatusCode;
+    use common::web::{App, SECRETARY};
+
+    let smtp = Smtp::start();
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/events",
+            Some(&token),
+            Some(serde_json::json!({
+                "title": "Summer barbecue", "kind": "social", "unit": "local-party",
+                "starts_at": "2027-07-03 13:00", "ends_at": "2027-07-03 17:00",
+                "place": "Riverside Park"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/e/{id}"),
+            None,
+            &[
+                ("first_name", "Bea"),
+                ("last_name", "Barbecue"),
+                ("email", "bea.barbecue@example.net"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(deliver_due(&t.db, &smtp.mailer()).await.unwrap().sent, 1);
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["to"][0], "bea.barbecue@example.net");
+    let data = got[0]["data"].as_str().unwrap();
+    assert!(data.contains("You're signed up: Summer barbecue"), "{data}");
+    assert_eq!(
+        attached_calendar(data).trim(),
+        "Summer barbecue 2027-07-03T12:00:00+00:00 CONFIRMED event.ics",
+        "13:00 in summer is 12:00 UTC"
+    );
+}
+
 both!(
+    a_sign_up_is_confirmed_with_the_event_for_a_calendar,
     bounces_are_read_from_a_mailbox_and_suppress_addresses,
     a_sender_killed_mid_send_never_sends_twice,
     members_emails_arrive_personalised_once_each,
