@@ -662,37 +662,38 @@ pub async fn check_in(
 }
 
 /// People in `who`'s scope whose name or number starts with `q`, for the door: a few,
-/// by name.
+/// by name. Read on a read transaction; those shown are audited when the caller hands
+/// the result to the audit appender, so a busy door does not queue on the writer.
 pub async fn door_search(
-    tx: &mut Tx,
+    tx: &mut Tx<impl Mode>,
     who: &Principal,
     rules: &Rules,
     today: NaiveDate,
     id: &str,
     q: &str,
-) -> Result<(Stored, Vec<Listed>)> {
+) -> Result<super::audit::Unaudited<(Stored, Vec<Listed>)>> {
     let event = find(tx, who, id).await?;
-    if q.trim().is_empty() {
-        return Ok((event, Vec::new()));
-    }
-    let filter = MemberFilter::parse(&[("q".to_string(), q.trim().to_string())])
-        .map_err(AppError::Invalid)?;
-    let query = roster::ListQuery {
-        grants: &who.scope.read,
-        user_id: who.user.id,
-        filter: &filter,
-        bounds: rules.status.bounds(today),
+    let rows = if q.trim().is_empty() {
+        Vec::new()
+    } else {
+        let filter = MemberFilter::parse(&[("q".to_string(), q.trim().to_string())])
+            .map_err(AppError::Invalid)?;
+        let query = roster::ListQuery {
+            grants: &who.scope.read,
+            user_id: who.user.id,
+            filter: &filter,
+            bounds: rules.status.bounds(today),
+        };
+        roster::list(tx, &query, None, 8).await?.0
     };
-    let (rows, _) = roster::list(tx, &query, None, 8).await?;
-    super::audit::listed(
-        tx,
+    let what = format!("the door of {}", event.title);
+    Ok(super::audit::Unaudited::listed(
+        (event, rows.clone()),
         who,
         "member.search",
-        &format!("the door of {}", event.title),
+        &what,
         &rows,
-    )
-    .await?;
-    Ok((event, rows))
+    ))
 }
 
 /// An event as a calendar file holds it.

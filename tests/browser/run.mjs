@@ -558,6 +558,70 @@ await step("the Secretary creates a members' meeting and signs people in at the 
   await audit(page, "event-door-signed-in");
 });
 
+await step("the Women's Officer runs a public social with a sign-up page, and the Secretary's stall records people met", async () => {
+  const wo = await newPhone();
+  const p = wo.page;
+  await signIn(p, "women@example.org");
+  await p.goto(`${base}/events/new`);
+  await p.getByLabel("Title").fill("Women's winter social");
+  await p.getByLabel("Kind").selectOption("social");
+  await p.getByLabel("For").selectOption({ index: 0 });
+  await p.getByLabel("Starts").fill("2030-11-14 18:30");
+  await p.getByLabel("Ends").fill("2030-11-14 21:00");
+  await p.getByLabel("Place or online link").fill("The Corner Café, 4 Mill Lane");
+  await p.getByLabel("Who to ask").fill("Wendy, women@example.org");
+  await p.getByRole("button", { name: "Create" }).click();
+  await p.getByRole("heading", { name: "Women's winter social" }).waitFor();
+  await audit(p, "event-with-public-page");
+  const publicUrl = await p.getByRole("link", { name: /\/e\// }).getAttribute("href");
+  await p.getByRole("link", { name: "Change" }).click();
+  await audit(p, "event-edit");
+  await p.goto(`${base}/events?month=2030-11`);
+  await p.getByText("Women's winter social").waitFor();
+  await audit(p, "events-month");
+  await p.getByRole("link", { name: "Put every event in my own calendar" }).click();
+  await p.getByRole("button", { name: "Make a new address" }).click();
+  await p.getByText("It is shown only now").waitFor();
+  await audit(p, "calendar-feed");
+
+  // Someone with no account, on a phone, signs up from the shared link.
+  const guest = await newPhone();
+  const g = guest.page;
+  await g.goto(publicUrl.replace("https://rosette.example", base).replace(/^http:\/\/[^/]+/, base));
+  await g.getByRole("heading", { name: "Women's winter social" }).waitFor();
+  await audit(g, "event-public");
+  await g.getByRole("button", { name: "Sign up" }).click();
+  await g.getByText("You are not signed up yet").waitFor();
+  await audit(g, "event-public-mistakes");
+  await g.getByLabel("First name").fill("Grace");
+  await g.getByLabel("Last name").fill("Guest");
+  await g.getByLabel("Email address").fill("grace.guest@example.org");
+  await g.getByLabel(/may email me/).check();
+  await g.getByRole("button", { name: "Sign up" }).click();
+  await g.getByRole("heading", { name: "You are signed up" }).waitFor();
+  await audit(g, "event-public-done");
+  await guest.context.close();
+  await wo.context.close();
+
+  await page.goto(`${base}/events/new`);
+  await page.getByLabel("Title").fill("Saturday stall");
+  await page.getByLabel("Kind").selectOption("street_stall");
+  await page.getByLabel("Starts").fill("2030-11-16 10:00");
+  await page.getByLabel("Ends").fill("2030-11-16 12:00");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByRole("link", { name: "Record people met" }).click();
+  await audit(page, "event-met");
+  await page.getByLabel("First name").fill("Pat");
+  await page.getByLabel("Last name").fill("Passerby");
+  await page.getByLabel("Email").fill("pat.passerby@example.org");
+  await page.getByLabel("Issues they raised").fill("housing, buses");
+  await page.getByLabel("May we email them?").selectOption("yes");
+  await page.getByLabel(/Interested in joining/).check();
+  await page.getByRole("button", { name: "Save and next" }).click();
+  await page.getByText(/Pat Passerby is recorded as a supporter/).waitFor();
+  await audit(page, "event-met-done");
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);

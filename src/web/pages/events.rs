@@ -506,9 +506,10 @@ async fn door_page(
     error: Option<String>,
 ) -> Result<DoorPage, WebError> {
     let today = (state.today)();
-    let mut tx = state.db.begin().await?;
-    let (e, found) = events::door_search(&mut tx, officer, &state.rules, today, id, q).await?;
+    let mut tx = state.db.begin_read().await?;
+    let found = events::door_search(&mut tx, officer, &state.rules, today, id, q).await?;
     tx.commit().await?;
+    let (e, found) = found.audited(&state.audit).await?;
     Ok(DoorPage {
         nav: officer.nav(),
         id: e.public_id,
