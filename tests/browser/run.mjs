@@ -565,7 +565,7 @@ await step("the Women's Officer runs a public social with a sign-up page, and th
   await p.goto(`${base}/events/new`);
   await p.getByLabel("Title").fill("Women's winter social");
   await p.getByLabel("Kind").selectOption("social");
-  await p.getByLabel("For").selectOption({ index: 0 });
+  await p.getByLabel("For", { exact: true }).selectOption({ index: 0 });
   await p.getByLabel("Starts").fill("2030-11-14 18:30");
   await p.getByLabel("Ends").fill("2030-11-14 21:00");
   await p.getByLabel("Place or online link").fill("The Corner Café, 4 Mill Lane");
@@ -613,7 +613,7 @@ await step("the Women's Officer runs a public social with a sign-up page, and th
   await audit(page, "event-met");
   await page.getByLabel("First name").fill("Pat");
   await page.getByLabel("Last name").fill("Passerby");
-  await page.getByLabel("Email").fill("pat.passerby@example.org");
+  await page.getByLabel("Email", { exact: true }).fill("pat.passerby@example.org");
   await page.getByLabel("Issues they raised").fill("housing, buses");
   await page.getByLabel("May we email them?").selectOption("yes");
   await page.getByLabel(/Interested in joining/).check();
