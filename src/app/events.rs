@@ -498,10 +498,44 @@ pub async fn list(
     after: Option<(DateTime<Utc>, i64)>,
     limit: u64,
 ) -> Result<Vec<Stored>> {
+    of_unit(tx, who, None, now, past, after, limit).await
+}
+
+/// `list`, of one unit (by slug) of `who`'s local parties when `unit` names one.
+pub async fn of_unit(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    unit: Option<&str>,
+    now: DateTime<Utc>,
+    past: bool,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> Result<Vec<Stored>> {
     if !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
-    Ok(events::list(tx, &who.scope.local_parties, now, past, after, limit).await?)
+    let unit = match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(slug) => Some(
+            units::find(tx, slug)
+                .await?
+                .ok_or_else(|| AppError::field("unit", format!("there is no unit '{slug}'")))?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(events::list(tx, &who.scope.local_parties, unit, now, past, after, limit).await?)
+}
+
+/// The units of `who`'s local parties, each party followed by its branches: (slug, name).
+pub async fn all_units(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for party in units::named(tx, &who.scope.local_parties).await? {
+        let branches = units::branches(tx, party.id).await?;
+        for u in std::iter::once(party).chain(branches) {
+            out.push((u.slug, u.name));
+        }
+    }
+    Ok(out)
 }
 
 /// How many are in each state at an event.
@@ -757,7 +791,7 @@ pub async fn coming_up(
     if !who.scope.is_officer() {
         return Ok(Vec::new());
     }
-    let next = events::list(tx, &who.scope.local_parties, now, false, None, 5).await?;
+    let next = events::list(tx, &who.scope.local_parties, None, now, false, None, 5).await?;
     let ids: Vec<i64> = next.iter().map(|e| e.id).collect();
     let counts = events::sign_up_counts(tx, &ids).await?;
     Ok(next
@@ -1129,7 +1163,7 @@ pub async fn private_calendar(tx: &mut Tx, token: &str, now: DateTime<Utc>) -> R
         return Err(AppError::NotFound);
     }
     let since = now - chrono::Duration::days(FEED_DAYS_BACK);
-    let found = events::list(tx, &who.scope.local_parties, since, false, None, 500).await?;
+    let found = events::list(tx, &who.scope.local_parties, None, since, false, None, 500).await?;
     let entries: Vec<_> = found.iter().map(calendar_entry).collect();
     Ok(crate::domain::events::calendar(
         &format!("Rosette: {}", who.user.name),

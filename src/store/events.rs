@@ -244,11 +244,12 @@ pub async fn get(
     tx.fetch_optional(&q).await
 }
 
-/// The events of `parties`, from `from` on (or before it, latest first, when `past`),
-/// after the event with id `after` in that order.
+/// The events of `parties` (of one unit of them, if `unit` says), from `from` on (or
+/// before it, latest first, when `past`), after the event with id `after` in that order.
 pub async fn list(
     tx: &mut Tx<impl Mode>,
     parties: &[i64],
+    unit: Option<i64>,
     from: DateTime<Utc>,
     past: bool,
     after: Option<(DateTime<Utc>, i64)>,
@@ -257,6 +258,9 @@ pub async fn list(
     let mut q = select();
     let starts = Expr::col((Events::Table, Events::StartsAt));
     q.and_where(Expr::col((Events::Table, Events::LocalPartyId)).is_in(parties.iter().copied()));
+    if let Some(unit) = unit {
+        q.and_where(Expr::col((Events::Table, Events::UnitId)).eq(unit));
+    }
     let (order, cmp_from) = if past {
         (Order::Desc, starts.clone().lt(from))
     } else {

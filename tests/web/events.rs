@@ -733,6 +733,42 @@ async fn a_public_social_takes_sign_ups_without_an_account(t: TestDb) {
         .public_id
         .clone();
 
+    // A near match (same phone and surname, another address) is a new supporter, listed
+    // among the possible duplicates for an officer to merge.
+    let known = app
+        .all(&token, "kind=member")
+        .await
+        .into_iter()
+        .find(|m| m["mobile"].as_str().is_some_and(|p| !p.is_empty()))
+        .expect("a member with a mobile");
+    let (first, last) = (
+        known["first_name"].as_str().unwrap().to_string(),
+        known["last_name"].as_str().unwrap().to_string(),
+    );
+    let r = app
+        .post(
+            &format!("/e/{id}"),
+            None,
+            &[
+                ("first_name", &first),
+                ("last_name", &last),
+                ("email", "near.match@example.net"),
+                ("phone", known["mobile"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let near = by_email(&app, "near.match@example.net").await[0]
+        .public_id
+        .clone();
+    let s = app.sign_in(SECRETARY).await;
+    let dupes = app.get("/people/duplicates", Some(&s)).await;
+    assert!(
+        dupes.body.contains(&near) && dupes.body.contains(known["id"].as_str().unwrap()),
+        "{}",
+        dupes.body
+    );
+
     // A bot that fills the hidden field is thanked and forgotten.
     let r = app
         .post(
@@ -1165,6 +1201,20 @@ async fn a_stall_records_people_met_and_an_officer_has_a_private_feed(t: TestDb)
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("id=\"e-email\""), "{}", r.body);
+
+    // The list by unit: the party's own stall, not a branch's.
+    let branch = app.all(&token, "").await[0]["branch"]["slug"]
+        .as_str()
+        .expect("branch")
+        .to_string();
+    let own = app.get("/events?unit=local-party", Some(&s)).await;
+    assert!(own.body.contains("High street stall"), "{}", own.body);
+    let theirs = app.get(&format!("/events?unit={branch}"), Some(&s)).await;
+    assert!(!theirs.body.contains("High street stall"));
+    assert_eq!(
+        app.get("/events?unit=nowhere", Some(&s)).await.status,
+        StatusCode::BAD_REQUEST
+    );
 
     // A private feed: members-only events too, a secret address, revoked by a new one.
     event(

@@ -60,6 +60,8 @@ struct ListPage {
     events: Vec<Line>,
     month: Option<Month>,
     this_month: String,
+    /// The units to show one of, the one shown picked.
+    units: Vec<Choice>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -68,6 +70,8 @@ pub struct ListQuery {
     past: bool,
     /// `2026-12`: that month's events, day by day.
     month: String,
+    /// One unit's events (its slug).
+    unit: String,
 }
 
 pub async fn list(
@@ -86,7 +90,7 @@ pub async fn list(
         ),
     };
     let mut tx = state.db.begin_read().await?;
-    let page = match first {
+    let mut page = match first {
         Some(first) => {
             let found = events::month(&mut tx, &officer, first).await?;
             let mut days: Vec<Day> = Vec::new();
@@ -119,19 +123,41 @@ pub async fn list(
                     after: step(chrono::Months::new(1), true),
                 }),
                 this_month,
+                units: Vec::new(),
             }
         }
         None => {
-            let found = events::list(&mut tx, &officer, Utc::now(), q.past, None, 200).await?;
+            let found = match events::of_unit(
+                &mut tx,
+                &officer,
+                Some(&q.unit),
+                Utc::now(),
+                q.past,
+                None,
+                200,
+            )
+            .await
+            {
+                Err(AppError::Invalid(p)) => {
+                    return Err(WebError::BadRequest(Problems(p).in_one_line()));
+                }
+                other => other?,
+            };
             ListPage {
                 nav: officer.nav(),
                 past: q.past,
                 events: found.iter().map(line).collect(),
                 month: None,
                 this_month,
+                units: Vec::new(),
             }
         }
     };
+    page.units = Choice::among(
+        events::all_units(&mut tx, &officer).await?,
+        &q.unit,
+        Some("Every unit"),
+    );
     tx.commit().await?;
     Ok(Html(page.render()?))
 }
