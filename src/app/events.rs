@@ -372,26 +372,16 @@ pub async fn update(
     let after = find(tx, who, id).await?;
     let moved = (before.starts_at, before.ends_at, &before.place)
         != (after.starts_at, after.ends_at, &after.place);
-    let told = if moved && after.starts_at > now {
-        tell_everyone(
-            tx,
-            &after,
-            &format!("Changed: {}", after.title),
-            "The time or place of an event you have a place at has changed. Here it is as it is now; the attached file updates your calendar.",
-            now,
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    super::audit::note(
+    announce(
         tx,
         who,
-        Some(after.local_party_id),
-        "event.update",
-        &after.title,
-        &format!("changed; {} told by email", told.len()),
-        &told,
+        &after,
+        ("event.update", "changed"),
+        moved.then_some((
+            format!("Changed: {}", after.title),
+            "The time or place of an event you have a place at has changed. Here it is as it is now; the attached file updates your calendar.",
+        )),
+        now,
     )
     .await?;
     Ok(after)
@@ -405,29 +395,48 @@ pub async fn cancel(tx: &mut Tx, who: &Principal, id: &str, now: DateTime<Utc>) 
         return Ok(event);
     }
     let event = find(tx, who, id).await?;
-    let told = if event.starts_at > now {
-        tell_everyone(
-            tx,
-            &event,
-            &format!("Cancelled: {}", event.title),
+    announce(
+        tx,
+        who,
+        &event,
+        ("event.cancel", "cancelled"),
+        Some((
+            format!("Cancelled: {}", event.title),
             "Sorry: this event has been cancelled. The attached file takes it out of your calendar.",
-            now,
-        )
-        .await?
-    } else {
-        Vec::new()
+        )),
+        now,
+    )
+    .await?;
+    Ok(event)
+}
+
+/// Audits a change to an event (`action` and what was done, in words) and, with a
+/// message (subject and opening) and the event still to come, emails it to everyone with
+/// a place, naming those told.
+async fn announce(
+    tx: &mut Tx,
+    who: &Principal,
+    event: &Stored,
+    (action, done): (&str, &str),
+    message: Option<(String, &str)>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let told = match message {
+        Some((subject, opening)) if event.starts_at > now => {
+            tell_everyone(tx, event, &subject, opening, now).await?
+        }
+        _ => Vec::new(),
     };
     super::audit::note(
         tx,
         who,
         Some(event.local_party_id),
-        "event.cancel",
+        action,
         &event.title,
-        &format!("cancelled; {} told by email", told.len()),
+        &format!("{done}; {} told by email", told.len()),
         &told,
     )
-    .await?;
-    Ok(event)
+    .await
 }
 
 /// Emails everyone signed up or waiting for an event (whose address has not bounced) the

@@ -28,6 +28,30 @@ const PER_EMAIL_PER_HOUR: i64 = 5;
 /// Who the audit log names for what a person does on a public page.
 const PUBLIC_ACTOR: &str = "public sign-up page";
 
+/// An audit entry for what someone did on a public page, naming the people concerned.
+async fn noted(
+    tx: &mut Tx,
+    local_party_id: i64,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    people: &[i64],
+) -> Result<()> {
+    audit::record(
+        tx,
+        audit::Note {
+            actor: PUBLIC_ACTOR,
+            local_party_id: Some(local_party_id),
+            action,
+            subject,
+            detail,
+            people,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// The address of an event's page as one invitation's recipient opens it: it signs them
 /// up without a form, and is the only way in to a members-only event.
 pub fn invitation_url(key: &str, public_url: &str, event: &str, recipient: &str) -> String {
@@ -230,16 +254,13 @@ pub async fn sign_up(
         )
         .await?;
     }
-    audit::record(
+    noted(
         tx,
-        audit::Note {
-            actor: PUBLIC_ACTOR,
-            local_party_id: Some(lp),
-            action: "event.signup",
-            subject: &person_public_id,
-            detail: &format!("{}: {} (through {source})", event.title, state.label()),
-            people: &[person_id],
-        },
+        lp,
+        "event.signup",
+        &person_public_id,
+        &format!("{}: {} (through {source})", event.title, state.label()),
+        &[person_id],
     )
     .await?;
     Ok(Some(Placed {
@@ -345,16 +366,13 @@ async fn person_from_form(
         let given: Vec<(Channel, bool)> = agreed.into_iter().filter(|(_, yes)| *yes).collect();
         let changed = emails::set_consents(tx, known.person_id, None, &given, &source, now).await?;
         if !changed.is_empty() {
-            audit::record(
+            noted(
                 tx,
-                audit::Note {
-                    actor: PUBLIC_ACTOR,
-                    local_party_id: Some(event.local_party_id),
-                    action: "consent.change",
-                    subject: &known.public_id,
-                    detail: &source,
-                    people: &[known.person_id],
-                },
+                event.local_party_id,
+                "consent.change",
+                &known.public_id,
+                &source,
+                &[known.person_id],
             )
             .await?;
         }
@@ -390,16 +408,13 @@ async fn person_from_form(
         source.clone(),
     )
     .await?;
-    audit::record(
+    noted(
         tx,
-        audit::Note {
-            actor: PUBLIC_ACTOR,
-            local_party_id: Some(event.local_party_id),
-            action: "member.add",
-            subject: &public_id,
-            detail: &format!("signed up on {source}"),
-            people: &[person_id],
-        },
+        event.local_party_id,
+        "member.add",
+        &public_id,
+        &format!("signed up on {source}"),
+        &[person_id],
     )
     .await?;
     Ok((person_id, public_id))
@@ -541,24 +556,22 @@ pub async fn cancel(
             .await?;
         }
     }
-    audit::record(
+    let detail = format!(
+        "{}: a place given up{}",
+        event.title,
+        if named.len() > 1 {
+            ", and taken by the first on the waiting list"
+        } else {
+            ""
+        }
+    );
+    noted(
         tx,
-        audit::Note {
-            actor: PUBLIC_ACTOR,
-            local_party_id: Some(event.local_party_id),
-            action: "event.cancel_place",
-            subject: &event.public_id,
-            detail: &format!(
-                "{}: a place given up{}",
-                event.title,
-                if named.len() > 1 {
-                    ", and taken by the first on the waiting list"
-                } else {
-                    ""
-                }
-            ),
-            people: &named,
-        },
+        event.local_party_id,
+        "event.cancel_place",
+        &event.public_id,
+        &detail,
+        &named,
     )
     .await?;
     Ok(event)

@@ -93,21 +93,29 @@ pub async fn sign_up(
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
     let now = Utc::now();
-    let invitation = form.invitation.clone();
-    let shown = |p: &PublicEvent, form: SignUpForm, problems: Problems| {
-        page_of(p, &invitation, form, problems)
+    // The form again, with what was wrong, as its own read of the event.
+    let again = |form: SignUpForm, problems: Vec<crate::domain::filter::FieldProblem>, status| {
+        let state = &state;
+        let id = &id;
+        async move {
+            let mut tx = state.db.begin().await?;
+            let p = signups::public_event(&mut tx, id, Some(&form.invitation)).await?;
+            tx.commit().await?;
+            let invitation = form.invitation.clone();
+            let html = page_of(&p, &invitation, form, Problems(problems)).render()?;
+            Ok::<_, WebError>((status, Html(html)).into_response())
+        }
+    };
+    let too_many = |message: &str| {
+        vec![crate::domain::filter::FieldProblem {
+            field: "email".into(),
+            message: message.into(),
+        }]
     };
     if let Err(AppError::Throttled) = signups::admit(&state.db, &client, now).await {
-        let mut tx = state.db.begin().await?;
-        let p = signups::public_event(&mut tx, &id, Some(&invitation)).await?;
-        tx.commit().await?;
-        let problems = Problems(vec![crate::domain::filter::FieldProblem {
-            field: "email".into(),
-            message: "there have been too many sign-ups from here: wait an hour and try again"
-                .into(),
-        }]);
-        let html = shown(&p, form, problems).render()?;
-        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response());
+        let problems =
+            too_many("there have been too many sign-ups from here: wait an hour and try again");
+        return again(form, problems, StatusCode::TOO_MANY_REQUESTS).await;
     }
     let today = (state.today)();
     let mut tx = state.db.begin().await?;
@@ -123,9 +131,14 @@ pub async fn sign_up(
     .await;
     match done {
         Ok(placed) => {
-            let p = signups::public_event(&mut tx, &id, Some(&invitation)).await?;
+            let p = signups::public_event(&mut tx, &id, Some(&form.invitation)).await?;
             tx.commit().await?;
-            let mut page = shown(&p, SignUpForm::default(), Problems::default());
+            let mut page = page_of(
+                &p,
+                &form.invitation,
+                SignUpForm::default(),
+                Problems::default(),
+            );
             // A bot caught by the hidden field is thanked like a person, so it learns
             // nothing.
             page.done = Some(match placed.as_ref().map(|p| p.state) {
@@ -137,25 +150,14 @@ pub async fn sign_up(
         }
         Err(AppError::Invalid(problems)) => {
             drop(tx);
-            let mut tx = state.db.begin().await?;
-            let p = signups::public_event(&mut tx, &id, Some(&invitation)).await?;
-            tx.commit().await?;
-            let html = shown(&p, form, Problems(problems)).render()?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+            again(form, problems, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(AppError::Throttled) => {
             drop(tx);
-            let mut tx = state.db.begin().await?;
-            let p = signups::public_event(&mut tx, &id, Some(&invitation)).await?;
-            tx.commit().await?;
-            let problems = Problems(vec![crate::domain::filter::FieldProblem {
-                field: "email".into(),
-                message:
-                    "this address has been signed up too often in the last hour: wait and try again"
-                        .into(),
-            }]);
-            let html = shown(&p, form, problems).render()?;
-            Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response())
+            let problems = too_many(
+                "this address has been signed up too often in the last hour: wait and try again",
+            );
+            again(form, problems, StatusCode::TOO_MANY_REQUESTS).await
         }
         Err(e) => Err(e.into()),
     }
