@@ -491,21 +491,22 @@ pub async fn cancellation(tx: &mut Tx, id: &str, token: &str) -> Result<(Stored,
     Ok((event, listed.first_name, listed.person_id))
 }
 
-/// Cancels the place a link names. A place given up goes to whoever has waited longest,
-/// who is told by email. Cancelling twice changes nothing more.
+/// Cancels the place a link names; returns the event and the person's first name. A
+/// place given up goes to whoever has waited longest, who is told by email. Cancelling
+/// twice changes nothing more.
 pub async fn cancel(
     tx: &mut Tx,
     id: &str,
     token: &str,
     public_url: &str,
     now: DateTime<Utc>,
-) -> Result<Stored> {
-    let (event, _, person_id) = cancellation(tx, id, token).await?;
+) -> Result<(Stored, String)> {
+    let (event, first_name, person_id) = cancellation(tx, id, token).await?;
     let before = events::state_of(tx, event.id, person_id)
         .await?
         .and_then(|s| Attendance::parse(&s));
     if !matches!(before, Some(Attendance::SignedUp | Attendance::Waiting)) {
-        return Ok(event);
+        return Ok((event, first_name));
     }
     events::set_state(
         tx,
@@ -574,7 +575,7 @@ pub async fn cancel(
         &named,
     )
     .await?;
-    Ok(event)
+    Ok((event, first_name))
 }
 
 /// How far ahead the reminder round looks: no event's reminder goes earlier than this.

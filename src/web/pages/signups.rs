@@ -186,15 +186,12 @@ struct CancelPage {
     done: bool,
 }
 
-/// The page a cancellation link opens: a button, so a mail scanner following links
-/// cancels nothing.
-pub async fn cancel_page(
-    State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+fn cancel_view(
+    event: crate::store::events::Stored,
+    first_name: String,
+    (id, token): (String, String),
+    done: bool,
 ) -> Result<Html<String>, WebError> {
-    let mut tx = state.db.begin().await?;
-    let (event, first_name, _) = signups::cancellation(&mut tx, &id, &token).await?;
-    tx.commit().await?;
     Ok(Html(
         CancelPage {
             when: event_when(&event),
@@ -202,29 +199,37 @@ pub async fn cancel_page(
             token,
             title: event.title,
             first_name,
-            done: false,
+            done,
         }
         .render()?,
     ))
 }
 
-pub async fn cancel(
+/// The page a cancellation link opens: a button, so a mail scanner following links
+/// cancels nothing.
+pub async fn cancel_page(
     State(state): State<AppState>,
-    Path((id, token)): Path<(String, String)>,
+    Path(link): Path<(String, String)>,
 ) -> Result<Html<String>, WebError> {
     let mut tx = state.db.begin().await?;
-    let event = signups::cancel(&mut tx, &id, &token, &state.config.public_url, Utc::now()).await?;
-    let (_, first_name, _) = signups::cancellation(&mut tx, &id, &token).await?;
+    let (event, first_name, _) = signups::cancellation(&mut tx, &link.0, &link.1).await?;
     tx.commit().await?;
-    Ok(Html(
-        CancelPage {
-            when: event_when(&event),
-            id,
-            token,
-            title: event.title,
-            first_name,
-            done: true,
-        }
-        .render()?,
-    ))
+    cancel_view(event, first_name, link, false)
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(link): Path<(String, String)>,
+) -> Result<Html<String>, WebError> {
+    let mut tx = state.db.begin().await?;
+    let (event, first_name) = signups::cancel(
+        &mut tx,
+        &link.0,
+        &link.1,
+        &state.config.public_url,
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    cancel_view(event, first_name, link, true)
 }
