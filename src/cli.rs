@@ -135,6 +135,20 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value = "csv")]
         format: ReportFormat,
     },
+    /// The share of women (and of people who give their gender in their own words) among
+    /// members, new members, officers, branch officers, meeting attenders, callers and
+    /// activists, by branch and by month: aggregates only, counts under 5 as "fewer
+    /// than 5". section,group,women,own_words,other,not_given,total,women_percent,own_words_percent.
+    Representation {
+        /// The day statuses are read on (YYYY-MM-DD or DD/MM/YYYY; default today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// A local party.
+        #[arg(long, default_value = units::DEFAULT_LOCAL_PARTY)]
+        unit: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -519,6 +533,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                     &mut out,
                     crate::app::eligibility::CSV_COLUMNS,
                     &rows.iter().map(|r| r.csv_row()).collect::<Vec<_>>(),
+                )?,
+            }
+        }
+        Command::Report(ReportCommand::Representation {
+            as_of,
+            unit,
+            format,
+        }) => {
+            let as_of = match as_of {
+                Some(t) => crate::domain::dates::parse_date(&t)
+                    .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+                None => today(),
+            };
+            let db = open(&cli.database_url).await?;
+            let mut tx = db.begin_read().await?;
+            let figures = crate::app::representation::of_unit(&mut tx, &rules, &unit, as_of)
+                .await
+                .map_err(|e| anyhow::anyhow!("--{e}"))?;
+            tx.commit().await?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&figures)?)?,
+                ReportFormat::Csv => export::write_csv(
+                    &mut out,
+                    crate::app::representation::CSV_COLUMNS,
+                    &figures.csv_rows(),
                 )?,
             }
         }

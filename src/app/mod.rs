@@ -20,6 +20,7 @@ pub mod members;
 pub mod officers;
 pub mod people;
 pub mod report;
+pub mod representation;
 pub mod segments;
 pub mod signups;
 pub mod tasks;

@@ -18,6 +18,7 @@ pub mod membership;
 pub mod password;
 pub mod record;
 pub mod report;
+pub mod representation;
 pub mod rights;
 pub mod rules;
 pub mod values;

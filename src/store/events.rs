@@ -637,3 +637,34 @@ pub async fn claim_reminder(
     }
     Ok(tx.execute(&q).await? == 1)
 }
+
+/// The people of a local party who came to an event of one of `kinds` that started in
+/// `[since, until)`, each once.
+pub async fn came_to_kinds(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    kinds: &[&str],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &Query::select()
+                .distinct()
+                .column((EventPeople::Table, EventPeople::PersonId))
+                .from(EventPeople::Table)
+                .inner_join(
+                    Events::Table,
+                    Expr::col((Events::Table, Events::Id))
+                        .equals((EventPeople::Table, EventPeople::EventId)),
+                )
+                .and_where(Expr::col((Events::Table, Events::LocalPartyId)).eq(local_party_id))
+                .and_where(Expr::col((Events::Table, Events::Kind)).is_in(kinds.iter().copied()))
+                .and_where(Expr::col((Events::Table, Events::StartsAt)).gte(since))
+                .and_where(Expr::col((Events::Table, Events::StartsAt)).lt(until))
+                .and_where(Expr::col((EventPeople::Table, EventPeople::State)).eq("attended"))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}

@@ -301,6 +301,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reports/trends", get(pages::reports::trends))
         .route("/reports/eligibility", get(pages::eligibility::page))
+        .route("/reports/representation", get(pages::representation::page))
         .route("/reports/{id}", get(pages::reports::show))
         .route("/reports/{id}/export", get(pages::reports::export))
         .route("/calls", get(pages::calls::list).post(pages::calls::create))

@@ -17,4 +17,5 @@ mod layers;
 mod members;
 mod people;
 mod reports;
+mod representation;
 mod sign_in;

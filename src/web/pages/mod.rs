@@ -11,6 +11,7 @@ pub mod events;
 pub mod imports;
 pub mod members;
 pub mod reports;
+pub mod representation;
 pub mod roles;
 pub mod segments;
 pub mod signups;
