@@ -542,6 +542,22 @@ fn demo_creates_once_and_serves_health_and_sign_in() {
             && printed.contains("password for each: rosette demo sign-in"),
         "the demo prints its sign-in: {printed}"
     );
+    // The representation report: aggregates only, small counts hidden.
+    let csv = env.ok(&["report", "representation", "--format", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("section,group,women,own_words,other,not_given,total,women_percent,own_words_percent")
+    );
+    let members = lines
+        .clone()
+        .find(|l| l.starts_with("group,members,"))
+        .expect("members");
+    assert!(members.split(',').nth(7).is_some_and(|p| p.parse::<f64>().is_ok()), "{members}");
+    assert!(csv.contains("fewer than 5"), "the officers are few: {csv}");
+    assert!(lines.filter(|l| l.starts_with("month,")).count() == 12);
+    let err = env.fails(&["report", "representation", "--unit", "nowhere"]);
+    assert!(err.contains("no local party 'nowhere'"), "{err}");
     let token = env.run(&["token", "create", "--email", "secretary@example.org"]);
     let token = String::from_utf8_lossy(&token.stdout).to_string();
     assert_eq!(token.trim().len(), 64, "the token alone: {token}");

@@ -583,6 +583,11 @@ await step("the Women's Officer runs a public social with a sign-up page, and th
   await p.getByRole("button", { name: "Make a new address" }).click();
   await p.getByText("It is shown only now").waitFor();
   await audit(p, "calendar-feed");
+  await p.goto(`${base}/reports`);
+  await p.getByRole("link", { name: /Representation/ }).click();
+  await p.getByRole("heading", { name: "Who takes part" }).waitFor();
+  await audit(p, "representation");
+  await p.screenshot({ path: join(shots, "representation-top.png") });
 
   // Someone with no account, on a phone, signs up from the shared link.
   const guest = await newPhone();
