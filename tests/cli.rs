@@ -553,7 +553,13 @@ fn demo_creates_once_and_serves_health_and_sign_in() {
         .clone()
         .find(|l| l.starts_with("group,members,"))
         .expect("members");
-    assert!(members.split(',').nth(7).is_some_and(|p| p.parse::<f64>().is_ok()), "{members}");
+    assert!(
+        members
+            .split(',')
+            .nth(7)
+            .is_some_and(|p| p.parse::<f64>().is_ok()),
+        "{members}"
+    );
     assert!(csv.contains("fewer than 5"), "the officers are few: {csv}");
     assert!(lines.filter(|l| l.starts_with("month,")).count() == 12);
     let err = env.fails(&["report", "representation", "--unit", "nowhere"]);
