@@ -24,6 +24,7 @@ pub mod representation;
 pub mod segments;
 pub mod signups;
 pub mod tasks;
+pub mod women;
 
 use crate::domain::access::Scope;
 use crate::domain::filter::FieldProblem;

@@ -26,4 +26,6 @@ pub mod values;
 pub use membership::{Ending, Event, History, Span, StatusBounds, StatusRules};
 pub use rights::RightCheck;
 pub use rules::{Rate, Rules, RulesError};
-pub use values::{Channel, EventKind, Gender, Kind, LeftReason, Role, Status, UnitKind};
+pub use values::{
+    Channel, EventKind, Gender, Kind, LeftReason, Role, Status, UnitKind, WelcomeHow,
+};

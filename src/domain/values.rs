@@ -172,6 +172,27 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// How a new member was welcomed.
+    WelcomeHow {
+        Call => "call",
+        Email => "email",
+        OneToOne => "one_to_one",
+        Event => "event",
+    }
+);
+
+impl WelcomeHow {
+    pub fn label(self) -> &'static str {
+        match self {
+            WelcomeHow::Call => "Phone call",
+            WelcomeHow::Email => "Email",
+            WelcomeHow::OneToOne => "One-to-one",
+            WelcomeHow::Event => "At an event",
+        }
+    }
+}
+
 impl EventType {
     pub fn label(self) -> &'static str {
         match self {

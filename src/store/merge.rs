@@ -7,7 +7,7 @@ use sea_query::{Expr, ExprTrait, Query, Value};
 
 use super::schema::{
     AuditPeople, CallListPeople, CallOutcomes, CallerAssignments, EmailRecipients, EventPeople,
-    MembershipEvents, Memberships, Payments, People, PersonTags, Tasks,
+    MembershipEvents, Memberships, Payments, People, PersonTags, Tasks, Welcomes,
 };
 use super::{Result, StoreError, Tx};
 use crate::domain::duplicates::{Consent, Standing, merge_standing, newer_consent};
@@ -325,6 +325,7 @@ pub async fn merge(tx: &mut Tx, keep: Record, other: Record, merged: &Event) -> 
     )
     .await?;
     follow(tx, Tasks::Table, Tasks::PersonId, no_key, kp, op).await?;
+    follow(tx, Welcomes::Table, Welcomes::PersonId, no_key, kp, op).await?;
 
     tx.execute(
         &Query::delete()

@@ -133,6 +133,7 @@ const MIGRATIONS: &[Migration] = &[
         "event sign-ups, reminders, changes and calendar feeds",
         event_sign_ups,
     ),
+    (17, "new members welcomed", welcomes),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1409,5 +1410,32 @@ fn event_sign_ups() -> Vec<Step> {
         add_column(Users::Table, text_null(Users::CalendarToken)),
         // A public sign-up finds someone by address in any case.
         Step::Fill("CREATE INDEX people_email_lower ON people (lower(email))"),
+    ]
+}
+
+fn welcomes() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Welcomes::Table)
+                .col(id(Welcomes::Id))
+                .col(fk_col(Welcomes::LocalPartyId))
+                .col(fk_col(Welcomes::PersonId))
+                .col(text(Welcomes::How))
+                .col(text(Welcomes::ByActor))
+                .col(stamp(Welcomes::At))
+                .foreign_key(&mut fk(
+                    (Welcomes::Table, Welcomes::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "welcomes_person",
+            Welcomes::Table,
+            &["person_id", "at"],
+            false,
+        ),
     ]
 }

@@ -21,6 +21,7 @@ mod schema;
 pub mod segments;
 pub mod tasks;
 pub mod units;
+pub mod welcomes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{DynIden, Expr, IntoIden, PostgresQueryBuilder, Query, SqliteQueryBuilder, Value};

@@ -503,3 +503,16 @@ pub enum EventPeople {
     /// How they came: `officer`, `public` (the sign-up page), `invitation` or `stall`.
     Source,
 }
+
+/// A new member marked as welcomed: how, by whom, when.
+#[derive(Iden, Clone, Copy)]
+pub enum Welcomes {
+    Table,
+    Id,
+    LocalPartyId,
+    PersonId,
+    /// `call`, `email`, `one_to_one` or `event`.
+    How,
+    ByActor,
+    At,
+}

@@ -315,6 +315,8 @@ pub fn router(state: AppState) -> Router {
         .route("/calls/{id}/next", post(pages::calls::next))
         .route("/calls/{id}/call", get(pages::calls::call))
         .route("/calls/{id}/outcome", post(pages::calls::outcome))
+        .route("/women", get(pages::women::home))
+        .route("/women/welcomed", post(pages::women::welcomed))
         .route("/tasks", get(pages::tasks::my_tasks))
         .route("/tasks/{id}/done", post(pages::tasks::task_done))
         .route("/members/{id}/tasks", post(pages::tasks::add_task))

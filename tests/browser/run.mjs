@@ -562,6 +562,15 @@ await step("the Women's Officer runs a public social with a sign-up page, and th
   const wo = await newPhone();
   const p = wo.page;
   await signIn(p, "women@example.org");
+  await p.getByRole("link", { name: "Women", exact: true }).click();
+  await p.getByRole("heading", { name: "Women members" }).waitFor();
+  await audit(p, "women-home");
+  if (await p.getByRole("button", { name: "Mark welcomed" }).count() > 0) {
+    await p.getByLabel("Welcomed by").first().selectOption("one_to_one");
+    await p.getByRole("button", { name: "Mark welcomed" }).first().click();
+    await p.getByRole("heading", { name: "Welcomed lately" }).waitFor();
+    await audit(p, "women-home-welcomed");
+  }
   await p.goto(`${base}/events/new`);
   await p.getByLabel("Title").fill("Women's winter social");
   await p.getByLabel("Kind").selectOption("social");

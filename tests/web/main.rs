@@ -19,3 +19,4 @@ mod people;
 mod reports;
 mod representation;
 mod sign_in;
+mod women;

@@ -16,6 +16,7 @@ pub mod roles;
 pub mod segments;
 pub mod signups;
 pub mod tasks;
+pub mod women;
 
 use chrono::NaiveDate;
 

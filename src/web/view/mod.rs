@@ -79,6 +79,8 @@ pub struct Nav {
     pub secretary: bool,
     /// May import member files.
     pub imports: bool,
+    /// Looks after women members: the menu offers her home.
+    pub women: bool,
 }
 
 impl Nav {
@@ -90,6 +92,7 @@ impl Nav {
             officer: who.scope.is_officer(),
             secretary: !who.scope.assigns_roles.is_empty(),
             imports: !who.scope.imports.is_empty(),
+            women: crate::app::women::looks_after_women(who),
         }
     }
 }
