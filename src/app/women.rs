@@ -3,6 +3,7 @@
 //! when), her forum branches and their events, and the filter that emails them all.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::collections::HashMap;
 
 use super::{AppError, Principal, Result};
 use crate::domain::filter::MemberFilter;
@@ -10,7 +11,7 @@ use crate::domain::{Rules, WelcomeHow};
 use crate::store::events::Stored;
 use crate::store::roster::{self, Listed};
 use crate::store::welcomes::{self, Welcome};
-use crate::store::{Tx, events, units};
+use crate::store::{Mode, Tx, events, units};
 
 /// The member list's filter for every woman member in good standing: what a notice to
 /// all of them goes to.
@@ -66,11 +67,7 @@ pub async fn home(
     };
     let all = filter(ALL_WOMEN)?;
     let women = roster::count(tx, &query(&all)).await?;
-    let new = filter(NEW_WOMEN)?;
-    let (mut recent, _) = roster::list(tx, &query(&new), None, 2_000).await?;
-    let ids: Vec<i64> = recent.iter().map(|l| l.person_id).collect();
-    let done = welcomes::latest(tx, &ids).await?;
-    recent.sort_by_key(|l| (l.joined_on, l.person_id));
+    let (recent, done) = new_women(tx, who, rules, today).await?;
     let since = now - Duration::days(WELCOMED_SHOWN_DAYS);
     let (welcomed, to_welcome): (Vec<Listed>, Vec<Listed>) = recent
         .into_iter()
@@ -132,6 +129,42 @@ pub async fn home(
         forums,
         events,
     })
+}
+
+/// The new women members in `who`'s read scope, longest waiting first, and the latest
+/// welcome of each who has had one.
+async fn new_women(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+) -> Result<(Vec<Listed>, HashMap<i64, Welcome>)> {
+    let new = filter(NEW_WOMEN)?;
+    let q = roster::ListQuery {
+        grants: &who.scope.read,
+        user_id: who.user.id,
+        filter: &new,
+        bounds: rules.status.bounds(today),
+    };
+    let (mut recent, _) = roster::list(tx, &q, None, 2_000).await?;
+    let ids: Vec<i64> = recent.iter().map(|l| l.person_id).collect();
+    let done = welcomes::latest(tx, &ids).await?;
+    recent.sort_by_key(|l| (l.joined_on, l.person_id));
+    Ok((recent, done))
+}
+
+/// How many new women members are waiting to be welcomed: a count, no names.
+pub async fn waiting(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    rules: &Rules,
+    today: NaiveDate,
+) -> Result<usize> {
+    let (recent, done) = new_women(tx, who, rules, today).await?;
+    Ok(recent
+        .iter()
+        .filter(|l| !done.contains_key(&l.person_id))
+        .count())
 }
 
 /// Records that someone `who` may change has been welcomed, how, by `who`, now.

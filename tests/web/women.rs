@@ -30,6 +30,12 @@ async fn the_womens_officer_welcomes_new_women_members(t: TestDb) {
         new_women.push(r.json()["id"].as_str().unwrap().to_string());
     }
     let wo = app.sign_in(WOMEN).await;
+    let dashboard = app.get("/", Some(&wo)).await;
+    assert!(
+        dashboard.body.contains("New women members to welcome"),
+        "her home page leads with them: {}",
+        dashboard.body
+    );
     let home = app.get("/women", Some(&wo)).await;
     assert_eq!(home.status, StatusCode::OK, "{}", home.body);
     assert!(home.body.contains("href=\"/women\""), "her menu offers it");

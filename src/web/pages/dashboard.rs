@@ -90,7 +90,7 @@ pub async fn dashboard(
     let good_standing = count_of(Status::New) + count_of(Status::Current);
     // Only how many: the names are on the tasks page, which audits them.
     let mine = crate::store::tasks::count_mine(&mut tx, uid).await?;
-    let todo = vec![
+    let mut todo = vec![
         Todo {
             label: "Follow-ups given to you (flags from callers among them)",
             href: "/tasks".to_string(),
@@ -118,6 +118,17 @@ pub async fn dashboard(
             n: lapse_count(&chart),
         },
     ];
+    if crate::app::women::looks_after_women(&officer) {
+        let n = crate::app::women::waiting(&mut tx, &officer, &state.rules, today).await?;
+        todo.insert(
+            0,
+            Todo {
+                label: "New women members to welcome",
+                href: "/women".to_string(),
+                n: i64::try_from(n).unwrap_or(i64::MAX),
+            },
+        );
+    }
     let coming_up = crate::app::events::coming_up(&mut tx, &officer, chrono::Utc::now())
         .await?
         .into_iter()
