@@ -34,6 +34,9 @@ pub const FORUM_RULES: &str = "forum_rules";
 /// Reminds everyone signed up for an event, once each, when its reminder time comes.
 pub const EVENT_REMINDERS: &str = "event_reminders";
 
+/// Puts people on journeys as their triggers fire and takes each due step once.
+pub const JOURNEYS: &str = "journeys";
+
 /// Recurring jobs: each is one row, queued again for its next run when it finishes, under
 /// a unique key so that however many servers start, there is one of each.
 const RECURRING: &[(&str, i64)] = &[
@@ -43,6 +46,7 @@ const RECURRING: &[(&str, i64)] = &[
     (READ_BOUNCES, 60),
     (FORUM_RULES, 3_600),
     (EVENT_REMINDERS, 60),
+    (JOURNEYS, 60),
 ];
 
 /// How long a worker holds a job before another may take it as abandoned, so a crashed
@@ -242,6 +246,16 @@ impl Worker {
                     }
                 })
                 .map_err(JobError::from),
+            JOURNEYS => {
+                crate::app::journeys::run_due(&self.db, &self.rules, (self.today)(), Utc::now())
+                    .await
+                    .map(|round| {
+                        if round != crate::app::journeys::Round::default() {
+                            tracing::info!(?round, "journeys moved on");
+                        }
+                    })
+                    .map_err(JobError::from)
+            }
             other => Err(JobError::UnknownKind(other.to_string())),
         };
         Ran {

@@ -126,7 +126,7 @@ async fn audience_of(
 }
 
 /// The memberships among `rows` that hold the notice right today.
-async fn entitled(
+pub(crate) async fn entitled(
     tx: &mut Tx<impl Mode>,
     rules: &Rules,
     today: NaiveDate,

@@ -870,9 +870,8 @@ pub async fn walk_in(
 /// at a stall to join) are due.
 const FOLLOW_UP_WITHIN_DAYS: u64 = 7;
 
-/// A follow-up after an event for the person's branch: its Branch Membership Secretary
-/// or Branch Secretary, else the local party's Membership Officer. Nobody holding those
-/// roles, no follow-up.
+/// A follow-up after an event for the person's branch (`tasks::for_their_branch`),
+/// audited as `who`'s.
 async fn follow_up(
     tx: &mut Tx,
     who: &Principal,
@@ -881,39 +880,20 @@ async fn follow_up(
     on: NaiveDate,
     note: &str,
 ) -> Result<()> {
-    let roles = crate::store::accounts::roles_in(tx, &[l.local_party_id]).await?;
-    let branch = l.branch_slug.as_deref();
-    let pick = |role: &str, unit: Option<&str>| {
-        roles
-            .iter()
-            .find(|r| r.role == role && unit.is_none_or(|u| r.unit_slug == u))
-    };
-    use crate::domain::Role;
-    let holder = branch
-        .and_then(|b| {
-            pick(Role::BranchMembershipSecretary.name(), Some(b))
-                .or_else(|| pick(Role::BranchSecretary.name(), Some(b)))
-        })
-        .or_else(|| pick(Role::MembershipOfficer.name(), None));
-    let Some(holder) = holder else {
-        return Ok(());
-    };
-    let Some(user) = crate::store::accounts::user_by_public_id(tx, &holder.user_public_id).await?
-    else {
-        return Ok(());
-    };
-    let due = on
-        .checked_add_days(chrono::Days::new(FOLLOW_UP_WITHIN_DAYS))
-        .unwrap_or(on);
-    super::tasks::open_for(tx, who, l, kind, user.id, due, Some(note)).await?;
-    super::audit::about(
-        tx,
-        who,
-        l,
-        "task.create",
-        &format!("{} for {} by {due}", kind.as_str(), user.email),
-    )
-    .await
+    if let Some(to) =
+        super::tasks::for_their_branch(tx, who.actor(), l, kind, on, note, FOLLOW_UP_WITHIN_DAYS)
+            .await?
+    {
+        super::audit::about(
+            tx,
+            who,
+            l,
+            "task.create",
+            &format!("{} for {to}", kind.as_str()),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Someone met at a street stall or on a canvass, as the quick form records them.

@@ -16,6 +16,7 @@ pub mod events;
 pub mod export;
 pub mod forums;
 pub mod imports;
+pub mod journeys;
 pub mod members;
 pub mod officers;
 pub mod people;

@@ -89,6 +89,19 @@ pub(super) async fn open_for(
     due_on: NaiveDate,
     notes: Option<&str>,
 ) -> Result<()> {
+    open_by(tx, who.actor(), person, kind, assignee_id, due_on, notes).await
+}
+
+/// `open_for`, made by `by` (a journey, which has no principal).
+pub(super) async fn open_by(
+    tx: &mut Tx,
+    by: &str,
+    person: &Listed,
+    kind: TaskKind,
+    assignee_id: i64,
+    due_on: NaiveDate,
+    notes: Option<&str>,
+) -> Result<()> {
     tasks::create(
         tx,
         &tasks::NewTask {
@@ -98,11 +111,48 @@ pub(super) async fn open_for(
             assignee_id,
             due_on,
             notes,
-            by: who.actor(),
+            by,
         },
     )
     .await?;
     Ok(())
+}
+
+/// A follow-up for the person's branch: its Branch Membership Secretary or Branch
+/// Secretary, else the local party's Membership Officer, due `within` days of `on`.
+/// Returns the address of whom it went to; nobody holding those roles, no follow-up.
+pub(super) async fn for_their_branch(
+    tx: &mut Tx,
+    by: &str,
+    l: &Listed,
+    kind: TaskKind,
+    on: NaiveDate,
+    note: &str,
+    within: u64,
+) -> Result<Option<String>> {
+    let roles = accounts::roles_in(tx, &[l.local_party_id]).await?;
+    let branch = l.branch_slug.as_deref();
+    let pick = |role: &str, unit: Option<&str>| {
+        roles
+            .iter()
+            .find(|r| r.role == role && unit.is_none_or(|u| r.unit_slug == u))
+    };
+    use crate::domain::Role;
+    let holder = branch
+        .and_then(|b| {
+            pick(Role::BranchMembershipSecretary.name(), Some(b))
+                .or_else(|| pick(Role::BranchSecretary.name(), Some(b)))
+        })
+        .or_else(|| pick(Role::MembershipOfficer.name(), None));
+    let Some(holder) = holder else {
+        return Ok(None);
+    };
+    let Some(user) = accounts::user_by_public_id(tx, &holder.user_public_id).await? else {
+        return Ok(None);
+    };
+    let due = on.checked_add_days(chrono::Days::new(within)).unwrap_or(on);
+    open_by(tx, by, l, kind, user.id, due, Some(note)).await?;
+    Ok(Some(format!("{} by {due}", user.email)))
 }
 
 /// Marks one of the principal's own tasks done, with what was done if they say.

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod filter;
 pub mod forms;
 pub mod forums;
+pub mod journeys;
 pub mod membership;
 pub mod password;
 pub mod record;

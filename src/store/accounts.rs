@@ -644,6 +644,21 @@ pub async fn clear_failures_starting(tx: &mut Tx, prefix: &str) -> Result<()> {
     Ok(())
 }
 
+/// How many people are shared with a caller.
+pub async fn shared_count(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<i64> {
+    let (n,): (i64,) = tx
+        .fetch_optional(
+            &Query::select()
+                .expr(Expr::col(CallerAssignments::PersonId).count())
+                .from(CallerAssignments::Table)
+                .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or((0,));
+    Ok(n)
+}
+
 /// Shares a person with a caller, who then sees them (and only such people).
 pub async fn share_with_caller(tx: &mut Tx, user_id: i64, person_id: i64) -> Result<()> {
     let held: Option<(i64,)> = tx

@@ -134,6 +134,7 @@ const MIGRATIONS: &[Migration] = &[
         event_sign_ups,
     ),
     (17, "new members welcomed", welcomes),
+    (18, "journeys", journeys),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1435,6 +1436,69 @@ fn welcomes() -> Vec<Step> {
             "welcomes_person",
             Welcomes::Table,
             &["person_id", "at"],
+            false,
+        ),
+    ]
+}
+
+fn journeys() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Journeys::Table)
+                .col(id(Journeys::Id))
+                .col(text(Journeys::PublicId).unique_key().to_owned())
+                .col(fk_col(Journeys::LocalPartyId))
+                .col(text(Journeys::Name))
+                .col(text(Journeys::Trigger))
+                .col(text(Journeys::Steps))
+                .col(ColumnDef::new(Journeys::Active).boolean().not_null())
+                .col(stamp(Journeys::ActiveSince))
+                .col(text(Journeys::CreatedBy))
+                .col(stamp(Journeys::CreatedAt))
+                .col(stamp(Journeys::UpdatedAt))
+                .foreign_key(&mut fk(
+                    (Journeys::Table, Journeys::LocalPartyId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(JourneyRuns::Table)
+                .col(id(JourneyRuns::Id))
+                .col(text(JourneyRuns::PublicId).unique_key().to_owned())
+                .col(fk_col(JourneyRuns::JourneyId))
+                .col(fk_col(JourneyRuns::PersonId))
+                .col(ColumnDef::new(JourneyRuns::Step).integer().not_null())
+                .col(stamp(JourneyRuns::NextAt))
+                .col(text(JourneyRuns::State))
+                .col(text_null(JourneyRuns::Note))
+                .col(stamp(JourneyRuns::StartedAt))
+                .col(stamp(JourneyRuns::UpdatedAt))
+                .foreign_key(&mut fk(
+                    (JourneyRuns::Table, JourneyRuns::JourneyId),
+                    (Journeys::Table, Journeys::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (JourneyRuns::Table, JourneyRuns::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "journey_runs_once",
+            JourneyRuns::Table,
+            &["journey_id", "person_id"],
+            true,
+        ),
+        index(
+            "journey_runs_due",
+            JourneyRuns::Table,
+            &["state", "next_at"],
             false,
         ),
     ]

@@ -11,6 +11,7 @@ pub mod events;
 pub mod forums;
 pub mod imports;
 pub mod jobs;
+pub mod journeys;
 pub mod members;
 pub mod merge;
 mod migrations;

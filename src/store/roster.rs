@@ -663,6 +663,26 @@ pub async fn by_email(
     tx.fetch_all(&s).await
 }
 
+/// People of a local party by internal id, whoever asks: for the service layer's own
+/// work (a journey's step), never shown to an officer without a scope check.
+pub async fn everyone_of(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    person_ids: &[i64],
+) -> Result<Vec<Listed>> {
+    let grants = [Grant {
+        local_party_id,
+        reach: Reach::Everyone,
+    }];
+    let mut out = Vec::new();
+    for chunk in person_ids.chunks(super::members::ID_CHUNK) {
+        let mut s = select_listed(&grants, 0);
+        s.and_where(p(People::Id).is_in(chunk.iter().copied()));
+        out.extend(tx.fetch_all::<Listed, _>(&s).await?);
+    }
+    Ok(out)
+}
+
 /// People of a local party by public id, whoever asks: for links that are their own
 /// proof (an invitation's, a cancellation's), never for an officer's request.
 pub async fn by_public_ids(

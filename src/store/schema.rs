@@ -516,3 +516,41 @@ pub enum Welcomes {
     ByActor,
     At,
 }
+
+/// A journey: steps that start when something happens to a person.
+#[derive(Iden, Clone, Copy)]
+pub enum Journeys {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    Name,
+    /// `joined` or `first_event`.
+    Trigger,
+    /// The steps in their text form.
+    Steps,
+    Active,
+    ActiveSince,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// One person's run through a journey.
+#[derive(Iden, Clone, Copy)]
+pub enum JourneyRuns {
+    Table,
+    Id,
+    PublicId,
+    JourneyId,
+    PersonId,
+    /// The index of the next step to take.
+    Step,
+    NextAt,
+    /// `active`, `done` or `stopped`.
+    State,
+    /// What was done last, in words.
+    Note,
+    StartedAt,
+    UpdatedAt,
+}

@@ -315,6 +315,13 @@ pub fn router(state: AppState) -> Router {
         .route("/calls/{id}/next", post(pages::calls::next))
         .route("/calls/{id}/call", get(pages::calls::call))
         .route("/calls/{id}/outcome", post(pages::calls::outcome))
+        .route("/journeys", get(pages::journeys::list))
+        .route("/journeys/{id}", get(pages::journeys::board))
+        .route("/journeys/{id}/take-off", post(pages::journeys::take_off))
+        .route(
+            "/journeys/{id}/edit",
+            get(pages::journeys::edit_page).post(pages::journeys::edit),
+        )
         .route("/women", get(pages::women::home))
         .route("/women/welcomed", post(pages::women::welcomed))
         .route("/tasks", get(pages::tasks::my_tasks))

@@ -13,6 +13,7 @@ mod emails;
 mod events;
 mod imports;
 mod input;
+mod journeys;
 mod layers;
 mod members;
 mod people;

@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod emails;
 pub mod events;
 pub mod imports;
+pub mod journeys;
 pub mod members;
 pub mod reports;
 pub mod representation;

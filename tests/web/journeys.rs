@@ -1,0 +1,208 @@
+//! Journeys: a new member welcomed end to end by the default journey, each step once with
+//! two workers at once; the board; taking someone off; changing the steps.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
+
+use axum::http::StatusCode;
+use rosette::domain::Rules;
+use serde_json::{Value, json};
+
+use crate::common::TestDb;
+use crate::common::web::*;
+
+/// Runs `n` journey rounds on `db`; returns the steps taken.
+async fn rounds(db: rosette::store::Db, n: usize) -> usize {
+    let rules = Rules::defaults().unwrap();
+    let mut steps = 0;
+    for _ in 0..n {
+        steps += rosette::app::journeys::run_due(&db, &rules, today(), chrono::Utc::now())
+            .await
+            .expect("a round")
+            .steps;
+    }
+    steps
+}
+
+async fn add(app: &App, token: &str, body: Value) -> String {
+    let r = app
+        .api("POST", "/api/v1/members", Some(token), Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn a_new_member_is_welcomed_end_to_end_once(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    // The first round makes the local party's default journey, on from now: nobody who
+    // joined before is put on it.
+    assert_eq!(rounds(app.db.clone(), 1).await, 0);
+    let s = app.sign_in(SECRETARY).await;
+    let list = app.get("/journeys", Some(&s)).await;
+    assert!(list.body.contains("Welcome new members"), "{}", list.body);
+    let journey = list
+        .body
+        .split("href=\"/journeys/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+
+    // Two join today in the Branch Secretary's branch: a woman and a man.
+    let b = app.token(BRANCH).await;
+    let branch = app.all(&b, "").await[0]["branch"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let joined = today().to_string();
+    let ada = add(
+        &app,
+        &token,
+        json!({"first_name": "Ada", "last_name": "Joiner", "gender": "woman", "rate": "standard",
+            "branch": branch, "joined_on": joined, "paid_until": "2027-12-31",
+            "email": "ada.joiner@example.net"}),
+    )
+    .await;
+    let ben = add(
+        &app,
+        &token,
+        json!({"first_name": "Ben", "last_name": "Joiner", "gender": "man", "rate": "standard",
+            "branch": branch, "joined_on": joined, "paid_until": "2027-12-31",
+            "email": "ben.joiner@example.net"}),
+    )
+    .await;
+    // Two servers take rounds at once: each step is taken once.
+    let other = rosette::store::Db::connect(&t.url).await.unwrap();
+    let (a, b2) = tokio::join!(rounds(app.db.clone(), 3), rounds(other, 3));
+    assert_eq!(a + b2, 2, "one run each, taken once");
+    let mut tx = app.db.begin_read().await.unwrap();
+    let sent = rosette::store::outbox::recent(&mut tx, 500).await.unwrap();
+    tx.commit().await.unwrap();
+    for (to, name) in [
+        ("ada.joiner@example.net", "Ada"),
+        ("ben.joiner@example.net", "Ben"),
+    ] {
+        let mine: Vec<_> = sent.iter().filter(|m| m.to_address == to).collect();
+        assert_eq!(mine.len(), 1, "one welcome to {to}");
+        assert_eq!(mine[0].subject, format!("Welcome to Local Party, {name}"));
+        assert!(
+            mine[0].body.contains("Your membership number is"),
+            "{}",
+            mine[0].body
+        );
+    }
+    // A welcome one-to-one for their branch, and a buddy's call-back.
+    let bms = app.sign_in("branch-membership@example.org").await;
+    let tasks = app.get("/tasks", Some(&bms)).await;
+    assert!(
+        tasks.body.contains("Ada Joiner") && tasks.body.contains("Ben Joiner"),
+        "{}",
+        tasks.body
+    );
+    let board = app.get(&format!("/journeys/{journey}"), Some(&s)).await;
+    let finished = board.body.split("<h2>Finished</h2>").nth(1).unwrap();
+    assert!(
+        finished.contains(&ada) && finished.contains(&ben),
+        "{}",
+        board.body
+    );
+    assert!(finished.contains("emailed"), "{finished}");
+    assert!(
+        finished.contains("Welcome one-to-one for branch-membership@example.org"),
+        "{finished}"
+    );
+    assert!(finished.contains("buddy caller"), "{finished}");
+    // The new woman member is also on the Women's Officer's welcome queue.
+    let wo = app.sign_in(WOMEN).await;
+    let home = app.get("/women", Some(&wo)).await;
+    assert!(home.body.contains(&ada) && !home.body.contains(&ben));
+    // Further rounds take nothing again.
+    assert_eq!(rounds(app.db.clone(), 2).await, 0);
+
+    // Changed: a wait first. Mistakes are named by line; nothing is saved with them.
+    let r = app
+        .post(
+            &format!("/journeys/{journey}/edit"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "Welcome new members"),
+                (
+                    "steps",
+                    "wait 2 days\nfly\ntask call_back if gender = woman\n",
+                ),
+                ("active", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("line 2: &#39;fly&#39; is not a step"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .post(
+            &format!("/journeys/{journey}/edit"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "Welcome new members"),
+                ("steps", "wait 2 days\ntask call_back if gender = woman\n"),
+                ("active", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cy = add(
+        &app,
+        &token,
+        json!({"first_name": "Cy", "last_name": "Joiner", "rate": "standard",
+            "joined_on": joined, "paid_until": "2027-12-31"}),
+    )
+    .await;
+    assert_eq!(rounds(app.db.clone(), 1).await, 1);
+    let board = app.get(&format!("/journeys/{journey}"), Some(&s)).await;
+    let waiting = board.body.split("<h2>Step 2").nth(1).unwrap();
+    assert!(
+        waiting.contains(&cy),
+        "waiting for the follow-up: {}",
+        board.body
+    );
+    // Taken off: no step is taken for them again.
+    let r = app
+        .post(
+            &format!("/journeys/{journey}/take-off"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("person", &cy)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let board = app.get(&format!("/journeys/{journey}"), Some(&s)).await;
+    let off = board.body.split("Taken off").nth(1).unwrap();
+    assert!(off.contains(&cy) && off.contains("taken off by"), "{off}");
+    let r = app
+        .post(
+            &format!("/journeys/{journey}/take-off"),
+            Some(&s),
+            &[("csrf", &s.csrf), ("person", &cy)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Only officers who look after everyone change a journey.
+    let bs = app.sign_in(BRANCH).await;
+    let r = app
+        .post(
+            &format!("/journeys/{journey}/edit"),
+            Some(&bs),
+            &[
+                ("csrf", &bs.csrf),
+                ("name", "Mine"),
+                ("steps", "buddy"),
+                ("active", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+crate::both!(a_new_member_is_welcomed_end_to_end_once);
