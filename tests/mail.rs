@@ -889,7 +889,73 @@ async fn a_sign_up_is_confirmed_with_the_event_for_a_calendar(t: TestDb) {
     );
 }
 
+async fn a_new_member_imported_gets_the_welcome_once(t: TestDb) {
+    use common::web::{App, WOMEN, today};
+
+    let smtp = Smtp::start();
+    let app = App::new(&t).await;
+    let rules = rosette::domain::Rules::defaults().unwrap();
+    let round = |db: rosette::store::Db| {
+        let rules = rules.clone();
+        async move {
+            rosette::app::journeys::run_due(&db, &rules, today(), Utc::now())
+                .await
+                .unwrap()
+        }
+    };
+    // The default journey is made, on from now; the register already there is left alone.
+    assert_eq!(round(app.db.clone()).await.enrolled, 0);
+    // Monday's file: one new member who joined last week, one long-standing.
+    let csv = format!(
+        "membership_number,first_name,last_name,email,gender,rate,joined_on,paid_until\n\
+         W1,Wren,Welcome,wren.welcome@example.net,woman,standard,{},2027-11-13\n\
+         W2,Olu,Oldhand,olu.oldhand@example.net,man,standard,2010-01-01,2027-01-01\n",
+        today() - Duration::days(7)
+    );
+    let options = rosette::import::Options {
+        local_party: "local-party".into(),
+        dry_run: false,
+        skip_invalid: false,
+        maps: vec![],
+        value_maps: vec![],
+        date_order: None,
+        today: today(),
+        actor: "test".into(),
+    };
+    rosette::import::import_members(
+        &t.db,
+        &rules,
+        "monday.csv",
+        csv.as_bytes(),
+        &options,
+        &rosette::import::Quiet,
+    )
+    .await
+    .expect("import");
+    // Two workers, each with its own pool.
+    let other = rosette::store::Db::connect(&t.url).await.unwrap();
+    let (a, b) = tokio::join!(round(app.db.clone()), round(other));
+    assert_eq!((a.enrolled + b.enrolled, a.steps + b.steps), (1, 1), "{a:?} {b:?}");
+    for _ in 0..2 {
+        deliver_due(&t.db, &smtp.mailer()).await.unwrap();
+    }
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["to"][0], "wren.welcome@example.net");
+    let data = got[0]["data"].as_str().unwrap();
+    assert!(data.contains("Subject: Welcome to Local Party, Wren"), "{data}");
+    // She is on the Women's Officer's welcome queue too.
+    let wo = app.sign_in(WOMEN).await;
+    let home = app.get("/women", Some(&wo)).await;
+    assert!(home.body.contains("Wren Welcome"), "{}", home.body);
+    // Nothing more, however many rounds.
+    round(app.db.clone()).await;
+    deliver_due(&t.db, &smtp.mailer()).await.unwrap();
+    assert_eq!(smtp.received().len(), 1);
+}
+
 both!(
+    a_new_member_imported_gets_the_welcome_once,
     a_sign_up_is_confirmed_with_the_event_for_a_calendar,
     bounces_are_read_from_a_mailbox_and_suppress_addresses,
     a_sender_killed_mid_send_never_sends_twice,

@@ -636,6 +636,21 @@ await step("the Women's Officer runs a public social with a sign-up page, and th
   await audit(page, "event-met-done");
 });
 
+await step("the Secretary looks at the welcome journey's board and its steps", async () => {
+  await page.goto(`${base}/`);
+  await page.getByRole("link", { name: "Journeys" }).click();
+  await page.getByRole("heading", { name: "Journeys" }).waitFor();
+  await audit(page, "journeys");
+  await page.getByRole("link", { name: "Welcome new members" }).click();
+  await page.getByRole("heading", { name: "Finished" }).waitFor();
+  await audit(page, "journey-board");
+  await page.getByRole("link", { name: "Change the steps" }).click();
+  await page.getByLabel("Steps, one a line").fill("wait 2 days\nfly\n");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("line 2:").waitFor();
+  await audit(page, "journey-edit-mistakes");
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);
