@@ -935,7 +935,11 @@ async fn a_new_member_imported_gets_the_welcome_once(t: TestDb) {
     // Two workers, each with its own pool.
     let other = rosette::store::Db::connect(&t.url).await.unwrap();
     let (a, b) = tokio::join!(round(app.db.clone()), round(other));
-    assert_eq!((a.enrolled + b.enrolled, a.steps + b.steps), (1, 1), "{a:?} {b:?}");
+    assert_eq!(
+        (a.enrolled + b.enrolled, a.steps + b.steps),
+        (1, 1),
+        "{a:?} {b:?}"
+    );
     for _ in 0..2 {
         deliver_due(&t.db, &smtp.mailer()).await.unwrap();
     }
@@ -943,7 +947,10 @@ async fn a_new_member_imported_gets_the_welcome_once(t: TestDb) {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["to"][0], "wren.welcome@example.net");
     let data = got[0]["data"].as_str().unwrap();
-    assert!(data.contains("Subject: Welcome to Local Party, Wren"), "{data}");
+    assert!(
+        data.contains("Subject: Welcome to Local Party, Wren"),
+        "{data}"
+    );
     // She is on the Women's Officer's welcome queue too.
     let wo = app.sign_in(WOMEN).await;
     let home = app.get("/women", Some(&wo)).await;
