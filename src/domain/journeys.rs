@@ -263,7 +263,12 @@ mod tests {
         assert!(problems[0].message.contains("wait 3 days"));
         assert!(problems[3].message.contains("welcome_one_to_one"));
         assert!(problems[4].message.contains("subject"), "{problems:?}");
-        assert!(problems[5].message.contains("nickname"), "{problems:?}");
+        assert!(
+            problems[5]
+                .message
+                .contains("merge field that does not exist"),
+            "{problems:?}"
+        );
         assert!(
             problems[6].message.starts_with("after 'if'"),
             "{problems:?}"
