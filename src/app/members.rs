@@ -131,6 +131,10 @@ pub struct Record {
     /// Who a follow-up may be given to, and who the person may be shared with.
     pub assignees: Vec<(String, String)>,
     pub callers: Vec<(String, String)>,
+    /// How they were welcomed, by whom and when, newest first.
+    pub welcomes: Vec<crate::store::welcomes::Welcome>,
+    /// The journeys they are or were on.
+    pub journeys: Vec<crate::store::journeys::OnJourney>,
 }
 
 /// The audit action of a change to someone's contact details, which their history shows.
@@ -187,6 +191,8 @@ pub async fn record(
         forum_choices: Vec::new(),
         assignees: Vec::new(),
         callers: Vec::new(),
+        welcomes: Vec::new(),
+        journeys: Vec::new(),
         details,
         person,
     };
@@ -223,6 +229,8 @@ pub async fn record(
         }
         record.forums = crate::store::forums::of_person(tx, person_id).await?;
         record.occasions = crate::store::events::of_person(tx, person_id, 50).await?;
+        record.welcomes = crate::store::welcomes::of_person(tx, person_id).await?;
+        record.journeys = crate::store::journeys::of_person(tx, person_id).await?;
     }
     if can_write {
         let current: Vec<&str> = record

@@ -389,3 +389,39 @@ pub async fn stop(
         .await?;
     Ok(n == 1)
 }
+
+/// A person's run on one journey, as their record shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OnJourney {
+    pub public_id: String,
+    pub name: String,
+    pub state: String,
+    pub note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The journeys a person is or was on, latest first.
+pub async fn of_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<OnJourney>> {
+    tx.fetch_all(
+        &Query::select()
+            .columns([
+                (Journeys::Table, Journeys::PublicId),
+                (Journeys::Table, Journeys::Name),
+            ])
+            .columns([
+                (JourneyRuns::Table, JourneyRuns::State),
+                (JourneyRuns::Table, JourneyRuns::Note),
+                (JourneyRuns::Table, JourneyRuns::UpdatedAt),
+            ])
+            .from(JourneyRuns::Table)
+            .inner_join(
+                Journeys::Table,
+                Expr::col((Journeys::Table, Journeys::Id))
+                    .equals((JourneyRuns::Table, JourneyRuns::JourneyId)),
+            )
+            .and_where(Expr::col((JourneyRuns::Table, JourneyRuns::PersonId)).eq(person_id))
+            .order_by((JourneyRuns::Table, JourneyRuns::UpdatedAt), Order::Desc)
+            .to_owned(),
+    )
+    .await
+}

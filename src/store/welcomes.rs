@@ -72,3 +72,21 @@ pub async fn latest(tx: &mut Tx<impl Mode>, people: &[i64]) -> Result<HashMap<i6
     }
     Ok(out)
 }
+
+/// Every welcome of one person, newest first.
+pub async fn of_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Welcome>> {
+    tx.fetch_all(
+        &Query::select()
+            .columns([
+                Welcomes::PersonId,
+                Welcomes::How,
+                Welcomes::ByActor,
+                Welcomes::At,
+            ])
+            .from(Welcomes::Table)
+            .and_where(Expr::col(Welcomes::PersonId).eq(person_id))
+            .order_by(Welcomes::At, Order::Desc)
+            .to_owned(),
+    )
+    .await
+}

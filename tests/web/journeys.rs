@@ -111,6 +111,12 @@ async fn a_new_member_is_welcomed_end_to_end_once(t: TestDb) {
         "{finished}"
     );
     assert!(finished.contains("buddy caller"), "{finished}");
+    let record = app.get(&format!("/members/{ada}"), Some(&s)).await;
+    assert!(
+        record.body.contains("Welcome new members") && record.body.contains("finished"),
+        "{}",
+        record.body
+    );
     // The new woman member is also on the Women's Officer's welcome queue.
     let wo = app.sign_in(WOMEN).await;
     let home = app.get("/women", Some(&wo)).await;

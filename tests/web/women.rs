@@ -89,6 +89,14 @@ async fn the_womens_officer_welcomes_new_women_members(t: TestDb) {
         lately.contains(&new_women[1]) && lately.contains("One-to-one"),
         "{lately}"
     );
+    let record = app
+        .get(&format!("/members/{}", new_women[1]), Some(&wo))
+        .await;
+    assert!(
+        record.body.contains("Welcomed: One-to-one"),
+        "on her record, with who and when: {}",
+        record.body
+    );
     let queue = home.body.split("Welcomed lately").next().unwrap();
     assert!(!queue.contains(&new_women[1]));
     assert!(queue.contains(&new_women[0]));

@@ -58,6 +58,10 @@ struct MemberPage {
     forum_choices: Vec<Choice>,
     /// Events: (id, title, day, what became of them).
     occasions: Vec<(String, String, String, &'static str)>,
+    /// How they were welcomed: how, by whom, on.
+    welcomes: Vec<(&'static str, String, String)>,
+    /// Journeys: (id, name, where they are, what was done last).
+    journeys: Vec<(String, String, &'static str, String)>,
 }
 
 /// A stint in a forum branch, as the member page lists it.
@@ -167,7 +171,37 @@ pub async fn member_page(
             )
         })
         .collect();
+    let welcomes = r
+        .welcomes
+        .iter()
+        .map(|w| {
+            (
+                crate::domain::WelcomeHow::parse(&w.how)
+                    .map_or("", crate::domain::WelcomeHow::label),
+                w.by_actor.clone(),
+                uk_date(&w.at.date_naive()),
+            )
+        })
+        .collect();
+    let journeys = r
+        .journeys
+        .iter()
+        .map(|j| {
+            (
+                j.public_id.clone(),
+                j.name.clone(),
+                match j.state.as_str() {
+                    "done" => "finished",
+                    "stopped" => "taken off",
+                    _ => "on it now",
+                },
+                j.note.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     let page = MemberPage {
+        welcomes,
+        journeys,
         occasions,
         forums,
         forum_choices: Choice::options(r.forum_choices.clone()),
