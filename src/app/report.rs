@@ -176,7 +176,7 @@ pub async fn period_days(
     tx: &mut Tx<impl Mode>,
     rules: &Rules,
     local_party_id: i64,
-) -> Result<u32, ReportError> {
+) -> Result<u32, crate::store::StoreError> {
     Ok(units::report_period_days(tx, local_party_id)
         .await?
         .unwrap_or(rules.report.period_days))
@@ -277,7 +277,7 @@ pub async fn make(
     let period = Period::following(
         last_kept.first().map(|k| k.period_to),
         today,
-        period_days(&mut tx, rules, lp).await.map_err(unreadable)?,
+        period_days(&mut tx, rules, lp).await?,
     );
     let party = units::named(&mut tx, &[lp])
         .await?

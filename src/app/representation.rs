@@ -249,10 +249,8 @@ async fn figures(
         branches.push(group("branch", b.name, "members in the branch", t));
     }
 
-    let first = today.with_day(1).unwrap_or(today);
-    let months = (0..12)
-        .rev()
-        .map(|back| crate::domain::dates::sub_months(first, back))
+    let months = crate::domain::dates::last_twelve_months(today)
+        .into_iter()
         .map(|m| {
             let t = Tally::of(
                 everyone

@@ -9,6 +9,12 @@ pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// The first days of the twelve months ending with `today`'s, oldest first.
+pub fn last_twelve_months(today: NaiveDate) -> Vec<NaiveDate> {
+    let first = today.with_day(1).unwrap_or(today);
+    (0..12).rev().map(|back| sub_months(first, back)).collect()
+}
+
 /// `date` moved back by `months` calendar months, clamped to the last day of the month.
 pub fn sub_months(date: NaiveDate, months: u32) -> NaiveDate {
     date.checked_sub_months(Months::new(months))

@@ -6,7 +6,8 @@ use sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{
-    CallListCallers, CallListPeople, CallLists, CallOutcomes, CallerAssignments, People, Users,
+    CallListCallers, CallListPeople, CallLists, CallOutcomes, CallerAssignments, Memberships,
+    Payments, People, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::calls::{Outcome, State};
@@ -647,4 +648,48 @@ pub async fn settle(tx: &mut Tx, list_id: i64, person_id: i64) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// Of the people of these local parties called since `since`: how many, and how many have
+/// had a payment recorded after a call (arrears recovered by calling).
+pub async fn called_and_paid(
+    tx: &mut Tx<impl Mode>,
+    parties: &[i64],
+    since: DateTime<Utc>,
+) -> Result<(i64, i64)> {
+    let called = |paid: bool| {
+        let mut q = Query::select();
+        q.expr(Expr::col((CallOutcomes::Table, CallOutcomes::PersonId)).count_distinct())
+            .from(CallOutcomes::Table)
+            .inner_join(
+                Memberships::Table,
+                Expr::col((Memberships::Table, Memberships::PersonId))
+                    .equals((CallOutcomes::Table, CallOutcomes::PersonId)),
+            )
+            .and_where(
+                Expr::col((Memberships::Table, Memberships::LocalPartyId))
+                    .is_in(parties.iter().copied()),
+            )
+            .and_where(Expr::col((CallOutcomes::Table, CallOutcomes::At)).gte(since));
+        if paid {
+            q.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(Payments::Table)
+                    .and_where(
+                        Expr::col((Payments::Table, Payments::MembershipId))
+                            .equals((Memberships::Table, Memberships::Id)),
+                    )
+                    .and_where(
+                        Expr::col((Payments::Table, Payments::RecordedAt))
+                            .gte(Expr::col((CallOutcomes::Table, CallOutcomes::At))),
+                    )
+                    .to_owned(),
+            ));
+        }
+        q
+    };
+    let (n,): (i64,) = tx.fetch_optional(&called(false)).await?.unwrap_or((0,));
+    let (paid,): (i64,) = tx.fetch_optional(&called(true)).await?.unwrap_or((0,));
+    Ok((n, paid))
 }

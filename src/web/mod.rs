@@ -300,6 +300,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::reports::list).post(pages::reports::make),
         )
         .route("/reports/trends", get(pages::reports::trends))
+        .route("/present", get(pages::presentation::page))
         .route("/reports/eligibility", get(pages::eligibility::page))
         .route("/reports/representation", get(pages::representation::page))
         .route("/reports/{id}", get(pages::reports::show))

@@ -651,6 +651,31 @@ await step("the Secretary looks at the welcome journey's board and its steps", a
   await audit(page, "journey-edit-mistakes");
 });
 
+await step("the Women's Officer shows the meeting the presentation on a 1280x720 screen, and prints it", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
+  const p = await context.newPage();
+  await signIn(p, "women@example.org");
+  await p.goto(`${base}/present`);
+  await p.getByRole("heading", { name: "Membership", exact: true }).waitFor();
+  await audit(p, "presentation");
+  await p.screenshot({ path: join(shots, "presentation-slide-1.png") });
+  // Page Down moves a slide at a time.
+  await p.keyboard.press("PageDown");
+  await p.waitForTimeout(400);
+  const second = await p.evaluate(() => Math.round(window.scrollY / window.innerHeight));
+  if (second !== 1) throw new Error(`Page Down went to slide ${second + 1}, not 2`);
+  await p.screenshot({ path: join(shots, "presentation-slide-2.png") });
+  await p.locator("#s8").scrollIntoViewIfNeeded();
+  await p.screenshot({ path: join(shots, "presentation-slide-8.png") });
+  const text = await p.locator("main").innerText();
+  if (/\b[A-Z]?\d{6,}\b/.test(text)) throw new Error("something like a membership number is on a slide");
+  const pdf = await p.pdf({ format: "A4", landscape: true, printBackground: true });
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+  const slides = await p.locator("section.slide").count();
+  if (pages !== slides) throw new Error(`printed ${pages} pages for ${slides} slides`);
+  await context.close();
+});
+
 await browser.close();
 stop();
 console.log(`${checked.size} pages checked with axe; screenshots in ${shots}`);

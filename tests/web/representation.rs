@@ -248,4 +248,42 @@ async fn representation_matches_counts_made_in_sql(t: TestDb) {
     );
 }
 
-crate::both!(representation_matches_counts_made_in_sql);
+crate::both!(
+    representation_matches_counts_made_in_sql,
+    the_meeting_presentation_shows_figures_and_no_one,
+);
+
+async fn the_meeting_presentation_shows_figures_and_no_one(t: TestDb) {
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    let page = app.get("/present", Some(&s)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body.matches("<section class=\"slide\"").count(), 8);
+    for heading in [
+        "Members now and a year ago",
+        "Joined and lapsed, month by month",
+        "Calling members",
+        "Welcoming new members",
+        "Coming up",
+        "Who takes part: women's share",
+    ] {
+        assert!(page.body.contains(heading), "{heading}");
+    }
+    // No one on any slide: no name and no membership number of anyone on the register.
+    let token = app.token(SECRETARY).await;
+    for p in app.all(&token, "").await {
+        let name = format!(
+            "{} {}",
+            p["first_name"].as_str().unwrap(),
+            p["last_name"].as_str().unwrap()
+        );
+        assert!(!page.body.contains(&name), "{name} is on a slide");
+        let number = p["membership_number"].as_str().unwrap();
+        assert!(!page.body.contains(number), "{number} is on a slide");
+    }
+    let c = app.sign_in(CALLER).await;
+    assert_eq!(
+        app.get("/present", Some(&c)).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

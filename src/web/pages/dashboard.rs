@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
-use chrono::NaiveDate;
 
 use super::{Row, row};
 use crate::app::audit::Unaudited;
@@ -60,34 +59,18 @@ pub async fn dashboard(
     let grants = &officer.scope.read;
     let uid = officer.user.id;
     let mut tx = state.db.begin_read().await?;
-    let counts = roster::status_counts(&mut tx, grants, uid, &bounds).await?;
+    let overview = crate::app::overview::of(&mut tx, &officer, &state.rules, today).await?;
     let seen = officer.seen(&mut tx).await?;
-    let months = chart::last_twelve_months(today);
+    let months = &overview.months;
     let since = months[0];
-    let joins = roster::joins_by_month(&mut tx, grants, uid, since).await?;
-    let lapse_dates: Vec<NaiveDate> = roster::recent_lapses(
-        &mut tx,
-        grants,
-        uid,
-        &bounds,
-        crate::domain::dates::sub_months(since, state.rules.status.lapse_after_months),
-    )
-    .await?
-    .into_iter()
-    .map(|(start, paid)| state.rules.status.lapses_on(start, paid))
-    .collect();
     let chart = chart::joins_and_lapses(
-        &months,
-        &chart::bucket(&months, joins),
-        &chart::bucket(&months, lapse_dates),
+        months,
+        &chart::bucket(months, overview.joins.iter().copied()),
+        &chart::bucket(months, overview.lapses.iter().copied()),
     );
-    let count_of = |s: Status| counts.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
-    let members: i64 = counts
-        .iter()
-        .filter(|(s, _)| s.is_member())
-        .map(|(_, n)| n)
-        .sum();
-    let good_standing = count_of(Status::New) + count_of(Status::Current);
+    let count_of = |s: Status| overview.count_of(s);
+    let (members, good_standing) = (overview.members, overview.good_standing);
+    let counts = &overview.counts;
     // Only how many: the names are on the tasks page, which audits them.
     let mine = crate::store::tasks::count_mine(&mut tx, uid).await?;
     let mut todo = vec![

@@ -11,6 +11,7 @@ pub mod events;
 pub mod imports;
 pub mod journeys;
 pub mod members;
+pub mod presentation;
 pub mod reports;
 pub mod representation;
 pub mod roles;

@@ -25,14 +25,7 @@ pub struct Chart {
     pub months: Vec<MonthBars>,
 }
 
-/// The first days of the twelve months ending with `today`'s, oldest first.
-pub fn last_twelve_months(today: NaiveDate) -> Vec<NaiveDate> {
-    let first = today.with_day(1).unwrap_or(today);
-    (0..12)
-        .rev()
-        .map(|back| crate::domain::dates::sub_months(first, back))
-        .collect()
-}
+pub use crate::domain::dates::last_twelve_months;
 
 fn month_index(months: &[NaiveDate], d: NaiveDate) -> Option<usize> {
     months
