@@ -17,6 +17,7 @@ pub mod export;
 pub mod forums;
 pub mod imports;
 pub mod journeys;
+pub mod ladder;
 pub mod members;
 pub mod officers;
 pub mod overview;

@@ -153,6 +153,10 @@ pub struct MemberFilter {
     pub attended_since: Option<NaiveDate>,
     /// Came to this event (its public id).
     pub event: Option<String>,
+    /// On this rung of the ladder from member to activist (their highest).
+    pub rung: Option<super::ladder::Rung>,
+    /// Came to at least this many events.
+    pub attended_min: Option<u32>,
     pub sort: Sort,
 }
 
@@ -243,6 +247,16 @@ pub const KEYS: &[Key] = &[
         "A date: came to an event starting on or after it",
     ),
     key("event", false, "An event's id: came to it"),
+    key(
+        "rung",
+        false,
+        "member (never at an event), attended (came, not yet volunteered), volunteered (a stall, canvass, phone bank or calling) or leads (an officer)",
+    ),
+    key(
+        "attended_min",
+        false,
+        "A number: came to at least this many events",
+    ),
     key("sort", false, "name, number, joined or -joined"),
 ];
 
@@ -365,6 +379,20 @@ impl MemberFilter {
                     Ok(d) => f.attended_since = Some(d),
                     Err(e) => bad(key, e.to_string()),
                 },
+                "rung" => match super::ladder::Rung::parse(v) {
+                    Some(r) => f.rung = Some(r),
+                    None => bad(
+                        "rung",
+                        format!("'{v}' is not a rung: use member, attended, volunteered or leads"),
+                    ),
+                },
+                "attended_min" => match v.parse::<u32>() {
+                    Ok(n) if (1..=1000).contains(&n) => f.attended_min = Some(n),
+                    _ => bad(
+                        "attended_min",
+                        format!("'{v}' is not a number of events from 1 to 1,000"),
+                    ),
+                },
                 "event" => {
                     if v.len() > 64 || !v.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
                         bad("event", format!("'{v}' is not an event's id"));
@@ -454,6 +482,12 @@ impl MemberFilter {
         if let Some(e) = &self.event {
             out.push(("event", e.clone()));
         }
+        if let Some(r) = self.rung {
+            out.push(("rung", r.as_str().to_string()));
+        }
+        if let Some(n) = self.attended_min {
+            out.push(("attended_min", n.to_string()));
+        }
         if self.sort != Sort::Name {
             out.push(("sort", self.sort.as_str().to_string()));
         }
@@ -526,6 +560,12 @@ impl MemberFilter {
         }
         if self.event.is_some() {
             parts.push("came to one event".to_string());
+        }
+        if let Some(r) = self.rung {
+            parts.push(r.meaning().to_string());
+        }
+        if let Some(n) = self.attended_min {
+            parts.push(format!("came to at least {n} events"));
         }
         if parts.is_empty() {
             "everyone".into()
@@ -702,9 +742,17 @@ mod tests {
             ("attended", "yes"),
             ("attended_since", "2024-01-05"),
             ("event", "01a2"),
+            ("rung", "attended"),
+            ("attended_min", "2"),
             ("sort", "-joined"),
         ]))
         .expect("valid");
+        assert!(
+            full.in_words()
+                .contains("came to an event, not yet volunteered; came to at least 2 events"),
+            "{}",
+            full.in_words()
+        );
         let written: Vec<&str> = full.to_pairs().into_iter().map(|(k, _)| k).collect();
         for name in &written {
             assert!(KEYS.iter().any(|k| k.name == *name), "{name} is documented");

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod forms;
 pub mod forums;
 pub mod journeys;
+pub mod ladder;
 pub mod membership;
 pub mod password;
 pub mod record;

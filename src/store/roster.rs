@@ -12,7 +12,7 @@ use super::members::STANDING_COLUMNS;
 use super::schema::{
     AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, EventPeople, Events,
     ForumMembers, MailSuppressions, MembershipEvents, Memberships, Payments, People, PersonTags,
-    Units, Users,
+    RoleAssignments, Units, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
@@ -78,6 +78,59 @@ fn m(c: Memberships) -> Expr {
 
 fn p(c: People) -> Expr {
     Expr::col((People::Table, c))
+}
+
+/// Events where people help: street stalls, canvasses, phone banks.
+fn helping() -> Expr {
+    Expr::col((Events::Table, Events::Kind)).is_in(["street_stall", "canvass", "phone_bank"])
+}
+
+/// The addresses of users holding the caller role (`callers`) or an officer's role.
+fn role_addresses(callers: bool) -> SelectStatement {
+    let role = Expr::col((RoleAssignments::Table, RoleAssignments::Role));
+    Query::select()
+        .expr(Func::lower(Expr::col((Users::Table, Users::Email))))
+        .from(RoleAssignments::Table)
+        .inner_join(
+            Users::Table,
+            Expr::col((Users::Table, Users::Id))
+                .equals((RoleAssignments::Table, RoleAssignments::UserId)),
+        )
+        .and_where(if callers {
+            role.eq("caller")
+        } else {
+            role.ne("caller")
+        })
+        .to_owned()
+}
+
+/// People on `rung` of the ladder (their highest), given the subqueries of who came to any
+/// event and who came to one where people help. Officers and callers are users, found by
+/// their address.
+fn on_rung(
+    rung: crate::domain::ladder::Rung,
+    came: SelectStatement,
+    helped: SelectStatement,
+) -> Cond {
+    use crate::domain::ladder::Rung;
+    let email = || lower(p(People::Email));
+    let leads = email().in_subquery(role_addresses(false));
+    let volunteered = Cond::any()
+        .add(p(People::Id).in_subquery(helped))
+        .add(email().in_subquery(role_addresses(true)));
+    let attended = p(People::Id).in_subquery(came);
+    match rung {
+        Rung::Leads => Cond::all().add(leads),
+        Rung::Volunteered => Cond::all().add(volunteered).add(leads.not()),
+        Rung::Attended => Cond::all()
+            .add(attended)
+            .add(volunteered.not())
+            .add(leads.not()),
+        Rung::Member => Cond::all()
+            .add(attended.not())
+            .add(volunteered.not())
+            .add(leads.not()),
+    }
 }
 
 /// The people in the forums `which` picks now.
@@ -300,6 +353,22 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
         all = all.add(p(People::Id).in_subquery(came(Some(
             Expr::col((Events::Table, Events::PublicId)).eq(event.as_str()),
         ))));
+    }
+    if let Some(rung) = f.rung {
+        all = all.add(on_rung(rung, came(None), came(Some(helping()))));
+    }
+    if let Some(n) = f.attended_min {
+        all = all.add(
+            p(People::Id).in_subquery(
+                Query::select()
+                    .column(EventPeople::PersonId)
+                    .from(EventPeople::Table)
+                    .and_where(Expr::col(EventPeople::State).eq("attended"))
+                    .group_by_col(EventPeople::PersonId)
+                    .and_having(Expr::col(EventPeople::Id).count().gte(n))
+                    .to_owned(),
+            ),
+        );
     }
     if !f.kinds.is_empty() {
         all = all.add(p(People::Kind).is_in(f.kinds.iter().map(|k| k.as_str())));

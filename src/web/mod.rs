@@ -301,6 +301,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reports/trends", get(pages::reports::trends))
         .route("/present", get(pages::presentation::page))
+        .route("/reports/ladder", get(pages::ladder::page))
         .route("/reports/eligibility", get(pages::eligibility::page))
         .route("/reports/representation", get(pages::representation::page))
         .route("/reports/{id}", get(pages::reports::show))

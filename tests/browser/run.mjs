@@ -596,6 +596,9 @@ await step("the Women's Officer runs a public social with a sign-up page, and th
   await p.getByRole("link", { name: /Representation/ }).click();
   await p.getByRole("heading", { name: "Who takes part" }).waitFor();
   await audit(p, "representation");
+  await p.goto(`${base}/reports/ladder`);
+  await p.getByRole("heading", { name: "From member to activist" }).waitFor();
+  await audit(p, "ladder");
   await p.screenshot({ path: join(shots, "representation-top.png") });
 
   // Someone with no account, on a phone, signs up from the shared link.

@@ -14,6 +14,7 @@ mod events;
 mod imports;
 mod input;
 mod journeys;
+mod ladder;
 mod layers;
 mod members;
 mod people;

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod events;
 pub mod imports;
 pub mod journeys;
+pub mod ladder;
 pub mod members;
 pub mod presentation;
 pub mod reports;
