@@ -109,6 +109,13 @@ pub async fn run_due(
             Some(Trigger::FirstEvent) => {
                 journeys::first_event_since(&mut tx, j.local_party_id, j.id, j.active_since).await?
             }
+            Some(Trigger::Rejoined) => {
+                journeys::rejoined_since(&mut tx, j.local_party_id, j.id, j.active_since).await?
+            }
+            Some(Trigger::BecameOfficer) => {
+                journeys::became_officer_since(&mut tx, j.local_party_id, j.id, j.active_since)
+                    .await?
+            }
             None => Vec::new(),
         };
         round.enrolled += journeys::enrol(&mut tx, j.id, &people, now).await?;
@@ -509,6 +516,69 @@ pub async fn take_off(
     super::audit::about(tx, who, &l, "journey.stop", &journey.name).await
 }
 
+/// A journey's name and steps checked, every mistake in the steps named by its line.
+fn checked(name: &str, steps: &str) -> Result<String> {
+    let mut problems = Vec::new();
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let problem = |field: &str, message: String| crate::domain::filter::FieldProblem {
+        field: field.into(),
+        message,
+    };
+    if let Err(e) = crate::domain::fields::check_text(&name, false) {
+        problems.push(problem("name", e));
+    } else if name.is_empty() || name.chars().count() > 100 {
+        problems.push(problem(
+            "name",
+            "give it a name of at most 100 characters".into(),
+        ));
+    }
+    if let Err(e) = crate::domain::fields::check_text(steps, true) {
+        problems.push(problem("steps", e));
+    } else if let Err(lines) = rules_of::parse_steps(steps) {
+        problems.extend(
+            lines
+                .into_iter()
+                .map(|p| problem("steps", format!("line {}: {}", p.line, p.message))),
+        );
+    }
+    if problems.is_empty() {
+        Ok(name)
+    } else {
+        Err(AppError::Invalid(problems))
+    }
+}
+
+/// Makes a journey for `who`'s local party, on from now.
+pub async fn create(
+    tx: &mut Tx,
+    who: &Principal,
+    name: &str,
+    trigger: &str,
+    steps: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let lp = who.home_party().ok_or(AppError::Forbidden)?;
+    if !may_change(who, lp) {
+        return Err(AppError::Forbidden);
+    }
+    let wrong_trigger = crate::domain::filter::FieldProblem {
+        field: "trigger".into(),
+        message: "choose what starts it: joined, first_event, rejoined or became_officer".into(),
+    };
+    let (name, trigger) = match (checked(name, steps), Trigger::parse(trigger)) {
+        (Ok(name), Some(t)) => (name, t),
+        (Ok(_), None) => return Err(AppError::Invalid(vec![wrong_trigger])),
+        (Err(AppError::Invalid(mut p)), None) => {
+            p.push(wrong_trigger);
+            return Err(AppError::Invalid(p));
+        }
+        (Err(e), _) => return Err(e),
+    };
+    let id = journeys::create(tx, lp, &name, trigger.as_str(), steps, who.actor(), now).await?;
+    super::audit::note(tx, who, Some(lp), "journey.update", &name, "made; on", &[]).await?;
+    Ok(id)
+}
+
 /// Changes a journey's name, steps and whether it is on; every mistake in the steps is
 /// named by its line.
 pub async fn update(
@@ -524,37 +594,7 @@ pub async fn update(
     if !may_change(who, journey.local_party_id) {
         return Err(AppError::Forbidden);
     }
-    let mut problems = Vec::new();
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Err(e) = crate::domain::fields::check_text(&name, false) {
-        problems.push(crate::domain::filter::FieldProblem {
-            field: "name".into(),
-            message: e,
-        });
-    } else if name.is_empty() || name.chars().count() > 100 {
-        problems.push(crate::domain::filter::FieldProblem {
-            field: "name".into(),
-            message: "give it a name of at most 100 characters".into(),
-        });
-    }
-    if let Err(e) = crate::domain::fields::check_text(steps, true) {
-        problems.push(crate::domain::filter::FieldProblem {
-            field: "steps".into(),
-            message: e,
-        });
-    } else if let Err(lines) = rules_of::parse_steps(steps) {
-        problems.extend(
-            lines
-                .into_iter()
-                .map(|p| crate::domain::filter::FieldProblem {
-                    field: "steps".into(),
-                    message: format!("line {}: {}", p.line, p.message),
-                }),
-        );
-    }
-    if !problems.is_empty() {
-        return Err(AppError::Invalid(problems));
-    }
+    let name = checked(name, steps)?;
     journeys::update(tx, &journey, &name, steps, active, now).await?;
     super::audit::note(
         tx,

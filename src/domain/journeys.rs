@@ -15,15 +15,26 @@ pub enum Trigger {
     Joined,
     /// They came to their first event on or after then.
     FirstEvent,
+    /// They rejoined after their membership had ended.
+    Rejoined,
+    /// They were given an officer's role (a branch officer's among them).
+    BecameOfficer,
 }
 
 impl Trigger {
-    pub const ALL: [Trigger; 2] = [Trigger::Joined, Trigger::FirstEvent];
+    pub const ALL: [Trigger; 4] = [
+        Trigger::Joined,
+        Trigger::FirstEvent,
+        Trigger::Rejoined,
+        Trigger::BecameOfficer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Joined => "joined",
             Trigger::FirstEvent => "first_event",
+            Trigger::Rejoined => "rejoined",
+            Trigger::BecameOfficer => "became_officer",
         }
     }
 
@@ -35,6 +46,8 @@ impl Trigger {
         match self {
             Trigger::Joined => "When someone joins",
             Trigger::FirstEvent => "When someone comes to their first event",
+            Trigger::Rejoined => "When someone rejoins",
+            Trigger::BecameOfficer => "When someone becomes an officer",
         }
     }
 }
@@ -277,6 +290,15 @@ mod tests {
             parse_steps("# nothing\n\n").expect_err("empty")[0].message,
             "a journey needs at least one step"
         );
+    }
+
+    #[test]
+    fn triggers_read_back() {
+        for t in Trigger::ALL {
+            assert_eq!(Trigger::parse(t.as_str()), Some(t));
+            assert!(t.label().starts_with("When someone"));
+        }
+        assert_eq!(Trigger::parse("birthday"), None);
     }
 
     #[test]

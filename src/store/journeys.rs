@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use uuid::Uuid;
 
-use super::schema::{EventPeople, Events, JourneyRuns, Journeys, Memberships, People};
+use super::schema::{
+    EventPeople, Events, JourneyRuns, Journeys, MembershipEvents, Memberships, People,
+    RoleAssignments, Units, Users,
+};
 use super::{Mode, Result, Tx};
 
 /// A journey as stored.
@@ -208,6 +211,105 @@ pub async fn joined_since(
                 .and_where(Expr::col((People::Table, People::Kind)).eq("member"))
                 .and_where(Expr::col((People::Table, People::CreatedAt)).gte(since))
                 .and_where(Expr::col((Memberships::Table, Memberships::JoinedOn)).gte(joined_from))
+                .and_where(
+                    Expr::col((People::Table, People::Id)).not_in_subquery(runs_of(journey_id)),
+                )
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// People of a local party whose membership was recorded as rejoined at or after
+/// `since`, and who are on no run of `journey_id` yet.
+pub async fn rejoined_since(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    journey_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &Query::select()
+                .distinct()
+                .column((Memberships::Table, Memberships::PersonId))
+                .from(MembershipEvents::Table)
+                .inner_join(
+                    Memberships::Table,
+                    Expr::col((Memberships::Table, Memberships::Id))
+                        .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
+                )
+                .and_where(
+                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+                )
+                .and_where(
+                    Expr::col((MembershipEvents::Table, MembershipEvents::Kind)).eq("rejoined"),
+                )
+                .and_where(
+                    Expr::col((MembershipEvents::Table, MembershipEvents::RecordedAt)).gte(since),
+                )
+                .and_where(
+                    Expr::col((Memberships::Table, Memberships::PersonId))
+                        .not_in_subquery(runs_of(journey_id)),
+                )
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// People of a local party given an officer's role (not a caller's) in it or one of its
+/// branches at or after `since`, found by their address, and on no run of `journey_id`.
+pub async fn became_officer_since(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    journey_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &Query::select()
+                .distinct()
+                .column((People::Table, People::Id))
+                .from(RoleAssignments::Table)
+                .inner_join(
+                    Users::Table,
+                    Expr::col((Users::Table, Users::Id))
+                        .equals((RoleAssignments::Table, RoleAssignments::UserId)),
+                )
+                .inner_join(
+                    Units::Table,
+                    Expr::col((Units::Table, Units::Id))
+                        .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
+                )
+                .inner_join(
+                    People::Table,
+                    Expr::expr(sea_query::Func::lower(Expr::col((
+                        People::Table,
+                        People::Email,
+                    ))))
+                    .eq(sea_query::Func::lower(Expr::col((
+                        Users::Table,
+                        Users::Email,
+                    )))),
+                )
+                .inner_join(
+                    Memberships::Table,
+                    Expr::col((Memberships::Table, Memberships::PersonId))
+                        .equals((People::Table, People::Id)),
+                )
+                .and_where(
+                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+                )
+                .and_where(
+                    Expr::col((Units::Table, Units::Id))
+                        .eq(local_party_id)
+                        .or(Expr::col((Units::Table, Units::ParentId)).eq(local_party_id)),
+                )
+                .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::Role)).ne("caller"))
+                .and_where(
+                    Expr::col((RoleAssignments::Table, RoleAssignments::CreatedAt)).gte(since),
+                )
                 .and_where(
                     Expr::col((People::Table, People::Id)).not_in_subquery(runs_of(journey_id)),
                 )

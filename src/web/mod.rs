@@ -317,7 +317,11 @@ pub fn router(state: AppState) -> Router {
         .route("/calls/{id}/next", post(pages::calls::next))
         .route("/calls/{id}/call", get(pages::calls::call))
         .route("/calls/{id}/outcome", post(pages::calls::outcome))
-        .route("/journeys", get(pages::journeys::list))
+        .route(
+            "/journeys",
+            get(pages::journeys::list).post(pages::journeys::create),
+        )
+        .route("/journeys/new", get(pages::journeys::new_page))
         .route("/journeys/{id}", get(pages::journeys::board))
         .route("/journeys/{id}/take-off", post(pages::journeys::take_off))
         .route(

@@ -652,6 +652,9 @@ await step("the Secretary looks at the welcome journey's board and its steps", a
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("line 2:").waitFor();
   await audit(page, "journey-edit-mistakes");
+  await page.goto(`${base}/journeys/new`);
+  await page.getByLabel("What starts it").selectOption("became_officer");
+  await audit(page, "journey-new");
 });
 
 await step("the Women's Officer shows the meeting the presentation on a 1280x720 screen, and prints it", async () => {

@@ -42,8 +42,9 @@ async fn a_new_member_is_welcomed_end_to_end_once(t: TestDb) {
     let journey = list
         .body
         .split("href=\"/journeys/")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .find(|id| *id != "new")
         .unwrap()
         .to_string();
 
@@ -211,4 +212,98 @@ async fn a_new_member_is_welcomed_end_to_end_once(t: TestDb) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-crate::both!(a_new_member_is_welcomed_end_to_end_once);
+async fn a_new_branch_officer_gets_their_own_journey(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    assert_eq!(rounds(app.db.clone(), 1).await, 0);
+    let form = app.get("/journeys/new", Some(&s)).await;
+    assert!(form.body.contains("When someone becomes an officer"));
+    let r = app
+        .post(
+            "/journeys",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "New branch officers"),
+                ("trigger", "cake"),
+                ("steps", "nap"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("id=\"e-trigger\"") && r.body.contains("line 1:"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .post(
+            "/journeys",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "New branch officers"),
+                ("trigger", "became_officer"),
+                ("steps", "task welcome_one_to_one\n"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let journey = r.location.trim_start_matches("/journeys/").to_string();
+    // A member of long standing becomes their branch's secretary.
+    let b = app.token(BRANCH).await;
+    let branch = app.all(&b, "").await[0]["branch"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/members",
+            Some(&token),
+            Some(
+                json!({"first_name": "Olwen", "last_name": "Officer", "rate": "standard",
+                "branch": branch, "email": "olwen.officer@example.net",
+                "joined_on": "2012-05-01", "paid_until": "2027-05-01"}),
+            ),
+        )
+        .await;
+    let olwen = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        rounds(app.db.clone(), 1).await,
+        0,
+        "a member, not yet an officer"
+    );
+    let mut tx = app.db.begin().await.unwrap();
+    rosette::app::officers::add_officer(
+        &mut tx,
+        "Olwen.Officer@example.net",
+        "Olwen Officer",
+        rosette::domain::Role::BranchSecretary,
+        &branch,
+        Some("a long demo password 1"),
+        "https://rosette.example",
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(rounds(app.db.clone(), 2).await, 1, "their one-to-one, once");
+    let board = app.get(&format!("/journeys/{journey}"), Some(&s)).await;
+    let finished = board.body.split("<h2>Finished</h2>").nth(1).unwrap();
+    assert!(finished.contains(&olwen), "{}", board.body);
+    assert!(finished.contains("Welcome one-to-one for"), "{finished}");
+    // Not a new member: the welcome journey left them alone.
+    let record = app.get(&format!("/members/{olwen}"), Some(&s)).await;
+    assert!(
+        !record.body.contains("Welcome new members"),
+        "{}",
+        record.body
+    );
+}
+
+crate::both!(
+    a_new_member_is_welcomed_end_to_end_once,
+    a_new_branch_officer_gets_their_own_journey,
+);

@@ -179,15 +179,83 @@ pub struct EditForm {
     name: String,
     steps: String,
     active: Option<String>,
+    /// For a new journey: what starts it.
+    trigger: String,
 }
 
 #[derive(Template)]
 #[template(path = "journey_edit.html")]
 struct EditPage {
     nav: Nav,
+    /// The journey changed; empty for a new one.
     id: String,
     form: EditForm,
     problems: Problems,
+    /// What may start a new journey, the chosen one picked.
+    triggers: Vec<crate::web::view::Choice>,
+}
+
+fn triggers(picked: &str) -> Vec<crate::web::view::Choice> {
+    crate::web::view::Choice::among(
+        Trigger::ALL
+            .iter()
+            .map(|t| (t.as_str().to_string(), t.label().to_string())),
+        picked,
+        None,
+    )
+}
+
+/// The form for a new journey, started with the default welcome's steps to change.
+pub async fn new_page(officer: Officer) -> Result<Html<String>, WebError> {
+    Ok(Html(
+        EditPage {
+            nav: officer.nav(),
+            id: String::new(),
+            form: EditForm {
+                steps: "wait 7 days\ntask welcome_one_to_one\n".into(),
+                active: Some("yes".into()),
+                trigger: Trigger::BecameOfficer.as_str().into(),
+                ..EditForm::default()
+            },
+            problems: Problems::default(),
+            triggers: triggers(Trigger::BecameOfficer.as_str()),
+        }
+        .render()?,
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Posted { officer, form }: Posted<EditForm>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    match journeys::create(
+        &mut tx,
+        &officer,
+        &form.name,
+        &form.trigger,
+        &form.steps,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/journeys/{id}")).into_response())
+        }
+        Err(AppError::Invalid(problems)) => {
+            drop(tx);
+            let page = EditPage {
+                nav: officer.nav(),
+                id: String::new(),
+                triggers: triggers(&form.trigger),
+                form,
+                problems: Problems(problems),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn edit_page(
@@ -206,8 +274,10 @@ pub async fn edit_page(
                 name: j.name,
                 steps: j.steps,
                 active: j.active.then(|| "yes".to_string()),
+                trigger: j.trigger.clone(),
             },
             problems: Problems::default(),
+            triggers: Vec::new(),
         }
         .render()?,
     ))
@@ -241,6 +311,7 @@ pub async fn edit(
                 id,
                 form,
                 problems: Problems(problems),
+                triggers: Vec::new(),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
