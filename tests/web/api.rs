@@ -72,9 +72,15 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
         format!("POST /api/v1/events/{member}/check-ins"),
         format!("POST /api/v1/members/{member}/move"),
         "POST /api/v1/segments".to_string(),
+        "GET /api/v1/journeys".to_string(),
+        format!("GET /api/v1/journeys/{member}/runs"),
+        format!("POST /api/v1/journeys/{member}/take-off"),
     ];
     expected.sort();
-    assert_eq!(listed, expected, "the operations DESIGN.md names");
+    assert_eq!(
+        listed, expected,
+        "the operations the README's interface names"
+    );
     for (method, path) in &ops {
         // Served: without a token the route itself answers 401, not 404 or 405.
         let r = app.api(method, path, None, None).await;

@@ -125,6 +125,50 @@ async fn a_new_member_is_welcomed_end_to_end_once(t: TestDb) {
     // Further rounds take nothing again.
     assert_eq!(rounds(app.db.clone(), 2).await, 0);
 
+    // The same through the API: the journeys with their steps, who is on one.
+    let listed = app
+        .api("GET", "/api/v1/journeys", Some(&token), None)
+        .await
+        .json();
+    assert_eq!(listed["items"][0]["trigger"], "joined");
+    assert_eq!(
+        listed["items"][0]["steps"][1],
+        "Give them a buddy in their branch"
+    );
+    let runs = app
+        .api(
+            "GET",
+            &format!("/api/v1/journeys/{journey}/runs"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    let ada_run = runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["person"] == ada.as_str())
+        .expect("Ada's run");
+    assert_eq!(ada_run["state"], "done");
+    assert!(
+        ada_run["note"].as_str().unwrap().starts_with("emailed"),
+        "{ada_run}"
+    );
+    let r = app
+        .api(
+            "POST",
+            &format!("/api/v1/journeys/{journey}/take-off"),
+            Some(&token),
+            Some(json!({"person": ada})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "finished, not on it now"
+    );
+
     // Changed: a wait first. Mistakes are named by line; nothing is saved with them.
     let r = app
         .post(
@@ -177,13 +221,14 @@ async fn a_new_member_is_welcomed_end_to_end_once(t: TestDb) {
     );
     // Taken off: no step is taken for them again.
     let r = app
-        .post(
-            &format!("/journeys/{journey}/take-off"),
-            Some(&s),
-            &[("csrf", &s.csrf), ("person", &cy)],
+        .api(
+            "POST",
+            &format!("/api/v1/journeys/{journey}/take-off"),
+            Some(&token),
+            Some(json!({"person": cy})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let board = app.get(&format!("/journeys/{journey}"), Some(&s)).await;
     let off = board.body.split("Taken off").nth(1).unwrap();
     assert!(off.contains(&cy) && off.contains("taken off by"), "{off}");

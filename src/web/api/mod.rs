@@ -9,6 +9,7 @@
 mod eligibility;
 mod emails;
 mod events;
+mod journeys;
 mod members;
 mod segments;
 mod units;
@@ -77,6 +78,9 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(events::people))
         .routes(routes!(events::sign_up))
         .routes(routes!(events::check_in))
+        .routes(routes!(journeys::list))
+        .routes(routes!(journeys::runs))
+        .routes(routes!(journeys::take_off))
         .split_for_parts()
 }
 
