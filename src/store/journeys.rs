@@ -195,29 +195,27 @@ pub async fn joined_since(
     since: DateTime<Utc>,
     joined_from: NaiveDate,
 ) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            &Query::select()
-                .column((People::Table, People::Id))
-                .from(Memberships::Table)
-                .inner_join(
-                    People::Table,
-                    Expr::col((People::Table, People::Id))
-                        .equals((Memberships::Table, Memberships::PersonId)),
-                )
-                .and_where(
-                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
-                )
-                .and_where(Expr::col((People::Table, People::Kind)).eq("member"))
-                .and_where(Expr::col((People::Table, People::CreatedAt)).gte(since))
-                .and_where(Expr::col((Memberships::Table, Memberships::JoinedOn)).gte(joined_from))
-                .and_where(
-                    Expr::col((People::Table, People::Id)).not_in_subquery(runs_of(journey_id)),
-                )
-                .to_owned(),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(p,)| p).collect())
+    not_yet_on(
+        tx,
+        journey_id,
+        (People::Table, People::Id),
+        Query::select()
+            .column((People::Table, People::Id))
+            .from(Memberships::Table)
+            .inner_join(
+                People::Table,
+                Expr::col((People::Table, People::Id))
+                    .equals((Memberships::Table, Memberships::PersonId)),
+            )
+            .and_where(
+                Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+            )
+            .and_where(Expr::col((People::Table, People::Kind)).eq("member"))
+            .and_where(Expr::col((People::Table, People::CreatedAt)).gte(since))
+            .and_where(Expr::col((Memberships::Table, Memberships::JoinedOn)).gte(joined_from))
+            .to_owned(),
+    )
+    .await
 }
 
 /// People of a local party whose membership was recorded as rejoined at or after
@@ -228,34 +226,29 @@ pub async fn rejoined_since(
     journey_id: i64,
     since: DateTime<Utc>,
 ) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            &Query::select()
-                .distinct()
-                .column((Memberships::Table, Memberships::PersonId))
-                .from(MembershipEvents::Table)
-                .inner_join(
-                    Memberships::Table,
-                    Expr::col((Memberships::Table, Memberships::Id))
-                        .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
-                )
-                .and_where(
-                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
-                )
-                .and_where(
-                    Expr::col((MembershipEvents::Table, MembershipEvents::Kind)).eq("rejoined"),
-                )
-                .and_where(
-                    Expr::col((MembershipEvents::Table, MembershipEvents::RecordedAt)).gte(since),
-                )
-                .and_where(
-                    Expr::col((Memberships::Table, Memberships::PersonId))
-                        .not_in_subquery(runs_of(journey_id)),
-                )
-                .to_owned(),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(p,)| p).collect())
+    not_yet_on(
+        tx,
+        journey_id,
+        (Memberships::Table, Memberships::PersonId),
+        Query::select()
+            .distinct()
+            .column((Memberships::Table, Memberships::PersonId))
+            .from(MembershipEvents::Table)
+            .inner_join(
+                Memberships::Table,
+                Expr::col((Memberships::Table, Memberships::Id))
+                    .equals((MembershipEvents::Table, MembershipEvents::MembershipId)),
+            )
+            .and_where(
+                Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+            )
+            .and_where(Expr::col((MembershipEvents::Table, MembershipEvents::Kind)).eq("rejoined"))
+            .and_where(
+                Expr::col((MembershipEvents::Table, MembershipEvents::RecordedAt)).gte(since),
+            )
+            .to_owned(),
+    )
+    .await
 }
 
 /// People of a local party given an officer's role (not a caller's) in it or one of its
@@ -266,56 +259,68 @@ pub async fn became_officer_since(
     journey_id: i64,
     since: DateTime<Utc>,
 ) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            &Query::select()
-                .distinct()
-                .column((People::Table, People::Id))
-                .from(RoleAssignments::Table)
-                .inner_join(
-                    Users::Table,
-                    Expr::col((Users::Table, Users::Id))
-                        .equals((RoleAssignments::Table, RoleAssignments::UserId)),
-                )
-                .inner_join(
-                    Units::Table,
-                    Expr::col((Units::Table, Units::Id))
-                        .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
-                )
-                .inner_join(
+    not_yet_on(
+        tx,
+        journey_id,
+        (People::Table, People::Id),
+        Query::select()
+            .distinct()
+            .column((People::Table, People::Id))
+            .from(RoleAssignments::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id))
+                    .equals((RoleAssignments::Table, RoleAssignments::UserId)),
+            )
+            .inner_join(
+                Units::Table,
+                Expr::col((Units::Table, Units::Id))
+                    .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
+            )
+            .inner_join(
+                People::Table,
+                Expr::expr(sea_query::Func::lower(Expr::col((
                     People::Table,
-                    Expr::expr(sea_query::Func::lower(Expr::col((
-                        People::Table,
-                        People::Email,
-                    ))))
-                    .eq(sea_query::Func::lower(Expr::col((
-                        Users::Table,
-                        Users::Email,
-                    )))),
-                )
-                .inner_join(
-                    Memberships::Table,
-                    Expr::col((Memberships::Table, Memberships::PersonId))
-                        .equals((People::Table, People::Id)),
-                )
-                .and_where(
-                    Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
-                )
-                .and_where(
-                    Expr::col((Units::Table, Units::Id))
-                        .eq(local_party_id)
-                        .or(Expr::col((Units::Table, Units::ParentId)).eq(local_party_id)),
-                )
-                .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::Role)).ne("caller"))
-                .and_where(
-                    Expr::col((RoleAssignments::Table, RoleAssignments::CreatedAt)).gte(since),
-                )
-                .and_where(
-                    Expr::col((People::Table, People::Id)).not_in_subquery(runs_of(journey_id)),
-                )
-                .to_owned(),
-        )
-        .await?;
+                    People::Email,
+                ))))
+                .eq(sea_query::Func::lower(Expr::col((
+                    Users::Table,
+                    Users::Email,
+                )))),
+            )
+            .inner_join(
+                Memberships::Table,
+                Expr::col((Memberships::Table, Memberships::PersonId))
+                    .equals((People::Table, People::Id)),
+            )
+            .and_where(
+                Expr::col((Memberships::Table, Memberships::LocalPartyId)).eq(local_party_id),
+            )
+            .and_where(
+                Expr::col((Units::Table, Units::Id))
+                    .eq(local_party_id)
+                    .or(Expr::col((Units::Table, Units::ParentId)).eq(local_party_id)),
+            )
+            .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::Role)).ne("caller"))
+            .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::CreatedAt)).gte(since))
+            .to_owned(),
+    )
+    .await
+}
+
+/// The people `q` selects (one column, their ids) who are on no run of `journey_id` yet;
+/// `person` is the column `q` selects them by.
+async fn not_yet_on(
+    tx: &mut Tx<impl Mode>,
+    journey_id: i64,
+    person: (
+        impl sea_query::IntoIden + 'static,
+        impl sea_query::IntoIden + 'static,
+    ),
+    mut q: sea_query::SelectStatement,
+) -> Result<Vec<i64>> {
+    q.and_where(Expr::col(person).not_in_subquery(runs_of(journey_id)));
+    let rows: Vec<(i64,)> = tx.fetch_all(&q).await?;
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
@@ -350,22 +355,19 @@ pub async fn first_event_since(
             .and_where(if after { at.gte(since) } else { at.lt(since) })
             .to_owned()
     };
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            &attended(true)
-                .distinct()
-                .and_where(
-                    Expr::col((EventPeople::Table, EventPeople::PersonId))
-                        .not_in_subquery(attended(false)),
-                )
-                .and_where(
-                    Expr::col((EventPeople::Table, EventPeople::PersonId))
-                        .not_in_subquery(runs_of(journey_id)),
-                )
-                .to_owned(),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(p,)| p).collect())
+    not_yet_on(
+        tx,
+        journey_id,
+        (EventPeople::Table, EventPeople::PersonId),
+        attended(true)
+            .distinct()
+            .and_where(
+                Expr::col((EventPeople::Table, EventPeople::PersonId))
+                    .not_in_subquery(attended(false)),
+            )
+            .to_owned(),
+    )
+    .await
 }
 
 /// One person's run through a journey.
