@@ -348,7 +348,56 @@ async fn a_new_branch_officer_gets_their_own_journey(t: TestDb) {
     );
 }
 
+async fn a_member_who_rejoins_is_put_on_a_rejoined_journey(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    // On the register before any journey: a member who lapsed.
+    let lapsed = add(
+        &app,
+        &token,
+        json!({"first_name": "Ros", "last_name": "Returner", "rate": "standard",
+            "joined_on": "2018-01-01", "paid_until": "2024-01-01"}),
+    )
+    .await;
+    assert_eq!(rounds(app.db.clone(), 1).await, 0);
+    let r = app
+        .post(
+            "/journeys",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "Welcome back"),
+                ("trigger", "rejoined"),
+                ("steps", "task call_back\n"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let journey = r.location.trim_start_matches("/journeys/").to_string();
+    assert_eq!(rounds(app.db.clone(), 1).await, 0, "lapsed, not yet back");
+    // A payment from a lapsed member is a rejoining.
+    let r = app
+        .api(
+            "POST",
+            &format!("/api/v1/members/{lapsed}/payments"),
+            Some(&token),
+            Some(json!({"amount": "60.00", "method": "card"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(rounds(app.db.clone(), 2).await, 1, "welcomed back once");
+    let board = app.get(&format!("/journeys/{journey}"), Some(&s)).await;
+    let finished = board.body.split("<h2>Finished</h2>").nth(1).unwrap();
+    assert!(
+        finished.contains(&lapsed) && finished.contains("Call back for"),
+        "{}",
+        board.body
+    );
+}
+
 crate::both!(
     a_new_member_is_welcomed_end_to_end_once,
     a_new_branch_officer_gets_their_own_journey,
+    a_member_who_rejoins_is_put_on_a_rejoined_journey,
 );
