@@ -135,6 +135,8 @@ pub struct Record {
     pub welcomes: Vec<crate::store::welcomes::Welcome>,
     /// The journeys they are or were on.
     pub journeys: Vec<crate::store::journeys::OnJourney>,
+    /// The courses they have done, latest first.
+    pub training: Vec<crate::store::training::Course>,
 }
 
 /// The audit action of a change to someone's contact details, which their history shows.
@@ -193,6 +195,7 @@ pub async fn record(
         callers: Vec::new(),
         welcomes: Vec::new(),
         journeys: Vec::new(),
+        training: Vec::new(),
         details,
         person,
     };
@@ -231,6 +234,7 @@ pub async fn record(
         record.occasions = crate::store::events::of_person(tx, person_id, 50).await?;
         record.welcomes = crate::store::welcomes::of_person(tx, person_id).await?;
         record.journeys = crate::store::journeys::of_person(tx, person_id).await?;
+        record.training = crate::store::training::of_person(tx, person_id).await?;
     }
     if can_write {
         let current: Vec<&str> = record
@@ -456,4 +460,88 @@ pub async fn record_leaving(
     )
     .await?;
     Ok(())
+}
+
+/// A course as the member page's form gives it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CourseInput {
+    pub course: String,
+    /// The day it was done; today if blank.
+    pub on: String,
+    pub provider: String,
+}
+
+/// Records a course someone `who` may change has done, every field checked.
+pub async fn add_training(
+    tx: &mut Tx,
+    who: &Principal,
+    today: NaiveDate,
+    id: &str,
+    input: &CourseInput,
+) -> Result<()> {
+    let l = find_writable(tx, who, id).await?;
+    let mut problems = Vec::new();
+    let mut text = |field: &str, value: &str, required: bool| {
+        let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        match crate::domain::fields::check_text(&v, false) {
+            Err(e) => problems.push(crate::domain::filter::FieldProblem {
+                field: field.into(),
+                message: e,
+            }),
+            Ok(()) if required && v.is_empty() => {
+                problems.push(crate::domain::filter::FieldProblem {
+                    field: field.into(),
+                    message: "say which course".into(),
+                })
+            }
+            Ok(()) if v.chars().count() > 200 => {
+                problems.push(crate::domain::filter::FieldProblem {
+                    field: field.into(),
+                    message: "use at most 200 characters".into(),
+                })
+            }
+            Ok(()) => {}
+        }
+        v
+    };
+    let course = text("course", &input.course, true);
+    let provider = text("provider", &input.provider, false);
+    let on = match input.on.trim() {
+        "" => Some(today),
+        t => match crate::domain::dates::parse_date(t) {
+            Ok(d) if d <= today => Some(d),
+            Ok(d) => {
+                problems.push(crate::domain::filter::FieldProblem {
+                    field: "on".into(),
+                    message: format!("{d} is in the future: record a course once it is done"),
+                });
+                None
+            }
+            Err(e) => {
+                problems.push(crate::domain::filter::FieldProblem {
+                    field: "on".into(),
+                    message: e.to_string(),
+                });
+                None
+            }
+        },
+    };
+    let Some(on) = on.filter(|_| problems.is_empty()) else {
+        return Err(AppError::Invalid(problems));
+    };
+    crate::store::training::add(
+        tx,
+        &crate::store::training::New {
+            local_party_id: l.local_party_id,
+            person_id: l.person_id,
+            course: &course,
+            on_date: on,
+            provider: Some(provider.as_str()).filter(|p| !p.is_empty()),
+            recorded_by: who.actor(),
+            at: chrono::Utc::now(),
+        },
+    )
+    .await?;
+    super::audit::about(tx, who, &l, "member.training", &format!("{course} on {on}")).await
 }

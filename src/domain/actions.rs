@@ -26,6 +26,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("event.met", "Recorded someone met at a stall or canvass"),
     ("calendar.feed", "Changed their private calendar feed"),
     ("member.welcomed", "Marked a new member welcomed"),
+    ("member.training", "Recorded a course someone did"),
     ("journey.step", "Took a journey's steps for someone"),
     ("journey.stop", "Took someone off a journey"),
     ("journey.update", "Changed a journey"),

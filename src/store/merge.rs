@@ -7,7 +7,8 @@ use sea_query::{Expr, ExprTrait, Query, Value};
 
 use super::schema::{
     AuditPeople, CallListPeople, CallOutcomes, CallerAssignments, EmailRecipients, EventPeople,
-    JourneyRuns, MembershipEvents, Memberships, Payments, People, PersonTags, Tasks, Welcomes,
+    JourneyRuns, MembershipEvents, Memberships, Payments, People, PersonTags, Tasks, Training,
+    Welcomes,
 };
 use super::{Result, StoreError, Tx};
 use crate::domain::duplicates::{Consent, Standing, merge_standing, newer_consent};
@@ -326,6 +327,7 @@ pub async fn merge(tx: &mut Tx, keep: Record, other: Record, merged: &Event) -> 
     .await?;
     follow(tx, Tasks::Table, Tasks::PersonId, no_key, kp, op).await?;
     follow(tx, Welcomes::Table, Welcomes::PersonId, no_key, kp, op).await?;
+    follow(tx, Training::Table, Training::PersonId, no_key, kp, op).await?;
     follow(
         tx,
         JourneyRuns::Table,

@@ -135,6 +135,7 @@ const MIGRATIONS: &[Migration] = &[
     ),
     (17, "new members welcomed", welcomes),
     (18, "journeys", journeys),
+    (19, "training records", training),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1499,6 +1500,35 @@ fn journeys() -> Vec<Step> {
             "journey_runs_due",
             JourneyRuns::Table,
             &["state", "next_at"],
+            false,
+        ),
+    ]
+}
+
+fn training() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Training::Table)
+                .col(id(Training::Id))
+                .col(fk_col(Training::LocalPartyId))
+                .col(fk_col(Training::PersonId))
+                .col(text(Training::Course))
+                .col(ColumnDef::new(Training::OnDate).date().not_null())
+                .col(text_null(Training::Provider))
+                .col(text(Training::RecordedBy))
+                .col(stamp(Training::RecordedAt))
+                .foreign_key(&mut fk(
+                    (Training::Table, Training::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "training_person",
+            Training::Table,
+            &["person_id", "on_date"],
             false,
         ),
     ]

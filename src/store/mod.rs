@@ -21,6 +21,7 @@ pub mod roster;
 mod schema;
 pub mod segments;
 pub mod tasks;
+pub mod training;
 pub mod units;
 pub mod welcomes;
 

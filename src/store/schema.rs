@@ -554,3 +554,17 @@ pub enum JourneyRuns {
     StartedAt,
     UpdatedAt,
 }
+
+/// A course someone has done.
+#[derive(Iden, Clone, Copy)]
+pub enum Training {
+    Table,
+    Id,
+    LocalPartyId,
+    PersonId,
+    Course,
+    OnDate,
+    Provider,
+    RecordedBy,
+    RecordedAt,
+}

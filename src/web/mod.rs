@@ -212,6 +212,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::members::duplicates::merge_page).post(pages::members::duplicates::merge),
         )
         .route("/members/{id}/forums", post(pages::members::forms::forum))
+        .route(
+            "/members/{id}/training",
+            post(pages::members::forms::training),
+        )
         .route("/events", get(pages::events::list))
         .route(
             "/events/new",

@@ -396,7 +396,73 @@ async fn a_member_who_rejoins_is_put_on_a_rejoined_journey(t: TestDb) {
     );
 }
 
+async fn a_branch_officers_training_is_recorded(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    let person = app.all(&token, "kind=member").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            &format!("/members/{person}/training"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("course", "Chairing  meetings"),
+                ("on", "2026-11-14"),
+                ("provider", "Regional office"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&format!("/members/{person}"), Some(&s)).await;
+    let training = page.body.split("<h2>Training</h2>").nth(1).unwrap();
+    assert!(
+        training.contains("<strong>Chairing meetings</strong>")
+            && training.contains("14 Nov 2026 · Regional office"),
+        "{training}"
+    );
+    for (course, on, why) in [
+        ("", "", "say which course"),
+        ("First aid", "2099-01-01", "in the future"),
+        ("First aid", "soon", "soon"),
+    ] {
+        let r = app
+            .post(
+                &format!("/members/{person}/training"),
+                Some(&s),
+                &[("csrf", &s.csrf), ("course", course), ("on", on)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{course} {on}");
+        assert!(r.body.contains(why), "{why}: {}", r.body);
+    }
+    // Someone outside a Branch Secretary's branch is not theirs to record.
+    let b = app.sign_in(BRANCH).await;
+    let own = app.all(&app.token(BRANCH).await, "").await[0]["branch"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let outside = app
+        .all(&token, "kind=member")
+        .await
+        .into_iter()
+        .find(|m| m["branch"]["slug"].as_str() != Some(own.as_str()))
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/members/{}/training", outside["id"].as_str().unwrap()),
+            Some(&b),
+            &[("csrf", &b.csrf), ("course", "Anything")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
 crate::both!(
+    a_branch_officers_training_is_recorded,
     a_new_member_is_welcomed_end_to_end_once,
     a_new_branch_officer_gets_their_own_journey,
     a_member_who_rejoins_is_put_on_a_rejoined_journey,

@@ -401,3 +401,15 @@ pub async fn forum(
     tx.commit().await?;
     Ok(Redirect::to(&format!("/members/{id}?saved=forum")).into_response())
 }
+
+/// Records a course the person has done.
+pub async fn training(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { officer, form }: Posted<crate::app::members::CourseInput>,
+) -> Result<Response, WebError> {
+    let mut tx = state.db.begin().await?;
+    crate::app::members::add_training(&mut tx, &officer, (state.today)(), &id, &form).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/members/{id}?saved=training")).into_response())
+}

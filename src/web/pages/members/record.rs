@@ -62,6 +62,8 @@ struct MemberPage {
     welcomes: Vec<(&'static str, String, String)>,
     /// Journeys: (id, name, where they are, what was done last).
     journeys: Vec<(String, String, &'static str, String)>,
+    /// Courses done: (course, on, provider, recorded by).
+    training: Vec<(String, String, String, String)>,
 }
 
 /// A stint in a forum branch, as the member page lists it.
@@ -199,7 +201,20 @@ pub async fn member_page(
             )
         })
         .collect();
+    let training = r
+        .training
+        .iter()
+        .map(|c| {
+            (
+                c.course.clone(),
+                uk_date(&c.on_date),
+                c.provider.clone().unwrap_or_default(),
+                c.recorded_by.clone(),
+            )
+        })
+        .collect();
     let page = MemberPage {
+        training,
         welcomes,
         journeys,
         occasions,
