@@ -19,6 +19,7 @@ pub mod imports;
 pub mod journeys;
 pub mod ladder;
 pub mod members;
+pub mod notices;
 pub mod officers;
 pub mod overview;
 pub mod people;

@@ -27,6 +27,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("calendar.feed", "Changed their private calendar feed"),
     ("member.welcomed", "Marked a new member welcomed"),
     ("member.training", "Recorded a course someone did"),
+    ("notice.send", "Sent a notice to the branches' officers"),
     ("journey.step", "Took a journey's steps for someone"),
     ("journey.stop", "Took someone off a journey"),
     ("journey.update", "Changed a journey"),

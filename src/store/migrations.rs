@@ -136,6 +136,7 @@ const MIGRATIONS: &[Migration] = &[
     (17, "new members welcomed", welcomes),
     (18, "journeys", journeys),
     (19, "training records", training),
+    (20, "notices to branch officers", notices),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1530,6 +1531,47 @@ fn training() -> Vec<Step> {
             Training::Table,
             &["person_id", "on_date"],
             false,
+        ),
+    ]
+}
+
+fn notices() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Notices::Table)
+                .col(id(Notices::Id))
+                .col(text(Notices::PublicId).unique_key().to_owned())
+                .col(fk_col(Notices::LocalPartyId))
+                .col(text(Notices::Subject))
+                .col(text(Notices::Body))
+                .col(text(Notices::SentBy))
+                .col(stamp(Notices::SentAt))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(NoticeReads::Table)
+                .col(id(NoticeReads::Id))
+                .col(fk_col(NoticeReads::NoticeId))
+                .col(fk_col(NoticeReads::UserId))
+                .col(
+                    ColumnDef::new(NoticeReads::ReadAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .foreign_key(&mut fk(
+                    (NoticeReads::Table, NoticeReads::NoticeId),
+                    (Notices::Table, Notices::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "notice_reads_once",
+            NoticeReads::Table,
+            &["notice_id", "user_id"],
+            true,
         ),
     ]
 }

@@ -15,6 +15,7 @@ pub mod journeys;
 pub mod members;
 pub mod merge;
 mod migrations;
+pub mod notices;
 pub mod outbox;
 pub mod reports;
 pub mod roster;

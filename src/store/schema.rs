@@ -568,3 +568,26 @@ pub enum Training {
     RecordedBy,
     RecordedAt,
 }
+
+/// A notice from the local party's officers to every branch's officers.
+#[derive(Iden, Clone, Copy)]
+pub enum Notices {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    Subject,
+    Body,
+    SentBy,
+    SentAt,
+}
+
+/// Who a notice went to, and when they read it.
+#[derive(Iden, Clone, Copy)]
+pub enum NoticeReads {
+    Table,
+    Id,
+    NoticeId,
+    UserId,
+    ReadAt,
+}

@@ -332,6 +332,11 @@ pub fn router(state: AppState) -> Router {
             "/journeys/{id}/edit",
             get(pages::journeys::edit_page).post(pages::journeys::edit),
         )
+        .route(
+            "/notices",
+            get(pages::notices::list).post(pages::notices::send),
+        )
+        .route("/notices/{id}", get(pages::notices::show))
         .route("/women", get(pages::women::home))
         .route("/women/welcomed", post(pages::women::welcomed))
         .route("/tasks", get(pages::tasks::my_tasks))

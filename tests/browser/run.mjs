@@ -655,6 +655,12 @@ await step("the Secretary looks at the welcome journey's board and its steps", a
   await page.goto(`${base}/journeys/new`);
   await page.getByLabel("What starts it").selectOption("became_officer");
   await audit(page, "journey-new");
+  await page.getByRole("link", { name: "Notices" }).click();
+  await page.getByLabel("Subject").fill("Branch AGMs by March");
+  await page.getByLabel("Notice", { exact: true }).fill("Please hold your branch AGM before the end of March.");
+  await page.getByRole("button", { name: "Send it" }).click();
+  await page.getByText(/Who has read it: 0 of/).waitFor();
+  await audit(page, "notice-sent");
 });
 
 await step("the Women's Officer shows the meeting the presentation on a 1280x720 screen, and prints it", async () => {

@@ -461,7 +461,93 @@ async fn a_branch_officers_training_is_recorded(t: TestDb) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+async fn a_notice_reaches_every_branch_officer_and_says_who_read_it(t: TestDb) {
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    let r = app
+        .post(
+            "/notices",
+            Some(&s),
+            &[("csrf", &s.csrf), ("subject", " "), ("body", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"e-subject\"") && r.body.contains("id=\"e-body\""));
+    let r = app
+        .post(
+            "/notices",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("subject", "Branch AGMs by March"),
+                (
+                    "body",
+                    "Please hold your branch AGM before the end of March.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let notice = r.location.clone();
+    let mut tx = app.db.begin_read().await.unwrap();
+    let sent = rosette::store::outbox::recent(&mut tx, 50).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut to: Vec<&str> = sent
+        .iter()
+        .filter(|m| m.subject == "Notice: Branch AGMs by March")
+        .map(|m| m.to_address.as_str())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["branch-membership@example.org", "branch@example.org"]);
+    // The Branch Secretary is told on their home page, and opening it marks it read.
+    let b = app.sign_in(BRANCH).await;
+    assert!(
+        app.get("/", Some(&b))
+            .await
+            .body
+            .contains("Notices for you to read")
+    );
+    let opened = app.get(&notice, Some(&b)).await;
+    assert!(opened.body.contains("before the end of March"));
+    assert!(
+        !opened.body.contains("Who has read it"),
+        "only the senders see that"
+    );
+    assert!(
+        !app.get("/", Some(&b))
+            .await
+            .body
+            .contains("Notices for you to read")
+    );
+    let read = app.get(&notice, Some(&s)).await;
+    let who = read
+        .body
+        .split("Who has read it: 1 of 2")
+        .nth(1)
+        .expect("1 of 2");
+    assert!(who.contains("branch@example.org · Read"), "{who}");
+    assert!(
+        who.contains("branch-membership@example.org · Not yet"),
+        "{who}"
+    );
+    // Neither a caller nor a branch officer sends them; a caller cannot open one.
+    let c = app.sign_in(CALLER).await;
+    assert_eq!(
+        app.get(&notice, Some(&c)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .post(
+            "/notices",
+            Some(&b),
+            &[("csrf", &b.csrf), ("subject", "Mine"), ("body", "Hello")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
 crate::both!(
+    a_notice_reaches_every_branch_officer_and_says_who_read_it,
     a_branch_officers_training_is_recorded,
     a_new_member_is_welcomed_end_to_end_once,
     a_new_branch_officer_gets_their_own_journey,

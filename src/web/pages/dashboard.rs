@@ -101,6 +101,17 @@ pub async fn dashboard(
             n: lapse_count(&chart),
         },
     ];
+    let unread = crate::app::notices::unread(&mut tx, &officer).await?;
+    if unread > 0 {
+        todo.insert(
+            0,
+            Todo {
+                label: "Notices for you to read",
+                href: "/notices".to_string(),
+                n: i64::try_from(unread).unwrap_or(i64::MAX),
+            },
+        );
+    }
     if crate::app::women::looks_after_women(&officer) {
         let n = crate::app::women::waiting(&mut tx, &officer, &state.rules, today).await?;
         todo.insert(

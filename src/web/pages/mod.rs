@@ -12,6 +12,7 @@ pub mod imports;
 pub mod journeys;
 pub mod ladder;
 pub mod members;
+pub mod notices;
 pub mod presentation;
 pub mod reports;
 pub mod representation;
