@@ -432,11 +432,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             unit,
             format,
         }) => {
-            let as_of = match as_of {
-                Some(text) => crate::domain::dates::parse_date(&text)
-                    .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
-                None => today(),
-            };
+            let as_of = date_flag("--as-of", as_of)?.unwrap_or_else(today);
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
             let found = units::get(&mut tx, &unit).await?;
@@ -506,14 +502,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             unit,
             format,
         }) => {
-            let date = |flag: &str, text: Option<String>| -> Result<Option<NaiveDate>> {
-                text.map(|t| {
-                    crate::domain::dates::parse_date(&t).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
-                })
-                .transpose()
-            };
-            let as_of = date("--as-of", as_of)?.unwrap_or_else(today);
-            let freeze = date("--freeze", freeze)?;
+            let as_of = date_flag("--as-of", as_of)?.unwrap_or_else(today);
+            let freeze = date_flag("--freeze", freeze)?;
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin().await?;
             let asked = crate::app::eligibility::Asked {
@@ -541,11 +531,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             unit,
             format,
         }) => {
-            let as_of = match as_of {
-                Some(t) => crate::domain::dates::parse_date(&t)
-                    .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
-                None => today(),
-            };
+            let as_of = date_flag("--as-of", as_of)?.unwrap_or_else(today);
             let db = open(&cli.database_url).await?;
             let mut tx = db.begin_read().await?;
             let figures = crate::app::representation::of_unit(&mut tx, &rules, &unit, as_of)
@@ -780,6 +766,13 @@ fn configured_public_url() -> Option<String> {
 }
 
 /// The address people reach the server at: `ROSETTE_PUBLIC_URL`, or the listening address.
+/// A date given on the command line, read as a date field is (YYYY-MM-DD or DD/MM/YYYY),
+/// a mistake named by its flag.
+fn date_flag(flag: &str, text: Option<String>) -> Result<Option<NaiveDate>> {
+    text.map(|t| crate::domain::dates::parse_date(&t).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+        .transpose()
+}
+
 fn public_url(listen: SocketAddr) -> String {
     configured_public_url().unwrap_or_else(|| format!("http://{listen}"))
 }
