@@ -927,15 +927,7 @@ pub async fn met(
     mut met: Met,
 ) -> Result<MetOutcome> {
     let event = find(tx, who, id).await?;
-    let value = |f: crate::import::Field| {
-        met.person
-            .values
-            .iter()
-            .rev()
-            .find(|(g, _)| *g == f)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let value = |f: crate::import::Field| met.person.get(f).to_string();
     let email = crate::domain::fields::normalise_email(&value(crate::import::Field::Email)).ok();
     let known = match &email {
         Some(e) => roster::by_email(tx, event.local_party_id, e)

@@ -320,12 +320,7 @@ async fn welcome_email(
     ) {
         return Ok(format!("no email: {}", why.label()));
     }
-    let party = units::named(tx, &[l.local_party_id])
-        .await?
-        .into_iter()
-        .next()
-        .map(|u| u.name)
-        .unwrap_or_default();
+    let party = units::name_of(tx, l.local_party_id).await?;
     let merge = Merge::of(
         [&l.first_name, &l.last_name, &l.membership_number],
         l.branch_name.as_deref().or(Some("your branch")),

@@ -109,9 +109,8 @@ pub struct Opened {
 /// Opens a notice: a recipient's opening marks it read; an officer who sends notices
 /// sees who has read it.
 pub async fn open(tx: &mut Tx, who: &Principal, id: &str, now: DateTime<Utc>) -> Result<Opened> {
-    let notice = notices::get(tx, id)
+    let notice = notices::get(tx, &who.scope.local_parties, id)
         .await?
-        .filter(|n| who.scope.local_parties.contains(&n.local_party_id))
         .ok_or(AppError::NotFound)?;
     let readers = notices::readers(tx, notice.id).await?;
     let mine = readers.iter().any(|r| r.user_id == who.user.id);

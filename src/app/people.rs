@@ -58,7 +58,8 @@ impl NewPerson {
         }
     }
 
-    fn get(&self, field: Field) -> &str {
+    /// The last value given for `field`, trimmed; empty if none.
+    pub fn get(&self, field: Field) -> &str {
         self.values
             .iter()
             .rev()
@@ -157,10 +158,7 @@ pub async fn places(
 /// A grant of everyone in a local party: what the service layer reads with before it
 /// decides what the officer may see of it.
 fn whole(local_party_id: i64) -> [Grant; 1] {
-    [Grant {
-        local_party_id,
-        reach: Reach::Everyone,
-    }]
+    [Grant::everyone_in(local_party_id)]
 }
 
 /// Everyone in the local party, for matching.

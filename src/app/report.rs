@@ -56,10 +56,7 @@ pub async fn action_report(
     let as_of = period.to;
     let unit = units::get(tx, unit_slug).await?;
     let grant = match UnitKind::parse(&unit.kind) {
-        Some(UnitKind::LocalParty) => Grant {
-            local_party_id: unit.id,
-            reach: Reach::Everyone,
-        },
+        Some(UnitKind::LocalParty) => Grant::everyone_in(unit.id),
         Some(UnitKind::Branch) => Grant {
             local_party_id: units::parent_id(tx, unit.id).await?.ok_or_else(|| {
                 ReportError::Unit(format!("branch {unit_slug} has no local party"))

@@ -9,7 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{AppError, Principal, Result};
-use crate::domain::access::{Grant, Reach};
+use crate::domain::access::Grant;
 use crate::domain::events::EventType;
 use crate::domain::representation::{Shown, Tally};
 use crate::domain::{Kind, Role, Rules, Status, UnitKind};
@@ -111,15 +111,7 @@ async fn figures(
     today: NaiveDate,
 ) -> Result<Representation> {
     let lp = party.id;
-    let everyone = roster::everyone(
-        tx,
-        &[Grant {
-            local_party_id: lp,
-            reach: Reach::Everyone,
-        }],
-        0,
-    )
-    .await?;
+    let everyone = roster::everyone(tx, &[Grant::everyone_in(lp)], 0).await?;
     let gender_of: HashMap<i64, Option<&str>> = everyone
         .iter()
         .map(|l| (l.person_id, l.gender.as_deref()))

@@ -134,12 +134,7 @@ pub async fn public_event(tx: &mut Tx, id: &str, invitation: Option<&str>) -> Re
     if Audience::parse(&event.audience) != Some(Audience::Public) && invitee.is_none() {
         return Err(AppError::NotFound);
     }
-    let party = units::named(tx, &[event.local_party_id])
-        .await?
-        .into_iter()
-        .next()
-        .map(|u| u.name)
-        .unwrap_or_default();
+    let party = units::name_of(tx, event.local_party_id).await?;
     let taken = events::places_taken(tx, event.id).await?;
     let full =
         place_for(event.capacity.and_then(|c| u32::try_from(c).ok()), taken) == Attendance::Waiting;
@@ -532,23 +527,17 @@ pub async fn cancel(
         )
         .await?;
         named.push(next);
-        if let Some(a) = events::attendees(tx, event.id, &[Attendance::SignedUp.as_str()], None)
+        if let Some(l) = roster::everyone_of(tx, event.local_party_id, &[next])
             .await?
-            .into_iter()
-            .find(|a| a.person_id == next)
-            && let Some(to) = a.email.as_deref()
+            .pop()
+            && let Some(to) = l.email.as_deref()
         {
-            let party = units::named(tx, &[event.local_party_id])
-                .await?
-                .into_iter()
-                .next()
-                .map(|u| u.name)
-                .unwrap_or_default();
+            let party = units::name_of(tx, event.local_party_id).await?;
             confirm(
                 tx,
                 &event,
                 &party,
-                &a.public_id,
+                &l.public_id,
                 to,
                 Attendance::SignedUp,
                 public_url,

@@ -80,6 +80,17 @@ pub struct Grant {
     pub reach: Reach,
 }
 
+impl Grant {
+    /// Everyone in a local party: what the service layer reads with for its own work
+    /// (matching, counting) before it decides what an officer may see of it.
+    pub fn everyone_in(local_party_id: i64) -> Grant {
+        Grant {
+            local_party_id,
+            reach: Reach::Everyone,
+        }
+    }
+}
+
 /// Everything one user may do, derived from their assignments alone.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scope {

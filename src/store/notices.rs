@@ -48,38 +48,31 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<String> {
     let public_id = Uuid::now_v7().to_string();
-    tx.execute(
-        &Query::insert()
-            .into_table(Notices::Table)
-            .columns([
-                Notices::PublicId,
-                Notices::LocalPartyId,
-                Notices::Subject,
-                Notices::Body,
-                Notices::SentBy,
-                Notices::SentAt,
-            ])
-            .values_panic([
-                public_id.clone().into(),
-                local_party_id.into(),
-                subject.into(),
-                body.into(),
-                sent_by.into(),
-                now.into(),
-            ])
-            .to_owned(),
-    )
-    .await?;
     let (id,): (i64,) = tx
         .fetch_optional(
-            &Query::select()
-                .column(Notices::Id)
-                .from(Notices::Table)
-                .and_where(Expr::col(Notices::PublicId).eq(public_id.as_str()))
+            &Query::insert()
+                .into_table(Notices::Table)
+                .columns([
+                    Notices::PublicId,
+                    Notices::LocalPartyId,
+                    Notices::Subject,
+                    Notices::Body,
+                    Notices::SentBy,
+                    Notices::SentAt,
+                ])
+                .values_panic([
+                    public_id.clone().into(),
+                    local_party_id.into(),
+                    subject.into(),
+                    body.into(),
+                    sent_by.into(),
+                    now.into(),
+                ])
+                .returning_col(Notices::Id)
                 .to_owned(),
         )
         .await?
-        .unwrap_or((0,));
+        .ok_or_else(|| super::StoreError::Invalid("the notice was not stored".into()))?;
     for user in to {
         tx.execute(
             &Query::insert()
@@ -127,9 +120,17 @@ pub async fn to_user(
     Ok(rows.into_iter().map(|r| (r.notice, r.read_at)).collect())
 }
 
-pub async fn get(tx: &mut Tx<impl Mode>, public_id: &str) -> Result<Option<Notice>> {
+/// A notice of one of `parties`, by public id.
+pub async fn get(
+    tx: &mut Tx<impl Mode>,
+    parties: &[i64],
+    public_id: &str,
+) -> Result<Option<Notice>> {
     let mut q = select();
-    q.and_where(Expr::col((Notices::Table, Notices::PublicId)).eq(public_id));
+    q.and_where(Expr::col((Notices::Table, Notices::PublicId)).eq(public_id))
+        .and_where(
+            Expr::col((Notices::Table, Notices::LocalPartyId)).is_in(parties.iter().copied()),
+        );
     tx.fetch_optional(&q).await
 }
 

@@ -721,10 +721,7 @@ pub async fn by_email(
     local_party_id: i64,
     email: &str,
 ) -> Result<Vec<Listed>> {
-    let grants = [Grant {
-        local_party_id,
-        reach: Reach::Everyone,
-    }];
+    let grants = [Grant::everyone_in(local_party_id)];
     let mut s = select_listed(&grants, 0);
     s.and_where(lower(p(People::Email)).eq(email.to_lowercase()))
         .order_by_expr(p(People::Id), Order::Asc)
@@ -739,10 +736,7 @@ pub async fn everyone_of(
     local_party_id: i64,
     person_ids: &[i64],
 ) -> Result<Vec<Listed>> {
-    let grants = [Grant {
-        local_party_id,
-        reach: Reach::Everyone,
-    }];
+    let grants = [Grant::everyone_in(local_party_id)];
     let mut out = Vec::new();
     for chunk in person_ids.chunks(super::members::ID_CHUNK) {
         let mut s = select_listed(&grants, 0);
@@ -759,10 +753,7 @@ pub async fn by_public_ids(
     local_party_id: i64,
     public_ids: &[&str],
 ) -> Result<Vec<Listed>> {
-    let grants = [Grant {
-        local_party_id,
-        reach: Reach::Everyone,
-    }];
+    let grants = [Grant::everyone_in(local_party_id)];
     let mut s = select_listed(&grants, 0);
     s.and_where(p(People::PublicId).is_in(public_ids.iter().copied()));
     tx.fetch_all(&s).await

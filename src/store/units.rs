@@ -78,6 +78,16 @@ pub async fn named(tx: &mut Tx<impl Mode>, ids: &[i64]) -> Result<Vec<Unit>> {
     tx.fetch_all(&q).await
 }
 
+/// A unit's name by id, empty if there is none.
+pub async fn name_of(tx: &mut Tx<impl Mode>, id: i64) -> Result<String> {
+    Ok(named(tx, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|u| u.name)
+        .unwrap_or_default())
+}
+
 pub async fn find(tx: &mut Tx<impl Mode>, slug: &str) -> Result<Option<Unit>> {
     let mut q = select_units();
     q.and_where(Expr::col((Units::Table, Units::Slug)).eq(slug));
