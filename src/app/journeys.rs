@@ -209,13 +209,10 @@ async fn take_steps(
     let mut next_at = now;
     while let Some(i) = rules_of::next_step(&steps, at, picked) {
         at = i + 1;
-        match &steps[i].action {
-            Action::Wait { days } => {
-                next_at = now + Duration::days(i64::from(*days));
-                notes.push(steps[i].in_words());
-                break;
-            }
-            action => notes.push(take(tx, rules, today, &actor, &l, action).await?),
+        notes.push(take(tx, rules, today, &actor, &l, &steps[i].action).await?);
+        if let Action::Wait { days } = steps[i].action {
+            next_at = now + Duration::days(i64::from(days));
+            break;
         }
     }
     let state = if rules_of::next_step(&steps, at, picked).is_none() && next_at == now {
@@ -251,7 +248,7 @@ async fn take_steps(
     Ok(true)
 }
 
-/// Takes one step for one person; says what it did, in words.
+/// Takes one step for one person (a wait does nothing here); says what it did, in words.
 async fn take(
     tx: &mut Tx,
     rules: &Rules,
@@ -280,7 +277,8 @@ async fn take(
                 },
             )
         }
-        Action::Wait { days } => Ok(format!("waited {days} days")),
+        // The run waits: its next step is due later, which the caller sets.
+        Action::Wait { days } => Ok(format!("waiting {days} days")),
     }
 }
 
