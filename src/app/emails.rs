@@ -33,6 +33,9 @@ pub struct Draft {
     /// The event it invites people to (internal id): each copy carries its recipient's
     /// own sign-up link as `event_url`.
     pub event: Option<i64>,
+    /// The survey it asks people to answer (internal id): each copy carries its
+    /// recipient's own link as `survey_url`.
+    pub survey: Option<i64>,
 }
 
 /// Everyone an email's audience names, and whether each gets it.
@@ -287,6 +290,7 @@ pub async fn create(tx: &mut Tx, who: &Principal, draft: &Draft) -> Result<Strin
             sender_name: &sender,
             reply_to: reply_to.as_deref(),
             event_id: draft.event,
+            survey_id: draft.survey,
         },
     )
     .await?;
@@ -887,6 +891,7 @@ pub async fn deliver(
     }
     let key = emails::server_key(&mut tx, UNSUBSCRIBE_KEY).await?;
     let event_key = emails::server_key(&mut tx, super::signups::LINK_KEY).await?;
+    let survey_key = emails::server_key(&mut tx, super::surveys::LINK_KEY).await?;
     tx.commit().await?;
 
     let mut tx = db.begin_read().await?;
@@ -932,13 +937,14 @@ pub async fn deliver(
                     .trim()
                     .to_lowercase(),
             );
-            let verdict = message(c, &entitled, [&key, &event_key], public_url).and_then(|m| {
-                if used.insert(inbox) {
-                    Ok(m)
-                } else {
-                    Err(Delivery::Skipped(Skip::SameAddress.as_str()))
-                }
-            });
+            let verdict = message(c, &entitled, [&key, &event_key, &survey_key], public_url)
+                .and_then(|m| {
+                    if used.insert(inbox) {
+                        Ok(m)
+                    } else {
+                        Err(Delivery::Skipped(Skip::SameAddress.as_str()))
+                    }
+                });
             match verdict {
                 Err(d) => outcomes.push((c.id, c.address.clone(), d)),
                 Ok(m) => ready.push((c, m)),
@@ -1009,7 +1015,7 @@ pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";
 fn message(
     c: &Claimed,
     entitled: &HashSet<i64>,
-    [key, event_key]: [&str; 2],
+    [key, event_key, survey_key]: [&str; 3],
     public_url: &str,
 ) -> std::result::Result<(Rendered, Option<String>), Delivery> {
     let purpose = Purpose::parse(&c.purpose)
@@ -1034,10 +1040,16 @@ fn message(
         .as_deref()
         .map(|event| super::signups::invitation_url(event_key, public_url, event, &c.public_id))
         .unwrap_or_default();
+    let survey_url = c
+        .survey_public_id
+        .as_deref()
+        .map(|survey| super::surveys::personal_url(survey_key, public_url, survey, &c.public_id))
+        .unwrap_or_default();
     let merge = Merge {
         unsubscribe_url: unsubscribe_url.clone(),
         preferences_url,
         event_url,
+        survey_url,
         ..Merge::of(
             [&c.first_name, &c.last_name, &c.membership_number],
             c.branch.as_deref(),

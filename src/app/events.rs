@@ -80,7 +80,7 @@ fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
 /// Whether `who` organises events for `unit` of local party `party`: the whole party's
 /// officers for any of its units, a branch's officers for their branch, the Women's
 /// Officer for its forum branches.
-fn organises(who: &Principal, party: i64, unit: &units::Unit) -> bool {
+pub(super) fn organises(who: &Principal, party: i64, unit: &units::Unit) -> bool {
     let forum = unit.branch_type.as_deref() == Some("forum");
     who.scope.write.iter().any(|g| {
         g.local_party_id == party
@@ -111,7 +111,7 @@ pub async fn units_for(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<(S
 /// The local party of a unit, and whether `who` may organise events for it: the whole
 /// party's officers for any of its units, a branch's officers for their branch, the
 /// Women's Officer for its forum branches.
-async fn organised_by(tx: &mut Tx, who: &Principal, unit: &units::Unit) -> Result<i64> {
+pub(super) async fn organised_by(tx: &mut Tx, who: &Principal, unit: &units::Unit) -> Result<i64> {
     let party = if unit.kind == UnitKind::LocalParty.as_str() {
         unit.id
     } else {

@@ -137,6 +137,8 @@ pub struct Record {
     pub journeys: Vec<crate::store::journeys::OnJourney>,
     /// The courses they have done, latest first.
     pub training: Vec<crate::store::training::Course>,
+    /// The surveys they answered, with their answers.
+    pub surveys: Vec<super::surveys::OnRecord>,
 }
 
 /// The audit action of a change to someone's contact details, which their history shows.
@@ -196,6 +198,7 @@ pub async fn record(
         welcomes: Vec::new(),
         journeys: Vec::new(),
         training: Vec::new(),
+        surveys: Vec::new(),
         details,
         person,
     };
@@ -235,6 +238,7 @@ pub async fn record(
         record.welcomes = crate::store::welcomes::of_person(tx, person_id).await?;
         record.journeys = crate::store::journeys::of_person(tx, person_id).await?;
         record.training = crate::store::training::of_person(tx, person_id).await?;
+        record.surveys = super::surveys::of_person(tx, person_id).await?;
     }
     if can_write {
         let current: Vec<&str> = record

@@ -28,6 +28,7 @@ pub mod report;
 pub mod representation;
 pub mod segments;
 pub mod signups;
+pub mod surveys;
 pub mod tasks;
 pub mod women;
 

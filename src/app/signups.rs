@@ -213,8 +213,15 @@ pub async fn sign_up(
     let (person_id, person_public_id, source) = match &page.invitee {
         Some(i) => (i.person_id, i.person_public_id.clone(), "invitation"),
         None => {
-            let (person_id, public_id) =
-                person_from_form(tx, rules, today, now, &page, form).await?;
+            let page_name = format!("the sign-up page of '{}'", page.event.title);
+            let (person_id, public_id) = person_from_form(
+                tx,
+                rules,
+                (today, now),
+                (page.event.local_party_id, &page.party, &page_name),
+                form,
+            )
+            .await?;
             (person_id, public_id, "public")
         }
     };
@@ -272,13 +279,14 @@ fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
 }
 
 /// The person a public form describes: someone already known by that email address (who
-/// keeps their record; only consents they tick now are added), or a new supporter.
-async fn person_from_form(
+/// keeps their record; only consents they tick now are added), or a new supporter. The
+/// page is named by its local party (id and name) and what it was, in words ("the
+/// sign-up page of 'Summer social'"), which the consent's record keeps.
+pub(super) async fn person_from_form(
     tx: &mut Tx,
     rules: &Rules,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-    page: &PublicEvent,
+    (today, now): (NaiveDate, DateTime<Utc>),
+    (lp, party, page_name): (i64, &str, &str),
     form: &SignUpForm,
 ) -> Result<(i64, String)> {
     let mut problems = Vec::new();
@@ -301,7 +309,7 @@ async fn person_from_form(
         "" => {
             problems.push(problem(
                 "email",
-                "give your email address: your confirmation goes there",
+                "give your email address, so that we can reach you",
             ));
             None
         }
@@ -334,7 +342,6 @@ async fn person_from_form(
     }
     accounts::record_failure(tx, &count_key).await?;
 
-    let event = &page.event;
     let agreed: Vec<(Channel, bool)> = [
         (Channel::Email, form.agree_email.is_some()),
         (Channel::Phone, agree_phone),
@@ -343,19 +350,14 @@ async fn person_from_form(
     .filter(|(c, _)| *c == Channel::Email || phone.is_some())
     .collect();
     let source = format!(
-        "the sign-up page of '{}', which said: {}",
-        event.title,
+        "{page_name}, which said: {}",
         agreed
             .iter()
-            .map(|(c, _)| format!("\"{}\"", consent_wording(*c, &page.party)))
+            .map(|(c, _)| format!("\"{}\"", consent_wording(*c, party)))
             .collect::<Vec<_>>()
             .join(" and ")
     );
-    if let Some(known) = roster::by_email(tx, event.local_party_id, &email)
-        .await?
-        .into_iter()
-        .next()
-    {
+    if let Some(known) = roster::by_email(tx, lp, &email).await?.into_iter().next() {
         // Someone typing another's address must not take consent away from them, so only
         // what is given here is recorded.
         let given: Vec<(Channel, bool)> = agreed.into_iter().filter(|(_, yes)| *yes).collect();
@@ -363,7 +365,7 @@ async fn person_from_form(
         if !changed.is_empty() {
             noted(
                 tx,
-                event.local_party_id,
+                lp,
                 "consent.change",
                 &known.public_id,
                 &source,
@@ -394,18 +396,11 @@ async fn person_from_form(
         values,
         allow_duplicate: true,
     };
-    let (person_id, public_id) = super::people::add_unattended(
-        tx,
-        rules,
-        today,
-        event.local_party_id,
-        person,
-        source.clone(),
-    )
-    .await?;
+    let (person_id, public_id) =
+        super::people::add_unattended(tx, rules, today, lp, person, source.clone()).await?;
     noted(
         tx,
-        event.local_party_id,
+        lp,
         "member.add",
         &public_id,
         &format!("signed up on {source}"),

@@ -141,6 +141,8 @@ pub const FIELDS: &[(&str, &str)] = &[
     ),
     // An invitation's own sign-up link (blank in an email that is not an invitation).
     ("event_url", "https://example.org/e/sample?i=sample"),
+    // A survey's email's own link to answer it (blank in any other email).
+    ("survey_url", "https://example.org/s/sample?i=sample"),
 ];
 
 /// One recipient's merge fields.
@@ -155,6 +157,7 @@ pub struct Merge {
     pub unsubscribe_url: String,
     pub preferences_url: String,
     pub event_url: String,
+    pub survey_url: String,
 }
 
 impl Merge {
@@ -198,6 +201,7 @@ impl Merge {
             unsubscribe_url: v("unsubscribe_url"),
             preferences_url: v("preferences_url"),
             event_url: v("event_url"),
+            survey_url: v("survey_url"),
         }
     }
 }

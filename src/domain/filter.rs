@@ -157,6 +157,8 @@ pub struct MemberFilter {
     pub rung: Option<super::ladder::Rung>,
     /// Came to at least this many events.
     pub attended_min: Option<u32>,
+    /// Gave each of these answers to a survey.
+    pub answers: Vec<super::surveys::AnswerFilter>,
     pub sort: Sort,
 }
 
@@ -256,6 +258,11 @@ pub const KEYS: &[Key] = &[
         "attended_min",
         false,
         "A number: came to at least this many events",
+    ),
+    key(
+        "answer",
+        true,
+        "SURVEY:QUESTION:ANSWER: answered question QUESTION (counted from 1) of survey SURVEY with that option, or that point of a scale; people with all of them",
     ),
     key("sort", false, "name, number, joined or -joined"),
 ];
@@ -393,6 +400,10 @@ impl MemberFilter {
                         format!("'{v}' is not a number of events from 1 to 1,000"),
                     ),
                 },
+                "answer" => match super::surveys::AnswerFilter::parse(v) {
+                    Ok(a) => push_new(&mut f.answers, a),
+                    Err(e) => bad("answer", e),
+                },
                 "event" => {
                     if v.len() > 64 || !v.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
                         bad("event", format!("'{v}' is not an event's id"));
@@ -488,6 +499,7 @@ impl MemberFilter {
         if let Some(n) = self.attended_min {
             out.push(("attended_min", n.to_string()));
         }
+        out.extend(self.answers.iter().map(|a| ("answer", a.as_text())));
         if self.sort != Sort::Name {
             out.push(("sort", self.sort.as_str().to_string()));
         }
@@ -566,6 +578,12 @@ impl MemberFilter {
         }
         if let Some(n) = self.attended_min {
             parts.push(format!("came to at least {n} events"));
+        }
+        for a in &self.answers {
+            parts.push(format!(
+                "answered '{}' to question {} of a survey",
+                a.value, a.question
+            ));
         }
         if parts.is_empty() {
             "everyone".into()
@@ -674,10 +692,18 @@ mod tests {
             ("attended", "no_show"),
             ("attended_since", "01/09/2026"),
             ("event", "01A2B3C4-0000-7000-8000-000000000001"),
+            ("answer", "01a2b3c4-0000:2:Public speaking"),
             ("sort", "-joined"),
             ("limit", "20"),
         ]))
         .expect("valid");
+        assert_eq!(f.answers.len(), 1);
+        assert!(
+            f.in_words()
+                .contains("answered 'Public speaking' to question 2 of a survey"),
+            "{}",
+            f.in_words()
+        );
         assert_eq!(f.attended, Some(Attended::NoShow));
         assert_eq!(f.attended_since, Some(ymd(2026, 9, 1)));
         assert_eq!(

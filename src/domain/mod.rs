@@ -23,6 +23,7 @@ pub mod report;
 pub mod representation;
 pub mod rights;
 pub mod rules;
+pub mod surveys;
 pub mod values;
 
 pub use membership::{Ending, Event, History, Span, StatusBounds, StatusRules};

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::members::{CONSENT_COLUMNS, STANDING_COLUMNS};
 use super::schema::{
-    EmailRecipients as R, Emails, Events, MailSuppressions, Memberships, People, ServerKeys, Units,
+    EmailRecipients as R, Emails, Events, MailSuppressions, Memberships, People, ServerKeys,
+    Surveys, Units,
 };
 use super::{Cell, Mode, Result, Tx, idens};
 use crate::domain::Channel;
@@ -82,6 +83,8 @@ pub struct Email {
     pub finished_at: Option<DateTime<Utc>>,
     /// The event an invitation is for.
     pub event_id: Option<i64>,
+    /// The survey an email asks people to answer.
+    pub survey_id: Option<i64>,
 }
 
 fn select() -> sea_query::SelectStatement {
@@ -103,6 +106,7 @@ fn select() -> sea_query::SelectStatement {
             Emails::CreatedAt,
             Emails::FinishedAt,
             Emails::EventId,
+            Emails::SurveyId,
         ])
         .from(Emails::Table)
         .to_owned()
@@ -120,6 +124,7 @@ pub struct NewEmail<'a> {
     pub sender_name: &'a str,
     pub reply_to: Option<&'a str>,
     pub event_id: Option<i64>,
+    pub survey_id: Option<i64>,
 }
 
 pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
@@ -141,6 +146,7 @@ pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
                 Emails::State,
                 Emails::CreatedAt,
                 Emails::EventId,
+                Emails::SurveyId,
             ])
             .values_panic([
                 public_id.clone().into(),
@@ -156,6 +162,7 @@ pub async fn create(tx: &mut Tx, new: &NewEmail<'_>) -> Result<String> {
                 "draft".into(),
                 Utc::now().into(),
                 new.event_id.into(),
+                new.survey_id.into(),
             ])
             .to_owned(),
     )
@@ -454,6 +461,8 @@ pub struct Claimed {
     pub suspended: bool,
     /// For an invitation, its event: the recipient's own sign-up link goes to it.
     pub event_public_id: Option<String>,
+    /// For a survey's email, its survey: the recipient's own link goes to it.
+    pub survey_public_id: Option<String>,
 }
 
 pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>> {
@@ -518,11 +527,19 @@ pub async fn claimed(tx: &mut Tx<impl Mode>, claim: &str) -> Result<Vec<Claimed>
                 Expr::col((Events::Table, Events::PublicId)),
                 Alias::new("event_public_id"),
             )
+            .expr_as(
+                Expr::col((Surveys::Table, Surveys::PublicId)),
+                Alias::new("survey_public_id"),
+            )
             .from(R::Table)
             .inner_join(Emails::Table, recipient_email())
             .left_join(
                 Events::Table,
                 Expr::col((Events::Table, Events::Id)).equals((Emails::Table, Emails::EventId)),
+            )
+            .left_join(
+                Surveys::Table,
+                Expr::col((Surveys::Table, Surveys::Id)).equals((Emails::Table, Emails::SurveyId)),
             )
             .join_as(
                 sea_query::JoinType::InnerJoin,
@@ -770,6 +787,7 @@ pub struct Link {
     pub email_public_id: String,
     pub subject: String,
     pub event_id: Option<i64>,
+    pub survey_id: Option<i64>,
     pub first_name: String,
     pub email_consent: Option<bool>,
     pub phone_consent: Option<bool>,
@@ -792,6 +810,7 @@ pub async fn link(tx: &mut Tx<impl Mode>, recipient_public_id: &str) -> Result<O
             )
             .column((Emails::Table, Emails::Subject))
             .column((Emails::Table, Emails::EventId))
+            .column((Emails::Table, Emails::SurveyId))
             .columns(
                 [
                     People::FirstName,

@@ -137,6 +137,7 @@ const MIGRATIONS: &[Migration] = &[
     (18, "journeys", journeys),
     (19, "training records", training),
     (20, "notices to branch officers", notices),
+    (21, "surveys", surveys),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1572,6 +1573,103 @@ fn notices() -> Vec<Step> {
             NoticeReads::Table,
             &["notice_id", "user_id"],
             true,
+        ),
+    ]
+}
+
+fn surveys() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Surveys::Table)
+                .col(id(Surveys::Id))
+                .col(text(Surveys::PublicId).unique_key().to_owned())
+                .col(fk_col(Surveys::LocalPartyId))
+                .col(fk_col(Surveys::UnitId))
+                .col(text(Surveys::Title))
+                .col(text_null(Surveys::Intro))
+                .col(text(Surveys::Questions))
+                .col(text(Surveys::PublicLink))
+                .col(text(Surveys::CreatedBy))
+                .col(stamp(Surveys::CreatedAt))
+                .col(
+                    ColumnDef::new(Surveys::ClosedAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .foreign_key(&mut fk(
+                    (Surveys::Table, Surveys::UnitId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(SurveyResponses::Table)
+                .col(id(SurveyResponses::Id))
+                .col(text(SurveyResponses::PublicId).unique_key().to_owned())
+                .col(fk_col(SurveyResponses::SurveyId))
+                .col(
+                    ColumnDef::new(SurveyResponses::PersonId)
+                        .big_integer()
+                        .null(),
+                )
+                .col(text(SurveyResponses::Via))
+                .col(stamp(SurveyResponses::AnsweredAt))
+                .foreign_key(&mut fk(
+                    (SurveyResponses::Table, SurveyResponses::SurveyId),
+                    (Surveys::Table, Surveys::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (SurveyResponses::Table, SurveyResponses::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        // A person answers a survey once; answering again replaces their answers.
+        index(
+            "survey_responses_once",
+            SurveyResponses::Table,
+            &["survey_id", "person_id"],
+            true,
+        ),
+        index(
+            "survey_responses_person",
+            SurveyResponses::Table,
+            &["person_id"],
+            false,
+        ),
+        Step::Table(Box::new(
+            Table::create()
+                .table(SurveyAnswers::Table)
+                .col(id(SurveyAnswers::Id))
+                .col(fk_col(SurveyAnswers::ResponseId))
+                .col(ColumnDef::new(SurveyAnswers::Question).integer().not_null())
+                .col(text_null(SurveyAnswers::Choice))
+                .col(ColumnDef::new(SurveyAnswers::Point).integer().null())
+                .col(text_null(SurveyAnswers::Answer))
+                .foreign_key(&mut fk(
+                    (SurveyAnswers::Table, SurveyAnswers::ResponseId),
+                    (SurveyResponses::Table, SurveyResponses::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "survey_answers_response",
+            SurveyAnswers::Table,
+            &["response_id", "question"],
+            false,
+        ),
+        add_column(
+            Emails::Table,
+            ColumnDef::new(Emails::SurveyId)
+                .big_integer()
+                .null()
+                .to_owned(),
         ),
     ]
 }

@@ -21,6 +21,7 @@ pub mod reports;
 pub mod roster;
 mod schema;
 pub mod segments;
+pub mod surveys;
 pub mod tasks;
 pub mod training;
 pub mod units;

@@ -12,7 +12,7 @@ use super::members::STANDING_COLUMNS;
 use super::schema::{
     AuditLog, AuditPeople, CallListPeople, CallLists, CallerAssignments, EventPeople, Events,
     ForumMembers, MailSuppressions, MembershipEvents, Memberships, Payments, People, PersonTags,
-    RoleAssignments, Units, Users,
+    RoleAssignments, SurveyAnswers, SurveyResponses, Surveys, Units, Users,
 };
 use super::{Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
@@ -253,6 +253,34 @@ fn lower(e: Expr) -> Expr {
     Func::lower(e).into()
 }
 
+/// The people who gave answer `a` to a survey.
+fn answered(a: &crate::domain::surveys::AnswerFilter) -> sea_query::SelectStatement {
+    let mut gave = Cond::any().add(
+        lower(Expr::col((SurveyAnswers::Table, SurveyAnswers::Choice))).eq(a.value.to_lowercase()),
+    );
+    if let Some(point) = a.scale_point() {
+        gave = gave.add(Expr::col((SurveyAnswers::Table, SurveyAnswers::Point)).eq(point));
+    }
+    Query::select()
+        .column((SurveyResponses::Table, SurveyResponses::PersonId))
+        .from(SurveyResponses::Table)
+        .inner_join(
+            Surveys::Table,
+            Expr::col((Surveys::Table, Surveys::Id))
+                .equals((SurveyResponses::Table, SurveyResponses::SurveyId)),
+        )
+        .inner_join(
+            SurveyAnswers::Table,
+            Expr::col((SurveyAnswers::Table, SurveyAnswers::ResponseId))
+                .equals((SurveyResponses::Table, SurveyResponses::Id)),
+        )
+        .and_where(Expr::col((Surveys::Table, Surveys::PublicId)).eq(a.survey.as_str()))
+        .and_where(Expr::col((SurveyAnswers::Table, SurveyAnswers::Question)).eq(a.question))
+        .and_where(Expr::col((SurveyResponses::Table, SurveyResponses::PersonId)).is_not_null())
+        .cond_where(gave)
+        .to_owned()
+}
+
 fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
     let mut all = Cond::all();
     if let Some(s) = &f.search {
@@ -369,6 +397,9 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
                     .to_owned(),
             ),
         );
+    }
+    for a in &f.answers {
+        all = all.add(p(People::Id).in_subquery(answered(a)));
     }
     if !f.kinds.is_empty() {
         all = all.add(p(People::Kind).is_in(f.kinds.iter().map(|k| k.as_str())));

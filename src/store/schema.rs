@@ -395,6 +395,9 @@ pub enum Emails {
     /// The event an invitation is for: its merge field `event_url` is each recipient's
     /// own sign-up link.
     EventId,
+    /// The survey an email asks people to answer: its merge field `survey_url` is each
+    /// recipient's own link.
+    SurveyId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -590,4 +593,51 @@ pub enum NoticeReads {
     NoticeId,
     UserId,
     ReadAt,
+}
+
+/// A survey: its questions in their text form (`domain::surveys::parse_questions`).
+#[derive(Iden, Clone, Copy)]
+pub enum Surveys {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    /// The unit it is run for: whoever organises for the unit runs it and reads it.
+    UnitId,
+    Title,
+    Intro,
+    Questions,
+    /// `off` (personal links only), `anonymous` or `contact` (a public link that asks for
+    /// contact details and consent).
+    PublicLink,
+    CreatedBy,
+    CreatedAt,
+    ClosedAt,
+}
+
+/// One set of answers to a survey: a person's (through their personal link, or a public
+/// link with contact details), or nobody's (an anonymous public link).
+#[derive(Iden, Clone, Copy)]
+pub enum SurveyResponses {
+    Table,
+    Id,
+    PublicId,
+    SurveyId,
+    PersonId,
+    /// `link` (a personal link) or `public`.
+    Via,
+    AnsweredAt,
+}
+
+/// One answer: a chosen option (one row each), a scale's point, or free text.
+#[derive(Iden, Clone, Copy)]
+pub enum SurveyAnswers {
+    Table,
+    Id,
+    ResponseId,
+    /// The question's number, counted from 1.
+    Question,
+    Choice,
+    Point,
+    Answer,
 }

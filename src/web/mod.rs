@@ -333,6 +333,22 @@ pub fn router(state: AppState) -> Router {
             get(pages::journeys::edit_page).post(pages::journeys::edit),
         )
         .route(
+            "/surveys",
+            get(pages::surveys::list).post(pages::surveys::create),
+        )
+        .route("/surveys/new", get(pages::surveys::new_page))
+        .route("/surveys/{id}", get(pages::surveys::show))
+        .route(
+            "/surveys/{id}/edit",
+            get(pages::surveys::edit_page).post(pages::surveys::edit),
+        )
+        .route("/surveys/{id}/invite", post(pages::surveys::invite))
+        .route("/surveys/{id}/close", post(pages::surveys::close))
+        .route(
+            "/s/{id}",
+            get(pages::surveys::answer_page).post(pages::surveys::answer),
+        )
+        .route(
             "/notices",
             get(pages::notices::list).post(pages::notices::send),
         )

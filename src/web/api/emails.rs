@@ -125,7 +125,7 @@ pub async fn create(
         audience,
         sender_name: new.sender_name.unwrap_or_default(),
         reply_to: new.reply_to.unwrap_or_default(),
-        event: None,
+        ..Draft::default()
     };
     let today = (state.today)();
     let mut tx = state.db.begin().await?;

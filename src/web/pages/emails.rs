@@ -146,7 +146,7 @@ pub async fn create(
         audience: form.audience.clone(),
         sender_name: form.sender_name.clone(),
         reply_to: form.reply_to.clone(),
-        event: None,
+        ..Draft::default()
     };
     let mut tx = state.db.begin().await?;
     match app_emails::create(&mut tx, &officer, &draft).await {

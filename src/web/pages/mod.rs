@@ -19,6 +19,7 @@ pub mod representation;
 pub mod roles;
 pub mod segments;
 pub mod signups;
+pub mod surveys;
 pub mod tasks;
 pub mod women;
 

@@ -64,6 +64,8 @@ struct MemberPage {
     journeys: Vec<(String, String, &'static str, String)>,
     /// Courses done: (course, on, provider, recorded by).
     training: Vec<(String, String, String, String)>,
+    /// Surveys answered: (title, date, each question with their answer).
+    surveys: Vec<(String, String, Vec<(String, String)>)>,
 }
 
 /// A stint in a forum branch, as the member page lists it.
@@ -213,8 +215,20 @@ pub async fn member_page(
             )
         })
         .collect();
+    let surveys = r
+        .surveys
+        .iter()
+        .map(|a| {
+            (
+                a.title.clone(),
+                uk_date(&a.answered_at.date_naive()),
+                a.answers.clone(),
+            )
+        })
+        .collect();
     let page = MemberPage {
         training,
+        surveys,
         welcomes,
         journeys,
         occasions,
