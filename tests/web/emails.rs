@@ -17,7 +17,7 @@ use rosette::mail::Mailer;
 const IMPRINT: &str =
     "Promoted by A. Agent on behalf of Anytown Party, both at 1 High Street, Anytown AN1 1AA";
 
-async fn set_imprint(app: &App) {
+pub(crate) async fn set_imprint(app: &App) {
     let s = app.sign_in(SECRETARY).await;
     let r = app
         .post(

@@ -546,7 +546,7 @@ async fn party(app: &App) -> i64 {
 }
 
 /// Everyone in the local party with this email address.
-async fn by_email(app: &App, email: &str) -> Vec<rosette::store::roster::Listed> {
+pub(crate) async fn by_email(app: &App, email: &str) -> Vec<rosette::store::roster::Listed> {
     let lp = party(app).await;
     let mut tx = app.db.begin_read().await.unwrap();
     let found = rosette::store::roster::by_email(&mut tx, lp, email)
@@ -566,7 +566,7 @@ async fn outbox(app: &App) -> Vec<rosette::store::outbox::Message> {
 
 /// The path (and query) of the first link in `text` that starts with `prefix`, after
 /// undoing quoted-printable encoding.
-fn link_in(text: &str, prefix: &str) -> String {
+pub(crate) fn link_in(text: &str, prefix: &str) -> String {
     let plain = text
         .replace("=\r\n", "")
         .replace("=\n", "")

@@ -21,4 +21,5 @@ mod people;
 mod reports;
 mod representation;
 mod sign_in;
+mod surveys;
 mod women;
