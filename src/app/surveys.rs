@@ -303,19 +303,21 @@ pub struct Results {
     pub anonymous: usize,
 }
 
-/// Reads a survey's answers as answers to its questions: a response's in question order.
-fn responses_of(questions: &[Question], rows: Vec<(i64, AnswerRow)>) -> Vec<Vec<Option<Answer>>> {
-    let mut out: Vec<Vec<Option<Answer>>> = Vec::new();
-    let mut last = None;
+/// Reads a survey's answers as answers to its questions: each response's id and its
+/// answers in question order.
+fn responses_of(
+    questions: &[Question],
+    rows: impl IntoIterator<Item = (i64, AnswerRow)>,
+) -> Vec<(i64, Vec<Option<Answer>>)> {
+    let mut out: Vec<(i64, Vec<Option<Answer>>)> = Vec::new();
     for (response, row) in rows {
-        if last != Some(response) {
-            out.push(vec![None; questions.len()]);
-            last = Some(response);
+        if out.last().is_none_or(|(r, _)| *r != response) {
+            out.push((response, vec![None; questions.len()]));
         }
         let Some(slot) = usize::try_from(row.question)
             .ok()
             .and_then(|q| q.checked_sub(1))
-            .and_then(|q| out.last_mut().and_then(|r| r.get_mut(q)))
+            .and_then(|q| out.last_mut().and_then(|(_, r)| r.get_mut(q)))
         else {
             continue;
         };
@@ -332,13 +334,40 @@ fn responses_of(questions: &[Question], rows: Vec<(i64, AnswerRow)>) -> Vec<Vec<
     out
 }
 
+/// Each answered question's prompt and the answer in words.
+fn in_words(questions: &[Question], answers: Vec<Option<Answer>>) -> Vec<(String, String)> {
+    questions
+        .iter()
+        .zip(answers)
+        .filter_map(|(q, a)| {
+            let words = match a? {
+                Answer::Chosen(c) => c.join("; "),
+                Answer::Scale(n) => format!("{n} out of {}", crate::domain::surveys::SCALE_TOP),
+                Answer::Text(t) => t,
+            };
+            Some((q.prompt.clone(), words))
+        })
+        .collect()
+}
+
 /// A survey's results for `who`: counts only, and free-text answers without names.
 pub async fn results(tx: &mut Tx, who: &Principal, id: &str) -> Result<Results> {
     let survey = find(tx, who, id).await?;
     let questions = questions_of(&survey);
     let rows = surveys::answers(tx, survey.id).await?;
-    let responses = responses_of(&questions, rows);
-    let named = surveys::respondents(tx, survey.id).await?.len();
+    let named = rows
+        .iter()
+        .filter(|g| g.person_id.is_some())
+        .map(|g| g.response_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let responses: Vec<Vec<Option<Answer>>> = responses_of(
+        &questions,
+        rows.into_iter().map(|g| (g.response_id, g.answer)),
+    )
+    .into_iter()
+    .map(|(_, a)| a)
+    .collect();
     super::audit::note(
         tx,
         who,
@@ -351,9 +380,7 @@ pub async fn results(tx: &mut Tx, who: &Principal, id: &str) -> Result<Results> 
     .await?;
     Ok(Results {
         tallies: tally(&questions, &responses),
-        anonymous: usize::try_from(survey.responses)
-            .unwrap_or(0)
-            .saturating_sub(named),
+        anonymous: responses.len().saturating_sub(named),
         named,
         questions,
         survey,
@@ -606,27 +633,73 @@ pub async fn of_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<OnR
     let mut out = Vec::new();
     for a in surveys::of_person(tx, person_id).await? {
         let questions = parse_questions(&a.questions).unwrap_or_default();
-        let mut rows = responses_of(&questions, a.answers.into_iter().map(|r| (0, r)).collect());
-        let answers = rows.pop().unwrap_or_default();
+        let answers = responses_of(&questions, a.answers.into_iter().map(|r| (0, r)))
+            .pop()
+            .map(|(_, a)| a)
+            .unwrap_or_default();
         out.push(OnRecord {
             survey_public_id: a.survey_public_id,
             title: a.title,
             answered_at: a.answered_at,
-            answers: questions
-                .iter()
-                .zip(answers)
-                .filter_map(|(q, a)| {
-                    let words = match a? {
-                        Answer::Chosen(c) => c.join("; "),
-                        Answer::Scale(n) => {
-                            format!("{n} out of {}", crate::domain::surveys::SCALE_TOP)
-                        }
-                        Answer::Text(t) => t,
-                    };
-                    Some((q.prompt.clone(), words))
-                })
-                .collect(),
+            answers: in_words(&questions, answers),
         });
     }
+    Ok(out)
+}
+
+/// One person's answers to a survey, for its organisers.
+pub struct RespondentAnswers {
+    pub person: crate::store::roster::Listed,
+    pub answered_at: DateTime<Utc>,
+    pub answers: Vec<(String, String)>,
+}
+
+/// The answers of everyone who answered a survey by name and whom `who` may see,
+/// newest first (audited, naming each of them).
+pub async fn answers(tx: &mut Tx, who: &Principal, id: &str) -> Result<Vec<RespondentAnswers>> {
+    let survey = find(tx, who, id).await?;
+    let questions = questions_of(&survey);
+    let rows = surveys::answers(tx, survey.id).await?;
+    let mut people: Vec<i64> = rows.iter().filter_map(|g| g.person_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    let listed = crate::store::roster::by_people(tx, &who.scope.read, who.user.id, &people).await?;
+    let mut whose = std::collections::HashMap::new();
+    for g in &rows {
+        if let Some(p) = g
+            .person_id
+            .filter(|p| listed.iter().any(|l| l.person_id == *p))
+        {
+            whose.insert(g.response_id, (p, g.answered_at));
+        }
+    }
+    let mut out = Vec::new();
+    for (response, answers) in responses_of(
+        &questions,
+        rows.into_iter()
+            .filter(|g| whose.contains_key(&g.response_id))
+            .map(|g| (g.response_id, g.answer)),
+    ) {
+        let Some((person_id, answered_at)) = whose.get(&response) else {
+            continue;
+        };
+        if let Some(l) = listed.iter().find(|l| l.person_id == *person_id) {
+            out.push(RespondentAnswers {
+                person: l.clone(),
+                answered_at: *answered_at,
+                answers: in_words(&questions, answers),
+            });
+        }
+    }
+    out.sort_by(|a, b| b.answered_at.cmp(&a.answered_at));
+    let shown: Vec<crate::store::roster::Listed> = out.iter().map(|r| r.person.clone()).collect();
+    super::audit::listed(
+        tx,
+        who,
+        "survey.answers",
+        &format!("answers to '{}'", survey.title),
+        &shown,
+    )
+    .await?;
     Ok(out)
 }

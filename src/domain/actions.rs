@@ -31,6 +31,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("survey.create", "Made a survey"),
     ("survey.update", "Changed a survey"),
     ("survey.results", "Read a survey's results"),
+    ("survey.answers", "Read who answered a survey, and how"),
     ("survey.answer", "Answered a survey"),
     (
         "survey.invite",

@@ -712,10 +712,29 @@ pub async fn by_memberships(
     user_id: i64,
     ids: &[i64],
 ) -> Result<Vec<Listed>> {
+    listed_by(tx, (grants, user_id), m(Memberships::Id), ids).await
+}
+
+/// The rows of these people (internal ids) that are in scope, by name.
+pub async fn by_people(
+    tx: &mut Tx<impl Mode>,
+    grants: &[Grant],
+    user_id: i64,
+    ids: &[i64],
+) -> Result<Vec<Listed>> {
+    listed_by(tx, (grants, user_id), p(People::Id), ids).await
+}
+
+async fn listed_by(
+    tx: &mut Tx<impl Mode>,
+    (grants, user_id): (&[Grant], i64),
+    column: Expr,
+    ids: &[i64],
+) -> Result<Vec<Listed>> {
     let mut out: Vec<Listed> = Vec::new();
     for chunk in ids.chunks(super::members::ID_CHUNK) {
         let mut s = select_listed(grants, user_id);
-        s.and_where(m(Memberships::Id).is_in(chunk.iter().copied()));
+        s.and_where(column.clone().is_in(chunk.iter().copied()));
         out.extend(tx.fetch_all::<Listed, _>(&s).await?);
     }
     out.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
-use super::schema::{People, SurveyAnswers, SurveyResponses, Surveys, Units};
+use super::schema::{SurveyAnswers, SurveyResponses, Surveys, Units};
 use super::{Mode, Result, StoreError, Tx};
 
 /// A survey as stored, with its unit.
@@ -279,73 +279,44 @@ pub async fn respond(
     Ok(earlier.is_some())
 }
 
-/// Every answer to a survey, a response's together in the order given: (response id,
-/// answer).
-pub async fn answers(tx: &mut Tx<impl Mode>, survey_id: i64) -> Result<Vec<(i64, AnswerRow)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        response_id: i64,
-        #[sqlx(flatten)]
-        answer: AnswerRow,
-    }
-    let rows: Vec<Row> = tx
-        .fetch_all(
-            &Query::select()
-                .columns(
-                    [
-                        SurveyAnswers::ResponseId,
-                        SurveyAnswers::Question,
-                        SurveyAnswers::Choice,
-                        SurveyAnswers::Point,
-                        SurveyAnswers::Answer,
-                    ]
-                    .map(|c| (SurveyAnswers::Table, c)),
-                )
-                .from(SurveyAnswers::Table)
-                .inner_join(
-                    SurveyResponses::Table,
-                    Expr::col((SurveyResponses::Table, SurveyResponses::Id))
-                        .equals((SurveyAnswers::Table, SurveyAnswers::ResponseId)),
-                )
-                .and_where(
-                    Expr::col((SurveyResponses::Table, SurveyResponses::SurveyId)).eq(survey_id),
-                )
-                .order_by(
-                    (SurveyAnswers::Table, SurveyAnswers::ResponseId),
-                    Order::Asc,
-                )
-                .order_by((SurveyAnswers::Table, SurveyAnswers::Id), Order::Asc)
-                .to_owned(),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.response_id, r.answer))
-        .collect())
+/// One answer with the response it belongs to and whom that names.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Given {
+    pub response_id: i64,
+    pub person_id: Option<i64>,
+    pub answered_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub answer: AnswerRow,
 }
 
-/// The people who answered a survey (not the anonymous), as (person id, public id,
-/// answered at), newest first.
-pub async fn respondents(
-    tx: &mut Tx<impl Mode>,
-    survey_id: i64,
-) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
+/// Every answer to a survey, a response's together in the order given.
+pub async fn answers(tx: &mut Tx<impl Mode>, survey_id: i64) -> Result<Vec<Given>> {
     tx.fetch_all(
         &Query::select()
-            .column((People::Table, People::Id))
-            .column((People::Table, People::PublicId))
+            .columns(
+                [
+                    SurveyAnswers::ResponseId,
+                    SurveyAnswers::Question,
+                    SurveyAnswers::Choice,
+                    SurveyAnswers::Point,
+                    SurveyAnswers::Answer,
+                ]
+                .map(|c| (SurveyAnswers::Table, c)),
+            )
+            .column((SurveyResponses::Table, SurveyResponses::PersonId))
             .column((SurveyResponses::Table, SurveyResponses::AnsweredAt))
-            .from(SurveyResponses::Table)
+            .from(SurveyAnswers::Table)
             .inner_join(
-                People::Table,
-                Expr::col((People::Table, People::Id))
-                    .equals((SurveyResponses::Table, SurveyResponses::PersonId)),
+                SurveyResponses::Table,
+                Expr::col((SurveyResponses::Table, SurveyResponses::Id))
+                    .equals((SurveyAnswers::Table, SurveyAnswers::ResponseId)),
             )
             .and_where(Expr::col((SurveyResponses::Table, SurveyResponses::SurveyId)).eq(survey_id))
             .order_by(
-                (SurveyResponses::Table, SurveyResponses::AnsweredAt),
-                Order::Desc,
+                (SurveyAnswers::Table, SurveyAnswers::ResponseId),
+                Order::Asc,
             )
+            .order_by((SurveyAnswers::Table, SurveyAnswers::Id), Order::Asc)
             .to_owned(),
     )
     .await

@@ -164,6 +164,73 @@ async fn a_survey_sent_to_women_members_feeds_a_segment(t: TestDb) {
     assert!(record.body.contains("Surveys answered"), "{}", record.body);
     assert!(record.body.contains("Public speaking; Chairing meetings"));
 
+    // The API: the survey with its questions, its counts, and her answers by name.
+    let listed = app.api("GET", "/api/v1/surveys", Some(&token), None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let mine = listed.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .cloned()
+        .expect("listed");
+    assert_eq!(mine["questions"].as_array().unwrap().len(), 6);
+    assert_eq!(mine["questions"][1]["options"][0], "Public speaking");
+    let counted = app
+        .api("GET", &format!("/api/v1/surveys/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(counted["named"], 1);
+    assert_eq!(
+        counted["questions"][1]["counts"][0]["answer"],
+        "Public speaking"
+    );
+    assert_eq!(counted["questions"][1]["counts"][0]["count"], 1);
+    assert_eq!(counted["questions"][3]["mean"], 2.0);
+    let answers = app
+        .api(
+            "GET",
+            &format!("/api/v1/surveys/{id}/answers"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(answers["items"][0]["person"], her.as_str());
+    assert_eq!(
+        answers["items"][0]["answers"][1]["answer"],
+        "Public speaking; Chairing meetings"
+    );
+    let bad = app
+        .api(
+            "POST",
+            "/api/v1/surveys",
+            Some(&token),
+            Some(serde_json::json!({"unit": "women-s-branch", "title": "T", "questions": "single: Q?\n- only"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(problem_fields(&bad.json()), vec!["questions"]);
+    let bad = app
+        .api(
+            "POST",
+            "/api/v1/surveys",
+            Some(&token),
+            Some(serde_json::json!({"unit": "women-s-branch", "title": "T", "questions": "text: Q?", "colour": "red"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    let made = app
+        .api(
+            "POST",
+            "/api/v1/surveys",
+            Some(&token),
+            Some(serde_json::json!({"unit": "women-s-branch", "title": "Quick one", "questions": "scale: How was the meeting?", "public_link": "anonymous"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.json()["questions"][0]["kind"], "scale");
+
     // Answering again replaces her answers: she counts once.
     let r = app
         .post(

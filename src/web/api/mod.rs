@@ -12,6 +12,7 @@ mod events;
 mod journeys;
 mod members;
 mod segments;
+mod surveys;
 mod units;
 
 use std::sync::Arc;
@@ -81,6 +82,9 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(journeys::list))
         .routes(routes!(journeys::runs))
         .routes(routes!(journeys::take_off))
+        .routes(routes!(surveys::list, surveys::create))
+        .routes(routes!(surveys::results))
+        .routes(routes!(surveys::answers))
         .split_for_parts()
 }
 
