@@ -355,6 +355,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 })
                 .await?;
                 demo::women_by_rule(&db, &rules, today()).await?;
+                demo::survey_answers(&db, seed).await?;
                 db.analyze().await?;
                 bar.finish_and_clear();
                 eprintln!(

@@ -683,3 +683,106 @@ fn member(
         payments,
     }
 }
+
+/// Gives the first local party's women's branch the ready-made interests and training
+/// survey, answered by about one woman member in four through their own link, so the
+/// Women's Officer's results page has something to draw. Safe to run again: a party
+/// that has any survey is left as it is.
+pub async fn survey_answers(db: &Db, seed: u64) -> Result<usize> {
+    use crate::domain::surveys::{QuestionKind, READY_MADE, parse_questions};
+    use crate::store::surveys::{self, AnswerRow};
+    let Some(ready) = READY_MADE.iter().find(|r| r.key == "women_interests") else {
+        return Ok(0);
+    };
+    let questions = parse_questions(ready.questions).unwrap_or_default();
+    let mut tx = db.begin().await?;
+    let Some(forum) = units::list(&mut tx)
+        .await?
+        .into_iter()
+        .find(|u| u.branch_type.as_deref() == Some("forum") && u.name.ends_with("Women's Branch"))
+    else {
+        return Ok(0);
+    };
+    let party = units::parent_id(&mut tx, forum.id)
+        .await?
+        .unwrap_or(forum.id);
+    if !surveys::of_parties(&mut tx, &[party]).await?.is_empty() {
+        return Ok(0);
+    }
+    let text = crate::domain::surveys::questions_text(&questions);
+    let id = surveys::create(
+        &mut tx,
+        &surveys::New {
+            local_party_id: party,
+            unit_id: forum.id,
+            title: ready.title,
+            intro: Some(ready.intro),
+            questions: &text,
+            public_link: "off",
+        },
+        "demo",
+        Utc::now(),
+    )
+    .await?;
+    let survey = surveys::by_public_id(&mut tx, &id).await?.ok_or_else(|| {
+        crate::store::StoreError::Invalid("the demo survey was not stored".into())
+    })?;
+    let grants = [crate::domain::access::Grant::everyone_in(party)];
+    let women: Vec<i64> = crate::store::roster::everyone(&mut tx, &grants, 0)
+        .await?
+        .into_iter()
+        .filter(|l| l.kind == Kind::Member.as_str() && l.gender.as_deref() == Some("woman"))
+        .map(|l| l.person_id)
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5u64);
+    let said = [
+        "Evening meetings are hard with children; a creche would help.",
+        "I'd like to help but don't know where to start.",
+        "More online meetings, please.",
+        "I would love a mentor for standing as a councillor.",
+    ];
+    let mut answered = 0;
+    for person in women {
+        if rng.random_range(0..4) != 0 {
+            continue;
+        }
+        let mut rows = Vec::new();
+        for (i, q) in questions.iter().enumerate() {
+            let question = i32::try_from(i + 1).unwrap_or(1);
+            let row =
+                |choice: Option<String>, point: Option<i32>, answer: Option<String>| AnswerRow {
+                    question,
+                    choice,
+                    point,
+                    answer,
+                };
+            match q.kind {
+                QuestionKind::Single => {
+                    let o = &q.options[rng.random_range(0..q.options.len())];
+                    rows.push(row(Some(o.clone()), None, None));
+                }
+                QuestionKind::Multiple => {
+                    for (j, o) in q.options.iter().enumerate() {
+                        // Earlier options are the more popular, so the chart has a shape.
+                        if rng.random_range(0..q.options.len() + 2) > j {
+                            rows.push(row(Some(o.clone()), None, None));
+                        }
+                    }
+                }
+                QuestionKind::Scale => {
+                    rows.push(row(None, Some(rng.random_range(1..=5)), None));
+                }
+                QuestionKind::Text => {
+                    if rng.random_range(0..5) == 0 {
+                        let s = said[rng.random_range(0..said.len())];
+                        rows.push(row(None, None, Some(s.to_string())));
+                    }
+                }
+            }
+        }
+        surveys::respond(&mut tx, survey.id, Some(person), "link", &rows, Utc::now()).await?;
+        answered += 1;
+    }
+    tx.commit().await?;
+    Ok(answered)
+}

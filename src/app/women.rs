@@ -40,6 +40,8 @@ pub struct Home {
     pub forums: Vec<Forum>,
     /// Upcoming events of her forum branches, with how many are signed up and waiting.
     pub events: Vec<(Stored, i64, i64)>,
+    /// The surveys she runs, newest first.
+    pub surveys: Vec<crate::store::surveys::Stored>,
 }
 
 fn filter(query: &str) -> Result<MemberFilter> {
@@ -122,12 +124,14 @@ pub async fn home(
         .cloned()
         .collect();
     super::audit::listed(tx, who, "member.list", "the welcome queue", &shown).await?;
+    let surveys = super::surveys::list(tx, who).await?;
     Ok(Home {
         women,
         to_welcome,
         welcomed,
         forums,
         events,
+        surveys,
     })
 }
 

@@ -53,6 +53,11 @@ async fn a_survey_sent_to_women_members_feeds_a_segment(t: TestDb) {
     .await;
     let list = app.get("/surveys", Some(&wo)).await;
     assert!(list.body.contains(&id), "{}", list.body);
+    let home = app.get("/women", Some(&wo)).await;
+    assert!(
+        home.body.contains(&format!("/surveys/{id}")),
+        "on her home page"
+    );
 
     // Emailed to women members: a campaign email, only to those who agreed to email.
     let r = app
@@ -471,7 +476,46 @@ async fn a_public_link_takes_anonymous_answers_or_contact_details(t: TestDb) {
     assert_eq!(problem_fields(&r.json()), vec!["answer"]);
 }
 
+async fn the_demo_has_answers_to_draw(t: TestDb) {
+    let app = App::new(&t).await;
+    let answered = rosette::demo::survey_answers(&app.db, 7).await.unwrap();
+    assert!(answered > 5, "{answered}");
+    assert_eq!(
+        rosette::demo::survey_answers(&app.db, 7).await.unwrap(),
+        0,
+        "made once"
+    );
+    let wo = app.sign_in(WOMEN).await;
+    let token = app.token(WOMEN).await;
+    let listed = app
+        .api("GET", "/api/v1/surveys", Some(&token), None)
+        .await
+        .json();
+    let survey = &listed["items"][0];
+    assert_eq!(survey["responses"], answered);
+    let id = survey["id"].as_str().unwrap();
+    let page = app.get(&format!("/surveys/{id}"), Some(&wo)).await;
+    assert!(
+        page.body.contains(&format!("{answered} answered")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("class=\"shares\""));
+    // Every answer's count is the number the member list finds for it.
+    let counted = app
+        .api("GET", &format!("/api/v1/surveys/{id}"), Some(&token), None)
+        .await
+        .json();
+    let first = &counted["questions"][1]["counts"][0];
+    let option = first["answer"].as_str().unwrap().replace(' ', "%20");
+    let found = app
+        .all(&token, &format!("answer={id}%3A2%3A{option}"))
+        .await;
+    assert_eq!(found.len() as u64, first["count"].as_u64().unwrap());
+}
+
 crate::both!(
+    the_demo_has_answers_to_draw,
     a_survey_sent_to_women_members_feeds_a_segment,
     a_public_link_takes_anonymous_answers_or_contact_details
 );

@@ -45,6 +45,8 @@ struct HomePage {
     welcomed: Vec<Welcomed>,
     forums: Vec<women::Forum>,
     events: Vec<Coming>,
+    /// Her surveys: (id, title, how many answered).
+    surveys: Vec<(String, String, i64)>,
     hows: Vec<(&'static str, &'static str)>,
     /// The member list's filter for every woman member, for a notice to them all.
     all_women: String,
@@ -95,6 +97,12 @@ pub async fn home(
                 signed_up: *signed_up,
                 waiting: *waiting,
             })
+            .collect(),
+        surveys: h
+            .surveys
+            .iter()
+            .take(10)
+            .map(|s| (s.public_id.clone(), s.title.clone(), s.responses))
             .collect(),
         hows: WelcomeHow::ALL
             .iter()
