@@ -663,6 +663,60 @@ await step("the Secretary looks at the welcome journey's board and its steps", a
   await audit(page, "notice-sent");
 });
 
+await step("the Women's Officer sends the training survey, a member answers it on her phone, and the answer becomes a segment", async () => {
+  const wo = await newPhone();
+  const p = wo.page;
+  await signIn(p, "women@example.org");
+  await p.goto(`${base}/women`);
+  await p.getByRole("link", { name: "Ask women members about their interests and training" }).click();
+  await p.getByRole("heading", { name: "A new survey" }).waitFor();
+  await audit(p, "survey-new");
+  await p.getByLabel("Questions").fill("single: Only one option\n- Yes\n");
+  await p.getByRole("button", { name: "Save" }).click();
+  await p.getByText("line 1: give this question at least two options").waitFor();
+  await audit(p, "survey-new-mistakes");
+  await p.goto(`${base}/surveys/new?from=women_interests`);
+  await p.getByLabel("Title").fill("Training this winter");
+  await p.getByRole("button", { name: "Save" }).click();
+  await p.getByRole("heading", { name: "Training this winter" }).waitFor();
+  const survey = new URL(p.url()).pathname.split("/").pop();
+  await p.getByLabel("Email it to").selectOption({ label: "Women members" });
+  await p.getByRole("button", { name: "Draft the email" }).click();
+  await p.getByRole("button", { name: /Send to/ }).click();
+  let mail;
+  for (let i = 0; i < 60 && !mail; i++) {
+    await p.waitForTimeout(1000);
+    if (existsSync(mailDir)) mail = readdirSync(mailDir).map((f) => readFileSync(join(mailDir, f), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=")).find((m) => m.includes(`/s/${survey}?i=`));
+  }
+  assert.ok(mail, "a woman member's copy, with her own link, is in the mail folder");
+  const link = new URL(new RegExp(`(https?://[^\\s)"<>]+/s/${survey}\\?i=[^\\s)"<>]+)`).exec(mail)[1]);
+
+  const member = await newPhone();
+  const m = member.page;
+  await m.goto(`${base}${link.pathname}${link.search}`);
+  await m.getByRole("heading", { name: "Training this winter" }).waitFor();
+  await audit(m, "survey-answer");
+  await m.getByRole("group", { name: /What training would you like/ }).getByLabel("Public speaking").check();
+  await m.getByRole("group", { name: /How confident/ }).getByLabel("4").check();
+  await m.getByRole("button", { name: "Send my answers" }).click();
+  await m.getByText("Thank you: your answers are in.").waitFor();
+  await audit(m, "survey-answered");
+  await member.context.close();
+
+  await p.goto(`${base}/surveys/${survey}`);
+  await p.getByText("1 answered", { exact: true }).waitFor();
+  await audit(p, "survey-results");
+  await p.screenshot({ path: join(shots, "survey-results.png"), fullPage: true });
+  await p.getByRole("link", { name: "1 people answered Public speaking: list them" }).click();
+  await p.getByRole("heading", { name: "Members" }).waitFor();
+  assert.equal(await p.locator("table tbody tr").count(), 1, "the one who answered it");
+  await p.getByLabel("Save these filters as a segment").fill("Wants public speaking");
+  await p.getByRole("button", { name: "Save", exact: true }).click();
+  await p.goto(`${base}/segments`);
+  await p.getByText("Wants public speaking").waitFor();
+  await wo.context.close();
+});
+
 await step("the Women's Officer shows the meeting the presentation on a 1280x720 screen, and prints it", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
   const p = await context.newPage();
