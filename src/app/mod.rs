@@ -21,6 +21,7 @@ pub mod ladder;
 pub mod members;
 pub mod notices;
 pub mod officers;
+pub mod organisations;
 pub mod overview;
 pub mod people;
 pub mod presentation;

@@ -42,6 +42,8 @@ pub struct Home {
     pub events: Vec<(Stored, i64, i64)>,
     /// The surveys she runs, newest first.
     pub surveys: Vec<crate::store::surveys::Stored>,
+    /// The organisations she works with, by name.
+    pub organisations: Vec<crate::store::organisations::Stored>,
 }
 
 fn filter(query: &str) -> Result<MemberFilter> {
@@ -125,6 +127,7 @@ pub async fn home(
         .collect();
     super::audit::listed(tx, who, "member.list", "the welcome queue", &shown).await?;
     let surveys = super::surveys::list(tx, who).await?;
+    let organisations = super::organisations::list(tx, who).await?;
     Ok(Home {
         women,
         to_welcome,
@@ -132,6 +135,7 @@ pub async fn home(
         forums,
         events,
         surveys,
+        organisations,
     })
 }
 

@@ -28,6 +28,16 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("member.welcomed", "Marked a new member welcomed"),
     ("member.training", "Recorded a course someone did"),
     ("notice.send", "Sent a notice to the branches' officers"),
+    ("organisation.create", "Recorded an organisation"),
+    (
+        "organisation.update",
+        "Changed an organisation or recorded dealings with it",
+    ),
+    (
+        "organisation.view",
+        "Opened an organisation and its contacts",
+    ),
+    ("organisation.contact", "Changed an organisation's contacts"),
     ("survey.create", "Made a survey"),
     ("survey.update", "Changed a survey"),
     ("survey.results", "Read a survey's results"),

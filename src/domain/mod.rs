@@ -17,6 +17,7 @@ pub mod forums;
 pub mod journeys;
 pub mod ladder;
 pub mod membership;
+pub mod organisations;
 pub mod password;
 pub mod record;
 pub mod report;

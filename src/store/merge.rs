@@ -7,8 +7,8 @@ use sea_query::{Expr, ExprTrait, Query, Value};
 
 use super::schema::{
     AuditPeople, CallListPeople, CallOutcomes, CallerAssignments, EmailRecipients, EventPeople,
-    JourneyRuns, MembershipEvents, Memberships, Payments, People, PersonTags, SurveyResponses,
-    Tasks, Training, Welcomes,
+    JourneyRuns, MembershipEvents, Memberships, OrganisationContacts, Payments, People, PersonTags,
+    SurveyResponses, Tasks, Training, Welcomes,
 };
 use super::{Result, StoreError, Tx};
 use crate::domain::duplicates::{Consent, Standing, merge_standing, newer_consent};
@@ -328,6 +328,15 @@ pub async fn merge(tx: &mut Tx, keep: Record, other: Record, merged: &Event) -> 
     follow(tx, Tasks::Table, Tasks::PersonId, no_key, kp, op).await?;
     follow(tx, Welcomes::Table, Welcomes::PersonId, no_key, kp, op).await?;
     follow(tx, Training::Table, Training::PersonId, no_key, kp, op).await?;
+    follow(
+        tx,
+        OrganisationContacts::Table,
+        OrganisationContacts::PersonId,
+        Some(OrganisationContacts::OrganisationId),
+        kp,
+        op,
+    )
+    .await?;
     // Where both answered one survey, the kept person's answers stand.
     follow(
         tx,

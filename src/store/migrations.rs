@@ -138,6 +138,7 @@ const MIGRATIONS: &[Migration] = &[
     (19, "training records", training),
     (20, "notices to branch officers", notices),
     (21, "surveys", surveys),
+    (22, "stakeholder organisations", organisations),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1670,6 +1671,98 @@ fn surveys() -> Vec<Step> {
                 .big_integer()
                 .null()
                 .to_owned(),
+        ),
+    ]
+}
+
+fn organisations() -> Vec<Step> {
+    vec![
+        Step::Table(Box::new(
+            Table::create()
+                .table(Organisations::Table)
+                .col(id(Organisations::Id))
+                .col(text(Organisations::PublicId).unique_key().to_owned())
+                .col(fk_col(Organisations::LocalPartyId))
+                .col(fk_col(Organisations::UnitId))
+                .col(text(Organisations::Name))
+                .col(text(Organisations::Kind))
+                .col(text_null(Organisations::Notes))
+                .col(text(Organisations::CreatedBy))
+                .col(stamp(Organisations::CreatedAt))
+                .foreign_key(&mut fk(
+                    (Organisations::Table, Organisations::UnitId),
+                    (Units::Table, Units::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        Step::Table(Box::new(
+            Table::create()
+                .table(OrganisationContacts::Table)
+                .col(id(OrganisationContacts::Id))
+                .col(fk_col(OrganisationContacts::OrganisationId))
+                .col(fk_col(OrganisationContacts::PersonId))
+                .col(text_null(OrganisationContacts::Role))
+                .foreign_key(&mut fk(
+                    (
+                        OrganisationContacts::Table,
+                        OrganisationContacts::OrganisationId,
+                    ),
+                    (Organisations::Table, Organisations::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (OrganisationContacts::Table, OrganisationContacts::PersonId),
+                    (People::Table, People::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "organisation_contacts_once",
+            OrganisationContacts::Table,
+            &["organisation_id", "person_id"],
+            true,
+        ),
+        Step::Table(Box::new(
+            Table::create()
+                .table(OrganisationDealings::Table)
+                .col(id(OrganisationDealings::Id))
+                .col(fk_col(OrganisationDealings::OrganisationId))
+                .col(text(OrganisationDealings::Kind))
+                .col(
+                    ColumnDef::new(OrganisationDealings::OnDate)
+                        .date()
+                        .not_null(),
+                )
+                .col(text_null(OrganisationDealings::Note))
+                .col(
+                    ColumnDef::new(OrganisationDealings::EventId)
+                        .big_integer()
+                        .null(),
+                )
+                .col(text(OrganisationDealings::RecordedBy))
+                .col(stamp(OrganisationDealings::RecordedAt))
+                .foreign_key(&mut fk(
+                    (
+                        OrganisationDealings::Table,
+                        OrganisationDealings::OrganisationId,
+                    ),
+                    (Organisations::Table, Organisations::Id),
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    (OrganisationDealings::Table, OrganisationDealings::EventId),
+                    (Events::Table, Events::Id),
+                    ForeignKeyAction::SetNull,
+                ))
+                .to_owned(),
+        )),
+        index(
+            "organisation_dealings_by_date",
+            OrganisationDealings::Table,
+            &["organisation_id", "on_date"],
+            false,
         ),
     ]
 }

@@ -16,6 +16,7 @@ pub mod members;
 pub mod merge;
 mod migrations;
 pub mod notices;
+pub mod organisations;
 pub mod outbox;
 pub mod reports;
 pub mod roster;

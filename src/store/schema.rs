@@ -641,3 +641,43 @@ pub enum SurveyAnswers {
     Point,
     Answer,
 }
+
+/// An organisation the local party works with; whoever organises for its unit sees it.
+#[derive(Iden, Clone, Copy)]
+pub enum Organisations {
+    Table,
+    Id,
+    PublicId,
+    LocalPartyId,
+    UnitId,
+    Name,
+    Kind,
+    Notes,
+    CreatedBy,
+    CreatedAt,
+}
+
+/// A person (usually of kind `contact`) who is an organisation's contact, with their role
+/// there.
+#[derive(Iden, Clone, Copy)]
+pub enum OrganisationContacts {
+    Table,
+    Id,
+    OrganisationId,
+    PersonId,
+    Role,
+}
+
+/// A meeting, joint event or speaker exchanged with an organisation.
+#[derive(Iden, Clone, Copy)]
+pub enum OrganisationDealings {
+    Table,
+    Id,
+    OrganisationId,
+    Kind,
+    OnDate,
+    Note,
+    EventId,
+    RecordedBy,
+    RecordedAt,
+}

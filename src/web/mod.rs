@@ -333,6 +333,28 @@ pub fn router(state: AppState) -> Router {
             get(pages::journeys::edit_page).post(pages::journeys::edit),
         )
         .route(
+            "/organisations",
+            get(pages::organisations::list).post(pages::organisations::create),
+        )
+        .route("/organisations/new", get(pages::organisations::new_page))
+        .route("/organisations/{id}", get(pages::organisations::show))
+        .route(
+            "/organisations/{id}/edit",
+            get(pages::organisations::edit_page).post(pages::organisations::edit),
+        )
+        .route(
+            "/organisations/{id}/contacts",
+            post(pages::organisations::add_contact),
+        )
+        .route(
+            "/organisations/{id}/contacts/remove",
+            post(pages::organisations::remove_contact),
+        )
+        .route(
+            "/organisations/{id}/dealings",
+            post(pages::organisations::record_dealing),
+        )
+        .route(
             "/surveys",
             get(pages::surveys::list).post(pages::surveys::create),
         )

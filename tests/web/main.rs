@@ -17,6 +17,7 @@ mod journeys;
 mod ladder;
 mod layers;
 mod members;
+mod organisations;
 mod people;
 mod reports;
 mod representation;

@@ -11,6 +11,7 @@ mod emails;
 mod events;
 mod journeys;
 mod members;
+mod organisations;
 mod segments;
 mod surveys;
 mod units;
@@ -82,6 +83,8 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(journeys::list))
         .routes(routes!(journeys::runs))
         .routes(routes!(journeys::take_off))
+        .routes(routes!(organisations::list, organisations::create))
+        .routes(routes!(organisations::get))
         .routes(routes!(surveys::list, surveys::create))
         .routes(routes!(surveys::results))
         .routes(routes!(surveys::answers))

@@ -13,6 +13,7 @@ pub mod journeys;
 pub mod ladder;
 pub mod members;
 pub mod notices;
+pub mod organisations;
 pub mod presentation;
 pub mod reports;
 pub mod representation;

@@ -47,6 +47,8 @@ struct HomePage {
     events: Vec<Coming>,
     /// Her surveys: (id, title, how many answered).
     surveys: Vec<(String, String, i64)>,
+    /// The organisations she works with: (id, name).
+    organisations: Vec<(String, String)>,
     hows: Vec<(&'static str, &'static str)>,
     /// The member list's filter for every woman member, for a notice to them all.
     all_women: String,
@@ -103,6 +105,11 @@ pub async fn home(
             .iter()
             .take(10)
             .map(|s| (s.public_id.clone(), s.title.clone(), s.responses))
+            .collect(),
+        organisations: h
+            .organisations
+            .iter()
+            .map(|o| (o.public_id.clone(), o.name.clone()))
             .collect(),
         hows: WelcomeHow::ALL
             .iter()
