@@ -691,7 +691,7 @@ pub async fn answers(tx: &mut Tx, who: &Principal, id: &str) -> Result<Vec<Respo
             });
         }
     }
-    out.sort_by(|a, b| b.answered_at.cmp(&a.answered_at));
+    out.sort_by_key(|r| std::cmp::Reverse(r.answered_at));
     let shown: Vec<crate::store::roster::Listed> = out.iter().map(|r| r.person.clone()).collect();
     super::audit::listed(
         tx,

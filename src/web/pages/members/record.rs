@@ -22,6 +22,13 @@ pub struct TimelineItem {
     pub gap: bool,
 }
 
+/// A survey they answered: each question with their answer.
+struct Answered {
+    title: String,
+    on: String,
+    answers: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "member.html")]
 struct MemberPage {
@@ -64,8 +71,7 @@ struct MemberPage {
     journeys: Vec<(String, String, &'static str, String)>,
     /// Courses done: (course, on, provider, recorded by).
     training: Vec<(String, String, String, String)>,
-    /// Surveys answered: (title, date, each question with their answer).
-    surveys: Vec<(String, String, Vec<(String, String)>)>,
+    surveys: Vec<Answered>,
 }
 
 /// A stint in a forum branch, as the member page lists it.
@@ -218,12 +224,10 @@ pub async fn member_page(
     let surveys = r
         .surveys
         .iter()
-        .map(|a| {
-            (
-                a.title.clone(),
-                uk_date(&a.answered_at.date_naive()),
-                a.answers.clone(),
-            )
+        .map(|a| Answered {
+            title: a.title.clone(),
+            on: uk_date(&a.answered_at.date_naive()),
+            answers: a.answers.clone(),
         })
         .collect();
     let page = MemberPage {
