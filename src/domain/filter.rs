@@ -770,6 +770,7 @@ mod tests {
             ("event", "01a2"),
             ("rung", "attended"),
             ("attended_min", "2"),
+            ("answer", "01a2:3:Public speaking"),
             ("sort", "-joined"),
         ]))
         .expect("valid");

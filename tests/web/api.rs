@@ -75,6 +75,13 @@ async fn the_document_lists_exactly_what_is_served(t: TestDb) {
         "GET /api/v1/journeys".to_string(),
         format!("GET /api/v1/journeys/{member}/runs"),
         format!("POST /api/v1/journeys/{member}/take-off"),
+        "GET /api/v1/surveys".to_string(),
+        "POST /api/v1/surveys".to_string(),
+        format!("GET /api/v1/surveys/{member}"),
+        format!("GET /api/v1/surveys/{member}/answers"),
+        "GET /api/v1/organisations".to_string(),
+        "POST /api/v1/organisations".to_string(),
+        format!("GET /api/v1/organisations/{member}"),
     ];
     expected.sort();
     assert_eq!(
