@@ -351,14 +351,19 @@ async fn welcome_email(
     Ok(format!("emailed \"{}\"", rendered.subject))
 }
 
-/// A buddy: one of the callers of their branch (else of the local party), the one with
-/// the fewest people shared, who is shared this person and given a welcome call-back.
+/// A buddy: one of the buddies of their branch (else of the local party; where there are
+/// none, the callers), the one with the fewest people shared, who is shared this person
+/// and given a welcome call-back.
 async fn buddy(tx: &mut Tx, actor: &str, l: &Listed, today: NaiveDate) -> Result<String> {
     let roles = accounts::roles_in(tx, &[l.local_party_id]).await?;
-    let callers: Vec<_> = roles
-        .iter()
-        .filter(|r| r.role == Role::Caller.name())
-        .collect();
+    let holding =
+        |role: Role| -> Vec<_> { roles.iter().filter(|r| r.role == role.name()).collect() };
+    let buddies = holding(Role::Buddy);
+    let callers: Vec<_> = if buddies.is_empty() {
+        holding(Role::Caller)
+    } else {
+        buddies
+    };
     let here: Vec<_> = callers
         .iter()
         .filter(|r| Some(r.unit_slug.as_str()) == l.branch_slug.as_deref())
@@ -383,7 +388,8 @@ async fn buddy(tx: &mut Tx, actor: &str, l: &Listed, today: NaiveDate) -> Result
     }
     let Some((user_id, email, _)) = best else {
         return Ok(
-            "no buddy: nobody holds the caller role for their branch or the local party".into(),
+            "no buddy: nobody holds the buddy or caller role for their branch or the local party"
+                .into(),
         );
     };
     accounts::share_with_caller(tx, user_id, l.person_id).await?;

@@ -60,10 +60,7 @@ pub async fn add_officer(
         return Err(OfficerError::Invalid(format!(
             "a {} is held for {}, and {unit_slug} is a {}",
             role.name(),
-            if matches!(
-                role,
-                Role::BranchSecretary | Role::BranchMembershipSecretary
-            ) {
+            if role.for_branch() {
                 "a branch"
             } else {
                 "a local party"

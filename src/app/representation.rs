@@ -145,7 +145,7 @@ async fn figures(
         Tally::of(
             roles
                 .iter()
-                .filter(|r| r.role != Role::Caller.name())
+                .filter(|r| Role::parse(&r.role).is_some_and(|role| !role.volunteers()))
                 .filter(|r| (r.unit_slug == party.slug) == party_level)
                 .filter(|r| seen.insert(r.email.trim().to_lowercase()))
                 .map(|r| {

@@ -15,6 +15,8 @@ impl Role {
             Role::BranchSecretary => "branch-secretary",
             Role::BranchMembershipSecretary => "branch-membership-secretary",
             Role::Caller => "caller",
+            Role::Buddy => "buddy",
+            Role::BranchCaptain => "branch-captain",
         }
     }
 
@@ -28,25 +30,60 @@ impl Role {
             Role::BranchSecretary => "Branch Secretary",
             Role::BranchMembershipSecretary => "Branch Membership Secretary",
             Role::Caller => "Caller",
+            Role::Buddy => "Buddy",
+            Role::BranchCaptain => "Branch Captain",
         }
     }
 
     /// Whether the role can be held for a unit of this kind: branch roles for a branch,
-    /// the local party's officers for a local party, callers for either.
+    /// the local party's officers for a local party, callers and buddies for either.
     pub fn fits(self, unit: UnitKind) -> bool {
         match self {
-            Role::BranchSecretary | Role::BranchMembershipSecretary => unit == UnitKind::Branch,
-            Role::Caller => matches!(unit, UnitKind::Branch | UnitKind::LocalParty),
+            Role::BranchSecretary | Role::BranchMembershipSecretary | Role::BranchCaptain => {
+                unit == UnitKind::Branch
+            }
+            Role::Caller | Role::Buddy => matches!(unit, UnitKind::Branch | UnitKind::LocalParty),
             _ => unit == UnitKind::LocalParty,
         }
+    }
+
+    /// Whether it is held for a branch (the rest are held for a local party, or either).
+    pub fn for_branch(self) -> bool {
+        matches!(
+            self,
+            Role::BranchSecretary | Role::BranchMembershipSecretary | Role::BranchCaptain
+        )
+    }
+
+    /// A volunteer's role: they see only the people shared with them (to call, or to
+    /// welcome as their buddy), and count as volunteers rather than officers.
+    pub fn volunteers(self) -> bool {
+        matches!(self, Role::Caller | Role::Buddy)
+    }
+
+    /// How the volunteers' roles are stored, for queries that tell them from officers.
+    pub fn volunteer_names() -> Vec<&'static str> {
+        Role::ALL
+            .iter()
+            .filter(|r| r.volunteers())
+            .map(|r| r.name())
+            .collect()
+    }
+
+    /// Whether it changes and exports the records it sees. Volunteers and branch captains
+    /// (who lead a branch's campaigning, and see its members to do so) only read.
+    pub fn changes_records(self) -> bool {
+        !self.volunteers() && self != Role::BranchCaptain
     }
 
     fn reach(self, unit_id: i64) -> Reach {
         match self {
             Role::Secretary | Role::Chair | Role::MembershipOfficer => Reach::Everyone,
             Role::WomensOfficer => Reach::Women,
-            Role::BranchSecretary | Role::BranchMembershipSecretary => Reach::Branch(unit_id),
-            Role::Caller => Reach::AssignedToMe,
+            Role::BranchSecretary | Role::BranchMembershipSecretary | Role::BranchCaptain => {
+                Reach::Branch(unit_id)
+            }
+            Role::Caller | Role::Buddy => Reach::AssignedToMe,
         }
     }
 }
@@ -127,7 +164,7 @@ impl Scope {
                 reach: a.role.reach(a.unit_id),
             };
             push_new(&mut scope.read, grant);
-            if a.role != Role::Caller {
+            if a.role.changes_records() {
                 push_new(&mut scope.write, grant);
                 push_new(&mut scope.export, grant);
             }
@@ -301,6 +338,38 @@ mod tests {
         let branch = Scope::of(7, &[at(Role::BranchSecretary, 5, UnitKind::Branch, 2)]);
         assert_eq!(branch.in_words(|_| "Quay Branch".into()), "Quay Branch");
         assert!(Scope::of(7, &[]).in_words(name).starts_with("nobody"));
+    }
+
+    #[test]
+    fn a_buddy_sees_only_people_shared_and_a_captain_reads_their_branch() {
+        let buddy = Scope::of(7, &[at(Role::Buddy, 5, UnitKind::Branch, 1)]);
+        assert_eq!(
+            buddy.read,
+            vec![Grant {
+                local_party_id: 1,
+                reach: Reach::AssignedToMe
+            }]
+        );
+        assert!(buddy.write.is_empty() && buddy.export.is_empty());
+        assert!(!buddy.is_officer());
+        let captain = Scope::of(7, &[at(Role::BranchCaptain, 5, UnitKind::Branch, 1)]);
+        assert_eq!(
+            captain.read,
+            vec![Grant {
+                local_party_id: 1,
+                reach: Reach::Branch(5)
+            }]
+        );
+        assert!(
+            captain.write.is_empty(),
+            "a captain changes nobody's record"
+        );
+        assert!(captain.export.is_empty());
+        assert!(captain.is_officer());
+        assert!(!Role::BranchCaptain.fits(UnitKind::LocalParty));
+        assert!(Role::Buddy.fits(UnitKind::LocalParty));
+        assert_eq!(Role::volunteer_names(), vec!["caller", "buddy"]);
+        assert!(!Role::BranchCaptain.volunteers());
     }
 
     #[test]

@@ -124,7 +124,9 @@ vocabulary!(
         WomensOfficer => "womens_officer" | "women's_officer",
         BranchSecretary => "branch_secretary",
         BranchMembershipSecretary => "branch_membership_secretary",
-        Caller => "caller" | "buddy",
+        Caller => "caller",
+        Buddy => "buddy",
+        BranchCaptain => "branch_captain" | "captain",
     }
 );
 

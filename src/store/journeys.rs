@@ -301,7 +301,10 @@ pub async fn became_officer_since(
                     .eq(local_party_id)
                     .or(Expr::col((Units::Table, Units::ParentId)).eq(local_party_id)),
             )
-            .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::Role)).ne("caller"))
+            .and_where(
+                Expr::col((RoleAssignments::Table, RoleAssignments::Role))
+                    .is_not_in(crate::domain::Role::volunteer_names()),
+            )
             .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::CreatedAt)).gte(since))
             .to_owned(),
     )

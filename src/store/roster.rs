@@ -85,8 +85,9 @@ fn helping() -> Expr {
     Expr::col((Events::Table, Events::Kind)).is_in(["street_stall", "canvass", "phone_bank"])
 }
 
-/// The addresses of users holding the caller role (`callers`) or an officer's role.
-fn role_addresses(callers: bool) -> SelectStatement {
+/// The addresses of users holding a volunteer's role (`volunteers`: caller or buddy) or an
+/// officer's role.
+fn role_addresses(volunteers: bool) -> SelectStatement {
     let role = Expr::col((RoleAssignments::Table, RoleAssignments::Role));
     Query::select()
         .expr(Func::lower(Expr::col((Users::Table, Users::Email))))
@@ -96,10 +97,10 @@ fn role_addresses(callers: bool) -> SelectStatement {
             Expr::col((Users::Table, Users::Id))
                 .equals((RoleAssignments::Table, RoleAssignments::UserId)),
         )
-        .and_where(if callers {
-            role.eq("caller")
+        .and_where(if volunteers {
+            role.is_in(crate::domain::Role::volunteer_names())
         } else {
-            role.ne("caller")
+            role.is_not_in(crate::domain::Role::volunteer_names())
         })
         .to_owned()
 }

@@ -668,6 +668,7 @@ await step("the Women's Officer sends the training survey, a member answers it o
   const p = wo.page;
   await signIn(p, "women@example.org");
   await p.goto(`${base}/women`);
+  await audit(p, "women-home");
   await p.getByRole("link", { name: "Ask women members about their interests and training" }).click();
   await p.getByRole("heading", { name: "A new survey" }).waitFor();
   await audit(p, "survey-new");

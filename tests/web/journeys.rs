@@ -546,7 +546,133 @@ async fn a_notice_reaches_every_branch_officer_and_says_who_read_it(t: TestDb) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// Gives someone a role with a sign-in of their own.
+async fn give_role(app: &App, email: &str, name: &str, role: rosette::domain::Role, unit: &str) {
+    let mut tx = app.db.begin().await.unwrap();
+    rosette::app::officers::add_officer(
+        &mut tx,
+        email,
+        name,
+        role,
+        unit,
+        Some(rosette::demo::PASSWORD),
+        "https://rosette.example",
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn a_branch_buddy_is_given_before_a_caller_and_a_captain_reads_the_branch(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    assert_eq!(rounds(app.db.clone(), 1).await, 0);
+    let b = app.token(BRANCH).await;
+    let branch = app.all(&b, "").await[0]["branch"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    give_role(
+        &app,
+        "bea.buddy@example.org",
+        "Bea Buddy",
+        rosette::domain::Role::Buddy,
+        &branch,
+    )
+    .await;
+    give_role(
+        &app,
+        "cal.captain@example.org",
+        "Cal Captain",
+        rosette::domain::Role::BranchCaptain,
+        &branch,
+    )
+    .await;
+    let new = add(
+        &app,
+        &token,
+        json!({"first_name": "Nia", "last_name": "Newcomer", "rate": "standard",
+            "branch": branch, "joined_on": today().to_string(), "paid_until": "2027-12-31",
+            "email": "nia.newcomer@example.net"}),
+    )
+    .await;
+    assert_eq!(rounds(app.db.clone(), 2).await, 1);
+    // The buddy, not a caller: shared Nia, with a welcome call-back on their tasks.
+    let bea = app.sign_in("bea.buddy@example.org").await;
+    let tasks = app.get("/tasks", Some(&bea)).await;
+    assert!(tasks.body.contains("Nia Newcomer"), "{}", tasks.body);
+    assert_eq!(
+        app.get(&format!("/members/{new}"), Some(&bea)).await.status,
+        StatusCode::OK
+    );
+    let someone_else = app.all(&b, "").await[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get(&format!("/members/{someone_else}"), Some(&bea))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "a buddy sees only the people shared with them"
+    );
+    // A captain reads their branch's members but changes and exports nobody.
+    let cal = app.token("cal.captain@example.org").await;
+    let theirs = app.all(&cal, "").await;
+    assert_eq!(
+        theirs.len(),
+        app.all(&b, "").await.len(),
+        "the whole branch"
+    );
+    let r = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/members/{new}"),
+            Some(&cal),
+            Some(json!({"phone": "01632 960001"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let cal_session = app.sign_in("cal.captain@example.org").await;
+    assert_eq!(
+        app.get("/members/export?format=csv", Some(&cal_session))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The Secretary's roles page offers both roles.
+    let s = app.sign_in(SECRETARY).await;
+    let roles = app.get("/roles", Some(&s)).await;
+    assert!(roles.body.contains("Buddy") && roles.body.contains("Branch Captain"));
+    // On the ladder, a captain leads and a buddy volunteers (found by their address).
+    let mut on_register = Vec::new();
+    for (first, email) in [
+        ("Cal", "cal.captain@example.org"),
+        ("Bea", "bea.buddy@example.org"),
+    ] {
+        on_register.push(
+            add(
+                &app,
+                &token,
+                json!({"first_name": first, "last_name": "Ladder", "rate": "standard",
+                    "branch": branch, "joined_on": "2015-01-01", "paid_until": "2027-12-31",
+                    "email": email}),
+            )
+            .await,
+        );
+    }
+    let ids = |people: Vec<Value>| -> Vec<String> {
+        people
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids(app.all(&token, "rung=leads&q=Ladder").await) == vec![on_register[0].clone()]);
+    assert!(
+        ids(app.all(&token, "rung=volunteered&q=Ladder").await) == vec![on_register[1].clone()]
+    );
+}
+
 crate::both!(
+    a_branch_buddy_is_given_before_a_caller_and_a_captain_reads_the_branch,
     a_notice_reaches_every_branch_officer_and_says_who_read_it,
     a_branch_officers_training_is_recorded,
     a_new_member_is_welcomed_end_to_end_once,
