@@ -188,7 +188,12 @@ async fn the_womens_officer_works_with_a_womens_organisation(t: TestDb) {
         assert!(shown.body.contains(text), "{text}: {}", shown.body);
     }
     let home = app.get("/women", Some(&wo)).await;
-    assert!(home.body.contains(&page), "on her home page");
+    let section = home
+        .body
+        .split("<h2>Organisations</h2>")
+        .nth(1)
+        .expect("a section of her page");
+    assert!(section.contains(&format!("href=\"{page}\"")), "on her home page");
 
     // The API: listed, and its contacts with their consent.
     let listed = app
