@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::{AppError, Principal, Result};
 use crate::domain::access::Reach;
 use crate::domain::emails::{Facts, Frame, Merge, Purpose};
-use crate::domain::forums::{Candidate, ForumRule};
+use crate::domain::forums::Candidate;
+use crate::domain::journeys::Condition;
 use crate::domain::journeys::{self as rules_of, Action, DEFAULT_STEPS, Step, Trigger};
 use crate::domain::{Gender, Kind, Role, Rules, UnitKind};
 use crate::store::journeys::{self, Journey, Run};
@@ -203,7 +204,12 @@ async fn take_steps(
         date_of_birth: None,
         status: l.status(&rules.status, today),
     };
-    let picked = |r: &ForumRule| r.matches(&candidate, today);
+    let answered = crate::store::surveys::answered_by(tx, l.person_id).await?;
+    let picked = |c: &Condition| match c {
+        Condition::Rule(r) => r.matches(&candidate, today),
+        Condition::Answered(survey) => answered.contains(survey),
+        Condition::NotAnswered(survey) => !answered.contains(survey),
+    };
     let mut at = usize::try_from(run.step).unwrap_or(0);
     let mut notes = Vec::new();
     let mut next_at = now;
@@ -279,7 +285,35 @@ async fn take(
         }
         // The run waits: its next step is due later, which the caller sets.
         Action::Wait { days } => Ok(format!("waiting {days} days")),
+        Action::Queue { list } => queue(tx, l, list).await,
     }
+}
+
+/// Puts someone on the local party's call list of that name, as a list takes people: only
+/// with phone consent and a number.
+async fn queue(tx: &mut Tx, l: &Listed, name: &str) -> Result<String> {
+    let Some(list) = crate::store::calls::by_name(tx, l.local_party_id, name).await? else {
+        return Ok(format!(
+            "not queued: there is no call list called \"{name}\""
+        ));
+    };
+    let grants = [crate::domain::access::Grant::everyone_in(l.local_party_id)];
+    let agreed = crate::store::roster::details(tx, &grants, 0, l.person_id)
+        .await?
+        .is_some_and(|d| d.phone_consent == Some(true));
+    if !agreed {
+        return Ok("not queued: has not agreed to phone calls".into());
+    }
+    if l.mobile.is_none() && l.phone.is_none() {
+        return Ok("not queued: has no phone number".into());
+    }
+    Ok(
+        if crate::store::calls::add_person(tx, list.id, l.person_id).await? {
+            format!("on the call list \"{}\"", list.name)
+        } else {
+            format!("already on the call list \"{}\"", list.name)
+        },
+    )
 }
 
 /// A journey's email: a members' notice, so only to someone entitled to members'

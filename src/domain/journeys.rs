@@ -65,6 +65,52 @@ pub enum Action {
     /// A follow-up for their branch's membership secretary (else branch secretary, else
     /// the Membership Officer).
     Task { kind: TaskKind },
+    /// Onto the local party's call list of this name (someone who agreed to phone calls
+    /// and has a number), to be rung with the rest of it.
+    Queue { list: String },
+}
+
+/// Whom a step is for: a forum-style rule on the person (`gender = woman`), or whether
+/// they answered a survey (`answered SURVEY`, `not answered SURVEY`, by the survey's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Rule(ForumRule),
+    Answered(String),
+    NotAnswered(String),
+}
+
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition, String> {
+        let text = text.trim();
+        let survey = |id: &str| {
+            let id = id.trim().to_lowercase();
+            if !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            {
+                Ok(id)
+            } else {
+                Err(format!(
+                    "'{id}' is not a survey's id: copy it from the survey's page"
+                ))
+            }
+        };
+        if let Some(id) = text.strip_prefix("not answered ") {
+            survey(id).map(Condition::NotAnswered)
+        } else if let Some(id) = text.strip_prefix("answered ") {
+            survey(id).map(Condition::Answered)
+        } else {
+            ForumRule::parse(text).map(Condition::Rule)
+        }
+    }
+
+    pub fn in_words(&self) -> String {
+        match self {
+            Condition::Rule(r) => r.in_words(),
+            Condition::Answered(_) => "those who answered the survey".into(),
+            Condition::NotAnswered(_) => "those who have not answered the survey".into(),
+        }
+    }
 }
 
 /// One step, and whom it is for.
@@ -72,7 +118,7 @@ pub enum Action {
 pub struct Step {
     pub action: Action,
     /// Only for people this picks (`if gender = woman`); everyone else skips the step.
-    pub only: Option<ForumRule>,
+    pub only: Option<Condition>,
 }
 
 impl Step {
@@ -84,6 +130,7 @@ impl Step {
             Action::Wait { days } => format!("Wait {days} days"),
             Action::Buddy => "Give them a buddy in their branch".to_string(),
             Action::Task { kind } => format!("Follow-up: {}", kind.label()),
+            Action::Queue { list } => format!("Onto the call list \"{list}\""),
         };
         match &self.only {
             Some(rule) => format!("{what} (only {})", rule.in_words()),
@@ -133,7 +180,7 @@ pub fn parse_steps(text: &str) -> Result<Vec<Step>, Vec<LineProblem>> {
             continue;
         }
         let (head, only) = match line.split_once(" if ") {
-            Some((head, rule)) => match ForumRule::parse(rule) {
+            Some((head, rule)) => match Condition::parse(rule) {
                 Ok(r) => (head.trim(), Some(r)),
                 Err(e) => {
                     problems.push(LineProblem {
@@ -186,6 +233,14 @@ pub fn parse_steps(text: &str) -> Result<Vec<Step>, Vec<LineProblem>> {
                 }
             }
             "buddy" if rest.is_empty() => Ok(Action::Buddy),
+            "queue" => {
+                let list = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+                if list.is_empty() || list.chars().count() > 100 {
+                    Err("name the call list: queue LIST NAME".to_string())
+                } else {
+                    Ok(Action::Queue { list })
+                }
+            }
             "task" => match TaskKind::parse(rest) {
                 Some(kind) if TaskKind::BY_HAND.contains(&kind) => Ok(Action::Task { kind }),
                 _ => Err(format!(
@@ -198,7 +253,7 @@ pub fn parse_steps(text: &str) -> Result<Vec<Step>, Vec<LineProblem>> {
                 )),
             },
             other => Err(format!(
-                "'{other}' is not a step: start each line with email, wait, buddy or task"
+                "'{other}' is not a step: start each line with email, wait, buddy, task or queue"
             )),
         };
         match action {
@@ -225,7 +280,7 @@ pub fn parse_steps(text: &str) -> Result<Vec<Step>, Vec<LineProblem>> {
 /// What a run does at step `at` for someone `picked` says a step's condition holds for:
 /// the index of the step to take now (skipping those not for them), or `None` when the
 /// journey is over.
-pub fn next_step(steps: &[Step], at: usize, picked: impl Fn(&ForumRule) -> bool) -> Option<usize> {
+pub fn next_step(steps: &[Step], at: usize, picked: impl Fn(&Condition) -> bool) -> Option<usize> {
     (at..steps.len()).find(|&i| steps[i].only.as_ref().is_none_or(&picked))
 }
 
@@ -264,7 +319,10 @@ mod tests {
         let steps = parse_steps("wait 3 days\ntask call_back if gender = woman\nwait 1 day\n")
             .expect("parses");
         assert_eq!(steps[0].action, Action::Wait { days: 3 });
-        assert_eq!(steps[1].only, Some(ForumRule::Gender(Gender::Woman)));
+        assert_eq!(
+            steps[1].only,
+            Some(Condition::Rule(ForumRule::Gender(Gender::Woman)))
+        );
         assert_eq!(steps[1].in_words(), "Follow-up: Call back (only women)");
         assert_eq!(steps[2].in_words(), "Wait a day");
         let problems = parse_steps(
@@ -293,6 +351,44 @@ mod tests {
     }
 
     #[test]
+    fn a_queue_step_names_its_call_list() {
+        let steps = parse_steps("queue  New members'   calls if kind = member\n").expect("parses");
+        assert_eq!(
+            steps[0].action,
+            Action::Queue {
+                list: "New members' calls".into()
+            }
+        );
+        assert_eq!(
+            steps[0].in_words(),
+            "Onto the call list \"New members' calls\" (only members)"
+        );
+        let problems = parse_steps("queue\nqueue   \n").expect_err("no list named");
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].message.contains("queue LIST NAME"));
+    }
+
+    #[test]
+    fn a_step_may_be_for_those_who_answered_a_survey_or_not() {
+        let steps = parse_steps(
+            "task call_back if answered 01A2-B3\ntask recruit if not answered 01a2-b3\n",
+        )
+        .expect("parses");
+        assert_eq!(steps[0].only, Some(Condition::Answered("01a2-b3".into())));
+        assert_eq!(
+            steps[1].only,
+            Some(Condition::NotAnswered("01a2-b3".into()))
+        );
+        assert!(
+            steps[1]
+                .in_words()
+                .ends_with("(only those who have not answered the survey)")
+        );
+        let bad = parse_steps("buddy if answered the big one\n").expect_err("not an id");
+        assert!(bad[0].message.contains("not a survey's id"), "{bad:?}");
+    }
+
+    #[test]
     fn triggers_read_back() {
         for t in Trigger::ALL {
             assert_eq!(Trigger::parse(t.as_str()), Some(t));
@@ -304,8 +400,8 @@ mod tests {
     #[test]
     fn a_run_skips_the_steps_not_for_them() {
         let steps = parse_steps("wait 1 day\ntask call_back if gender = woman\nbuddy\n").unwrap();
-        let woman = |r: &ForumRule| *r == ForumRule::Gender(Gender::Woman);
-        let man = |_: &ForumRule| false;
+        let woman = |r: &Condition| *r == Condition::Rule(ForumRule::Gender(Gender::Woman));
+        let man = |_: &Condition| false;
         assert_eq!(next_step(&steps, 0, woman), Some(0));
         assert_eq!(next_step(&steps, 1, woman), Some(1));
         assert_eq!(next_step(&steps, 1, man), Some(2));

@@ -84,18 +84,7 @@ pub async fn create(tx: &mut Tx, new: &NewList<'_>) -> Result<String> {
         .await?
         .ok_or_else(|| super::StoreError::Invalid("the call list was not stored".into()))?;
     for person in new.people {
-        tx.execute(
-            &Query::insert()
-                .into_table(CallListPeople::Table)
-                .columns([
-                    CallListPeople::CallListId,
-                    CallListPeople::PersonId,
-                    CallListPeople::State,
-                ])
-                .values_panic([id.into(), (*person).into(), State::Waiting.as_str().into()])
-                .to_owned(),
-        )
-        .await?;
+        put_on(tx, id, *person).await?;
     }
     for user in new.callers {
         tx.execute(
@@ -108,6 +97,65 @@ pub async fn create(tx: &mut Tx, new: &NewList<'_>) -> Result<String> {
         .await?;
     }
     Ok(public_id)
+}
+
+async fn put_on(tx: &mut Tx, list_id: i64, person_id: i64) -> Result<()> {
+    tx.execute(
+        &Query::insert()
+            .into_table(CallListPeople::Table)
+            .columns([
+                CallListPeople::CallListId,
+                CallListPeople::PersonId,
+                CallListPeople::State,
+            ])
+            .values_panic([
+                list_id.into(),
+                person_id.into(),
+                State::Waiting.as_str().into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Puts someone on a list, waiting to be called; whether they were not on it already.
+pub async fn add_person(tx: &mut Tx, list_id: i64, person_id: i64) -> Result<bool> {
+    let on: Option<(i64,)> = tx
+        .fetch_optional(
+            &Query::select()
+                .column(CallListPeople::PersonId)
+                .from(CallListPeople::Table)
+                .and_where(Expr::col(CallListPeople::CallListId).eq(list_id))
+                .and_where(Expr::col(CallListPeople::PersonId).eq(person_id))
+                .to_owned(),
+        )
+        .await?;
+    if on.is_some() {
+        return Ok(false);
+    }
+    put_on(tx, list_id, person_id).await?;
+    Ok(true)
+}
+
+/// A local party's newest call list of this name, in any case.
+pub async fn by_name(
+    tx: &mut Tx<impl Mode>,
+    local_party_id: i64,
+    name: &str,
+) -> Result<Option<CallList>> {
+    let mut q = select();
+    q.and_where(Expr::col((CallLists::Table, CallLists::LocalPartyId)).eq(local_party_id))
+        .and_where(
+            Expr::expr(sea_query::Func::lower(Expr::col((
+                CallLists::Table,
+                CallLists::Name,
+            ))))
+            .eq(name.to_lowercase()),
+        )
+        .order_by((CallLists::Table, CallLists::Id), Order::Desc)
+        .limit(1);
+    tx.fetch_optional(&q).await
 }
 
 /// Someone who calls on a list.

@@ -400,3 +400,24 @@ pub async fn of_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Ans
     }
     Ok(out)
 }
+
+/// The surveys (public ids) a person has answered.
+pub async fn answered_by(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = tx
+        .fetch_all(
+            &Query::select()
+                .column((Surveys::Table, Surveys::PublicId))
+                .from(SurveyResponses::Table)
+                .inner_join(
+                    Surveys::Table,
+                    Expr::col((Surveys::Table, Surveys::Id))
+                        .equals((SurveyResponses::Table, SurveyResponses::SurveyId)),
+                )
+                .and_where(
+                    Expr::col((SurveyResponses::Table, SurveyResponses::PersonId)).eq(person_id),
+                )
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}

@@ -710,7 +710,7 @@ await step("the Women's Officer sends the training survey, a member answers it o
   await p.screenshot({ path: join(shots, "survey-results.png"), fullPage: true });
   await p.getByRole("link", { name: "1 people answered Public speaking: list them" }).click();
   await p.getByRole("heading", { name: "Members" }).waitFor();
-  assert.equal(await p.locator("table tbody tr").count(), 1, "the one who answered it");
+  assert.equal(await p.locator("ul.people > li").count(), 1, "the one who answered it");
   await p.getByLabel("Save these filters as a segment").fill("Wants public speaking");
   await p.getByRole("button", { name: "Save", exact: true }).click();
   await p.goto(`${base}/segments`);

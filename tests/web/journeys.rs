@@ -671,7 +671,117 @@ async fn a_branch_buddy_is_given_before_a_caller_and_a_captain_reads_the_branch(
     );
 }
 
+async fn a_journey_queues_for_a_call_list_and_branches_on_a_survey(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    let s = app.sign_in(SECRETARY).await;
+    assert_eq!(rounds(app.db.clone(), 1).await, 0);
+    let list = app.arrears_call_list(&s, &[CALLER]).await;
+    let r = app
+        .post(
+            "/surveys",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("unit", "local-party"),
+                ("title", "Why did you join?"),
+                ("questions", "text: Why did you join?"),
+                ("public_link", "contact"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let survey = r.location.trim_start_matches("/surveys/").to_string();
+    let steps = format!(
+        "queue arrears\ntask recruit if answered {survey}\ntask call_back if not answered {survey}\n"
+    );
+    let r = app
+        .post(
+            "/journeys",
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("name", "Answered or not"),
+                ("trigger", "joined"),
+                ("steps", &steps),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let journey = r.location.clone();
+    let board = app.get(&journey, Some(&s)).await;
+    assert!(
+        board.body.contains("(only those who answered the survey)"),
+        "{}",
+        board.body
+    );
+    // Two join: Pia agrees to calls and answers the survey; Quin does neither.
+    let pia = add(
+        &app,
+        &token,
+        json!({"first_name": "Pia", "last_name": "Joiner", "rate": "standard",
+            "joined_on": today().to_string(), "paid_until": "2027-12-31",
+            "email": "pia.joiner@example.net", "mobile": "07700 900123", "phone_consent": "yes"}),
+    )
+    .await;
+    let quin = add(
+        &app,
+        &token,
+        json!({"first_name": "Quin", "last_name": "Joiner", "rate": "standard",
+            "joined_on": today().to_string(), "paid_until": "2027-12-31",
+            "email": "quin.joiner@example.net"}),
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/s/{survey}"),
+            None,
+            &[
+                ("q1", "A friend asked me."),
+                ("first_name", "Pia"),
+                ("last_name", "Joiner"),
+                ("email", "pia.joiner@example.net"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(rounds(app.db.clone(), 2).await >= 2);
+    let board = app.get(&journey, Some(&s)).await;
+    let finished = board
+        .body
+        .split("<h2>Finished</h2>")
+        .nth(1)
+        .expect("finished");
+    let note_of = |id: &str| -> String {
+        let at = finished
+            .find(id)
+            .unwrap_or_else(|| panic!("{id} finished: {finished}"));
+        finished[at..].split("</li>").next().unwrap().to_string()
+    };
+    let (pia_note, quin_note) = (note_of(&pia), note_of(&quin));
+    assert!(
+        pia_note.contains("on the call list &#34;Arrears&#34;"),
+        "{pia_note}"
+    );
+    assert!(
+        pia_note.contains("Ask them to join") && !pia_note.contains("Call back"),
+        "{pia_note}"
+    );
+    assert!(
+        quin_note.contains("not queued: has not agreed to phone calls"),
+        "{quin_note}"
+    );
+    assert!(
+        quin_note.contains("Call back") && !quin_note.contains("Ask them to join"),
+        "{quin_note}"
+    );
+    let on_list = app.get(&list, Some(&s)).await;
+    assert!(on_list.body.contains("Pia Joiner"), "{}", on_list.body);
+    assert!(!on_list.body.contains("Quin Joiner"));
+}
+
 crate::both!(
+    a_journey_queues_for_a_call_list_and_branches_on_a_survey,
     a_branch_buddy_is_given_before_a_caller_and_a_captain_reads_the_branch,
     a_notice_reaches_every_branch_officer_and_says_who_read_it,
     a_branch_officers_training_is_recorded,

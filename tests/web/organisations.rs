@@ -193,7 +193,10 @@ async fn the_womens_officer_works_with_a_womens_organisation(t: TestDb) {
         .split("<h2>Organisations</h2>")
         .nth(1)
         .expect("a section of her page");
-    assert!(section.contains(&format!("href=\"{page}\"")), "on her home page");
+    assert!(
+        section.contains(&format!("href=\"{page}\"")),
+        "on her home page"
+    );
 
     // The API: listed, and its contacts with their consent.
     let listed = app
