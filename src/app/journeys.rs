@@ -11,7 +11,9 @@ use crate::domain::access::Reach;
 use crate::domain::emails::{Facts, Frame, Merge, Purpose};
 use crate::domain::forums::Candidate;
 use crate::domain::journeys::Condition;
-use crate::domain::journeys::{self as rules_of, Action, DEFAULT_STEPS, Step, Trigger};
+use crate::domain::journeys::{
+    self as rules_of, Action, DEFAULT_STEPS, OFFICER_STEPS, Step, Trigger,
+};
 use crate::domain::{Gender, Kind, Role, Rules, UnitKind};
 use crate::store::journeys::{self, Journey, Run};
 use crate::store::roster::{self, Listed};
@@ -19,6 +21,12 @@ use crate::store::{Db, Mode, Tx, accounts, audit, emails, outbox, units};
 
 /// The name of every local party's first journey.
 pub const DEFAULT_NAME: &str = "Welcome new members";
+
+/// Every local party's journeys from the start: (name, trigger, steps).
+const DEFAULTS: [(&str, Trigger, &str); 2] = [
+    (DEFAULT_NAME, Trigger::Joined, DEFAULT_STEPS),
+    ("New branch officers", Trigger::BecameOfficer, OFFICER_STEPS),
+];
 
 /// How long a run's step is held by the worker taking it.
 const HOLD_MINUTES: i64 = 10;
@@ -41,7 +49,8 @@ fn may_change(who: &Principal, lp: i64) -> bool {
         .any(|g| g.local_party_id == lp && g.reach == Reach::Everyone)
 }
 
-/// Gives every local party without a journey its default welcome, switched on from now.
+/// Gives every local party the default journeys (a welcome for new members, a one-to-one
+/// for new officers) whose triggers none of its journeys has yet, switched on from now.
 pub async fn ensure_defaults(tx: &mut Tx, now: DateTime<Utc>) -> Result<usize> {
     let parties: Vec<i64> = units::list(tx)
         .await?
@@ -49,24 +58,23 @@ pub async fn ensure_defaults(tx: &mut Tx, now: DateTime<Utc>) -> Result<usize> {
         .filter(|u| u.kind == UnitKind::LocalParty.as_str())
         .map(|u| u.id)
         .collect();
-    let have: Vec<i64> = journeys::list(tx, &parties)
+    let have: Vec<(i64, String)> = journeys::list(tx, &parties)
         .await?
         .into_iter()
-        .map(|j| j.local_party_id)
+        .map(|j| (j.local_party_id, j.trigger))
         .collect();
     let mut made = 0;
-    for lp in parties.into_iter().filter(|lp| !have.contains(lp)) {
-        journeys::create(
-            tx,
-            lp,
-            DEFAULT_NAME,
-            Trigger::Joined.as_str(),
-            DEFAULT_STEPS,
-            "Rosette",
-            now,
-        )
-        .await?;
-        made += 1;
+    for lp in parties {
+        for (name, trigger, steps) in DEFAULTS {
+            if have
+                .iter()
+                .any(|(p, t)| *p == lp && t.as_str() == trigger.as_str())
+            {
+                continue;
+            }
+            journeys::create(tx, lp, name, trigger.as_str(), steps, "Rosette", now).await?;
+            made += 1;
+        }
     }
     Ok(made)
 }

@@ -159,6 +159,11 @@ buddy
 task welcome_one_to_one
 ";
 
+/// The local party's default for someone given an officer's role (a branch officer's
+/// among them): a one-to-one, for their branch's membership secretary or else the local
+/// party's Membership Officer, to welcome them to the role.
+pub const OFFICER_STEPS: &str = "task welcome_one_to_one\n";
+
 /// Reads a journey's steps from their text form.
 pub fn parse_steps(text: &str) -> Result<Vec<Step>, Vec<LineProblem>> {
     let mut steps = Vec::new();
@@ -386,6 +391,20 @@ mod tests {
         );
         let bad = parse_steps("buddy if answered the big one\n").expect_err("not an id");
         assert!(bad[0].message.contains("not a survey's id"), "{bad:?}");
+    }
+
+    #[test]
+    fn the_officers_default_is_a_one_to_one() {
+        let steps = parse_steps(OFFICER_STEPS).expect("parses");
+        assert_eq!(
+            steps,
+            vec![Step {
+                action: Action::Task {
+                    kind: TaskKind::WelcomeOneToOne
+                },
+                only: None
+            }]
+        );
     }
 
     #[test]

@@ -714,7 +714,7 @@ await step("the Women's Officer sends the training survey, a member answers it o
   await p.getByLabel("Save these filters as a segment").fill("Wants public speaking");
   await p.getByRole("button", { name: "Save", exact: true }).click();
   await p.goto(`${base}/segments`);
-  await p.getByText("Wants public speaking").waitFor();
+  await p.getByRole("link", { name: "Wants public speaking" }).waitFor();
   await wo.context.close();
 });
 
