@@ -93,6 +93,30 @@ pub(super) fn organises(who: &Principal, party: i64, unit: &units::Unit) -> bool
     })
 }
 
+/// Whether `who` organises for the unit with this slug in local party `lp`: what decides
+/// who sees a survey or an organisation made for a unit.
+pub(super) async fn organises_slug(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    lp: i64,
+    slug: &str,
+) -> Result<bool> {
+    Ok(units::find(tx, slug)
+        .await?
+        .is_some_and(|u| organises(who, lp, &u)))
+}
+
+/// The local party and id of the unit with this slug, if `who` organises for it.
+pub(super) async fn placed(tx: &mut Tx, who: &Principal, slug: &str) -> Result<Option<(i64, i64)>> {
+    Ok(match units::find(tx, slug.trim()).await? {
+        Some(u) => organised_by(tx, who, &u)
+            .await
+            .ok()
+            .map(|party| (party, u.id)),
+        None => None,
+    })
+}
+
 /// The units `who` organises events for: (slug, name).
 pub async fn units_for(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();

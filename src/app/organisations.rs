@@ -93,13 +93,7 @@ async fn check(tx: &mut Tx, who: &Principal, input: &OrgInput) -> Result<Valid> 
         OrgKind::Other
     });
     let notes = notes("notes", &input.notes, &mut problems);
-    let placed = match units::find(tx, input.unit.trim()).await? {
-        Some(u) => super::events::organised_by(tx, who, &u)
-            .await
-            .ok()
-            .map(|party| (party, u.id)),
-        None => None,
-    };
+    let placed = super::events::placed(tx, who, &input.unit).await?;
     let (party, unit_id) = placed.unwrap_or_else(|| {
         problems.push(problem(
             "unit",
@@ -147,10 +141,7 @@ pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<S
         .await?
         .filter(|o| who.scope.local_parties.contains(&o.local_party_id))
         .ok_or(AppError::NotFound)?;
-    let unit = units::find(tx, &o.unit_slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if super::events::organises(who, o.local_party_id, &unit) {
+    if super::events::organises_slug(tx, who, o.local_party_id, &o.unit_slug).await? {
         Ok(o)
     } else {
         Err(AppError::NotFound)
@@ -181,9 +172,7 @@ pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Stored>
     }
     let mut out = Vec::new();
     for o in organisations::of_parties(tx, &who.scope.local_parties).await? {
-        if let Some(unit) = units::find(tx, &o.unit_slug).await?
-            && super::events::organises(who, o.local_party_id, &unit)
-        {
+        if super::events::organises_slug(tx, who, o.local_party_id, &o.unit_slug).await? {
             out.push(o);
         }
     }

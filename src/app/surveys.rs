@@ -149,17 +149,9 @@ async fn check(tx: &mut Tx, who: &Principal, input: &SurveyInput) -> Result<Vali
         );
         PublicLink::Off
     });
-    let unit = units::find(tx, input.unit.trim()).await?;
-    let placed = match &unit {
-        Some(u) => super::events::organised_by(tx, who, u)
-            .await
-            .map(|party| (party, u.id))
-            .map_err(|_| ()),
-        None => Err(()),
-    };
-    let (party, unit_id) = match placed {
-        Ok(p) => p,
-        Err(()) => {
+    let (party, unit_id) = match super::events::placed(tx, who, &input.unit).await? {
+        Some(p) => p,
+        None => {
             bad(
                 "unit",
                 "choose a unit you organise for: your own branch or local party".into(),
@@ -212,10 +204,7 @@ pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<S
         .await?
         .filter(|s| who.scope.local_parties.contains(&s.local_party_id))
         .ok_or(AppError::NotFound)?;
-    let unit = units::find(tx, &s.unit_slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if super::events::organises(who, s.local_party_id, &unit) {
+    if super::events::organises_slug(tx, who, s.local_party_id, &s.unit_slug).await? {
         Ok(s)
     } else {
         Err(AppError::NotFound)
@@ -279,9 +268,7 @@ pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Stored>
     }
     let mut out = Vec::new();
     for s in surveys::of_parties(tx, &who.scope.local_parties).await? {
-        if let Some(unit) = units::find(tx, &s.unit_slug).await?
-            && super::events::organises(who, s.local_party_id, &unit)
-        {
+        if super::events::organises_slug(tx, who, s.local_party_id, &s.unit_slug).await? {
             out.push(s);
         }
     }
