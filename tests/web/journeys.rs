@@ -676,21 +676,17 @@ async fn a_journey_queues_for_a_call_list_and_branches_on_a_survey(t: TestDb) {
     let s = app.sign_in(SECRETARY).await;
     assert_eq!(rounds(app.db.clone(), 1).await, 0);
     let list = app.arrears_call_list(&s, &[CALLER]).await;
-    let r = app
-        .post(
-            "/surveys",
-            Some(&s),
-            &[
-                ("csrf", &s.csrf),
-                ("unit", "local-party"),
-                ("title", "Why did you join?"),
-                ("questions", "text: Why did you join?"),
-                ("public_link", "contact"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let survey = r.location.trim_start_matches("/surveys/").to_string();
+    let survey = crate::surveys::make(
+        &app,
+        &s,
+        &[
+            ("unit", "local-party"),
+            ("title", "Why did you join?"),
+            ("questions", "text: Why did you join?"),
+            ("public_link", "contact"),
+        ],
+    )
+    .await;
     let steps = format!(
         "queue arrears\ntask recruit if answered {survey}\ntask call_back if not answered {survey}\n"
     );

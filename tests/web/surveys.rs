@@ -12,7 +12,7 @@ use crate::common::web::*;
 use crate::events::{by_email, link_in};
 
 /// Makes a survey through the form; returns its id.
-async fn make(app: &App, s: &Session, fields: &[(&str, &str)]) -> String {
+pub(crate) async fn make(app: &App, s: &Session, fields: &[(&str, &str)]) -> String {
     let mut form = vec![("csrf", s.csrf.as_str())];
     form.extend_from_slice(fields);
     let r = app.post("/surveys", Some(s), &form).await;
