@@ -40,13 +40,29 @@ const BUDDY_CALL_DAYS: u64 = 3;
 /// Days until a journey's follow-up is due.
 const TASK_DAYS: u64 = 7;
 
-/// Whether `who` may change journeys of local party `lp`: officers who look after
-/// everyone in it.
-fn may_change(who: &Principal, lp: i64) -> bool {
+/// Whether `who` may make journeys for the whole of local party `lp`: officers who look
+/// after everyone in it.
+fn changes_party_journeys(who: &Principal, lp: i64) -> bool {
     who.scope
         .write
         .iter()
         .any(|g| g.local_party_id == lp && g.reach == Reach::Everyone)
+}
+
+/// Whether `who` may change a journey: the whole local party's officers any of its
+/// journeys, a branch's organisers (its officers, the Women's Officer for a women's
+/// branch) the journeys of that branch.
+async fn may_change(tx: &mut Tx<impl Mode>, who: &Principal, j: &Journey) -> Result<bool> {
+    if changes_party_journeys(who, j.local_party_id) {
+        return Ok(true);
+    }
+    let Some(unit) = j.unit_id else {
+        return Ok(false);
+    };
+    Ok(units::named(tx, &[unit])
+        .await?
+        .first()
+        .is_some_and(|u| super::events::organises(who, j.local_party_id, u)))
 }
 
 /// Gives every local party the default journeys (a welcome for new members, a one-to-one
@@ -61,6 +77,7 @@ pub async fn ensure_defaults(tx: &mut Tx, now: DateTime<Utc>) -> Result<usize> {
     let have: Vec<(i64, String)> = journeys::list(tx, &parties)
         .await?
         .into_iter()
+        .filter(|j| j.unit_id.is_none())
         .map(|j| (j.local_party_id, j.trigger))
         .collect();
     let mut made = 0;
@@ -72,7 +89,16 @@ pub async fn ensure_defaults(tx: &mut Tx, now: DateTime<Utc>) -> Result<usize> {
             {
                 continue;
             }
-            journeys::create(tx, lp, name, trigger.as_str(), steps, "Rosette", now).await?;
+            journeys::create(
+                tx,
+                (lp, None),
+                name,
+                trigger.as_str(),
+                steps,
+                "Rosette",
+                now,
+            )
+            .await?;
             made += 1;
         }
     }
@@ -126,6 +152,18 @@ pub async fn run_due(
                     .await?
             }
             None => Vec::new(),
+        };
+        // A branch's journey takes only the branch's people (a forum branch's: those in it).
+        let people: Vec<i64> = match j.unit_id {
+            Some(unit) => {
+                let branch = [crate::domain::access::Grant {
+                    local_party_id: j.local_party_id,
+                    reach: Reach::Branch(unit),
+                }];
+                let theirs = roster::visible_people(&mut tx, &branch, 0, &people).await?;
+                people.into_iter().filter(|p| theirs.contains(p)).collect()
+            }
+            None => people,
         };
         round.enrolled += journeys::enrol(&mut tx, j.id, &people, now).await?;
     }
@@ -455,6 +493,8 @@ async fn buddy(tx: &mut Tx, actor: &str, l: &Listed, today: NaiveDate) -> Result
 pub struct Shown {
     pub journey: Journey,
     pub steps: Vec<Step>,
+    /// The branch it is for (slug, name); none for the whole local party.
+    pub unit: Option<(String, String)>,
 }
 
 /// The journeys of `who`'s local parties.
@@ -462,11 +502,17 @@ pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Shown>>
     if !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
-    Ok(journeys::list(tx, &who.scope.local_parties)
-        .await?
+    let found = journeys::list(tx, &who.scope.local_parties).await?;
+    let ids: Vec<i64> = found.iter().filter_map(|j| j.unit_id).collect();
+    let units = units::named(tx, &ids).await?;
+    Ok(found
         .into_iter()
         .map(|journey| Shown {
             steps: rules_of::parse_steps(&journey.steps).unwrap_or_default(),
+            unit: units
+                .iter()
+                .find(|u| Some(u.id) == journey.unit_id)
+                .map(|u| (u.slug.clone(), u.name.clone())),
             journey,
         })
         .collect())
@@ -531,7 +577,7 @@ pub async fn board(tx: &mut Tx, who: &Principal, id: &str) -> Result<Board> {
     )
     .await?;
     Ok(Board {
-        may_change: may_change(who, journey.local_party_id),
+        may_change: may_change(tx, who, &journey).await?,
         journey,
         steps,
         at,
@@ -589,19 +635,33 @@ fn checked(name: &str, steps: &str) -> Result<String> {
     }
 }
 
-/// Makes a journey for `who`'s local party, on from now.
+/// Makes a journey, on from now: for `who`'s whole local party (`unit` blank, or the
+/// local party's own slug), or for one branch they organise for.
 pub async fn create(
     tx: &mut Tx,
     who: &Principal,
-    name: &str,
-    trigger: &str,
-    steps: &str,
+    unit: &str,
+    (name, trigger, steps): (&str, &str, &str),
     now: DateTime<Utc>,
 ) -> Result<String> {
-    let lp = who.home_party().ok_or(AppError::Forbidden)?;
-    if !may_change(who, lp) {
-        return Err(AppError::Forbidden);
-    }
+    let (lp, unit_id) = match super::events::placed(tx, who, unit).await? {
+        Some((lp, u)) if u != lp => (lp, Some(u)),
+        Some((lp, _)) if changes_party_journeys(who, lp) => (lp, None),
+        Some(_) => return Err(AppError::Forbidden),
+        None if unit.trim().is_empty() => {
+            let lp = who.home_party().ok_or(AppError::Forbidden)?;
+            if !changes_party_journeys(who, lp) {
+                return Err(AppError::Forbidden);
+            }
+            (lp, None)
+        }
+        None => {
+            return Err(AppError::field(
+                "unit",
+                "choose your local party or a branch you organise for",
+            ));
+        }
+    };
     let wrong_trigger = crate::domain::filter::FieldProblem {
         field: "trigger".into(),
         message: "choose what starts it: joined, first_event, rejoined or became_officer".into(),
@@ -615,7 +675,16 @@ pub async fn create(
         }
         (Err(e), _) => return Err(e),
     };
-    let id = journeys::create(tx, lp, &name, trigger.as_str(), steps, who.actor(), now).await?;
+    let id = journeys::create(
+        tx,
+        (lp, unit_id),
+        &name,
+        trigger.as_str(),
+        steps,
+        who.actor(),
+        now,
+    )
+    .await?;
     super::audit::note(tx, who, Some(lp), "journey.update", &name, "made; on", &[]).await?;
     Ok(id)
 }
@@ -632,7 +701,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<Journey> {
     let journey = find(tx, who, id).await?;
-    if !may_change(who, journey.local_party_id) {
+    if !may_change(tx, who, &journey).await? {
         return Err(AppError::Forbidden);
     }
     let name = checked(name, steps)?;

@@ -26,6 +26,9 @@ pub struct Journey {
     /// People whom its trigger catches from this moment on are put on it.
     pub active_since: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The branch (or forum branch) whose people alone it takes; none for the whole
+    /// local party.
+    pub unit_id: Option<i64>,
 }
 
 fn select() -> sea_query::SelectStatement {
@@ -40,6 +43,7 @@ fn select() -> sea_query::SelectStatement {
             Journeys::Active,
             Journeys::ActiveSince,
             Journeys::UpdatedAt,
+            Journeys::UnitId,
         ])
         .from(Journeys::Table)
         .to_owned()
@@ -47,7 +51,7 @@ fn select() -> sea_query::SelectStatement {
 
 pub async fn create(
     tx: &mut Tx,
-    local_party_id: i64,
+    (local_party_id, unit_id): (i64, Option<i64>),
     name: &str,
     trigger: &str,
     steps: &str,
@@ -69,6 +73,7 @@ pub async fn create(
                 Journeys::CreatedBy,
                 Journeys::CreatedAt,
                 Journeys::UpdatedAt,
+                Journeys::UnitId,
             ])
             .values_panic([
                 public_id.clone().into(),
@@ -81,6 +86,7 @@ pub async fn create(
                 by.into(),
                 now.into(),
                 now.into(),
+                unit_id.into(),
             ])
             .to_owned(),
     )

@@ -139,6 +139,7 @@ const MIGRATIONS: &[Migration] = &[
     (20, "notices to branch officers", notices),
     (21, "surveys", surveys),
     (22, "stakeholder organisations", organisations),
+    (23, "journeys for one branch", branch_journeys),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1765,4 +1766,14 @@ fn organisations() -> Vec<Step> {
             false,
         ),
     ]
+}
+
+fn branch_journeys() -> Vec<Step> {
+    vec![add_column(
+        Journeys::Table,
+        ColumnDef::new(Journeys::UnitId)
+            .big_integer()
+            .null()
+            .to_owned(),
+    )]
 }

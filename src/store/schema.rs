@@ -537,6 +537,9 @@ pub enum Journeys {
     CreatedBy,
     CreatedAt,
     UpdatedAt,
+    /// A branch or forum branch: only its people are put on the journey, and its
+    /// organisers change it. Empty for the whole local party.
+    UnitId,
 }
 
 /// One person's run through a journey.

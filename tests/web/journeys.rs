@@ -775,7 +775,119 @@ async fn a_journey_queues_for_a_call_list_and_branches_on_a_survey(t: TestDb) {
     assert!(!on_list.body.contains("Quin Joiner"));
 }
 
+async fn a_branch_makes_a_journey_for_its_own_people(t: TestDb) {
+    let app = App::new(&t).await;
+    let token = app.token(SECRETARY).await;
+    assert_eq!(rounds(app.db.clone(), 1).await, 0);
+    let bs = app.sign_in(BRANCH).await;
+    let b = app.token(BRANCH).await;
+    let branch = app.all(&b, "").await[0]["branch"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = app
+        .all(&token, "")
+        .await
+        .iter()
+        .filter_map(|p| p["branch"]["slug"].as_str().map(str::to_string))
+        .find(|s| *s != branch)
+        .expect("another branch");
+    let form = app.get("/journeys/new", Some(&bs)).await;
+    assert!(
+        form.body.contains(&format!("value=\"{branch}\"")),
+        "{}",
+        form.body
+    );
+    // Not the whole local party's, nor another branch's.
+    for unit in ["local-party", other.as_str()] {
+        let r = app
+            .post(
+                "/journeys",
+                Some(&bs),
+                &[
+                    ("csrf", &bs.csrf),
+                    ("name", "Ours"),
+                    ("trigger", "joined"),
+                    ("unit", unit),
+                    ("steps", "task call_back"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{unit}");
+        assert!(r.body.contains("id=\"e-unit\""));
+    }
+    let r = app
+        .post(
+            "/journeys",
+            Some(&bs),
+            &[
+                ("csrf", &bs.csrf),
+                ("name", "Our branch's hello"),
+                ("trigger", "joined"),
+                ("unit", &branch),
+                ("steps", "task call_back"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let journey = r.location.clone();
+    let list = app.get("/journeys", Some(&bs)).await;
+    assert!(list.body.contains("only · On"), "{}", list.body);
+    let ours = add(
+        &app,
+        &token,
+        json!({"first_name": "Ola", "last_name": "Ours", "rate": "standard", "branch": branch,
+            "joined_on": today().to_string(), "paid_until": "2027-12-31"}),
+    )
+    .await;
+    let theirs = add(
+        &app,
+        &token,
+        json!({"first_name": "Tam", "last_name": "Theirs", "rate": "standard", "branch": other,
+            "joined_on": today().to_string(), "paid_until": "2027-12-31"}),
+    )
+    .await;
+    rounds(app.db.clone(), 2).await;
+    let s = app.sign_in(SECRETARY).await;
+    let board = app.get(&journey, Some(&s)).await;
+    assert!(board.body.contains(&ours), "{}", board.body);
+    assert!(
+        !board.body.contains(&theirs),
+        "another branch's member is not on it"
+    );
+    // Its branch's officer changes it; the Women's Officer does not.
+    let edit = |who: &Session| {
+        vec![
+            ("csrf", who.csrf.clone()),
+            ("name", "Our branch's welcome".to_string()),
+            ("steps", "task welcome_one_to_one".to_string()),
+            ("active", "yes".to_string()),
+        ]
+    };
+    let form: Vec<(&str, String)> = edit(&bs);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post(&format!("{journey}/edit"), Some(&bs), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let wo = app.sign_in(WOMEN).await;
+    let form: Vec<(&str, String)> = edit(&wo);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post(&format!("{journey}/edit"), Some(&wo), &form).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let listed = app
+        .api("GET", "/api/v1/journeys", Some(&token), None)
+        .await
+        .json();
+    let mine = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "Our branch's welcome")
+        .expect("listed");
+    assert_eq!(mine["unit"], branch.as_str());
+}
+
 crate::both!(
+    a_branch_makes_a_journey_for_its_own_people,
     a_journey_queues_for_a_call_list_and_branches_on_a_survey,
     a_branch_buddy_is_given_before_a_caller_and_a_captain_reads_the_branch,
     a_notice_reaches_every_branch_officer_and_says_who_read_it,

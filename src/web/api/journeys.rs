@@ -24,6 +24,8 @@ pub struct Journey {
     steps: Vec<String>,
     /// Its steps as an officer writes them, one a line.
     text: String,
+    /// The slug of the branch whose people alone it takes; null for the whole local party.
+    unit: Option<String>,
 }
 
 /// The journeys of the user's local parties (none for callers).
@@ -44,6 +46,7 @@ pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Json
         found
             .into_iter()
             .map(|j| Journey {
+                unit: j.unit.map(|(slug, _)| slug),
                 steps: j.steps.iter().map(|s| s.in_words()).collect(),
                 id: j.journey.public_id,
                 name: j.journey.name,

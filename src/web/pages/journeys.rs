@@ -17,6 +17,8 @@ use crate::web::{AppState, WebError};
 struct Line {
     id: String,
     name: String,
+    /// The branch it is for; empty for the whole local party.
+    unit: String,
     trigger: &'static str,
     active: bool,
     steps: Vec<String>,
@@ -43,6 +45,7 @@ pub async fn list(
     let journeys = found
         .into_iter()
         .map(|j| Line {
+            unit: j.unit.map(|(_, name)| name).unwrap_or_default(),
             id: j.journey.public_id,
             name: j.journey.name,
             trigger: trigger_words(&j.journey.trigger),
@@ -181,6 +184,9 @@ pub struct EditForm {
     active: Option<String>,
     /// For a new journey: what starts it.
     trigger: String,
+    /// For a new journey: the slug of the branch whose people alone it takes, or of the
+    /// whole local party.
+    unit: String,
 }
 
 #[derive(Template)]
@@ -193,6 +199,20 @@ struct EditPage {
     problems: Problems,
     /// What may start a new journey, the chosen one picked.
     triggers: Vec<crate::web::view::Choice>,
+    /// For a new journey: the units it may be for.
+    units: Vec<crate::web::view::Choice>,
+}
+
+/// The units `officer` may make a journey for, `picked` chosen.
+async fn units(
+    state: &AppState,
+    officer: &Officer,
+    picked: &str,
+) -> Result<Vec<crate::web::view::Choice>, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    let units = crate::app::events::units_for(&mut tx, officer).await?;
+    tx.commit().await?;
+    Ok(crate::web::view::Choice::among(units, picked, None))
 }
 
 fn triggers(picked: &str) -> Vec<crate::web::view::Choice> {
@@ -205,10 +225,15 @@ fn triggers(picked: &str) -> Vec<crate::web::view::Choice> {
     )
 }
 
-/// The form for a new journey, started with the default welcome's steps to change.
-pub async fn new_page(officer: Officer) -> Result<Html<String>, WebError> {
+/// The form for a new journey, started with a one-to-one's steps to change.
+pub async fn new_page(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Html<String>, WebError> {
+    let units = units(&state, &officer, "").await?;
     Ok(Html(
         EditPage {
+            units,
             nav: officer.nav(),
             id: String::new(),
             form: EditForm {
@@ -232,9 +257,8 @@ pub async fn create(
     match journeys::create(
         &mut tx,
         &officer,
-        &form.name,
-        &form.trigger,
-        &form.steps,
+        &form.unit,
+        (&form.name, &form.trigger, &form.steps),
         Utc::now(),
     )
     .await
@@ -246,6 +270,7 @@ pub async fn create(
         Err(AppError::Invalid(problems)) => {
             drop(tx);
             let page = EditPage {
+                units: units(&state, &officer, &form.unit).await?,
                 nav: officer.nav(),
                 id: String::new(),
                 triggers: triggers(&form.trigger),
@@ -275,9 +300,11 @@ pub async fn edit_page(
                 steps: j.steps,
                 active: j.active.then(|| "yes".to_string()),
                 trigger: j.trigger.clone(),
+                unit: String::new(),
             },
             problems: Problems::default(),
             triggers: Vec::new(),
+            units: Vec::new(),
         }
         .render()?,
     ))
@@ -312,6 +339,7 @@ pub async fn edit(
                 form,
                 problems: Problems(problems),
                 triggers: Vec::new(),
+                units: Vec::new(),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
