@@ -36,6 +36,8 @@ pub struct Representation {
     pub branches: Vec<Group>,
     /// New members who joined in each of the last twelve months.
     pub months: Vec<Group>,
+    /// Members at the end of each of the last twelve months (today for this month).
+    pub over_time: Vec<Group>,
 }
 
 /// How far back attending counts.
@@ -160,7 +162,7 @@ async fn figures(
     let callers = Tally::of(
         roles
             .iter()
-            .filter(|r| r.role == Role::Caller.name())
+            .filter(|r| Role::parse(&r.role).is_some_and(Role::volunteers))
             .filter(|r| seen_callers.insert(r.email.trim().to_lowercase()))
             .map(|r| {
                 by_email
@@ -203,7 +205,7 @@ async fn figures(
         group(
             "branch_officers",
             "Branch officers",
-            "branch secretaries and branch membership secretaries",
+            "branch secretaries, branch membership secretaries and branch captains",
             officers_of(false),
         ),
         group(
@@ -215,7 +217,7 @@ async fn figures(
         group(
             "callers",
             "Callers",
-            "volunteers with the caller role",
+            "volunteers who call members, or are new members' buddies",
             callers,
         ),
         group(
@@ -259,12 +261,44 @@ async fn figures(
             )
         })
         .collect();
+
+    // Each month's members counted back from each record's own dates: on the register by
+    // the month's end, and new, current or in arrears then.
+    let over_time = crate::domain::dates::last_twelve_months(today)
+        .into_iter()
+        .map(|m| {
+            let end = m
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(m)
+                .min(today);
+            let t = Tally::of(
+                everyone
+                    .iter()
+                    .filter(|l| l.kind == Kind::Member.as_str() && l.joined_on <= end)
+                    .filter(|l| {
+                        matches!(
+                            l.status(&rules.status, end),
+                            Status::New | Status::Current | Status::InArrears
+                        )
+                    })
+                    .map(|l| l.gender.as_deref()),
+            );
+            group(
+                "members_then",
+                m.format("%b %Y").to_string(),
+                "members at the end of that month",
+                t,
+            )
+        })
+        .collect();
     Ok(Representation {
         local_party: party.name,
         on: today,
         groups,
         branches,
         months,
+        over_time,
     })
 }
 
@@ -290,6 +324,7 @@ impl Representation {
             ("group", &self.groups),
             ("branch", &self.branches),
             ("month", &self.months),
+            ("members_month", &self.over_time),
         ]
         .into_iter()
         .flat_map(|(section, groups)| {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
 
 use axum::http::StatusCode;
+use chrono::Datelike;
 use rosette::domain::representation::{Counted, Figure, counted};
 use rosette::domain::{Rules, Status};
 use serde_json::json;
@@ -203,7 +204,7 @@ async fn representation_matches_counts_made_in_sql(t: TestDb) {
         "SELECT p.gender FROM users u \
          LEFT JOIN people p ON lower(p.email) = lower(u.email) \
          WHERE u.id IN (SELECT r.user_id FROM role_assignments r JOIN units un ON un.id = r.unit_id \
-                        WHERE un.slug = 'local-party' AND r.role <> 'caller')",
+                        WHERE un.slug = 'local-party' AND r.role NOT IN ('caller', 'buddy'))",
     )
     .await;
     let officers: Vec<Option<String>> = officers.into_iter().map(|r| r[0].clone()).collect();
@@ -231,6 +232,42 @@ async fn representation_matches_counts_made_in_sql(t: TestDb) {
     assert_eq!(
         figures_of(&r, "months", &today().format("%b %Y").to_string()),
         tally(&joined)
+    );
+
+    // Members month by month: this month's are today's members; one six months back is
+    // counted from the same rows at that month's end.
+    assert_eq!(
+        figures_of(&r, "over_time", &today().format("%b %Y").to_string()),
+        figures_of(&r, "groups", "members")
+    );
+    let month = rosette::domain::dates::sub_months(today(), 6);
+    let end = month
+        .with_day(1)
+        .unwrap()
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    let then: Vec<Option<String>> = members
+        .iter()
+        .filter(|row| date(&row[1]).unwrap() <= end)
+        .filter(|row| {
+            matches!(
+                rules.status.status_recorded(
+                    date(&row[1]).unwrap(),
+                    date(&row[2]),
+                    (row[3].as_deref(), date(&row[4])),
+                    row[5].as_deref() == Some("y"),
+                    end,
+                ),
+                Status::New | Status::Current | Status::InArrears
+            )
+        })
+        .map(|row| row[0].clone())
+        .collect();
+    assert_eq!(
+        figures_of(&r, "over_time", &month.format("%b %Y").to_string()),
+        tally(&then)
     );
 
     // The page: figures and the 50:50 line, no names; audited.

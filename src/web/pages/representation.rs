@@ -93,6 +93,11 @@ pub async fn page(
                     explained: false,
                 },
                 Section {
+                    title: "Members month by month",
+                    rows: rows(&r.over_time),
+                    explained: false,
+                },
+                Section {
                     title: "New members by month joined",
                     rows: rows(&r.months),
                     explained: false,
