@@ -890,7 +890,7 @@ async fn a_sign_up_is_confirmed_with_the_event_for_a_calendar(t: TestDb) {
 }
 
 async fn a_new_member_imported_gets_the_welcome_once(t: TestDb) {
-    use common::web::{App, WOMEN, today};
+    use common::web::{App, CALLER, MEMBERSHIP, WOMEN, today};
 
     let smtp = Smtp::start();
     let app = App::new(&t).await;
@@ -955,6 +955,22 @@ async fn a_new_member_imported_gets_the_welcome_once(t: TestDb) {
     let wo = app.sign_in(WOMEN).await;
     let home = app.get("/women", Some(&wo)).await;
     assert!(home.body.contains("Wren Welcome"), "{}", home.body);
+    // With no branch: a buddy among the local party's callers, and the welcome one-to-one
+    // for the Membership Officer.
+    let mut buddies = 0;
+    for caller in [CALLER, "caller2@example.org"] {
+        let s = app.sign_in(caller).await;
+        buddies += usize::from(
+            app.get("/tasks", Some(&s))
+                .await
+                .body
+                .contains("Wren Welcome"),
+        );
+    }
+    assert_eq!(buddies, 1, "one buddy");
+    let m = app.sign_in(MEMBERSHIP).await;
+    let tasks = app.get("/tasks", Some(&m)).await;
+    assert!(tasks.body.contains("Wren Welcome"), "{}", tasks.body);
     // Nothing more, however many rounds.
     round(app.db.clone()).await;
     deliver_due(&t.db, &smtp.mailer()).await.unwrap();
