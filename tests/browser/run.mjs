@@ -718,6 +718,41 @@ await step("the Women's Officer sends the training survey, a member answers it o
   await wo.context.close();
 });
 
+await step("the Women's Officer records a women's organisation, a contact and a meeting on her phone", async () => {
+  const wo = await newPhone();
+  const p = wo.page;
+  await signIn(p, "women@example.org");
+  await p.goto(`${base}/women`);
+  await p.getByRole("link", { name: "Record a women's organisation" }).click();
+  await p.getByRole("heading", { name: "Record an organisation" }).waitFor();
+  await audit(p, "organisation-new");
+  await p.getByLabel("Name").fill("Anytown Women's Centre");
+  await p.getByLabel("Notes").fill("Drop-in on Tuesdays.");
+  await p.getByRole("button", { name: "Save" }).click();
+  await p.getByRole("heading", { name: "Anytown Women's Centre" }).waitFor();
+  await p.getByText("Add a contact").click();
+  await p.getByLabel("First name").fill("Rhian");
+  await p.getByLabel("Last name").fill("Organiser");
+  await p.getByLabel("Their role there").fill("Coordinator");
+  await p.getByLabel("Email", { exact: true }).fill("rhian.organiser@example.org");
+  await p.getByLabel("May we email them?").selectOption("yes");
+  await p.getByRole("button", { name: "Add the contact" }).click();
+  await p.getByText("Rhian Organiser").waitFor();
+  await p.getByLabel("Record").selectOption("meeting");
+  await p.getByLabel("Date").fill("2026-11-20");
+  await p.getByLabel("Note").fill("Agreed a joint International Women's Day event.");
+  await p.getByRole("button", { name: "Record it" }).click();
+  await p.getByText("Agreed a joint International Women's Day event.").waitFor();
+  await audit(p, "organisation");
+  await p.goto(`${base}/organisations`);
+  await audit(p, "organisations");
+  await p.goto(`${base}/surveys`);
+  await audit(p, "surveys");
+  await p.goto(`${base}/journeys/new`);
+  await audit(p, "journey-new-for-a-branch");
+  await wo.context.close();
+});
+
 await step("the Women's Officer shows the meeting the presentation on a 1280x720 screen, and prints it", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
   const p = await context.newPage();
