@@ -65,7 +65,7 @@ proptest! {
                 Just("joined_from".to_string()), Just("joined_to".to_string()),
                 Just("paid_from".to_string()), Just("paid_to".to_string()),
                 Just("tag".to_string()), Just("consent".to_string()), Just("sort".to_string()),
-                any::<String>(),
+                Just("answer".to_string()), any::<String>(),
             ], text()),
             0..8,
         )
@@ -75,6 +75,36 @@ proptest! {
             let again: Vec<(String, String)> =
                 filter.to_pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
             prop_assert_eq!(MemberFilter::parse(&again).ok(), Some(filter));
+        }
+    }
+
+    #[test]
+    fn surveys_and_journeys_read_any_text(
+        questions in text(),
+        lines in proptest::collection::vec(text(), 0..12),
+        answers in proptest::collection::vec(
+            (prop_oneof![Just("q1".to_string()), Just("q2".to_string()), Just("q3".to_string()), any::<String>()], text()),
+            0..10,
+        )
+    ) {
+        use rosette::domain::surveys::{parse_questions, questions_text, read_answers, tally, AnswerFilter};
+        let _ = AnswerFilter::parse(&questions);
+        let _ = rosette::domain::journeys::Condition::parse(&questions);
+        let _ = rosette::domain::journeys::parse_steps(&lines.join("\n"));
+        let joined = lines.join("\n");
+        for text in [questions.as_str(), joined.as_str()] {
+            if let Ok(qs) = parse_questions(text) {
+                // What a survey's questions write, they read back the same.
+                prop_assert_eq!(parse_questions(&questions_text(&qs)), Ok(qs.clone()));
+                if let Ok(a) = read_answers(&qs, &answers) {
+                    let _ = tally(&qs, &[a]);
+                }
+            }
+        }
+        let shaped = "single: One?\n- Yes\n- No\nmultiple: Two?\n- A\n- B\nscale: Three?\ntext: Four?";
+        let qs = parse_questions(shaped).unwrap();
+        if let Ok(a) = read_answers(&qs, &answers) {
+            let _ = tally(&qs, &[a]);
         }
     }
 
