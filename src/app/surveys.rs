@@ -61,9 +61,9 @@ impl PublicLink {
 
     pub fn label(self) -> &'static str {
         match self {
-            PublicLink::Off => "No public link: only the personal links in its email",
-            PublicLink::Anonymous => "A public link, answered anonymously",
-            PublicLink::Contact => "A public link that asks for a name, email address and consent",
+            PublicLink::Off => "None: only each person's own link",
+            PublicLink::Anonymous => "Yes, answered anonymously",
+            PublicLink::Contact => "Yes, asking for name, email, consent",
         }
     }
 }
