@@ -117,6 +117,19 @@ pub(super) async fn placed(tx: &mut Tx, who: &Principal, slug: &str) -> Result<O
     })
 }
 
+/// The units `who` organises for, as `units_for`, refused when there are none: the
+/// forms that make something for a unit (a survey, an organisation) start here.
+pub async fn units_to_organise(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+) -> Result<Vec<(String, String)>> {
+    let units = units_for(tx, who).await?;
+    if units.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(units)
+}
+
 /// The units `who` organises events for: (slug, name).
 pub async fn units_for(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();

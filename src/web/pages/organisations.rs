@@ -76,11 +76,8 @@ async fn edit_view(
     problems: Problems,
 ) -> Result<EditPage, WebError> {
     let mut tx = state.db.begin_read().await?;
-    let units = crate::app::events::units_for(&mut tx, officer).await?;
+    let units = crate::app::events::units_to_organise(&mut tx, officer).await?;
     tx.commit().await?;
-    if units.is_empty() {
-        return Err(AppError::Forbidden.into());
-    }
     Ok(EditPage {
         nav: officer.nav(),
         id: id.to_string(),
