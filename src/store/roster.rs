@@ -148,24 +148,33 @@ fn forum_members(which: Expr) -> SelectStatement {
 fn scope_condition(grants: &[Grant], user_id: i64) -> Condition {
     let mut any = Cond::any();
     for g in grants {
-        let reach: Expr =
-            match g.reach {
-                Reach::Everyone => Expr::val(true).eq(true),
-                // A branch's officers see its members; a forum branch's members are in the
-                // forum (now), whatever their geographic branch.
-                Reach::Branch(b) => {
-                    m(Memberships::BranchId).eq(b).or(p(People::Id)
-                        .in_subquery(forum_members(Expr::col(ForumMembers::UnitId).eq(b))))
-                }
-                Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
-                Reach::AssignedToMe => p(People::Id).in_subquery(
-                    Query::select()
-                        .column(CallerAssignments::PersonId)
-                        .from(CallerAssignments::Table)
-                        .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
-                        .to_owned(),
-                ),
-            };
+        let reach: Expr = match g.reach {
+            Reach::Everyone => Expr::val(true).eq(true),
+            // A branch's officers see its members; a forum branch's members are in the
+            // forum (now), whatever their geographic branch. One list of people from
+            // both, rather than an OR across them, lets the engines start from the
+            // branch's index instead of the whole local party (a person has one
+            // membership, so the two say the same).
+            Reach::Branch(b) => m(Memberships::PersonId).in_subquery(
+                Query::select()
+                    .column(Memberships::PersonId)
+                    .from(Memberships::Table)
+                    .and_where(Expr::col(Memberships::BranchId).eq(b))
+                    .union(
+                        sea_query::UnionType::All,
+                        forum_members(Expr::col(ForumMembers::UnitId).eq(b)),
+                    )
+                    .to_owned(),
+            ),
+            Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
+            Reach::AssignedToMe => p(People::Id).in_subquery(
+                Query::select()
+                    .column(CallerAssignments::PersonId)
+                    .from(CallerAssignments::Table)
+                    .and_where(Expr::col(CallerAssignments::UserId).eq(user_id))
+                    .to_owned(),
+            ),
+        };
         any = any.add(
             Cond::all()
                 .add(m(Memberships::LocalPartyId).eq(g.local_party_id))
