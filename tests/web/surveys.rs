@@ -253,7 +253,13 @@ async fn a_survey_sent_to_women_members_feeds_a_segment(t: TestDb) {
     let results = app.get(&format!("/surveys/{id}"), Some(&wo)).await;
     assert!(results.body.contains("1 answered"));
 
-    // Once answered, its questions stay; its words may change.
+    // Once answered, its questions stay (the form says so); its words may change.
+    let form = app.get(&format!("/surveys/{id}/edit"), Some(&wo)).await;
+    assert!(
+        form.body.contains(" readonly ") && form.body.contains("the questions stay as they are"),
+        "{}",
+        form.body
+    );
     let r = app
         .post(
             &format!("/surveys/{id}/edit"),

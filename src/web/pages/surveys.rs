@@ -71,6 +71,8 @@ struct EditPage {
     units: Vec<Choice>,
     links: Vec<Choice>,
     problems: Problems,
+    /// People have answered, so the questions stay as they are.
+    frozen: bool,
 }
 
 async fn edit_view(
@@ -82,6 +84,11 @@ async fn edit_view(
 ) -> Result<EditPage, WebError> {
     let mut tx = state.db.begin_read().await?;
     let units = crate::app::events::units_to_organise(&mut tx, officer).await?;
+    let frozen = if id.is_empty() {
+        false
+    } else {
+        surveys::find(&mut tx, officer, id).await?.responses > 0
+    };
     tx.commit().await?;
     Ok(EditPage {
         nav: officer.nav(),
@@ -94,6 +101,7 @@ async fn edit_view(
         ),
         form,
         problems,
+        frozen,
     })
 }
 
