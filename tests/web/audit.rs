@@ -177,6 +177,66 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
 
     let s = app.sign_in(SECRETARY).await;
     let someone = &people[7].id;
+
+    // An organisation whose contact is someone on the register, and a survey they
+    // answered by name.
+    let with_email = app
+        .all(&sec_token, "consent=email")
+        .await
+        .into_iter()
+        .find(|p| p["email"].is_string())
+        .expect("someone with an address");
+    let address = with_email["email"].as_str().expect("email").to_string();
+    let org = app
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(&sec_token),
+            Some(serde_json::json!({"name": "Anytown Trades Council", "kind": "union_branch", "unit": "local-party"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("organisation id")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/organisations/{org}/contacts"),
+            Some(&s),
+            &[
+                ("csrf", &s.csrf),
+                ("first_name", "X"),
+                ("last_name", "Y"),
+                ("email", &address),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let survey = app
+        .api(
+            "POST",
+            "/api/v1/surveys",
+            Some(&sec_token),
+            Some(serde_json::json!({"unit": "local-party", "title": "Quick one", "questions": "text: Why?", "public_link": "contact"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("survey id")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/s/{survey}"),
+            None,
+            &[
+                ("q1", "Because."),
+                ("first_name", "X"),
+                ("last_name", "Y"),
+                ("email", &address),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let pages: Vec<(&Session, String)> = [
         "/",
         "/members",
@@ -203,6 +263,10 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/emails/bounced",
         &email,
         "/reports/eligibility?right=attend_meetings",
+        "/organisations",
+        &format!("/organisations/{org}"),
+        "/surveys",
+        &format!("/surveys/{survey}"),
     ]
     .iter()
     .map(|p| (&s, p.to_string()))
@@ -243,6 +307,11 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/api/v1/segments".into(),
         format!("/api/v1/segments/{segment}/members"),
         "/api/v1/eligibility?right=attend_meetings".into(),
+        "/api/v1/organisations".into(),
+        format!("/api/v1/organisations/{org}"),
+        "/api/v1/surveys".into(),
+        format!("/api/v1/surveys/{survey}"),
+        format!("/api/v1/surveys/{survey}/answers"),
     ]
     .into_iter()
     .map(|p| (sec_token.as_str(), p))
@@ -281,6 +350,9 @@ async fn every_route_that_shows_a_person_audits_them(t: TestDb) {
         "/reports/eligibility?right=attend_meetings".into(),
         "/api/v1/members".into(),
         format!("/api/v1/segments/{segment}/members"),
+        format!("/organisations/{org}"),
+        format!("/api/v1/organisations/{org}"),
+        format!("/api/v1/surveys/{survey}/answers"),
     ] {
         assert!(showed.contains(&path), "{path} showed nobody: {showed:?}");
     }
