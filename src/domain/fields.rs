@@ -2,6 +2,15 @@
 //! addresses, yes/no consents and tag lists. Each returns the stored form or says what is
 //! wrong with the text.
 
+/// A public id as a filter or a step names one (an event's, a survey's), lower-cased:
+/// hex digits and dashes, at most 64 characters. Ids are never looked up otherwise, so a
+/// wrong one finds nothing rather than reaching SQL as anything but a value.
+pub fn read_public_id(text: &str) -> Option<String> {
+    let id = text.trim().to_lowercase();
+    (!id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .then_some(id)
+}
+
 /// Whether typed text can be stored as it is: no control characters (NUL, escape, a
 /// carriage return on its own…), which no one means to type, which a terminal or a
 /// spreadsheet may act on, and which PostgreSQL cannot store at all (NUL). A field that

@@ -404,13 +404,10 @@ impl MemberFilter {
                     Ok(a) => push_new(&mut f.answers, a),
                     Err(e) => bad("answer", e),
                 },
-                "event" => {
-                    if v.len() > 64 || !v.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                        bad("event", format!("'{v}' is not an event's id"));
-                    } else {
-                        f.event = Some(v.to_lowercase());
-                    }
-                }
+                "event" => match super::fields::read_public_id(v) {
+                    Some(id) => f.event = Some(id),
+                    None => bad("event", format!("'{v}' is not an event's id")),
+                },
                 "sort" => match Sort::ALL.iter().find(|s| s.as_str() == v) {
                     Some(s) => f.sort = *s,
                     None => bad(

@@ -83,17 +83,12 @@ impl Condition {
     pub fn parse(text: &str) -> Result<Condition, String> {
         let text = text.trim();
         let survey = |id: &str| {
-            let id = id.trim().to_lowercase();
-            if !id.is_empty()
-                && id.len() <= 64
-                && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-            {
-                Ok(id)
-            } else {
-                Err(format!(
-                    "'{id}' is not a survey's id: copy it from the survey's page"
-                ))
-            }
+            super::fields::read_public_id(id).ok_or_else(|| {
+                format!(
+                    "'{}' is not a survey's id: copy it from the survey's page",
+                    id.trim()
+                )
+            })
         };
         if let Some(id) = text.strip_prefix("not answered ") {
             survey(id).map(Condition::NotAnswered)

@@ -375,13 +375,9 @@ impl AnswerFilter {
         else {
             return Err(format!("'{text}' is not an answer filter: {usage}"));
         };
-        let survey = survey.trim().to_lowercase();
-        if survey.is_empty()
-            || survey.len() > 64
-            || !survey.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-        {
-            return Err(format!("'{survey}' is not a survey's id: {usage}"));
-        }
+        let Some(survey) = super::fields::read_public_id(survey) else {
+            return Err(format!("'{}' is not a survey's id: {usage}", survey.trim()));
+        };
         let question = match question.trim().parse::<u32>() {
             Ok(n) if (1..=MOST_QUESTIONS as u32).contains(&n) => n,
             _ => {
