@@ -266,13 +266,13 @@ pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Stored>
     if !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
-    let mut out = Vec::new();
-    for s in surveys::of_parties(tx, &who.scope.local_parties).await? {
-        if super::events::organises_slug(tx, who, s.local_party_id, &s.unit_slug).await? {
-            out.push(s);
-        }
-    }
-    Ok(out)
+    // The units `who` organises for, read once, rather than a unit a survey.
+    let mine = super::events::units_for(tx, who).await?;
+    Ok(surveys::of_parties(tx, &who.scope.local_parties)
+        .await?
+        .into_iter()
+        .filter(|s| mine.iter().any(|(slug, _)| *slug == s.unit_slug))
+        .collect())
 }
 
 /// A survey's questions, as stored (checked when they were saved).
@@ -651,12 +651,11 @@ pub async fn answers(tx: &mut Tx, who: &Principal, id: &str) -> Result<Vec<Respo
     people.sort_unstable();
     people.dedup();
     let listed = crate::store::roster::by_people(tx, &who.scope.read, who.user.id, &people).await?;
+    let by_id: std::collections::HashMap<i64, &crate::store::roster::Listed> =
+        listed.iter().map(|l| (l.person_id, l)).collect();
     let mut whose = std::collections::HashMap::new();
     for g in &rows {
-        if let Some(p) = g
-            .person_id
-            .filter(|p| listed.iter().any(|l| l.person_id == *p))
-        {
+        if let Some(p) = g.person_id.filter(|p| by_id.contains_key(p)) {
             whose.insert(g.response_id, (p, g.answered_at));
         }
     }
@@ -670,9 +669,9 @@ pub async fn answers(tx: &mut Tx, who: &Principal, id: &str) -> Result<Vec<Respo
         let Some((person_id, answered_at)) = whose.get(&response) else {
             continue;
         };
-        if let Some(l) = listed.iter().find(|l| l.person_id == *person_id) {
+        if let Some(l) = by_id.get(person_id) {
             out.push(RespondentAnswers {
-                person: l.clone(),
+                person: (*l).clone(),
                 answered_at: *answered_at,
                 answers: in_words(&questions, answers),
             });

@@ -373,32 +373,44 @@ pub async fn of_person(tx: &mut Tx<impl Mode>, person_id: i64) -> Result<Vec<Ans
                 .to_owned(),
         )
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let answers = tx
-            .fetch_all(
-                &Query::select()
-                    .columns([
-                        SurveyAnswers::Question,
-                        SurveyAnswers::Choice,
-                        SurveyAnswers::Point,
-                        SurveyAnswers::Answer,
-                    ])
-                    .from(SurveyAnswers::Table)
-                    .and_where(Expr::col(SurveyAnswers::ResponseId).eq(r.response_id))
-                    .order_by(SurveyAnswers::Id, Order::Asc)
-                    .to_owned(),
-            )
-            .await?;
-        out.push(Answered {
+    // Every answer of these responses in one query, shared out below.
+    #[derive(sqlx::FromRow)]
+    struct Given {
+        response_id: i64,
+        #[sqlx(flatten)]
+        answer: AnswerRow,
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.response_id).collect();
+    let given: Vec<Given> = tx
+        .fetch_all(
+            &Query::select()
+                .columns([
+                    SurveyAnswers::ResponseId,
+                    SurveyAnswers::Question,
+                    SurveyAnswers::Choice,
+                    SurveyAnswers::Point,
+                    SurveyAnswers::Answer,
+                ])
+                .from(SurveyAnswers::Table)
+                .and_where(Expr::col(SurveyAnswers::ResponseId).is_in(ids))
+                .order_by(SurveyAnswers::Id, Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Answered {
+            answers: given
+                .iter()
+                .filter(|g| g.response_id == r.response_id)
+                .map(|g| g.answer.clone())
+                .collect(),
             survey_public_id: r.survey_public_id,
             title: r.title,
             questions: r.questions,
             answered_at: r.answered_at,
-            answers,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// The surveys (public ids) a person has answered.
