@@ -421,8 +421,6 @@ pub struct ReadyMade {
     pub title: &'static str,
     pub intro: &'static str,
     pub questions: &'static str,
-    /// Who it is for, as a member-list filter that its email's audience starts from.
-    pub audience: &'static str,
 }
 
 /// The ready-made surveys: the Women's Officer's first step (what women members want to
@@ -461,7 +459,6 @@ multiple: What would make it easier for you to take part?
 - A buddy for my first meetings
 text: Is there anything else you would like us to know?
 ",
-        audience: "gender=woman&kind=member",
     },
     ReadyMade {
         key: "new_members",
@@ -488,7 +485,6 @@ single: How much time could you give in a usual month?
 scale: How welcome have you felt so far? (1 not at all, 5 very)
 text: Is there anything you would like to tell us, or ask?
 ",
-        audience: "status=new",
     },
 ];
 
@@ -675,19 +671,6 @@ mod tests {
             "", "abc", "abc:1", "abc:0:x", "abc:x:y", "zz!:1:x", "abc:1: ", "abc:31:x",
         ] {
             assert!(AnswerFilter::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn the_ready_made_audiences_are_filters() {
-        for r in READY_MADE {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_str(r.audience).expect("query");
-            assert!(
-                super::super::filter::MemberFilter::parse(&pairs).is_ok(),
-                "{}",
-                r.key
-            );
         }
     }
 }

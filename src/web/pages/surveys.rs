@@ -299,7 +299,7 @@ async fn results_view(
         .collect();
     let mut audiences = vec![
         (
-            "gender=woman&kind=member".to_string(),
+            crate::app::women::ALL_WOMEN.to_string(),
             "Women members".to_string(),
         ),
         ("status=new".to_string(), "New members".to_string()),
