@@ -250,7 +250,18 @@ async fn take_steps(
         date_of_birth: None,
         status: l.status(&rules.status, today),
     };
-    let answered = crate::store::surveys::answered_by(tx, l.person_id).await?;
+    // Which surveys they answered is read only for a journey that asks.
+    let asks = steps.iter().any(|s| {
+        matches!(
+            s.only,
+            Some(Condition::Answered(_) | Condition::NotAnswered(_))
+        )
+    });
+    let answered = if asks {
+        crate::store::surveys::answered_by(tx, l.person_id).await?
+    } else {
+        Vec::new()
+    };
     let picked = |c: &Condition| match c {
         Condition::Rule(r) => r.matches(&candidate, today),
         Condition::Answered(survey) => answered.contains(survey),
