@@ -75,16 +75,25 @@ async fn live_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(String, accounts::Session)>, WebError> {
+    let mut tx = state.db.begin_read().await?;
+    live_session_in(state, &mut tx, headers).await
+}
+
+/// `live_session`, read in the caller's transaction; ending an expired session and the
+/// once-a-minute touch each take a write transaction of their own.
+async fn live_session_in(
+    state: &AppState,
+    tx: &mut Tx<impl Mode>,
+    headers: &HeaderMap,
+) -> Result<Option<(String, accounts::Session)>, WebError> {
     let jar = CookieJar::from_headers(headers);
     let Some(cookie) = jar.get(cookie_name(&state.config)) else {
         return Ok(None);
     };
     let hash = secrets::digest(cookie.value());
-    let mut tx = state.db.begin_read().await?;
-    let Some(session) = accounts::session(&mut tx, &hash).await? else {
+    let Some(session) = accounts::session(tx, &hash).await? else {
         return Ok(None);
     };
-    drop(tx);
     let now = Utc::now();
     if expired(session.created_at, session.last_seen_at, now) {
         let mut tx = state.db.begin().await?;
@@ -235,13 +244,15 @@ impl Officer {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        let Some((_, session)) = live_session(state, &parts.headers).await? else {
+        // The session, its user and their roles are read in one transaction: one
+        // snapshot, and one trip to the pool instead of one a lookup.
+        let mut tx = state.db.begin_read().await?;
+        let Some((_, session)) = live_session_in(state, &mut tx, &parts.headers).await? else {
             return Err(WebError::SignIn(next));
         };
         if session.second_factor_pending {
             return Err(WebError::SecondFactor(next));
         }
-        let mut tx = state.db.begin_read().await?;
         let Some((user, scope)) = load_user(&mut tx, session.user_id).await? else {
             return Err(WebError::SignIn(next));
         };

@@ -296,7 +296,73 @@ async fn the_eligibility_list_shows_each_officer_their_own_people(t: TestDb) {
     );
 }
 
+/// The count above the list is every person the filter finds, whether the first page
+/// holds them all (counted from the page itself) or more pages follow (counted apart).
+async fn the_list_counts_everyone_it_finds(t: TestDb) {
+    let app = App::new(&t).await;
+    let s = app.sign_in(SECRETARY).await;
+    let token = app.token(SECRETARY).await;
+    let count_line = |body: &str| -> usize {
+        let line = body
+            .split("class=\"count-line\" role=\"status\">")
+            .nth(1)
+            .expect("a count line");
+        line.split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a number")
+    };
+    let mut sizes = Vec::new();
+    let everyone = app.all(&token, "").await;
+    let surname = everyone[0]["last_name"].as_str().expect("a surname");
+    let by_name = format!("q={}", surname.replace(' ', "+"));
+    for query in ["", "status=current", &by_name, "q=zzzz-nobody"] {
+        let expected = app.all(&token, query).await.len();
+        sizes.push(expected);
+        let first = app.get(&format!("/members?{query}"), Some(&s)).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert_eq!(count_line(&first.body), expected, "?{query}, first page");
+        let shown = first
+            .body
+            .split("<ul class=\"people\">")
+            .nth(1)
+            .map_or(0, |l| {
+                l.split("</ul>")
+                    .next()
+                    .unwrap_or("")
+                    .matches("<li>")
+                    .count()
+            });
+        assert_eq!(
+            shown,
+            expected.min(50),
+            "?{query}: the page shows the first 50"
+        );
+        assert_eq!(
+            first.body.contains("rel=\"next\""),
+            expected > 50,
+            "?{query}"
+        );
+        if expected > 50 {
+            let next = first
+                .body
+                .split("\" rel=\"next\"")
+                .next()
+                .and_then(|h| h.rsplit("href=\"").next())
+                .expect("a next page link")
+                .replace("&amp;", "&");
+            let second = app.get(&next, Some(&s)).await;
+            assert_eq!(count_line(&second.body), expected, "?{query}, next page");
+        }
+    }
+    assert!(
+        sizes.iter().any(|n| *n > 50) && sizes.iter().any(|n| (1..50).contains(n)),
+        "both a paged list and a one-page list were counted: {sizes:?}"
+    );
+}
+
 crate::both!(
+    the_list_counts_everyone_it_finds,
     the_eligibility_list_shows_each_officer_their_own_people,
     edits_are_escaped_checked_protected_and_audited,
     a_member_page_says_what_they_may_do_and_why_not,
