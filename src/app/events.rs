@@ -93,9 +93,47 @@ pub(super) fn organises(who: &Principal, party: i64, unit: &units::Unit) -> bool
     })
 }
 
+/// Something made for one unit (a survey, an organisation), seen only by whoever
+/// organises for that unit: `(local party, unit slug)` says which.
+pub(super) trait ForUnit {
+    fn made_for(&self) -> (i64, &str);
+}
+
+/// `found` if `who` organises for its unit; otherwise `NotFound`, as if there were none,
+/// so others' cannot be probed.
+pub(super) async fn find_organised<T: ForUnit>(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    found: Option<T>,
+) -> Result<T> {
+    let Some(t) = found else {
+        return Err(AppError::NotFound);
+    };
+    let (lp, slug) = t.made_for();
+    if who.scope.local_parties.contains(&lp) && organises_slug(tx, who, lp, slug).await? {
+        Ok(t)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Those of `items` made for a unit `who` organises for; the units are read once, not
+/// once an item. Slugs are unique across local parties, so the slug alone decides.
+pub(super) async fn organised_only<T: ForUnit>(
+    tx: &mut Tx<impl Mode>,
+    who: &Principal,
+    items: Vec<T>,
+) -> Result<Vec<T>> {
+    let mine = units_for(tx, who).await?;
+    Ok(items
+        .into_iter()
+        .filter(|t| mine.iter().any(|(slug, _)| slug == t.made_for().1))
+        .collect())
+}
+
 /// Whether `who` organises for the unit with this slug in local party `lp`: what decides
 /// who sees a survey or an organisation made for a unit.
-pub(super) async fn organises_slug(
+async fn organises_slug(
     tx: &mut Tx<impl Mode>,
     who: &Principal,
     lp: i64,

@@ -137,15 +137,8 @@ pub async fn create(
 
 /// An organisation `who` works with (others' are not found, so they cannot be probed).
 pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Stored> {
-    let o = organisations::by_public_id(tx, id)
-        .await?
-        .filter(|o| who.scope.local_parties.contains(&o.local_party_id))
-        .ok_or(AppError::NotFound)?;
-    if super::events::organises_slug(tx, who, o.local_party_id, &o.unit_slug).await? {
-        Ok(o)
-    } else {
-        Err(AppError::NotFound)
-    }
+    let found = organisations::by_public_id(tx, id).await?;
+    super::events::find_organised(tx, who, found).await
 }
 
 /// Changes an organisation's name, kind, notes or unit.
@@ -170,13 +163,8 @@ pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Stored>
     if !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
-    // The units `who` organises for, read once, rather than a unit an organisation.
-    let mine = super::events::units_for(tx, who).await?;
-    Ok(organisations::of_parties(tx, &who.scope.local_parties)
-        .await?
-        .into_iter()
-        .filter(|o| mine.iter().any(|(slug, _)| *slug == o.unit_slug))
-        .collect())
+    let all = organisations::of_parties(tx, &who.scope.local_parties).await?;
+    super::events::organised_only(tx, who, all).await
 }
 
 /// The slug of the unit a new organisation of `kind` starts on for `who`: a women's
@@ -456,4 +444,10 @@ pub async fn record_dealing(
         &[],
     )
     .await
+}
+
+impl super::events::ForUnit for Stored {
+    fn made_for(&self) -> (i64, &str) {
+        (self.local_party_id, &self.unit_slug)
+    }
 }

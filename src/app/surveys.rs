@@ -200,15 +200,8 @@ pub async fn create(
 
 /// A survey `who` organises for (others' are not found, so they cannot be probed).
 pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<Stored> {
-    let s = surveys::by_public_id(tx, id)
-        .await?
-        .filter(|s| who.scope.local_parties.contains(&s.local_party_id))
-        .ok_or(AppError::NotFound)?;
-    if super::events::organises_slug(tx, who, s.local_party_id, &s.unit_slug).await? {
-        Ok(s)
-    } else {
-        Err(AppError::NotFound)
-    }
+    let found = surveys::by_public_id(tx, id).await?;
+    super::events::find_organised(tx, who, found).await
 }
 
 /// Changes a survey. Once anyone has answered, its questions stay as they were (the
@@ -266,13 +259,8 @@ pub async fn list(tx: &mut Tx<impl Mode>, who: &Principal) -> Result<Vec<Stored>
     if !who.scope.is_officer() {
         return Err(AppError::Forbidden);
     }
-    // The units `who` organises for, read once, rather than a unit a survey.
-    let mine = super::events::units_for(tx, who).await?;
-    Ok(surveys::of_parties(tx, &who.scope.local_parties)
-        .await?
-        .into_iter()
-        .filter(|s| mine.iter().any(|(slug, _)| *slug == s.unit_slug))
-        .collect())
+    let all = surveys::of_parties(tx, &who.scope.local_parties).await?;
+    super::events::organised_only(tx, who, all).await
 }
 
 /// A survey's questions, as stored (checked when they were saved).
@@ -688,4 +676,10 @@ pub async fn answers(tx: &mut Tx, who: &Principal, id: &str) -> Result<Vec<Respo
     )
     .await?;
     Ok(out)
+}
+
+impl super::events::ForUnit for Stored {
+    fn made_for(&self) -> (i64, &str) {
+        (self.local_party_id, &self.unit_slug)
+    }
 }

@@ -255,6 +255,20 @@ async fn the_womens_officer_works_with_a_womens_organisation(t: TestDb) {
         .status,
         StatusCode::NOT_FOUND
     );
+    // Nor is it in their lists.
+    assert!(!app.get("/organisations", Some(&b)).await.body.contains(&id));
+    let theirs = app
+        .api("GET", "/api/v1/organisations", Some(&bt), None)
+        .await
+        .json();
+    assert!(
+        theirs["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|o| o["id"] != id.as_str()),
+        "{theirs}"
+    );
     // Taking a contact off keeps their record.
     let r = app
         .post(
