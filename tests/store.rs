@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use common::TestDb;
 use rosette::app::export;
 use rosette::domain::dates::DateOrder;
-use rosette::domain::{EventKind, Rules, Status, UnitKind};
+use rosette::domain::{EventKind, Role, Rules, Status, UnitKind};
 use rosette::import::{self, ImportError, Options, Quiet, Summary};
 use rosette::store::units::{self, NewUnit};
-use rosette::store::{Backend, audit, bulk, members, migrate};
+use rosette::store::{Backend, accounts, audit, bulk, members, migrate};
 use std::collections::HashMap;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -887,7 +887,100 @@ async fn what_is_set_aside_is_lifted_until_restored_then_checked(t: TestDb) {
     assert_eq!(schema_objects(&t).await, before);
 }
 
+/// A session's or a token's user comes with every role they hold, read in one
+/// statement; a user who holds none is still found (with no roles), and an unknown
+/// session or token finds nobody.
+async fn a_session_or_token_brings_its_user_and_every_role(t: TestDb) {
+    with_branches(&t).await;
+    let mut tx = t.db.begin().await.expect("tx");
+    let party = units::find(&mut tx, "local-party")
+        .await
+        .expect("find")
+        .expect("party");
+    let branch = units::find(&mut tx, "riverside")
+        .await
+        .expect("find")
+        .expect("branch");
+    let both = accounts::ensure_user(&mut tx, "both@example.org", "Both")
+        .await
+        .expect("user");
+    let none = accounts::ensure_user(&mut tx, "none@example.org", "None")
+        .await
+        .expect("user");
+    accounts::assign(&mut tx, both.id, Role::Secretary, party.id, "test")
+        .await
+        .expect("assign");
+    accounts::assign(&mut tx, both.id, Role::BranchSecretary, branch.id, "test")
+        .await
+        .expect("assign");
+    accounts::create_session(&mut tx, "s-both", both.id, "csrf-both", false)
+        .await
+        .expect("session");
+    accounts::create_session(&mut tx, "s-none", none.id, "csrf-none", true)
+        .await
+        .expect("session");
+    accounts::add_token(&mut tx, both.id, "t-both")
+        .await
+        .expect("token");
+    accounts::add_token(&mut tx, none.id, "t-none")
+        .await
+        .expect("token");
+    tx.commit().await.expect("commit");
+
+    let mut read = t.db.read_once().await.expect("read");
+    let (session, user, mut roles) = accounts::signed_in(&mut read, "s-both")
+        .await
+        .expect("read")
+        .expect("found");
+    roles.sort_by_key(|a| a.unit_id);
+    assert_eq!(
+        (session.user_id, session.csrf.as_str()),
+        (both.id, "csrf-both")
+    );
+    assert_eq!(user, both);
+    assert_eq!(
+        roles
+            .iter()
+            .map(|a| (a.role, a.unit_id, a.local_party_id))
+            .collect::<Vec<_>>(),
+        vec![
+            (Role::Secretary, party.id, party.id),
+            (Role::BranchSecretary, branch.id, party.id)
+        ]
+    );
+    let (session, user, roles) = accounts::signed_in(&mut read, "s-none")
+        .await
+        .expect("read")
+        .expect("found");
+    assert!(session.second_factor_pending);
+    assert_eq!((user, roles.len()), (none.clone(), 0));
+    assert!(
+        accounts::signed_in(&mut read, "s-unknown")
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    let (last_used, user, roles) = accounts::token_holder(&mut read, "t-both")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!((last_used, user, roles.len()), (None, both, 2));
+    let (_, user, roles) = accounts::token_holder(&mut read, "t-none")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!((user, roles.len()), (none, 0));
+    assert!(
+        accounts::token_holder(&mut read, "t-unknown")
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
 both!(
+    a_session_or_token_brings_its_user_and_every_role,
     what_is_set_aside_is_lifted_until_restored_then_checked,
     a_bulk_load_keeps_every_index_and_reference,
     a_bulk_load_that_breaks_a_rule_leaves_nothing,

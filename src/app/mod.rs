@@ -55,12 +55,22 @@ pub async fn principal_of(
     let Some(user) = crate::store::accounts::user(tx, user_id).await? else {
         return Ok(None);
     };
-    if user.disabled_at.is_some() {
-        return Ok(None);
-    }
     let assignments = crate::store::accounts::assignments(tx, user.id).await?;
-    let scope = Scope::of(user.id, &assignments);
-    Ok(Some(Principal { user, scope }))
+    Ok(Principal::acting(user, &assignments))
+}
+
+impl Principal {
+    /// The principal `user` acts as with these roles, or `None` if they are disabled.
+    pub fn acting(
+        user: User,
+        assignments: &[crate::domain::access::Assignment],
+    ) -> Option<Principal> {
+        if user.disabled_at.is_some() {
+            return None;
+        }
+        let scope = Scope::of(user.id, assignments);
+        Some(Principal { user, scope })
+    }
 }
 
 impl Principal {

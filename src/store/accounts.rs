@@ -26,18 +26,21 @@ pub struct User {
     pub totp_pending: Option<String>,
 }
 
+/// What a `User` is read from.
+const USER_COLUMNS: [Users; 8] = [
+    Users::Id,
+    Users::PublicId,
+    Users::Email,
+    Users::Name,
+    Users::PasswordHash,
+    Users::DisabledAt,
+    Users::TotpSecret,
+    Users::TotpPending,
+];
+
 fn select_users() -> sea_query::SelectStatement {
     Query::select()
-        .columns([
-            Users::Id,
-            Users::PublicId,
-            Users::Email,
-            Users::Name,
-            Users::PasswordHash,
-            Users::DisabledAt,
-            Users::TotpSecret,
-            Users::TotpPending,
-        ])
+        .columns(USER_COLUMNS)
         .from(Users::Table)
         .to_owned()
 }
@@ -226,12 +229,63 @@ pub async fn unassign(tx: &mut Tx, public_id: &str, local_parties: &[i64]) -> Re
     Ok(n > 0)
 }
 
+/// A role as read with its unit; all `None` on the one row of a user who holds none (a
+/// left join).
 #[derive(sqlx::FromRow)]
 struct AssignmentRow {
-    role: String,
-    unit_id: i64,
-    kind: String,
+    role: Option<String>,
+    unit_id: Option<i64>,
+    kind: Option<String>,
     parent_id: Option<i64>,
+}
+
+impl AssignmentRow {
+    /// The assignment, unless the row holds none or names a role or unit kind this
+    /// version does not know.
+    fn assignment(&self) -> Option<Assignment> {
+        let role = Role::parse(self.role.as_deref()?)?;
+        let unit_kind = UnitKind::parse(self.kind.as_deref()?)?;
+        let unit_id = self.unit_id?;
+        let local_party_id = match unit_kind {
+            UnitKind::LocalParty => unit_id,
+            UnitKind::Branch => self.parent_id?,
+            _ => return None,
+        };
+        Some(Assignment {
+            role,
+            unit_id,
+            unit_kind,
+            local_party_id,
+        })
+    }
+}
+
+/// Adds to `q` (which reads `user_id` from `from`) the columns of the user and, one row
+/// each, of the roles they hold.
+fn with_user_and_roles(
+    mut q: sea_query::SelectStatement,
+    user_id: Expr,
+) -> sea_query::SelectStatement {
+    q.columns(USER_COLUMNS.map(|c| (Users::Table, c)))
+        .column((RoleAssignments::Table, RoleAssignments::Role))
+        .column((RoleAssignments::Table, RoleAssignments::UnitId))
+        .column((Units::Table, Units::Kind))
+        .column((Units::Table, Units::ParentId))
+        .inner_join(
+            Users::Table,
+            Expr::col((Users::Table, Users::Id)).eq(user_id),
+        )
+        .left_join(
+            RoleAssignments::Table,
+            Expr::col((RoleAssignments::Table, RoleAssignments::UserId))
+                .equals((Users::Table, Users::Id)),
+        )
+        .left_join(
+            Units::Table,
+            Expr::col((Units::Table, Units::Id))
+                .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
+        );
+    q
 }
 
 /// Everything `user_id` holds, each with the local party it falls in.
@@ -253,24 +307,7 @@ pub async fn assignments(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<Vec<Ass
                 .to_owned(),
         )
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            let role = Role::parse(&r.role)?;
-            let unit_kind = UnitKind::parse(&r.kind)?;
-            let local_party_id = match unit_kind {
-                UnitKind::LocalParty => r.unit_id,
-                UnitKind::Branch => r.parent_id?,
-                _ => return None,
-            };
-            Some(Assignment {
-                role,
-                unit_id: r.unit_id,
-                unit_kind,
-                local_party_id,
-            })
-        })
-        .collect())
+    Ok(rows.iter().filter_map(AssignmentRow::assignment).collect())
 }
 
 /// The roles held in these local parties (for the party itself or any of its branches).
@@ -412,6 +449,47 @@ pub async fn session(tx: &mut Tx<impl Mode>, id_hash: &str) -> Result<Option<Ses
     .await
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    session: Session,
+    #[sqlx(flatten)]
+    user: User,
+    #[sqlx(flatten)]
+    role: AssignmentRow,
+}
+
+/// A session with its user and their roles, read in one statement: a page's sign-in
+/// check is one trip to the database, not three.
+pub async fn signed_in(
+    tx: &mut Tx<impl Mode>,
+    id_hash: &str,
+) -> Result<Option<(Session, User, Vec<Assignment>)>> {
+    let q = with_user_and_roles(
+        Query::select()
+            .columns(
+                [
+                    Sessions::UserId,
+                    Sessions::Csrf,
+                    Sessions::CreatedAt,
+                    Sessions::LastSeenAt,
+                    Sessions::SecondFactorPending,
+                ]
+                .map(|c| (Sessions::Table, c)),
+            )
+            .from(Sessions::Table)
+            .and_where(Expr::col((Sessions::Table, Sessions::IdHash)).eq(id_hash))
+            .to_owned(),
+        Expr::col((Sessions::Table, Sessions::UserId)),
+    );
+    let rows: Vec<SessionRow> = tx.fetch_all(&q).await?;
+    let assignments = rows.iter().filter_map(|r| r.role.assignment()).collect();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| (r.session, r.user, assignments)))
+}
+
 pub async fn touch_session(tx: &mut Tx, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
     tx.execute(
         &Query::update()
@@ -463,20 +541,35 @@ pub async fn add_token(tx: &mut Tx, user_id: i64, token_hash: &str) -> Result<()
     Ok(())
 }
 
-/// The user an API token belongs to, noting its use.
-/// The user a token belongs to, and when it was last used.
-pub async fn token_user(
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    last_used_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    user: User,
+    #[sqlx(flatten)]
+    role: AssignmentRow,
+}
+
+/// The user an API token belongs to, with their roles and when the token was last used,
+/// read in one statement.
+pub async fn token_holder(
     tx: &mut Tx<impl Mode>,
     token_hash: &str,
-) -> Result<Option<(i64, Option<DateTime<Utc>>)>> {
-    tx.fetch_optional(
-        &Query::select()
-            .columns([ApiTokens::UserId, ApiTokens::LastUsedAt])
+) -> Result<Option<(Option<DateTime<Utc>>, User, Vec<Assignment>)>> {
+    let q = with_user_and_roles(
+        Query::select()
+            .column((ApiTokens::Table, ApiTokens::LastUsedAt))
             .from(ApiTokens::Table)
-            .and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash))
+            .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(token_hash))
             .to_owned(),
-    )
-    .await
+        Expr::col((ApiTokens::Table, ApiTokens::UserId)),
+    );
+    let rows: Vec<TokenRow> = tx.fetch_all(&q).await?;
+    let assignments = rows.iter().filter_map(|r| r.role.assignment()).collect();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| (r.last_used_at, r.user, assignments)))
 }
 
 pub async fn touch_token(tx: &mut Tx, token_hash: &str, at: DateTime<Utc>) -> Result<()> {

@@ -178,9 +178,9 @@ impl Db {
         Ok(Tx {
             conn: match self {
                 Db::Sqlite { write, .. } => {
-                    Conn::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+                    Conn::Sqlite(Held::Tx(write.begin_with("BEGIN IMMEDIATE").await?))
                 }
-                Db::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+                Db::Postgres(pool) => Conn::Postgres(Held::Tx(pool.begin().await?)),
             },
             mode: PhantomData,
         })
@@ -191,8 +191,22 @@ impl Db {
     pub async fn begin_read(&self) -> Result<Tx<Read>> {
         Ok(Tx {
             conn: match self {
-                Db::Sqlite { read, .. } => Conn::Sqlite(read.begin().await?),
-                Db::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+                Db::Sqlite { read, .. } => Conn::Sqlite(Held::Tx(read.begin().await?)),
+                Db::Postgres(pool) => Conn::Postgres(Held::Tx(pool.begin().await?)),
+            },
+            mode: PhantomData,
+        })
+    }
+
+    /// Reads outside a transaction, on the read pool: each statement sees the data as of
+    /// its own start. For a caller that reads with one statement (the sign-in check of
+    /// every page), this spares the BEGIN and COMMIT, each a round trip to SQLite's
+    /// connection thread.
+    pub async fn read_once(&self) -> Result<Tx<Read>> {
+        Ok(Tx {
+            conn: match self {
+                Db::Sqlite { read, .. } => Conn::Sqlite(Held::Plain(read.acquire().await?)),
+                Db::Postgres(pool) => Conn::Postgres(Held::Plain(pool.acquire().await?)),
             },
             mode: PhantomData,
         })
@@ -249,8 +263,43 @@ pub struct Tx<M: Mode = Write> {
 }
 
 enum Conn {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(Held<sqlx::Sqlite>),
+    Postgres(Held<sqlx::Postgres>),
+}
+
+/// A connection in a transaction, or (from `Db::read_once`) outside one.
+enum Held<DB: sqlx::Database> {
+    Tx(sqlx::Transaction<'static, DB>),
+    Plain(sqlx::pool::PoolConnection<DB>),
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Held<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Held::Tx(t) => t,
+            Held::Plain(c) => c,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Held<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Held::Tx(t) => t,
+            Held::Plain(c) => c,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> Held<DB> {
+    async fn commit(self) -> Result<()> {
+        if let Held::Tx(t) = self {
+            t.commit().await?;
+        }
+        Ok(())
+    }
 }
 
 /// What a transaction may do: `Read` or `Write`.
@@ -311,10 +360,9 @@ impl<M: Mode> Tx<M> {
 
     pub async fn commit(self) -> Result<()> {
         match self.conn {
-            Conn::Sqlite(tx) => tx.commit().await?,
-            Conn::Postgres(tx) => tx.commit().await?,
+            Conn::Sqlite(held) => held.commit().await,
+            Conn::Postgres(held) => held.commit().await,
         }
-        Ok(())
     }
 }
 
@@ -464,7 +512,7 @@ impl Tx<Write> {
 /// SQLite's side of `insert_all`: multi-row INSERTs of `batch_rows` rows, each value bound
 /// straight into sqlx, so a large import builds no tree of query values per cell.
 async fn insert_batches<'a>(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut Held<sqlx::Sqlite>,
     table: &DynIden,
     columns: &[DynIden],
     rows: usize,
@@ -510,7 +558,7 @@ async fn insert_batches<'a>(
 /// pieces of about a megabyte. A multi-row INSERT binds every value as a parameter, which
 /// made the transport, not the engine, the slowest part of a national import.
 async fn copy_in<'a>(
-    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    tx: &mut Held<sqlx::Postgres>,
     table: &DynIden,
     columns: &[DynIden],
     rows: usize,

@@ -17,12 +17,11 @@ use std::net::SocketAddr;
 use super::{AppState, WebConfig, WebError};
 use crate::app::Principal;
 use crate::app::officers::send_link;
-use crate::domain::access::Scope;
 use crate::domain::fields::check_text;
 use crate::domain::password;
 use crate::secrets;
-use crate::store::accounts::{self, LinkPurpose, User};
-use crate::store::{Mode, Tx, units};
+use crate::store::accounts::{self, LinkPurpose};
+use crate::store::units;
 
 pub const SESSION_COOKIE: &str = "__Host-rosette";
 /// Where Secure cookies are impossible (plain HTTP to a LAN address), the prefix is too.
@@ -60,14 +59,11 @@ impl std::ops::Deref for Officer {
     }
 }
 
-/// Loads the user and their scope, for pages and the API alike.
-pub async fn load_user(
-    tx: &mut Tx<impl Mode>,
-    user_id: i64,
-) -> Result<Option<(User, Scope)>, WebError> {
-    Ok(crate::app::principal_of(tx, user_id)
-        .await?
-        .map(|p| (p.user, p.scope)))
+/// The digest of the request's session cookie, if it has one.
+fn session_digest(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let jar = CookieJar::from_headers(headers);
+    jar.get(cookie_name(&state.config))
+        .map(|cookie| secrets::digest(cookie.value()))
 }
 
 /// A live session from the request's cookie, with its digest; expired ones are ended.
@@ -75,40 +71,41 @@ async fn live_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(String, accounts::Session)>, WebError> {
-    let mut tx = state.db.begin_read().await?;
-    live_session_in(state, &mut tx, headers).await
+    let Some(hash) = session_digest(state, headers) else {
+        return Ok(None);
+    };
+    let mut tx = state.db.read_once().await?;
+    let Some(session) = accounts::session(&mut tx, &hash).await? else {
+        return Ok(None);
+    };
+    drop(tx);
+    Ok(still_live(state, &hash, &session)
+        .await?
+        .then_some((hash, session)))
 }
 
-/// `live_session`, read in the caller's transaction; ending an expired session and the
-/// once-a-minute touch each take a write transaction of their own.
-async fn live_session_in(
+/// Whether a session found is still live: an expired one is ended, and a live one is
+/// touched once a minute, each in a write transaction of its own.
+async fn still_live(
     state: &AppState,
-    tx: &mut Tx<impl Mode>,
-    headers: &HeaderMap,
-) -> Result<Option<(String, accounts::Session)>, WebError> {
-    let jar = CookieJar::from_headers(headers);
-    let Some(cookie) = jar.get(cookie_name(&state.config)) else {
-        return Ok(None);
-    };
-    let hash = secrets::digest(cookie.value());
-    let Some(session) = accounts::session(tx, &hash).await? else {
-        return Ok(None);
-    };
+    hash: &str,
+    session: &accounts::Session,
+) -> Result<bool, WebError> {
     let now = Utc::now();
     if expired(session.created_at, session.last_seen_at, now) {
         let mut tx = state.db.begin().await?;
-        accounts::end_session(&mut tx, &hash).await?;
+        accounts::end_session(&mut tx, hash).await?;
         tx.commit().await?;
-        return Ok(None);
+        return Ok(false);
     }
     // Writing on every request would serialise requests on SQLite; a minute's precision
     // is plenty for a 30-minute idle limit.
     if now - session.last_seen_at > Duration::minutes(1) {
         let mut tx = state.db.begin().await?;
-        accounts::touch_session(&mut tx, &hash, now).await?;
+        accounts::touch_session(&mut tx, hash, now).await?;
         tx.commit().await?;
     }
-    Ok(Some((hash, session)))
+    Ok(true)
 }
 
 /// Pages an officer who must set up a second factor can still reach.
@@ -244,26 +241,33 @@ impl Officer {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        // The session, its user and their roles are read in one transaction: one
-        // snapshot, and one trip to the pool instead of one a lookup.
-        let mut tx = state.db.begin_read().await?;
-        let Some((_, session)) = live_session_in(state, &mut tx, &parts.headers).await? else {
+        let Some(hash) = session_digest(state, &parts.headers) else {
             return Err(WebError::SignIn(next));
         };
+        // The session, its user and their roles come in one statement, outside a
+        // transaction: every page pays for this, and each statement, BEGIN and COMMIT
+        // included, is a round trip to SQLite's connection thread.
+        let mut tx = state.db.read_once().await?;
+        let Some((session, user, assignments)) = accounts::signed_in(&mut tx, &hash).await? else {
+            return Err(WebError::SignIn(next));
+        };
+        let Some(who) = Principal::acting(user, &assignments) else {
+            return Err(WebError::SignIn(next));
+        };
+        let must_enrol = who.user.totp_secret.is_none()
+            && units::requires_second_factor(&mut tx, &who.scope.whole_parties()).await?;
+        drop(tx);
+        if !still_live(state, &hash, &session).await? {
+            return Err(WebError::SignIn(next));
+        }
         if session.second_factor_pending {
             return Err(WebError::SecondFactor(next));
         }
-        let Some((user, scope)) = load_user(&mut tx, session.user_id).await? else {
-            return Err(WebError::SignIn(next));
-        };
-        let must_enrol = user.totp_secret.is_none()
-            && units::requires_second_factor(&mut tx, &scope.whole_parties()).await?;
-        tx.commit().await?;
         if must_enrol && !allowed_without_second_factor(parts.uri.path()) {
             return Err(WebError::EnrolSecondFactor);
         }
         Ok(Officer {
-            who: Principal { user, scope },
+            who,
             csrf: session.csrf,
         })
     }
@@ -323,12 +327,14 @@ impl FromRequestParts<AppState> for ApiUser {
             .ok_or_else(unauthorised)?;
         let load = async {
             let hash = secrets::digest(token);
-            let mut tx = state.db.begin_read().await?;
-            let Some((id, last_used)) = accounts::token_user(&mut tx, &hash).await? else {
+            let mut tx = state.db.read_once().await?;
+            let Some((last_used, user, assignments)) =
+                accounts::token_holder(&mut tx, &hash).await?
+            else {
                 return Ok(None);
             };
-            let found = load_user(&mut tx, id).await?;
-            tx.commit().await?;
+            drop(tx);
+            let found = Principal::acting(user, &assignments);
             // As with sessions: a write per request would serialise the API on SQLite,
             // and "last used" to the minute is plenty.
             let now = Utc::now();
@@ -340,7 +346,7 @@ impl FromRequestParts<AppState> for ApiUser {
             Ok::<_, WebError>(found)
         };
         match load.await {
-            Ok(Some((user, scope))) => Ok(ApiUser(Principal { user, scope })),
+            Ok(Some(who)) => Ok(ApiUser(who)),
             Ok(None) => Err(unauthorised()),
             Err(e) => Err(e.into_response()),
         }
