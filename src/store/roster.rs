@@ -5,7 +5,8 @@
 
 use chrono::{NaiveDate, Utc};
 use sea_query::{
-    Alias, Cond, Condition, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
+    Alias, Cond, Condition, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query,
+    SelectStatement,
 };
 
 use super::members::STANDING_COLUMNS;
@@ -151,21 +152,42 @@ fn scope_condition(grants: &[Grant], user_id: i64) -> Condition {
         let reach: Expr = match g.reach {
             Reach::Everyone => Expr::val(true).eq(true),
             // A branch's officers see its members; a forum branch's members are in the
-            // forum (now), whatever their geographic branch. One list of people from
+            // forum (now), whatever their geographic branch. One list of memberships from
             // both, rather than an OR across them, lets the engines start from the
-            // branch's index instead of the whole local party (a person has one
-            // membership, so the two say the same).
-            Reach::Branch(b) => m(Memberships::PersonId).in_subquery(
-                Query::select()
-                    .column(Memberships::PersonId)
-                    .from(Memberships::Table)
-                    .and_where(Expr::col(Memberships::BranchId).eq(b))
-                    .union(
-                        sea_query::UnionType::All,
-                        forum_members(Expr::col(ForumMembers::UnitId).eq(b)),
-                    )
-                    .to_owned(),
-            ),
+            // branch's index instead of the whole local party; listing membership ids
+            // (the branch's index holds them) finds each row by its key, with no lookup
+            // from person to membership first.
+            Reach::Branch(b) => {
+                let other = Alias::new("forum_membership");
+                m(Memberships::Id).in_subquery(
+                    Query::select()
+                        .column(Memberships::Id)
+                        .from(Memberships::Table)
+                        .and_where(Expr::col(Memberships::BranchId).eq(b))
+                        .union(
+                            sea_query::UnionType::All,
+                            Query::select()
+                                .column((other.clone(), Memberships::Id))
+                                .from(ForumMembers::Table)
+                                .join_as(
+                                    JoinType::InnerJoin,
+                                    Memberships::Table,
+                                    other.clone(),
+                                    Expr::col((other, Memberships::PersonId))
+                                        .equals((ForumMembers::Table, ForumMembers::PersonId)),
+                                )
+                                .and_where(
+                                    Expr::col((ForumMembers::Table, ForumMembers::UnitId)).eq(b),
+                                )
+                                .and_where(
+                                    Expr::col((ForumMembers::Table, ForumMembers::LeftOn))
+                                        .is_null(),
+                                )
+                                .to_owned(),
+                        )
+                        .to_owned(),
+                )
+            }
             Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
             Reach::AssignedToMe => p(People::Id).in_subquery(
                 Query::select()
