@@ -965,7 +965,7 @@ async fn a_session_or_token_brings_its_user_and_every_role(t: TestDb) {
         .await
         .expect("read")
         .expect("found");
-    assert_eq!((last_used, user, roles.len()), (None, both, 2));
+    assert_eq!((last_used.last_used_at, user, roles.len()), (None, both, 2));
     let (_, user, roles) = accounts::token_holder(&mut read, "t-none")
         .await
         .expect("read")

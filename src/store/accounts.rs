@@ -260,13 +260,29 @@ impl AssignmentRow {
     }
 }
 
-/// Adds to `q` (which reads `user_id` from `from`) the columns of the user and, one row
-/// each, of the roles they hold.
-fn with_user_and_roles(
-    mut q: sea_query::SelectStatement,
+/// A row of `holder`: what the key (a session, a token) says, its user, and one of
+/// their roles.
+#[derive(sqlx::FromRow)]
+struct HolderRow<K> {
+    #[sqlx(flatten)]
+    key: K,
+    #[sqlx(flatten)]
+    user: User,
+    #[sqlx(flatten)]
+    role: AssignmentRow,
+}
+
+/// Reads a key (`key` selects its columns and `user_id` from its table) with its user
+/// and every role they hold, in one statement: one row per role, or one with no role.
+async fn holder<K>(
+    tx: &mut Tx<impl Mode>,
+    mut key: sea_query::SelectStatement,
     user_id: Expr,
-) -> sea_query::SelectStatement {
-    q.columns(USER_COLUMNS.map(|c| (Users::Table, c)))
+) -> Result<Option<(K, User, Vec<Assignment>)>>
+where
+    HolderRow<K>: super::Record,
+{
+    key.columns(USER_COLUMNS.map(|c| (Users::Table, c)))
         .column((RoleAssignments::Table, RoleAssignments::Role))
         .column((RoleAssignments::Table, RoleAssignments::UnitId))
         .column((Units::Table, Units::Kind))
@@ -285,7 +301,12 @@ fn with_user_and_roles(
             Expr::col((Units::Table, Units::Id))
                 .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
         );
-    q
+    let rows: Vec<HolderRow<K>> = tx.fetch_all(&key).await?;
+    let assignments = rows.iter().filter_map(|r| r.role.assignment()).collect();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| (r.key, r.user, assignments)))
 }
 
 /// Everything `user_id` holds, each with the local party it falls in.
@@ -449,23 +470,14 @@ pub async fn session(tx: &mut Tx<impl Mode>, id_hash: &str) -> Result<Option<Ses
     .await
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    #[sqlx(flatten)]
-    session: Session,
-    #[sqlx(flatten)]
-    user: User,
-    #[sqlx(flatten)]
-    role: AssignmentRow,
-}
-
 /// A session with its user and their roles, read in one statement: a page's sign-in
 /// check is one trip to the database, not three.
 pub async fn signed_in(
     tx: &mut Tx<impl Mode>,
     id_hash: &str,
 ) -> Result<Option<(Session, User, Vec<Assignment>)>> {
-    let q = with_user_and_roles(
+    holder(
+        tx,
         Query::select()
             .columns(
                 [
@@ -481,13 +493,8 @@ pub async fn signed_in(
             .and_where(Expr::col((Sessions::Table, Sessions::IdHash)).eq(id_hash))
             .to_owned(),
         Expr::col((Sessions::Table, Sessions::UserId)),
-    );
-    let rows: Vec<SessionRow> = tx.fetch_all(&q).await?;
-    let assignments = rows.iter().filter_map(|r| r.role.assignment()).collect();
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(|r| (r.session, r.user, assignments)))
+    )
+    .await
 }
 
 pub async fn touch_session(tx: &mut Tx, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
@@ -542,12 +549,8 @@ pub async fn add_token(tx: &mut Tx, user_id: i64, token_hash: &str) -> Result<()
 }
 
 #[derive(sqlx::FromRow)]
-struct TokenRow {
-    last_used_at: Option<DateTime<Utc>>,
-    #[sqlx(flatten)]
-    user: User,
-    #[sqlx(flatten)]
-    role: AssignmentRow,
+pub struct TokenUse {
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// The user an API token belongs to, with their roles and when the token was last used,
@@ -555,21 +558,17 @@ struct TokenRow {
 pub async fn token_holder(
     tx: &mut Tx<impl Mode>,
     token_hash: &str,
-) -> Result<Option<(Option<DateTime<Utc>>, User, Vec<Assignment>)>> {
-    let q = with_user_and_roles(
+) -> Result<Option<(TokenUse, User, Vec<Assignment>)>> {
+    holder(
+        tx,
         Query::select()
             .column((ApiTokens::Table, ApiTokens::LastUsedAt))
             .from(ApiTokens::Table)
             .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(token_hash))
             .to_owned(),
         Expr::col((ApiTokens::Table, ApiTokens::UserId)),
-    );
-    let rows: Vec<TokenRow> = tx.fetch_all(&q).await?;
-    let assignments = rows.iter().filter_map(|r| r.role.assignment()).collect();
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(|r| (r.last_used_at, r.user, assignments)))
+    )
+    .await
 }
 
 pub async fn touch_token(tx: &mut Tx, token_hash: &str, at: DateTime<Utc>) -> Result<()> {

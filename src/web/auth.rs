@@ -338,7 +338,11 @@ impl FromRequestParts<AppState> for ApiUser {
             // As with sessions: a write per request would serialise the API on SQLite,
             // and "last used" to the minute is plenty.
             let now = Utc::now();
-            if found.is_some() && last_used.is_none_or(|at| now - at > Duration::minutes(1)) {
+            if found.is_some()
+                && last_used
+                    .last_used_at
+                    .is_none_or(|at| now - at > Duration::minutes(1))
+            {
                 let mut tx = state.db.begin().await?;
                 accounts::touch_token(&mut tx, &hash, now).await?;
                 tx.commit().await?;
