@@ -797,6 +797,7 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
         }
         .run(),
     );
+    let closing = db.clone();
     let app = web::router(web::AppState {
         audit: crate::app::audit::Appender::start(db.clone()),
         db,
@@ -814,9 +815,33 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(stopped())
     .await?;
+    // Closing the pools lets SQLite fold its write-ahead log back into the file.
+    closing.close().await;
     Ok(())
+}
+
+/// Resolves on Ctrl-C at a terminal or SIGTERM from a service manager (systemd, Docker),
+/// so that either lets the requests under way finish and the database close cleanly.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -494,6 +494,31 @@ fn wait_for_address(child: &mut std::process::Child) -> String {
         .to_string()
 }
 
+/// A service manager stops Rosette with SIGTERM: it finishes, exits cleanly and closes
+/// the database, folding SQLite's write-ahead log back into the file.
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let env = Env::new();
+    let mut child = env
+        .command(&["demo", "--listen", "127.0.0.1:0", "--members", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start demo");
+    let addr = wait_for_address(&mut child);
+    assert!(get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
+    let wal = env.dir.path().join("rosette.db-wal");
+    assert!(wal.exists(), "a serving database keeps a write-ahead log");
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "stopped by SIGTERM: {status:?}");
+    assert!(!wal.exists(), "the write-ahead log is folded back on close");
+}
+
 #[test]
 fn demo_creates_once_and_serves_health_and_sign_in() {
     let env = Env::new();
