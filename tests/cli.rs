@@ -35,6 +35,19 @@ impl Env {
         c
     }
 
+    /// `rosette demo` with this many members, serving on a free port: the process and
+    /// the address it printed.
+    fn serve_demo(&self, members: &str) -> (std::process::Child, String) {
+        let mut child = self
+            .command(&["demo", "--listen", "127.0.0.1:0", "--members", members])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start demo");
+        let addr = wait_for_address(&mut child);
+        (child, addr)
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run rosette")
     }
@@ -499,13 +512,7 @@ fn wait_for_address(child: &mut std::process::Child) -> String {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let env = Env::new();
-    let mut child = env
-        .command(&["demo", "--listen", "127.0.0.1:0", "--members", "50"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start demo");
-    let addr = wait_for_address(&mut child);
+    let (mut child, addr) = env.serve_demo("50");
     assert!(get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
     let wal = env.dir.path().join("rosette.db-wal");
     assert!(wal.exists(), "a serving database keeps a write-ahead log");
@@ -522,13 +529,7 @@ fn sigterm_stops_the_server_cleanly() {
 #[test]
 fn demo_creates_once_and_serves_health_and_sign_in() {
     let env = Env::new();
-    let mut child = env
-        .command(&["demo", "--listen", "127.0.0.1:0", "--members", "300"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start demo");
-    let addr = wait_for_address(&mut child);
+    let (mut child, addr) = env.serve_demo("300");
     let health = get(&addr, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(
