@@ -71,9 +71,7 @@ impl Principal {
         let scope = Scope::of(user.id, assignments);
         Some(Principal { user, scope })
     }
-}
 
-impl Principal {
     /// Whom this user's figures count, with the units named: "everyone in Anytown", "the
     /// Riverside branch".
     pub async fn seen(

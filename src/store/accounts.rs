@@ -3,7 +3,7 @@
 //! Tokens are stored as digests only (see `secrets`).
 
 use chrono::{DateTime, Utc};
-use sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{
@@ -283,24 +283,11 @@ where
     HolderRow<K>: super::Record,
 {
     key.columns(USER_COLUMNS.map(|c| (Users::Table, c)))
-        .column((RoleAssignments::Table, RoleAssignments::Role))
-        .column((RoleAssignments::Table, RoleAssignments::UnitId))
-        .column((Units::Table, Units::Kind))
-        .column((Units::Table, Units::ParentId))
         .inner_join(
             Users::Table,
             Expr::col((Users::Table, Users::Id)).eq(user_id),
-        )
-        .left_join(
-            RoleAssignments::Table,
-            Expr::col((RoleAssignments::Table, RoleAssignments::UserId))
-                .equals((Users::Table, Users::Id)),
-        )
-        .left_join(
-            Units::Table,
-            Expr::col((Units::Table, Units::Id))
-                .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
         );
+    with_roles(&mut key, JoinType::LeftJoin);
     let rows: Vec<HolderRow<K>> = tx.fetch_all(&key).await?;
     let assignments = rows.iter().filter_map(|r| r.role.assignment()).collect();
     Ok(rows
@@ -309,25 +296,34 @@ where
         .map(|r| (r.key, r.user, assignments)))
 }
 
+/// Adds to `q`, which reads `users`, the columns of an `AssignmentRow`: one row per role
+/// the user holds (with `LeftJoin`, one row of `None`s for a user who holds none).
+fn with_roles(q: &mut sea_query::SelectStatement, join: JoinType) {
+    q.column((RoleAssignments::Table, RoleAssignments::Role))
+        .column((RoleAssignments::Table, RoleAssignments::UnitId))
+        .column((Units::Table, Units::Kind))
+        .column((Units::Table, Units::ParentId))
+        .join(
+            join,
+            RoleAssignments::Table,
+            Expr::col((RoleAssignments::Table, RoleAssignments::UserId))
+                .equals((Users::Table, Users::Id)),
+        )
+        .join(
+            join,
+            Units::Table,
+            Expr::col((Units::Table, Units::Id))
+                .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
+        );
+}
+
 /// Everything `user_id` holds, each with the local party it falls in.
 pub async fn assignments(tx: &mut Tx<impl Mode>, user_id: i64) -> Result<Vec<Assignment>> {
-    let rows: Vec<AssignmentRow> = tx
-        .fetch_all(
-            &Query::select()
-                .column((RoleAssignments::Table, RoleAssignments::Role))
-                .column((RoleAssignments::Table, RoleAssignments::UnitId))
-                .column((Units::Table, Units::Kind))
-                .column((Units::Table, Units::ParentId))
-                .from(RoleAssignments::Table)
-                .inner_join(
-                    Units::Table,
-                    Expr::col((Units::Table, Units::Id))
-                        .equals((RoleAssignments::Table, RoleAssignments::UnitId)),
-                )
-                .and_where(Expr::col((RoleAssignments::Table, RoleAssignments::UserId)).eq(user_id))
-                .to_owned(),
-        )
-        .await?;
+    let mut q = Query::select();
+    q.from(Users::Table)
+        .and_where(Expr::col((Users::Table, Users::Id)).eq(user_id));
+    with_roles(&mut q, JoinType::InnerJoin);
+    let rows: Vec<AssignmentRow> = tx.fetch_all(&q).await?;
     Ok(rows.iter().filter_map(AssignmentRow::assignment).collect())
 }
 

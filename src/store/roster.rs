@@ -138,10 +138,34 @@ fn on_rung(
 /// The people in the forums `which` picks now.
 fn forum_members(which: Expr) -> SelectStatement {
     Query::select()
-        .column(ForumMembers::PersonId)
+        .column((ForumMembers::Table, ForumMembers::PersonId))
         .from(ForumMembers::Table)
         .and_where(which)
-        .and_where(Expr::col(ForumMembers::LeftOn).is_null())
+        .and_where(Expr::col((ForumMembers::Table, ForumMembers::LeftOn)).is_null())
+        .to_owned()
+}
+
+/// The ids of branch `b`'s memberships and, for a forum branch, those of the people in
+/// it now. Membership ids, which the branch's index holds, let the caller find each row
+/// by its key, with no lookup from person to membership first.
+fn branch_memberships(b: i64) -> SelectStatement {
+    let theirs = Alias::new("forum_membership");
+    let mut in_forum = forum_members(Expr::col((ForumMembers::Table, ForumMembers::UnitId)).eq(b));
+    in_forum
+        .clear_selects()
+        .column((theirs.clone(), Memberships::Id))
+        .join_as(
+            JoinType::InnerJoin,
+            Memberships::Table,
+            theirs.clone(),
+            Expr::col((theirs, Memberships::PersonId))
+                .equals((ForumMembers::Table, ForumMembers::PersonId)),
+        );
+    Query::select()
+        .column(Memberships::Id)
+        .from(Memberships::Table)
+        .and_where(Expr::col(Memberships::BranchId).eq(b))
+        .union(sea_query::UnionType::All, in_forum)
         .to_owned()
 }
 
@@ -154,40 +178,8 @@ fn scope_condition(grants: &[Grant], user_id: i64) -> Condition {
             // A branch's officers see its members; a forum branch's members are in the
             // forum (now), whatever their geographic branch. One list of memberships from
             // both, rather than an OR across them, lets the engines start from the
-            // branch's index instead of the whole local party; listing membership ids
-            // (the branch's index holds them) finds each row by its key, with no lookup
-            // from person to membership first.
-            Reach::Branch(b) => {
-                let other = Alias::new("forum_membership");
-                m(Memberships::Id).in_subquery(
-                    Query::select()
-                        .column(Memberships::Id)
-                        .from(Memberships::Table)
-                        .and_where(Expr::col(Memberships::BranchId).eq(b))
-                        .union(
-                            sea_query::UnionType::All,
-                            Query::select()
-                                .column((other.clone(), Memberships::Id))
-                                .from(ForumMembers::Table)
-                                .join_as(
-                                    JoinType::InnerJoin,
-                                    Memberships::Table,
-                                    other.clone(),
-                                    Expr::col((other, Memberships::PersonId))
-                                        .equals((ForumMembers::Table, ForumMembers::PersonId)),
-                                )
-                                .and_where(
-                                    Expr::col((ForumMembers::Table, ForumMembers::UnitId)).eq(b),
-                                )
-                                .and_where(
-                                    Expr::col((ForumMembers::Table, ForumMembers::LeftOn))
-                                        .is_null(),
-                                )
-                                .to_owned(),
-                        )
-                        .to_owned(),
-                )
-            }
+            // branch's index instead of the whole local party.
+            Reach::Branch(b) => m(Memberships::Id).in_subquery(branch_memberships(b)),
             Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
             Reach::AssignedToMe => p(People::Id).in_subquery(
                 Query::select()
