@@ -101,19 +101,34 @@ pub struct Unaudited<T> {
     entries: Vec<Entry>,
 }
 
-impl<T> Unaudited<T> {
-    /// `rows` shown as `what`, to be audited as `action`.
-    pub fn listed(value: T, who: &Principal, action: &str, what: &str, rows: &[Listed]) -> Self {
+impl Unaudited<()> {
+    /// Entries for `rows` shown as `what`, audited as `action`; `holding` then gives them
+    /// what was read, so the rows are named before they move into it (no copy is kept).
+    pub fn shown<'a>(
+        who: &Principal,
+        action: &str,
+        what: &str,
+        rows: impl IntoIterator<Item = &'a Listed>,
+    ) -> Self {
         let named: Vec<(i64, i64)> = rows
-            .iter()
+            .into_iter()
             .map(|r| (r.local_party_id, r.person_id))
             .collect();
         Unaudited {
-            value,
+            value: (),
             entries: entries(who, action, what, &named),
         }
     }
 
+    pub fn holding<T>(self, value: T) -> Unaudited<T> {
+        Unaudited {
+            value,
+            entries: self.entries,
+        }
+    }
+}
+
+impl<T> Unaudited<T> {
     /// Has the entries written (and committed) and gives back what was read.
     pub async fn audited(self, log: &Appender) -> Result<T> {
         log.append(self.entries).await?;

@@ -162,9 +162,14 @@ pub async fn preview(
     text: &str,
 ) -> Result<Unaudited<Source>> {
     let from = source(tx, who, rules, today, text).await?;
-    let shown: Vec<Listed> = from.left_out.iter().map(|l| l.person.clone()).collect();
     let what = format!("left out of a call list from {}", from.label);
-    Ok(Unaudited::listed(from, who, "member.list", &what, &shown))
+    let audit = Unaudited::shown(
+        who,
+        "member.list",
+        &what,
+        from.left_out.iter().map(|l| &l.person),
+    );
+    Ok(audit.holding(from))
 }
 
 async fn in_write_scope(

@@ -740,14 +740,13 @@ pub async fn bounced(
             Some((p, r, at))
         })
         .collect();
-    let shown: Vec<Listed> = rows.iter().map(|(p, _, _)| p.clone()).collect();
-    Ok(Unaudited::listed(
-        rows,
+    let audit = Unaudited::shown(
         who,
         "member.list",
         "people whose email address bounced",
-        &shown,
-    ))
+        rows.iter().map(|(p, _, _)| p),
+    );
+    Ok(audit.holding(rows))
 }
 
 /// An email's state in words.

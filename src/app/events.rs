@@ -805,13 +805,8 @@ pub async fn door_search(
         roster::list(tx, &query, None, 8).await?.0
     };
     let what = format!("the door of {}", event.title);
-    Ok(super::audit::Unaudited::listed(
-        (event, rows.clone()),
-        who,
-        "member.search",
-        &what,
-        &rows,
-    ))
+    let audit = super::audit::Unaudited::shown(who, "member.search", &what, &rows);
+    Ok(audit.holding((event, rows)))
 }
 
 /// An event as a calendar file holds it.

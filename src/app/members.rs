@@ -47,23 +47,10 @@ pub async fn search(
         filter,
         bounds: rules.status.bounds(today),
     };
-    let (rows, next) = roster::list(tx, &q, from, limit).await?;
-    // A first page that holds everything is its own count: most branches' lists, and
-    // most searches, need no second pass over the same rows.
-    let total = match (from, &next) {
-        (None, None) => i64::try_from(rows.len()).unwrap_or(i64::MAX),
-        _ => roster::count(tx, &q).await?,
-    };
+    let (rows, next, total) = roster::counted(tx, &q, from, limit).await?;
     let what = format!("member list ?{}", filter.to_query());
-    let shown = rows.clone();
-    let found = Found { rows, next, total };
-    Ok(Unaudited::listed(
-        found,
-        who,
-        "member.search",
-        &what,
-        &shown,
-    ))
+    let audit = Unaudited::shown(who, "member.search", &what, &rows);
+    Ok(audit.holding(Found { rows, next, total }))
 }
 
 /// A person in `who`'s write scope: `NotFound` if unseen, `Forbidden` if seen but not

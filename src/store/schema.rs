@@ -163,6 +163,12 @@ pub enum AuditPeople {
     PersonId,
 }
 
+/// `audit_people` while migration 24 rebuilds it.
+#[derive(Iden, Clone, Copy)]
+pub enum AuditPeopleByPerson {
+    Table,
+}
+
 #[derive(Iden, Clone, Copy)]
 pub enum Users {
     Table,

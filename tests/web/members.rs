@@ -359,6 +359,25 @@ async fn the_list_counts_everyone_it_finds(t: TestDb) {
         sizes.iter().any(|n| *n > 50) && sizes.iter().any(|n| (1..50).contains(n)),
         "both a paged list and a one-page list were counted: {sizes:?}"
     );
+    // A page past the last one (its people left since the link was made) shows nobody
+    // but still counts everyone the filter finds.
+    let past_the_end = rosette::domain::filter::Cursor {
+        key: "zzzzzzzzzz".into(),
+        id: "zzzzzzzzzz".into(),
+    };
+    let stale = app
+        .get(
+            &format!("/members?cursor={}", past_the_end.encode()),
+            Some(&s),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::OK, "{}", stale.body);
+    assert_eq!(count_line(&stale.body), sizes[0], "a page past the end");
+    assert!(
+        !stale.body.contains("<ul class=\"people\">"),
+        "{}",
+        stale.body
+    );
 }
 
 crate::both!(

@@ -155,13 +155,7 @@ pub async fn dashboard(
         };
         let (rows, _) = roster::list(&mut tx, &q, None, 100).await?;
         let what = "people shared with me";
-        Some(Unaudited::listed(
-            rows.clone(),
-            &officer,
-            "member.list",
-            what,
-            &rows,
-        ))
+        Some(Unaudited::shown(&officer, "member.list", what, &rows).holding(rows))
     };
     tx.commit().await?;
     let assigned = match shared {
