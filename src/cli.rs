@@ -295,27 +295,61 @@ fn load_rules(path: Option<&PathBuf>) -> Result<Rules> {
     })
 }
 
-async fn open(url: &str) -> Result<Db> {
-    let db = Db::connect(url).await?;
-    migrate(&db).await?;
-    Ok(db)
+/// The database a command works on: connected and migrated when first asked for, and
+/// closed when the command ends, which is when SQLite folds its write-ahead log back into
+/// the file (before, a copy of the file alone lacked the command's last writes).
+struct Database {
+    url: String,
+    opened: tokio::sync::OnceCell<Db>,
+}
+
+impl Database {
+    async fn open(&self) -> Result<Db> {
+        let db = self
+            .opened
+            .get_or_try_init(|| async {
+                let db = Db::connect(&self.url).await?;
+                migrate(&db).await?;
+                Ok::<_, anyhow::Error>(db)
+            })
+            .await?;
+        Ok(db.clone())
+    }
+
+    async fn close(&self) {
+        if let Some(db) = self.opened.get() {
+            db.close().await;
+        }
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
+    let database = Database {
+        url: cli.database_url.clone(),
+        opened: tokio::sync::OnceCell::new(),
+    };
+    let done = command(cli, &database).await;
+    database.close().await;
+    done
+}
+
+async fn command(cli: Cli, database: &Database) -> Result<()> {
     let rules = load_rules(cli.rules.as_ref())?;
     match cli.command {
         Command::Migrate => {
             let db = Db::connect(&cli.database_url).await?;
-            let ran = migrate(&db).await?;
+            let ran = migrate(&db).await;
+            db.close().await;
+            let ran = ran?;
             writeln!(
                 std::io::stdout(),
                 "database is up to date ({ran} migration{} applied now)",
                 if ran == 1 { "" } else { "s" }
             )?;
         }
-        Command::Serve { listen } => serve(open(&cli.database_url).await?, rules, listen).await?,
+        Command::Serve { listen } => serve(database.open().await?, rules, listen).await?,
         Command::Worker => {
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let worker = jobs::Worker {
                 db,
                 rules: Arc::new(rules),
@@ -342,7 +376,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             seed,
             no_serve,
         } => {
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let existing = members::count(&mut tx, None).await?;
             drop(tx);
@@ -408,7 +442,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             } else {
                 None
             };
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let added = officers::add_officer(
                 &mut tx,
@@ -434,7 +468,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             format,
         }) => {
             let as_of = date_flag("--as-of", as_of)?.unwrap_or_else(today);
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let found = units::get(&mut tx, &unit).await?;
             let local_party = units::parent_id(&mut tx, found.id)
@@ -454,7 +488,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::People(PeopleCommand::Duplicates { unit, format }) => {
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let party = units::get(&mut tx, &unit).await?;
             if party.kind != crate::domain::UnitKind::LocalParty.as_str() {
@@ -505,7 +539,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }) => {
             let as_of = date_flag("--as-of", as_of)?.unwrap_or_else(today);
             let freeze = date_flag("--freeze", freeze)?;
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let asked = crate::app::eligibility::Asked {
                 unit: &unit,
@@ -533,7 +567,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             format,
         }) => {
             let as_of = date_flag("--as-of", as_of)?.unwrap_or_else(today);
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin_read().await?;
             let figures = crate::app::representation::of_unit(&mut tx, &rules, &unit, as_of)
                 .await
@@ -550,12 +584,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Token(TokenCommand::Create { email }) => {
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let token = officers::create_token(&db, &email).await?;
             writeln!(std::io::stdout(), "{token}")?;
         }
         Command::Import(ImportCommand::Members(args)) => {
-            import_members(&cli.database_url, &rules, args).await?
+            import_members(database, &rules, args).await?
         }
         Command::Export(ExportCommand::Members {
             format,
@@ -569,7 +603,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 })?),
                 None => None,
             };
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let rows =
                 export::member_rows(&mut tx, &rules, &unit, status, today(), &actor()).await?;
@@ -607,7 +641,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let kind = UnitKind::parse(&kind).with_context(|| {
                 format!("--kind '{kind}' is not one of {}", UnitKind::expected())
             })?;
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let wards = wards
                 .map(|w| {
@@ -639,7 +673,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             writeln!(std::io::stdout(), "{}", unit.slug)?;
         }
         Command::Unit(UnitCommand::List { format }) => {
-            let db = open(&cli.database_url).await?;
+            let db = database.open().await?;
             let mut tx = db.begin().await?;
             let list = units::list(&mut tx).await?;
             let mut out = std::io::stdout().lock();
@@ -715,7 +749,7 @@ const DUPLICATE_COLUMNS: &[&str] = &[
     "why",
 ];
 
-async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result<()> {
+async fn import_members(database: &Database, rules: &Rules, args: ImportMembers) -> Result<()> {
     let value_maps = args
         .value_maps
         .iter()
@@ -728,7 +762,7 @@ async fn import_members(url: &str, rules: &Rules, args: ImportMembers) -> Result
         .collect::<Result<Vec<_>>>()?;
     let file = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
-    let db = open(url).await?;
+    let db = database.open().await?;
     let options = Options {
         local_party: args.unit,
         dry_run: args.dry_run,
