@@ -120,6 +120,7 @@ impl Unaudited<()> {
         }
     }
 
+    /// What was read, given up by `audited` once these entries are written.
     pub fn holding<T>(self, value: T) -> Unaudited<T> {
         Unaudited {
             value,

@@ -62,12 +62,13 @@ pub async fn migrate_to(db: &Db, target: i32) -> Result<usize> {
         for step in steps() {
             let sql = match step {
                 Step::Table(t) => render_table(&t, tx.backend()),
-                Step::Clustered(t) => match tx.backend() {
-                    Backend::Sqlite => {
-                        format!("{} WITHOUT ROWID", render_table(&t, Backend::Sqlite))
+                Step::Clustered(t) => {
+                    let table = render_table(&t, tx.backend());
+                    match tx.backend() {
+                        Backend::Sqlite => format!("{table} WITHOUT ROWID"),
+                        Backend::Postgres => table,
                     }
-                    Backend::Postgres => render_table(&t, Backend::Postgres),
-                },
+                }
                 Step::Index(i) => render_index(&i, tx.backend()),
                 Step::Alter(a) => match tx.backend() {
                     Backend::Sqlite => a.to_string(SqliteQueryBuilder),

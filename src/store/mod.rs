@@ -199,9 +199,9 @@ impl Db {
     }
 
     /// Reads outside a transaction, on the read pool: each statement sees the data as of
-    /// its own start. For a caller that reads with one statement (the sign-in check of
-    /// every page), this spares the BEGIN and COMMIT, each a round trip to SQLite's
-    /// connection thread.
+    /// its own start. For a caller whose statements need no shared snapshot (the sign-in
+    /// check of every page; the member list, whose page and total are one statement),
+    /// this spares the BEGIN and COMMIT, each a round trip to SQLite's connection thread.
     pub async fn read_once(&self) -> Result<Tx<Read>> {
         Ok(Tx {
             conn: match self {
