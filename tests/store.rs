@@ -979,7 +979,99 @@ async fn a_session_or_token_brings_its_user_and_every_role(t: TestDb) {
     );
 }
 
+/// Entries written together (as the audit appender writes many requests' entries in one
+/// transaction) are numbered apart and each names its own people, however they overlap.
+async fn entries_written_together_each_name_their_own_people(t: TestDb) {
+    with_branches(&t).await;
+    run(&t, &file(&[ADA, GRACE, ALAN]), &options())
+        .await
+        .expect("imports");
+    let mut tx = t.db.begin().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let people = members::all(&mut tx, lp.id).await.expect("members");
+    let id = |first_name: &str| {
+        people
+            .iter()
+            .find(|m| m.person.first_name == first_name)
+            .map(|m| (m.person_id, m.public_id.clone()))
+            .expect("imported")
+    };
+    let (ada, grace, alan) = (id("Ada"), id("Grace"), id("Alan"));
+    let note = |subject: &'static str| audit::Note {
+        actor: "tester@example.org",
+        local_party_id: Some(lp.id),
+        action: "member.search",
+        subject,
+        detail: "together",
+        people: &[],
+    };
+    // One entry names Ada twice; one names nobody.
+    let first = [ada.0, grace.0, ada.0];
+    let second = [grace.0];
+    let notes = [
+        audit::Note {
+            people: &first,
+            ..note("first")
+        },
+        note("nobody"),
+        audit::Note {
+            people: &second,
+            ..note("second")
+        },
+    ];
+    audit::record_all(&mut tx, &notes).await.expect("written");
+    audit::record(
+        &mut tx,
+        audit::Note {
+            people: &first,
+            ..note("third")
+        },
+    )
+    .await
+    .expect("one more");
+    tx.commit().await.expect("commit");
+
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let mut subjects = Vec::new();
+    for who in [&ada, &grace, &alan] {
+        let search = audit::Search {
+            local_parties: vec![lp.id],
+            about: Some(who.1.clone()),
+            action: Some("member.search".into()),
+            ..Default::default()
+        };
+        let found = audit::search(&mut tx, &search, 10).await.expect("search");
+        let mut names: Vec<String> = found.into_iter().map(|e| e.subject).collect();
+        names.sort();
+        subjects.push(names);
+    }
+    assert_eq!(
+        subjects,
+        vec![
+            vec!["first".to_string(), "third".into()],
+            vec!["first".into(), "second".into(), "third".into()],
+            vec![],
+        ]
+    );
+    let all = audit::search(
+        &mut tx,
+        &audit::Search {
+            local_parties: vec![lp.id],
+            action: Some("member.search".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .expect("search");
+    let mut ids: Vec<i64> = all.iter().map(|e| e.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "four entries, each its own id: {all:?}");
+}
+
 both!(
+    entries_written_together_each_name_their_own_people,
     a_session_or_token_brings_its_user_and_every_role,
     what_is_set_aside_is_lifted_until_restored_then_checked,
     a_bulk_load_keeps_every_index_and_reference,

@@ -33,10 +33,9 @@ pub async fn people(
     what: &str,
     named: &[(i64, i64)],
 ) -> Result<()> {
-    for entry in entries(who, action, what, named) {
-        audit::record(tx, entry.note()).await?;
-    }
-    Ok(())
+    let entries = entries(who, action, what, named);
+    let notes: Vec<audit::Note<'_>> = entries.iter().map(Entry::note).collect();
+    Ok(audit::record_all(tx, &notes).await?)
 }
 
 /// An entry not yet written.
@@ -200,10 +199,13 @@ impl Appender {
 }
 
 async fn write_all(db: &Db, batches: &[Batch]) -> crate::store::Result<()> {
+    let notes: Vec<audit::Note<'_>> = batches
+        .iter()
+        .flat_map(|b| &b.entries)
+        .map(Entry::note)
+        .collect();
     let mut tx = db.begin().await?;
-    for entry in batches.iter().flat_map(|b| &b.entries) {
-        audit::record(&mut tx, entry.note()).await?;
-    }
+    audit::record_all(&mut tx, &notes).await?;
     tx.commit().await
 }
 

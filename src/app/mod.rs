@@ -79,12 +79,18 @@ impl Principal {
         tx: &mut crate::store::Tx<impl crate::store::Mode>,
     ) -> std::result::Result<String, StoreError> {
         let units = crate::store::units::named(tx, &self.scope.units_named()).await?;
-        Ok(self.scope.in_words(|id| {
+        Ok(self.seen_among(&units))
+    }
+
+    /// `seen`, with the units it names already read (`units` holds at least those of
+    /// `Scope::units_named`).
+    pub fn seen_among(&self, units: &[crate::store::units::Unit]) -> String {
+        self.scope.in_words(|id| {
             units
                 .iter()
                 .find(|u| u.id == id)
                 .map_or_else(|| "a unit".into(), |u| u.name.clone())
-        }))
+        })
     }
 
     /// The name the audit log records for this user.

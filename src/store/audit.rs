@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Cond, Expr, ExprTrait, IntoIden, LikeExpr, Order, Query};
 
 use super::schema::{AuditLog, AuditPeople, People};
-use super::{Cell, Mode, Result, StoreError, Tx};
+use super::{Cell, Mode, Result, StoreError, Tx, idens};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Entry {
@@ -29,65 +29,109 @@ pub struct Note<'a> {
     pub people: &'a [i64],
 }
 
-/// Up to this many people are named in the entry's own statement; more (an export, a
-/// large list) go in by the engine's bulk path.
-const PEOPLE_PER_STATEMENT: usize = 500;
-
 /// Records one action inside the caller's transaction, so the entry lands with the change.
 pub async fn record(tx: &mut Tx, note: Note<'_>) -> Result<()> {
-    let (entry,): (i64,) = tx
-        .fetch_optional(
-            &Query::insert()
-                .into_table(AuditLog::Table)
-                .columns([
-                    AuditLog::At,
-                    AuditLog::Actor,
-                    AuditLog::LocalPartyId,
-                    AuditLog::Action,
-                    AuditLog::Subject,
-                    AuditLog::Detail,
-                ])
-                .values_panic([
-                    Utc::now().into(),
-                    note.actor.into(),
-                    note.local_party_id.into(),
-                    note.action.into(),
-                    note.subject.into(),
-                    note.detail.into(),
-                ])
-                .returning_col(AuditLog::Id)
-                .to_owned(),
-        )
-        .await?
-        .ok_or_else(|| StoreError::Invalid("the audit entry was not written".into()))?;
-    let mut people = note.people.to_vec();
-    people.sort_unstable();
-    people.dedup();
-    if people.is_empty() {
+    record_all(tx, &[note]).await
+}
+
+/// Up to this many rows go in one plain INSERT; more (an export's names, many requests'
+/// entries) go in by the engine's bulk path, which on PostgreSQL is a COPY: quicker for
+/// many rows, two round trips for a few.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Records several actions inside the caller's transaction. Their ids are reserved up
+/// front, so nothing is read back: the entries go in as one statement and everyone they
+/// name as another, however many entries there are (the `Appender` writes many requests'
+/// entries this way, and on SQLite each statement is a trip to the connection thread).
+pub async fn record_all(tx: &mut Tx, notes: &[Note<'_>]) -> Result<()> {
+    if notes.is_empty() {
         return Ok(());
     }
-    if people.len() <= PEOPLE_PER_STATEMENT {
+    let ids = tx.reserve_ids(AuditLog::Table, notes.len()).await?;
+    if ids.len() != notes.len() {
+        return Err(StoreError::Invalid(
+            "the audit entries were not numbered".into(),
+        ));
+    }
+    let at = Utc::now();
+    let entries: Vec<[Cell<'_>; 7]> = ids
+        .iter()
+        .zip(notes)
+        .map(|(id, note)| {
+            [
+                Cell::Int(Some(*id)),
+                Cell::Stamp(Some(at)),
+                Cell::Text(Some(note.actor)),
+                Cell::Int(note.local_party_id),
+                Cell::Text(Some(note.action)),
+                Cell::Text(Some(note.subject)),
+                Cell::Text(Some(note.detail)),
+            ]
+        })
+        .collect();
+    insert(
+        tx,
+        AuditLog::Table,
+        &[
+            AuditLog::Id,
+            AuditLog::At,
+            AuditLog::Actor,
+            AuditLog::LocalPartyId,
+            AuditLog::Action,
+            AuditLog::Subject,
+            AuditLog::Detail,
+        ],
+        &entries,
+    )
+    .await?;
+    // In the table's own order, so the inserts walk its b-tree forwards.
+    let mut named: Vec<(i64, i64)> = ids
+        .iter()
+        .zip(notes)
+        .flat_map(|(entry, note)| note.people.iter().map(move |person| (*person, *entry)))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let names: Vec<[Cell<'_>; 2]> = named
+        .into_iter()
+        .map(|(person, entry)| [Cell::Int(Some(person)), Cell::Int(Some(entry))])
+        .collect();
+    insert(
+        tx,
+        AuditPeople::Table,
+        &[AuditPeople::PersonId, AuditPeople::EntryId],
+        &names,
+    )
+    .await
+}
+
+/// `rows` into `columns` of `table`: one plain INSERT for a few, the bulk path for many.
+async fn insert<T: IntoIden + Copy, const N: usize>(
+    tx: &mut Tx,
+    table: T,
+    columns: &[T; N],
+    rows: &[[Cell<'_>; N]],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if rows.len() <= ROWS_PER_STATEMENT {
         let mut insert = Query::insert();
-        insert
-            .into_table(AuditPeople::Table)
-            .columns([AuditPeople::EntryId, AuditPeople::PersonId]);
-        for person in &people {
-            insert.values_panic([entry.into(), (*person).into()]);
+        insert.into_table(table).columns(*columns);
+        for row in rows {
+            insert.values_panic(row.iter().map(|c| Expr::val(sea_query::Value::from(*c))));
         }
         tx.execute(&insert).await?;
-    } else {
-        let columns = [
-            AuditPeople::EntryId.into_iden(),
-            AuditPeople::PersonId.into_iden(),
-        ];
-        tx.insert_all(AuditPeople::Table, &columns, people.len(), |i, cells| {
-            cells.push(Cell::Int(Some(entry)));
-            cells.push(Cell::Int(people.get(i).copied()));
-            Ok(())
-        })
-        .await?;
+        return Ok(());
     }
-    Ok(())
+    tx.insert_all(table, &idens(*columns), rows.len(), |i, cells| {
+        let row = rows
+            .get(i)
+            .ok_or_else(|| StoreError::Invalid("an audit row went missing".into()))?;
+        cells.extend(row.iter().copied());
+        Ok(())
+    })
+    .await
 }
 
 /// What the Secretary filters the log by. Empty fields mean any.

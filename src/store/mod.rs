@@ -130,6 +130,10 @@ impl Db {
                 // into fresh memory again (which cost most of a member list's time).
                 .pragma("mmap_size", "2147418112")
                 .pragma("temp_store", "memory")
+                // Rows cross from the connection's thread in a bounded channel (50 by
+                // default): a page of 51 rows filled it, and the thread then waited for
+                // the request's task to drain it, a second hand-over per read.
+                .row_buffer_size(256)
                 .disable_statement_logging();
             // A local file's connection cannot go stale, so no ping before each use.
             let write = SqlitePoolOptions::new()

@@ -2,7 +2,7 @@
 //! table geographic branches are found by.
 
 use chrono::Utc;
-use sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
+use sea_query::{Alias, Cond, Expr, ExprTrait, JoinType, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{Units, Wards};
@@ -188,6 +188,53 @@ pub async fn branches(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec
         .and_where(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str()))
         .order_by((Units::Table, Units::Name), Order::Asc);
     tx.fetch_all(&q).await
+}
+
+/// The branches of `parties` (each with its local party, by name) and the units with
+/// these `ids`, in one statement: the member list shows both, and on SQLite every
+/// statement is a trip to the connection thread.
+pub async fn branches_and_named(
+    tx: &mut Tx<impl Mode>,
+    parties: &[i64],
+    ids: &[i64],
+) -> Result<(Vec<(i64, Unit)>, Vec<Unit>)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        unit: Unit,
+        parent_id: Option<i64>,
+    }
+    let mut q = select_units();
+    q.column((Units::Table, Units::ParentId))
+        .cond_where(
+            Cond::any()
+                .add(
+                    Cond::all()
+                        .add(
+                            Expr::col((Units::Table, Units::ParentId))
+                                .is_in(parties.iter().copied()),
+                        )
+                        .add(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str())),
+                )
+                .add(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied())),
+        )
+        .order_by((Units::Table, Units::Name), Order::Asc);
+    let rows: Vec<Row> = tx.fetch_all(&q).await?;
+    let named = rows
+        .iter()
+        .filter(|r| ids.contains(&r.unit.id))
+        .map(|r| r.unit.clone())
+        .collect();
+    let branches = rows
+        .into_iter()
+        .filter_map(|r| match r.parent_id {
+            Some(lp) if parties.contains(&lp) && r.unit.kind == UnitKind::Branch.as_str() => {
+                Some((lp, r.unit))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok((branches, named))
 }
 
 /// The ward table of a local party, as (ward key, branch slug).

@@ -380,7 +380,93 @@ async fn the_list_counts_everyone_it_finds(t: TestDb) {
     );
 }
 
+/// The list's branch filter offers every branch its reader sees and no other, and the
+/// count line says whom the list is drawn from (both come from one read of the units).
+async fn the_list_offers_the_branches_its_reader_sees(t: TestDb) {
+    let app = App::new(&t).await;
+    let units = app
+        .api(
+            "GET",
+            "/api/v1/units",
+            Some(&app.token(SECRETARY).await),
+            None,
+        )
+        .await;
+    assert_eq!(units.status, StatusCode::OK, "{}", units.body);
+    let units: serde_json::Value = serde_json::from_str(&units.body).unwrap();
+    let items = units["items"].as_array().unwrap();
+    let of_kind = |kind: &str| -> Vec<(String, String)> {
+        items
+            .iter()
+            .filter(|u| u["kind"] == kind)
+            .map(|u| {
+                (
+                    u["slug"].as_str().unwrap().to_string(),
+                    u["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let branches = of_kind("branch");
+    let parties = of_kind("local_party");
+    assert!(branches.len() > 1 && parties.len() == 1, "{items:?}");
+    let offered = |body: &str| -> Vec<String> {
+        let mut slugs: Vec<String> = body
+            .split("name=\"branch\" value=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_string())
+            .collect();
+        slugs.sort();
+        slugs
+    };
+    let escaped = |name: &str| name.replace('&', "&amp;").replace('\'', "&#x27;");
+
+    let s = app.sign_in(SECRETARY).await;
+    let page = app.get("/members", Some(&s)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let mut every: Vec<String> = branches.iter().map(|(slug, _)| slug.clone()).collect();
+    every.sort();
+    assert_eq!(
+        offered(&page.body),
+        every,
+        "the Secretary filters by any branch"
+    );
+    assert!(
+        page.body
+            .contains(&format!("from everyone in {}.", escaped(&parties[0].1))),
+        "{}",
+        page.body
+    );
+
+    let b = app.sign_in(BRANCH).await;
+    let page = app.get("/members", Some(&b)).await;
+    let theirs = offered(&page.body);
+    assert_eq!(
+        theirs.len(),
+        1,
+        "a Branch Secretary sees one branch: {theirs:?}"
+    );
+    let (_, name) = branches
+        .iter()
+        .find(|(slug, _)| *slug == theirs[0])
+        .expect("one of the local party's branches");
+    let words = if name.to_lowercase().ends_with("branch") {
+        escaped(name)
+    } else {
+        format!("the {} branch", escaped(name))
+    };
+    let everyone = app.all(&app.token(BRANCH).await, "").await.len();
+    let people = if everyone == 1 { "person" } else { "people" };
+    assert!(
+        page.body
+            .contains(&format!("{everyone} {people}, from {words}.")),
+        "the count is the branch's: {}",
+        page.body
+    );
+}
+
 crate::both!(
+    the_list_offers_the_branches_its_reader_sees,
     the_list_counts_everyone_it_finds,
     the_eligibility_list_shows_each_officer_their_own_people,
     edits_are_escaped_checked_protected_and_audited,

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::export;
 use crate::app::members;
-use crate::domain::access::Grant;
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{Channel, Kind, Status};
 use crate::store::{Mode, Tx, units};
@@ -48,26 +47,31 @@ struct MemberList {
     filtered: bool,
 }
 
-async fn branch_choices(
+/// The branches the officer sees, for the filter form, and whom the list is drawn from in
+/// words: one read of the units for both.
+async fn branches_and_seen(
     tx: &mut Tx<impl Mode>,
-    grants: &[Grant],
+    officer: &Officer,
     picked: &[String],
-) -> Result<Vec<Choice>, WebError> {
-    let mut out = Vec::new();
+) -> Result<(Vec<Choice>, String), WebError> {
+    let grants = &officer.scope.read;
     let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
+    parties.sort_unstable();
     parties.dedup();
-    for lp in parties {
-        for b in units::branches(tx, lp).await? {
-            if crate::domain::access::sees_branch(grants, lp, b.id) {
-                out.push(Choice {
-                    picked: picked.contains(&b.slug),
-                    value: b.slug,
-                    label: b.name,
-                });
-            }
-        }
-    }
-    Ok(out)
+    let (mut branches, named) =
+        units::branches_and_named(tx, &parties, &officer.scope.units_named()).await?;
+    // By name within each local party, the parties in the order of the officer's roles.
+    branches.sort_by_key(|(lp, _)| grants.iter().position(|g| g.local_party_id == *lp));
+    let choices = branches
+        .into_iter()
+        .filter(|(lp, b)| crate::domain::access::sees_branch(grants, *lp, b.id))
+        .map(|(_, b)| Choice {
+            picked: picked.contains(&b.slug),
+            value: b.slug,
+            label: b.name,
+        })
+        .collect();
+    Ok((choices, officer.seen_among(&named)))
 }
 
 /// The filter form's options, each marked if the filter has it.
@@ -186,8 +190,7 @@ pub async fn member_list(
     )
     .await?;
     let query = filter.to_query();
-    let branches = branch_choices(&mut tx, &officer.scope.read, &filter.branches).await?;
-    let seen = officer.seen(&mut tx).await?;
+    let (branches, seen) = branches_and_seen(&mut tx, &officer, &filter.branches).await?;
     drop(tx);
     let found = found.audited(&state.audit).await?;
     let with = |extra: Option<String>| {
