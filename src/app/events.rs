@@ -86,7 +86,7 @@ pub(super) fn organises(who: &Principal, party: i64, unit: &units::Unit) -> bool
         g.local_party_id == party
             && match g.reach {
                 Reach::Everyone => true,
-                Reach::Branch(b) => b == unit.id,
+                Reach::Branch(b) | Reach::GeographicBranch(b) => b == unit.id,
                 Reach::Women => forum,
                 Reach::AssignedToMe => false,
             }

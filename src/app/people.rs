@@ -143,7 +143,7 @@ pub async fn places(
         .await?
         .into_iter()
         .filter(|b| b.branch_type.as_deref() != Some("forum"))
-        .filter(|b| all || grants.contains(&Reach::Branch(b.id)))
+        .filter(|b| all || grants.iter().any(|r| r.branch() == Some(b.id)))
         .map(|b| (b.slug, b.name))
         .collect();
     let mut rates: Vec<(String, String)> = Vec::new();

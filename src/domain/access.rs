@@ -76,12 +76,16 @@ impl Role {
         !self.volunteers() && self != Role::BranchCaptain
     }
 
-    fn reach(self, unit_id: i64) -> Reach {
+    fn reach(self, unit_id: i64, geographic: bool) -> Reach {
         match self {
             Role::Secretary | Role::Chair | Role::MembershipOfficer => Reach::Everyone,
             Role::WomensOfficer => Reach::Women,
             Role::BranchSecretary | Role::BranchMembershipSecretary | Role::BranchCaptain => {
-                Reach::Branch(unit_id)
+                if geographic {
+                    Reach::GeographicBranch(unit_id)
+                } else {
+                    Reach::Branch(unit_id)
+                }
             }
             Role::Caller | Role::Buddy => Reach::AssignedToMe,
         }
@@ -92,12 +96,27 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
     Everyone,
-    /// Members of one branch (a unit id).
+    /// Members of one branch (a unit id) and, if it is a forum branch, the people in the
+    /// forum now.
     Branch(i64),
+    /// Members of a branch known to be geographic: the same people as `Branch` would
+    /// find (such a branch has no forum), but the store finds them by the branch's own
+    /// index instead of gathering a forum's people beside them.
+    GeographicBranch(i64),
     /// People who self-identify as women.
     Women,
     /// Only people shared with this user to call.
     AssignedToMe,
+}
+
+impl Reach {
+    /// The branch the grant is limited to, if it is.
+    pub fn branch(self) -> Option<i64> {
+        match self {
+            Reach::Branch(b) | Reach::GeographicBranch(b) => Some(b),
+            Reach::Everyone | Reach::Women | Reach::AssignedToMe => None,
+        }
+    }
 }
 
 /// One role held for one unit, as the store reads it.
@@ -108,6 +127,8 @@ pub struct Assignment {
     pub unit_kind: UnitKind,
     /// The local party the unit is, or belongs to.
     pub local_party_id: i64,
+    /// The unit is a geographic branch (not a forum branch, nor a local party).
+    pub geographic: bool,
 }
 
 /// A set of people in one local party.
@@ -161,7 +182,7 @@ impl Scope {
             }
             let grant = Grant {
                 local_party_id: a.local_party_id,
-                reach: a.role.reach(a.unit_id),
+                reach: a.role.reach(a.unit_id, a.geographic),
             };
             push_new(&mut scope.read, grant);
             if a.role.changes_records() {
@@ -194,7 +215,7 @@ impl Scope {
         let mut ids = Vec::new();
         for g in &self.read {
             push_new(&mut ids, g.local_party_id);
-            if let Reach::Branch(b) = g.reach {
+            if let Some(b) = g.reach.branch() {
                 push_new(&mut ids, b);
             }
         }
@@ -210,7 +231,7 @@ impl Scope {
             .map(|g| match g.reach {
                 Reach::Everyone => format!("everyone in {}", name(g.local_party_id)),
                 Reach::Women => format!("women in {}", name(g.local_party_id)),
-                Reach::Branch(b) => {
+                Reach::Branch(b) | Reach::GeographicBranch(b) => {
                     // "the Riverside branch", but "Ashford Branch", not "… Branch branch".
                     let branch = name(b);
                     if branch.to_lowercase().ends_with("branch") {
@@ -265,7 +286,7 @@ pub fn sees_branch(grants: &[Grant], local_party_id: i64, branch_id: i64) -> boo
     grants.iter().any(|g| {
         g.local_party_id == local_party_id
             && match g.reach {
-                Reach::Branch(id) => id == branch_id,
+                Reach::Branch(id) | Reach::GeographicBranch(id) => id == branch_id,
                 Reach::Everyone | Reach::Women | Reach::AssignedToMe => true,
             }
     })
@@ -287,7 +308,45 @@ mod tests {
             unit_id,
             unit_kind,
             local_party_id,
+            geographic: false,
         }
+    }
+
+    #[test]
+    fn a_geographic_branch_is_found_by_its_own_index_and_reads_as_any_branch() {
+        let plain = |reach| Scope {
+            read: vec![Grant {
+                local_party_id: 1,
+                reach,
+            }],
+            ..Scope::default()
+        };
+        let ward = Scope::of(
+            7,
+            &[Assignment {
+                geographic: true,
+                ..at(Role::BranchSecretary, 5, UnitKind::Branch, 1)
+            }],
+        );
+        assert_eq!(ward.read[0].reach, Reach::GeographicBranch(5));
+        assert_eq!(ward.write, ward.read);
+        let forum = plain(Reach::Branch(5));
+        assert_eq!(ward.units_named(), forum.units_named());
+        let name = |id: i64| if id == 5 { "Riverside" } else { "Anytown" }.to_string();
+        assert_eq!(ward.in_words(name), "the Riverside branch");
+        assert_eq!(forum.in_words(name), "the Riverside branch");
+        assert!(sees_branch(&ward.read, 1, 5) && !sees_branch(&ward.read, 1, 6));
+        assert_eq!(Reach::GeographicBranch(5).branch(), Some(5));
+        assert_eq!(Reach::Women.branch(), None);
+        // A caller's role for a geographic branch is still only what is shared with them.
+        let caller = Scope::of(
+            7,
+            &[Assignment {
+                geographic: true,
+                ..at(Role::Caller, 5, UnitKind::Branch, 1)
+            }],
+        );
+        assert_eq!(caller.read[0].reach, Reach::AssignedToMe);
     }
 
     #[test]

@@ -237,6 +237,7 @@ struct AssignmentRow {
     unit_id: Option<i64>,
     kind: Option<String>,
     parent_id: Option<i64>,
+    branch_type: Option<String>,
 }
 
 impl AssignmentRow {
@@ -256,6 +257,8 @@ impl AssignmentRow {
             unit_id,
             unit_kind,
             local_party_id,
+            geographic: unit_kind == UnitKind::Branch
+                && self.branch_type.as_deref() == Some("geographic"),
         })
     }
 }
@@ -303,6 +306,7 @@ fn with_roles(q: &mut sea_query::SelectStatement, join: JoinType) {
         .column((RoleAssignments::Table, RoleAssignments::UnitId))
         .column((Units::Table, Units::Kind))
         .column((Units::Table, Units::ParentId))
+        .column((Units::Table, Units::BranchType))
         .join(
             join,
             RoleAssignments::Table,

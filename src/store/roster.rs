@@ -180,6 +180,7 @@ fn scope_condition(grants: &[Grant], user_id: i64) -> Condition {
             // both, rather than an OR across them, lets the engines start from the
             // branch's index instead of the whole local party.
             Reach::Branch(b) => m(Memberships::Id).in_subquery(branch_memberships(b)),
+            Reach::GeographicBranch(b) => m(Memberships::BranchId).eq(b),
             Reach::Women => p(People::Gender).eq(Gender::Woman.as_str()),
             Reach::AssignedToMe => p(People::Id).in_subquery(
                 Query::select()
@@ -826,7 +827,7 @@ fn count_statement(q: &ListQuery<'_>) -> SelectStatement {
     let memberships_alone = q.filter.is_empty()
         && q.grants
             .iter()
-            .all(|g| matches!(g.reach, Reach::Everyone | Reach::Branch(_)));
+            .all(|g| g.reach == Reach::Everyone || g.reach.branch().is_some());
     let mut s = if memberships_alone {
         Query::select()
             .from(Memberships::Table)
