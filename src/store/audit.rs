@@ -2,7 +2,7 @@
 //! only ever inserted; nothing in Rosette updates or deletes them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Cond, Expr, ExprTrait, IntoIden, LikeExpr, Order, Query};
+use sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, Query};
 
 use super::schema::{AuditLog, AuditPeople, People};
 use super::{Cell, Mode, Result, StoreError, Tx, idens};
@@ -34,11 +34,6 @@ pub async fn record(tx: &mut Tx, note: Note<'_>) -> Result<()> {
     record_all(tx, &[note]).await
 }
 
-/// Up to this many rows go in one plain INSERT; more (an export's names, many requests'
-/// entries) go in by the engine's bulk path, which on PostgreSQL is a COPY: quicker for
-/// many rows, two round trips for a few.
-const ROWS_PER_STATEMENT: usize = 500;
-
 /// Records several actions inside the caller's transaction. Their ids are reserved up
 /// front, so nothing is read back: the entries go in as one statement and everyone they
 /// name as another, however many entries there are (the `Appender` writes many requests'
@@ -48,41 +43,33 @@ pub async fn record_all(tx: &mut Tx, notes: &[Note<'_>]) -> Result<()> {
         return Ok(());
     }
     let ids = tx.reserve_ids(AuditLog::Table, notes.len()).await?;
-    if ids.len() != notes.len() {
-        return Err(StoreError::Invalid(
-            "the audit entries were not numbered".into(),
-        ));
-    }
     let at = Utc::now();
-    let entries: Vec<[Cell<'_>; 7]> = ids
-        .iter()
-        .zip(notes)
-        .map(|(id, note)| {
-            [
-                Cell::Int(Some(*id)),
-                Cell::Stamp(Some(at)),
-                Cell::Text(Some(note.actor)),
-                Cell::Int(note.local_party_id),
-                Cell::Text(Some(note.action)),
-                Cell::Text(Some(note.subject)),
-                Cell::Text(Some(note.detail)),
-            ]
-        })
-        .collect();
-    insert(
-        tx,
-        AuditLog::Table,
-        &[
-            AuditLog::Id,
-            AuditLog::At,
-            AuditLog::Actor,
-            AuditLog::LocalPartyId,
-            AuditLog::Action,
-            AuditLog::Subject,
-            AuditLog::Detail,
-        ],
-        &entries,
-    )
+    let columns = idens([
+        AuditLog::Id,
+        AuditLog::At,
+        AuditLog::Actor,
+        AuditLog::LocalPartyId,
+        AuditLog::Action,
+        AuditLog::Subject,
+        AuditLog::Detail,
+    ]);
+    tx.insert_all(AuditLog::Table, &columns, notes.len(), |i, cells| {
+        let (Some(id), Some(note)) = (ids.get(i), notes.get(i)) else {
+            return Err(StoreError::Invalid(
+                "an audit entry was not numbered".into(),
+            ));
+        };
+        cells.extend([
+            Cell::Int(Some(*id)),
+            Cell::Stamp(Some(at)),
+            Cell::Text(Some(note.actor)),
+            Cell::Int(note.local_party_id),
+            Cell::Text(Some(note.action)),
+            Cell::Text(Some(note.subject)),
+            Cell::Text(Some(note.detail)),
+        ]);
+        Ok(())
+    })
     .await?;
     // In the table's own order, so the inserts walk its b-tree forwards.
     let mut named: Vec<(i64, i64)> = ids
@@ -92,43 +79,10 @@ pub async fn record_all(tx: &mut Tx, notes: &[Note<'_>]) -> Result<()> {
         .collect();
     named.sort_unstable();
     named.dedup();
-    let names: Vec<[Cell<'_>; 2]> = named
-        .into_iter()
-        .map(|(person, entry)| [Cell::Int(Some(person)), Cell::Int(Some(entry))])
-        .collect();
-    insert(
-        tx,
-        AuditPeople::Table,
-        &[AuditPeople::PersonId, AuditPeople::EntryId],
-        &names,
-    )
-    .await
-}
-
-/// `rows` into `columns` of `table`: one plain INSERT for a few, the bulk path for many.
-async fn insert<T: IntoIden + Copy, const N: usize>(
-    tx: &mut Tx,
-    table: T,
-    columns: &[T; N],
-    rows: &[[Cell<'_>; N]],
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    if rows.len() <= ROWS_PER_STATEMENT {
-        let mut insert = Query::insert();
-        insert.into_table(table).columns(*columns);
-        for row in rows {
-            insert.values_panic(row.iter().map(|c| Expr::val(sea_query::Value::from(*c))));
-        }
-        tx.execute(&insert).await?;
-        return Ok(());
-    }
-    tx.insert_all(table, &idens(*columns), rows.len(), |i, cells| {
-        let row = rows
-            .get(i)
-            .ok_or_else(|| StoreError::Invalid("an audit row went missing".into()))?;
-        cells.extend(row.iter().copied());
+    let columns = idens([AuditPeople::PersonId, AuditPeople::EntryId]);
+    tx.insert_all(AuditPeople::Table, &columns, named.len(), |i, cells| {
+        let (person, entry) = named.get(i).copied().unzip();
+        cells.extend([Cell::Int(person), Cell::Int(entry)]);
         Ok(())
     })
     .await

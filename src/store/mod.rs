@@ -465,8 +465,9 @@ fn wrong_width(table: &DynIden) -> StoreError {
 
 impl Tx<Write> {
     /// Inserts `rows` rows of `columns`; `fill(i, cells)` appends row `i`'s cells in column
-    /// order. Each engine gets its fastest way in: multi-row INSERTs on SQLite, one COPY
-    /// stream on PostgreSQL.
+    /// order. Each engine gets its fastest way in: multi-row INSERTs on SQLite; on
+    /// PostgreSQL one INSERT for a few rows (a statement is one round trip, a COPY two or
+    /// more) and one COPY stream for more.
     pub async fn insert_all<'a>(
         &mut self,
         table: impl IntoIden,
@@ -475,6 +476,26 @@ impl Tx<Write> {
         fill: impl Fn(usize, &mut Vec<Cell<'a>>) -> Result<()>,
     ) -> Result<()> {
         let table = table.into_iden();
+        if matches!(self.conn, Conn::Postgres(_)) && rows <= FEW_ROWS {
+            if rows == 0 {
+                return Ok(());
+            }
+            let mut insert = Query::insert();
+            insert
+                .into_table(table.clone())
+                .columns(columns.iter().cloned());
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..rows {
+                cells.clear();
+                fill(i, &mut cells)?;
+                if cells.len() != columns.len() {
+                    return Err(wrong_width(&table));
+                }
+                insert.values_panic(cells.iter().map(|c| Expr::val(Value::from(*c))));
+            }
+            self.execute(&insert).await?;
+            return Ok(());
+        }
         match &mut self.conn {
             Conn::Sqlite(tx) => insert_batches(tx, &table, columns, rows, fill).await,
             Conn::Postgres(tx) => copy_in(tx, &table, columns, rows, fill).await,
@@ -512,6 +533,10 @@ impl Tx<Write> {
         }
     }
 }
+
+/// Up to this many rows, `insert_all` on PostgreSQL is one INSERT rather than a COPY
+/// (well inside PostgreSQL's 65,535 bound values for any table here).
+const FEW_ROWS: usize = 500;
 
 /// SQLite's side of `insert_all`: multi-row INSERTs of `batch_rows` rows, each value bound
 /// straight into sqlx, so a large import builds no tree of query values per cell.

@@ -191,8 +191,8 @@ pub async fn branches(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec
 }
 
 /// The branches of `parties` (each with its local party, by name) and the units with
-/// these `ids`, in one statement: the member list shows both, and on SQLite every
-/// statement is a trip to the connection thread.
+/// these `ids`, in one statement: the member list and the API's units show both, and
+/// on SQLite every statement is a trip to the connection thread.
 pub async fn branches_and_named(
     tx: &mut Tx<impl Mode>,
     parties: &[i64],

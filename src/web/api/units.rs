@@ -42,17 +42,21 @@ impl From<units::Unit> for Unit {
     )
 )]
 pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Json<Page<Unit>>> {
-    let mut tx = state.db.begin_read().await?;
+    // The parties and their branches are one statement, so no transaction is needed.
+    let mut tx = state.db.read_once().await?;
+    let parties = &who.scope.local_parties;
+    let (branches, named) = units::branches_and_named(&mut tx, parties, parties).await?;
+    drop(tx);
     let mut items = Vec::new();
-    for u in units::named(&mut tx, &who.scope.local_parties).await? {
+    for u in named {
         let id = u.id;
         items.push(Unit::from(u));
-        for b in units::branches(&mut tx, id).await? {
-            if access::sees_branch(&who.scope.read, id, b.id) {
-                items.push(Unit::from(b));
-            }
-        }
+        items.extend(
+            branches
+                .iter()
+                .filter(|(lp, b)| *lp == id && access::sees_branch(&who.scope.read, id, b.id))
+                .map(|(_, b)| Unit::from(b.clone())),
+        );
     }
-    tx.commit().await?;
     Ok(Json(Page::all(items)))
 }
