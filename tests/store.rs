@@ -6,11 +6,13 @@ mod common;
 use chrono::NaiveDate;
 use common::TestDb;
 use rosette::app::export;
+use rosette::domain::access::Grant;
 use rosette::domain::dates::DateOrder;
+use rosette::domain::filter::{Cursor, MemberFilter, Sort};
 use rosette::domain::{EventKind, Role, Rules, Status, UnitKind};
 use rosette::import::{self, ImportError, Options, Quiet, Summary};
 use rosette::store::units::{self, NewUnit};
-use rosette::store::{Backend, accounts, audit, bulk, members, migrate};
+use rosette::store::{Backend, accounts, audit, bulk, members, migrate, roster};
 use std::collections::HashMap;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -1070,7 +1072,86 @@ async fn entries_written_together_each_name_their_own_people(t: TestDb) {
     assert_eq!(ids.len(), 4, "four entries, each its own id: {all:?}");
 }
 
+/// A page read packed into one value (`roster::counted`) holds exactly the rows, in the
+/// same order, that reading them row by row (`roster::list`) gives, every column
+/// included, with the same next-page cursors and the same total, for every sort.
+async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
+    let rules = Rules::defaults().expect("rules");
+    let today = d(TODAY.0, TODAY.1, TODAY.2);
+    rosette::demo::generate(&t.db, &rules, 300, 11, today, &|_| {})
+        .await
+        .expect("demo");
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let grants = [Grant::everyone_in(lp.id)];
+    let mut seen_consents = std::collections::HashSet::new();
+    for sort in Sort::ALL {
+        let filter = MemberFilter {
+            sort,
+            ..Default::default()
+        };
+        let q = roster::ListQuery {
+            grants: &grants,
+            user_id: 0,
+            filter: &filter,
+            bounds: rules.status.bounds(today),
+        };
+        let total = roster::count(&mut tx, &q).await.expect("count");
+        assert_eq!(total, 300, "{sort:?}");
+        let (mut after, mut pages, mut read) = (None, 0, 0);
+        let mut last: Option<roster::Listed>;
+        loop {
+            let (rows, next) = roster::list(&mut tx, &q, after.as_ref(), 37)
+                .await
+                .expect("row by row");
+            let (packed, packed_next, packed_total) =
+                roster::counted(&mut tx, &q, after.as_ref(), 37)
+                    .await
+                    .expect("packed");
+            assert_eq!(packed, rows, "{sort:?}, page {pages}");
+            assert_eq!(packed_next, next, "{sort:?}, page {pages}");
+            assert_eq!(packed_total, total, "{sort:?}, page {pages}");
+            seen_consents.extend(rows.iter().map(|r| r.email_consent));
+            read += rows.len();
+            last = rows.last().cloned();
+            pages += 1;
+            match next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!((read, pages), (300, 9), "{sort:?}");
+        // Past the end (a stale cursor), a page is empty but still counts everyone.
+        if sort == Sort::JoinedOldest {
+            let last = last.expect("a last row");
+            let end = Cursor {
+                key: last.joined_on.to_string(),
+                id: last.public_id,
+            };
+            let (rows, next, total) = roster::counted(&mut tx, &q, Some(&end), 37)
+                .await
+                .expect("past the end");
+            assert_eq!((rows.len(), next, total), (0, None, 300));
+        }
+    }
+    assert!(
+        seen_consents.contains(&Some(true)) && seen_consents.contains(&Some(false)),
+        "the demo gives both answers to email consent: {seen_consents:?}"
+    );
+    // Nothing found: no rows, nothing next, none in all.
+    let filter = MemberFilter::parse(&[("q".into(), "zzzz-nobody".into())]).expect("filter");
+    let q = roster::ListQuery {
+        grants: &grants,
+        user_id: 0,
+        filter: &filter,
+        bounds: rules.status.bounds(today),
+    };
+    let (rows, next, total) = roster::counted(&mut tx, &q, None, 37).await.expect("none");
+    assert_eq!((rows.len(), next, total), (0, None, 0));
+}
+
 both!(
+    a_packed_page_reads_as_row_by_row,
     entries_written_together_each_name_their_own_people,
     a_session_or_token_brings_its_user_and_every_role,
     what_is_set_aside_is_lifted_until_restored_then_checked,

@@ -95,6 +95,119 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// The rows of a subquery gathered into one JSON text value: an array holding, for each
+/// row in `order`, the array of its `columns`. A page of many columns then crosses the
+/// driver as one value instead of one per cell: on SQLite each cell is copied, counted
+/// and freed on its own, which cost more than the query itself. `from` names the
+/// subquery; `rows` reads the value back. Only for pages of bounded size: the whole
+/// result is one value in memory.
+pub(crate) fn packed(
+    backend: Backend,
+    from: &DynIden,
+    columns: &[&'static str],
+    order: &[&'static str],
+    descending: bool,
+) -> Expr {
+    // With sea-query's own placeholder for the row expression: `?` or `$1`.
+    let (array, gather, placeholder) = match backend {
+        Backend::Sqlite => ("json_array", "json_group_array", "?"),
+        Backend::Postgres => ("json_build_array", "json_agg", "$1"),
+    };
+    let row = sea_query::Func::cust(sea_query::Alias::new(array)).args(
+        columns
+            .iter()
+            .map(|c| Expr::col((from.clone(), sea_query::Alias::new(*c)))),
+    );
+    let direction = if descending { " DESC" } else { "" };
+    // The names are the caller's own constants, quoted as sea-query quotes identifiers.
+    let keys = order
+        .iter()
+        .map(|k| format!("\"{from}\".\"{k}\"{direction}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // PostgreSQL's json is not text to the driver; SQLite's already is.
+    Expr::cust_with_exprs(
+        format!("CAST({gather}({placeholder} ORDER BY {keys}) AS TEXT)"),
+        [Expr::from(row)],
+    )
+}
+
+/// The rows of a `packed` value; none when there were no rows (PostgreSQL's aggregate of
+/// nothing is NULL, SQLite's `[]`).
+pub(crate) fn unpack<T: serde::de::DeserializeOwned>(value: Option<&str>) -> Result<Vec<T>> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| StoreError::Sql(sqlx::Error::Decode(Box::new(e)))),
+    }
+}
+
+/// A flag as either engine puts it in JSON: `true`/`false` from PostgreSQL, `1`/`0` from
+/// SQLite, which stores booleans as integers.
+pub(crate) mod json_flag {
+    use serde::Deserializer;
+    use serde::de::{Error, Unexpected, Visitor};
+    use std::fmt;
+
+    struct Flag;
+
+    impl Visitor<'_> for Flag {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("true, false, 1 or 0")
+        }
+
+        fn visit_bool<E: Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::invalid_value(Unexpected::Unsigned(v), &self)),
+            }
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<bool, E> {
+            u64::try_from(v)
+                .map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+                .and_then(|v| self.visit_u64(v))
+        }
+    }
+
+    struct MaybeFlag;
+
+    impl<'de> Visitor<'de> for MaybeFlag {
+        type Value = Option<bool>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("null, true, false, 1 or 0")
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
+            required(d).map(Some)
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(Flag)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        d.deserialize_option(MaybeFlag)
+    }
+}
+
 /// A row type that decodes from either backend (derive `sqlx::FromRow`).
 pub trait Record:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
@@ -678,6 +791,37 @@ pub(crate) fn batch_rows(columns: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Flags(
+        #[serde(deserialize_with = "json_flag::required")] bool,
+        #[serde(deserialize_with = "json_flag::optional")] Option<bool>,
+    );
+
+    #[test]
+    fn a_packed_flag_reads_as_either_engine_writes_it() {
+        let read = |text: &str| unpack::<Flags>(Some(text));
+        assert_eq!(
+            read("[[true,false],[1,0],[0,null],[false,1]]").expect("flags"),
+            vec![
+                Flags(true, Some(false)),
+                Flags(true, Some(false)),
+                Flags(false, None),
+                Flags(false, Some(true)),
+            ]
+        );
+        for wrong in [
+            "[[2,null]]",
+            "[[-1,null]]",
+            "[[\"yes\",null]]",
+            "[[null,null]]",
+            "[[1,7]]",
+        ] {
+            assert!(read(wrong).is_err(), "{wrong}");
+        }
+        assert_eq!(unpack::<Flags>(None).expect("no rows"), vec![]);
+        assert_eq!(read("[]").expect("no rows"), vec![]);
+    }
 
     #[test]
     fn passwords_never_reach_messages() {

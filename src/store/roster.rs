@@ -5,7 +5,7 @@
 
 use chrono::{NaiveDate, Utc};
 use sea_query::{
-    Alias, Cond, Condition, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query,
+    Alias, Cond, Condition, Expr, ExprTrait, Func, IntoIden, JoinType, LikeExpr, Order, Query,
     SelectStatement,
 };
 
@@ -22,8 +22,9 @@ use crate::domain::{
     Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules,
 };
 
-/// One row of the member list.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// One row of the member list. Its fields are in the order of `LISTED_COLUMNS`, which a
+/// packed page's rows follow.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct Listed {
     pub person_id: i64,
     pub membership_id: i64,
@@ -34,6 +35,7 @@ pub struct Listed {
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
+    #[serde(deserialize_with = "super::json_flag::optional")]
     pub email_consent: Option<bool>,
     pub mobile: Option<String>,
     pub phone: Option<String>,
@@ -46,8 +48,35 @@ pub struct Listed {
     pub paid_until: Option<NaiveDate>,
     pub left_on: Option<NaiveDate>,
     pub left_reason: Option<String>,
+    #[serde(deserialize_with = "super::json_flag::required")]
     pub suspended: bool,
 }
+
+/// The columns `listed_columns` selects, named as `Listed`'s fields and in their order.
+const LISTED_COLUMNS: [&str; 22] = [
+    "person_id",
+    "membership_id",
+    "local_party_id",
+    "public_id",
+    "membership_number",
+    "kind",
+    "first_name",
+    "last_name",
+    "email",
+    "email_consent",
+    "mobile",
+    "phone",
+    "postcode",
+    "gender",
+    "rate",
+    "branch_slug",
+    "branch_name",
+    "joined_on",
+    "paid_until",
+    "left_on",
+    "left_reason",
+    "suspended",
+];
 
 impl Listed {
     pub fn status(&self, rules: &StatusRules, on: NaiveDate) -> Status {
@@ -569,39 +598,52 @@ pub async fn list(
     Ok(next_page(rows, q.filter.sort, limit))
 }
 
-/// A row of `counted`: one person and how many the filter finds in all.
-#[derive(sqlx::FromRow)]
-struct CountedRow {
-    #[sqlx(flatten)]
-    listed: Listed,
-    total: i64,
-}
-
 /// `list` with `count`, in one statement: the page and its total come from one snapshot
 /// without a transaction, and a page view is one trip to the database instead of four
-/// (BEGIN, the page, the count, COMMIT). Both engines evaluate the uncorrelated count
-/// once per statement, not per row.
+/// (BEGIN, the page, the count, COMMIT). The page comes back packed (one JSON value, see
+/// `store::packed`): a page view's rows cost less to move than to find.
 pub async fn counted(
     tx: &mut Tx<impl Mode>,
     q: &ListQuery<'_>,
     after: Option<&Cursor>,
     limit: u64,
 ) -> Result<(Vec<Listed>, Option<Cursor>, i64)> {
-    let mut s = page_statement(q, after, limit);
-    s.expr_as(Expr::from(count_statement(q)), Alias::new("total"));
-    let rows: Vec<CountedRow> = tx.fetch_all(&s).await?;
-    let total = match rows.first() {
-        Some(r) => r.total,
-        // A page past the end (a stale cursor) still says how many there are.
-        None if after.is_some() => count(tx, q).await?,
-        None => 0,
-    };
-    let (rows, next) = next_page(
-        rows.into_iter().map(|r| r.listed).collect(),
-        q.filter.sort,
-        limit,
-    );
+    let page = Alias::new("page").into_iden();
+    let (keys, descending) = sort_keys(q.filter.sort);
+    let order: Vec<&'static str> = keys.iter().map(|(name, _)| *name).collect();
+    let s = Query::select()
+        .expr_as(
+            super::packed(tx.backend(), &page, &LISTED_COLUMNS, &order, descending),
+            Alias::new("rows"),
+        )
+        .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
+        .from_subquery(page_statement(q, after, limit), page)
+        .to_owned();
+    let (rows, total): (Option<String>, i64) = tx.fetch_optional(&s).await?.unwrap_or((None, 0));
+    let (rows, next) = next_page(super::unpack(rows.as_deref())?, q.filter.sort, limit);
     Ok((rows, next, total))
+}
+
+/// The order of a sort: each key as `Listed` names it and as the query reads it, and
+/// whether it runs newest first. The public id breaks ties, so the order is total.
+fn sort_keys(sort: Sort) -> (Vec<(&'static str, Expr)>, bool) {
+    let id = ("public_id", p(People::PublicId));
+    match sort {
+        Sort::Name => (
+            vec![
+                ("last_name", p(People::LastName)),
+                ("first_name", p(People::FirstName)),
+                id,
+            ],
+            false,
+        ),
+        Sort::Number => (
+            vec![("membership_number", m(Memberships::MembershipNumber)), id],
+            false,
+        ),
+        Sort::JoinedNewest => (vec![("joined_on", m(Memberships::JoinedOn)), id], true),
+        Sort::JoinedOldest => (vec![("joined_on", m(Memberships::JoinedOn)), id], false),
+    }
 }
 
 /// The statement of `list`: one more row than `limit`, which says whether a next page
@@ -609,13 +651,8 @@ pub async fn counted(
 fn page_statement(q: &ListQuery<'_>, after: Option<&Cursor>, limit: u64) -> SelectStatement {
     let mut s = select_listed(q.grants, q.user_id);
     s.cond_where(filter_condition(q.filter, &q.bounds));
-    let id = || p(People::PublicId);
-    let (keys, desc): (Vec<Expr>, bool) = match q.filter.sort {
-        Sort::Name => (vec![p(People::LastName), p(People::FirstName), id()], false),
-        Sort::Number => (vec![m(Memberships::MembershipNumber), id()], false),
-        Sort::JoinedNewest => (vec![m(Memberships::JoinedOn), id()], true),
-        Sort::JoinedOldest => (vec![m(Memberships::JoinedOn), id()], false),
-    };
+    let (keys, desc) = sort_keys(q.filter.sort);
+    let keys: Vec<Expr> = keys.into_iter().map(|(_, k)| k).collect();
     if let Some(c) = after {
         let mut values: Vec<Expr> = match q.filter.sort {
             Sort::Name => {
