@@ -104,8 +104,8 @@ pub enum Db {
 pub(crate) fn packed(
     backend: Backend,
     from: &DynIden,
-    columns: &[&'static str],
-    order: &[&'static str],
+    columns: &[String],
+    order: &[&str],
     descending: bool,
 ) -> Expr {
     // With sea-query's own placeholder for the row expression: `?` or `$1`.
@@ -116,7 +116,7 @@ pub(crate) fn packed(
     let row = sea_query::Func::cust(sea_query::Alias::new(array)).args(
         columns
             .iter()
-            .map(|c| Expr::col((from.clone(), sea_query::Alias::new(*c)))),
+            .map(|c| Expr::col((from.clone(), sea_query::Alias::new(c)))),
     );
     let direction = if descending { " DESC" } else { "" };
     // The names are the caller's own constants, quoted as sea-query quotes identifiers.

@@ -22,8 +22,8 @@ use crate::domain::{
     Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules,
 };
 
-/// One row of the member list. Its fields are in the order of `LISTED_COLUMNS`, which a
-/// packed page's rows follow.
+/// One row of the member list. Its fields are in the order of `listed`, which a packed
+/// page's rows follow.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct Listed {
     pub person_id: i64,
@@ -51,32 +51,6 @@ pub struct Listed {
     #[serde(deserialize_with = "super::json_flag::required")]
     pub suspended: bool,
 }
-
-/// The columns `listed_columns` selects, named as `Listed`'s fields and in their order.
-const LISTED_COLUMNS: [&str; 22] = [
-    "person_id",
-    "membership_id",
-    "local_party_id",
-    "public_id",
-    "membership_number",
-    "kind",
-    "first_name",
-    "last_name",
-    "email",
-    "email_consent",
-    "mobile",
-    "phone",
-    "postcode",
-    "gender",
-    "rate",
-    "branch_slug",
-    "branch_name",
-    "joined_on",
-    "paid_until",
-    "left_on",
-    "left_reason",
-    "suspended",
-];
 
 impl Listed {
     pub fn status(&self, rules: &StatusRules, on: NaiveDate) -> Status {
@@ -545,36 +519,45 @@ fn select_listed(grants: &[Grant], user_id: i64) -> SelectStatement {
     listed_columns(scoped(grants, user_id))
 }
 
+/// `Listed`'s columns, named as its fields and in their order, each with where a query
+/// reads it.
+fn listed() -> Vec<(String, Expr)> {
+    let person = [
+        People::Kind,
+        People::FirstName,
+        People::LastName,
+        People::Email,
+        People::EmailConsent,
+        People::Mobile,
+        People::Phone,
+        People::Postcode,
+        People::Gender,
+    ];
+    let named = |name: &str, e: Expr| (name.to_string(), e);
+    let own = |c: People| (sea_query::Iden::to_string(&c), p(c));
+    let membership = |c: Memberships| (sea_query::Iden::to_string(&c), m(c));
+    [
+        named("person_id", p(People::Id)),
+        named("membership_id", m(Memberships::Id)),
+        membership(Memberships::LocalPartyId),
+        own(People::PublicId),
+        membership(Memberships::MembershipNumber),
+    ]
+    .into_iter()
+    .chain(person.map(own))
+    .chain([
+        membership(Memberships::Rate),
+        named("branch_slug", Expr::col((Units::Table, Units::Slug))),
+        named("branch_name", Expr::col((Units::Table, Units::Name))),
+    ])
+    .chain(STANDING_COLUMNS.map(membership))
+    .collect()
+}
+
 fn listed_columns(mut q: SelectStatement) -> SelectStatement {
-    q.expr_as(p(People::Id), Alias::new("person_id"))
-        .expr_as(m(Memberships::Id), Alias::new("membership_id"))
-        .column((Memberships::Table, Memberships::LocalPartyId))
-        .column((People::Table, People::PublicId))
-        .column((Memberships::Table, Memberships::MembershipNumber))
-        .columns(
-            [
-                People::Kind,
-                People::FirstName,
-                People::LastName,
-                People::Email,
-                People::EmailConsent,
-                People::Mobile,
-                People::Phone,
-                People::Postcode,
-                People::Gender,
-            ]
-            .map(|c| (People::Table, c)),
-        )
-        .column((Memberships::Table, Memberships::Rate))
-        .expr_as(
-            Expr::col((Units::Table, Units::Slug)),
-            Alias::new("branch_slug"),
-        )
-        .expr_as(
-            Expr::col((Units::Table, Units::Name)),
-            Alias::new("branch_name"),
-        )
-        .columns(STANDING_COLUMNS.map(|c| (Memberships::Table, c)));
+    for (name, e) in listed() {
+        q.expr_as(e, Alias::new(name));
+    }
     q
 }
 
@@ -611,9 +594,10 @@ pub async fn counted(
     let page = Alias::new("page").into_iden();
     let (keys, descending) = sort_keys(q.filter.sort);
     let order: Vec<&'static str> = keys.iter().map(|(name, _)| *name).collect();
+    let columns: Vec<String> = listed().into_iter().map(|(name, _)| name).collect();
     let s = Query::select()
         .expr_as(
-            super::packed(tx.backend(), &page, &LISTED_COLUMNS, &order, descending),
+            super::packed(tx.backend(), &page, &columns, &order, descending),
             Alias::new("rows"),
         )
         .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
