@@ -248,7 +248,7 @@ pub async fn women_by_rule(db: &Db, rules: &Rules, today: NaiveDate) -> Result<(
     let forums: Vec<units::Unit> = units::list(&mut read)
         .await?
         .into_iter()
-        .filter(|u| u.branch_type.as_deref() == Some("forum") && u.name.ends_with("Women's Branch"))
+        .filter(|u| u.is_forum() && u.name.ends_with("Women's Branch"))
         .collect();
     read.commit().await?;
     // A local party a transaction, as a national demo has 650.
@@ -699,7 +699,7 @@ pub async fn survey_answers(db: &Db, seed: u64) -> Result<usize> {
     let Some(forum) = units::list(&mut tx)
         .await?
         .into_iter()
-        .find(|u| u.branch_type.as_deref() == Some("forum") && u.name.ends_with("Women's Branch"))
+        .find(|u| u.is_forum() && u.name.ends_with("Women's Branch"))
     else {
         return Ok(0);
     };

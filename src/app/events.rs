@@ -81,7 +81,7 @@ fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
 /// officers for any of its units, a branch's officers for their branch, the Women's
 /// Officer for its forum branches.
 pub(super) fn organises(who: &Principal, party: i64, unit: &units::Unit) -> bool {
-    let forum = unit.branch_type.as_deref() == Some("forum");
+    let forum = unit.is_forum();
     who.scope.write.iter().any(|g| {
         g.local_party_id == party
             && match g.reach {

@@ -98,7 +98,7 @@ pub async fn set_rule(
     let unit = units::find(tx, slug)
         .await?
         .ok_or_else(|| AppError::field("unit", format!("there is no unit '{slug}'")))?;
-    if unit.branch_type.as_deref() != Some("forum") {
+    if !unit.is_forum() {
         return Err(AppError::field(
             "unit",
             format!("'{slug}' is not a forum branch; only a forum has a rule"),

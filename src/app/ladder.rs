@@ -42,7 +42,7 @@ pub async fn funnels(
     ];
     for party in units::named(tx, &who.scope.local_parties).await? {
         for b in units::branches(tx, party.id).await? {
-            if b.branch_type.as_deref() != Some("forum") {
+            if !b.is_forum() {
                 groups.push((b.name, format!("kind=member&branch={}", b.slug)));
             }
         }

@@ -179,7 +179,7 @@ pub async fn default_unit(
     let mut forums = Vec::new();
     for (slug, _) in &units {
         if let Some(u) = units::find(tx, slug).await?
-            && u.branch_type.as_deref() == Some("forum")
+            && u.is_forum()
         {
             forums.push(slug.clone());
         }

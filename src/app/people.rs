@@ -142,7 +142,7 @@ pub async fn places(
     let branches = units::branches(tx, lp)
         .await?
         .into_iter()
-        .filter(|b| b.branch_type.as_deref() != Some("forum"))
+        .filter(|b| !b.is_forum())
         .filter(|b| all || grants.iter().any(|r| r.branch() == Some(b.id)))
         .map(|b| (b.slug, b.name))
         .collect();
@@ -206,7 +206,7 @@ async fn check(
     let branches: Vec<_> = units::branches(tx, lp)
         .await?
         .into_iter()
-        .filter(|b| b.branch_type.as_deref() != Some("forum"))
+        .filter(|b| !b.is_forum())
         .collect();
     let wards = units::wards(tx, lp).await?;
     let ctx = Context::new(
@@ -400,10 +400,7 @@ pub async fn move_member(
     let branch = if wanted.is_empty() {
         None
     } else {
-        match branches
-            .iter()
-            .find(|b| b.slug == wanted && b.branch_type.as_deref() != Some("forum"))
-        {
+        match branches.iter().find(|b| b.slug == wanted && !b.is_forum()) {
             Some(b) => Some(b),
             None => {
                 problem(

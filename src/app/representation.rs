@@ -232,7 +232,7 @@ async fn figures(
     for b in units::branches(tx, lp)
         .await?
         .into_iter()
-        .filter(|b| b.branch_type.as_deref() != Some("forum"))
+        .filter(|b| !b.is_forum())
     {
         let t = Tally::of(
             members

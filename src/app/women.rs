@@ -87,7 +87,7 @@ pub async fn home(
     let mut forum_ids = Vec::new();
     for party in units::named(tx, &who.scope.local_parties).await? {
         for b in units::branches(tx, party.id).await? {
-            if b.branch_type.as_deref() == Some("forum") {
+            if b.is_forum() {
                 let in_it = filter(&format!("branch={}", b.slug))?;
                 let q = roster::ListQuery {
                     grants: &who.scope.read,

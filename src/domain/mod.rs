@@ -31,5 +31,5 @@ pub use membership::{Ending, Event, History, Span, StatusBounds, StatusRules};
 pub use rights::RightCheck;
 pub use rules::{Rate, Rules, RulesError};
 pub use values::{
-    Channel, EventKind, Gender, Kind, LeftReason, Role, Status, UnitKind, WelcomeHow,
+    BranchType, Channel, EventKind, Gender, Kind, LeftReason, Role, Status, UnitKind, WelcomeHow,
 };

@@ -81,6 +81,15 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// A branch's kind: drawn on the map (its members live in its wards), or a forum whose
+    /// people opt in or follow a rule (women, young members).
+    BranchType {
+        Geographic => "geographic",
+        Forum => "forum",
+    }
+);
+
+vocabulary!(
     /// A membership's status. Derived from dates and recorded end states, never typed in.
     Status {
         New => "new",
@@ -385,6 +394,20 @@ mod tests {
         }
         assert_eq!(UnitKind::parse("CLP"), Some(UnitKind::LocalParty));
         assert!(Kind::expected().contains("registered_supporter"));
+    }
+
+    #[test]
+    fn branch_types_keep_the_spellings_stored_in_units() {
+        assert_eq!(
+            BranchType::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>(),
+            ["geographic", "forum"]
+        );
+        for t in BranchType::ALL {
+            assert_eq!(BranchType::parse(t.as_str()), Some(*t));
+        }
     }
 
     #[test]

@@ -453,7 +453,7 @@ pub async fn import_members(
     let branch_units: Vec<units::Unit> = units::branches(&mut read, party.id)
         .await?
         .into_iter()
-        .filter(|b| b.branch_type.as_deref() != Some("forum"))
+        .filter(|b| !b.is_forum())
         .collect();
     let wards = units::wards(&mut read, party.id).await?;
     read.commit().await?;

@@ -12,7 +12,7 @@ use super::schema::{
 };
 use super::{Mode, Result, StoreError, Tx};
 use crate::domain::access::Assignment;
-use crate::domain::{Role, UnitKind};
+use crate::domain::{BranchType, Role, UnitKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
@@ -258,7 +258,7 @@ impl AssignmentRow {
             unit_kind,
             local_party_id,
             geographic: unit_kind == UnitKind::Branch
-                && self.branch_type.as_deref() == Some("geographic"),
+                && self.branch_type.as_deref() == Some(BranchType::Geographic.as_str()),
         })
     }
 }

@@ -7,7 +7,7 @@ use super::members::STANDING_COLUMNS;
 use super::schema::{ForumMembers, Memberships, People, Units};
 use super::{Cell, Mode, Result, StoreError, Tx, idens};
 use crate::domain::forums::{Candidate, ForumRule, How, follow_rule};
-use crate::domain::{Gender, Kind, Rules, UnitKind};
+use crate::domain::{BranchType, Gender, Kind, Rules, UnitKind};
 
 /// A forum branch of a local party.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -35,7 +35,7 @@ pub async fn of_party(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec
             .from(Units::Table)
             .and_where(Expr::col(Units::ParentId).eq(local_party_id))
             .and_where(Expr::col(Units::Kind).eq(UnitKind::Branch.as_str()))
-            .and_where(Expr::col(Units::BranchType).eq("forum"))
+            .and_where(Expr::col(Units::BranchType).eq(BranchType::Forum.as_str()))
             .order_by(Units::Name, Order::Asc)
             .to_owned(),
     )

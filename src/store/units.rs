@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::schema::{Units, Wards};
 use super::{Mode, Result, StoreError, Tx};
-use crate::domain::UnitKind;
 use crate::domain::fields::slugify;
 use crate::domain::values::ward_key;
+use crate::domain::{BranchType, UnitKind};
 
 pub const DEFAULT_LOCAL_PARTY: &str = "local-party";
 
@@ -22,6 +22,13 @@ pub struct Unit {
     pub kind: String,
     pub branch_type: Option<String>,
     pub parent_slug: Option<String>,
+}
+
+impl Unit {
+    /// A forum branch (see `BranchType`); a geographic branch, or any other unit, is not.
+    pub fn is_forum(&self) -> bool {
+        self.branch_type.as_deref() == Some(BranchType::Forum.as_str())
+    }
 }
 
 /// What `rosette unit add` asks for.
@@ -367,8 +374,14 @@ pub async fn add(tx: &mut Tx, new: &NewUnit) -> Result<Unit> {
             "a forum branch (e.g. a women's branch) covers no wards".into(),
         ));
     }
-    let branch_type =
-        (kind == UnitKind::Branch).then_some(if new.forum { "forum" } else { "geographic" });
+    let branch_type = (kind == UnitKind::Branch).then_some(
+        if new.forum {
+            BranchType::Forum
+        } else {
+            BranchType::Geographic
+        }
+        .as_str(),
+    );
     let id = insert(
         tx,
         kind,
