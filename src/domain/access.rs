@@ -129,6 +129,17 @@ pub struct Assignment {
     pub local_party_id: i64,
     /// The unit is a geographic branch (not a forum branch, nor a local party).
     pub geographic: bool,
+    /// Its local party requires a second factor of officers who see all its members.
+    pub party_requires_second_factor: bool,
+}
+
+/// Whether a user without a second factor must set one up before going on: a local party
+/// whose every member `scope` sees requires it of them.
+pub fn second_factor_required(assignments: &[Assignment], scope: &Scope) -> bool {
+    let whole = scope.whole_parties();
+    assignments
+        .iter()
+        .any(|a| a.party_requires_second_factor && whole.contains(&a.local_party_id))
 }
 
 /// A set of people in one local party.
@@ -309,7 +320,49 @@ mod tests {
             unit_kind,
             local_party_id,
             geographic: false,
+            party_requires_second_factor: false,
         }
+    }
+
+    #[test]
+    fn a_second_factor_is_required_where_a_party_asks_it_of_those_who_see_everyone() {
+        let asks = |a: Assignment| Assignment {
+            party_requires_second_factor: true,
+            ..a
+        };
+        let required = |held: &[Assignment]| second_factor_required(held, &Scope::of(9, held));
+        // The Secretary sees all of a party that asks it.
+        assert!(required(&[asks(at(
+            Role::Secretary,
+            1,
+            UnitKind::LocalParty,
+            1
+        ))]));
+        // A party that does not ask it.
+        assert!(!required(&[at(
+            Role::Secretary,
+            1,
+            UnitKind::LocalParty,
+            1
+        )]));
+        // A branch's officer of a party that asks it does not see all its members.
+        assert!(!required(&[asks(at(
+            Role::BranchSecretary,
+            5,
+            UnitKind::Branch,
+            1
+        ))]));
+        // Two parties: the one that asks is one the officer sees whole.
+        assert!(required(&[
+            at(Role::Secretary, 2, UnitKind::LocalParty, 2),
+            asks(at(Role::Secretary, 1, UnitKind::LocalParty, 1)),
+        ]));
+        // The party that asks is seen only through a branch; the one seen whole does not ask.
+        assert!(!required(&[
+            at(Role::Secretary, 2, UnitKind::LocalParty, 2),
+            asks(at(Role::BranchSecretary, 5, UnitKind::Branch, 1)),
+        ]));
+        assert!(!required(&[]));
     }
 
     #[test]

@@ -238,6 +238,7 @@ struct AssignmentRow {
     kind: Option<String>,
     parent_id: Option<i64>,
     branch_type: Option<String>,
+    party_second_factor: Option<bool>,
 }
 
 impl AssignmentRow {
@@ -259,6 +260,7 @@ impl AssignmentRow {
             local_party_id,
             geographic: unit_kind == UnitKind::Branch
                 && self.branch_type.as_deref() == Some(BranchType::Geographic.as_str()),
+            party_requires_second_factor: self.party_second_factor.unwrap_or(false),
         })
     }
 }
@@ -302,11 +304,30 @@ where
 /// Adds to `q`, which reads `users`, the columns of an `AssignmentRow`: one row per role
 /// the user holds (with `LeftJoin`, one row of `None`s for a user who holds none).
 fn with_roles(q: &mut sea_query::SelectStatement, join: JoinType) {
+    let party = Alias::new("role_party");
     q.column((RoleAssignments::Table, RoleAssignments::Role))
         .column((RoleAssignments::Table, RoleAssignments::UnitId))
         .column((Units::Table, Units::Kind))
         .column((Units::Table, Units::ParentId))
         .column((Units::Table, Units::BranchType))
+        // Whether the role's local party (the unit, or a branch's parent) asks for a second
+        // factor: read with the roles, so a page's sign-in check stays one statement.
+        .expr_as(
+            Expr::case(
+                Expr::col((Units::Table, Units::Kind)).eq(UnitKind::LocalParty.as_str()),
+                Expr::col((Units::Table, Units::RequireSecondFactor)),
+            )
+            .finally(Expr::from(
+                Query::select()
+                    .column((party.clone(), Units::RequireSecondFactor))
+                    .from_as(Units::Table, party.clone())
+                    .and_where(
+                        Expr::col((party, Units::Id)).equals((Units::Table, Units::ParentId)),
+                    )
+                    .to_owned(),
+            )),
+            Alias::new("party_second_factor"),
+        )
         .join(
             join,
             RoleAssignments::Table,

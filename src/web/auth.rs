@@ -254,9 +254,9 @@ impl Officer {
         let Some(who) = Principal::acting(user, &assignments) else {
             return Err(WebError::SignIn(next));
         };
-        let must_enrol = who.user.totp_secret.is_none()
-            && units::requires_second_factor(&mut tx, &who.scope.whole_parties()).await?;
         drop(tx);
+        let must_enrol = who.user.totp_secret.is_none()
+            && crate::domain::access::second_factor_required(&assignments, &who.scope);
         if !still_live(state, &hash, &session).await? {
             return Err(WebError::SignIn(next));
         }
