@@ -99,7 +99,7 @@ pub enum Db {
 /// row in `order`, the array of its `columns`. A page of many columns then crosses the
 /// driver as one value instead of one per cell: on SQLite each cell is copied, counted
 /// and freed on its own, which cost more than the query itself. `from` names the
-/// subquery; `rows` reads the value back. Only for pages of bounded size: the whole
+/// subquery; `unpack` reads the value back. Only for pages of bounded size: the whole
 /// result is one value in memory.
 pub(crate) fn packed(
     backend: Backend,
