@@ -950,6 +950,23 @@ async fn a_session_or_token_brings_its_user_and_every_role(t: TestDb) {
             (Role::BranchSecretary, branch.id, party.id)
         ]
     );
+    assert!(roles.iter().all(|a| !a.party_requires_second_factor));
+    // Once the local party asks for a second factor, the party's role and the branch's
+    // (through its parent) both say so.
+    let mut tx = t.db.begin().await.expect("tx");
+    units::set_requires_second_factor(&mut tx, party.id, true)
+        .await
+        .expect("require");
+    tx.commit().await.expect("commit");
+    let (_, _, roles) = accounts::signed_in(&mut read, "s-both")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(roles.len(), 2);
+    assert!(
+        roles.iter().all(|a| a.party_requires_second_factor),
+        "{roles:?}"
+    );
     let (session, user, roles) = accounts::signed_in(&mut read, "s-none")
         .await
         .expect("read")
