@@ -669,12 +669,19 @@ async fn an_export_imports_back_unchanged(t: TestDb) {
     );
 }
 
-async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
+/// `people` synthetic people generated from `seed` into `db` on `TODAY` by the default
+/// rules, which it gives back with the day.
+async fn demo(db: &rosette::store::Db, people: usize, seed: u64) -> (Rules, NaiveDate) {
     let rules = Rules::defaults().expect("rules");
     let today = d(TODAY.0, TODAY.1, TODAY.2);
-    rosette::demo::generate(&t.db, &rules, 1500, 7, today, &|_| {})
+    rosette::demo::generate(db, &rules, people, seed, today, &|_| {})
         .await
         .expect("demo");
+    (rules, today)
+}
+
+async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
+    let (rules, today) = demo(&t.db, 1500, 7).await;
     let mut tx = t.db.begin().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let standings = members::standings(&mut tx, lp.id, &rules.status, today)
@@ -711,9 +718,7 @@ async fn the_demo_is_deterministic_and_plausible(t: TestDb) {
     );
 
     let other = TestDb::sqlite().await;
-    rosette::demo::generate(&other.db, &rules, 1500, 7, today, &|_| {})
-        .await
-        .expect("demo again");
+    demo(&other.db, 1500, 7).await;
     let again = export_rows(&other, None).await;
     assert_eq!(again, rows, "same seed, same people");
 }
@@ -1093,11 +1098,7 @@ async fn entries_written_together_each_name_their_own_people(t: TestDb) {
 /// same order, that reading them row by row (`roster::list`) gives, every column
 /// included, with the same next-page cursors and the same total, for every sort.
 async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
-    let rules = Rules::defaults().expect("rules");
-    let today = d(TODAY.0, TODAY.1, TODAY.2);
-    rosette::demo::generate(&t.db, &rules, 300, 11, today, &|_| {})
-        .await
-        .expect("demo");
+    let (rules, today) = demo(&t.db, 300, 11).await;
     let mut tx = t.db.begin_read().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let grants = [Grant::everyone_in(lp.id)];
