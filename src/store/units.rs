@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::schema::{Units, Wards};
 use super::{Mode, Result, StoreError, Tx};
+use crate::domain::access::{Grant, sees_branch};
 use crate::domain::fields::slugify;
 use crate::domain::values::ward_key;
 use crate::domain::{BranchType, UnitKind};
@@ -197,14 +198,17 @@ pub async fn branches(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec
     tx.fetch_all(&q).await
 }
 
-/// The branches of `parties` (each with its local party, by name) and the units with
-/// these `ids`, in one statement: the member list and the API's units show both, and
-/// on SQLite every statement is a trip to the connection thread.
+/// The branches `grants` see (each with its local party, by name; `sees_branch`) and the
+/// units with these `ids`, in one statement: the member list and the API's units show
+/// both, and on SQLite every statement is a trip to the connection thread.
 pub async fn branches_and_named(
     tx: &mut Tx<impl Mode>,
-    parties: &[i64],
+    grants: &[Grant],
     ids: &[i64],
 ) -> Result<(Vec<(i64, Unit)>, Vec<Unit>)> {
+    let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
+    parties.sort_unstable();
+    parties.dedup();
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -235,7 +239,10 @@ pub async fn branches_and_named(
     let branches = rows
         .into_iter()
         .filter_map(|r| match r.parent_id {
-            Some(lp) if parties.contains(&lp) && r.unit.kind == UnitKind::Branch.as_str() => {
+            Some(lp)
+                if r.unit.kind == UnitKind::Branch.as_str()
+                    && sees_branch(grants, lp, r.unit.id) =>
+            {
                 Some((lp, r.unit))
             }
             _ => None,

@@ -55,16 +55,12 @@ async fn branches_and_seen(
     picked: &[String],
 ) -> Result<(Vec<Choice>, String), WebError> {
     let grants = &officer.scope.read;
-    let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
-    parties.sort_unstable();
-    parties.dedup();
     let (mut branches, named) =
-        units::branches_and_named(tx, &parties, &officer.scope.units_named()).await?;
+        units::branches_and_named(tx, grants, &officer.scope.units_named()).await?;
     // By name within each local party, the parties in the order of the officer's roles.
     branches.sort_by_key(|(lp, _)| grants.iter().position(|g| g.local_party_id == *lp));
     let choices = branches
         .into_iter()
-        .filter(|(lp, b)| crate::domain::access::sees_branch(grants, *lp, b.id))
         .map(|(_, b)| Choice {
             picked: picked.contains(&b.slug),
             value: b.slug,
