@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::app::export::{self, Format};
@@ -37,6 +37,10 @@ pub struct Cli {
     /// A rules file (TOML) in place of the built-in defaults.
     #[arg(long, env = "ROSETTE_RULES", global = true)]
     pub rules: Option<PathBuf>,
+    /// The folder where list views' audit entries wait to be taken into the log (by
+    /// default beside a SQLite file, as `FILE-audit`). It belongs to one database.
+    #[arg(long, env = "ROSETTE_AUDIT_JOURNAL", global = true)]
+    pub audit_journal: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -335,6 +339,10 @@ pub async fn run(cli: Cli) -> Result<()> {
 
 async fn command(cli: Cli, database: &Database) -> Result<()> {
     let rules = load_rules(cli.rules.as_ref())?;
+    let journal = cli
+        .audit_journal
+        .clone()
+        .unwrap_or_else(|| journal_beside(&cli.database_url));
     match cli.command {
         Command::Migrate => {
             let db = Db::connect(&cli.database_url).await?;
@@ -347,7 +355,7 @@ async fn command(cli: Cli, database: &Database) -> Result<()> {
                 if ran == 1 { "" } else { "s" }
             )?;
         }
-        Command::Serve { listen } => serve(database.open().await?, rules, listen).await?,
+        Command::Serve { listen } => serve(database.open().await?, rules, listen, &journal).await?,
         Command::Worker => {
             let db = database.open().await?;
             let worker = jobs::Worker {
@@ -415,7 +423,7 @@ async fn command(cli: Cli, database: &Database) -> Result<()> {
             writeln!(out, "  password for each: {}", demo::PASSWORD)?;
             drop(out);
             if !no_serve {
-                serve(db, rules, listen).await?;
+                serve(db, rules, listen, &journal).await?;
             }
         }
         Command::User(UserCommand::Add {
@@ -812,7 +820,43 @@ fn public_url(listen: SocketAddr) -> String {
     configured_public_url().unwrap_or_else(|| format!("http://{listen}"))
 }
 
-async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
+/// The audit journal's folder when none is given: beside a SQLite file; for a database
+/// elsewhere, in the working folder under a name made from the database's address (its
+/// host and name, never its password), so two databases never share one.
+fn journal_beside(url: &str) -> PathBuf {
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"));
+    if let Some(path) = file {
+        return PathBuf::from(format!("{path}-audit"));
+    }
+    if url.starts_with("sqlite:") {
+        // A database in memory ends with the process, and its journal may as well.
+        return std::env::temp_dir().join(format!("rosette-audit-{}", uuid::Uuid::new_v4()));
+    }
+    let address = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let without_user = address.rsplit_once('@').map_or(address, |(_, host)| host);
+    let name: String = without_user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from(format!("rosette-audit-{name}"))
+}
+
+async fn serve(db: Db, rules: Rules, listen: SocketAddr, journal: &Path) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -832,8 +876,9 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
         .run(),
     );
     let closing = db.clone();
+    let audit = crate::app::audit::Appender::start(db.clone(), journal)?;
     let app = web::router(web::AppState {
-        audit: crate::app::audit::Appender::start(db.clone()),
+        audit: audit.clone(),
         db,
         rules,
         today,
@@ -851,6 +896,7 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr) -> Result<()> {
     )
     .with_graceful_shutdown(stopped())
     .await?;
+    audit.flush().await?;
     // Closing the pools lets SQLite fold its write-ahead log back into the file.
     closing.close().await;
     Ok(())
@@ -877,5 +923,35 @@ async fn stopped() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::journal_beside;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_audit_journal_sits_beside_its_database_and_never_names_a_password() {
+        assert_eq!(
+            journal_beside("sqlite://rosette.db"),
+            PathBuf::from("rosette.db-audit")
+        );
+        assert_eq!(
+            journal_beside("sqlite:///srv/party/rosette.db?mode=rwc"),
+            PathBuf::from("/srv/party/rosette.db-audit")
+        );
+        assert_eq!(
+            journal_beside("postgres://rosette:s3cret@db.example.org:5432/party?sslmode=require"),
+            PathBuf::from("rosette-audit-db.example.org_5432_party")
+        );
+        assert_ne!(
+            journal_beside("postgres://db.example.org/one"),
+            journal_beside("postgres://db.example.org/two")
+        );
+        // Each database in memory gets a folder of its own.
+        let memory = journal_beside("sqlite::memory:");
+        assert!(memory.starts_with(std::env::temp_dir()));
+        assert_ne!(memory, journal_beside("sqlite::memory:"));
     }
 }

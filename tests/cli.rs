@@ -507,6 +507,84 @@ fn wait_for_address(child: &mut std::process::Child) -> String {
         .to_string()
 }
 
+/// `get` with an API token.
+fn get_as(addr: &str, path: &str, token: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+/// Lists shown just before the server is killed (no time to take its audit journal in)
+/// are in the audit log once it is started again: their entries were on disk before each
+/// reply went out.
+#[test]
+fn lists_shown_before_a_kill_are_in_the_audit_log_after_a_restart() {
+    let env = Env::new();
+    let (mut child, addr) = env.serve_demo("60");
+    let token = env.ok(&["token", "create", "--email", "membership@example.org"]);
+    for limit in 3..8 {
+        let reply = get_as(
+            &addr,
+            &format!("/api/v1/members?limit={limit}"),
+            token.trim(),
+        );
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert!(
+        env.dir.path().join("rosette.db-audit").is_dir(),
+        "the journal sits beside the database"
+    );
+
+    let (mut child, _) = env.serve_demo("60");
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    assert!(child.wait().expect("wait").success());
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let details = runtime.block_on(async {
+        use rosette::store::{Db, audit, units};
+        let db = Db::connect(&env.url()).await.expect("open");
+        let mut tx = db.begin_read().await.expect("tx");
+        let parties = units::list(&mut tx)
+            .await
+            .expect("units")
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let search = audit::Search {
+            local_parties: parties,
+            action: Some("api.member.list".into()),
+            ..Default::default()
+        };
+        let found = audit::search(&mut tx, &search, 100).await.expect("search");
+        drop(tx);
+        db.close().await;
+        found.into_iter().map(|e| e.detail).collect::<Vec<_>>()
+    });
+    let mut sizes: Vec<String> = details
+        .iter()
+        .filter_map(|d| d.rsplit("; ").next().map(str::to_string))
+        .collect();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        ["3 people", "4 people", "5 people", "6 people", "7 people"],
+        "one entry for each list shown: {details:?}"
+    );
+}
+
 /// A service manager stops Rosette with SIGTERM: it finishes, exits cleanly and closes
 /// the database, folding SQLite's write-ahead log back into the file.
 #[test]

@@ -1168,7 +1168,142 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
     assert_eq!((rows.len(), next, total), (0, None, 0));
 }
 
+/// The audit journal: what is appended reaches the log once, at the time it happened,
+/// naming its people; through a crash before it was taken in, a crash after the commit
+/// but before the file was deleted, and lines a power cut or a hand spoiled.
+async fn the_audit_journal_takes_every_entry_in_once(t: TestDb) {
+    use rosette::store::journal::Journal;
+    with_branches(&t).await;
+    run(&t, &file(&[ADA, GRACE, ALAN]), &options())
+        .await
+        .expect("imports");
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let people = members::all(&mut tx, lp.id).await.expect("members");
+    drop(tx);
+    let ids: Vec<i64> = people.iter().map(|m| m.person_id).collect();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T09:30:00Z")
+        .expect("time")
+        .to_utc();
+    let entry = |subject: &str, people: &[i64]| audit::Journaled {
+        at,
+        actor: "tester@example.org".into(),
+        local_party_id: Some(lp.id),
+        action: "member.list".into(),
+        subject: subject.into(),
+        detail: "journal".into(),
+        people: people.to_vec(),
+    };
+    let logged = |subject: &'static str| {
+        let db = t.db.clone();
+        async move {
+            let mut tx = db.begin_read().await.expect("tx");
+            let search = audit::Search {
+                local_parties: vec![lp.id],
+                about: Some(subject.into()),
+                ..Default::default()
+            };
+            audit::search(&mut tx, &search, 100).await.expect("search")
+        }
+    };
+    let dir = tempfile::tempdir().expect("journal folder");
+    let segments = || {
+        std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").path())
+            .collect::<Vec<_>>()
+    };
+
+    // Appended, then the process dies before taking anything in.
+    let crashed = Journal::open(dir.path()).expect("journal");
+    crashed
+        .append(&[entry("first", &ids), entry("nobody", &[])])
+        .expect("append");
+    crashed
+        .append(&[entry("second", &ids[..1])])
+        .expect("append");
+    assert!(logged("first").await.is_empty(), "not in the log yet");
+    drop(crashed);
+
+    // The next start takes them in, each at its own time, naming its people.
+    let journal = Journal::open(dir.path()).expect("reopened");
+    let taken = journal.take_in(&t.db).await.expect("taken in");
+    assert_eq!((taken.segments, taken.entries), (1, 3));
+    assert!(taken.damaged.is_empty());
+    let first = logged("first").await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].at, at);
+    assert_eq!(first[0].actor, "tester@example.org");
+    for person in &people {
+        let named = logged_about(&t, lp.id, &person.public_id).await;
+        let expected: Vec<&str> = if person.person_id == ids[0] {
+            vec!["second", "first"]
+        } else {
+            vec!["first"]
+        };
+        assert_eq!(named, expected, "{}", person.person.first_name);
+    }
+    assert_eq!(logged("nobody").await.len(), 1);
+    // Only the open segment is left, and nothing more is taken in.
+    assert_eq!(segments().len(), 1);
+    assert_eq!(
+        journal.take_in(&t.db).await.expect("again"),
+        Default::default()
+    );
+
+    // A crash after the commit, before the file went: it is not taken in twice.
+    journal.append(&[entry("third", &ids)]).expect("append");
+    drop(journal);
+    let left = segments();
+    let copies: Vec<(std::path::PathBuf, Vec<u8>)> = left
+        .iter()
+        .map(|p| (p.clone(), std::fs::read(p).expect("read")))
+        .collect();
+    let journal = Journal::open(dir.path()).expect("reopened");
+    assert_eq!(journal.take_in(&t.db).await.expect("in").entries, 1);
+    for (path, bytes) in &copies {
+        std::fs::write(path, bytes).expect("put back");
+    }
+    let again = journal.take_in(&t.db).await.expect("in again");
+    assert_eq!((again.segments, again.entries), (0, 0));
+    assert_eq!(logged("third").await.len(), 1, "once");
+    assert_eq!(segments().len(), 1, "the copy is gone");
+
+    // Lines that are not entries are kept aside; the rest of the segment goes in.
+    journal.append(&[entry("fourth", &ids)]).expect("append");
+    drop(journal);
+    let open = segments().pop().expect("a segment");
+    let mut bytes = std::fs::read(&open).expect("read");
+    bytes.extend_from_slice(b"{\"at\": \"cut off by a power c");
+    std::fs::write(&open, bytes).expect("spoil");
+    let journal = Journal::open(dir.path()).expect("reopened");
+    let taken = journal.take_in(&t.db).await.expect("in");
+    assert_eq!(taken.entries, 1);
+    assert_eq!(taken.damaged.len(), 1);
+    assert_eq!(taken.damaged[0].1, vec![2]);
+    assert!(taken.damaged[0].0.exists(), "kept for a person to read");
+    assert_eq!(logged("fourth").await.len(), 1);
+    assert_eq!(journal.take_in(&t.db).await.expect("again").entries, 0);
+}
+
+/// The subjects of the entries naming a person (by the audit's table of people), newest first.
+async fn logged_about(t: &TestDb, lp: i64, public_id: &str) -> Vec<String> {
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let search = audit::Search {
+        local_parties: vec![lp],
+        about: Some(public_id.into()),
+        ..Default::default()
+    };
+    audit::search(&mut tx, &search, 100)
+        .await
+        .expect("search")
+        .into_iter()
+        .map(|e| e.subject)
+        .collect()
+}
+
 both!(
+    the_audit_journal_takes_every_entry_in_once,
     a_packed_page_reads_as_row_by_row,
     entries_written_together_each_name_their_own_people,
     a_session_or_token_brings_its_user_and_every_role,

@@ -1,10 +1,17 @@
 //! Audit entries for reads: one place decides how a list of people shown or exported is
 //! written down, for pages and the API alike.
 
-use super::{Principal, Result};
-use crate::store::roster::Listed;
-use tokio::sync::{mpsc, oneshot};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::Utc;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use super::{Principal, Result};
+use crate::store::audit::Journaled;
+use crate::store::journal::Journal;
+use crate::store::roster::Listed;
 use crate::store::{Db, Tx, audit};
 
 /// One entry per local party concerned, naming that party's people in `rows`
@@ -34,35 +41,12 @@ pub async fn people(
     named: &[(i64, i64)],
 ) -> Result<()> {
     let entries = entries(who, action, what, named);
-    let notes: Vec<audit::Note<'_>> = entries.iter().map(Entry::note).collect();
+    let notes: Vec<audit::Note<'_>> = entries.iter().map(Journaled::note).collect();
     Ok(audit::record_all(tx, &notes).await?)
 }
 
-/// An entry not yet written.
-#[derive(Debug)]
-struct Entry {
-    actor: String,
-    local_party_id: Option<i64>,
-    action: String,
-    subject: String,
-    detail: String,
-    people: Vec<i64>,
-}
-
-impl Entry {
-    fn note(&self) -> audit::Note<'_> {
-        audit::Note {
-            actor: &self.actor,
-            local_party_id: self.local_party_id,
-            action: &self.action,
-            subject: &self.subject,
-            detail: &self.detail,
-            people: &self.people,
-        }
-    }
-}
-
-fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> Vec<Entry> {
+fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> Vec<Journaled> {
+    let at = Utc::now();
     let mut parties: Vec<i64> = named.iter().map(|(lp, _)| *lp).collect();
     parties.sort_unstable();
     parties.dedup();
@@ -74,7 +58,8 @@ fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> V
     };
     filed_under
         .into_iter()
-        .map(|lp| Entry {
+        .map(|lp| Journaled {
+            at,
             actor: who.actor().to_string(),
             local_party_id: lp,
             action: action.to_string(),
@@ -89,15 +74,14 @@ fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> V
         .collect()
 }
 
-/// What a read found, kept back until the audit log says who was shown. A list read on
-/// the read pool (which, on SQLite, runs beside other readers) becomes `Unaudited`, and
-/// only `audited` gives it up: its entries are written in one short write transaction
-/// first, so nothing is shown unrecorded, and the single writer is held for the insert
-/// alone, not for the whole read.
+/// What a read found, kept back until the audit journal says who was shown. A list read
+/// on the read pool becomes `Unaudited`, and only `audited` gives it up, once its entries
+/// are in the journal: nothing is shown unrecorded, and the read waits for no database
+/// write at all.
 #[must_use = "what was read is shown only after its audit entries are written"]
 pub struct Unaudited<T> {
     value: T,
-    entries: Vec<Entry>,
+    entries: Vec<Journaled>,
 }
 
 impl Unaudited<()> {
@@ -129,68 +113,103 @@ impl Unaudited<()> {
 }
 
 impl<T> Unaudited<T> {
-    /// Has the entries written (and committed) and gives back what was read.
+    /// Writes the entries to the journal and gives back what was read.
     pub async fn audited(self, log: &Appender) -> Result<T> {
-        log.append(self.entries).await?;
+        log.append(&self.entries)?;
         Ok(self.value)
     }
 }
 
-/// How many requests' entries may share one transaction.
-const MOST_PER_COMMIT: usize = 256;
+/// Entries waiting in the journal past which they are taken in at once, not at the next
+/// tick: one transaction stays a few megabytes however busy the site is.
+const TAKE_IN_AT: usize = 2048;
+/// How often entries waiting in the journal are taken into the log.
+const TAKE_IN_EVERY: Duration = Duration::from_millis(250);
 
-/// Writes the audit entries of many requests in one transaction (a group commit): each
-/// request waits until the transaction holding its entries has committed, so nothing is
-/// shown unrecorded, while the single SQLite writer commits once for many readers instead
-/// of once each. One task owns the writing; requests queue their entries to it.
-#[derive(Clone, Debug)]
+/// Writes list views' audit entries to the audit journal (`store::journal`), and takes
+/// the journal into the log in batches: one transaction every `TAKE_IN_EVERY` (or
+/// `TAKE_IN_AT` entries) instead of one per view. One task owns the taking in; anyone
+/// about to read the log asks it to `flush` first.
+#[derive(Clone)]
 pub struct Appender {
-    queue: mpsc::Sender<Batch>,
+    journal: Arc<Journal>,
+    flushes: mpsc::Sender<oneshot::Sender<bool>>,
+    busy: Arc<Notify>,
 }
 
-#[derive(Debug)]
-struct Batch {
-    entries: Vec<Entry>,
-    written: oneshot::Sender<bool>,
+impl std::fmt::Debug for Appender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appender")
+            .field("journal", &self.journal.dir())
+            .finish()
+    }
 }
 
 impl Appender {
-    /// Starts the writing task on the current runtime.
-    pub fn start(db: Db) -> Appender {
-        let (queue, mut waiting) = mpsc::channel::<Batch>(4 * MOST_PER_COMMIT);
+    /// Opens the journal in `dir` and starts taking it in on the current runtime, first
+    /// whatever an earlier run (or another process) left there. The folder is this
+    /// database's alone: whatever is in it is taken into `db`.
+    pub fn start(db: Db, dir: &Path) -> Result<Appender> {
+        let journal = Arc::new(Journal::open(dir)?);
+        let (flushes, mut asked) = mpsc::channel::<oneshot::Sender<bool>>(64);
+        let busy = Arc::new(Notify::new());
+        let (j, nudged) = (journal.clone(), busy.clone());
         tokio::spawn(async move {
-            while let Some(first) = waiting.recv().await {
-                let mut batches = vec![first];
-                while batches.len() < MOST_PER_COMMIT {
-                    match waiting.try_recv() {
-                        Ok(b) => batches.push(b),
-                        Err(_) => break,
+            let mut leftovers = true;
+            loop {
+                let mut waiting = Vec::new();
+                if !leftovers {
+                    tokio::select! {
+                        flush = asked.recv() => match flush {
+                            Some(w) => waiting.push(w),
+                            // Every Appender is gone: what is left goes in, and that is all.
+                            None => {
+                                if j.pending().unwrap_or(1) > 0 {
+                                    take_in(&j, &db).await;
+                                }
+                                break;
+                            }
+                        },
+                        () = nudged.notified() => {}
+                        () = tokio::time::sleep(TAKE_IN_EVERY) => {}
                     }
                 }
-                let written = write_all(&db, &batches).await;
-                if let Err(e) = &written {
-                    tracing::error!(error = %e, requests = batches.len(), "audit entries not written");
+                while let Ok(w) = asked.try_recv() {
+                    waiting.push(w);
                 }
-                for b in batches {
-                    // A request that gave up waiting has nothing left to show.
-                    let _ = b.written.send(written.is_ok());
+                let idle = !leftovers && waiting.is_empty() && j.pending().unwrap_or(1) == 0;
+                leftovers = false;
+                let ok = idle || take_in(&j, &db).await;
+                for w in waiting {
+                    // One who gave up waiting reads without it.
+                    let _ = w.send(ok);
                 }
             }
         });
-        Appender { queue }
+        Ok(Appender {
+            journal,
+            flushes,
+            busy,
+        })
     }
 
-    async fn append(&self, entries: Vec<Entry>) -> Result<()> {
+    fn append(&self, entries: &[Journaled]) -> Result<()> {
+        if self.journal.append(entries)? >= TAKE_IN_AT {
+            self.busy.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Returns once everything appended before the call is in the log: for whoever is
+    /// about to read the log, or change the people it names.
+    pub async fn flush(&self) -> Result<()> {
         let unwritten = || {
             super::AppError::Store(crate::store::StoreError::Invalid(
-                "the audit log could not be written".into(),
+                "the audit journal could not be taken into the log".into(),
             ))
         };
-        let (written, wait) = oneshot::channel();
-        self.queue
-            .send(Batch { entries, written })
-            .await
-            .map_err(|_| unwritten())?;
+        let (done, wait) = oneshot::channel();
+        self.flushes.send(done).await.map_err(|_| unwritten())?;
         match wait.await {
             Ok(true) => Ok(()),
             _ => Err(unwritten()),
@@ -198,15 +217,25 @@ impl Appender {
     }
 }
 
-async fn write_all(db: &Db, batches: &[Batch]) -> crate::store::Result<()> {
-    let notes: Vec<audit::Note<'_>> = batches
-        .iter()
-        .flat_map(|b| &b.entries)
-        .map(Entry::note)
-        .collect();
-    let mut tx = db.begin().await?;
-    audit::record_all(&mut tx, &notes).await?;
-    tx.commit().await
+/// One taking in; what went wrong is logged (the entries stay in the journal for the
+/// next try).
+async fn take_in(journal: &Journal, db: &Db) -> bool {
+    match journal.take_in(db).await {
+        Ok(taken) => {
+            for (path, lines) in &taken.damaged {
+                tracing::error!(
+                    segment = %path.display(),
+                    ?lines,
+                    "audit journal lines that are not entries were kept aside"
+                );
+            }
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "audit journal not taken in; trying again");
+            false
+        }
+    }
 }
 
 /// An entry by the principal about `subject` (a list, a report, a setting), naming the

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, Query};
+use serde::{Deserialize, Serialize};
 
 use super::schema::{AuditLog, AuditPeople, People};
 use super::{Cell, Mode, Result, StoreError, Tx, idens};
@@ -34,16 +35,59 @@ pub async fn record(tx: &mut Tx, note: Note<'_>) -> Result<()> {
     record_all(tx, &[note]).await
 }
 
-/// Records several actions inside the caller's transaction. Their ids are reserved up
-/// front, so nothing is read back: the entries go in as one statement and everyone they
-/// name as another, however many entries there are (the `Appender` writes many requests'
-/// entries this way, and on SQLite each statement is a trip to the connection thread).
+/// Records several actions inside the caller's transaction, all as happening now.
 pub async fn record_all(tx: &mut Tx, notes: &[Note<'_>]) -> Result<()> {
+    let now = Utc::now();
+    insert(tx, notes, |_| now).await
+}
+
+/// An entry kept outside the database until it is taken in (the audit journal's lines):
+/// a `Note` that owns its text and remembers when it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journaled {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub local_party_id: Option<i64>,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub people: Vec<i64>,
+}
+
+impl Journaled {
+    pub fn note(&self) -> Note<'_> {
+        Note {
+            actor: &self.actor,
+            local_party_id: self.local_party_id,
+            action: &self.action,
+            subject: &self.subject,
+            detail: &self.detail,
+            people: &self.people,
+        }
+    }
+}
+
+/// Writes records kept elsewhere into the log, each at the time it happened.
+pub async fn take_in(tx: &mut Tx, records: &[Journaled]) -> Result<()> {
+    let notes: Vec<Note<'_>> = records.iter().map(Journaled::note).collect();
+    insert(tx, &notes, |i| {
+        records.get(i).map_or_else(Utc::now, |r| r.at)
+    })
+    .await
+}
+
+/// Their ids are reserved up front, so nothing is read back: the entries go in as one
+/// statement and everyone they name as another, however many entries there are (on
+/// SQLite each statement is a trip to the connection thread).
+async fn insert(
+    tx: &mut Tx,
+    notes: &[Note<'_>],
+    at: impl Fn(usize) -> DateTime<Utc>,
+) -> Result<()> {
     if notes.is_empty() {
         return Ok(());
     }
     let ids = tx.reserve_ids(AuditLog::Table, notes.len()).await?;
-    let at = Utc::now();
     let columns = idens([
         AuditLog::Id,
         AuditLog::At,
@@ -61,7 +105,7 @@ pub async fn record_all(tx: &mut Tx, notes: &[Note<'_>]) -> Result<()> {
         };
         cells.extend([
             Cell::Int(Some(*id)),
-            Cell::Stamp(Some(at)),
+            Cell::Stamp(Some(at(i))),
             Cell::Text(Some(note.actor)),
             Cell::Int(note.local_party_id),
             Cell::Text(Some(note.action)),

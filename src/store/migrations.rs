@@ -156,6 +156,7 @@ const MIGRATIONS: &[Migration] = &[
         "audit entries kept by the person they name",
         audit_people_by_person,
     ),
+    (25, "audit journal segments taken in", audit_segments),
 ];
 
 fn render_table(t: &TableCreateStatement, backend: Backend) -> String {
@@ -1825,4 +1826,20 @@ fn audit_people_by_person() -> Vec<Step> {
         Step::Fill("DROP TABLE audit_people"),
         Step::Fill("ALTER TABLE audit_people_by_person RENAME TO audit_people"),
     ]
+}
+
+fn audit_segments() -> Vec<Step> {
+    vec![Step::Table(Box::new(
+        Table::create()
+            .table(AuditSegments::Table)
+            .col(text(AuditSegments::Name).primary_key().to_owned())
+            .col(stamp(AuditSegments::TakenAt))
+            .col(
+                ColumnDef::new(AuditSegments::Entries)
+                    .big_integer()
+                    .not_null()
+                    .to_owned(),
+            )
+            .to_owned(),
+    ))]
 }

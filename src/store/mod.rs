@@ -11,6 +11,7 @@ pub mod events;
 pub mod forums;
 pub mod imports;
 pub mod jobs;
+pub mod journal;
 pub mod journeys;
 pub mod members;
 pub mod merge;
@@ -59,6 +60,11 @@ pub enum StoreError {
     /// which field that was and says so.
     #[error("already taken: {0}")]
     Taken(String),
+    #[error("the audit journal at {path}: {source}")]
+    Journal {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {

@@ -163,6 +163,16 @@ pub enum AuditPeople {
     PersonId,
 }
 
+/// Segments of the audit journal already taken into the log, by file name, so a segment
+/// left behind by a crash after its commit is never taken in twice.
+#[derive(Iden, Clone, Copy)]
+pub enum AuditSegments {
+    Table,
+    Name,
+    TakenAt,
+    Entries,
+}
+
 /// `audit_people` while migration 24 rebuilds it.
 #[derive(Iden, Clone, Copy)]
 pub enum AuditPeopleByPerson {

@@ -25,6 +25,9 @@ pub fn today() -> NaiveDate {
 pub struct App {
     pub db: Db,
     pub app: axum::Router,
+    /// Takes list views' audit entries into the log: `flush` it before reading the log.
+    pub audit: rosette::app::audit::Appender,
+    _journal: tempfile::TempDir,
 }
 
 pub struct Session {
@@ -63,8 +66,11 @@ impl App {
             .await
             .expect("officers");
         let mail_dir = std::env::temp_dir().join(format!("rosette-mail-{}", uuid::Uuid::new_v4()));
+        let journal = tempfile::tempdir().expect("audit journal folder");
+        let audit =
+            rosette::app::audit::Appender::start(t.db.clone(), journal.path()).expect("journal");
         let state = AppState {
-            audit: rosette::app::audit::Appender::start(t.db.clone()),
+            audit: audit.clone(),
             db: t.db.clone(),
             rules: Arc::new(rules),
             today,
@@ -77,6 +83,8 @@ impl App {
         App {
             db: t.db.clone(),
             app: router(state),
+            audit,
+            _journal: journal,
         }
     }
 

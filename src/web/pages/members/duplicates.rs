@@ -176,6 +176,8 @@ pub async fn merge(
             ));
         }
     };
+    // Entries naming the other record are in the log before it moves them to the kept one.
+    state.audit.flush().await?;
     let mut tx = state.db.begin().await?;
     match people::merge(&mut tx, &officer, (state.today)(), &form.keep, other).await {
         Ok(kept) => {
