@@ -138,11 +138,13 @@ impl Journal {
             }
         }
         let dir = self.dir.clone();
-        let closed = tokio::task::spawn_blocking(move || closed_segments(&dir))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("reading the audit journal failed: {e}")))??;
+        let paths = blocking(move || segments(&dir)).await?;
         let mut taken = TakenIn::default();
-        for held in closed {
+        // One segment in memory at a time, however many a long outage left.
+        for path in paths {
+            let Some(held) = blocking(move || hold(path)).await? else {
+                continue;
+            };
             let (entries, bad) = read_entries(&held.text);
             let name = held
                 .path
@@ -200,35 +202,45 @@ struct Held {
     text: Vec<u8>,
 }
 
-/// Every segment in the folder that nobody holds, oldest first (their names are UUIDv7s).
-fn closed_segments(dir: &Path) -> Result<Vec<Held>> {
+/// Runs file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Invalid(format!("reading the audit journal failed: {e}")))?
+}
+
+/// Every segment in the folder, oldest first (their names are UUIDv7s).
+fn segments(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(io_error(dir))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == SEGMENT))
         .collect();
     paths.sort();
-    let mut held = Vec::new();
-    for path in paths {
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            // Taken in and deleted by another process since the folder was listed.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io_error(&path)(e)),
-        };
-        if file.try_lock().is_err() {
-            // Someone is still writing to it, or taking it in.
-            continue;
-        }
-        if !path.exists() {
-            // Taken in by another process between the listing and the lock.
-            continue;
-        }
-        let mut text = Vec::new();
-        file.read_to_end(&mut text).map_err(io_error(&path))?;
-        held.push(Held { path, file, text });
+    Ok(paths)
+}
+
+/// The segment, locked and read, if nobody else holds it and it is still there.
+fn hold(path: PathBuf) -> Result<Option<Held>> {
+    let mut file = match File::open(&path) {
+        Ok(f) => f,
+        // Taken in and deleted by another process since the folder was listed.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(&path)(e)),
+    };
+    if file.try_lock().is_err() {
+        // Someone is still writing to it, or taking it in.
+        return Ok(None);
     }
-    Ok(held)
+    if !path.exists() {
+        // Taken in by another process between the listing and the lock.
+        return Ok(None);
+    }
+    let mut text = Vec::new();
+    file.read_to_end(&mut text).map_err(io_error(&path))?;
+    Ok(Some(Held { path, file, text }))
 }
 
 /// The entries in a segment's text, and the numbers (from 1) of lines that are not one.
@@ -288,6 +300,15 @@ mod tests {
         assert_eq!(read_entries(b"\n\n").1, vec![1, 2]);
     }
 
+    /// The segments in `dir` nobody holds, as `take_in` would find them.
+    fn free(dir: &Path) -> Vec<Held> {
+        segments(dir)
+            .expect("list")
+            .into_iter()
+            .filter_map(|p| hold(p).expect("hold"))
+            .collect()
+    }
+
     #[test]
     fn a_segment_being_written_is_not_taken_by_anyone_else() {
         let dir = tempfile::tempdir().expect("dir");
@@ -298,13 +319,13 @@ mod tests {
             .expect("append");
         assert_eq!(writing.pending().expect("pending"), 1);
         // A second process's view of the folder: the open segment is held.
-        assert!(closed_segments(dir.path()).expect("list").is_empty());
+        assert!(free(dir.path()).is_empty());
         let other = Journal::open(dir.path()).expect("second journal");
-        assert!(closed_segments(other.dir()).expect("list").is_empty());
+        assert!(free(other.dir()).is_empty());
         // Once the first is gone (a crash: nothing taken in), its segment is free.
         drop(writing);
-        let free = closed_segments(dir.path()).expect("list");
-        assert_eq!(free.len(), 1);
-        assert_eq!(read_entries(&free[0].text), (vec![written], vec![]));
+        let left = free(dir.path());
+        assert_eq!(left.len(), 1);
+        assert_eq!(read_entries(&left[0].text), (vec![written], vec![]));
     }
 }
