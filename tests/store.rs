@@ -1003,16 +1003,11 @@ async fn a_session_or_token_brings_its_user_and_every_role(t: TestDb) {
     );
 }
 
-/// Entries written together (as the audit appender writes many requests' entries in one
-/// transaction) are numbered apart and each names its own people, however they overlap.
+/// Entries written together (as taking in the audit journal writes many requests' entries
+/// in one transaction) are numbered apart and each names its own people, however they overlap.
 async fn entries_written_together_each_name_their_own_people(t: TestDb) {
-    with_branches(&t).await;
-    run(&t, &file(&[ADA, GRACE, ALAN]), &options())
-        .await
-        .expect("imports");
+    let (lp, people) = three_imported(&t).await;
     let mut tx = t.db.begin().await.expect("tx");
-    let lp = units::get(&mut tx, "local-party").await.expect("lp");
-    let people = members::all(&mut tx, lp.id).await.expect("members");
     let id = |first_name: &str| {
         people
             .iter()
@@ -1173,14 +1168,7 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
 /// but before the file was deleted, and lines a power cut or a hand spoiled.
 async fn the_audit_journal_takes_every_entry_in_once(t: TestDb) {
     use rosette::store::journal::Journal;
-    with_branches(&t).await;
-    run(&t, &file(&[ADA, GRACE, ALAN]), &options())
-        .await
-        .expect("imports");
-    let mut tx = t.db.begin_read().await.expect("tx");
-    let lp = units::get(&mut tx, "local-party").await.expect("lp");
-    let people = members::all(&mut tx, lp.id).await.expect("members");
-    drop(tx);
+    let (lp, people) = three_imported(&t).await;
     let ids: Vec<i64> = people.iter().map(|m| m.person_id).collect();
     let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T09:30:00Z")
         .expect("time")
@@ -1284,6 +1272,18 @@ async fn the_audit_journal_takes_every_entry_in_once(t: TestDb) {
     assert!(taken.damaged[0].0.exists(), "kept for a person to read");
     assert_eq!(logged("fourth").await.len(), 1);
     assert_eq!(journal.take_in(&t.db).await.expect("again").entries, 0);
+}
+
+/// Ada, Grace and Alan imported into the local party: the party and its members.
+async fn three_imported(t: &TestDb) -> (units::Unit, Vec<members::StoredMember>) {
+    with_branches(t).await;
+    run(t, &file(&[ADA, GRACE, ALAN]), &options())
+        .await
+        .expect("imports");
+    let mut tx = t.db.begin_read().await.expect("tx");
+    let lp = units::get(&mut tx, "local-party").await.expect("lp");
+    let people = members::all(&mut tx, lp.id).await.expect("members");
+    (lp, people)
 }
 
 /// The subjects of the entries naming a person (by the audit's table of people), newest first.

@@ -40,9 +40,7 @@ pub async fn people(
     what: &str,
     named: &[(i64, i64)],
 ) -> Result<()> {
-    let entries = entries(who, action, what, named);
-    let notes: Vec<audit::Note<'_>> = entries.iter().map(Journaled::note).collect();
-    Ok(audit::record_all(tx, &notes).await?)
+    Ok(audit::take_in(tx, &entries(who, action, what, named)).await?)
 }
 
 fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> Vec<Journaled> {
@@ -130,19 +128,11 @@ const TAKE_IN_EVERY: Duration = Duration::from_millis(250);
 /// the journal into the log in batches: one transaction every `TAKE_IN_EVERY` (or
 /// `TAKE_IN_AT` entries) instead of one per view. One task owns the taking in; anyone
 /// about to read the log asks it to `flush` first.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Appender {
     journal: Arc<Journal>,
     flushes: mpsc::Sender<oneshot::Sender<bool>>,
     busy: Arc<Notify>,
-}
-
-impl std::fmt::Debug for Appender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Appender")
-            .field("journal", &self.journal.dir())
-            .finish()
-    }
 }
 
 impl Appender {
@@ -164,7 +154,7 @@ impl Appender {
                             Some(w) => waiting.push(w),
                             // Every Appender is gone: what is left goes in, and that is all.
                             None => {
-                                if j.pending().unwrap_or(1) > 0 {
+                                if j.pending() > 0 {
                                     take_in(&j, &db).await;
                                 }
                                 break;
@@ -177,7 +167,7 @@ impl Appender {
                 while let Ok(w) = asked.try_recv() {
                     waiting.push(w);
                 }
-                let idle = !leftovers && waiting.is_empty() && j.pending().unwrap_or(1) == 0;
+                let idle = !leftovers && waiting.is_empty() && j.pending() == 0;
                 leftovers = false;
                 let ok = idle || take_in(&j, &db).await;
                 for w in waiting {

@@ -67,7 +67,8 @@ impl Journaled {
     }
 }
 
-/// Writes records kept elsewhere into the log, each at the time it happened.
+/// Writes entries made before this transaction (the journal's, a read's) into the log,
+/// each at the time it happened.
 pub async fn take_in(tx: &mut Tx, records: &[Journaled]) -> Result<()> {
     let notes: Vec<Note<'_>> = records.iter().map(Journaled::note).collect();
     insert(tx, &notes, |i| {

@@ -36,12 +36,14 @@ const STARTING: &str = "starting";
 const DAMAGED: &str = "damaged";
 
 /// The segments of one folder; this process appends to one of them at a time.
+#[derive(Debug)]
 pub struct Journal {
     dir: PathBuf,
     open: Mutex<Segment>,
 }
 
 /// The segment being appended to: its file, locked, and how many entries it holds.
+#[derive(Debug)]
 struct Segment {
     file: File,
     path: PathBuf,
@@ -101,9 +103,9 @@ impl Journal {
         &self.dir
     }
 
-    fn segment(&self) -> Result<MutexGuard<'_, Segment>> {
+    fn segment(&self) -> MutexGuard<'_, Segment> {
         // A panic while appending leaves at worst a partial line, which `take_in` reports.
-        Ok(self.open.lock().unwrap_or_else(|p| p.into_inner()))
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Appends entries in one write. Returns how many entries the open segment holds.
@@ -115,7 +117,7 @@ impl Journal {
             })?;
             lines.push(b'\n');
         }
-        let mut open = self.segment()?;
+        let mut open = self.segment();
         let path = open.path.clone();
         open.file.write_all(&lines).map_err(io_error(&path))?;
         open.entries += entries.len();
@@ -123,15 +125,15 @@ impl Journal {
     }
 
     /// Entries appended since the last `take_in` began.
-    pub fn pending(&self) -> Result<usize> {
-        Ok(self.segment()?.entries)
+    pub fn pending(&self) -> usize {
+        self.segment().entries
     }
 
     /// Takes into the log everything appended before this call, and any segment another
     /// process left behind and no longer holds.
     pub async fn take_in(&self, db: &Db) -> Result<TakenIn> {
         {
-            let mut open = self.segment()?;
+            let mut open = self.segment();
             if open.entries > 0 {
                 // The old segment's lock goes with its file, as it is replaced.
                 *open = Segment::start(&self.dir)?;
@@ -317,7 +319,7 @@ mod tests {
         writing
             .append(std::slice::from_ref(&written))
             .expect("append");
-        assert_eq!(writing.pending().expect("pending"), 1);
+        assert_eq!(writing.pending(), 1);
         // A second process's view of the folder: the open segment is held.
         assert!(free(dir.path()).is_empty());
         let other = Journal::open(dir.path()).expect("second journal");
