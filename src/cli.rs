@@ -375,7 +375,7 @@ async fn command(cli: Cli, database: &Database) -> Result<()> {
             std::io::stdout().flush()?;
             tokio::select! {
                 () = worker.run() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                () = stopped() => {}
             }
         }
         Command::Demo {
@@ -887,6 +887,7 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr, journal: &Path) -> Resu
             mailer,
         }),
     });
+    let stop = stopped();
     writeln!(std::io::stdout(), "Rosette is serving http://{addr}/")?;
     writeln!(std::io::stdout(), "Health check: http://{addr}/healthz")?;
     std::io::stdout().flush()?;
@@ -894,7 +895,7 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr, journal: &Path) -> Resu
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(stopped())
+    .with_graceful_shutdown(stop)
     .await?;
     audit.flush().await?;
     // Closing the pools lets SQLite fold its write-ahead log back into the file.
@@ -904,25 +905,35 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr, journal: &Path) -> Resu
 
 /// Resolves on Ctrl-C at a terminal or SIGTERM from a service manager (systemd, Docker),
 /// so that either lets the requests under way finish and the database close cleanly.
-async fn stopped() {
+/// The signals are caught from the call on, not from the first poll: a stop sent as soon
+/// as the address is printed would otherwise end the process with nothing closed.
+fn stopped() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
+        let caught = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        );
+        async move {
+            match caught {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
