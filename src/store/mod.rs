@@ -356,6 +356,9 @@ impl Db {
     /// one close in four after a killed server had left a log behind.
     pub async fn close(&self) {
         match self {
+            // Closing again (the server closes its database, then the command does) is
+            // nothing to report.
+            Db::Sqlite { write, .. } if write.is_closed() => {}
             Db::Sqlite { read, write } => {
                 read.close().await;
                 if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
