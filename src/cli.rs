@@ -367,6 +367,7 @@ async fn command(cli: Cli, database: &Database) -> Result<()> {
                 today,
                 name: jobs::worker_name(),
             };
+            let stop = stopped();
             writeln!(
                 std::io::stdout(),
                 "Rosette worker {} is running jobs",
@@ -375,7 +376,7 @@ async fn command(cli: Cli, database: &Database) -> Result<()> {
             std::io::stdout().flush()?;
             tokio::select! {
                 () = worker.run() => {}
-                () = stopped() => {}
+                () = stop => {}
             }
         }
         Command::Demo {
@@ -905,8 +906,9 @@ async fn serve(db: Db, rules: Rules, listen: SocketAddr, journal: &Path) -> Resu
 
 /// Resolves on Ctrl-C at a terminal or SIGTERM from a service manager (systemd, Docker),
 /// so that either lets the requests under way finish and the database close cleanly.
-/// The signals are caught from the call on, not from the first poll: a stop sent as soon
-/// as the address is printed would otherwise end the process with nothing closed.
+/// The signals are caught from the call on, not from the first poll: call it before saying
+/// the process is up, or a stop sent as soon as it says so ends it with nothing closed.
+/// From the call on they no longer end the process by themselves, so await what it returns.
 fn stopped() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {

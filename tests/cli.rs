@@ -604,6 +604,51 @@ fn sigterm_stops_the_server_cleanly() {
     assert!(!wal.exists(), "the write-ahead log is folded back on close");
 }
 
+/// A worker stopped by its service manager the moment it says it is running exits cleanly
+/// (its signal handlers are in place before it says so) and closes the database.
+#[test]
+fn sigterm_stops_a_worker_cleanly_as_soon_as_it_runs() {
+    let env = Env::new();
+    env.ok(&["migrate"]);
+    let mut child = env
+        .command(&["worker"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start worker");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("is running jobs") {
+        let n = out.read(&mut buf).expect("read stdout");
+        assert!(n > 0, "the worker stopped before running: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    // Bounded: a worker that caught the signal and never acted on it must fail the test,
+    // not hang it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the worker did not stop within 30 s of SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "stopped by SIGTERM: {status:?}");
+    assert!(
+        !env.dir.path().join("rosette.db-wal").exists(),
+        "the write-ahead log is folded back on close"
+    );
+}
+
 #[test]
 fn demo_creates_once_and_serves_health_and_sign_in() {
     let env = Env::new();
