@@ -361,13 +361,26 @@ impl Db {
             Db::Sqlite { write, .. } if write.is_closed() => {}
             Db::Sqlite { read, write } => {
                 read.close().await;
-                if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(write)
-                    .await
-                {
-                    tracing::warn!(error = %e, "the write-ahead log was not folded back");
+                // The one writer is taken, and its pool closed to everyone else, before
+                // the checkpoint: a job still running (the server's worker) cannot then
+                // commit after it and leave a log behind again.
+                match write.acquire().await {
+                    Ok(mut writer) => {
+                        let closing = write.close();
+                        if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .execute(&mut *writer)
+                            .await
+                        {
+                            tracing::warn!(error = %e, "the write-ahead log was not folded back");
+                        }
+                        drop(writer);
+                        closing.await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the write-ahead log was not folded back");
+                        write.close().await;
+                    }
                 }
-                write.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
         }
