@@ -490,15 +490,21 @@ fn get(addr: &str, path: &str) -> String {
     response
 }
 
-fn wait_for_address(child: &mut std::process::Child) -> String {
+/// What the child prints until it prints `marker` (it fails if the child stops first).
+fn wait_for(child: &mut std::process::Child, marker: &str) -> String {
     let mut out = child.stdout.take().expect("stdout");
     let mut seen = String::new();
     let mut buf = [0u8; 256];
-    while !seen.contains("/healthz") {
+    while !seen.contains(marker) {
         let n = out.read(&mut buf).expect("read stdout");
-        assert!(n > 0, "rosette stopped before serving: {seen}");
+        assert!(n > 0, "rosette stopped before printing {marker:?}: {seen}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
+    seen
+}
+
+fn wait_for_address(child: &mut std::process::Child) -> String {
+    let seen = wait_for(child, "/healthz");
     let start = seen.find("http://").expect("address printed") + 7;
     seen[start..]
         .split('/')
@@ -628,14 +634,7 @@ fn sigterm_stops_a_worker_cleanly_as_soon_as_it_runs() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start worker");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    while !seen.contains("is running jobs") {
-        let n = out.read(&mut buf).expect("read stdout");
-        assert!(n > 0, "the worker stopped before running: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    wait_for(&mut child, "is running jobs");
     let status = stop_by_sigterm(&mut child);
     assert!(status.success(), "stopped by SIGTERM: {status:?}");
     assert!(
