@@ -123,6 +123,50 @@ async fn migrations_are_idempotent_and_create_the_default_local_party(t: TestDb)
     assert!(!list[0].public_id.is_empty() && list[0].public_id != list[0].id.to_string());
 }
 
+/// A read left open (its transaction dropped uncommitted, or cut off as it began) does not
+/// keep its snapshot: the next read on the same connection sees what was committed since.
+async fn a_read_left_open_does_not_hold_its_snapshot(t: TestDb) {
+    let branch = |name: &str| NewUnit {
+        name: name.into(),
+        ..NewUnit::default()
+    };
+    let mut open = t.db.begin_read().await.expect("read");
+    units::get(&mut open, "local-party").await.expect("lp");
+    drop(open);
+    let mut tx = t.db.begin().await.expect("tx");
+    units::add(&mut tx, &branch("Riverside"))
+        .await
+        .expect("add");
+    tx.commit().await.expect("commit");
+    // More reads than there are readers, one after another: each reuses one reader.
+    for _ in 0..8 {
+        let mut read = t.db.read_once().await.expect("read");
+        assert!(
+            units::find(&mut read, "riverside")
+                .await
+                .expect("find")
+                .is_some()
+        );
+    }
+    // Cut off while it began: whether or not its BEGIN arrived, nothing is left open.
+    for _ in 0..4 {
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, t.db.begin_read()).await;
+    }
+    let mut tx = t.db.begin().await.expect("tx");
+    units::add(&mut tx, &branch("Docks")).await.expect("add");
+    tx.commit().await.expect("commit");
+    for _ in 0..8 {
+        let mut read = t.db.begin_read().await.expect("read");
+        assert!(
+            units::find(&mut read, "docks")
+                .await
+                .expect("find")
+                .is_some()
+        );
+        read.commit().await.expect("commit");
+    }
+}
+
 async fn units_form_a_tree_with_wards(t: TestDb) {
     with_branches(&t).await;
     let mut tx = t.db.begin().await.expect("tx");
@@ -1303,6 +1347,7 @@ async fn logged_about(t: &TestDb, lp: i64, public_id: &str) -> Vec<String> {
 }
 
 both!(
+    a_read_left_open_does_not_hold_its_snapshot,
     the_audit_journal_takes_every_entry_in_once,
     a_packed_page_reads_as_row_by_row,
     entries_written_together_each_name_their_own_people,

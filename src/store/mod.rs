@@ -19,6 +19,7 @@ mod migrations;
 pub mod notices;
 pub mod organisations;
 pub mod outbox;
+mod readers;
 pub mod reports;
 pub mod roster;
 mod schema;
@@ -95,46 +96,42 @@ pub enum Db {
     /// `write` (a fair, in-process queue) instead of sleeping in SQLite's busy handler,
     /// whose backoff put second-long stalls in the tail under load; readers use `read`.
     Sqlite {
-        read: SqlitePool,
+        read: readers::Readers,
         write: SqlitePool,
     },
     Postgres(PgPool),
 }
 
-/// The rows of a subquery gathered into one JSON text value: an array holding, for each
-/// row in `order`, the array of its `columns`. A page of many columns then crosses the
-/// driver as one value instead of one per cell: on SQLite each cell is copied, counted
-/// and freed on its own, which cost more than the query itself. `from` names the
-/// subquery; `unpack` reads the value back. Only for pages of bounded size: the whole
-/// result is one value in memory.
+/// Rows gathered into one JSON text value: an array holding, for each row in the order
+/// of `order`, the array of its `columns`. A page of many columns then crosses the driver
+/// as one value instead of one per cell: on SQLite each cell is copied, counted and freed
+/// on its own, which cost more than the query itself. `unpack` reads the value back. Only
+/// for pages of bounded size: the whole result is one value in memory.
 pub(crate) fn packed(
     backend: Backend,
-    from: &DynIden,
-    columns: &[String],
-    order: &[&str],
+    columns: impl IntoIterator<Item = Expr>,
+    order: Vec<Expr>,
     descending: bool,
 ) -> Expr {
-    // With sea-query's own placeholder for the row expression: `?` or `$1`.
-    let (array, gather, placeholder) = match backend {
-        Backend::Sqlite => ("json_array", "json_group_array", "?"),
-        Backend::Postgres => ("json_build_array", "json_agg", "$1"),
+    let (array, gather) = match backend {
+        Backend::Sqlite => ("json_array", "json_group_array"),
+        Backend::Postgres => ("json_build_array", "json_agg"),
     };
-    let row = sea_query::Func::cust(sea_query::Alias::new(array)).args(
-        columns
-            .iter()
-            .map(|c| Expr::col((from.clone(), sea_query::Alias::new(c)))),
-    );
+    // sea-query's own placeholder for the n-th expression: `?` or `$n`.
+    let placeholder = |n: usize| match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    };
+    let row = sea_query::Func::cust(sea_query::Alias::new(array)).args(columns);
     let direction = if descending { " DESC" } else { "" };
-    // The names are the caller's own constants, quoted as sea-query quotes identifiers.
-    let keys = order
-        .iter()
-        .map(|k| format!("\"{from}\".\"{k}\"{direction}"))
+    let keys = (2..order.len() + 2)
+        .map(|n| format!("{}{direction}", placeholder(n)))
         .collect::<Vec<_>>()
         .join(", ");
     // PostgreSQL's json is not text to the driver; SQLite's already is.
     Expr::cust_with_exprs(
-        format!("CAST({gather}({placeholder} ORDER BY {keys}) AS TEXT)"),
-        [Expr::from(row)],
+        format!("CAST({gather}({} ORDER BY {keys}) AS TEXT)", placeholder(1)),
+        std::iter::once(Expr::from(row)).chain(order),
     )
 }
 
@@ -262,12 +259,7 @@ impl Db {
                 .connect_with(options.clone())
                 .await
                 .map_err(connect_err)?;
-            let read = SqlitePoolOptions::new()
-                .test_before_acquire(false)
-                .max_connections(4)
-                .connect_with(options)
-                .await
-                .map_err(connect_err)?;
+            let read = readers::pool(options, 4)?;
             Ok(Db::Sqlite { read, write })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
@@ -314,7 +306,11 @@ impl Db {
     pub async fn begin_read(&self) -> Result<Tx<Read>> {
         Ok(Tx {
             conn: match self {
-                Db::Sqlite { read, .. } => Conn::Sqlite(Held::Tx(read.begin().await?)),
+                Db::Sqlite { read, .. } => {
+                    let mut reader = readers::lend(read).await?;
+                    reader.begin().await?;
+                    Conn::Sqlite(Held::Lent(reader))
+                }
                 Db::Postgres(pool) => Conn::Postgres(Held::Tx(pool.begin().await?)),
             },
             mode: PhantomData,
@@ -328,8 +324,8 @@ impl Db {
     pub async fn read_once(&self) -> Result<Tx<Read>> {
         Ok(Tx {
             conn: match self {
-                Db::Sqlite { read, .. } => Conn::Sqlite(Held::Plain(read.acquire().await?)),
-                Db::Postgres(pool) => Conn::Postgres(Held::Plain(pool.acquire().await?)),
+                Db::Sqlite { read, .. } => Conn::Sqlite(Held::Lent(readers::lend(read).await?)),
+                Db::Postgres(pool) => Conn::Postgres(Held::Lent(pool.acquire().await?)),
             },
             mode: PhantomData,
         })
@@ -360,7 +356,7 @@ impl Db {
             // nothing to report.
             Db::Sqlite { write, .. } if write.is_closed() => {}
             Db::Sqlite { read, write } => {
-                read.close().await;
+                readers::close(read).await;
                 // The one writer is taken, and its pool closed to everyone else, before
                 // the checkpoint: a job still running (the server's worker) cannot then
                 // commit after it and leave a log behind again.
@@ -412,42 +408,57 @@ pub struct Tx<M: Mode = Write> {
 }
 
 enum Conn {
-    Sqlite(Held<sqlx::Sqlite>),
-    Postgres(Held<sqlx::Postgres>),
+    Sqlite(SqliteHeld),
+    Postgres(PgHeld),
 }
 
-/// A connection in a transaction, or (from `Db::read_once`) outside one.
-enum Held<DB: sqlx::Database> {
+type SqliteHeld = Held<sqlx::Sqlite, readers::Lent>;
+type PgHeld = Held<sqlx::Postgres, sqlx::pool::PoolConnection<sqlx::Postgres>>;
+
+/// A connection in a transaction, or lent outside one (`Db::read_once`, and on SQLite
+/// every read: a reader holds its read transaction itself).
+enum Held<DB: sqlx::Database, L> {
     Tx(sqlx::Transaction<'static, DB>),
-    Plain(sqlx::pool::PoolConnection<DB>),
+    Lent(L),
 }
 
-impl<DB: sqlx::Database> std::ops::Deref for Held<DB> {
+/// A connection lent by a pool: what committing its holder ends.
+trait Lending: std::ops::DerefMut + Sized {
+    fn finish(self) -> impl Future<Output = Result<()>> + Send;
+}
+
+impl<DB: sqlx::Database> Lending for sqlx::pool::PoolConnection<DB> {
+    async fn finish(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<DB: sqlx::Database, L: Lending<Target = DB::Connection>> std::ops::Deref for Held<DB, L> {
     type Target = DB::Connection;
 
     fn deref(&self) -> &DB::Connection {
         match self {
             Held::Tx(t) => t,
-            Held::Plain(c) => c,
+            Held::Lent(c) => c,
         }
     }
 }
 
-impl<DB: sqlx::Database> std::ops::DerefMut for Held<DB> {
+impl<DB: sqlx::Database, L: Lending<Target = DB::Connection>> std::ops::DerefMut for Held<DB, L> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         match self {
             Held::Tx(t) => t,
-            Held::Plain(c) => c,
+            Held::Lent(c) => c,
         }
     }
 }
 
-impl<DB: sqlx::Database> Held<DB> {
+impl<DB: sqlx::Database, L: Lending> Held<DB, L> {
     async fn commit(self) -> Result<()> {
-        if let Held::Tx(t) = self {
-            t.commit().await?;
+        match self {
+            Held::Tx(t) => Ok(t.commit().await?),
+            Held::Lent(c) => c.finish().await,
         }
-        Ok(())
     }
 }
 
@@ -686,7 +697,7 @@ const FEW_ROWS: usize = 500;
 /// SQLite's side of `insert_all`: multi-row INSERTs of `batch_rows` rows, each value bound
 /// straight into sqlx, so a large import builds no tree of query values per cell.
 async fn insert_batches<'a>(
-    tx: &mut Held<sqlx::Sqlite>,
+    tx: &mut SqliteHeld,
     table: &DynIden,
     columns: &[DynIden],
     rows: usize,
@@ -732,7 +743,7 @@ async fn insert_batches<'a>(
 /// pieces of about a megabyte. A multi-row INSERT binds every value as a parameter, which
 /// made the transport, not the engine, the slowest part of a national import.
 async fn copy_in<'a>(
-    tx: &mut Held<sqlx::Postgres>,
+    tx: &mut PgHeld,
     table: &DynIden,
     columns: &[DynIden],
     rows: usize,

@@ -5,7 +5,7 @@
 
 use chrono::{NaiveDate, Utc};
 use sea_query::{
-    Alias, Cond, Condition, Expr, ExprTrait, Func, IntoIden, JoinType, LikeExpr, Order, Query,
+    Alias, Cond, Condition, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query,
     SelectStatement,
 };
 
@@ -577,31 +577,41 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: u64,
 ) -> Result<(Vec<Listed>, Option<Cursor>)> {
-    let rows: Vec<Listed> = tx.fetch_all(&page_statement(q, after, limit)).await?;
+    let rows: Vec<Listed> = tx
+        .fetch_all(&listed_columns(page_statement(q, after, limit)))
+        .await?;
     Ok(next_page(rows, q.filter.sort, limit))
 }
 
 /// `list` with `count`, in one statement: the page and its total come from one snapshot
 /// without a transaction, and a page view is one trip to the database instead of four
 /// (BEGIN, the page, the count, COMMIT). The page comes back packed (one JSON value, see
-/// `store::packed`): a page view's rows cost less to move than to find.
+/// `store::packed`): a page view's rows cost less to move than to find. Only the page's
+/// memberships are put in order, by their sort keys alone, and their columns are read
+/// after the limit: sorting every match with all its columns cost a fifth of the query.
 pub async fn counted(
     tx: &mut Tx<impl Mode>,
     q: &ListQuery<'_>,
     after: Option<&Cursor>,
     limit: u64,
 ) -> Result<(Vec<Listed>, Option<Cursor>, i64)> {
-    let page = Alias::new("page").into_iden();
+    let page = Alias::new("page");
     let (keys, descending) = sort_keys(q.filter.sort);
-    let order: Vec<&'static str> = keys.iter().map(|(name, _)| *name).collect();
-    let columns: Vec<String> = listed().into_iter().map(|(name, _)| name).collect();
-    let s = Query::select()
+    let mut keyed = page_statement(q, after, limit);
+    keyed.expr_as(m(Memberships::Id), page.clone());
+    let s = joined()
         .expr_as(
-            super::packed(tx.backend(), &page, &columns, &order, descending),
+            super::packed(
+                tx.backend(),
+                listed().into_iter().map(|(_, e)| e),
+                keys.into_iter().map(|(_, k)| k).collect(),
+                descending,
+            ),
             Alias::new("rows"),
         )
         .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
-        .from_subquery(page_statement(q, after, limit), page)
+        .from_subquery(keyed, page.clone())
+        .and_where(m(Memberships::Id).equals((page.clone(), page)))
         .to_owned();
     let (rows, total): (Option<String>, i64) = tx.fetch_optional(&s).await?.unwrap_or((None, 0));
     let (rows, next) = next_page(super::unpack(rows.as_deref())?, q.filter.sort, limit);
@@ -630,10 +640,10 @@ fn sort_keys(sort: Sort) -> (Vec<(&'static str, Expr)>, bool) {
     }
 }
 
-/// The statement of `list`: one more row than `limit`, which says whether a next page
-/// follows.
+/// The memberships of a page of `list`, in order, with no columns chosen yet: one more
+/// than `limit`, which says whether a next page follows.
 fn page_statement(q: &ListQuery<'_>, after: Option<&Cursor>, limit: u64) -> SelectStatement {
-    let mut s = select_listed(q.grants, q.user_id);
+    let mut s = scoped(q.grants, q.user_id);
     s.cond_where(filter_condition(q.filter, &q.bounds));
     let (keys, desc) = sort_keys(q.filter.sort);
     let keys: Vec<Expr> = keys.into_iter().map(|(_, k)| k).collect();
