@@ -12,7 +12,7 @@ use rosette::domain::filter::{Cursor, MemberFilter, Sort};
 use rosette::domain::{EventKind, Role, Rules, Status, UnitKind};
 use rosette::import::{self, ImportError, Options, Quiet, Summary};
 use rosette::store::units::{self, NewUnit};
-use rosette::store::{Backend, accounts, audit, bulk, members, migrate, roster};
+use rosette::store::{Backend, Db, accounts, audit, bulk, members, migrate, roster};
 use std::collections::HashMap;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -126,45 +126,37 @@ async fn migrations_are_idempotent_and_create_the_default_local_party(t: TestDb)
 /// A read left open (its transaction dropped uncommitted, or cut off as it began) does not
 /// keep its snapshot: the next read on the same connection sees what was committed since.
 async fn a_read_left_open_does_not_hold_its_snapshot(t: TestDb) {
-    let branch = |name: &str| NewUnit {
-        name: name.into(),
-        ..NewUnit::default()
-    };
+    async fn added_then_seen(db: &Db, name: &str) {
+        let mut tx = db.begin().await.expect("tx");
+        let unit = NewUnit {
+            name: name.into(),
+            ..NewUnit::default()
+        };
+        let added = units::add(&mut tx, &unit).await.expect("add");
+        tx.commit().await.expect("commit");
+        // More reads than there are readers, one after another, so each reuses one;
+        // outside a transaction and in one by turns.
+        for i in 0..8 {
+            let read = if i % 2 == 0 {
+                db.read_once().await
+            } else {
+                db.begin_read().await
+            };
+            let mut read = read.expect("read");
+            let found = units::find(&mut read, &added.slug).await.expect("find");
+            assert!(found.is_some(), "{name} not seen by read {i}");
+            read.commit().await.expect("end");
+        }
+    }
     let mut open = t.db.begin_read().await.expect("read");
     units::get(&mut open, "local-party").await.expect("lp");
     drop(open);
-    let mut tx = t.db.begin().await.expect("tx");
-    units::add(&mut tx, &branch("Riverside"))
-        .await
-        .expect("add");
-    tx.commit().await.expect("commit");
-    // More reads than there are readers, one after another: each reuses one reader.
-    for _ in 0..8 {
-        let mut read = t.db.read_once().await.expect("read");
-        assert!(
-            units::find(&mut read, "riverside")
-                .await
-                .expect("find")
-                .is_some()
-        );
-    }
+    added_then_seen(&t.db, "Riverside").await;
     // Cut off while it began: whether or not its BEGIN arrived, nothing is left open.
     for _ in 0..4 {
         let _ = tokio::time::timeout(std::time::Duration::ZERO, t.db.begin_read()).await;
     }
-    let mut tx = t.db.begin().await.expect("tx");
-    units::add(&mut tx, &branch("Docks")).await.expect("add");
-    tx.commit().await.expect("commit");
-    for _ in 0..8 {
-        let mut read = t.db.begin_read().await.expect("read");
-        assert!(
-            units::find(&mut read, "docks")
-                .await
-                .expect("find")
-                .is_some()
-        );
-        read.commit().await.expect("commit");
-    }
+    added_then_seen(&t.db, "Docks").await;
 }
 
 async fn units_form_a_tree_with_wards(t: TestDb) {

@@ -500,19 +500,21 @@ fn scoped(grants: &[Grant], user_id: i64) -> SelectStatement {
 
 /// Memberships with their person and branch, no scope yet.
 fn joined() -> SelectStatement {
-    Query::select()
-        .from(Memberships::Table)
-        .inner_join(
-            People::Table,
-            Expr::col((People::Table, People::Id))
-                .equals((Memberships::Table, Memberships::PersonId)),
-        )
-        .left_join(
-            Units::Table,
-            Expr::col((Units::Table, Units::Id))
-                .equals((Memberships::Table, Memberships::BranchId)),
-        )
-        .to_owned()
+    with_person_and_branch(Query::select().from(Memberships::Table))
+}
+
+/// `s`, whose memberships are already in its FROM clause, joined to each one's person and
+/// branch.
+fn with_person_and_branch(s: &mut SelectStatement) -> SelectStatement {
+    s.inner_join(
+        People::Table,
+        Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
+    )
+    .left_join(
+        Units::Table,
+        Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)),
+    )
+    .to_owned()
 }
 
 fn select_listed(grants: &[Grant], user_id: i64) -> SelectStatement {
@@ -595,24 +597,26 @@ pub async fn counted(
     after: Option<&Cursor>,
     limit: u64,
 ) -> Result<(Vec<Listed>, Option<Cursor>, i64)> {
-    let page = Alias::new("page");
+    let (page, id) = (Alias::new("page"), Alias::new("membership_id"));
     let (keys, descending) = sort_keys(q.filter.sort);
     let mut keyed = page_statement(q, after, limit);
-    keyed.expr_as(m(Memberships::Id), page.clone());
-    let s = joined()
-        .expr_as(
-            super::packed(
-                tx.backend(),
-                listed().into_iter().map(|(_, e)| e),
-                keys.into_iter().map(|(_, k)| k).collect(),
-                descending,
-            ),
-            Alias::new("rows"),
-        )
-        .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
-        .from_subquery(keyed, page.clone())
-        .and_where(m(Memberships::Id).equals((page.clone(), page)))
-        .to_owned();
+    keyed.expr_as(m(Memberships::Id), id.clone());
+    let s = with_person_and_branch(
+        Query::select()
+            .from_subquery(keyed, page.clone())
+            .inner_join(Memberships::Table, m(Memberships::Id).equals((page, id))),
+    )
+    .expr_as(
+        super::packed(
+            tx.backend(),
+            listed().into_iter().map(|(_, e)| e),
+            keys.into_iter().map(|(_, k)| k).collect(),
+            descending,
+        ),
+        Alias::new("rows"),
+    )
+    .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
+    .to_owned();
     let (rows, total): (Option<String>, i64) = tx.fetch_optional(&s).await?.unwrap_or((None, 0));
     let (rows, next) = next_page(super::unpack(rows.as_deref())?, q.filter.sort, limit);
     Ok((rows, next, total))
