@@ -3,13 +3,14 @@
 //! sqlx's pool pings every connection as it comes back (a task spawned, and a round trip
 //! to SQLite's connection thread): a page's sign-in check and its list read each paid one
 //! more hand-over between threads than statements they ran. A local file's connection
-//! cannot go stale, so the only thing to set right before lending one again is a read
-//! transaction that a cancelled request left open, and that is known here without asking
-//! the connection.
+//! cannot go stale, so the only thing to set right as one comes back is a read
+//! transaction left open (a read that ended without `finish`, or a cancelled request),
+//! and that is rolled back as sqlx's own `Transaction` does when dropped: queued on the
+//! connection without waiting, so it runs before whatever the next borrower sends.
 
 use deadpool::managed::{self, Metrics, RecycleResult};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteTransactionManager};
+use sqlx::{ConnectOptions, Connection, TransactionManager};
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
@@ -22,8 +23,8 @@ struct Opener(SqliteConnectOptions);
 #[derive(Debug)]
 struct Reader {
     conn: SqliteConnection,
-    /// A BEGIN was sent and no COMMIT has been answered: the request may have been
-    /// cancelled in between, so the reader may still hold its snapshot.
+    /// Its BEGIN was answered and no COMMIT has been: it may hold a snapshot. (A BEGIN
+    /// cut off before its answer is rolled back by sqlx's connection thread itself.)
     open: bool,
 }
 
@@ -38,13 +39,7 @@ impl managed::Manager for Opener {
         })
     }
 
-    async fn recycle(&self, reader: &mut Reader, _: &Metrics) -> RecycleResult<sqlx::Error> {
-        if reader.open {
-            // Fails if the BEGIN never arrived: the reader is then dropped for a new one,
-            // which is rare enough not to tell the two apart.
-            sqlx::query("ROLLBACK").execute(&mut reader.conn).await?;
-            reader.open = false;
-        }
+    async fn recycle(&self, _: &mut Reader, _: &Metrics) -> RecycleResult<sqlx::Error> {
         Ok(())
     }
 }
@@ -82,9 +77,18 @@ pub(crate) async fn lend(readers: &Readers) -> Result<Lent> {
 impl Lent {
     /// Starts a read transaction: one snapshot for every statement until `finish`.
     pub(crate) async fn begin(&mut self) -> Result<()> {
+        SqliteTransactionManager::begin(&mut self.0.conn, None).await?;
         self.0.open = true;
-        sqlx::query("BEGIN").execute(&mut self.0.conn).await?;
         Ok(())
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if self.0.open {
+            SqliteTransactionManager::start_rollback(&mut self.0.conn);
+            self.0.open = false;
+        }
     }
 }
 
@@ -92,7 +96,7 @@ impl super::Lending for Lent {
     /// Ends the read transaction, if one was begun.
     async fn finish(mut self) -> Result<()> {
         if self.0.open {
-            sqlx::query("COMMIT").execute(&mut self.0.conn).await?;
+            SqliteTransactionManager::commit(&mut self.0.conn).await?;
             self.0.open = false;
         }
         Ok(())

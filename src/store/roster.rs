@@ -610,7 +610,7 @@ pub async fn counted(
         super::packed(
             tx.backend(),
             listed().into_iter().map(|(_, e)| e),
-            keys.into_iter().map(|(_, k)| k).collect(),
+            keys,
             descending,
         ),
         Alias::new("rows"),
@@ -622,25 +622,15 @@ pub async fn counted(
     Ok((rows, next, total))
 }
 
-/// The order of a sort: each key as `Listed` names it and as the query reads it, and
-/// whether it runs newest first. The public id breaks ties, so the order is total.
-fn sort_keys(sort: Sort) -> (Vec<(&'static str, Expr)>, bool) {
-    let id = ("public_id", p(People::PublicId));
+/// The order of a sort: each key as the query reads it, and whether it runs newest
+/// first. The public id breaks ties, so the order is total.
+fn sort_keys(sort: Sort) -> (Vec<Expr>, bool) {
+    let id = p(People::PublicId);
     match sort {
-        Sort::Name => (
-            vec![
-                ("last_name", p(People::LastName)),
-                ("first_name", p(People::FirstName)),
-                id,
-            ],
-            false,
-        ),
-        Sort::Number => (
-            vec![("membership_number", m(Memberships::MembershipNumber)), id],
-            false,
-        ),
-        Sort::JoinedNewest => (vec![("joined_on", m(Memberships::JoinedOn)), id], true),
-        Sort::JoinedOldest => (vec![("joined_on", m(Memberships::JoinedOn)), id], false),
+        Sort::Name => (vec![p(People::LastName), p(People::FirstName), id], false),
+        Sort::Number => (vec![m(Memberships::MembershipNumber), id], false),
+        Sort::JoinedNewest => (vec![m(Memberships::JoinedOn), id], true),
+        Sort::JoinedOldest => (vec![m(Memberships::JoinedOn), id], false),
     }
 }
 
@@ -650,7 +640,6 @@ fn page_statement(q: &ListQuery<'_>, after: Option<&Cursor>, limit: u64) -> Sele
     let mut s = scoped(q.grants, q.user_id);
     s.cond_where(filter_condition(q.filter, &q.bounds));
     let (keys, desc) = sort_keys(q.filter.sort);
-    let keys: Vec<Expr> = keys.into_iter().map(|(_, k)| k).collect();
     if let Some(c) = after {
         let mut values: Vec<Expr> = match q.filter.sort {
             Sort::Name => {
