@@ -1127,9 +1127,27 @@ async fn entries_written_together_each_name_their_own_people(t: TestDb) {
 
 /// A page read packed into one value (`roster::counted`) holds exactly the rows, in the
 /// same order, that reading them row by row (`roster::list`) gives, every column
-/// included, with the same next-page cursors and the same total, for every sort.
+/// included, with the same next-page cursors and the same total, for every sort. Among
+/// the demo's people are some whose order turns on case, accents, a name that begins
+/// another, numbers kept as text and shared names and dates, where an order taken other
+/// than from the engine's own would differ.
 async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
-    let (rules, today) = demo(&t.db, 300, 11).await;
+    let (rules, today) = demo(&t.db, 290, 11).await;
+    let tricky = [
+        "10,Ana,de Souza,,,,,,standard,2021-05-01,2027-04-30,,,,,,,",
+        "9,Ana,De Souza,,,,,,standard,2021-05-01,2027-04-30,,,,,,,",
+        "A1,Eva,Åberg,,,,,,standard,2019-02-02,2027-02-01,,,,,,,",
+        "a1,Eva,Aberg,,,,,,standard,2019-02-02,2027-02-01,,,,,,,",
+        "Z-7,Zed,Smith,,,,,,standard,2022-09-09,2027-09-08,,,,,,,",
+        "Z-70,Al,Smithson,,,,,,standard,2022-09-09,2027-09-08,,,,,,,",
+        "z-7,Zed,Smith,,,,,,standard,2022-09-09,2027-09-08,,,,,,,",
+        "0007,Cy,O'Brien,,,,,,standard,2018-12-31,2027-12-30,,,,,,,",
+        "Ö-1,amy,zed,,,,,,standard,2023-01-01,2027-01-01,,,,,,,",
+        "7,Bo,Ölund,,,,,,standard,2023-01-01,2027-01-01,,,,,,,",
+    ];
+    run(&t, &file(&tricky), &options())
+        .await
+        .expect("tricky names import");
     let mut tx = t.db.begin_read().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let grants = [Grant::everyone_in(lp.id)];

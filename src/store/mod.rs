@@ -103,7 +103,7 @@ pub enum Db {
 }
 
 /// Rows gathered into one JSON text value: an array holding, for each row in the order
-/// of `order`, the array of its `columns`. A page of many columns then crosses the driver
+/// of `order` (with no `order`, as the engine reads them), the array of its `columns`. A page of many columns then crosses the driver
 /// as one value instead of one per cell: on SQLite each cell is copied, counted and freed
 /// on its own, which cost more than the query itself. `unpack` reads the value back. Only
 /// for pages of bounded size: the whole result is one value in memory.
@@ -128,9 +128,14 @@ pub(crate) fn packed(
         .map(|n| format!("{}{direction}", placeholder(n)))
         .collect::<Vec<_>>()
         .join(", ");
+    let ordered = if order.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {keys}")
+    };
     // PostgreSQL's json is not text to the driver; SQLite's already is.
     Expr::cust_with_exprs(
-        format!("CAST({gather}({} ORDER BY {keys}) AS TEXT)", placeholder(1)),
+        format!("CAST({gather}({}{ordered}) AS TEXT)", placeholder(1)),
         std::iter::once(Expr::from(row)).chain(order),
     )
 }

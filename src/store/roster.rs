@@ -3,6 +3,8 @@
 //! id a page or an API call was given. Statuses are selected with the dates from
 //! `StatusRules::bounds`, the same division `StatusRules::status` makes.
 
+use std::cmp::Ordering;
+
 use chrono::{NaiveDate, Utc};
 use sea_query::{
     Alias, Cond, Condition, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query,
@@ -15,7 +17,7 @@ use super::schema::{
     ForumMembers, MailSuppressions, MembershipEvents, Memberships, Payments, People, PersonTags,
     RoleAssignments, SurveyAnswers, SurveyResponses, Surveys, Units, Users,
 };
-use super::{Mode, Result, Tx};
+use super::{Backend, Mode, Result, Tx};
 use crate::domain::access::{Grant, Reach};
 use crate::domain::filter::{Attended, Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{
@@ -61,6 +63,25 @@ impl Listed {
             self.suspended,
             on,
         )
+    }
+
+    /// Where `self` comes before or after `other` in `sort`, comparing text by its bytes,
+    /// as SQLite does: by the keys of `sort_keys`.
+    fn order(&self, other: &Listed, sort: Sort) -> Ordering {
+        fn name(l: &Listed) -> (&[u8], &[u8]) {
+            (l.last_name.as_bytes(), l.first_name.as_bytes())
+        }
+        let tie = self.public_id.as_bytes().cmp(other.public_id.as_bytes());
+        match sort {
+            Sort::Name => name(self).cmp(&name(other)).then(tie),
+            Sort::Number => self
+                .membership_number
+                .as_bytes()
+                .cmp(other.membership_number.as_bytes())
+                .then(tie),
+            Sort::JoinedOldest => self.joined_on.cmp(&other.joined_on).then(tie),
+            Sort::JoinedNewest => self.joined_on.cmp(&other.joined_on).then(tie).reverse(),
+        }
     }
 
     fn cursor(&self, sort: Sort) -> Cursor {
@@ -493,19 +514,20 @@ fn filter_condition(f: &MemberFilter, b: &StatusBounds) -> Condition {
 /// Memberships with their person and branch, limited to `grants`: where every scoped
 /// query starts.
 fn scoped(grants: &[Grant], user_id: i64) -> SelectStatement {
-    joined()
-        .cond_where(scope_condition(grants, user_id))
-        .to_owned()
+    let mut s = joined();
+    s.cond_where(scope_condition(grants, user_id));
+    s
 }
 
 /// Memberships with their person and branch, no scope yet.
 fn joined() -> SelectStatement {
-    with_person_and_branch(Query::select().from(Memberships::Table))
+    with_person_and_branch(Query::select().from(Memberships::Table)).take()
 }
 
 /// `s`, whose memberships are already in its FROM clause, joined to each one's person and
-/// branch.
-fn with_person_and_branch(s: &mut SelectStatement) -> SelectStatement {
+/// branch. Statements are built in place and moved, not copied: a page view builds
+/// several, and copying each whole tree cost more than rendering its SQL.
+fn with_person_and_branch(s: &mut SelectStatement) -> &mut SelectStatement {
     s.inner_join(
         People::Table,
         Expr::col((People::Table, People::Id)).equals((Memberships::Table, Memberships::PersonId)),
@@ -514,7 +536,6 @@ fn with_person_and_branch(s: &mut SelectStatement) -> SelectStatement {
         Units::Table,
         Expr::col((Units::Table, Units::Id)).equals((Memberships::Table, Memberships::BranchId)),
     )
-    .to_owned()
 }
 
 fn select_listed(grants: &[Grant], user_id: i64) -> SelectStatement {
@@ -591,6 +612,12 @@ pub async fn list(
 /// `store::packed`): a page view's rows cost less to move than to find. Only the page's
 /// memberships are put in order, by their sort keys alone, and their columns are read
 /// after the limit: sorting every match with all its columns cost a fifth of the query.
+///
+/// On SQLite the page's rows are put back in order here rather than in the statement:
+/// SQLite orders text by its bytes, as Rust does (`Listed::order`), and ordering an
+/// aggregate's rows took it a temporary b-tree, a fifth of the statement again.
+/// PostgreSQL orders text by the database's collation, which only it knows, so there the
+/// statement orders them.
 pub async fn counted(
     tx: &mut Tx<impl Mode>,
     q: &ListQuery<'_>,
@@ -599,31 +626,36 @@ pub async fn counted(
 ) -> Result<(Vec<Listed>, Option<Cursor>, i64)> {
     let (page, id) = (Alias::new("page"), Alias::new("membership_id"));
     let (keys, descending) = sort_keys(q.filter.sort);
+    let ordered_here = tx.backend() == Backend::Sqlite;
+    let keys = if ordered_here { Vec::new() } else { keys };
     let mut keyed = page_statement(q, after, limit);
     keyed.expr_as(m(Memberships::Id), id.clone());
-    let s = with_person_and_branch(
-        Query::select()
-            .from_subquery(keyed, page.clone())
-            .inner_join(Memberships::Table, m(Memberships::Id).equals((page, id))),
-    )
-    .expr_as(
-        super::packed(
-            tx.backend(),
-            listed().into_iter().map(|(_, e)| e),
-            keys,
-            descending,
-        ),
-        Alias::new("rows"),
-    )
-    .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
-    .to_owned();
+    let mut s = Query::select();
+    s.from_subquery(keyed, page.clone())
+        .inner_join(Memberships::Table, m(Memberships::Id).equals((page, id)));
+    with_person_and_branch(&mut s)
+        .expr_as(
+            super::packed(
+                tx.backend(),
+                listed().into_iter().map(|(_, e)| e),
+                keys,
+                descending,
+            ),
+            Alias::new("rows"),
+        )
+        .expr_as(Expr::from(count_statement(q)), Alias::new("total"));
     let (rows, total): (Option<String>, i64) = tx.fetch_optional(&s).await?.unwrap_or((None, 0));
-    let (rows, next) = next_page(super::unpack(rows.as_deref())?, q.filter.sort, limit);
+    let mut rows: Vec<Listed> = super::unpack(rows.as_deref())?;
+    if ordered_here {
+        rows.sort_by(|a, b| a.order(b, q.filter.sort));
+    }
+    let (rows, next) = next_page(rows, q.filter.sort, limit);
     Ok((rows, next, total))
 }
 
 /// The order of a sort: each key as the query reads it, and whether it runs newest
-/// first. The public id breaks ties, so the order is total.
+/// first. The public id breaks ties, so the order is total. `Listed::order` and
+/// `Listed::cursor` follow the same keys.
 fn sort_keys(sort: Sort) -> (Vec<Expr>, bool) {
     let id = p(People::PublicId);
     match sort {
@@ -853,10 +885,10 @@ fn count_statement(q: &ListQuery<'_>) -> SelectStatement {
             .iter()
             .all(|g| g.reach == Reach::Everyone || g.reach.branch().is_some());
     let mut s = if memberships_alone {
-        Query::select()
-            .from(Memberships::Table)
-            .cond_where(scope_condition(q.grants, q.user_id))
-            .to_owned()
+        let mut s = Query::select();
+        s.from(Memberships::Table)
+            .cond_where(scope_condition(q.grants, q.user_id));
+        s
     } else {
         scoped(q.grants, q.user_id)
     };
