@@ -4,7 +4,7 @@
 
 pub mod chart;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::app::Principal;
 use crate::domain::Channel;
@@ -45,8 +45,16 @@ pub fn in_words(problems: &[FieldProblem]) -> String {
         .join(" ")
 }
 
+/// "3 Dec 2026", as `d.format("%-d %b %Y")` writes it. chrono reads that pattern afresh
+/// for every date, which was most of the cost of a member list's row.
 pub fn uk_date(d: &NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    match (MONTHS.get(d.month0() as usize), d.year()) {
+        (Some(month), year @ 0..=9999) => format!("{} {month} {year:04}", d.day()),
+        _ => d.format("%-d %b %Y").to_string(),
+    }
 }
 
 /// When an event is, in its own time zone: "Thu 3 Dec 2026, 19:30 to 21:00".
@@ -170,5 +178,25 @@ pub fn consent_text(v: Option<bool>) -> &'static str {
         Some(true) => "Yes",
         Some(false) => "No",
         None => "Not asked",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_reads_as_chrono_writes_it() {
+        let days = |from: NaiveDate, n| from.iter_days().take(n).collect::<Vec<_>>();
+        let mut dates = days(NaiveDate::MIN, 3);
+        for year in [0, 1, 999, 1999, 2026, 2028, 9999, 10000] {
+            if let Some(first) = NaiveDate::from_ymd_opt(year, 1, 1) {
+                dates.extend(days(first, 366));
+            }
+        }
+        dates.extend(days(NaiveDate::MAX - chrono::Days::new(2), 3));
+        for d in dates {
+            assert_eq!(uk_date(&d), d.format("%-d %b %Y").to_string(), "{d:?}");
+        }
     }
 }
