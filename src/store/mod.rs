@@ -103,10 +103,11 @@ pub enum Db {
 }
 
 /// Rows gathered into one JSON text value: an array holding, for each row in the order
-/// of `order` (with no `order`, as the engine reads them), the array of its `columns`. A page of many columns then crosses the driver
-/// as one value instead of one per cell: on SQLite each cell is copied, counted and freed
-/// on its own, which cost more than the query itself. `unpack` reads the value back. Only
-/// for pages of bounded size: the whole result is one value in memory.
+/// of `order` (with no `order`, as the engine reads them), the array of its `columns`. A
+/// page of many columns then crosses the driver as one value instead of one per cell: on
+/// SQLite each cell is copied, counted and freed on its own, which cost more than the
+/// query itself. `unpack` reads the value back. Only for pages of bounded size: the whole
+/// result is one value in memory.
 pub(crate) fn packed(
     backend: Backend,
     columns: impl IntoIterator<Item = Expr>,

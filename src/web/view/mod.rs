@@ -46,7 +46,7 @@ pub fn in_words(problems: &[FieldProblem]) -> String {
 }
 
 /// "3 Dec 2026", as `d.format("%-d %b %Y")` writes it. chrono reads that pattern afresh
-/// for every date, which was most of the cost of a member list's row.
+/// for every date, which was nearly half the cost of a member list's row.
 pub fn uk_date(d: &NaiveDate) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
