@@ -1151,6 +1151,11 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
     let mut tx = t.db.begin_read().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let grants = [Grant::everyone_in(lp.id)];
+    // The units the page is shown with, read beside it, are those read on their own.
+    let apart = units::branches_and_named(&mut tx, &grants, &[lp.id])
+        .await
+        .expect("units apart");
+    assert!(apart.0.len() > 1 && apart.1.len() == 1, "{apart:?}");
     let mut seen_consents = std::collections::HashSet::new();
     for sort in Sort::ALL {
         let filter = MemberFilter {
@@ -1171,13 +1176,17 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
             let (rows, next) = roster::list(&mut tx, &q, after.as_ref(), 37)
                 .await
                 .expect("row by row");
-            let (packed, packed_next, packed_total) =
-                roster::counted(&mut tx, &q, after.as_ref(), 37)
-                    .await
-                    .expect("packed");
-            assert_eq!(packed, rows, "{sort:?}, page {pages}");
-            assert_eq!(packed_next, next, "{sort:?}, page {pages}");
-            assert_eq!(packed_total, total, "{sort:?}, page {pages}");
+            let units = units::packed_branches_and_named(tx.backend(), &grants, &[lp.id]);
+            let packed = roster::counted(&mut tx, &q, after.as_ref(), 37, units)
+                .await
+                .expect("packed");
+            assert_eq!(packed.rows, rows, "{sort:?}, page {pages}");
+            assert_eq!(packed.next, next, "{sort:?}, page {pages}");
+            assert_eq!(packed.total, total, "{sort:?}, page {pages}");
+            let beside =
+                units::unpack_branches_and_named(packed.beside.as_deref(), &grants, &[lp.id])
+                    .expect("units beside");
+            assert_eq!(beside, apart, "{sort:?}, page {pages}");
             seen_consents.extend(rows.iter().map(|r| r.email_consent));
             read += rows.len();
             last = rows.last().cloned();
@@ -1195,10 +1204,11 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
                 key: last.joined_on.to_string(),
                 id: last.public_id,
             };
-            let (rows, next, total) = roster::counted(&mut tx, &q, Some(&end), 37)
+            let units = units::packed_branches_and_named(tx.backend(), &grants, &[lp.id]);
+            let page = roster::counted(&mut tx, &q, Some(&end), 37, units)
                 .await
                 .expect("past the end");
-            assert_eq!((rows.len(), next, total), (0, None, 300));
+            assert_eq!((page.rows.len(), page.next, page.total), (0, None, 300));
         }
     }
     assert!(
@@ -1213,8 +1223,15 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
         filter: &filter,
         bounds: rules.status.bounds(today),
     };
-    let (rows, next, total) = roster::counted(&mut tx, &q, None, 37).await.expect("none");
-    assert_eq!((rows.len(), next, total), (0, None, 0));
+    let units = units::packed_branches_and_named(tx.backend(), &grants, &[lp.id]);
+    let page = roster::counted(&mut tx, &q, None, 37, units)
+        .await
+        .expect("none");
+    assert_eq!((page.rows.len(), page.next, page.total), (0, None, 0));
+    // Units still come beside an empty page.
+    let beside = units::unpack_branches_and_named(page.beside.as_deref(), &grants, &[lp.id])
+        .expect("units beside nothing");
+    assert_eq!(beside, apart);
 }
 
 /// The audit journal: what is appended reaches the log once, at the time it happened,

@@ -12,6 +12,7 @@ use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
 use crate::domain::{Ending, Event, EventKind, History, Status};
 use crate::store::members::NewPayment;
 use crate::store::roster::{self, Details, Listed, Payment};
+use crate::store::units::{self, Unit};
 use crate::store::{Mode, Tx, accounts, calls, tasks};
 
 /// A person in `who`'s read scope, or `NotFound` (never "exists but not yours").
@@ -28,10 +29,15 @@ pub struct Found {
     pub next: Option<Cursor>,
     /// How many the filter finds in all.
     pub total: i64,
+    /// The branches `who` sees, each with its local party, and the units their scope is
+    /// named by (`units::branches_and_named`), for the filter form and its heading.
+    pub branches: Vec<(i64, Unit)>,
+    pub named: Vec<Unit>,
 }
 
-/// The member list: a page of people and the count of all the filter finds, read in
-/// `tx` (the read pool will do) and given up once audited as a search naming each one.
+/// The member list: a page of people, the count of all the filter finds and the units
+/// the page is shown with, read in `tx` (the read pool will do) in one statement, and
+/// given up once audited as a search naming each one.
 pub async fn search(
     tx: &mut Tx<impl Mode>,
     who: &Principal,
@@ -47,10 +53,20 @@ pub async fn search(
         filter,
         bounds: rules.status.bounds(today),
     };
-    let (rows, next, total) = roster::counted(tx, &q, from, limit).await?;
+    let grants = &who.scope.read;
+    let ids = who.scope.units_named();
+    let units = units::packed_branches_and_named(tx.backend(), grants, &ids);
+    let page = roster::counted(tx, &q, from, limit, units).await?;
+    let (branches, named) = units::unpack_branches_and_named(page.beside.as_deref(), grants, &ids)?;
     let what = format!("member list ?{}", filter.to_query());
-    let audit = Unaudited::shown(who, "member.search", &what, &rows);
-    Ok(audit.holding(Found { rows, next, total }))
+    let audit = Unaudited::shown(who, "member.search", &what, &page.rows);
+    Ok(audit.holding(Found {
+        rows: page.rows,
+        next: page.next,
+        total: page.total,
+        branches,
+        named,
+    }))
 }
 
 /// A person in `who`'s write scope: `NotFound` if unseen, `Forbidden` if seen but not

@@ -612,6 +612,8 @@ pub async fn list(
 /// `store::packed`): a page view's rows cost less to move than to find. Only the page's
 /// memberships are put in order, by their sort keys alone, and their columns are read
 /// after the limit: sorting every match with all its columns cost a fifth of the query.
+/// `beside` is one more value the page is shown with (a packed value, say), read in the
+/// same trip and given back as text.
 ///
 /// On SQLite the page's rows are put back in order here rather than in the statement:
 /// SQLite orders text by its bytes, as Rust does (`Listed::order`), and ordering an
@@ -623,7 +625,8 @@ pub async fn counted(
     q: &ListQuery<'_>,
     after: Option<&Cursor>,
     limit: u64,
-) -> Result<(Vec<Listed>, Option<Cursor>, i64)> {
+    beside: Expr,
+) -> Result<Counted> {
     let (page, id) = (Alias::new("page"), Alias::new("membership_id"));
     let (keys, descending) = sort_keys(q.filter.sort);
     let ordered_here = tx.backend() == Backend::Sqlite;
@@ -643,14 +646,31 @@ pub async fn counted(
             ),
             Alias::new("rows"),
         )
-        .expr_as(Expr::from(count_statement(q)), Alias::new("total"));
-    let (rows, total): (Option<String>, i64) = tx.fetch_optional(&s).await?.unwrap_or((None, 0));
+        .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
+        .expr_as(beside, Alias::new("beside"));
+    // An aggregate with no GROUP BY answers one row, matches or none.
+    let (rows, total, beside): (Option<String>, i64, Option<String>) =
+        tx.fetch_optional(&s).await?.unwrap_or_default();
     let mut rows: Vec<Listed> = super::unpack(rows.as_deref())?;
     if ordered_here {
         rows.sort_by(|a, b| a.order(b, q.filter.sort));
     }
     let (rows, next) = next_page(rows, q.filter.sort, limit);
-    Ok((rows, next, total))
+    Ok(Counted {
+        rows,
+        next,
+        total,
+        beside,
+    })
+}
+
+/// A page of `counted`: its rows, the cursor of the next page if there is one, the count
+/// of every match, and the value asked for beside them.
+pub struct Counted {
+    pub rows: Vec<Listed>,
+    pub next: Option<Cursor>,
+    pub total: i64,
+    pub beside: Option<String>,
 }
 
 /// The order of a sort: each key as the query reads it, and whether it runs newest

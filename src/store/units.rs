@@ -6,7 +6,7 @@ use sea_query::{Alias, Cond, Expr, ExprTrait, JoinType, Order, Query};
 use uuid::Uuid;
 
 use super::schema::{Units, Wards};
-use super::{Mode, Result, StoreError, Tx};
+use super::{Backend, Mode, Result, StoreError, Tx};
 use crate::domain::access::{Grant, sees_branch};
 use crate::domain::fields::slugify;
 use crate::domain::values::ward_key;
@@ -42,21 +42,27 @@ pub struct NewUnit {
     pub wards: Vec<String>,
 }
 
-fn select_units() -> sea_query::SelectStatement {
+/// A `Unit`'s columns, in its fields' order, each with the name it is read by.
+fn unit_columns() -> [(Expr, &'static str); 7] {
+    let own = |c: Units, name| (Expr::col((Units::Table, c)), name);
+    [
+        own(Units::Id, "id"),
+        own(Units::PublicId, "public_id"),
+        own(Units::Slug, "slug"),
+        own(Units::Name, "name"),
+        own(Units::Kind, "kind"),
+        own(Units::BranchType, "branch_type"),
+        (
+            Expr::col((Alias::new("parent"), Units::Slug)),
+            "parent_slug",
+        ),
+    ]
+}
+
+/// Units joined to their parents, with no columns chosen.
+fn units_and_parents() -> sea_query::SelectStatement {
     let parent = Alias::new("parent");
     Query::select()
-        .columns([
-            (Units::Table, Units::Id),
-            (Units::Table, Units::PublicId),
-            (Units::Table, Units::Slug),
-            (Units::Table, Units::Name),
-            (Units::Table, Units::Kind),
-            (Units::Table, Units::BranchType),
-        ])
-        .expr_as(
-            Expr::col((parent.clone(), Units::Slug)),
-            Alias::new("parent_slug"),
-        )
         .from(Units::Table)
         .join_as(
             JoinType::LeftJoin,
@@ -65,6 +71,14 @@ fn select_units() -> sea_query::SelectStatement {
             Expr::col((parent, Units::Id)).equals((Units::Table, Units::ParentId)),
         )
         .to_owned()
+}
+
+fn select_units() -> sea_query::SelectStatement {
+    let mut q = units_and_parents();
+    for (e, name) in unit_columns() {
+        q.expr_as(e, Alias::new(name));
+    }
+    q
 }
 
 /// Every unit, parents before children, then by name.
@@ -198,57 +212,115 @@ pub async fn branches(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec
     tx.fetch_all(&q).await
 }
 
+/// The branches some grants see, each with its local party, and the units named beside
+/// them (`branches_and_named`).
+pub type BranchesAndNamed = (Vec<(i64, Unit)>, Vec<Unit>);
+
+/// A unit as `branches_and_named` reads it, by position (a packed row has no names):
+/// `unit_columns`, then its parent's id.
+type Placed = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// The units `branches_and_named` reads, with no columns chosen: every branch of the
+/// local parties `grants` name, and the units with these `ids`.
+fn placed(grants: &[Grant], ids: &[i64]) -> sea_query::SelectStatement {
+    let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
+    parties.sort_unstable();
+    parties.dedup();
+    let mut q = units_and_parents();
+    q.cond_where(
+        Cond::any()
+            .add(
+                Cond::all()
+                    .add(Expr::col((Units::Table, Units::ParentId)).is_in(parties))
+                    .add(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str())),
+            )
+            .add(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied())),
+    );
+    q
+}
+
+fn placed_columns() -> impl Iterator<Item = Expr> {
+    unit_columns()
+        .into_iter()
+        .map(|(e, _)| e)
+        .chain([Expr::col((Units::Table, Units::ParentId))])
+}
+
+/// Which of the `placed` units are branches `grants` see (`sees_branch`), and which are
+/// the units named by `ids`.
+fn branches_and_named_of(rows: Vec<Placed>, grants: &[Grant], ids: &[i64]) -> BranchesAndNamed {
+    let mut branches = Vec::new();
+    let mut named = Vec::new();
+    for (id, public_id, slug, name, kind, branch_type, parent_slug, parent_id) in rows {
+        let unit = Unit {
+            id,
+            public_id,
+            slug,
+            name,
+            kind,
+            branch_type,
+            parent_slug,
+        };
+        if ids.contains(&unit.id) {
+            named.push(unit.clone());
+        }
+        match parent_id {
+            Some(lp)
+                if unit.kind == UnitKind::Branch.as_str() && sees_branch(grants, lp, unit.id) =>
+            {
+                branches.push((lp, unit));
+            }
+            _ => {}
+        }
+    }
+    (branches, named)
+}
+
 /// The branches `grants` see (each with its local party, by name; `sees_branch`) and the
-/// units with these `ids`, in one statement: the member list and the API's units show
-/// both, and on SQLite every statement is a trip to the connection thread.
+/// units with these `ids`, in one statement: the API's units show both. The member list
+/// reads the same beside its page instead (`packed_branches_and_named`).
 pub async fn branches_and_named(
     tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     ids: &[i64],
-) -> Result<(Vec<(i64, Unit)>, Vec<Unit>)> {
-    let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
-    parties.sort_unstable();
-    parties.dedup();
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        unit: Unit,
-        parent_id: Option<i64>,
-    }
-    let mut q = select_units();
-    q.column((Units::Table, Units::ParentId))
-        .cond_where(
-            Cond::any()
-                .add(
-                    Cond::all()
-                        .add(
-                            Expr::col((Units::Table, Units::ParentId))
-                                .is_in(parties.iter().copied()),
-                        )
-                        .add(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str())),
-                )
-                .add(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied())),
-        )
+) -> Result<BranchesAndNamed> {
+    let mut q = placed(grants, ids);
+    q.exprs(placed_columns())
         .order_by((Units::Table, Units::Name), Order::Asc);
-    let rows: Vec<Row> = tx.fetch_all(&q).await?;
-    let named = rows
-        .iter()
-        .filter(|r| ids.contains(&r.unit.id))
-        .map(|r| r.unit.clone())
-        .collect();
-    let branches = rows
-        .into_iter()
-        .filter_map(|r| match r.parent_id {
-            Some(lp)
-                if r.unit.kind == UnitKind::Branch.as_str()
-                    && sees_branch(grants, lp, r.unit.id) =>
-            {
-                Some((lp, r.unit))
-            }
-            _ => None,
-        })
-        .collect();
-    Ok((branches, named))
+    let rows: Vec<Placed> = tx.fetch_all(&q).await?;
+    Ok(branches_and_named_of(rows, grants, ids))
+}
+
+/// `branches_and_named` as one packed value (`store::packed`), for a statement that reads
+/// a page to carry as a column of its own: on SQLite a statement of its own is one more
+/// trip to the connection thread, and its rows cross one by one.
+/// `unpack_branches_and_named` reads it back.
+pub fn packed_branches_and_named(backend: Backend, grants: &[Grant], ids: &[i64]) -> Expr {
+    let mut q = placed(grants, ids);
+    q.expr(super::packed(
+        backend,
+        placed_columns(),
+        vec![Expr::col((Units::Table, Units::Name))],
+        false,
+    ));
+    Expr::from(q)
+}
+
+pub fn unpack_branches_and_named(
+    value: Option<&str>,
+    grants: &[Grant],
+    ids: &[i64],
+) -> Result<BranchesAndNamed> {
+    Ok(branches_and_named_of(super::unpack(value)?, grants, ids))
 }
 
 /// The ward table of a local party, as (ward key, branch slug).

@@ -12,7 +12,6 @@ use crate::app::export;
 use crate::app::members;
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{Channel, Kind, Status};
-use crate::store::{Mode, Tx, units};
 use crate::web::auth::Officer;
 use crate::web::pages::{Row, query_pairs, query_string, row};
 use crate::web::view::{Choice, Nav, Problems, channel_label};
@@ -48,15 +47,14 @@ struct MemberList {
 }
 
 /// The branches the officer sees, for the filter form, and whom the list is drawn from in
-/// words: one read of the units for both.
-async fn branches_and_seen(
-    tx: &mut Tx<impl Mode>,
+/// words.
+fn branches_and_seen(
+    found: &mut members::Found,
     officer: &Officer,
     picked: &[String],
-) -> Result<(Vec<Choice>, String), WebError> {
+) -> (Vec<Choice>, String) {
     let grants = &officer.scope.read;
-    let (mut branches, named) =
-        units::branches_and_named(tx, grants, &officer.scope.units_named()).await?;
+    let mut branches = std::mem::take(&mut found.branches);
     // By name within each local party, the parties in the order of the officer's roles.
     branches.sort_by_key(|(lp, _)| grants.iter().position(|g| g.local_party_id == *lp));
     let choices = branches
@@ -67,7 +65,7 @@ async fn branches_and_seen(
             label: b.name,
         })
         .collect();
-    Ok((choices, officer.seen_among(&named)))
+    (choices, officer.seen_among(&found.named))
 }
 
 /// The filter form's options, each marked if the filter has it.
@@ -172,8 +170,8 @@ pub async fn member_list(
         })?),
         None => None,
     };
-    // The page and its count are one statement; the units named beside them need no
-    // shared snapshot, so no transaction (its BEGIN and COMMIT are trips of their own).
+    // The page, its count and its units are one statement, so no transaction (its BEGIN
+    // and COMMIT are trips of their own).
     let mut tx = state.db.read_once().await?;
     let found = members::search(
         &mut tx,
@@ -185,10 +183,10 @@ pub async fn member_list(
         PAGE_SIZE,
     )
     .await?;
-    let query = filter.to_query();
-    let (branches, seen) = branches_and_seen(&mut tx, &officer, &filter.branches).await?;
     drop(tx);
-    let found = found.audited(&state.audit).await?;
+    let mut found = found.audited(&state.audit).await?;
+    let query = filter.to_query();
+    let (branches, seen) = branches_and_seen(&mut found, &officer, &filter.branches);
     let with = |extra: Option<String>| {
         let mut p = filter.to_pairs();
         if let Some(c) = extra {
