@@ -186,6 +186,23 @@ fn timestamp_day(t: &str) -> Option<Result<NaiveDate, DateError>> {
 }
 
 /// A date known to exist, for tests.
+/// A date as the database stores it and gives it back, `2024-02-29`, read without
+/// chrono's pattern interpreter (a tenth of a member list page's decoding); `None` for
+/// anything else, which the caller then reads the slow way. Only valid dates are read.
+pub fn stored_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let number = |r: std::ops::Range<usize>| {
+        b.get(r)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+}
+
 #[cfg(test)]
 pub fn ymd(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
@@ -196,6 +213,43 @@ mod tests {
     use super::*;
 
     use crate::domain::dates::ymd as d;
+
+    #[test]
+    fn a_stored_date_reads_as_chrono_reads_it() {
+        // Every day of years at the ends and in the middle of the four-digit range.
+        for year in [0, 1, 999, 1999, 2024, 2026, 9999] {
+            let mut day = d(year, 1, 1);
+            while day.year() == year {
+                let text = day.format("%Y-%m-%d").to_string();
+                assert_eq!(stored_date(&text), Some(day), "{text}");
+                day = day.succ_opt().expect("next day");
+            }
+        }
+        // What is not a stored date, or not a date at all, is left to the slow way.
+        for text in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-32",
+            "2024-1-01",
+            "24-01-01",
+            "2024/01/01",
+            "2024-01-01 ",
+            "+2024-01-01",
+            "10000-01-01",
+            "-0001-01-01",
+            "2024-0a-01",
+            "２０２４-01-01",
+            "",
+            "2024-01-011",
+        ] {
+            assert_eq!(stored_date(text), None, "{text:?}");
+            assert!(
+                text.parse::<NaiveDate>().is_err() || text.len() != 10,
+                "chrono reads {text:?}, so should the fast way"
+            );
+        }
+    }
 
     #[test]
     fn timestamps_from_other_systems_are_read_as_their_day() {

@@ -217,6 +217,62 @@ pub(crate) mod json_flag {
     }
 }
 
+/// A date in a packed row: the stored form (`2024-02-29`) read the fast way
+/// (`dates::stored_date`), any other by chrono.
+pub(crate) mod json_date {
+    use chrono::NaiveDate;
+    use serde::Deserializer;
+    use serde::de::{Error, Visitor};
+    use std::fmt;
+
+    struct Date;
+
+    impl Visitor<'_> for Date {
+        type Value = NaiveDate;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a date, 2024-02-29")
+        }
+
+        fn visit_str<E: Error>(self, text: &str) -> Result<NaiveDate, E> {
+            match crate::domain::dates::stored_date(text) {
+                Some(day) => Ok(day),
+                None => text.parse().map_err(E::custom),
+            }
+        }
+    }
+
+    struct MaybeDate;
+
+    impl<'de> Visitor<'de> for MaybeDate {
+        type Value = Option<NaiveDate>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("null or a date, 2024-02-29")
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Option<NaiveDate>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Option<NaiveDate>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<NaiveDate>, D::Error> {
+            required(d).map(Some)
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        d.deserialize_str(Date)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        d.deserialize_option(MaybeDate)
+    }
+}
+
 /// A row type that decodes from either backend (derive `sqlx::FromRow`).
 pub trait Record:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin

@@ -46,8 +46,11 @@ pub struct Listed {
     pub rate: String,
     pub branch_slug: Option<String>,
     pub branch_name: Option<String>,
+    #[serde(deserialize_with = "super::json_date::required")]
     pub joined_on: NaiveDate,
+    #[serde(deserialize_with = "super::json_date::optional")]
     pub paid_until: Option<NaiveDate>,
+    #[serde(deserialize_with = "super::json_date::optional")]
     pub left_on: Option<NaiveDate>,
     pub left_reason: Option<String>,
     #[serde(deserialize_with = "super::json_flag::required")]

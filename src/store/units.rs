@@ -302,8 +302,7 @@ pub async fn branches_and_named(
 
 /// `branches_and_named` as one packed value (`store::packed`), for a statement that reads
 /// a page to carry as a column of its own: on SQLite a statement of its own is one more
-/// trip to the connection thread, and its rows cross one by one.
-/// `unpack_branches_and_named` reads it back.
+/// trip to the connection thread and back. `unpack_branches_and_named` reads it back.
 pub fn packed_branches_and_named(backend: Backend, grants: &[Grant], ids: &[i64]) -> Expr {
     let mut q = placed(grants, ids);
     q.expr(super::packed(
