@@ -53,8 +53,19 @@ impl App {
         App::at(t, "https://rosette.example").await
     }
 
+    /// The demo served with the machine's date for today, as Rosette itself runs: for
+    /// what goes by the real clock (the event list, registers and feeds) beside members'
+    /// standing, which goes by today, so that the two agree whenever the test runs.
+    pub async fn on_the_real_clock(t: &TestDb) -> App {
+        App::built(t, "https://rosette.example", rosette::cli::today).await
+    }
+
     /// The demo served as if people reached it at `public_url`.
     pub async fn at(t: &TestDb, public_url: &str) -> App {
+        App::built(t, public_url, today).await
+    }
+
+    async fn built(t: &TestDb, public_url: &str, today: fn() -> NaiveDate) -> App {
         let rules = Rules::defaults().expect("rules");
         demo::generate(&t.db, &rules, 400, 7, today(), &|_| {})
             .await

@@ -2,24 +2,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop at the first surprise
 
 use axum::http::StatusCode;
+use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::common::TestDb;
 use crate::common::web::*;
 
 async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
-    let app = App::new(&t).await;
+    let app = App::on_the_real_clock(&t).await;
     let token = app.token(SECRETARY).await;
     let api = |method: &'static str, path: String, body: Option<Value>| {
         let (app, token) = (&app, &token);
         async move { app.api(method, &path, Some(token), body).await }
     };
-    // The event list and the register go by the real clock, the door by the meeting's
-    // date and its freeze date (members' standing as at 3 December).
+    // The event list, the register and members' standing go by the real clock, so the
+    // meeting is a fortnight away whenever this runs; the door goes by the meeting's date
+    // and its freeze date, six weeks before it.
+    let y = next_year();
+    let day = rosette::cli::today() + Duration::days(14);
     let meeting = json!({
         "title": "Branch AGM", "kind": "members_meeting", "unit": "local-party",
-        "starts_at": "2027-01-14 19:30", "ends_at": "2027-01-14 21:00", "capacity": 3,
-        "freeze_date": "2026-12-03"
+        "starts_at": format!("{day} 19:30"), "ends_at": format!("{day} 21:00"),
+        "capacity": 3, "freeze_date": (day - Duration::weeks(6)).to_string()
     });
     // Mistakes are named; a time the clocks skip is refused.
     let r = api(
@@ -27,7 +31,8 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
         "/api/v1/events".into(),
         Some(json!({
             "title": " ", "kind": "rave", "unit": "local-party",
-            "starts_at": "2027-03-28 01:30", "ends_at": "2027-03-28 01:00"
+            "starts_at": format!("{} 01:30", clocks_go_forward(y)),
+            "ends_at": format!("{} 01:00", clocks_go_forward(y))
         })),
     )
     .await;
@@ -41,19 +46,37 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
     let event = r.json();
     assert_eq!(event["audience"], "members");
     assert_eq!(event["time_zone"], "Europe/London");
-    assert_eq!(event["starts_at"], "2027-01-14T19:30:00Z", "GMT in January");
     let id = event["id"].as_str().expect("id").to_string();
+    let winter = api(
+        "POST",
+        "/api/v1/events".into(),
+        Some(json!({
+            "title": "New year social", "kind": "social", "unit": "local-party",
+            "starts_at": format!("{y}-01-15 12:00"), "ends_at": format!("{y}-01-15 14:00")
+        })),
+    )
+    .await
+    .json();
+    assert_eq!(
+        winter["starts_at"],
+        format!("{y}-01-15T12:00:00Z"),
+        "GMT in January"
+    );
     let summer = api(
         "POST",
         "/api/v1/events".into(),
         Some(json!({
             "title": "Summer social", "kind": "social", "unit": "local-party",
-            "starts_at": "2027-07-01 18:00", "ends_at": "2027-07-01 22:00"
+            "starts_at": format!("{y}-07-01 18:00"), "ends_at": format!("{y}-07-01 22:00")
         })),
     )
     .await
     .json();
-    assert_eq!(summer["starts_at"], "2027-07-01T17:00:00Z", "BST in July");
+    assert_eq!(
+        summer["starts_at"],
+        format!("{y}-07-01T17:00:00Z"),
+        "BST in July"
+    );
     assert_eq!(summer["audience"], "public");
 
     // Within scope: a Branch Secretary for their branch, not the whole party; a caller never.
@@ -92,12 +115,14 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
     };
     let long = add(
         json!({"first_name": "Lena", "last_name": "Longstanding", "rate": "standard",
-        "joined_on": "2020-01-01", "paid_until": "2027-06-30"}),
+        "joined_on": "2020-01-01", "paid_until": (day + Duration::days(180)).to_string()}),
     )
     .await;
+    // Five weeks a member at the freeze date, eleven at the meeting.
+    let joined = day - Duration::weeks(11);
     let five_weeks = add(
         json!({"first_name": "Fay", "last_name": "Fiveweeks", "rate": "standard",
-        "joined_on": "2026-10-29", "paid_until": "2027-10-28"}),
+        "joined_on": joined.to_string(), "paid_until": (joined + Duration::days(364)).to_string()}),
     )
     .await;
     let lapsed = add(
@@ -193,7 +218,8 @@ async fn a_meeting_takes_sign_ups_and_the_door_says_who_may_vote(t: TestDb) {
         "/api/v1/events".into(),
         Some(json!({
         "title": "Winter social", "kind": "social", "unit": "local-party",
-        "starts_at": "2027-01-21 19:00", "ends_at": "2027-01-21 22:00"})),
+        "starts_at": format!("{} 19:00", day + Duration::days(7)),
+        "ends_at": format!("{} 22:00", day + Duration::days(7))})),
     )
     .await
     .json();
@@ -440,24 +466,27 @@ fn read_with_icalendar(ics: &str) -> String {
 async fn the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock_change(t: TestDb) {
     let app = App::new(&t).await;
     let token = app.token(SECRETARY).await;
+    // The feed holds what is to come by the real clock: next year's change.
+    let change = clocks_go_forward(next_year());
+    let (before, after) = (change.pred_opt().unwrap(), change.succ_opt().unwrap());
     for (title, kind, starts, ends) in [
         (
             "Winter stall",
             "street_stall",
-            "2027-03-27 10:00",
-            "2027-03-27 12:00",
+            format!("{before} 10:00"),
+            format!("{before} 12:00"),
         ),
         (
             "Spring stall",
             "street_stall",
-            "2027-03-28 10:00",
-            "2027-03-28 12:00",
+            format!("{change} 10:00"),
+            format!("{change} 12:00"),
         ),
         (
             "Members only",
             "members_meeting",
-            "2027-03-29 19:00",
-            "2027-03-29 21:00",
+            format!("{after} 19:00"),
+            format!("{after} 21:00"),
         ),
     ] {
         let r = app
@@ -483,11 +512,11 @@ async fn the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock
     assert!(!feed.body.contains("Members only"));
     let read = read_with_icalendar(&feed.body);
     assert!(
-        read.contains("Winter stall 2027-03-27T10:00:00+00:00 True"),
+        read.contains(&format!("Winter stall {before}T10:00:00+00:00 True")),
         "10:00 GMT: {read}"
     );
     assert!(
-        read.contains("Spring stall 2027-03-28T09:00:00+00:00 True"),
+        read.contains(&format!("Spring stall {change}T09:00:00+00:00 True")),
         "10:00 BST, the day the clocks go forward: {read}"
     );
     assert_eq!(
@@ -518,9 +547,22 @@ async fn the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock
     );
 }
 
+/// The year after this one by the real clock, which the event list and feeds go by.
+fn next_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year() + 1
+}
+
+/// The day British clocks go forward in `year`: the last Sunday in March.
+fn clocks_go_forward(year: i32) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let end = chrono::NaiveDate::from_ymd_opt(year, 3, 31).unwrap();
+    end - Duration::days(i64::from(end.weekday().num_days_from_sunday()))
+}
+
 /// A local date `days` from now with a time: how the event forms take it.
 fn days_ahead(days: i64, time: &str) -> String {
-    let day = (chrono::Utc::now() + chrono::Duration::days(days))
+    let day = (chrono::Utc::now() + Duration::days(days))
         .with_timezone(&chrono_tz::Europe::London)
         .date_naive();
     format!("{day} {time}")
@@ -1268,7 +1310,7 @@ async fn a_stall_records_people_met_and_an_officer_has_a_private_feed(t: TestDb)
 async fn reminders_go_once_to_each_person_however_many_workers_run(t: TestDb) {
     let app = App::new(&t).await;
     let token = app.token(SECRETARY).await;
-    let soon = (chrono::Utc::now() + chrono::Duration::hours(3))
+    let soon = (chrono::Utc::now() + Duration::hours(3))
         .with_timezone(&chrono_tz::Europe::London)
         .format("%Y-%m-%d %H:%M")
         .to_string();
