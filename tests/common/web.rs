@@ -22,6 +22,13 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default()
 }
 
+/// The year after this one by the real clock: dates in it are always to come, as events
+/// must be for the event list, sign-ups and feeds, which go by the real clock.
+pub fn next_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year() + 1
+}
+
 pub struct App {
     pub db: Db,
     pub app: axum::Router,

@@ -547,12 +547,6 @@ async fn the_public_calendar_is_read_by_a_real_calendar_library_across_the_clock
     );
 }
 
-/// The year after this one by the real clock, which the event list and feeds go by.
-fn next_year() -> i32 {
-    use chrono::Datelike;
-    chrono::Utc::now().year() + 1
-}
-
 /// The day British clocks go forward in `year`: the last Sunday in March.
 fn clocks_go_forward(year: i32) -> chrono::NaiveDate {
     use chrono::Datelike;
