@@ -1151,11 +1151,20 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
     let mut tx = t.db.begin_read().await.expect("tx");
     let lp = units::get(&mut tx, "local-party").await.expect("lp");
     let grants = [Grant::everyone_in(lp.id)];
-    // The units the page is shown with, read beside it, are those read on their own.
-    let apart = units::branches_and_named(&mut tx, &grants, &[lp.id])
-        .await
-        .expect("units apart");
+    // The units the page is shown with, read beside it: every branch of the party, which
+    // the grant sees whole, by name, and the party itself, as plain reads find them.
+    let branches = units::branches(&mut tx, lp.id).await.expect("branches");
+    let apart = (
+        branches.into_iter().map(|b| (lp.id, b)).collect::<Vec<_>>(),
+        units::named(&mut tx, &[lp.id]).await.expect("the party"),
+    );
     assert!(apart.0.len() > 1 && apart.1.len() == 1, "{apart:?}");
+    assert_eq!(
+        units::branches_and_named(&mut tx, &grants, &[lp.id])
+            .await
+            .expect("units on their own"),
+        apart
+    );
     let mut seen_consents = std::collections::HashSet::new();
     for sort in Sort::ALL {
         let filter = MemberFilter {

@@ -185,7 +185,6 @@ fn timestamp_day(t: &str) -> Option<Result<NaiveDate, DateError>> {
     })
 }
 
-/// A date known to exist, for tests.
 /// A date as the database stores it and gives it back, `2024-02-29`, read without
 /// chrono's pattern interpreter (a tenth of a member list page's decoding); `None` for
 /// anything else, which the caller then reads the slow way. Only valid dates are read.
@@ -203,6 +202,7 @@ pub fn stored_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
+/// A date known to exist, for tests.
 #[cfg(test)]
 pub fn ymd(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")

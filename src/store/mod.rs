@@ -186,34 +186,16 @@ pub(crate) mod json_flag {
         }
     }
 
-    struct MaybeFlag;
-
-    impl<'de> Visitor<'de> for MaybeFlag {
-        type Value = Option<bool>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("null, true, false, 1 or 0")
-        }
-
-        fn visit_none<E: Error>(self) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: Error>(self) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
-            required(d).map(Some)
-        }
-    }
-
     pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         d.deserialize_any(Flag)
     }
 
     pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        d.deserialize_option(MaybeFlag)
+        // A newtype lets `Option`'s own impl take null as none.
+        #[derive(serde::Deserialize)]
+        struct Present(#[serde(deserialize_with = "required")] bool);
+        let present: Option<Present> = serde::Deserialize::deserialize(d)?;
+        Ok(present.map(|Present(f)| f))
     }
 }
 
@@ -242,34 +224,15 @@ pub(crate) mod json_date {
         }
     }
 
-    struct MaybeDate;
-
-    impl<'de> Visitor<'de> for MaybeDate {
-        type Value = Option<NaiveDate>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("null or a date, 2024-02-29")
-        }
-
-        fn visit_none<E: Error>(self) -> Result<Option<NaiveDate>, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: Error>(self) -> Result<Option<NaiveDate>, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<NaiveDate>, D::Error> {
-            required(d).map(Some)
-        }
-    }
-
     pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
         d.deserialize_str(Date)
     }
 
     pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-        d.deserialize_option(MaybeDate)
+        #[derive(serde::Deserialize)]
+        struct Present(#[serde(deserialize_with = "required")] NaiveDate);
+        let present: Option<Present> = serde::Deserialize::deserialize(d)?;
+        Ok(present.map(|Present(day)| day))
     }
 }
 

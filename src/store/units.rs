@@ -216,7 +216,7 @@ pub async fn branches(tx: &mut Tx<impl Mode>, local_party_id: i64) -> Result<Vec
 /// them (`branches_and_named`).
 pub type BranchesAndNamed = (Vec<(i64, Unit)>, Vec<Unit>);
 
-/// A unit as `branches_and_named` reads it, by position (a packed row has no names):
+/// A unit as `packed_placed` packs it, by position (a packed row has no names):
 /// `unit_columns`, then its parent's id.
 type Placed = (
     i64,
@@ -246,13 +246,6 @@ fn placed(grants: &[Grant], ids: &[i64]) -> sea_query::SelectStatement {
             .add(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied())),
     );
     q
-}
-
-fn placed_columns() -> impl Iterator<Item = Expr> {
-    unit_columns()
-        .into_iter()
-        .map(|(e, _)| e)
-        .chain([Expr::col((Units::Table, Units::ParentId))])
 }
 
 /// Which of the `placed` units are branches `grants` see (`sees_branch`), and which are
@@ -286,32 +279,40 @@ fn branches_and_named_of(rows: Vec<Placed>, grants: &[Grant], ids: &[i64]) -> Br
 }
 
 /// The branches `grants` see (each with its local party, by name; `sees_branch`) and the
-/// units with these `ids`, in one statement: the API's units show both. The member list
-/// reads the same beside its page instead (`packed_branches_and_named`).
+/// units with these `ids`, in one statement, for the API's units. The member list reads
+/// the same beside its page instead (`packed_branches_and_named`).
 pub async fn branches_and_named(
     tx: &mut Tx<impl Mode>,
     grants: &[Grant],
     ids: &[i64],
 ) -> Result<BranchesAndNamed> {
-    let mut q = placed(grants, ids);
-    q.exprs(placed_columns())
-        .order_by((Units::Table, Units::Name), Order::Asc);
-    let rows: Vec<Placed> = tx.fetch_all(&q).await?;
-    Ok(branches_and_named_of(rows, grants, ids))
+    let q = packed_placed(tx.backend(), grants, ids);
+    // An aggregate with no GROUP BY answers one row.
+    let (value,): (Option<String>,) = tx.fetch_optional(&q).await?.unwrap_or_default();
+    unpack_branches_and_named(value.as_deref(), grants, ids)
 }
 
 /// `branches_and_named` as one packed value (`store::packed`), for a statement that reads
 /// a page to carry as a column of its own: on SQLite a statement of its own is one more
 /// trip to the connection thread and back. `unpack_branches_and_named` reads it back.
 pub fn packed_branches_and_named(backend: Backend, grants: &[Grant], ids: &[i64]) -> Expr {
+    Expr::from(packed_placed(backend, grants, ids))
+}
+
+/// The `placed` units packed by name: `unit_columns`, then the parent's id.
+fn packed_placed(backend: Backend, grants: &[Grant], ids: &[i64]) -> sea_query::SelectStatement {
+    let columns = unit_columns()
+        .into_iter()
+        .map(|(e, _)| e)
+        .chain([Expr::col((Units::Table, Units::ParentId))]);
     let mut q = placed(grants, ids);
     q.expr(super::packed(
         backend,
-        placed_columns(),
+        columns,
         vec![Expr::col((Units::Table, Units::Name))],
         false,
     ));
-    Expr::from(q)
+    q
 }
 
 pub fn unpack_branches_and_named(
