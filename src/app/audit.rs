@@ -11,7 +11,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::{Principal, Result};
 use crate::store::audit::Journaled;
 use crate::store::journal::Journal;
-use crate::store::roster::Listed;
+use crate::store::roster::{Line, Listed};
 use crate::store::{Db, Tx, audit};
 
 /// One entry per local party concerned, naming that party's people in `rows`
@@ -23,10 +23,7 @@ pub async fn listed(
     what: &str,
     rows: &[Listed],
 ) -> Result<()> {
-    let named: Vec<(i64, i64)> = rows
-        .iter()
-        .map(|r| (r.local_party_id, r.person_id))
-        .collect();
+    let named: Vec<(i64, i64)> = rows.iter().map(Shown::named).collect();
     people(tx, who, action, what, &named).await
 }
 
@@ -72,6 +69,23 @@ fn entries(who: &Principal, action: &str, what: &str, named: &[(i64, i64)]) -> V
         .collect()
 }
 
+/// A row of a list shown to someone: whom it names, as (local party, person).
+pub trait Shown {
+    fn named(&self) -> (i64, i64);
+}
+
+impl Shown for Listed {
+    fn named(&self) -> (i64, i64) {
+        (self.local_party_id, self.person_id)
+    }
+}
+
+impl Shown for Line {
+    fn named(&self) -> (i64, i64) {
+        (self.local_party_id, self.person_id)
+    }
+}
+
 /// What a read found, kept back until the audit journal says who was shown. A list read
 /// on the read pool becomes `Unaudited`, and only `audited` gives it up, once its entries
 /// are in the journal: nothing is shown unrecorded, and the read waits for no database
@@ -85,16 +99,13 @@ pub struct Unaudited<T> {
 impl Unaudited<()> {
     /// Entries for `rows` shown as `what`, audited as `action`; `holding` then gives them
     /// what was read, so the rows are named before they move into it (no copy is kept).
-    pub fn shown<'a>(
+    pub fn shown<'a, R: Shown + 'a>(
         who: &Principal,
         action: &str,
         what: &str,
-        rows: impl IntoIterator<Item = &'a Listed>,
+        rows: impl IntoIterator<Item = &'a R>,
     ) -> Self {
-        let named: Vec<(i64, i64)> = rows
-            .into_iter()
-            .map(|r| (r.local_party_id, r.person_id))
-            .collect();
+        let named: Vec<(i64, i64)> = rows.into_iter().map(Shown::named).collect();
         Unaudited {
             value: (),
             entries: entries(who, action, what, &named),

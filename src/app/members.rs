@@ -11,7 +11,7 @@ use crate::domain::filter::{Cursor, MemberFilter};
 use crate::domain::forms::{Contact, LeavingInput, PaymentInput};
 use crate::domain::{Ending, Event, EventKind, History, Status};
 use crate::store::members::NewPayment;
-use crate::store::roster::{self, Details, Listed, Payment};
+use crate::store::roster::{self, Details, Line, Listed, Payment};
 use crate::store::units::{self, Unit};
 use crate::store::{Mode, Tx, accounts, calls, tasks};
 
@@ -24,7 +24,7 @@ pub async fn find(tx: &mut Tx<impl Mode>, who: &Principal, id: &str) -> Result<L
 
 /// One page of the people in `who`'s read scope that a filter finds.
 pub struct Found {
-    pub rows: Vec<Listed>,
+    pub rows: Vec<Line>,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
     /// How many the filter finds in all.

@@ -189,14 +189,6 @@ pub(crate) mod json_flag {
     pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         d.deserialize_any(Flag)
     }
-
-    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        // A newtype lets `Option`'s own impl take null as none.
-        #[derive(serde::Deserialize)]
-        struct Present(#[serde(deserialize_with = "required")] bool);
-        let present: Option<Present> = serde::Deserialize::deserialize(d)?;
-        Ok(present.map(|Present(f)| f))
-    }
 }
 
 /// A date in a packed row: the stored form (`2024-02-29`) read the fast way
@@ -863,26 +855,26 @@ mod tests {
     #[derive(Debug, PartialEq, serde::Deserialize)]
     struct Flags(
         #[serde(deserialize_with = "json_flag::required")] bool,
-        #[serde(deserialize_with = "json_flag::optional")] Option<bool>,
+        #[serde(deserialize_with = "json_flag::required")] bool,
     );
 
     #[test]
     fn a_packed_flag_reads_as_either_engine_writes_it() {
         let read = |text: &str| unpack::<Flags>(Some(text));
         assert_eq!(
-            read("[[true,false],[1,0],[0,null],[false,1]]").expect("flags"),
+            read("[[true,false],[1,0],[0,1],[false,true]]").expect("flags"),
             vec![
-                Flags(true, Some(false)),
-                Flags(true, Some(false)),
-                Flags(false, None),
-                Flags(false, Some(true)),
+                Flags(true, false),
+                Flags(true, false),
+                Flags(false, true),
+                Flags(false, true),
             ]
         );
         for wrong in [
-            "[[2,null]]",
-            "[[-1,null]]",
-            "[[\"yes\",null]]",
-            "[[null,null]]",
+            "[[2,0]]",
+            "[[-1,0]]",
+            "[[\"yes\",0]]",
+            "[[null,0]]",
             "[[1,7]]",
         ] {
             assert!(read(wrong).is_err(), "{wrong}");

@@ -24,9 +24,9 @@ use crate::domain::{
     Channel, Event, EventKind, Gender, LeftReason, Status, StatusBounds, StatusRules,
 };
 
-/// One row of the member list. Its fields are in the order of `listed`, which a packed
-/// page's rows follow.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
+/// A person with their membership, as every scoped read gives them: in the order of
+/// `listed`, the columns each of those reads selects.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Listed {
     pub person_id: i64,
     pub membership_id: i64,
@@ -37,7 +37,6 @@ pub struct Listed {
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
-    #[serde(deserialize_with = "super::json_flag::optional")]
     pub email_consent: Option<bool>,
     pub mobile: Option<String>,
     pub phone: Option<String>,
@@ -45,6 +44,38 @@ pub struct Listed {
     pub gender: Option<String>,
     pub rate: String,
     pub branch_slug: Option<String>,
+    pub branch_name: Option<String>,
+    pub joined_on: NaiveDate,
+    pub paid_until: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+    pub left_reason: Option<String>,
+    pub suspended: bool,
+}
+
+impl Listed {
+    /// How to reach them, as a list shows it: their mobile, else their phone, else their
+    /// email (`line` selects the same in SQL).
+    pub fn contact(&self) -> Option<&str> {
+        self.mobile
+            .as_deref()
+            .or(self.phone.as_deref())
+            .or(self.email.as_deref())
+    }
+}
+
+/// One row of the member list page: only what the page shows, orders by and audits,
+/// because a page's rows are packed and read back on every view and each column more
+/// cost both engines and the decoder. Its fields are in the order of `line`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Line {
+    pub person_id: i64,
+    pub local_party_id: i64,
+    pub public_id: String,
+    pub membership_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `Listed::contact`.
+    pub contact: Option<String>,
     pub branch_name: Option<String>,
     #[serde(deserialize_with = "super::json_date::required")]
     pub joined_on: NaiveDate,
@@ -57,22 +88,78 @@ pub struct Listed {
     pub suspended: bool,
 }
 
-impl Listed {
-    pub fn status(&self, rules: &StatusRules, on: NaiveDate) -> Status {
-        rules.status_recorded(
-            self.joined_on,
-            self.paid_until,
-            (self.left_reason.as_deref(), self.left_on),
-            self.suspended,
-            on,
-        )
-    }
+/// A row's status and its keys for `sort_keys`, read the same way from either kind of row.
+macro_rules! standing_and_keys {
+    ($row:ty) => {
+        impl $row {
+            pub fn status(&self, rules: &StatusRules, on: NaiveDate) -> Status {
+                rules.status_recorded(
+                    self.joined_on,
+                    self.paid_until,
+                    (self.left_reason.as_deref(), self.left_on),
+                    self.suspended,
+                    on,
+                )
+            }
+        }
 
+        impl Keyed for $row {
+            fn keys(&self) -> Keys<'_> {
+                Keys {
+                    last_name: &self.last_name,
+                    first_name: &self.first_name,
+                    membership_number: &self.membership_number,
+                    joined_on: self.joined_on,
+                    public_id: &self.public_id,
+                }
+            }
+        }
+    };
+}
+
+standing_and_keys!(Listed);
+standing_and_keys!(Line);
+
+impl From<&Listed> for Line {
+    fn from(l: &Listed) -> Line {
+        Line {
+            person_id: l.person_id,
+            local_party_id: l.local_party_id,
+            public_id: l.public_id.clone(),
+            membership_number: l.membership_number.clone(),
+            first_name: l.first_name.clone(),
+            last_name: l.last_name.clone(),
+            contact: l.contact().map(str::to_string),
+            branch_name: l.branch_name.clone(),
+            joined_on: l.joined_on,
+            paid_until: l.paid_until,
+            left_on: l.left_on,
+            left_reason: l.left_reason.clone(),
+            suspended: l.suspended,
+        }
+    }
+}
+
+/// A row that a page is ordered by.
+trait Keyed {
+    fn keys(&self) -> Keys<'_>;
+}
+
+/// A row's values for the keys of `sort_keys`, whichever kind of row it is.
+struct Keys<'a> {
+    last_name: &'a str,
+    first_name: &'a str,
+    membership_number: &'a str,
+    joined_on: NaiveDate,
+    public_id: &'a str,
+}
+
+impl Keys<'_> {
     /// Where `self` comes before or after `other` in `sort`, comparing text by its bytes,
-    /// as SQLite does: by the keys of `sort_keys`.
-    fn order(&self, other: &Listed, sort: Sort) -> Ordering {
-        fn name(l: &Listed) -> (&[u8], &[u8]) {
-            (l.last_name.as_bytes(), l.first_name.as_bytes())
+    /// as SQLite does.
+    fn order(&self, other: &Keys<'_>, sort: Sort) -> Ordering {
+        fn name<'k>(k: &Keys<'k>) -> (&'k [u8], &'k [u8]) {
+            (k.last_name.as_bytes(), k.first_name.as_bytes())
         }
         let tie = self.public_id.as_bytes().cmp(other.public_id.as_bytes());
         match sort {
@@ -90,12 +177,12 @@ impl Listed {
     fn cursor(&self, sort: Sort) -> Cursor {
         let key = match sort {
             Sort::Name => format!("{}\u{1e}{}", self.last_name, self.first_name),
-            Sort::Number => self.membership_number.clone(),
+            Sort::Number => self.membership_number.to_string(),
             Sort::JoinedNewest | Sort::JoinedOldest => self.joined_on.to_string(),
         };
         Cursor {
             key,
-            id: self.public_id.clone(),
+            id: self.public_id.to_string(),
         }
     }
 }
@@ -580,6 +667,23 @@ fn listed() -> Vec<(String, Expr)> {
     .collect()
 }
 
+/// `Line`'s columns, in its fields' order.
+fn line() -> Vec<Expr> {
+    [
+        p(People::Id),
+        m(Memberships::LocalPartyId),
+        p(People::PublicId),
+        m(Memberships::MembershipNumber),
+        p(People::FirstName),
+        p(People::LastName),
+        Func::coalesce([p(People::Mobile), p(People::Phone), p(People::Email)]).into(),
+        Expr::col((Units::Table, Units::Name)),
+    ]
+    .into_iter()
+    .chain(STANDING_COLUMNS.map(m))
+    .collect()
+}
+
 fn listed_columns(mut q: SelectStatement) -> SelectStatement {
     for (name, e) in listed() {
         q.expr_as(e, Alias::new(name));
@@ -641,12 +745,7 @@ pub async fn counted(
         .inner_join(Memberships::Table, m(Memberships::Id).equals((page, id)));
     with_person_and_branch(&mut s)
         .expr_as(
-            super::packed(
-                tx.backend(),
-                listed().into_iter().map(|(_, e)| e),
-                keys,
-                descending,
-            ),
+            super::packed(tx.backend(), line(), keys, descending),
             Alias::new("rows"),
         )
         .expr_as(Expr::from(count_statement(q)), Alias::new("total"))
@@ -654,9 +753,9 @@ pub async fn counted(
     // An aggregate with no GROUP BY answers one row, matches or none.
     let (rows, total, beside): (Option<String>, i64, Option<String>) =
         tx.fetch_optional(&s).await?.unwrap_or_default();
-    let mut rows: Vec<Listed> = super::unpack(rows.as_deref())?;
+    let mut rows: Vec<Line> = super::unpack(rows.as_deref())?;
     if ordered_here {
-        rows.sort_by(|a, b| a.order(b, q.filter.sort));
+        rows.sort_by(|a, b| a.keys().order(&b.keys(), q.filter.sort));
     }
     let (rows, next) = next_page(rows, q.filter.sort, limit);
     Ok(Counted {
@@ -670,7 +769,7 @@ pub async fn counted(
 /// A page of `counted`: its rows, the cursor of the next page if there is one, the count
 /// of every match, and the value asked for beside them.
 pub struct Counted {
-    pub rows: Vec<Listed>,
+    pub rows: Vec<Line>,
     pub next: Option<Cursor>,
     pub total: i64,
     pub beside: Option<String>,
@@ -719,10 +818,10 @@ fn page_statement(q: &ListQuery<'_>, after: Option<&Cursor>, limit: u64) -> Sele
     s
 }
 
-fn next_page(mut rows: Vec<Listed>, sort: Sort, limit: u64) -> (Vec<Listed>, Option<Cursor>) {
+fn next_page<R: Keyed>(mut rows: Vec<R>, sort: Sort, limit: u64) -> (Vec<R>, Option<Cursor>) {
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| r.cursor(sort))
+        rows.last().map(|r| r.keys().cursor(sort))
     } else {
         None
     };

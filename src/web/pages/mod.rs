@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 
 use super::view::opt_date;
 use super::{AppState, WebError};
-use crate::store::roster::Listed;
+use crate::store::roster::{Line, Listed};
 
 /// A row of the member list as the page shows it.
 pub struct Row {
@@ -43,21 +43,23 @@ pub struct Row {
 }
 
 fn row(l: &Listed, state: &AppState, today: NaiveDate) -> Row {
-    let status = l.status(&state.rules.status, today);
-    Row {
-        id: l.public_id.clone(),
-        number: l.membership_number.clone(),
-        name: format!("{} {}", l.first_name, l.last_name),
-        branch: l.branch_name.clone().unwrap_or_default(),
-        status: status.label(),
-        status_code: status.as_str(),
-        paid_until: opt_date(l.paid_until),
-        contact: l
-            .mobile
-            .clone()
-            .or_else(|| l.phone.clone())
-            .or_else(|| l.email.clone())
-            .unwrap_or_default(),
+    Row::of(l.into(), state, today)
+}
+
+impl Row {
+    /// A member list's row, taking the line's text rather than copying it.
+    fn of(l: Line, state: &AppState, today: NaiveDate) -> Row {
+        let status = l.status(&state.rules.status, today);
+        Row {
+            id: l.public_id,
+            number: l.membership_number,
+            name: format!("{} {}", l.first_name, l.last_name),
+            branch: l.branch_name.unwrap_or_default(),
+            status: status.label(),
+            status_code: status.as_str(),
+            paid_until: opt_date(l.paid_until),
+            contact: l.contact.unwrap_or_default(),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::app::members;
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{Channel, Kind, Status};
 use crate::web::auth::Officer;
-use crate::web::pages::{Row, query_pairs, query_string, row};
+use crate::web::pages::{Row, query_pairs, query_string};
 use crate::web::view::{Choice, Nav, Problems, channel_label};
 use crate::web::{AppState, WebError};
 
@@ -208,7 +208,10 @@ pub async fn member_list(
         } else {
             filter.q.clone()
         },
-        rows: found.rows.iter().map(|l| row(l, &state, today)).collect(),
+        rows: std::mem::take(&mut found.rows)
+            .into_iter()
+            .map(|l| Row::of(l, &state, today))
+            .collect(),
         total: found.total,
         seen,
         next: found.next.map(|c| with(Some(c.encode()))),
