@@ -616,19 +616,23 @@ impl From<Cell<'_>> for Value {
     }
 }
 
-/// The text of an insert of `rows` rows into `columns`, with a placeholder for every value,
-/// rendered by sea-query (only SQLite takes bulk inserts as statements; see `insert_all`).
+/// The text of an insert of `rows` rows into `columns`, with a placeholder for every value.
+/// sea-query renders the first row; the others repeat its placeholders, because building
+/// and rendering a tree of values for each row cost more than the audit log's inserts.
 fn insert_sql(table: &DynIden, columns: &[DynIden], rows: usize) -> String {
     let mut q = Query::insert();
-    q.into_table(table.clone()).columns(columns.iter().cloned());
-    let row: Vec<Expr> = columns
-        .iter()
-        .map(|_| Expr::val(Value::Int(None)))
-        .collect();
-    for _ in 0..rows {
-        q.values_panic(row.clone());
+    q.into_table(table.clone())
+        .columns(columns.iter().cloned())
+        .values_panic(columns.iter().map(|_| Expr::val(Value::Int(None))));
+    let mut sql = q.build(SqliteQueryBuilder).0;
+    let row = sql
+        .rsplit_once("VALUES ")
+        .map_or_else(String::new, |(_, row)| format!(", {row}"));
+    sql.reserve(row.len() * rows.saturating_sub(1));
+    for _ in 1..rows {
+        sql.push_str(&row);
     }
-    q.build(SqliteQueryBuilder).0
+    sql
 }
 
 /// The error for a `fill` that gave a row more or fewer cells than there are columns.
@@ -902,8 +906,18 @@ mod tests {
             .map(|c| sea_query::Alias::new(c).into_iden())
             .to_vec();
         let table = sea_query::Alias::new("t").into_iden();
-        let sql = insert_sql(&table, &cols, 4);
-        assert_eq!(sql.matches('?').count(), 12, "{sql}");
+        for rows in [1, 2, 4, 1000] {
+            let mut whole = Query::insert();
+            whole
+                .into_table(table.clone())
+                .columns(cols.iter().cloned());
+            for _ in 0..rows {
+                whole.values_panic(cols.iter().map(|_| Expr::val(Value::Int(None))));
+            }
+            let sql = insert_sql(&table, &cols, rows);
+            assert_eq!(sql, whole.build(SqliteQueryBuilder).0, "{rows} rows");
+            assert_eq!(sql.matches('?').count(), rows * 3, "{sql}");
+        }
     }
 
     #[test]
