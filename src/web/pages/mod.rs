@@ -53,7 +53,7 @@ impl Row {
         Row {
             id: l.public_id,
             number: l.membership_number,
-            name: format!("{} {}", l.first_name, l.last_name),
+            name: [l.first_name, l.last_name].join(" "),
             branch: l.branch_name.unwrap_or_default(),
             status: status.label(),
             status_code: status.as_str(),

@@ -4,6 +4,8 @@
 
 pub mod chart;
 
+use std::fmt::Write;
+
 use chrono::{Datelike, NaiveDate};
 
 use crate::app::Principal;
@@ -52,7 +54,13 @@ pub fn uk_date(d: &NaiveDate) -> String {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     match (MONTHS.get(d.month0() as usize), d.year()) {
-        (Some(month), year @ 0..=9999) => format!("{} {month} {year:04}", d.day()),
+        (Some(month), year @ 0..=9999) => {
+            // Into a string of the right size: `format!` starts small and grew it twice
+            // for every date, and a member list shows fifty.
+            let mut text = String::with_capacity(11);
+            let _ = write!(text, "{} {month} {year:04}", d.day());
+            text
+        }
         _ => d.format("%-d %b %Y").to_string(),
     }
 }
