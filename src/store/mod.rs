@@ -616,7 +616,8 @@ impl From<Cell<'_>> for Value {
     }
 }
 
-/// The text of an insert of `rows` rows into `columns`, with a placeholder for every value.
+/// The text of an insert of `rows` rows (at least one) into `columns`, with a placeholder
+/// for every value.
 /// sea-query renders the first row; the others repeat its placeholders, because building
 /// and rendering a tree of values for each row cost more than the audit log's inserts.
 fn insert_sql(table: &DynIden, columns: &[DynIden], rows: usize) -> String {
@@ -724,6 +725,9 @@ async fn insert_batches<'a>(
     rows: usize,
     fill: impl Fn(usize, &mut Vec<Cell<'a>>) -> Result<()>,
 ) -> Result<()> {
+    if rows == 0 {
+        return Ok(());
+    }
     let per_batch = batch_rows(columns.len());
     let full_sql = insert_sql(table, columns, per_batch.min(rows));
     let mut cells: Vec<Cell<'a>> = Vec::with_capacity(per_batch * columns.len());
