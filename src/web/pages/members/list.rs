@@ -12,6 +12,7 @@ use crate::app::export;
 use crate::app::members;
 use crate::domain::filter::{Cursor, GenderFilter, MemberFilter, Sort};
 use crate::domain::{Channel, Kind, Status};
+use crate::store::units::Unit;
 use crate::web::auth::Officer;
 use crate::web::pages::{Row, query_pairs, query_string};
 use crate::web::view::{Choice, Nav, Problems, channel_label};
@@ -49,12 +50,12 @@ struct MemberList {
 /// The branches the officer sees, for the filter form, and whom the list is drawn from in
 /// words.
 fn branches_and_seen(
-    found: &mut members::Found,
+    mut branches: Vec<(i64, Unit)>,
+    named: &[Unit],
     officer: &Officer,
     picked: &[String],
 ) -> (Vec<Choice>, String) {
     let grants = &officer.scope.read;
-    let mut branches = std::mem::take(&mut found.branches);
     // By name within each local party, the parties in the order of the officer's roles.
     branches.sort_by_key(|(lp, _)| grants.iter().position(|g| g.local_party_id == *lp));
     let choices = branches
@@ -65,7 +66,7 @@ fn branches_and_seen(
             label: b.name,
         })
         .collect();
-    (choices, officer.seen_among(&found.named))
+    (choices, officer.seen_among(named))
 }
 
 /// The filter form's options, each marked if the filter has it.
@@ -184,9 +185,15 @@ pub async fn member_list(
     )
     .await?;
     drop(tx);
-    let mut found = found.audited(&state.audit).await?;
+    let members::Found {
+        rows,
+        next,
+        total,
+        branches,
+        named,
+    } = found.audited(&state.audit).await?;
     let query = filter.to_query();
-    let (branches, seen) = branches_and_seen(&mut found, &officer, &filter.branches);
+    let (branches, seen) = branches_and_seen(branches, &named, &officer, &filter.branches);
     let with = |extra: Option<String>| {
         let mut p = filter.to_pairs();
         if let Some(c) = extra {
@@ -208,13 +215,13 @@ pub async fn member_list(
         } else {
             filter.q.clone()
         },
-        rows: std::mem::take(&mut found.rows)
+        rows: rows
             .into_iter()
             .map(|l| Row::of(l, &state, today))
             .collect(),
-        total: found.total,
+        total,
         seen,
-        next: found.next.map(|c| with(Some(c.encode()))),
+        next: next.map(|c| with(Some(c.encode()))),
         first_page: cursor.map(|_| with(None)),
         choices: Choices::of(&filter, &state.rules, today),
         branches,
