@@ -6,7 +6,7 @@ mod common;
 use chrono::NaiveDate;
 use common::TestDb;
 use rosette::app::export;
-use rosette::domain::access::Grant;
+use rosette::domain::access::{Grant, Reach, sees_branch};
 use rosette::domain::dates::DateOrder;
 use rosette::domain::filter::{Cursor, MemberFilter, Sort};
 use rosette::domain::{EventKind, Role, Rules, Status, UnitKind};
@@ -1165,6 +1165,35 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
             .expect("units on their own"),
         apart
     );
+    // Grants limited to a branch read only their own branches; the rest of the party's
+    // read none of them; any other grant with them reads the party's every branch. Each
+    // as `sees_branch` says of the party's branches one by one.
+    let (first, second) = (&apart.0[0].1, &apart.0[1].1);
+    for reaches in [
+        vec![Reach::Branch(first.id)],
+        vec![Reach::GeographicBranch(first.id), Reach::Branch(second.id)],
+        vec![Reach::Branch(first.id), Reach::Everyone],
+        vec![Reach::Women],
+        vec![Reach::AssignedToMe],
+    ] {
+        let grants: Vec<Grant> = reaches
+            .iter()
+            .map(|&reach| Grant {
+                local_party_id: lp.id,
+                reach,
+            })
+            .collect();
+        let seen: Vec<_> = apart
+            .0
+            .iter()
+            .filter(|(_, b)| sees_branch(&grants, lp.id, b.id))
+            .cloned()
+            .collect();
+        let read = units::branches_and_named(&mut tx, &grants, &[lp.id])
+            .await
+            .expect("units for the grants");
+        assert_eq!((read.0, read.1), (seen, apart.1.clone()), "{reaches:?}");
+    }
     // Which of a row's numbers and address `contact` took: mobile, phone, email, none.
     let mut reached_by = std::collections::HashSet::new();
     for sort in Sort::ALL {

@@ -610,18 +610,14 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        let raw = format!("{}\u{1f}{}", self.key, self.id);
-        raw.bytes().map(|b| format!("{b:02x}")).collect()
+        hex::encode(format!("{}\u{1f}{}", self.key, self.id))
     }
 
     pub fn decode(text: &str) -> Option<Cursor> {
-        if !text.len().is_multiple_of(2) || text.len() > 1024 {
+        if text.len() > 1024 {
             return None;
         }
-        let bytes: Option<Vec<u8>> = (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-            .collect();
+        let bytes = hex::decode(text).ok();
         let raw = String::from_utf8(bytes?).ok()?;
         let (key, id) = raw.split_once('\u{1f}')?;
         Some(Cursor {

@@ -229,22 +229,41 @@ type Placed = (
     Option<i64>,
 );
 
-/// The units `branches_and_named` reads, with no columns chosen: every branch of the
-/// local parties `grants` name, and the units with these `ids`.
+/// The units `branches_and_named` reads, with no columns chosen: the branches `grants`
+/// may see and the units with these `ids`. A grant limited to a branch reads that branch
+/// alone, by its id, rather than every branch of its local party for `sees_branch` to
+/// drop: most officers hold a branch's roles, and the member list reads these on every
+/// view.
 fn placed(grants: &[Grant], ids: &[i64]) -> sea_query::SelectStatement {
-    let mut parties: Vec<i64> = grants.iter().map(|g| g.local_party_id).collect();
+    let mut parties = Vec::new();
+    let mut by_id = Vec::new();
+    for g in grants {
+        match g.reach.branch() {
+            Some(b) => by_id.push(b),
+            None => parties.push(g.local_party_id),
+        }
+    }
     parties.sort_unstable();
     parties.dedup();
+    by_id.extend_from_slice(ids);
+    // Only the parts that name something: SQLite reads an OR through an index only when
+    // every part of it can be, and an empty list's `1 = 2` cannot, which made this a scan
+    // of every unit.
+    let mut wanted = Cond::any();
+    if !parties.is_empty() {
+        wanted = wanted.add(
+            Cond::all()
+                .add(Expr::col((Units::Table, Units::ParentId)).is_in(parties))
+                .add(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str())),
+        );
+    }
+    // With nothing else wanted, the empty list's `1 = 2` reads nothing, where an empty
+    // condition would read every unit.
+    if !by_id.is_empty() || wanted.is_empty() {
+        wanted = wanted.add(Expr::col((Units::Table, Units::Id)).is_in(by_id));
+    }
     let mut q = units_and_parents();
-    q.cond_where(
-        Cond::any()
-            .add(
-                Cond::all()
-                    .add(Expr::col((Units::Table, Units::ParentId)).is_in(parties))
-                    .add(Expr::col((Units::Table, Units::Kind)).eq(UnitKind::Branch.as_str())),
-            )
-            .add(Expr::col((Units::Table, Units::Id)).is_in(ids.iter().copied())),
-    );
+    q.cond_where(wanted);
     q
 }
 
