@@ -247,8 +247,8 @@ fn placed(grants: &[Grant], ids: &[i64]) -> sea_query::SelectStatement {
     parties.dedup();
     by_id.extend_from_slice(ids);
     // Only the parts that name something: SQLite reads an OR through an index only when
-    // every part of it can be, and an empty list's `1 = 2` cannot, which made this a scan
-    // of every unit.
+    // every part of it can be, and an empty list's `1 = 2` cannot, so one would make this
+    // a scan of every unit.
     let mut wanted = Cond::any();
     if !parties.is_empty() {
         wanted = wanted.add(
