@@ -1165,9 +1165,8 @@ async fn a_packed_page_reads_as_row_by_row(t: TestDb) {
             .expect("units on their own"),
         apart
     );
-    // Grants limited to a branch read only their own branches; the rest of the party's
-    // read none of them; any other grant with them reads the party's every branch. Each
-    // as `sees_branch` says of the party's branches one by one.
+    // For grants limited to branches, grants of the whole party, and both together, the
+    // branches read are those `sees_branch` keeps of the party's branches one by one.
     let (first, second) = (&apart.0[0].1, &apart.0[1].1);
     for reaches in [
         vec![Reach::Branch(first.id)],

@@ -617,8 +617,7 @@ impl Cursor {
         if text.len() > 1024 {
             return None;
         }
-        let bytes = hex::decode(text).ok();
-        let raw = String::from_utf8(bytes?).ok()?;
+        let raw = String::from_utf8(hex::decode(text).ok()?).ok()?;
         let (key, id) = raw.split_once('\u{1f}')?;
         Some(Cursor {
             key: key.to_string(),
